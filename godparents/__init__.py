@@ -1,0 +1,43 @@
+"""godparents: members of parliament as godparents of political prisoners."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from godparents import config as configuration
+from godparents import database, errors, i18n, main, security
+from godparents.auth import views as auth
+from godparents.dashboard import views as dashboard
+from godparents.demo import cli as demo
+from godparents.extensions import csrf, mail
+from godparents.sponsors import views as sponsors
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints and commands. Nothing more."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    configuration.load(app, config)
+
+    database.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    main.init_app(app)
+    auth.init_app(app)
+    sponsors.init_app(app)
+    dashboard.init_app(app)
+    demo.init_app(app)
+    return app

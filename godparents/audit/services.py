@@ -1,0 +1,36 @@
+"""Recording audit events. Callers pass what changed; secrets never go in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from godparents.audit.models import AuditEvent
+from godparents.auth.models import User
+from godparents.extensions import db
+
+# Field names whose values are never written to the audit log, whatever the caller passes.
+SECRET_FIELDS = frozenset(
+    {"password", "password_hash", "totp_secret", "calendar_token_hash", "token", "secret_key"}
+)
+
+
+def record(
+    actor: User | None,
+    action: str,
+    obj: Any = None,
+    changes: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor=actor,
+        action=action,
+        object_type=type(obj).__name__ if obj is not None else None,
+        object_id=getattr(obj, "id", None),
+        changes={
+            key: ("[redacted]" if key in SECRET_FIELDS else value)
+            for key, value in (changes or {}).items()
+        },
+        ip=ip,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,162 @@
+"""Accounts: authenticate, create, invite, reset. Plain functions; the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from flask_mail import Message
+from sqlalchemy import select
+
+from godparents.audit.services import record
+from godparents.auth import tokens
+from godparents.auth.models import Role, User, normalise_email
+from godparents.auth.passwords import hash_password, needs_rehash, verify_password
+from godparents.extensions import db
+from godparents.sponsors.models import Delegation, Sponsor
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be carried out; the message is for the user."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field  # the form field the message belongs to
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str, now: datetime, ip: str | None = None) -> User | None:
+    """The user if the email and password match an active account, else None.
+
+    Unknown address, wrong password, no password yet and deactivated account are alike to
+    the caller and take alike long: the answer must not tell which addresses exist.
+    """
+    user = find_user(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        record(None if user is None else user, "login_failed", user, ip=ip)
+        return None
+    assert user.password_hash is not None  # noqa: S101  (verify_password checked it)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    record(user, "login", user, ip=ip)
+    return user
+
+
+def create_user(email: str, role: Role, password: str | None = None) -> User:
+    if find_user(email) is not None:
+        raise AccountError(_("An account with this email address already exists."), "email")
+    user = User(email=email, role=role)
+    if password is not None:
+        check_password_policy(password)
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def check_password_policy(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise AccountError(_("Use at least %(count)d characters.", count=minimum), "password")
+    if len(password) > 1024:
+        raise AccountError(_("Use at most %(count)d characters.", count=1024), "password")
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a new password and end every other session of this user."""
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    user.session_generation += 1
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user: User
+    token: str
+
+
+def invite(
+    email: str, role: Role, sponsor: Sponsor, inviter: User, now: datetime,
+    ip: str | None = None,
+) -> Invitation:
+    """Create the account of a sponsor or of a delegate of ``sponsor``, without a password."""
+    if role is Role.SPONSOR and sponsor.user_id is not None:
+        raise AccountError(_("This godparent already has an account."), "sponsor_id")
+    if role not in (Role.SPONSOR, Role.DELEGATE):
+        raise AccountError(_("Only godparents and their office staff are invited here."), "role")
+    user = create_user(email, role)
+    user.locale = sponsor.language if sponsor.language in ("en", "de") else "en"
+    if role is Role.SPONSOR:
+        sponsor.user = user
+    else:
+        db.session.add(Delegation(sponsor=sponsor, user=user))
+    db.session.flush()
+    record(inviter, "invite", user, {"role": role.value, "sponsor_id": sponsor.id}, ip=ip)
+    return Invitation(user, tokens.make_token(user, tokens.INVITATION, now))
+
+
+def read_invitation(token: str, now: datetime) -> User | None:
+    user = tokens.read_token(
+        token, tokens.INVITATION, now, current_app.config["INVITATION_MAX_AGE"]
+    )
+    return user if user is not None and not user.has_password and user.is_active else None
+
+
+def accept_invitation(user: User, password: str, now: datetime, ip: str | None = None) -> None:
+    set_password(user, password)
+    user.last_login_at = now
+    record(user, "accept_invitation", user, ip=ip)
+
+
+def password_reset_token(email: str, now: datetime) -> tuple[User, str] | None:
+    """A reset token for an active account that has a password; None says nothing more."""
+    user = find_user(email)
+    if user is None or not user.is_active or not user.has_password:
+        return None
+    return user, tokens.make_token(user, tokens.PASSWORD_RESET, now)
+
+
+def read_password_reset(token: str, now: datetime) -> User | None:
+    user = tokens.read_token(
+        token, tokens.PASSWORD_RESET, now, current_app.config["PASSWORD_RESET_MAX_AGE"]
+    )
+    return user if user is not None and user.is_active else None
+
+
+def reset_password(user: User, password: str, ip: str | None = None) -> None:
+    set_password(user, password)
+    record(user, "reset_password", user, ip=ip)
+
+
+def _email(user: User, subject: LazyString, template: str, **context: object) -> Message:
+    with force_locale(user.locale):
+        return Message(
+            subject=str(subject),
+            recipients=[user.email],
+            body=render_template(f"auth/email/{template}.txt", user=user, **context),
+        )
+
+
+def invitation_email(invitation: Invitation) -> Message:
+    link = _external_url("auth.accept_invitation", token=invitation.token)
+    return _email(invitation.user, _l("Your invitation to godparents"), "invitation", link=link)
+
+
+def password_reset_email(user: User, token: str) -> Message:
+    link = _external_url("auth.reset_password", token=token)
+    return _email(user, _l("Reset your godparents password"), "password_reset", link=link)
+
+
+def _external_url(endpoint: str, **values: str) -> str:
+    """An absolute link built on the configured base URL, never on the request's Host."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)

@@ -1,0 +1,96 @@
+"""Configuration defaults and the rules for loading the rest.
+
+Order: these defaults, then ``instance/config.py``, then ``GODPARENTS_*`` environment
+variables, then the mapping passed to ``create_app`` (tests).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class Defaults:
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = "sqlite:///godparents.db"  # relative to the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_NAME = "godparents_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 12
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "de")
+    TIMEZONE = "Europe/Berlin"  # the campaign's: decides what "today" is for reminders
+    BASE_URL = "http://127.0.0.1:5000"
+
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_DEFAULT_SENDER = "godparents@localhost"
+
+    INVITATION_MAX_AGE = timedelta(days=7)
+    PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
+    PASSWORD_MIN_LENGTH = 12
+    # argon2id cost; tests lower it so the suite stays fast
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with this configuration."""
+
+
+def load(app: Flask, overrides: dict[str, Any] | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("GODPARENTS")
+    if overrides:
+        app.config.update(overrides)
+    if app.debug or app.testing:
+        # Plain http on 127.0.0.1: a Secure cookie would never come back.
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    _ensure_secret_key(app)
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.testing:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    elif app.debug:
+        app.config["SECRET_KEY"] = _development_secret_key(Path(app.instance_path))
+    else:
+        raise ConfigurationError(
+            "No secret key: set GODPARENTS_SECRET_KEY (for example to the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`) "
+            "or SECRET_KEY in instance/config.py."
+        )
+
+
+def _development_secret_key(instance: Path) -> str:
+    """Read the development server's key from the instance folder, creating it once."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

@@ -1,0 +1,1 @@
+"""Fictional demo data: `flask --app godparents demo seed [--scale N]`."""

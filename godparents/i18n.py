@@ -1,0 +1,55 @@
+"""Languages and time zones: the user's own, else the browser's choice."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from flask_babel import format_decimal, get_locale
+
+from godparents import labels
+from godparents.extensions import babel, db
+from godparents.security import public, safe_next
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str | None:
+    languages = current_app.config["LANGUAGES"]
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages)
+
+
+def select_timezone() -> str | None:
+    if current_user.is_authenticated:
+        return current_user.timezone
+    return current_app.config["TIMEZONE"]
+
+
+@bp.post("/locale")
+@public
+def set_locale() -> Response:
+    """Switch the language from the footer, for this browser and the user's profile."""
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
+
+
+def _template_context() -> dict[str, object]:
+    return {"current_locale": str(get_locale() or "en")}
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.register_blueprint(bp)
+    app.context_processor(_template_context)
+    app.add_template_filter(format_decimal, "number")
+    labels.init_app(app)

@@ -1,0 +1,52 @@
+"""Every model, for Alembic and for code that needs several features' models at once.
+
+The models themselves live with their feature (``godparents/<feature>/models.py``).
+"""
+
+from godparents.actions.models import Action, ActionKind, LetterOutcome
+from godparents.audit.models import AuditEvent
+from godparents.auth.models import Role, User
+from godparents.prisoners.models import (
+    Gender,
+    KeyDate,
+    KeyDateKind,
+    Prisoner,
+    PrisonerAddress,
+    PrisonerPhoto,
+    PrisonerStatus,
+)
+from godparents.reminders.models import (
+    CampaignDay,
+    OutboxMessage,
+    OutboxStatus,
+    ReminderRule,
+    Trigger,
+)
+from godparents.sponsors.models import Delegation, Sponsor
+from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
+
+__all__ = [
+    "Action",
+    "ActionKind",
+    "AuditEvent",
+    "CampaignDay",
+    "Delegation",
+    "EndReason",
+    "Gender",
+    "KeyDate",
+    "KeyDateKind",
+    "LetterOutcome",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Prisoner",
+    "PrisonerAddress",
+    "PrisonerPhoto",
+    "PrisonerStatus",
+    "ReminderRule",
+    "Role",
+    "Sponsor",
+    "Sponsorship",
+    "SponsorshipStatus",
+    "Trigger",
+    "User",
+]

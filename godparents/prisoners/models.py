@@ -1,0 +1,180 @@
+"""The registry of political prisoners."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, event
+from sqlalchemy.ext.mutable import MutableList
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from godparents.extensions import db
+from godparents.prisoners.names import search_key
+from godparents.types import UTCDateTime, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from godparents.sponsorships.models import Sponsorship
+
+
+class PrisonerStatus(StrEnum):
+    PRETRIAL = "pretrial"
+    SENTENCED = "sentenced"
+    RELEASED = "released"
+    PARDONED = "pardoned"
+    DEPORTED = "deported"
+    DIED = "died"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_held(self) -> bool:
+        return self in HELD_STATUSES
+
+
+HELD_STATUSES = frozenset({PrisonerStatus.PRETRIAL, PrisonerStatus.SENTENCED})
+
+
+class Gender(StrEnum):
+    FEMALE = "f"
+    MALE = "m"
+    OTHER = "x"
+
+
+class KeyDateKind(StrEnum):
+    TRIAL = "trial"
+    APPEAL = "appeal"
+    HEARING = "hearing"
+    EXPECTED_RELEASE = "expected_release"
+    CUSTOM = "custom"
+
+
+def _string_list() -> MutableList[str]:
+    return MutableList()
+
+
+class Prisoner(db.Model):
+    __tablename__ = "prisoners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_latin: Mapped[str] = mapped_column(String(200))
+    name_be: Mapped[str | None] = mapped_column(String(200))
+    name_ru: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(
+        MutableList.as_mutable(JSON()), default=_string_list
+    )
+    # Every spelling folded by prisoners.names.fold; kept current by a flush hook below.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, "gender"))
+    # A birth date may be unknown, or known only by its year.
+    birth_year: Mapped[int | None]
+    birth_date: Mapped[date | None]
+    status: Mapped[PrisonerStatus] = mapped_column(
+        enum_type(PrisonerStatus, "status"), index=True
+    )
+    detained_on: Mapped[date | None]
+    released_on: Mapped[date | None]
+    articles: Mapped[list[str]] = mapped_column(
+        MutableList.as_mutable(JSON()), default=_string_list
+    )
+    sentence: Mapped[str | None] = mapped_column(String(500))
+    expected_release_on: Mapped[date | None]
+    can_receive_letters: Mapped[bool] = mapped_column(default=True)
+    health_notes: Mapped[str | None] = mapped_column(Text)  # internal
+    public_bio: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)  # internal
+    source_url: Mapped[str | None] = mapped_column(String(500))
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    has_public_consent: Mapped[bool] = mapped_column(default=False)
+    last_verified_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    addresses: Mapped[list[PrisonerAddress]] = relationship(
+        back_populates="prisoner",
+        cascade="all, delete-orphan",
+        order_by="(PrisonerAddress.valid_from.desc(), PrisonerAddress.id.desc())",
+    )
+    key_dates: Mapped[list[KeyDate]] = relationship(
+        back_populates="prisoner", cascade="all, delete-orphan", order_by="KeyDate.occurs_on"
+    )
+    photo: Mapped[PrisonerPhoto | None] = relationship(
+        back_populates="prisoner", cascade="all, delete-orphan"
+    )
+    sponsorships: Mapped[list[Sponsorship]] = relationship(back_populates="prisoner")
+
+    def __repr__(self) -> str:
+        return f"<Prisoner {self.id}>"
+
+    @property
+    def is_held(self) -> bool:
+        return self.status.is_held
+
+    @property
+    def current_address(self) -> PrisonerAddress | None:
+        """The newest address; ``addresses`` is ordered newest first."""
+        return self.addresses[0] if self.addresses else None
+
+    def days_in_detention(self, today: date) -> int | None:
+        if self.detained_on is None:
+            return None
+        end = self.released_on if self.released_on and not self.is_held else today
+        return max((end - self.detained_on).days, 0)
+
+    def refresh_search_text(self) -> None:
+        self.search_text = search_key(
+            [self.name_latin, self.name_be, self.name_ru, *(self.aliases or [])]
+        )
+
+
+class PrisonerAddress(db.Model):
+    """Where to write: prisoners are transferred, so addresses have a history."""
+
+    __tablename__ = "prisoner_addresses"
+    __table_args__ = (Index(None, "prisoner_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prisoner_id: Mapped[int] = mapped_column(ForeignKey("prisoners.id", ondelete="CASCADE"))
+    facility: Mapped[str | None] = mapped_column(String(300))
+    postal_address: Mapped[str] = mapped_column(Text)  # in Cyrillic, line breaks kept
+    valid_from: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    prisoner: Mapped[Prisoner] = relationship(back_populates="addresses")
+
+
+class PrisonerPhoto(db.Model):
+    """A re-encoded photo, kept in the database so every app server has it."""
+
+    __tablename__ = "prisoner_photos"
+
+    prisoner_id: Mapped[int] = mapped_column(
+        ForeignKey("prisoners.id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    mimetype: Mapped[str] = mapped_column(String(50))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    prisoner: Mapped[Prisoner] = relationship(back_populates="photo")
+
+
+class KeyDate(db.Model):
+    __tablename__ = "key_dates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prisoner_id: Mapped[int] = mapped_column(
+        ForeignKey("prisoners.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[KeyDateKind] = mapped_column(enum_type(KeyDateKind, "kind"))
+    occurs_on: Mapped[date] = mapped_column(index=True)
+    is_yearly: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    prisoner: Mapped[Prisoner] = relationship(back_populates="key_dates")
+
+
+@event.listens_for(Session, "before_flush")
+def _refresh_search_text(session: Session, flush_context: object, instances: object) -> None:
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Prisoner):
+            obj.refresh_search_text()

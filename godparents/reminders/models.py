@@ -1,0 +1,106 @@
+"""Campaign days, reminder rules and the outbox that is also the ledger of reminders."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from godparents.extensions import db
+from godparents.types import UTCDateTime, enum_type, utcnow
+
+
+class CampaignDay(db.Model):
+    __tablename__ = "campaign_days"
+    __table_args__ = (
+        CheckConstraint("month BETWEEN 1 AND 12", name="month"),
+        CheckConstraint("day BETWEEN 1 AND 31", name="day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    day: Mapped[int] = mapped_column(SmallInteger)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return f"<CampaignDay {self.month:02}-{self.day:02}>"
+
+
+class Trigger(StrEnum):
+    BIRTHDAY = "birthday"
+    DETENTION_ANNIVERSARY = "detention_anniversary"
+    DETENTION_MILESTONE = "detention_milestone"
+    KEY_DATE = "key_date"
+    CAMPAIGN_DAY = "campaign_day"
+    INACTIVITY = "inactivity"
+    SPONSORSHIP_START = "sponsorship_start"
+    COORDINATOR_DIGEST = "coordinator_digest"
+
+
+class ReminderRule(db.Model):
+    __tablename__ = "reminder_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    trigger: Mapped[Trigger] = mapped_column(enum_type(Trigger, "trigger"))
+    # Days before the occurrence (negative: after it, as for a follow-up).
+    offset_days: Mapped[int] = mapped_column(default=0)
+    to_sponsor: Mapped[bool] = mapped_column(default=True)
+    to_delegates: Mapped[bool] = mapped_column(default=False)
+    to_coordinators: Mapped[bool] = mapped_column(default=False)
+    template: Mapped[str] = mapped_column(String(100))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ReminderRule {self.id} {self.trigger}>"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class OutboxMessage(db.Model):
+    """One email to send, and the record that it was planned.
+
+    The idempotency key is unique over (rule, recipient, subject, occurrence date), so a
+    reminder planned twice, by two runs at once or on two machines, is inserted once.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reminder_rules.id", ondelete="SET NULL"), index=True
+    )
+    recipient_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    recipient_email: Mapped[str] = mapped_column(String(254))
+    subject_ref: Mapped[str] = mapped_column(String(100))  # what it is about: "prisoner:17"
+    occurs_on: Mapped[date | None]
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_type(OutboxStatus, "status"), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rule: Mapped[ReminderRule | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.status}>"

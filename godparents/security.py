@@ -1,0 +1,107 @@
+"""Login required by default, role checks, safe redirects and the response headers.
+
+Every endpoint needs a logged-in user unless its view is marked ``@public``; the public
+ones are few and listed by that decorator (and a test checks the list).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from godparents.auth.models import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",  # Bootstrap draws form controls with data: SVGs
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without logging in."""
+    view._public = True  # type: ignore[attr-defined]
+    return view
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Let only these roles in; others get 403 (anonymous users were sent to login)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
+    if endpoint is None:  # no route matched: let the 404 (or 405) through
+        return True
+    if endpoint == "static":
+        return True
+    view = app.view_functions.get(endpoint)
+    return bool(getattr(view, "_public", False))
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None.
+
+    Browsers read a backslash as a slash and ignore tabs and newlines in URLs, so
+    ``/\\evil.example`` and ``//evil.example`` both leave the site: refuse them all.
+    """
+    if not target or len(target) > 2000:
+        return None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    normalised = target.replace("\\", "/")
+    if not normalised.startswith("/") or normalised.startswith("//"):
+        return None
+    parts = urlsplit(normalised)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _require_login() -> Any:
+    if current_user.is_authenticated or is_public_endpoint(current_app, request.endpoint):
+        return None
+    next_path = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=next_path))
+
+
+def _set_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if request.endpoint != "static":
+        # Pages carry personal data: no shared or back-button cache may keep them.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_require_login)
+    app.after_request(_set_headers)

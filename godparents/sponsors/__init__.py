@@ -1,0 +1,1 @@
+"""Godparents and their office staff."""

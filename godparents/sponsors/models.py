@@ -1,0 +1,66 @@
+"""Sponsors (godparents) and the office staff who act for them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from godparents.extensions import db
+from godparents.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from godparents.auth.models import User
+    from godparents.sponsorships.models import Sponsorship
+
+
+class Sponsor(db.Model):
+    __tablename__ = "sponsors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(String(200))  # parliament, e.g. "Bundestag"
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    party: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    mandate_ends_on: Mapped[date | None]
+    has_public_consent: Mapped[bool] = mapped_column(default=False)
+    public_quote: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User | None] = relationship(back_populates="sponsor")
+    delegations: Mapped[list[Delegation]] = relationship(
+        back_populates="sponsor", cascade="all, delete-orphan"
+    )
+    sponsorships: Mapped[list[Sponsorship]] = relationship(back_populates="sponsor")
+
+    def __repr__(self) -> str:
+        return f"<Sponsor {self.id}>"
+
+
+class Delegation(db.Model):
+    """A delegate (office staff) acting on a sponsor's behalf."""
+
+    __tablename__ = "delegations"
+
+    sponsor_id: Mapped[int] = mapped_column(
+        ForeignKey("sponsors.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sponsor: Mapped[Sponsor] = relationship(back_populates="delegations")
+    user: Mapped[User] = relationship(back_populates="delegations")

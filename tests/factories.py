@@ -1,0 +1,72 @@
+"""Functions that make test data, committed so the app's own requests see it."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from godparents.auth.models import Role, User
+from godparents.auth.passwords import hash_password
+from godparents.extensions import db
+from godparents.prisoners.models import Prisoner, PrisonerAddress, PrisonerStatus
+from godparents.sponsors.models import Delegation, Sponsor
+from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+
+PASSWORD = "correct horse battery"
+_numbers = itertools.count(1)
+
+
+def make_user(role: Role = Role.SPONSOR, email: str | None = None, password: str | None = PASSWORD,
+              **fields: Any) -> User:
+    user = User(email=email or f"user{next(_numbers)}@example.org", role=role, **fields)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_coordinator(**fields: Any) -> User:
+    return make_user(Role.COORDINATOR, **fields)
+
+
+def make_sponsor(with_login: bool = True, **fields: Any) -> Sponsor:
+    number = next(_numbers)
+    values = {"full_name": f"Sponsor {number}", "body": "Bundestag", "country": "DE",
+              "email": f"sponsor{number}@example.org", **fields}
+    sponsor = Sponsor(**values)
+    if with_login:
+        sponsor.user = make_user(Role.SPONSOR, email=values["email"])
+    db.session.add(sponsor)
+    db.session.commit()
+    return sponsor
+
+
+def make_delegate(sponsor: Sponsor, **fields: Any) -> User:
+    user = make_user(Role.DELEGATE, **fields)
+    db.session.add(Delegation(sponsor=sponsor, user=user))
+    db.session.commit()
+    return user
+
+
+def make_prisoner(address: str | None = "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1",
+                  **fields: Any) -> Prisoner:
+    number = next(_numbers)
+    values = {"name_latin": f"Prisoner {number}", "status": PrisonerStatus.SENTENCED,
+              "detained_on": date(2021, 7, 14), **fields}
+    prisoner = Prisoner(**values)
+    if address:
+        prisoner.addresses.append(PrisonerAddress(
+            facility="SIZO No. 1 (Minsk)", postal_address=address, valid_from=date(2021, 7, 14)))
+    db.session.add(prisoner)
+    db.session.commit()
+    return prisoner
+
+
+def make_sponsorship(sponsor: Sponsor, prisoner: Prisoner, **fields: Any) -> Sponsorship:
+    values = {"status": SponsorshipStatus.ACTIVE, "started_on": date(2022, 1, 10), **fields}
+    pairing = Sponsorship(sponsor=sponsor, prisoner=prisoner, **values)
+    db.session.add(pairing)
+    db.session.commit()
+    return pairing
