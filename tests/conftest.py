@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from godparents import create_app
@@ -85,20 +87,25 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest, database_url: str) -> Iterator[Flask]:
-    """An app on the shared database, emptied after each test.
-
-    Configure one test with ``@pytest.mark.settings(KEY=value)``.
-    """
-    config = {
+def config(request: pytest.FixtureRequest, database_url: str) -> dict[str, Any]:
+    """The test's configuration; change it with ``@pytest.mark.settings(KEY=value)``."""
+    values: dict[str, Any] = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SERVER_NAME": None,
         "BASE_URL": "http://godparents.test",
         **FAST_HASHING,
     }
     for marker in reversed(list(request.node.iter_markers("settings"))):
-        config.update(marker.kwargs)
+        values.update(marker.kwargs)
+    return values
+
+
+@pytest.fixture
+def app(config: dict[str, Any]) -> Iterator[Flask]:
+    """The app whose context the test's own code runs in (factories, assertions).
+
+    The database is emptied after each test.
+    """
     app = create_app(config)
     with app.app_context():
         yield app
@@ -109,21 +116,35 @@ def app(request: pytest.FixtureRequest, database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def web_app(app: Flask, config: dict[str, Any]) -> Iterator[Flask]:
+    """A second instance of the app that serves the client, the CLI runner and the browser.
+
+    Being another app object, each of its requests gets its own app context, ``g`` and
+    database session, as in production; with one shared app, every request would reuse the
+    test's context and its cached user, CSRF token and session.
+    """
+    served = create_app(config)
+    yield served
+    with served.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
+def client(web_app: Flask) -> FlaskClient:
+    return web_app.test_client()
 
 
-CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+@pytest.fixture
+def runner(web_app: Flask) -> FlaskCliRunner:
+    return web_app.test_cli_runner()
+
+
+CSRF_PATTERN = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:
     """The CSRF token of the form on the page at ``path``, as a browser would read it."""
-    response = client.get(path)
+    response = client.get(path, follow_redirects=True)
     match = CSRF_PATTERN.search(response.get_data(as_text=True))
     assert match, f"no CSRF token on {path} ({response.status_code})"
     return match.group(1)
@@ -150,3 +171,35 @@ class Auth:
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
+
+
+class QueryCounter:
+    """Counts the SQL statements the served app runs while it is active."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(web_app: Flask) -> Iterator[Callable[[], QueryCounter]]:
+    """``with count_queries() as counter:`` around requests; ``counter.count`` after."""
+    with web_app.app_context():
+        engine = db.engine
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+
+    yield counting

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from godparents.auth.models import Role
@@ -38,8 +39,8 @@ class InvitationCreateForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(
         _l("Invite as"),
-        choices=[(Role.SPONSOR.value, _l("Godparent")),
-                 (Role.DELEGATE.value, _l("Office staff of a godparent"))],
+        choices=[SelectChoice(Role.SPONSOR.value, _l("Godparent")),
+                 SelectChoice(Role.DELEGATE.value, _l("Office staff of a godparent"))],
         validators=[InputRequired()],
     )
     sponsor_id = SelectField(_l("Godparent"), coerce=int, validators=[InputRequired()])

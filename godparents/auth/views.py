@@ -18,6 +18,7 @@ from flask_login import current_user, login_user, logout_user
 from flask_mail import Message
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from godparents.auth import cli, passwords, services
 from godparents.auth.forms import (
@@ -164,7 +165,8 @@ def invite() -> Response | str:
     sponsors = db.session.scalars(
         select(Sponsor).where(Sponsor.is_active).order_by(Sponsor.full_name)
     ).all()
-    form.sponsor_id.choices = [(s.id, f"{s.full_name} ({s.body})") for s in sponsors]
+    form.sponsor_id.choices = [SelectChoice(str(s.id), f"{s.full_name} ({s.body})")
+                               for s in sponsors]
     if form.validate_on_submit():
         sponsor = db.session.get(Sponsor, form.sponsor_id.data)
         assert sponsor is not None  # noqa: S101  (the choices hold only existing sponsors)

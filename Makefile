@@ -1,0 +1,49 @@
+# godparents: `make run` serves the demo, `make test` runs every test. Both set up first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app godparents
+INSTALLED := $(VENV)/.installed
+CATALOGS := godparents/translations
+DEMO_PASSWORD := instance/demo-password
+
+.PHONY: run test lint messages translations clean
+
+run: $(INSTALLED) translations $(DEMO_PASSWORD)
+	$(FLASK) --debug db upgrade
+	GODPARENTS_DEMO_PASSWORD="$$(cat $(DEMO_PASSWORD))" $(FLASK) --debug demo seed
+	@echo "Demo password for every login above: $$(cat $(DEMO_PASSWORD))"
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
+	$(FLASK) --debug run --host 127.0.0.1 --port 5000 --no-debugger
+
+test: $(INSTALLED) translations
+	@scripts/ensure-chromium
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check godparents tests || true
+
+$(INSTALLED): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# Compile the catalogs (the .mo files are built, not committed).
+translations: $(INSTALLED)
+	$(BIN)/pybabel compile --use-fuzzy -d $(CATALOGS) -D messages --statistics 2>&1 | grep -v '^$$' || true
+
+# After changing user-visible text: extract it and merge it into every catalog.
+messages: $(INSTALLED)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	    --project godparents --ignore-dirs '.venv node_modules .git tests' -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching --ignore-obsolete
+
+$(DEMO_PASSWORD):
+	@mkdir -p instance
+	@umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info
