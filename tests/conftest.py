@@ -24,6 +24,8 @@ from sqlalchemy.engine import make_url
 from godparents import create_app
 from godparents.extensions import db
 
+pytest_plugins = ["tests.browser"]
+
 SERVER_URL = os.environ.get("GODPARENTS_TEST_DATABASE_URL")
 
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
