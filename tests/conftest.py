@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from godparents import create_app
 from godparents.extensions import db
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.smtp"]
 
 SERVER_URL = os.environ.get("GODPARENTS_TEST_DATABASE_URL")
 
@@ -97,6 +97,10 @@ def config(request: pytest.FixtureRequest, database_url: str) -> dict[str, Any]:
         "BASE_URL": "http://godparents.test",
         **FAST_HASHING,
     }
+    if "smtp_server" in request.fixturenames:
+        # Mail goes to the test's real SMTP server instead of being suppressed.
+        server = request.getfixturevalue("smtp_server")
+        values.update(MAIL_SERVER=server.host, MAIL_PORT=server.port, MAIL_SUPPRESS_SEND=False)
     for marker in reversed(list(request.node.iter_markers("settings"))):
         values.update(marker.kwargs)
     return values

@@ -252,3 +252,46 @@ def test_passwords_are_hashed_with_argon2id(app: Flask) -> None:
     user = make_user()
     assert user.password_hash.startswith("$argon2id$")
     assert services.authenticate(user.email, PASSWORD, utcnow()) == user
+
+
+def test_invitation_travels_over_real_smtp(auth: Auth, client: FlaskClient, smtp_server) -> None:
+    sponsor = make_sponsor(with_login=False, full_name="Ewa Nowak")
+    auth.login(make_coordinator().email)
+    response = _invite(client, email="ewa.nowak@example.org", role="sponsor",
+                       sponsor_id=sponsor.id)
+    assert response.status_code == 302
+    [message] = smtp_server.inbox.messages
+    assert message["To"] == "ewa.nowak@example.org"
+    assert message["From"] == "godparents@localhost"
+    assert message["Subject"] == "Your invitation to godparents"
+    body = message.get_content()
+    link = re.search(r"http://godparents.test(/auth/invitation/\S+)", body).group(1)
+    assert client.get(link).status_code == 200
+
+
+@pytest.mark.settings(MAIL_SUPPRESS_SEND=False, MAIL_SERVER="127.0.0.1", MAIL_PORT=1)
+def test_mail_server_down_keeps_the_account_and_says_so(auth: Auth, client: FlaskClient) -> None:
+    sponsor = make_sponsor(with_login=False)
+    auth.login(make_coordinator().email)
+    response = _invite(client, email="later@example.org", role="sponsor", sponsor_id=sponsor.id)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).text
+    assert "the email could not be sent" in page
+    assert services.find_user("later@example.org") is not None
+
+
+def test_inviting_again_before_the_password_is_set_sends_a_fresh_link(
+    auth: Auth, client: FlaskClient
+) -> None:
+    sponsor = make_sponsor(with_login=False)
+    auth.login(make_coordinator().email)
+    with mail.record_messages() as outbox:
+        _invite(client, email="twice@example.org", role="sponsor", sponsor_id=sponsor.id)
+        again = _invite(client, email="twice@example.org", role="sponsor", sponsor_id=sponsor.id)
+        as_other_role = _invite(client, email="twice@example.org", role="delegate",
+                                sponsor_id=sponsor.id)
+    assert again.status_code == 302
+    assert len(outbox) == 2 and outbox[1].recipients == ["twice@example.org"]
+    assert "already exists" in _error_text(as_other_role)
+    db.session.refresh(sponsor)
+    assert sponsor.user.email == "twice@example.org"

@@ -89,16 +89,26 @@ def invite(
     email: str, role: Role, sponsor: Sponsor, inviter: User, now: datetime,
     ip: str | None = None,
 ) -> Invitation:
-    """Create the account of a sponsor or of a delegate of ``sponsor``, without a password."""
-    if role is Role.SPONSOR and sponsor.user_id is not None:
-        raise AccountError(_("This godparent already has an account."), "sponsor_id")
+    """Invite a sponsor, or a delegate of ``sponsor``: an account without a password yet.
+
+    Inviting again someone who has not yet set a password sends a fresh link (the first
+    email may never have arrived); an account in use is never touched.
+    """
     if role not in (Role.SPONSOR, Role.DELEGATE):
         raise AccountError(_("Only godparents and their office staff are invited here."), "role")
-    user = create_user(email, role)
+    user = find_user(email)
+    if user is not None and (user.has_password or user.role is not role):
+        raise AccountError(_("An account with this email address already exists."), "email")
+    if role is Role.SPONSOR and sponsor.user_id is not None and (
+        user is None or sponsor.user_id != user.id
+    ):
+        raise AccountError(_("This godparent already has an account."), "sponsor_id")
+    if user is None:
+        user = create_user(email, role)
     user.locale = sponsor.language if sponsor.language in ("en", "de") else "en"
     if role is Role.SPONSOR:
         sponsor.user = user
-    else:
+    elif not any(d.sponsor_id == sponsor.id for d in user.delegations):
         db.session.add(Delegation(sponsor=sponsor, user=user))
     db.session.flush()
     record(inviter, "invite", user, {"role": role.value, "sponsor_id": sponsor.id}, ip=ip)

@@ -1,0 +1,52 @@
+"""A real SMTP server (aiosmtpd) on a free local port, keeping what it receives."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Inbox:
+    """The aiosmtpd handler: every message accepted, parsed with the modern email policy."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[Any] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.envelopes.append(envelope)
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+
+@dataclass
+class SMTPServer:
+    host: str
+    port: int
+    inbox: Inbox
+
+
+def _free_port() -> int:
+    # aiosmtpd cannot bind port 0 itself: learn a free port, release it, then start on it.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SMTPServer("127.0.0.1", port, inbox)
+    finally:
+        controller.stop()
