@@ -9,7 +9,10 @@ from flask import Flask
 
 from godparents import config as configuration
 from godparents import database, errors, i18n, main, security
+from godparents.account import views as account
+from godparents.actions import views as actions
 from godparents.auth import views as auth
+from godparents.calendar import views as calendar
 from godparents.dashboard import views as dashboard
 from godparents.demo import cli as demo
 from godparents.extensions import csrf, mail
@@ -38,6 +41,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     main.init_app(app)
     auth.init_app(app)
     sponsors.init_app(app)
+    actions.init_app(app)
+    account.init_app(app)
+    calendar.init_app(app)
     dashboard.init_app(app)
     demo.init_app(app)
     return app

@@ -12,10 +12,9 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
-
-from flask_babel import format_decimal, get_locale
 
 from godparents import labels
 from godparents.extensions import babel, db

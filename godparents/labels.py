@@ -10,7 +10,7 @@ from flask_babel.speaklater import LazyString
 
 from godparents.actions.models import ActionKind, LetterOutcome
 from godparents.auth.models import Role
-from godparents.prisoners.models import PrisonerStatus
+from godparents.prisoners.models import KeyDateKind, PrisonerStatus
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 
 LABELS: dict[StrEnum, LazyString] = {
@@ -24,6 +24,11 @@ LABELS: dict[StrEnum, LazyString] = {
     PrisonerStatus.DEPORTED: _l("Deported"),
     PrisonerStatus.DIED: _l("Died in custody"),
     PrisonerStatus.UNKNOWN: _l("Status unknown"),
+    KeyDateKind.TRIAL: _l("Trial"),
+    KeyDateKind.APPEAL: _l("Appeal hearing"),
+    KeyDateKind.HEARING: _l("Hearing"),
+    KeyDateKind.EXPECTED_RELEASE: _l("Expected release"),
+    KeyDateKind.CUSTOM: _l("Key date"),
     SponsorshipStatus.PROPOSED: _l("Proposed"),
     SponsorshipStatus.ACTIVE: _l("Active"),
     SponsorshipStatus.ENDED: _l("Ended"),

@@ -18,6 +18,7 @@ PUBLIC = {
     "auth.reset_password",
     "auth.accept_invitation",
     "i18n.set_locale",
+    "calendar.feed",
 }
 
 

@@ -1,1 +1,1 @@
-"""Actions."""
+"""What godparents did: logging, editing and the fate of letters."""

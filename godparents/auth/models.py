@@ -7,7 +7,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import JSON, String
+from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from godparents.extensions import db
@@ -40,6 +41,12 @@ class User(UserMixin, db.Model):
     session_generation: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     calendar_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # Reminder preferences: the kinds (reminders.models.Trigger values) this user opted out
+    # of, and how many days before a godchild's birthday the card reminder comes.
+    reminder_opt_outs: Mapped[list[str]] = mapped_column(
+        MutableList.as_mutable(JSON()), default=list
+    )
+    birthday_card_days: Mapped[int] = mapped_column(default=30)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sponsor: Mapped[Sponsor | None] = relationship(back_populates="user")

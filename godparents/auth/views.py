@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -15,7 +14,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from flask_mail import Message
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -28,7 +26,8 @@ from godparents.auth.forms import (
     PasswordSetForm,
 )
 from godparents.auth.models import Role, User
-from godparents.extensions import db, login_manager, mail
+from godparents.extensions import db, login_manager
+from godparents.mailer import send_email
 from godparents.security import public, roles_required, safe_next
 from godparents.sponsors.models import Sponsor
 from godparents.types import utcnow
@@ -65,16 +64,6 @@ def _start_session(user: User) -> None:
     login_user(user)
 
 
-def _send(message: Message) -> bool:
-    """Send after the commit; a mail server that is down must not lose the account."""
-    try:
-        mail.send(message)
-    except (OSError, ConnectionError):
-        current_app.logger.exception("could not send %r", message.subject)
-        return False
-    return True
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Response | str:
@@ -109,7 +98,7 @@ def request_password_reset() -> Response | str:
         found = services.password_reset_token(form.email.data or "", utcnow())
         if found is not None:
             user, token = found
-            _send(services.password_reset_email(user, token))
+            send_email(services.password_reset_email(user, token))
         # The same words whether or not the address has an account.
         flash(_("If an account uses this address, we have sent it a link to set a new "
                 "password. The link works once, for one hour."), "info")
@@ -179,7 +168,7 @@ def invite() -> Response | str:
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
-            if _send(services.invitation_email(invitation)):
+            if send_email(services.invitation_email(invitation)):
                 flash(_("Invitation sent to %(email)s.", email=invitation.user.email),
                       "success")
             else:

@@ -2,11 +2,67 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import os
+import secrets
+
+import click
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from godparents.auth.passwords import hash_password
+from godparents.demo.seed import seed_demo
+from godparents.extensions import db
+from godparents.timeutil import campaign_today
+
 demo = AppGroup("demo", help="Fictional demo data.")
+
+PASSWORD_VARIABLE = "GODPARENTS_DEMO_PASSWORD"  # noqa: S105  (a name, not a password)
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
+
+
+def configured_password() -> str | None:
+    """GODPARENTS_DEMO_PASSWORD from the environment, else DEMO_PASSWORD from the config.
+
+    The environment comes first because Flask parses prefixed variables as JSON on the way
+    into the config, which would turn a password such as "123456789012" into a number.
+    """
+    value = os.environ.get(PASSWORD_VARIABLE) or current_app.config.get("DEMO_PASSWORD")
+    return str(value) if value not in (None, "") else None
+
+
+@demo.command("seed")
+@click.option("--scale", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also add N times the real campaign's size (1,500 prisoners, 600 sponsors, "
+                   "2,000 pairings, 50,000 actions each), for benchmarks.")
+def seed(scale: int) -> None:
+    """Load the fictional demo data once and print the demo logins.
+
+    Running it again adds nothing (missing campaign days and bulk data excepted).
+    """
+    configured = configured_password()
+    password = configured or secrets.token_urlsafe(12)
+    today = campaign_today(current_app.config["TIMEZONE"])
+    try:
+        # One hash for every new account (argon2 is slow on purpose); unused if none is new.
+        result = seed_demo(today, hash_password(password), scale)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+    for email, role in result.logins:
+        click.echo(f"login: {email} {role}")
+    if not result.demo_created:
+        click.echo("password: unchanged (set when the demo data was first loaded)")
+        click.echo("The demo data was already there: none of it was added again.")
+    elif configured:
+        click.echo(f"password: (the value of {PASSWORD_VARIABLE})")
+    else:
+        click.echo(f"password: {password}")
+    if scale:
+        click.echo(f"bulk data: {result.scale_units_added} unit(s) added, "
+                   f"{result.scale_units} in the database")
+    click.echo(result.summary())

@@ -266,7 +266,7 @@ TRIAL_NOTES: tuple[str, ...] = (
 )
 
 KEY_DATE_NOTES: dict[KeyDateKind, str] = {
-    KeyDateKind.APPEAL: "Appeal hearing at the Supreme Court.",
+    KeyDateKind.APPEAL: "Appeal against the extra year under Article 411, at the regional court.",
     KeyDateKind.HEARING: "Hearing on a new charge under Article 411 (disobedience).",
     KeyDateKind.EXPECTED_RELEASE: "End of the sentence, unless it is extended.",
     KeyDateKind.CUSTOM: "Wedding anniversary: the family would welcome a card.",
@@ -278,6 +278,8 @@ KEY_DATE_NOTES: dict[KeyDateKind, str] = {
 
 class SponsorSeed(NamedTuple):
     """An invented member of a real parliament.
+
+    The first is the demo's first sponsor login, so it speaks English, the default language.
 
     ``mandate_days`` is when the mandate ends, in days from today (negative: it has ended;
     None: not recorded). ``quote`` is set for those who consented to be named in public.
@@ -302,6 +304,8 @@ _QUOTE_DE = (
 _QUOTE_EN = "Every letter tells a prisoner that the world has not forgotten them."
 
 SPONSORS: tuple[SponsorSeed, ...] = (
+    SponsorSeed("Helen Whitfield", "MP", "House of Commons", "GB", "Labour", "en", 1300,
+                "Political prisoners must never become statistics.", has_delegate=True),
     SponsorSeed("Anna Schmidt", "MdB", "Bundestag", "DE", "Bündnis 90/Die Grünen", "de", 1100,
                 _QUOTE_DE, has_delegate=True),
     SponsorSeed("Thomas Becker", "Dr.", "Bundestag", "DE", "CDU/CSU", "de", 1100,
@@ -325,8 +329,6 @@ SPONSORS: tuple[SponsorSeed, ...] = (
     SponsorSeed("Rasa Jankauskienė", None, "Seimas", "LT", "Homeland Union", "en", 700,
                 _QUOTE_EN),
     SponsorSeed("Tomas Petrauskas", None, "Seimas", "LT", "Liberal Movement", "en", 700),
-    SponsorSeed("Helen Whitfield", "MP", "House of Commons", "GB", "Labour", "en", 1300,
-                "Political prisoners must never become statistics.", has_delegate=True),
     SponsorSeed("James Harrington", None, "House of Commons", "GB", "Conservative", "en",
                 -140, notes="Lost his seat; his godchildren were handed over."),
     SponsorSeed("Fiona MacLeod", "MP", "House of Commons", "GB", "Liberal Democrats", "en",

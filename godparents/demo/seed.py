@@ -31,7 +31,7 @@ from godparents.demo.random_facts import (
     years_left_open,
 )
 from godparents.demo.scale import add_scale_data, scale_units_present
-from godparents.extensions import db
+from godparents.extensions import Base, db
 from godparents.prisoners.models import (
     Gender,
     KeyDate,
@@ -48,7 +48,7 @@ from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipSt
 MARKER_EMAIL = data.COORDINATORS[0][0]  # its account exists once the demo data is loaded
 ROLE_ORDER = (Role.COORDINATOR, Role.SPONSOR, Role.DELEGATE)
 
-ModelT = TypeVar("ModelT")
+ModelT = TypeVar("ModelT", bound=Base)
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,11 @@ class SeedResult:
     created: Counter[str]  # rows added, by table name
     demo_created: bool  # False: the demo data was there already
     scale_units_added: int
+    scale_units: int  # bulk units in the database now
 
     def summary(self) -> str:
         if not self.created:
-            return "created: nothing (the demo data was already there)"
+            return "created: nothing"
         counts = ", ".join(
             f"{count:,} {table.replace('_', ' ')}" for table, count in self.created.items()
         )
@@ -85,7 +86,7 @@ def seed_demo(today: date, password_hash: str, scale: int = 0) -> SeedResult:
     if units:
         created.update(add_scale_data(today, first_unit=present, units=units))
     db.session.flush()
-    return SeedResult(demo_logins(), +created, demo_created, units)
+    return SeedResult(demo_logins(), +created, demo_created, units, present + units)
 
 
 def ensure_campaign_days() -> int:
@@ -146,7 +147,7 @@ class _DemoBuilder:
 
     def _add(self, obj: ModelT) -> ModelT:
         db.session.add(obj)
-        self.created[obj.__tablename__] += 1  # type: ignore[attr-defined]
+        self.created[obj.__tablename__] += 1
         return obj
 
     def _user(self, email: str, role: Role, locale: str, timezone: str) -> User:
@@ -209,13 +210,12 @@ class _DemoBuilder:
 
     def _prisoner(self, number: int, status: PrisonerStatus, taken: set[str]) -> Prisoner:
         rng, today = self.rng, self.today
-        gender = Gender.FEMALE if rng.random() < 0.3 else Gender.MALE
-        while True:
-            first_names = (data.FEMALE_FIRST_NAMES if gender is Gender.FEMALE
-                           else data.MALE_FIRST_NAMES)
+        female = rng.random() < 0.3
+        first_names = data.FEMALE_FIRST_NAMES if female else data.MALE_FIRST_NAMES
+        while True:  # a name not given yet
             first = rng.choice(first_names)
-            surname_pair = rng.choice(data.SURNAMES)
-            surname = surname_pair.female if gender is Gender.FEMALE else surname_pair.male
+            surnames = rng.choice(data.SURNAMES)
+            surname = surnames.female if female else surnames.male
             if f"{first.latin} {surname.latin}" not in taken:
                 break
         taken.add(f"{first.latin} {surname.latin}")
@@ -229,7 +229,7 @@ class _DemoBuilder:
             name_be=f"{first.be} {surname.be}",
             name_ru=f"{first.ru} {surname.ru}",
             aliases=self._aliases(first, surname),
-            gender=gender,
+            gender=Gender.FEMALE if female else Gender.MALE,
             status=status,
             detained_on=detained_on,
             articles=list(rng.choice(data.ARTICLE_SETS)),
@@ -243,8 +243,8 @@ class _DemoBuilder:
         )
         self._birth(prisoner)
         self._sentence(prisoner)
-        if status is PrisonerStatus.UNKNOWN and number % 2:
-            prisoner.gender = None  # not recorded
+        if status is PrisonerStatus.UNKNOWN:
+            prisoner.gender = None  # too little is known: not recorded
         prisoner.public_bio = self._bio(prisoner, first.latin)
         return self._add(prisoner)
 
@@ -406,7 +406,7 @@ class _DemoBuilder:
         if prisoner.status is not PrisonerStatus.SENTENCED:
             return
         release = prisoner.expected_release_on
-        if release is not None and release <= today + timedelta(days=540):
+        if release is not None and release <= today + timedelta(days=425):
             key_date(KeyDateKind.EXPECTED_RELEASE, release,
                      data.KEY_DATE_NOTES[KeyDateKind.EXPECTED_RELEASE])
         chance = rng.random()

@@ -1,17 +1,30 @@
-"""Which sponsors a user acts for, and what they see."""
+"""What a godparent's team (the sponsor and their delegates) may see, and the home page data.
+
+Every query here starts from the user: a sponsor sees their own pairings, a delegate those
+of the sponsors they work for, and nothing else.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, load_only
 
+from godparents.actions.models import Action
+from godparents.audit.services import record
 from godparents.auth.models import Role, User
+from godparents.calendar.dates import Occurrence, campaign_dates, prisoner_dates
 from godparents.extensions import db
-from godparents.prisoners.models import Prisoner
+from godparents.prisoners.models import Prisoner, PrisonerPhoto
+from godparents.reminders.models import CampaignDay
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+
+HORIZON_DAYS = 60
+RECENT_ACTIONS = 3
 
 
 def sponsor_ids_for(user: User) -> Select[tuple[int]]:
@@ -23,26 +36,176 @@ def sponsor_ids_for(user: User) -> Select[tuple[int]]:
     return select(Sponsor.id).where(False)
 
 
-@dataclass(frozen=True)
-class Godchildren:
-    sponsors: list[Sponsor]
-    current: list[Sponsorship]
-    former: list[Sponsorship]
-
-
-def godchildren(user: User) -> Godchildren:
-    """Current and former pairings of the sponsors the user acts for, in three queries."""
-    sponsors = db.session.scalars(
+def sponsors_for(user: User) -> list[Sponsor]:
+    return list(db.session.scalars(
         select(Sponsor).where(Sponsor.id.in_(sponsor_ids_for(user))).order_by(Sponsor.full_name)
-    ).all()
-    pairings = db.session.scalars(
+    ))
+
+
+def is_current(pairing: Sponsorship) -> bool:
+    """A pairing the team still works on; released prisoners and ended pairings are history."""
+    return pairing.is_active and pairing.prisoner.is_held
+
+
+def pairings_for(user: User, prisoner_id: int | None = None) -> Select[tuple[Sponsorship]]:
+    """The user's team's pairings (ever, not merely proposed), optionally for one prisoner."""
+    query = (
         select(Sponsorship)
-        .join(Sponsorship.prisoner)
-        .where(Sponsorship.sponsor_id.in_([s.id for s in sponsors]))
+        .where(Sponsorship.sponsor_id.in_(sponsor_ids_for(user)))
         .where(Sponsorship.status != SponsorshipStatus.PROPOSED)
-        .options(selectinload(Sponsorship.prisoner).selectinload(Prisoner.addresses))
+    )
+    if prisoner_id is not None:
+        query = query.where(Sponsorship.prisoner_id == prisoner_id)
+    return query
+
+
+def can_see_prisoner(user: User, prisoner_id: int) -> bool:
+    return db.session.scalar(
+        select(func.count()).select_from(pairings_for(user, prisoner_id).subquery())
+    ) > 0
+
+
+@dataclass
+class Godchild:
+    pairing: Sponsorship
+    has_photo: bool
+    upcoming: list[Occurrence] = field(default_factory=list)
+    recent_actions: list[Action] = field(default_factory=list)
+
+    @property
+    def prisoner(self) -> Prisoner:
+        return self.pairing.prisoner
+
+
+@dataclass
+class Home:
+    sponsors: list[Sponsor]
+    current: list[Godchild]
+    former: list[Sponsorship]
+    coming_up: list[Occurrence]
+
+
+def home(user: User, today: date) -> Home:
+    """The sponsor home in a fixed number of queries, whatever the number of godchildren."""
+    sponsors = sponsors_for(user)
+    pairings = list(db.session.scalars(
+        pairings_for(user)
+        .join(Sponsorship.prisoner)
+        .options(
+            joinedload(Sponsorship.prisoner).selectinload(Prisoner.addresses),
+            joinedload(Sponsorship.prisoner).selectinload(Prisoner.key_dates),
+            joinedload(Sponsorship.sponsor),
+        )
         .order_by(Prisoner.name_latin, Sponsorship.id)
-    ).all()
-    current = [p for p in pairings if p.is_active and p.prisoner.is_held]
-    former = [p for p in pairings if p not in current]
-    return Godchildren(list(sponsors), current, former)
+    ).unique())
+    # A prisoner paired with two of a delegate's sponsors shows once.
+    by_prisoner: dict[int, Sponsorship] = {}
+    for pairing in pairings:
+        if is_current(pairing):
+            by_prisoner.setdefault(pairing.prisoner_id, pairing)
+    current_pairings = list(by_prisoner.values())
+    current_ids = set(by_prisoner)
+    former = [p for p in pairings if not is_current(p) and p.prisoner_id not in current_ids]
+
+    prisoner_ids = list(current_ids)
+    with_photo = set(db.session.scalars(
+        select(PrisonerPhoto.prisoner_id).where(PrisonerPhoto.prisoner_id.in_(prisoner_ids))
+    )) if prisoner_ids else set()
+    recent = recent_actions([p.id for p in current_pairings], RECENT_ACTIONS)
+    campaign_days = list(db.session.scalars(select(CampaignDay).where(CampaignDay.is_active)))
+
+    end = today + timedelta(days=HORIZON_DAYS)
+    current: list[Godchild] = []
+    coming_up: list[Occurrence] = list(campaign_dates(campaign_days, today, end))
+    for pairing in current_pairings:
+        dates = sorted(prisoner_dates(pairing.prisoner, today, end), key=lambda o: o.on)
+        coming_up.extend(dates)
+        current.append(Godchild(pairing, pairing.prisoner_id in with_photo, dates,
+                                recent.get(pairing.id, [])))
+    coming_up.sort(key=lambda o: (o.on, o.kind.value))
+    return Home(sponsors, current, former, coming_up)
+
+
+def recent_actions(sponsorship_ids: list[int], per_pairing: int) -> dict[int, list[Action]]:
+    """The latest actions of each pairing, in one query (a window function)."""
+    if not sponsorship_ids:
+        return {}
+    ranked = (
+        select(
+            Action.id,
+            func.row_number()
+            .over(partition_by=Action.sponsorship_id,
+                  order_by=(Action.occurred_on.desc(), Action.id.desc()))
+            .label("rank"),
+        )
+        .where(Action.sponsorship_id.in_(sponsorship_ids))
+        .subquery()
+    )
+    actions = db.session.scalars(
+        select(Action)
+        .join(ranked, ranked.c.id == Action.id)
+        .where(ranked.c.rank <= per_pairing)
+        .options(joinedload(Action.logged_by))
+        .order_by(Action.occurred_on.desc(), Action.id.desc())
+    )
+    grouped: dict[int, list[Action]] = defaultdict(list)
+    for action in actions:
+        grouped[action.sponsorship_id].append(action)
+    return grouped
+
+
+@dataclass
+class PrisonerView:
+    prisoner: Prisoner
+    pairings: list[Sponsorship]
+    current: Sponsorship | None
+    actions: list[Action]
+    has_photo: bool
+    upcoming: list[Occurrence]
+
+
+def prisoner_view(user: User, prisoner_id: int, today: date) -> PrisonerView | None:
+    """A godchild's page as the team sees it; None if the team never paired with them."""
+    pairings = list(db.session.scalars(
+        pairings_for(user, prisoner_id)
+        .options(joinedload(Sponsorship.prisoner).selectinload(Prisoner.addresses),
+                 joinedload(Sponsorship.prisoner).selectinload(Prisoner.key_dates),
+                 joinedload(Sponsorship.sponsor))
+        .order_by(Sponsorship.started_on)
+    ).unique())
+    if not pairings:
+        return None
+    prisoner = pairings[0].prisoner
+    current = next((p for p in pairings if is_current(p)), None)
+    actions = list(db.session.scalars(
+        select(Action)
+        .where(Action.sponsorship_id.in_([p.id for p in pairings]))
+        .options(joinedload(Action.logged_by))
+        .order_by(Action.occurred_on.desc(), Action.id.desc())
+    ))
+    has_photo = db.session.get(PrisonerPhoto, prisoner_id, options=[
+        load_only(PrisonerPhoto.prisoner_id)]) is not None
+    upcoming = (sorted(prisoner_dates(prisoner, today, today + timedelta(days=HORIZON_DAYS)),
+                       key=lambda o: o.on) if current else [])
+    return PrisonerView(prisoner, pairings, current, actions, has_photo, upcoming)
+
+
+def photo_for(user: User, prisoner_id: int) -> PrisonerPhoto | None:
+    if not can_see_prisoner(user, prisoner_id):
+        return None
+    return db.session.get(PrisonerPhoto, prisoner_id)
+
+
+def remove_delegate(sponsor: Sponsor, delegate: User, actor: User) -> None:
+    """End a delegate's work for this sponsor; one who works for nobody else is locked out."""
+    delegation = db.session.get(Delegation, (sponsor.id, delegate.id))
+    if delegation is None:
+        return
+    db.session.delete(delegation)
+    db.session.flush()
+    remaining = db.session.scalar(
+        select(func.count()).select_from(Delegation).where(Delegation.user_id == delegate.id))
+    if not remaining:
+        delegate.is_active = False
+        delegate.session_generation += 1  # their open sessions end now
+    record(actor, "remove_delegate", delegate, {"sponsor_id": sponsor.id})

@@ -1,28 +1,128 @@
-"""The godparent's pages."""
+"""The godparent's pages: home, a godchild's page, and the office team."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
-from godparents.auth.models import Role
+from godparents.actions import services as actions
+from godparents.actions.forms import DeleteForm
+from godparents.auth import services as accounts
+from godparents.auth.models import Role, User
+from godparents.extensions import db
+from godparents.mailer import send_email
 from godparents.security import roles_required
 from godparents.sponsors import services
+from godparents.sponsors.forms import DelegateInviteForm, DelegateRemoveForm
+from godparents.sponsors.models import Sponsor
 from godparents.timeutil import campaign_today
+from godparents.types import utcnow
 
 bp = Blueprint("sponsors", __name__, url_prefix="/sponsor")
 
+TEAM = (Role.SPONSOR, Role.DELEGATE)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+def _today() -> date:
+    return campaign_today(current_app.config["TIMEZONE"])
+
+
 @bp.get("/")
-@roles_required(Role.SPONSOR, Role.DELEGATE)
+@roles_required(*TEAM)
 def home() -> str:
-    today: date = campaign_today(current_app.config["TIMEZONE"])
-    children = services.godchildren(current_user)
-    return render_template("sponsors/home.html", children=children, today=today)
+    today = _today()
+    return render_template("sponsors/home.html", home=services.home(current_user, today),
+                           today=today)
+
+
+@bp.get("/prisoners/<int:prisoner_id>")
+@roles_required(*TEAM)
+def prisoner(prisoner_id: int) -> str:
+    today = _today()
+    view = services.prisoner_view(current_user, prisoner_id, today)
+    if view is None:
+        abort(404)
+    return render_template(
+        "sponsors/prisoner.html", view=view, prisoner=view.prisoner, today=today,
+        can_change=lambda action: actions.can_change(current_user, action),
+        can_record_outcome=lambda action: actions.can_record_outcome(current_user, action),
+        delete_form=DeleteForm(),
+    )
+
+
+@bp.get("/prisoners/<int:prisoner_id>/photo")
+@roles_required(*TEAM)
+def photo(prisoner_id: int) -> Response:
+    found = services.photo_for(current_user, prisoner_id)
+    if found is None:
+        abort(404)
+    response = Response(found.content, mimetype=found.mimetype)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+def _own_sponsor() -> Sponsor:
+    sponsor = current_user.sponsor
+    if sponsor is None:
+        abort(404)
+    return sponsor
+
+
+@bp.route("/team", methods=["GET", "POST"])
+@roles_required(Role.SPONSOR)
+def team() -> BaseResponse | str:
+    """The sponsor's office staff: invite and remove. Delegates cannot manage each other."""
+    sponsor = _own_sponsor()
+    form = DelegateInviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation = accounts.invite(form.email.data or "", Role.DELEGATE, sponsor,
+                                         current_user, utcnow(), request.remote_addr)
+        except accounts.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            if send_email(accounts.invitation_email(invitation)):
+                flash(_("Invitation sent to %(email)s.", email=invitation.user.email), "success")
+            else:
+                flash(_("The email could not be sent. Please try again later."), "danger")
+            return redirect(url_for("sponsors.team"))
+    delegates = [d.user for d in sponsor.delegations]
+    return render_template("sponsors/team.html", form=form, delegates=delegates,
+                           remove_form=DelegateRemoveForm())
+
+
+@bp.post("/team/<int:user_id>/remove")
+@roles_required(Role.SPONSOR)
+def remove_delegate(user_id: int) -> BaseResponse:
+    sponsor = _own_sponsor()
+    form = DelegateRemoveForm()
+    delegate = db.session.get(User, user_id)
+    if delegate is None or not any(d.user_id == user_id for d in sponsor.delegations):
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    services.remove_delegate(sponsor, delegate, current_user)
+    db.session.commit()
+    flash(_("%(email)s no longer has access.", email=delegate.email), "info")
+    return redirect(url_for("sponsors.team"))

@@ -1,0 +1,1 @@
+"""A user's own settings: contact details, language, time zone, reminders, password, calendar."""

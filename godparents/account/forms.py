@@ -1,0 +1,104 @@
+"""Forms of the profile page."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from godparents.reminders.models import Trigger
+
+# Offered first; any other IANA zone is accepted too.
+COMMON_TIMEZONES = (
+    "Europe/Berlin", "Europe/Amsterdam", "Europe/Brussels", "Europe/Dublin", "Europe/Helsinki",
+    "Europe/Lisbon", "Europe/London", "Europe/Luxembourg", "Europe/Madrid", "Europe/Paris",
+    "Europe/Prague", "Europe/Riga", "Europe/Rome", "Europe/Stockholm", "Europe/Tallinn",
+    "Europe/Vienna", "Europe/Vilnius", "Europe/Warsaw", "Europe/Zurich", "America/New_York",
+    "America/Toronto", "UTC",
+)
+
+SPONSOR_REMINDERS = {
+    Trigger.BIRTHDAY: _l("Birthdays (a reminder to send a card in time, and on the day)"),
+    Trigger.DETENTION_ANNIVERSARY: _l("Anniversaries of the detention"),
+    Trigger.DETENTION_MILESTONE: _l("Round numbers of days in detention (500, 1,000, ...)"),
+    Trigger.KEY_DATE: _l("Trials, appeals and hearings"),
+    Trigger.CAMPAIGN_DAY: _l("Campaign days"),
+    Trigger.INACTIVITY: _l("A nudge when nothing has been logged for a while"),
+    Trigger.SPONSORSHIP_START: _l("Welcome and first steps of a new godparenthood"),
+}
+COORDINATOR_REMINDERS = {Trigger.COORDINATOR_DIGEST: _l("The weekly digest (Mondays)")}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ProfileForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=100)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
+    contact_email = EmailField(
+        _l("Contact email"), validators=[Optional(), Email(), Length(max=254)],
+        description=_l("Where the campaign writes to you, if not to your login address."),
+    )
+    locale = SelectField(_l("Language"), choices=[SelectChoice("en", "English"),
+                                                  SelectChoice("de", "Deutsch")])
+    timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
+    reminders = MultiCheckboxField(_l("Send me reminders about"), validators=[Optional()])
+    birthday_card_days = IntegerField(
+        _l("Birthday card reminder, days before the birthday"),
+        validators=[InputRequired(), NumberRange(min=7, max=90)],
+        description=_l("Post to Belarus takes two to five weeks: 30 days is a safe choice."),
+    )
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args: object, reminder_kinds: dict[Trigger, object],
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        zones = list(COMMON_TIMEZONES) + sorted(available_timezones() - set(COMMON_TIMEZONES))
+        self.timezone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
+        self.reminders.choices = [SelectChoice(kind.value, str(text))
+                                  for kind, text in reminder_kinds.items()]
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=1024)],
+        description=_l("At least 12 characters. A few unrelated words make a good one."),
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class CalendarForm(FlaskForm):
+    submit = SubmitField(_l("Create a new calendar link"))
+
+
+class CalendarOffForm(FlaskForm):
+    submit = SubmitField(_l("Turn the calendar link off"))

@@ -1,0 +1,139 @@
+"""Logging actions on a pairing. Plain functions; the caller commits."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from godparents.actions.models import Action, ActionKind, LetterOutcome
+from godparents.audit.services import record
+from godparents.auth.models import Role, User
+from godparents.extensions import db
+from godparents.sponsors.services import is_current, pairings_for
+from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+
+SUMMARY_MAX = 2000
+LINK_MAX = 500
+
+
+class ActionError(ValueError):
+    """Input that cannot be saved; ``field`` is the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def current_pairing(user: User, prisoner_id: int) -> Sponsorship | None:
+    """The active pairing through which the user's team works for this prisoner, if any."""
+    pairings = db.session.scalars(
+        pairings_for(user, prisoner_id)
+        .where(Sponsorship.status == SponsorshipStatus.ACTIVE)
+        .options(joinedload(Sponsorship.prisoner))
+        .order_by(Sponsorship.started_on)
+    ).all()
+    return next((p for p in pairings if is_current(p)), None)
+
+
+def action_for(user: User, action_id: int) -> Action | None:
+    """The action if it belongs to a pairing of the user's team (current or former)."""
+    return db.session.scalar(
+        select(Action)
+        .where(Action.id == action_id)
+        .where(Action.sponsorship_id.in_(pairings_for(user).with_only_columns(Sponsorship.id)))
+        .options(joinedload(Action.sponsorship).joinedload(Sponsorship.prisoner),
+                 joinedload(Action.sponsorship).joinedload(Sponsorship.sponsor))
+    )
+
+
+def can_change(user: User, action: Action) -> bool:
+    """Whoever logged it may change it, and so may the sponsor; only while the pairing lasts."""
+    if not is_current(action.sponsorship):
+        return False
+    return action.logged_by_id == user.id or (
+        user.role is Role.SPONSOR and action.sponsorship.sponsor.user_id == user.id
+    )
+
+
+def can_record_outcome(user: User, action: Action) -> bool:
+    """Anyone of the team may record what became of a letter, while the pairing lasts."""
+    return action.kind.is_mail and is_current(action.sponsorship)
+
+
+def _check(pairing: Sponsorship, occurred_on: date, summary: str, link: str | None,
+           today: date) -> tuple[str, str | None]:
+    if occurred_on > today:
+        raise ActionError(_("This date is in the future."), "occurred_on")
+    if pairing.started_on is not None and occurred_on < pairing.started_on:
+        raise ActionError(
+            _("The godparenthood began on %(date)s; choose that day or later.",
+              date=pairing.started_on.isoformat()), "occurred_on")
+    summary = summary.strip()
+    if not summary:
+        raise ActionError(_("Please say in a few words what you did."), "summary")
+    if len(summary) > SUMMARY_MAX:
+        raise ActionError(_("Please keep it under %(count)d characters.", count=SUMMARY_MAX),
+                          "summary")
+    return summary, check_link(link)
+
+
+def check_link(link: str | None) -> str | None:
+    link = (link or "").strip()
+    if not link:
+        return None
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(link) > LINK_MAX:
+        raise ActionError(_("Enter a web address starting with https:// or http://."), "link")
+    return link
+
+
+def log_action(pairing: Sponsorship, user: User, kind: ActionKind, occurred_on: date,
+               summary: str, link: str | None, today: date) -> Action:
+    summary, link = _check(pairing, occurred_on, summary, link, today)
+    action = Action(sponsorship=pairing, kind=kind, occurred_on=occurred_on, summary=summary,
+                    link=link, logged_by=user)
+    if kind.is_mail:
+        action.letter_outcome = LetterOutcome.SENT
+        action.outcome_on = occurred_on
+    db.session.add(action)
+    db.session.flush()
+    record(user, "create", action, {"kind": kind.value, "occurred_on": occurred_on.isoformat()})
+    return action
+
+
+def update_action(action: Action, user: User, kind: ActionKind, occurred_on: date,
+                  summary: str, link: str | None, today: date) -> None:
+    summary, link = _check(action.sponsorship, occurred_on, summary, link, today)
+    before = {"kind": action.kind, "occurred_on": action.occurred_on,
+              "summary": action.summary, "link": action.link}
+    action.kind, action.occurred_on, action.summary, action.link = (
+        kind, occurred_on, summary, link)
+    if kind.is_mail and action.letter_outcome is None:
+        action.letter_outcome, action.outcome_on = LetterOutcome.SENT, occurred_on
+    elif not kind.is_mail:
+        action.letter_outcome, action.outcome_on = None, None
+    changed = {key: str(getattr(action, key)) for key, old in before.items()
+               if getattr(action, key) != old}
+    record(user, "update", action, changed)
+
+
+def set_outcome(action: Action, user: User, outcome: LetterOutcome, outcome_on: date,
+                today: date) -> None:
+    if outcome_on > today:
+        raise ActionError(_("This date is in the future."), "outcome_on")
+    if outcome_on < action.occurred_on:
+        raise ActionError(_("This is before the letter was sent (%(date)s).",
+                            date=action.occurred_on.isoformat()), "outcome_on")
+    action.letter_outcome, action.outcome_on = outcome, outcome_on
+    record(user, "update", action,
+           {"letter_outcome": outcome.value, "outcome_on": outcome_on.isoformat()})
+
+
+def delete_action(action: Action, user: User) -> None:
+    record(user, "delete", action, {"kind": action.kind.value,
+                                    "occurred_on": action.occurred_on.isoformat()})
+    db.session.delete(action)

@@ -1,0 +1,134 @@
+"""Logging what a godparent's team did, from the godparent's pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from godparents.actions import services
+from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
+from godparents.actions.models import Action, ActionKind, LetterOutcome
+from godparents.auth.models import Role
+from godparents.extensions import db
+from godparents.labels import label
+from godparents.security import roles_required
+from godparents.timeutil import campaign_today
+
+bp = Blueprint("actions", __name__, url_prefix="/sponsor")
+
+TEAM = (Role.SPONSOR, Role.DELEGATE)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _today() -> date:
+    return campaign_today(current_app.config["TIMEZONE"])
+
+
+def _prisoner_page(action: Action) -> str:
+    return url_for("sponsors.prisoner", prisoner_id=action.sponsorship.prisoner_id,
+                   _anchor=f"action-{action.id}")
+
+
+@bp.route("/prisoners/<int:prisoner_id>/actions/new", methods=["GET", "POST"])
+@roles_required(*TEAM)
+def create(prisoner_id: int) -> Response | str:
+    pairing = services.current_pairing(current_user, prisoner_id)
+    if pairing is None:
+        abort(404)
+    today = _today()
+    form = ActionForm()
+    if not form.is_submitted():
+        form.occurred_on.data = today
+        form.kind.data = ActionKind.LETTER.value
+    if form.validate_on_submit():
+        try:
+            action = services.log_action(
+                pairing, current_user, ActionKind(form.kind.data), form.occurred_on.data,
+                form.summary.data or "", form.link.data, today)
+        except services.ActionError as error:
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Saved. Thank you!"), "success")
+            return redirect(_prisoner_page(action))
+    return render_template("actions/form.html", form=form, pairing=pairing,
+                           prisoner=pairing.prisoner, action=None)
+
+
+def _changeable(action_id: int) -> Action:
+    action = services.action_for(current_user, action_id)
+    if action is None:
+        abort(404)
+    if not services.can_change(current_user, action):
+        abort(403)
+    return action
+
+
+@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@roles_required(*TEAM)
+def edit(action_id: int) -> Response | str:
+    action = _changeable(action_id)
+    form = ActionForm(obj=action)
+    if not form.is_submitted():
+        form.kind.data = action.kind.value
+    if form.validate_on_submit():
+        try:
+            services.update_action(
+                action, current_user, ActionKind(form.kind.data), form.occurred_on.data,
+                form.summary.data or "", form.link.data, _today())
+        except services.ActionError as error:
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(_prisoner_page(action))
+    return render_template("actions/form.html", form=form, pairing=action.sponsorship,
+                           prisoner=action.sponsorship.prisoner, action=action,
+                           delete_form=DeleteForm())
+
+
+@bp.post("/actions/<int:action_id>/delete")
+@roles_required(*TEAM)
+def delete(action_id: int) -> Response:
+    action = _changeable(action_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    target = url_for("sponsors.prisoner", prisoner_id=action.sponsorship.prisoner_id)
+    services.delete_action(action, current_user)
+    db.session.commit()
+    flash(_("The entry is deleted."), "info")
+    return redirect(target)
+
+
+@bp.route("/actions/<int:action_id>/outcome", methods=["GET", "POST"])
+@roles_required(*TEAM)
+def outcome(action_id: int) -> Response | str:
+    action = services.action_for(current_user, action_id)
+    if action is None:
+        abort(404)
+    if not services.can_record_outcome(current_user, action):
+        abort(403)
+    form = OutcomeForm()
+    if not form.is_submitted():
+        form.letter_outcome.data = (action.letter_outcome or LetterOutcome.SENT).value
+        form.outcome_on.data = _today()
+    if form.validate_on_submit():
+        try:
+            services.set_outcome(action, current_user, LetterOutcome(form.letter_outcome.data),
+                                 form.outcome_on.data, _today())
+        except services.ActionError as error:
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Updated: %(outcome)s.", outcome=label(action.letter_outcome)), "success")
+            return redirect(_prisoner_page(action))
+    return render_template("actions/outcome.html", form=form, action=action,
+                           prisoner=action.sponsorship.prisoner)

@@ -1,0 +1,1 @@
+"""The dates that matter: birthdays, anniversaries, milestones, hearings, campaign days."""
