@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from godparents import create_app
@@ -27,6 +27,13 @@ from godparents.extensions import db
 pytest_plugins = ["tests.browser", "tests.smtp"]
 
 SERVER_URL = os.environ.get("GODPARENTS_TEST_DATABASE_URL")
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection: Any, connection_record: Any) -> None:
+    """Test databases are thrown away: SQLite need not wait for the disk on every commit."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
 
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
 

@@ -11,7 +11,6 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
 )
@@ -25,8 +24,8 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from godparents.fields import MultiCheckboxField
 from godparents.reminders.models import Trigger
 
 # Offered first; any other IANA zone is accepted too.
@@ -48,11 +47,6 @@ SPONSOR_REMINDERS = {
     Trigger.SPONSORSHIP_START: _l("Welcome and first steps of a new godparenthood"),
 }
 COORDINATOR_REMINDERS = {Trigger.COORDINATOR_DIGEST: _l("The weekly digest (Mondays)")}
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ProfileForm(FlaskForm):

@@ -87,7 +87,8 @@ def change_password() -> Response | str:
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user)  # this session carries on; all others have ended
+            # This session carries on with the new generation; all others have ended.
+            login_user(current_user._get_current_object())
             flash(_("Your password is changed. Other devices have been logged out."),
                   "success")
             return redirect(url_for("account.profile"))

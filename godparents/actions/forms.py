@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from godparents.actions.models import ActionKind, LetterOutcome
 from godparents.actions.services import LINK_MAX, SUMMARY_MAX
+from godparents.fields import DayField
 from godparents.labels import label
 
 
@@ -23,10 +24,9 @@ def outcome_choices() -> list[SelectChoice]:
 
 class ActionForm(FlaskForm):
     kind = RadioField(_l("What did you do?"), validators=[InputRequired()])
-    occurred_on = DateField(_l("When"), validators=[InputRequired(
-        message=_l("Enter the date as shown, for example 2026-05-21."))])
+    occurred_on = DayField(_l("When"), validators=[InputRequired()])
     summary = TextAreaField(
-        _l("In a few words"), validators=[InputRequired(), Length(max=SUMMARY_MAX)],
+        _l("In a few words"), validators=[DataRequired(), Length(max=SUMMARY_MAX)],
         description=_l("For example: Birthday card in Russian, posted from Berlin."),
     )
     link = StringField(_l("Link (optional)"), validators=[Optional(), Length(max=LINK_MAX)],
@@ -40,8 +40,7 @@ class ActionForm(FlaskForm):
 
 class OutcomeForm(FlaskForm):
     letter_outcome = SelectField(_l("What became of it"), validators=[InputRequired()])
-    outcome_on = DateField(_l("Since"), validators=[InputRequired(
-        message=_l("Enter the date as shown, for example 2026-05-21."))])
+    outcome_on = DayField(_l("Since"), validators=[InputRequired()])
     submit = SubmitField(_l("Update"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
