@@ -1,10 +1,19 @@
-"""What "today" is: the campaign's time zone decides, not the server's."""
+"""What "today" is: a time zone decides, never the server's clock setting."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def campaign_today(timezone: str, now: datetime | None = None) -> date:
+    """Today in ``timezone``; the campaign's time zone decides it for reminders."""
     return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+
+
+def local_today(timezone: str | None, fallback: str, now: datetime | None = None) -> date:
+    """Today where the reader is: their own time zone, else ``fallback`` (the campaign's)."""
+    try:
+        return campaign_today(timezone or fallback, now)
+    except (ZoneInfoNotFoundError, ValueError):
+        return campaign_today(fallback, now)

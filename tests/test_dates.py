@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -17,6 +17,7 @@ from godparents.calendar.dates import (
 )
 from godparents.prisoners.models import KeyDate, KeyDateKind, Prisoner, PrisonerStatus
 from godparents.reminders.models import CampaignDay
+from godparents.timeutil import local_today
 
 
 def _prisoner(**fields) -> Prisoner:
@@ -77,3 +78,10 @@ def test_campaign_days_and_sorting() -> None:
     found = upcoming([prisoner], days, today=date(2026, 3, 1), horizon=60)
     assert [o.kind for o in found] == [DateKind.CAMPAIGN_DAY, DateKind.BIRTHDAY]
     assert found[0].days_from(date(2026, 3, 1)) == 24
+
+
+def test_today_depends_on_the_time_zone() -> None:
+    late_evening_utc = datetime(2026, 3, 24, 23, 30, tzinfo=UTC)
+    assert local_today("Europe/Berlin", "UTC", late_evening_utc) == date(2026, 3, 25)
+    assert local_today("America/New_York", "UTC", late_evening_utc) == date(2026, 3, 24)
+    assert local_today("Not/AZone", "Europe/Berlin", late_evening_utc) == date(2026, 3, 25)

@@ -16,7 +16,7 @@ from godparents.auth.models import Role
 from godparents.extensions import db
 from godparents.labels import label
 from godparents.security import roles_required
-from godparents.timeutil import campaign_today
+from godparents.timeutil import local_today
 
 bp = Blueprint("actions", __name__, url_prefix="/sponsor")
 
@@ -28,7 +28,8 @@ def init_app(app: Flask) -> None:
 
 
 def _today() -> date:
-    return campaign_today(current_app.config["TIMEZONE"])
+    """Today for the reader, in their own time zone."""
+    return local_today(current_user.timezone, current_app.config["TIMEZONE"])
 
 
 def _prisoner_page(action: Action) -> str:

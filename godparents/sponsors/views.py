@@ -30,7 +30,7 @@ from godparents.security import roles_required
 from godparents.sponsors import services
 from godparents.sponsors.forms import DelegateInviteForm, DelegateRemoveForm
 from godparents.sponsors.models import Sponsor
-from godparents.timeutil import campaign_today
+from godparents.timeutil import local_today
 from godparents.types import utcnow
 
 bp = Blueprint("sponsors", __name__, url_prefix="/sponsor")
@@ -43,7 +43,8 @@ def init_app(app: Flask) -> None:
 
 
 def _today() -> date:
-    return campaign_today(current_app.config["TIMEZONE"])
+    """Today for the reader, in their own time zone."""
+    return local_today(current_user.timezone, current_app.config["TIMEZONE"])
 
 
 @bp.get("/")
