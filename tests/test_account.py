@@ -84,7 +84,8 @@ def test_password_change_needs_the_current_password(web_app: Flask, auth: Auth,
     assert right.status_code == 302
     assert client.get("/account/").status_code == 200  # this session goes on
     assert other_device.get("/account/").status_code == 302  # the other one ended
-    assert Auth(web_app.test_client()).login(sponsor.email, "a new long password").status_code == 302
+    fresh = Auth(web_app.test_client())
+    assert fresh.login(sponsor.email, "a new long password").status_code == 302
 
 
 def _calendar_url(client: FlaskClient) -> str:
