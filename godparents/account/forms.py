@@ -18,13 +18,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
-    EqualTo,
     InputRequired,
     Length,
     NumberRange,
     Optional,
 )
 
+from godparents.auth.forms import PasswordSetForm
 from godparents.fields import MultiCheckboxField
 from godparents.reminders.models import Trigger
 
@@ -76,17 +76,9 @@ class ProfileForm(FlaskForm):
                                   for kind, text in reminder_kinds.items()]
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(PasswordSetForm):
     current_password = PasswordField(_l("Current password"),
                                      validators=[DataRequired(), Length(max=1024)])
-    password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(max=1024)],
-        description=_l("At least 12 characters. A few unrelated words make a good one."),
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
     submit = SubmitField(_l("Change password"))
 
 
