@@ -16,7 +16,14 @@ from godparents.prisoners.models import KeyDate, KeyDateKind
 from godparents.reminders.models import CampaignDay, Trigger
 from godparents.sponsorships.models import SponsorshipStatus
 from tests.conftest import Auth, csrf_token
-from tests.factories import PASSWORD, make_delegate, make_prisoner, make_sponsor, make_sponsorship
+from tests.factories import (
+    PASSWORD,
+    make_coordinator,
+    make_delegate,
+    make_prisoner,
+    make_sponsor,
+    make_sponsorship,
+)
 
 
 def _errors(response) -> str:
@@ -156,3 +163,11 @@ def test_a_delegates_feed_has_their_sponsors_godchildren(app: Flask, auth: Auth,
     auth.login(delegate.email)
     data = client.get(_calendar_url(client)).data
     assert b"Birthday: Godchild" in data
+
+
+def test_coordinators_have_settings_without_a_calendar(app: Flask, auth: Auth,
+                                                       client: FlaskClient) -> None:
+    auth.login(make_coordinator().email)
+    page = client.get("/account/").text
+    assert "The weekly digest (Mondays)" in page
+    assert "Birthdays (a reminder" not in page and "Your calendar" not in page
