@@ -11,6 +11,7 @@ from godparents import config as configuration
 from godparents import database, errors, i18n, main, security
 from godparents.account import views as account
 from godparents.actions import views as actions
+from godparents.audit import tracking as audit
 from godparents.auth import views as auth
 from godparents.calendar import views as calendar
 from godparents.dashboard import views as dashboard
@@ -33,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configuration.load(app, config)
 
     database.init_app(app)
+    audit.init_app(app)
     csrf.init_app(app)
     mail.init_app(app)
     i18n.init_app(app)

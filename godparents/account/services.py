@@ -18,22 +18,14 @@ def update_profile(user: User, *, locale: str, timezone: str, wanted: set[str],
                    offered: set[str], birthday_card_days: int,
                    contact: dict[str, str | None] | None = None) -> None:
     """Save the settings; reminder kinds offered but not wanted become opt-outs."""
-    before = {"locale": user.locale, "timezone": user.timezone,
-              "reminder_opt_outs": sorted(user.reminder_opt_outs or []),
-              "birthday_card_days": user.birthday_card_days}
     user.locale, user.timezone, user.birthday_card_days = locale, timezone, birthday_card_days
-    kept = [kind for kind in (user.reminder_opt_outs or []) if kind not in offered]
-    user.reminder_opt_outs = sorted(set(kept) | (offered - wanted))
-    changes = {key: getattr(user, key) for key, old in before.items()
-               if (sorted(getattr(user, key)) if key == "reminder_opt_outs"
-                   else getattr(user, key)) != old}
+    kept = {kind for kind in (user.reminder_opt_outs or []) if kind not in offered}
+    opt_outs = sorted(kept | (offered - wanted))
+    if opt_outs != sorted(user.reminder_opt_outs or []):
+        user.reminder_opt_outs = opt_outs
     if contact and user.sponsor is not None:
         for key, value in contact.items():
-            if getattr(user.sponsor, key) != value:
-                setattr(user.sponsor, key, value)
-                changes[key] = value
-    if changes:
-        record(user, "update", user, changes)
+            setattr(user.sponsor, key, value)
 
 
 def wants(user: User, kind: Trigger) -> bool:

@@ -1,4 +1,7 @@
-"""Logging actions on a pairing. Plain functions; the caller commits."""
+"""Logging actions on a pairing. Plain functions; the caller commits.
+
+Creates, changes and deletes are audited by the flush hook in ``audit.tracking``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
-from godparents.audit.services import record
 from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.sponsors.services import is_current, pairings_for
@@ -101,24 +103,18 @@ def log_action(pairing: Sponsorship, user: User, kind: ActionKind, occurred_on: 
         action.outcome_on = occurred_on
     db.session.add(action)
     db.session.flush()
-    record(user, "create", action, {"kind": kind.value, "occurred_on": occurred_on.isoformat()})
     return action
 
 
 def update_action(action: Action, user: User, kind: ActionKind, occurred_on: date,
                   summary: str, link: str | None, today: date) -> None:
     summary, link = _check(action.sponsorship, occurred_on, summary, link, today)
-    before = {"kind": action.kind, "occurred_on": action.occurred_on,
-              "summary": action.summary, "link": action.link}
     action.kind, action.occurred_on, action.summary, action.link = (
         kind, occurred_on, summary, link)
     if kind.is_mail and action.letter_outcome is None:
         action.letter_outcome, action.outcome_on = LetterOutcome.SENT, occurred_on
     elif not kind.is_mail:
         action.letter_outcome, action.outcome_on = None, None
-    changed = {key: str(getattr(action, key)) for key, old in before.items()
-               if getattr(action, key) != old}
-    record(user, "update", action, changed)
 
 
 def set_outcome(action: Action, user: User, outcome: LetterOutcome, outcome_on: date,
@@ -129,11 +125,7 @@ def set_outcome(action: Action, user: User, outcome: LetterOutcome, outcome_on: 
         raise ActionError(_("This is before the letter was sent (%(date)s).",
                             date=action.occurred_on.isoformat()), "outcome_on")
     action.letter_outcome, action.outcome_on = outcome, outcome_on
-    record(user, "update", action,
-           {"letter_outcome": outcome.value, "outcome_on": outcome_on.isoformat()})
 
 
-def delete_action(action: Action, user: User) -> None:
-    record(user, "delete", action, {"kind": action.kind.value,
-                                    "occurred_on": action.occurred_on.isoformat()})
+def delete_action(action: Action) -> None:
     db.session.delete(action)

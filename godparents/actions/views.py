@@ -103,7 +103,7 @@ def delete(action_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     target = url_for("sponsors.prisoner", prisoner_id=action.sponsorship.prisoner_id)
-    services.delete_action(action, current_user)
+    services.delete_action(action)
     db.session.commit()
     flash(_("The entry is deleted."), "info")
     return redirect(target)
