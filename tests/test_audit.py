@@ -40,7 +40,7 @@ def test_web_changes_are_recorded_with_actor_fields_and_address(app: Flask, auth
     client.post(edit, data={"csrf_token": token, "kind": "letter", "summary": "Second letter",
                             "occurred_on": "2025-05-01"})
     client.post(f"/sponsor/actions/{created.object_id}/delete", data={"csrf_token": token})
-    created_, updated, deleted = _events("Action")
+    _created, updated, deleted = _events("Action")
     assert updated.action == "update"
     assert updated.changes == {"summary": ["First letter", "Second letter"]}
     assert deleted.action == "delete" and deleted.object_id == created.object_id
