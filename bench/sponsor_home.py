@@ -3,7 +3,8 @@
 Builds a throw-away SQLite database in a temporary directory (migrations, then the demo data
 plus ``--scale`` bulk units), starts gunicorn on it, logs in as the demo sponsor with the most
 active godchildren and loads ``GET /healthz`` and ``GET /sponsor/`` in turns (healthz, sponsor,
-healthz, sponsor, ...) with a few client threads on keep-alive connections. It passes (exit
+healthz, sponsor, ...) with a few client threads, each on its own HTTPConnection (gunicorn's
+sync workers answer ``Connection: close``, so it reconnects for every request). It passes (exit
 code 0) when the sponsor home serves at least half as many requests per second as healthz.
 
 Run from the project root:

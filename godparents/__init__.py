@@ -10,14 +10,20 @@ from flask import Flask
 from godparents import config as configuration
 from godparents import database, errors, i18n, main, security
 from godparents.account import views as account
+from godparents.actions import registry as action_registry
 from godparents.actions import views as actions
 from godparents.audit import tracking as audit
+from godparents.audit import views as audit_views
 from godparents.auth import views as auth
 from godparents.calendar import views as calendar
 from godparents.dashboard import views as dashboard
 from godparents.demo import cli as demo
 from godparents.extensions import csrf, mail
+from godparents.prisoners import blueprint as prisoners
+from godparents.prisoners import cli as prisoners_cli
+from godparents.sponsors import registry as sponsor_registry
 from godparents.sponsors import views as sponsors
+from godparents.sponsorships import views as sponsorships
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,5 +53,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     account.init_app(app)
     calendar.init_app(app)
     dashboard.init_app(app)
+    prisoners.init_app(app)
+    prisoners_cli.init_app(app)
+    sponsor_registry.init_app(app)
+    sponsorships.init_app(app)
+    action_registry.init_app(app)
+    audit_views.init_app(app)
     demo.init_app(app)
     return app

@@ -1,8 +1,8 @@
 """initial schema: every table of the data model in DESIGN.md
 
-Revision ID: c58c312192c7
+Revision ID: 52dc57e448fb
 Revises: 
-Create Date: 2026-11-25 23:26:40.073883
+Create Date: 2026-11-25 23:42:29.611630
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c58c312192c7'
+revision = '52dc57e448fb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -187,6 +187,7 @@ def upgrade():
     sa.Column('public_quote', sa.Text(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
