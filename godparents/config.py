@@ -43,6 +43,8 @@ class Defaults:
     MAIL_USE_TLS = False
     MAIL_DEFAULT_SENDER = "godparents@localhost"
 
+    DASHBOARD_CHART_SECONDS = 600  # the trend charts are recomputed at most this often
+
     INVITATION_MAX_AGE = timedelta(days=7)
     PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
     PASSWORD_MIN_LENGTH = 12

@@ -1,10 +1,19 @@
-"""The audit log page for coordinators."""
+"""The audit log page for coordinators: who did what, when, filterable."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from godparents.auth.models import Role
+from flask import Blueprint, Flask, render_template, request
+from flask_login import current_user
+from sqlalchemy import distinct, select
+from sqlalchemy.orm import joinedload
+
+from godparents.audit.models import AuditEvent
+from godparents.auth.models import Role, User, normalise_email
+from godparents.extensions import db
+from godparents.listing import paginate
 from godparents.security import roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/coordinator/audit")
@@ -14,7 +23,44 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+def _day(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _start_of(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
+
+
 @bp.get("/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
-    return render_template("audit/index.html")
+    """Newest first; filter by actor email, action, kind of object and days (reader's zone)."""
+    query = select(AuditEvent).options(joinedload(AuditEvent.actor))
+    actor = request.args.get("actor", "").strip()
+    if actor:
+        query = query.join(AuditEvent.actor).where(User.email.contains(normalise_email(actor),
+                                                                      autoescape=True))
+    action = request.args.get("action", "")
+    if action:
+        query = query.where(AuditEvent.action == action)
+    object_type = request.args.get("object", "")
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    object_id = request.args.get("object_id", type=int)
+    if object_id is not None:
+        query = query.where(AuditEvent.object_id == object_id)
+    zone = current_user.timezone
+    if (since := _day("from")) is not None:
+        query = query.where(AuditEvent.created_at >= _start_of(since, zone))
+    if (until := _day("to")) is not None:
+        query = query.where(AuditEvent.created_at < _start_of(until + timedelta(days=1), zone))
+    page = paginate(query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()))
+    actions = db.session.scalars(select(distinct(AuditEvent.action)).order_by(AuditEvent.action))
+    objects = db.session.scalars(select(distinct(AuditEvent.object_type))
+                                 .where(AuditEvent.object_type.is_not(None))
+                                 .order_by(AuditEvent.object_type))
+    return render_template("audit/index.html", page=page, actions=list(actions),
+                           objects=list(objects))

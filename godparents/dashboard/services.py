@@ -1,41 +1,365 @@
-"""The coordinator's numbers."""
+"""The coordinator's dashboard: numbers, trends and work lists, each in bounded queries.
+
+Every function takes ``today`` and returns plain data for the template. Counts and work
+lists are live; the two trend charts scan the registry and are cached per process for a
+few minutes (``DASHBOARD_CHART_SECONDS``), since a month-by-month trend does not need
+second-by-second freshness and the dashboard must stay fast at the campaign's full size.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, and_, case, exists, extract, func, literal, or_, select, tuple_
 
+from godparents.actions.models import Action, ActionKind
 from godparents.extensions import db
-from godparents.prisoners.models import HELD_STATUSES, Prisoner
+from godparents.prisoners.models import HELD_STATUSES, KeyDate, Prisoner
+from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus
 from godparents.sponsors.models import Sponsor
-from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
+WORK_LIST_LENGTH = 10
+INACTIVE_AFTER_DAYS = 90
+FAR_FUTURE = date(9999, 12, 31)
+
+# The kinds of action, in families a chart can show in five colours.
+FAMILIES: dict[str, tuple[ActionKind, ...]] = {
+    "post": (ActionKind.LETTER, ActionKind.CARD, ActionKind.PARCEL),
+    "political": (ActionKind.SPEECH, ActionKind.PARLIAMENTARY_QUESTION, ActionKind.STATEMENT,
+                  ActionKind.LETTER_TO_AUTHORITIES, ActionKind.EMBASSY_CONTACT),
+    "public": (ActionKind.SOCIAL_MEDIA, ActionKind.EVENT, ActionKind.PETITION),
+    "personal": (ActionKind.VISIT, ActionKind.FAMILY_CONTACT),
+    "other": (ActionKind.OTHER,),
+}
+
+
+def _active_pairing(prisoner_id: Any) -> Any:
+    return exists().where(Sponsorship.prisoner_id == prisoner_id,
+                          Sponsorship.status == SponsorshipStatus.ACTIVE)
+
+
+# Numbers ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Counts:
     prisoners: int
-    prisoners_held: int
+    held: int
+    held_with_godparent: int
+    released_this_year: int
     sponsors: int
     sponsors_active: int
     pairings_active: int
+    actions_30: int
+    actions_90: int
+
+    @property
+    def held_without_godparent(self) -> int:
+        return self.held - self.held_with_godparent
 
 
-def counts() -> Counts:
-    """All the landing page's counts in one query."""
-    row = db.session.execute(
-        select(
-            select(func.count()).select_from(Prisoner).scalar_subquery(),
-            select(func.count())
-            .select_from(Prisoner)
-            .where(Prisoner.status.in_(HELD_STATUSES))
-            .scalar_subquery(),
-            select(func.count()).select_from(Sponsor).scalar_subquery(),
-            select(func.count()).select_from(Sponsor).where(Sponsor.is_active).scalar_subquery(),
-            select(func.count())
-            .select_from(Sponsorship)
-            .where(Sponsorship.status == SponsorshipStatus.ACTIVE)
-            .scalar_subquery(),
-        )
-    ).one()
+def counts(today: date) -> Counts:
+    """The headline numbers in one query of scalar subqueries."""
+    held = Prisoner.status.in_(HELD_STATUSES)
+    not_held = Prisoner.status.not_in(HELD_STATUSES)
+
+    def count(model: Any, *where: Any) -> Any:
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+    row = db.session.execute(select(
+        count(Prisoner),
+        count(Prisoner, held),
+        count(Prisoner, held, _active_pairing(Prisoner.id)),
+        count(Prisoner, not_held, Prisoner.released_on >= date(today.year, 1, 1)),
+        count(Sponsor, Sponsor.erased_at.is_(None)),
+        count(Sponsor, Sponsor.is_active),
+        count(Sponsorship, Sponsorship.status == SponsorshipStatus.ACTIVE),
+        count(Action, Action.occurred_on > today - timedelta(days=30)),
+        count(Action, Action.occurred_on > today - timedelta(days=90)),
+    )).one()
     return Counts(*row)
+
+
+def sponsors_by_parliament() -> list[Row[Any]]:
+    """Active sponsors with at least one active pairing, per parliament and country."""
+    paired = exists().where(Sponsorship.sponsor_id == Sponsor.id,
+                            Sponsorship.status == SponsorshipStatus.ACTIVE)
+    return list(db.session.execute(
+        select(Sponsor.body, Sponsor.country, func.count().label("sponsors"))
+        .where(Sponsor.is_active, paired)
+        .group_by(Sponsor.body, Sponsor.country)
+        .order_by(func.count().desc(), Sponsor.body, Sponsor.country)
+    ))
+
+
+# Trends (cached) -------------------------------------------------------------------------------
+
+T = TypeVar("T")
+_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_cache_lock = threading.Lock()
+
+
+def cached(key: tuple[Any, ...], seconds: float, compute: Callable[[], T]) -> T:
+    """``compute()``, reused for ``seconds`` per key in this process (0: always fresh)."""
+    if seconds <= 0:
+        return compute()
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and now - hit[0] < seconds:
+            return hit[1]
+    value = compute()
+    with _cache_lock:
+        _cache[key] = (now, value)
+    return value
+
+
+def month_starts(today: date, months: int = 12) -> list[date]:
+    """The first days of the last ``months`` months, oldest first, this month included."""
+    year, month = today.year, today.month
+    starts = []
+    for _ in range(months):
+        starts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def month_end(start: date) -> date:
+    following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class MonthlyActions:
+    months: list[date]
+    # family -> one count per month; and kind -> one count per month for the data table
+    by_family: dict[str, list[int]]
+    by_kind: dict[ActionKind, list[int]]
+
+    @property
+    def totals(self) -> list[int]:
+        return [sum(values) for values in zip(*self.by_family.values(), strict=True)]
+
+
+def actions_per_month(today: date) -> MonthlyActions:
+    """Actions per month and kind over the last twelve months: one GROUP BY query."""
+    months = month_starts(today)
+    year, month = extract("year", Action.occurred_on), extract("month", Action.occurred_on)
+    rows = db.session.execute(
+        select(year, month, Action.kind, func.count())
+        .where(Action.occurred_on >= months[0], Action.occurred_on <= today)
+        .group_by(year, month, Action.kind)
+    )
+    index = {(m.year, m.month): i for i, m in enumerate(months)}
+    by_kind = {kind: [0] * len(months) for kind in ActionKind}
+    for row_year, row_month, kind, number in rows:
+        by_kind[kind][index[(int(row_year), int(row_month))]] += number
+    by_family = {family: [sum(by_kind[k][i] for k in kinds) for i in range(len(months))]
+                 for family, kinds in FAMILIES.items()}
+    return MonthlyActions(months, by_family, by_kind)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    months: list[date]
+    held: list[int]
+    with_godparent: list[int]
+
+    @property
+    def shares(self) -> list[float | None]:
+        return [w / h if h else None for h, w in zip(self.held, self.with_godparent,
+                                                     strict=True)]
+
+
+def coverage_over_time(today: date) -> Coverage:
+    """Held prisoners, and those with a godparent, at the end of each of the last 12 months.
+
+    One scan: per prisoner the detention interval and the span covered by pairings (first
+    start to last end; a hand-over leaves no gap), then one SUM(CASE ...) per month end.
+    """
+    months = month_starts(today)
+    ends = [min(month_end(m), today) for m in months]
+    cover = (
+        select(Sponsorship.prisoner_id,
+               func.min(Sponsorship.started_on).label("first"),
+               func.max(func.coalesce(Sponsorship.ended_on, literal(FAR_FUTURE))).label("last"))
+        .where(Sponsorship.status != SponsorshipStatus.PROPOSED,
+               Sponsorship.started_on.is_not(None))
+        .group_by(Sponsorship.prisoner_id)
+        .subquery()
+    )
+    released = func.coalesce(Prisoner.released_on, literal(FAR_FUTURE))
+    columns = []
+    for end in ends:
+        held = and_(Prisoner.detained_on <= end, released > end)
+        covered = and_(held, cover.c.first <= end, cover.c.last > end)
+        columns.append(func.sum(case((held, 1), else_=0)))
+        columns.append(func.sum(case((covered, 1), else_=0)))
+    row = db.session.execute(
+        select(*columns)
+        .select_from(Prisoner)
+        .outerjoin(cover, cover.c.prisoner_id == Prisoner.id)
+        .where(Prisoner.detained_on.is_not(None))
+    ).one()
+    values = [int(v or 0) for v in row]
+    return Coverage(months, values[0::2], values[1::2])
+
+
+# Work lists ------------------------------------------------------------------------------------
+
+def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Prisoner]:
+    """Held prisoners nobody is godparent of, longest held first."""
+    return list(db.session.scalars(
+        select(Prisoner)
+        .where(Prisoner.status.in_(HELD_STATUSES), ~_active_pairing(Prisoner.id))
+        .order_by(Prisoner.detained_on.is_(None), Prisoner.detained_on, Prisoner.id)
+        .limit(limit)
+    ))
+
+
+def freed_godparents(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
+    """Active sponsors whose godchild was released and who have no current pairing."""
+    released_pairing = (
+        select(Sponsorship.sponsor_id, func.max(Sponsorship.ended_on).label("ended_on"))
+        .where(Sponsorship.end_reason == EndReason.RELEASED)
+        .group_by(Sponsorship.sponsor_id)
+        .subquery()
+    )
+    current = exists().where(Sponsorship.sponsor_id == Sponsor.id,
+                             Sponsorship.status == SponsorshipStatus.ACTIVE)
+    return list(db.session.execute(
+        select(Sponsor.id, Sponsor.full_name, Sponsor.body, released_pairing.c.ended_on)
+        .join(released_pairing, released_pairing.c.sponsor_id == Sponsor.id)
+        .where(Sponsor.is_active, ~current)
+        .order_by(released_pairing.c.ended_on.desc(), Sponsor.id)
+        .limit(limit)
+    ))
+
+
+def inactive_sponsors(today: date, limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
+    """Sponsors with an active pairing but no action in 90 days, quietest first."""
+    last_action = (
+        select(Sponsorship.sponsor_id, func.max(Action.occurred_on).label("last_on"))
+        .join(Action, Action.sponsorship_id == Sponsorship.id)
+        .group_by(Sponsorship.sponsor_id)
+        .subquery()
+    )
+    paired = exists().where(Sponsorship.sponsor_id == Sponsor.id,
+                            Sponsorship.status == SponsorshipStatus.ACTIVE)
+    since = today - timedelta(days=INACTIVE_AFTER_DAYS)
+    return list(db.session.execute(
+        select(Sponsor.id, Sponsor.full_name, Sponsor.body, last_action.c.last_on)
+        .outerjoin(last_action, last_action.c.sponsor_id == Sponsor.id)
+        .where(Sponsor.is_active, paired,
+               or_(last_action.c.last_on.is_(None), last_action.c.last_on < since))
+        .order_by(last_action.c.last_on.is_not(None), last_action.c.last_on, Sponsor.id)
+        .limit(limit)
+    ))
+
+
+def mandates_ending(today: date, limit: int = WORK_LIST_LENGTH) -> list[Sponsor]:
+    return list(db.session.scalars(
+        select(Sponsor)
+        .where(Sponsor.is_active, Sponsor.mandate_ends_on.between(today,
+                                                                  today + timedelta(days=90)))
+        .order_by(Sponsor.mandate_ends_on, Sponsor.id)
+        .limit(limit)
+    ))
+
+
+@dataclass(frozen=True)
+class DateAhead:
+    on: date
+    kind: str  # "birthday", "detention_anniversary", a KeyDateKind value, "campaign_day"
+    prisoner: Prisoner | None = None
+    name: str | None = None  # a campaign day's name
+    note: str | None = None
+
+
+def dates_ahead(today: date, days: int = 30, limit: int = 20) -> list[DateAhead]:
+    """Birthdays, detention anniversaries, key dates and campaign days of the next 30 days,
+    for held prisoners (round-number milestones are left to the godparents' own pages)."""
+    end = today + timedelta(days=days)
+    window = [today + timedelta(days=n) for n in range(days + 1)]
+    pairs = [(d.month, d.day) for d in window]
+    if any((d.month, d.day) == (2, 28) for d in window):
+        pairs.append((2, 29))  # a 29 February birthday is kept on the 28th in common years
+
+    def on_day(column: Any) -> Any:
+        return tuple_(extract("month", column), extract("day", column)).in_(pairs)
+
+    held = Prisoner.status.in_(HELD_STATUSES)
+    found: list[DateAhead] = []
+    for prisoner in db.session.scalars(
+        select(Prisoner).where(held, or_(on_day(Prisoner.birth_date),
+                                         on_day(Prisoner.detained_on)))
+    ):
+        for origin, kind in ((prisoner.birth_date, "birthday"),
+                             (prisoner.detained_on, "detention_anniversary")):
+            if origin is not None:
+                found.extend(DateAhead(on, kind, prisoner) for on in window
+                             if _same_day(origin, on) and on.year > origin.year)
+    for key_date, prisoner in db.session.execute(
+        select(KeyDate, Prisoner).join(KeyDate.prisoner)
+        .where(held, KeyDate.occurs_on.between(today, end))
+    ):
+        found.append(DateAhead(key_date.occurs_on, key_date.kind.value, prisoner,
+                               note=key_date.note))
+    for day in db.session.scalars(select(CampaignDay).where(CampaignDay.is_active)):
+        found.extend(DateAhead(on, "campaign_day", name=day.name) for on in window
+                     if _same_day(date(2000, day.month, day.day), on))
+    found.sort(key=lambda d: (d.on, d.kind, d.prisoner.name_latin if d.prisoner else ""))
+    return found[:limit]
+
+
+def _same_day(origin: date, on: date) -> bool:
+    if (origin.month, origin.day) == (2, 29):
+        leap = on.year % 4 == 0 and (on.year % 100 != 0 or on.year % 400 == 0)
+        return (on.month, on.day) == ((2, 29) if leap else (2, 28))
+    return (origin.month, origin.day) == (on.month, on.day)
+
+
+def failed_messages(limit: int = WORK_LIST_LENGTH) -> list[OutboxMessage]:
+    return list(db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    ))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    counts: Counts
+    by_parliament: list[Row[Any]]
+    actions: MonthlyActions
+    coverage: Coverage
+    without_godparent: list[Prisoner]
+    freed: list[Row[Any]]
+    inactive: list[Row[Any]]
+    mandates: list[Sponsor]
+    dates: list[DateAhead]
+    failed: list[OutboxMessage]
+
+
+def dashboard(today: date, chart_seconds: float, cache_key: Any) -> Dashboard:
+    return Dashboard(
+        counts=counts(today),
+        by_parliament=sponsors_by_parliament(),
+        actions=cached(("actions", cache_key, today), chart_seconds,
+                       lambda: actions_per_month(today)),
+        coverage=cached(("coverage", cache_key, today), chart_seconds,
+                        lambda: coverage_over_time(today)),
+        without_godparent=held_without_godparent(),
+        freed=freed_godparents(),
+        inactive=inactive_sponsors(today),
+        mandates=mandates_ending(today),
+        dates=dates_ahead(today),
+        failed=failed_messages(),
+    )
+

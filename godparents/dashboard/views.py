@@ -1,15 +1,16 @@
-"""The coordinator's landing page."""
+"""The coordinator's dashboard."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, current_app, render_template
+from flask_login import current_user
 
 from godparents.auth.models import Role
-from godparents.dashboard import services
+from godparents.dashboard import charts, services
 from godparents.security import roles_required
+from godparents.timeutil import local_today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/coordinator")
-
 
 
 def init_app(app: Flask) -> None:
@@ -19,4 +20,13 @@ def init_app(app: Flask) -> None:
 @bp.get("/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
-    return render_template("dashboard/index.html", counts=services.counts())
+    today = local_today(current_user.timezone, current_app.config["TIMEZONE"])
+    data = services.dashboard(today, current_app.config["DASHBOARD_CHART_SECONDS"],
+                              current_app.config["SQLALCHEMY_DATABASE_URI"])
+    bars, bars_top = charts.stacked_bars(data.actions)
+    return render_template(
+        "dashboard/index.html", data=data, counts=data.counts, today=today,
+        bars=bars, bars_top=bars_top, line=charts.line_points(data.coverage),
+        ticks=charts.month_ticks(len(data.actions.months)), chart=charts,
+        families=services.FAMILIES,
+    )

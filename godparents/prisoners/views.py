@@ -2,14 +2,223 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from datetime import date
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from godparents.auth.models import Role
+from godparents.extensions import db
+from godparents.listing import paginate, sort_from_request
+from godparents.prisoners import photos, services
 from godparents.prisoners.blueprint import bp
+from godparents.prisoners.forms import (
+    GENDERS,
+    AddressChangeForm,
+    KeyDateAddForm,
+    KeyDateDeleteForm,
+    PhotoUploadForm,
+    PrisonerCreateForm,
+    PrisonerForm,
+)
+from godparents.prisoners.models import KeyDateKind, Prisoner, PrisonerStatus
 from godparents.security import roles_required
+from godparents.timeutil import local_today
+
+# Pages of other features that this one links to, when they are there.
+IMPORT_ENDPOINT = "prisoners.import_upload"
+EXPORT_ENDPOINT = "prisoners.export"
+RELEASE_ENDPOINT = "sponsorships.release"
+PAIR_ENDPOINT = "sponsorships.create"
+SPONSOR_ENDPOINT = "sponsor_registry.detail"
+
+
+def _today() -> date:
+    """Today for the reader, in their own time zone."""
+    return local_today(current_user.timezone, current_app.config["TIMEZONE"])
+
+
+def _has_endpoint(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
+def _prisoner_or_404(prisoner_id: int) -> Prisoner:
+    prisoner = db.session.get(Prisoner, prisoner_id)
+    if prisoner is None:
+        abort(404)
+    return prisoner
 
 
 @bp.get("/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
-    return render_template("prisoners/index.html")
+    filters = services.Filters.from_args(request.args)
+    sort = sort_from_request(dict.fromkeys(services.SORT_KEYS), services.DEFAULT_SORT)
+    page = paginate(services.sorted_search(filters, sort))
+    counts = services.godparent_counts([prisoner.id for prisoner in page.items])
+    return render_template(
+        "prisoners/index.html", page=page, counts=counts, filters=filters, sort=sort,
+        today=_today(), statuses=list(PrisonerStatus), held=services.HELD,
+        can_import=_has_endpoint(IMPORT_ENDPOINT), can_export=_has_endpoint(EXPORT_ENDPOINT),
+    )
+
+
+def _render_detail(prisoner_id: int, key_date_form: KeyDateAddForm | None = None,
+                   photo_form: PhotoUploadForm | None = None) -> str:
+    """The prisoner's page; a form that failed is shown again with its errors."""
+    view = services.detail(prisoner_id)
+    if view is None:
+        abort(404)
+    key_date_form = key_date_form or KeyDateAddForm(formdata=None)
+    if key_date_form.kind.data is None:
+        key_date_form.kind.data = KeyDateKind.TRIAL.value
+    return render_template(
+        "prisoners/detail.html", view=view, prisoner=view.prisoner, today=_today(),
+        key_date_form=key_date_form, photo_form=photo_form or PhotoUploadForm(formdata=None),
+        genders=GENDERS,
+        can_release=_has_endpoint(RELEASE_ENDPOINT) and view.prisoner.is_held,
+        can_pair=_has_endpoint(PAIR_ENDPOINT), can_link_sponsor=_has_endpoint(SPONSOR_ENDPOINT),
+    )
+
+
+@bp.get("/<int:prisoner_id>")
+@roles_required(Role.COORDINATOR)
+def detail(prisoner_id: int) -> str:
+    return _render_detail(prisoner_id)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def create() -> BaseResponse | str:
+    today = _today()
+    form = PrisonerCreateForm()
+    if not form.is_submitted():
+        form.status.data = PrisonerStatus.SENTENCED.value
+        form.can_receive_letters.data = True
+        form.valid_from.data = today
+    if form.validate_on_submit():
+        try:
+            prisoner = services.create_prisoner(form.to_data(), form.first_address(today), today)
+        except services.PrisonerError as error:
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("%(name)s is in the registry.", name=prisoner.name_latin), "success")
+            return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
+    return render_template("prisoners/form.html", form=form, prisoner=None)
+
+
+@bp.route("/<int:prisoner_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def edit(prisoner_id: int) -> BaseResponse | str:
+    prisoner = _prisoner_or_404(prisoner_id)
+    previous_status = prisoner.status
+    form = PrisonerForm(obj=prisoner)
+    if not form.is_submitted():
+        form.fill(prisoner)
+    if form.validate_on_submit():
+        try:
+            services.update_prisoner(prisoner, form.to_data(), _today())
+        except services.PrisonerError as error:
+            form[error.field].errors.append(str(error))
+        else:
+            needs_release = services.needs_release(previous_status, prisoner)
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            if needs_release:
+                return _after_release(prisoner)
+            return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
+    return render_template("prisoners/form.html", form=form, prisoner=prisoner)
+
+
+def _after_release(prisoner: Prisoner) -> BaseResponse:
+    """Send the coordinator on to end the pairings of a prisoner who is no longer held."""
+    flash(_("%(name)s still has godparents. Please end or hand over their godparenthoods.",
+            name=prisoner.name_latin), "warning")
+    if _has_endpoint(RELEASE_ENDPOINT):
+        return redirect(url_for(RELEASE_ENDPOINT, prisoner_id=prisoner.id))
+    return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id, _anchor="pairings"))
+
+
+@bp.route("/<int:prisoner_id>/address", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def change_address(prisoner_id: int) -> BaseResponse | str:
+    prisoner = _prisoner_or_404(prisoner_id)
+    today = _today()
+    form = AddressChangeForm()
+    if not form.is_submitted():
+        form.valid_from.data = today
+    if form.validate_on_submit():
+        try:
+            services.change_address(prisoner, form.to_data(), today)
+        except services.PrisonerError as error:
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The new address is saved; the old one stays in the history."), "success")
+            return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id,
+                                    _anchor="addresses"))
+    return render_template("prisoners/address.html", form=form, prisoner=prisoner)
+
+
+@bp.post("/<int:prisoner_id>/key-dates")
+@roles_required(Role.COORDINATOR)
+def add_key_date(prisoner_id: int) -> BaseResponse | str:
+    prisoner = _prisoner_or_404(prisoner_id)
+    form = KeyDateAddForm()
+    if not form.validate_on_submit():
+        return _render_detail(prisoner_id, key_date_form=form)
+    services.add_key_date(prisoner, KeyDateKind(form.kind.data), form.occurs_on.data,
+                          form.is_yearly.data, form.note.data)
+    db.session.commit()
+    flash(_("The date is added."), "success")
+    return redirect(url_for("prisoners.detail", prisoner_id=prisoner_id, _anchor="key-dates"))
+
+
+@bp.post("/<int:prisoner_id>/key-dates/<int:key_date_id>/delete")
+@roles_required(Role.COORDINATOR)
+def delete_key_date(prisoner_id: int, key_date_id: int) -> BaseResponse:
+    key_date = services.key_date_of(prisoner_id, key_date_id)
+    if key_date is None:
+        abort(404)
+    if not KeyDateDeleteForm().validate_on_submit():
+        abort(400)
+    services.delete_key_date(key_date)
+    db.session.commit()
+    flash(_("The date is deleted."), "info")
+    return redirect(url_for("prisoners.detail", prisoner_id=prisoner_id, _anchor="key-dates"))
+
+
+@bp.post("/<int:prisoner_id>/photo")
+@roles_required(Role.COORDINATOR)
+def upload_photo(prisoner_id: int) -> BaseResponse | str:
+    prisoner = _prisoner_or_404(prisoner_id)
+    form = PhotoUploadForm()
+    if form.validate_on_submit():
+        limit = photos.max_photo_bytes()
+        # One byte more than allowed is enough to know that the file is too large.
+        data = form.photo.data.stream.read(limit + 1)
+        try:
+            jpeg = photos.reencode(data, limit)
+        except photos.PhotoError as error:
+            form.photo.errors.append(str(error))
+        else:
+            services.save_photo(prisoner, jpeg)
+            db.session.commit()
+            flash(_("The photo is saved."), "success")
+            return redirect(url_for("prisoners.detail", prisoner_id=prisoner_id))
+    return _render_detail(prisoner_id, photo_form=form)
+
+
+@bp.get("/<int:prisoner_id>/photo")
+@roles_required(Role.COORDINATOR)
+def photo(prisoner_id: int) -> Response:
+    found = services.photo_of(prisoner_id)
+    if found is None:
+        abort(404)
+    response = Response(found.content, mimetype=found.mimetype)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response

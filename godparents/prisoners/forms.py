@@ -1,0 +1,176 @@
+"""Forms of the coordinators' prisoner registry."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from godparents.fields import DayField
+from godparents.labels import label
+from godparents.prisoners.models import Gender, KeyDateKind, Prisoner, PrisonerStatus
+from godparents.prisoners.photos import max_photo_bytes, size_in_mb
+from godparents.prisoners.services import URL_MAX, AddressData, PrisonerData, split_list
+
+NOTES_MAX = 20_000
+GENDERS = {Gender.FEMALE: _l("Female"), Gender.MALE: _l("Male"), Gender.OTHER: _l("Other")}
+
+
+def _optional_text(max_length: int) -> list[object]:
+    return [Optional(), Length(max=max_length)]
+
+
+class PrisonerForm(FlaskForm):
+    """Every field of a prisoner that coordinators edit."""
+
+    name_latin = StringField(_l("Name in Latin letters"),
+                             validators=[DataRequired(), Length(max=200)])
+    name_be = StringField(_l("Name in Belarusian"), validators=_optional_text(200))
+    name_ru = StringField(_l("Name in Russian"), validators=_optional_text(200))
+    aliases = TextAreaField(
+        _l("Other spellings"), validators=_optional_text(2000), render_kw={"rows": 3},
+        description=_l("One per line, or separated by ';'. Search finds each of them."))
+    gender = SelectField(_l("Gender"))
+    birth_date = DayField(_l("Birth date"), validators=[Optional()])
+    birth_year = IntegerField(_l("Year of birth"), validators=[Optional()],
+                              description=_l("When only the year is known."))
+    status = SelectField(_l("Status"), validators=[InputRequired()])
+    detained_on = DayField(_l("Detained on"), validators=[Optional()])
+    released_on = DayField(_l("Released on"), validators=[Optional()])
+    articles = TextAreaField(
+        _l("Articles of the Criminal Code"), validators=_optional_text(1000),
+        render_kw={"rows": 2}, description=_l("For example: 342; 361-1"))
+    sentence = StringField(_l("Sentence"), validators=_optional_text(500))
+    expected_release_on = DayField(_l("Expected release"), validators=[Optional()])
+    can_receive_letters = BooleanField(_l("Letters are known to get through"))
+    health_notes = TextAreaField(
+        _l("Health and vulnerability (internal)"), validators=_optional_text(NOTES_MAX),
+        render_kw={"rows": 3})
+    public_bio = TextAreaField(
+        _l("Public biography"), validators=_optional_text(NOTES_MAX), render_kw={"rows": 4},
+        description=_l("Godparents read this; published only with consent."))
+    notes = TextAreaField(_l("Internal notes"), validators=_optional_text(NOTES_MAX),
+                          render_kw={"rows": 3})
+    source_url = StringField(_l("Source (web address)"), validators=_optional_text(URL_MAX))
+    external_id = StringField(_l("External id"), validators=_optional_text(100),
+                              description=_l("The id in the source list; CSV imports match "
+                                             "prisoners by it."))
+    has_public_consent = BooleanField(_l("Consents to being named and shown in public"))
+    last_verified_on = DayField(_l("Last verified on"), validators=[Optional()])
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.gender.choices = [SelectChoice("", _l("Not recorded")),
+                               *(SelectChoice(g.value, text) for g, text in GENDERS.items())]
+        self.status.choices = [SelectChoice(s.value, label(s)) for s in PrisonerStatus]
+
+    def fill(self, prisoner: Prisoner) -> None:
+        """Show a stored prisoner: the fields WTForms cannot take from the object as they are."""
+        self.aliases.data = "\n".join(prisoner.aliases or [])
+        self.articles.data = "; ".join(prisoner.articles or [])
+        self.gender.data = prisoner.gender.value if prisoner.gender else ""
+        self.status.data = prisoner.status.value
+
+    def to_data(self) -> PrisonerData:
+        return PrisonerData(
+            name_latin=self.name_latin.data or "",
+            name_be=self.name_be.data,
+            name_ru=self.name_ru.data,
+            aliases=split_list(self.aliases.data),
+            gender=Gender(self.gender.data) if self.gender.data else None,
+            birth_date=self.birth_date.data,
+            birth_year=self.birth_year.data,
+            status=PrisonerStatus(self.status.data),
+            detained_on=self.detained_on.data,
+            released_on=self.released_on.data,
+            articles=split_list(self.articles.data),
+            sentence=self.sentence.data,
+            expected_release_on=self.expected_release_on.data,
+            can_receive_letters=self.can_receive_letters.data,
+            health_notes=self.health_notes.data,
+            public_bio=self.public_bio.data,
+            notes=self.notes.data,
+            source_url=self.source_url.data,
+            external_id=self.external_id.data,
+            has_public_consent=self.has_public_consent.data,
+            last_verified_on=self.last_verified_on.data,
+        )
+
+
+class PrisonerCreateForm(PrisonerForm):
+    """A new prisoner, with the first postal address if it is known."""
+
+    facility = StringField(_l("Facility"), validators=_optional_text(300),
+                           description=_l("For example: Penal colony No. 3 (Viciebsk)"))
+    postal_address = TextAreaField(
+        _l("Postal address"), validators=_optional_text(2000), render_kw={"rows": 4, "lang": "ru"},
+        description=_l("In Cyrillic, exactly as on the envelope, without the name."))
+    valid_from = DayField(_l("Valid from"), validators=[Optional()])
+
+    def first_address(self, today: date) -> AddressData | None:
+        """The address to store, or None when neither facility nor address was given."""
+        if not (self.postal_address.data or "").strip() and not (self.facility.data or "").strip():
+            return None
+        return AddressData(postal_address=self.postal_address.data or "",
+                           valid_from=self.valid_from.data or today,
+                           facility=self.facility.data)
+
+
+class AddressChangeForm(FlaskForm):
+    facility = StringField(_l("Facility"), validators=_optional_text(300),
+                           description=_l("For example: Penal colony No. 3 (Viciebsk)"))
+    postal_address = TextAreaField(
+        _l("Postal address"), validators=[DataRequired(), Length(max=2000)],
+        render_kw={"rows": 4, "lang": "ru"},
+        description=_l("In Cyrillic, exactly as on the envelope, without the name."))
+    valid_from = DayField(_l("Valid from"), validators=[InputRequired()])
+    submit = SubmitField(_l("Save the new address"))
+
+    def to_data(self) -> AddressData:
+        return AddressData(postal_address=self.postal_address.data or "",
+                           valid_from=self.valid_from.data, facility=self.facility.data)
+
+
+class KeyDateAddForm(FlaskForm):
+    """Shown on the prisoner's page beside the photo form: its button is in the template."""
+
+    kind = SelectField(_l("Kind"), validators=[InputRequired()])
+    occurs_on = DayField(_l("Date"), validators=[InputRequired()])
+    is_yearly = BooleanField(_l("Every year"))
+    note = StringField(_l("Note"), validators=_optional_text(500))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [SelectChoice(k.value, label(k)) for k in KeyDateKind]
+
+
+class KeyDateDeleteForm(FlaskForm):
+    submit = SubmitField(_l("Delete"))
+
+
+class PhotoUploadForm(FlaskForm):
+    """Shown on the prisoner's page beside the key date form: its button is in the template."""
+
+    photo = FileField(_l("Photo"), validators=[FileRequired()],
+                      render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"})
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.photo.description = _(
+            "JPEG, PNG, GIF or WebP, at most %(size)s MB. It is stored smaller and without "
+            "its metadata (such as the place where it was taken).",
+            size=size_in_mb(max_photo_bytes()))

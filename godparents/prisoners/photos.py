@@ -1,0 +1,113 @@
+"""Prisoner photos: re-encoded before they are stored, and served publicly only with consent.
+
+An uploaded file is never stored or served as sent. It is decoded with Pillow and written
+anew as a small JPEG: that drops every piece of metadata (EXIF may hold the GPS position of
+the camera, and the name of whoever took the picture) and anything hidden after the image.
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+from io import BytesIO
+
+from flask import Blueprint, Flask, Response, abort, current_app
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from PIL import Image, ImageOps
+
+from godparents.prisoners import services
+from godparents.security import public
+
+MAX_BYTES = 5 * 1024 * 1024  # the default of the PHOTO_MAX_BYTES setting
+MAX_SIDE = 800
+JPEG_QUALITY = 85
+# Larger pictures would take too much memory to decode; no portrait needs this many pixels.
+MAX_PIXELS = 50_000_000
+FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
+# What Pillow raises on a broken or hostile file varies with the format and the decoder.
+_UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, struct.error,
+               Image.DecompressionBombError, Image.DecompressionBombWarning)
+
+
+def max_photo_bytes() -> int:
+    return int(current_app.config.get("PHOTO_MAX_BYTES", MAX_BYTES))
+
+
+def size_in_mb(size: int) -> str:
+    return format_decimal(round(size / 1024 / 1024, 1))
+
+
+class PhotoError(ValueError):
+    """A file that is not a photo this app accepts; the message is for the person uploading."""
+
+
+def _unreadable() -> PhotoError:
+    return PhotoError(_("This file is not a picture we can read. Please upload a JPEG, PNG, "
+                        "GIF or WebP image."))
+
+
+def _check(data: bytes, max_bytes: int) -> None:
+    """Refuse files that are too large or not an image of an accepted format."""
+    if len(data) > max_bytes:
+        raise PhotoError(_("The picture is too large: at most %(size)s MB, please.",
+                           size=size_in_mb(max_bytes)))
+    with Image.open(BytesIO(data)) as probe:
+        if probe.format not in FORMATS:
+            raise _unreadable()
+        if probe.width * probe.height > MAX_PIXELS:
+            raise PhotoError(_("The picture has too many pixels. Please upload a smaller one."))
+        probe.verify()
+
+
+def _flattened(image: Image.Image) -> Image.Image:
+    """The picture as plain RGB on white, in a new image that carries no metadata."""
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, "white")
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    return flat
+
+
+def reencode(data: bytes, max_bytes: int = MAX_BYTES) -> bytes:
+    """A JPEG of at most MAX_SIDE x MAX_SIDE pixels made from the uploaded bytes.
+
+    Raises ``PhotoError`` for anything that is not a readable image, never another error.
+    """
+    try:
+        with warnings.catch_warnings():
+            # A picture just below Pillow's bomb limit only warns: refuse it all the same.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            _check(data, max_bytes)
+            # verify() leaves the image unusable: open it again to decode it.
+            with Image.open(BytesIO(data)) as image:
+                # Turn the picture upright before the orientation tag goes with the rest.
+                upright = ImageOps.exif_transpose(image)
+                upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+                flat = _flattened(upright)
+    except PhotoError:
+        raise
+    except _UNREADABLE as error:
+        raise _unreadable() from error
+    out = BytesIO()
+    flat.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+public_bp = Blueprint("public_photos", __name__)
+
+
+@public_bp.get("/photos/<int:prisoner_id>.jpg")
+@public
+def photo(prisoner_id: int) -> Response:
+    """A prisoner's photo for the campaign's public pages, only with the prisoner's consent."""
+    found = services.public_photo(prisoner_id)
+    if found is None:
+        abort(404)
+    response = Response(found.content, mimetype=found.mimetype)
+    # Short, so that a withdrawn consent takes effect within minutes.
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(public_bp)
