@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, render_template, request
 from flask_login import current_user
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from godparents.audit.models import AuditEvent
@@ -58,8 +58,9 @@ def index() -> str:
     if (until := _day("to")) is not None:
         query = query.where(AuditEvent.created_at < _start_of(until + timedelta(days=1), zone))
     page = paginate(query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()))
-    actions = db.session.scalars(select(distinct(AuditEvent.action)).order_by(AuditEvent.action))
-    objects = db.session.scalars(select(distinct(AuditEvent.object_type))
+    actions = db.session.scalars(select(AuditEvent.action).distinct()
+                                 .order_by(AuditEvent.action))
+    objects = db.session.scalars(select(AuditEvent.object_type).distinct()
                                  .where(AuditEvent.object_type.is_not(None))
                                  .order_by(AuditEvent.object_type))
     return render_template("audit/index.html", page=page, actions=list(actions),
