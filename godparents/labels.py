@@ -13,57 +13,62 @@ from godparents.auth.models import Role
 from godparents.prisoners.models import KeyDateKind, PrisonerStatus
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 
-LABELS: dict[StrEnum, LazyString] = {
-    Role.COORDINATOR: _l("Coordinator"),
-    Role.SPONSOR: _l("Godparent"),
-    Role.DELEGATE: _l("Office staff"),
-    PrisonerStatus.PRETRIAL: _l("In pre-trial detention"),
-    PrisonerStatus.SENTENCED: _l("Sentenced"),
-    PrisonerStatus.RELEASED: _l("Released"),
-    PrisonerStatus.PARDONED: _l("Pardoned"),
-    PrisonerStatus.DEPORTED: _l("Deported"),
-    PrisonerStatus.DIED: _l("Died in custody"),
-    PrisonerStatus.UNKNOWN: _l("Status unknown"),
-    KeyDateKind.TRIAL: _l("Trial"),
-    KeyDateKind.APPEAL: _l("Appeal hearing"),
-    KeyDateKind.HEARING: _l("Hearing"),
-    KeyDateKind.EXPECTED_RELEASE: _l("Expected release"),
-    KeyDateKind.CUSTOM: _l("Key date"),
-    SponsorshipStatus.PROPOSED: _l("Proposed"),
-    SponsorshipStatus.ACTIVE: _l("Active"),
-    SponsorshipStatus.ENDED: _l("Ended"),
-    EndReason.RELEASED: _l("Prisoner released"),
-    EndReason.MANDATE_ENDED: _l("Mandate ended"),
-    EndReason.WITHDREW: _l("Godparent withdrew"),
-    EndReason.DIED: _l("Prisoner died"),
-    EndReason.OTHER: _l("Other reason"),
-    ActionKind.LETTER: _l("Letter"),
-    ActionKind.CARD: _l("Card"),
-    ActionKind.PARCEL: _l("Parcel"),
-    ActionKind.LETTER_TO_AUTHORITIES: _l("Letter to the authorities"),
-    ActionKind.EMBASSY_CONTACT: _l("Contact with the embassy"),
-    ActionKind.SPEECH: _l("Speech"),
-    ActionKind.PARLIAMENTARY_QUESTION: _l("Parliamentary question"),
-    ActionKind.STATEMENT: _l("Statement"),
-    ActionKind.SOCIAL_MEDIA: _l("Social media"),
-    ActionKind.EVENT: _l("Event"),
-    ActionKind.PETITION: _l("Petition"),
-    ActionKind.VISIT: _l("Visit"),
-    ActionKind.FAMILY_CONTACT: _l("Contact with the family"),
-    ActionKind.OTHER: _l("Other"),
-    LetterOutcome.SENT: _l("Sent"),
-    LetterOutcome.DELIVERED: _l("Delivered"),
-    LetterOutcome.REPLY_RECEIVED: _l("Reply received"),
-    LetterOutcome.RETURNED: _l("Returned"),
-    LetterOutcome.CENSORED: _l("Censored"),
-    LetterOutcome.UNKNOWN: _l("Unknown"),
+# Pairs, not a dict keyed by member: StrEnum members equal their values, so the prisoner
+# status "released" and the end reason "released" would be one key.
+_PAIRS: list[tuple[StrEnum, LazyString]] = [
+    (Role.COORDINATOR, _l("Coordinator")),
+    (Role.SPONSOR, _l("Godparent")),
+    (Role.DELEGATE, _l("Office staff")),
+    (PrisonerStatus.PRETRIAL, _l("In pre-trial detention")),
+    (PrisonerStatus.SENTENCED, _l("Sentenced")),
+    (PrisonerStatus.RELEASED, _l("Released")),
+    (PrisonerStatus.PARDONED, _l("Pardoned")),
+    (PrisonerStatus.DEPORTED, _l("Deported")),
+    (PrisonerStatus.DIED, _l("Died in custody")),
+    (PrisonerStatus.UNKNOWN, _l("Status unknown")),
+    (KeyDateKind.TRIAL, _l("Trial")),
+    (KeyDateKind.APPEAL, _l("Appeal hearing")),
+    (KeyDateKind.HEARING, _l("Hearing")),
+    (KeyDateKind.EXPECTED_RELEASE, _l("Expected release")),
+    (KeyDateKind.CUSTOM, _l("Key date")),
+    (SponsorshipStatus.PROPOSED, _l("Proposed")),
+    (SponsorshipStatus.ACTIVE, _l("Active")),
+    (SponsorshipStatus.ENDED, _l("Ended")),
+    (EndReason.RELEASED, _l("Prisoner released")),
+    (EndReason.MANDATE_ENDED, _l("Mandate ended")),
+    (EndReason.WITHDREW, _l("Godparent withdrew")),
+    (EndReason.DIED, _l("Prisoner died")),
+    (EndReason.OTHER, _l("Other reason")),
+    (ActionKind.LETTER, _l("Letter")),
+    (ActionKind.CARD, _l("Card")),
+    (ActionKind.PARCEL, _l("Parcel")),
+    (ActionKind.LETTER_TO_AUTHORITIES, _l("Letter to the authorities")),
+    (ActionKind.EMBASSY_CONTACT, _l("Contact with the embassy")),
+    (ActionKind.SPEECH, _l("Speech")),
+    (ActionKind.PARLIAMENTARY_QUESTION, _l("Parliamentary question")),
+    (ActionKind.STATEMENT, _l("Statement")),
+    (ActionKind.SOCIAL_MEDIA, _l("Social media")),
+    (ActionKind.EVENT, _l("Event")),
+    (ActionKind.PETITION, _l("Petition")),
+    (ActionKind.VISIT, _l("Visit")),
+    (ActionKind.FAMILY_CONTACT, _l("Contact with the family")),
+    (ActionKind.OTHER, _l("Other")),
+    (LetterOutcome.SENT, _l("Sent")),
+    (LetterOutcome.DELIVERED, _l("Delivered")),
+    (LetterOutcome.REPLY_RECEIVED, _l("Reply received")),
+    (LetterOutcome.RETURNED, _l("Returned")),
+    (LetterOutcome.CENSORED, _l("Censored")),
+    (LetterOutcome.UNKNOWN, _l("Unknown")),
+]
+LABELS: dict[tuple[type, str], LazyString] = {
+    (type(member), member.value): text for member, text in _PAIRS
 }
 
 
 def label(value: StrEnum | None) -> str:
     if value is None:
         return ""
-    return str(LABELS.get(value, value.value))
+    return str(LABELS.get((type(value), value.value), value.value))
 
 
 def init_app(app: Flask) -> None:

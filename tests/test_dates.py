@@ -15,8 +15,10 @@ from godparents.calendar.dates import (
     upcoming,
     yearly,
 )
+from godparents.labels import label
 from godparents.prisoners.models import KeyDate, KeyDateKind, Prisoner, PrisonerStatus
 from godparents.reminders.models import CampaignDay
+from godparents.sponsorships.models import EndReason
 from godparents.timeutil import local_today
 
 
@@ -85,3 +87,9 @@ def test_today_depends_on_the_time_zone() -> None:
     assert local_today("Europe/Berlin", "UTC", late_evening_utc) == date(2026, 3, 25)
     assert local_today("America/New_York", "UTC", late_evening_utc) == date(2026, 3, 24)
     assert local_today("Not/AZone", "Europe/Berlin", late_evening_utc) == date(2026, 3, 25)
+
+
+def test_labels_tell_equal_values_of_different_enums_apart(app) -> None:
+    assert label(PrisonerStatus.RELEASED) == "Released"
+    assert label(EndReason.RELEASED) == "Prisoner released"
+    assert label(PrisonerStatus.UNKNOWN) == "Status unknown"
