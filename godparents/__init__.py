@@ -21,6 +21,7 @@ from godparents.demo import cli as demo
 from godparents.extensions import csrf, mail
 from godparents.prisoners import blueprint as prisoners
 from godparents.prisoners import cli as prisoners_cli
+from godparents.prisoners import photos as prisoner_photos
 from godparents.sponsors import registry as sponsor_registry
 from godparents.sponsors import views as sponsors
 from godparents.sponsorships import views as sponsorships
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     calendar.init_app(app)
     dashboard.init_app(app)
     prisoners.init_app(app)
+    prisoner_photos.init_app(app)
     prisoners_cli.init_app(app)
     sponsor_registry.init_app(app)
     sponsorships.init_app(app)

@@ -19,6 +19,7 @@ PUBLIC = {
     "auth.accept_invitation",
     "i18n.set_locale",
     "calendar.feed",
+    "public_photos.photo",
 }
 
 

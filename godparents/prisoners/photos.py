@@ -8,7 +8,6 @@ the camera, and the name of whoever took the picture) and anything hidden after 
 from __future__ import annotations
 
 import struct
-import warnings
 from io import BytesIO
 
 from flask import Blueprint, Flask, Response, abort, current_app
@@ -26,6 +25,8 @@ JPEG_QUALITY = 85
 MAX_PIXELS = 50_000_000
 FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
 # What Pillow raises on a broken or hostile file varies with the format and the decoder.
+# Pictures above MAX_PIXELS are refused before decoding; Pillow's own bomb check comes first
+# when opening, and warns (an error where warnings are errors) or raises.
 _UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, struct.error,
                Image.DecompressionBombError, Image.DecompressionBombWarning)
 
@@ -74,16 +75,13 @@ def reencode(data: bytes, max_bytes: int = MAX_BYTES) -> bytes:
     Raises ``PhotoError`` for anything that is not a readable image, never another error.
     """
     try:
-        with warnings.catch_warnings():
-            # A picture just below Pillow's bomb limit only warns: refuse it all the same.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            _check(data, max_bytes)
-            # verify() leaves the image unusable: open it again to decode it.
-            with Image.open(BytesIO(data)) as image:
-                # Turn the picture upright before the orientation tag goes with the rest.
-                upright = ImageOps.exif_transpose(image)
-                upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-                flat = _flattened(upright)
+        _check(data, max_bytes)
+        # verify() leaves the image unusable: open it again to decode it.
+        with Image.open(BytesIO(data)) as image:
+            # Turn the picture upright before the orientation tag goes with the rest.
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+            flat = _flattened(upright)
     except PhotoError:
         raise
     except _UNREADABLE as error:

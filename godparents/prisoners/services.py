@@ -149,7 +149,7 @@ def godparent_counts(prisoner_ids: list[int]) -> dict[int, int]:
         .where(Sponsorship.prisoner_id.in_(prisoner_ids))
         .group_by(Sponsorship.prisoner_id)
     )
-    return {prisoner_id: count for prisoner_id, count in rows.tuples()}
+    return {prisoner_id: count for prisoner_id, count in rows}
 
 
 # --- The detail page ------------------------------------------------------------------------
@@ -163,10 +163,6 @@ class PrisonerDetail:
     prisoner: Prisoner
     pairings: list[Sponsorship]
     has_photo: bool
-
-    @property
-    def active_pairings(self) -> list[Sponsorship]:
-        return [p for p in self.pairings if p.is_active]
 
 
 def detail(prisoner_id: int) -> PrisonerDetail | None:
@@ -276,6 +272,10 @@ def _check_url(url: str | None) -> str | None:
     return url
 
 
+def external_id_taken() -> str:
+    return _("Another prisoner already has this external id.")
+
+
 def _check_external_id(external_id: str | None, prisoner_id: int | None) -> str | None:
     external_id = _blank_to_none(external_id)
     if external_id is None:
@@ -284,7 +284,7 @@ def _check_external_id(external_id: str | None, prisoner_id: int | None) -> str 
     if prisoner_id is not None:
         clash = clash.where(Prisoner.id != prisoner_id)
     if db.session.scalar(clash) is not None:
-        raise PrisonerError(_("Another prisoner already has this external id."), "external_id")
+        raise PrisonerError(external_id_taken(), "external_id")
     return external_id
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
 from godparents.auth.models import Role
@@ -27,12 +28,12 @@ from godparents.prisoners.models import KeyDateKind, Prisoner, PrisonerStatus
 from godparents.security import roles_required
 from godparents.timeutil import local_today
 
-# Pages of other features that this one links to, when they are there.
-IMPORT_ENDPOINT = "prisoners.import_upload"
-EXPORT_ENDPOINT = "prisoners.export"
 RELEASE_ENDPOINT = "sponsorships.release"
-PAIR_ENDPOINT = "sponsorships.create"
-SPONSOR_ENDPOINT = "sponsor_registry.detail"
+# Pages of other features that this one links to, when they are there: they are built
+# alongside, and a link to a missing endpoint would break the page.
+LINKED_ENDPOINTS = ("prisoners.import_upload", "prisoners.export", RELEASE_ENDPOINT,
+                    "sponsorships.create", "sponsorships.end", "sponsorships.handover",
+                    "sponsor_registry.detail")
 
 
 def _today() -> date:
@@ -42,6 +43,11 @@ def _today() -> date:
 
 def _has_endpoint(endpoint: str) -> bool:
     return endpoint in current_app.view_functions
+
+
+def _links() -> set[str]:
+    """The endpoints of ``LINKED_ENDPOINTS`` that exist, for the templates to check."""
+    return {endpoint for endpoint in LINKED_ENDPOINTS if _has_endpoint(endpoint)}
 
 
 def _prisoner_or_404(prisoner_id: int) -> Prisoner:
@@ -60,8 +66,7 @@ def index() -> str:
     counts = services.godparent_counts([prisoner.id for prisoner in page.items])
     return render_template(
         "prisoners/index.html", page=page, counts=counts, filters=filters, sort=sort,
-        today=_today(), statuses=list(PrisonerStatus), held=services.HELD,
-        can_import=_has_endpoint(IMPORT_ENDPOINT), can_export=_has_endpoint(EXPORT_ENDPOINT),
+        today=_today(), statuses=list(PrisonerStatus), held=services.HELD, links=_links(),
     )
 
 
@@ -77,9 +82,7 @@ def _render_detail(prisoner_id: int, key_date_form: KeyDateAddForm | None = None
     return render_template(
         "prisoners/detail.html", view=view, prisoner=view.prisoner, today=_today(),
         key_date_form=key_date_form, photo_form=photo_form or PhotoUploadForm(formdata=None),
-        genders=GENDERS,
-        can_release=_has_endpoint(RELEASE_ENDPOINT) and view.prisoner.is_held,
-        can_pair=_has_endpoint(PAIR_ENDPOINT), can_link_sponsor=_has_endpoint(SPONSOR_ENDPOINT),
+        genders=GENDERS, links=_links(),
     )
 
 
@@ -101,10 +104,14 @@ def create() -> BaseResponse | str:
     if form.validate_on_submit():
         try:
             prisoner = services.create_prisoner(form.to_data(), form.first_address(today), today)
+            db.session.commit()
         except services.PrisonerError as error:
             form[error.field].errors.append(str(error))
+        except IntegrityError:
+            # The external id was free when checked; an import or a colleague took it since.
+            db.session.rollback()
+            form.external_id.errors.append(services.external_id_taken())
         else:
-            db.session.commit()
             flash(_("%(name)s is in the registry.", name=prisoner.name_latin), "success")
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
     return render_template("prisoners/form.html", form=form, prisoner=None)
@@ -121,13 +128,17 @@ def edit(prisoner_id: int) -> BaseResponse | str:
     if form.validate_on_submit():
         try:
             services.update_prisoner(prisoner, form.to_data(), _today())
+            release_due = services.needs_release(previous_status, prisoner)
+            db.session.commit()
         except services.PrisonerError as error:
             form[error.field].errors.append(str(error))
+        except IntegrityError:
+            # The external id was free when checked; an import or a colleague took it since.
+            db.session.rollback()
+            form.external_id.errors.append(services.external_id_taken())
         else:
-            needs_release = services.needs_release(previous_status, prisoner)
-            db.session.commit()
             flash(_("Your changes are saved."), "success")
-            if needs_release:
+            if release_due:
                 return _after_release(prisoner)
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
     return render_template("prisoners/form.html", form=form, prisoner=prisoner)

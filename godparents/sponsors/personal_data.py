@@ -27,6 +27,7 @@ from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipSt
 SECRET_COLUMNS = frozenset({"password_hash", "totp_secret", "calendar_token_hash"})
 ERASED_NAME = "Erased godparent #%(id)d"
 ERASED_CHANGES = {"erased": True}
+ERASED_TEXT = "[erased]"
 
 
 class ErasureError(ValueError):
@@ -141,12 +142,40 @@ def _scrub(condition: Any) -> None:
     )
 
 
-def erase(sponsor: Sponsor, actor: User, today: date, now: datetime) -> None:
+def _known_traces(sponsor: Sponsor) -> set[str]:
+    """The godparent's names and addresses, as they are and as they were: the audit log
+    keeps the old values, and an old email may have used an old name."""
+    traces = {sponsor.full_name, sponsor.email, sponsor.user and sponsor.user.email}
+    about_sponsor = and_(AuditEvent.object_type == "Sponsor", AuditEvent.object_id == sponsor.id)
+    for changes in db.session.scalars(select(AuditEvent.changes).where(about_sponsor)):
+        for key in ("full_name", "email"):
+            value = (changes or {}).get(key)
+            traces.update(value if isinstance(value, list) else [value])
+    return {trace for trace in traces if isinstance(trace, str) and trace}
+
+
+def _forget_emails(sponsor: Sponsor, user_ids: list[int]) -> None:
+    """Delete the emails to the godparent and to the accounts that go with them; blank the
+    others that name them (a coordinators' digest, say), keeping those as the ledger."""
+    to_them = _emails_filter(sponsor)
+    if user_ids:
+        to_them = or_(to_them, OutboxMessage.recipient_user_id.in_(user_ids))
+    db.session.execute(OutboxMessage.__table__.delete().where(to_them))
+    traces = _known_traces(sponsor)
+    mentions = or_(*(column.contains(trace, autoescape=True) for trace in traces
+                     for column in (OutboxMessage.email_subject, OutboxMessage.body_text,
+                                    OutboxMessage.body_html)))
+    db.session.execute(OutboxMessage.__table__.update().where(mentions).values(
+        email_subject=ERASED_TEXT, body_text=ERASED_TEXT, body_html=None))
+
+
+def erase(sponsor: Sponsor, actor: User, today: date, now: datetime,
+          ip: str | None = None) -> None:
     """Erase the godparent's personal data; their actions stay, anonymous, and still count.
 
     Ends their open pairings, deletes their account and the accounts of delegates who work
-    for nobody else, deletes the emails addressed to them, and scrubs the audit log of
-    everything that could name them (the tracking hook wrote old values there).
+    for nobody else, deletes the emails to them and blanks those about them, and scrubs the
+    audit log of everything that could name them (the tracking hook wrote old values there).
     """
     own_user_id = sponsor.user_id
     doomed = [sponsor.user] if sponsor.user is not None else []
@@ -156,8 +185,7 @@ def erase(sponsor: Sponsor, actor: User, today: date, now: datetime) -> None:
         sponsor.delegations.remove(delegation)
     doomed_ids = [user.id for user in doomed]
 
-    db.session.execute(
-        OutboxMessage.__table__.delete().where(_emails_filter(sponsor)))
+    _forget_emails(sponsor, doomed_ids)
     if own_user_id is not None:
         # Before the account goes: deleting it clears actor_id, and with it the link.
         _scrub(AuditEvent.actor_id == own_user_id)
@@ -182,4 +210,4 @@ def erase(sponsor: Sponsor, actor: User, today: date, now: datetime) -> None:
                    if doomed_ids else False)
     _scrub(or_(and_(AuditEvent.object_type == "Sponsor", AuditEvent.object_id == sponsor.id),
                about_users))
-    record(actor, "erase", sponsor, {"sponsor_id": sponsor.id})
+    record(actor, "erase", sponsor, {"sponsor_id": sponsor.id}, ip=ip)

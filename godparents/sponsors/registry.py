@@ -186,10 +186,7 @@ def invite(sponsor_id: int) -> BaseResponse | str:
 @bp.route("/<int:sponsor_id>/delegates", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def delegates(sponsor_id: int) -> BaseResponse | str:
-    detail = services.sponsor_detail(sponsor_id)
-    if detail is None:
-        abort(404)
-    sponsor = _not_erased(detail.sponsor)
+    sponsor = _not_erased(_sponsor_or_404(sponsor_id))
     form = DelegateInviteForm()
     if form.validate_on_submit():
         try:
@@ -202,7 +199,8 @@ def delegates(sponsor_id: int) -> BaseResponse | str:
             _send_invitation(invitation)
             return redirect(url_for("sponsor_registry.delegates", sponsor_id=sponsor.id))
     return render_template("sponsor_registry/delegates.html", sponsor=sponsor,
-                           delegates=detail.delegates, form=form, remove_form=ConfirmForm())
+                           delegates=services.delegates_of(sponsor), form=form,
+                           remove_form=ConfirmForm())
 
 
 @bp.post("/<int:sponsor_id>/delegates/<int:user_id>/remove")
@@ -274,7 +272,7 @@ def erase(sponsor_id: int) -> BaseResponse | str:
         except personal_data.ErasureError as error:
             form[error.field].errors.append(str(error))
         else:
-            personal_data.erase(sponsor, current_user, _today(), utcnow())
+            personal_data.erase(sponsor, current_user, _today(), utcnow(), request.remote_addr)
             db.session.commit()
             flash(_("The godparent's personal data is erased. Their actions still count, "
                     "anonymously."), "success")

@@ -210,6 +210,13 @@ def sponsor_detail(sponsor_id: int) -> SponsorDetail | None:
     return SponsorDetail(sponsor, current, past, delegates, actions)
 
 
+def delegates_of(sponsor: Sponsor) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(Delegation, Delegation.user_id == User.id)
+        .where(Delegation.sponsor_id == sponsor.id).order_by(User.email)
+    ))
+
+
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
     cleaned = {key: values[key] for key in EDITABLE}
     for key in ("full_name", "body", *OPTIONAL_TEXT):

@@ -1,11 +1,259 @@
-"""Pairing, ending and handing over godparenthoods (coordinators)."""
+"""Pairing, ending and handing over godparenthoods, and recording releases (coordinators)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from godparents.auth.models import Role
+from godparents.extensions import db
+from godparents.labels import label
+from godparents.listing import paginate
+from godparents.prisoners.models import Prisoner, PrisonerStatus
+from godparents.security import roles_required, safe_next
+from godparents.sponsors.models import Sponsor
+from godparents.sponsorships import services
+from godparents.sponsorships.forms import (
+    ConfirmForm,
+    EndForm,
+    HandoverForm,
+    PairForm,
+    ReleaseForm,
+    prisoner_choices,
+    sponsor_choices,
+)
+from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
+from godparents.timeutil import local_today
 
 bp = Blueprint("sponsorships", __name__, url_prefix="/coordinator/sponsorships")
+
+STATUS_VALUES = frozenset(status.value for status in SponsorshipStatus)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+
+def _today() -> date:
+    return local_today(current_user.timezone, current_app.config["TIMEZONE"])
+
+
+def _show_error(form: FlaskForm, error: services.SponsorshipError, fallback: str) -> None:
+    """Put the message at its field, or at ``fallback`` when this form has no such field."""
+    field = form[error.field] if error.field in form else form[fallback]
+    field.errors.append(str(error))
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _prisoner_links() -> bool:
+    """The prisoner registry's detail page is being built alongside: link to it once it is."""
+    return "prisoners.detail" in current_app.view_functions
+
+
+def _sponsor_page(sponsor_id: int) -> str:
+    return url_for("sponsor_registry.detail", sponsor_id=sponsor_id)
+
+
+@bp.get("/")
+@roles_required(Role.COORDINATOR)
+def index() -> str:
+    status = request.args.get("status", "")
+    filters = services.PairingFilters(
+        status=SponsorshipStatus(status) if status in STATUS_VALUES else None,
+        started_from=_date_arg("from"),
+        started_to=_date_arg("to"),
+    )
+    page = paginate(services.pairing_list_query(filters))
+    return render_template("sponsorships/index.html", page=page, filters=filters,
+                           statuses=list(SponsorshipStatus), confirm_form=ConfirmForm(),
+                           prisoner_links=_prisoner_links())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def create() -> Response | str:
+    form = PairForm()
+    form.sponsor_id.choices = sponsor_choices(services.active_sponsors())
+    form.prisoner_id.choices = prisoner_choices(services.held_prisoners())
+    today = _today()
+    if not form.is_submitted():
+        form.sponsor_id.data = request.args.get("sponsor_id", type=int)
+        form.prisoner_id.data = request.args.get("prisoner_id", type=int)
+        form.started_on.data = today
+    if form.validate_on_submit():
+        sponsor = db.session.get(Sponsor, form.sponsor_id.data)
+        prisoner = db.session.get(Prisoner, form.prisoner_id.data)
+        try:
+            pairing = services.pair(sponsor, prisoner, SponsorshipStatus(form.status.data),
+                                    form.started_on.data, form.has_public_consent.data, today)
+            db.session.commit()
+        except services.SponsorshipError as error:
+            _show_error(form, error, "prisoner_id")
+        except IntegrityError:
+            # Someone paired the same two a moment ago: the unique index refused the second.
+            db.session.rollback()
+            form.prisoner_id.errors.append(_("This godparent is already paired with this "
+                                             "prisoner."))
+        else:
+            flash(_("%(sponsor)s is now godparent of %(prisoner)s.",
+                    sponsor=pairing.sponsor.full_name, prisoner=pairing.prisoner.name_latin),
+                  "success")
+            return redirect(_sponsor_page(pairing.sponsor_id))
+    return render_template("sponsorships/create.html", form=form)
+
+
+def _pairing_or_404(sponsorship_id: int) -> Sponsorship:
+    pairing = services.get_pairing(sponsorship_id)
+    if pairing is None:
+        abort(404)
+    return pairing
+
+
+def _open(pairing: Sponsorship) -> Sponsorship:
+    if pairing.status is SponsorshipStatus.ENDED:
+        flash(_("This godparenthood has already ended."), "info")
+        abort(redirect(_sponsor_page(pairing.sponsor_id)))
+    return pairing
+
+
+@bp.route("/<int:sponsorship_id>/end", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def end(sponsorship_id: int) -> Response | str:
+    pairing = _open(_pairing_or_404(sponsorship_id))
+    form = EndForm()
+    today = _today()
+    if not form.is_submitted():
+        form.ended_on.data = today
+        form.end_reason.data = EndReason.OTHER.value
+    if form.validate_on_submit():
+        try:
+            services.end_pairing(pairing, form.ended_on.data, EndReason(form.end_reason.data),
+                                 today)
+        except services.SponsorshipError as error:
+            _show_error(form, error, "ended_on")
+        else:
+            db.session.commit()
+            flash(_("The godparenthood of %(sponsor)s for %(prisoner)s has ended.",
+                    sponsor=pairing.sponsor.full_name, prisoner=pairing.prisoner.name_latin),
+                  "info")
+            return redirect(_sponsor_page(pairing.sponsor_id))
+    return render_template("sponsorships/end.html", form=form, pairing=pairing)
+
+
+@bp.route("/<int:sponsorship_id>/handover", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def handover(sponsorship_id: int) -> Response | str:
+    pairing = _open(_pairing_or_404(sponsorship_id))
+    form = HandoverForm()
+    form.sponsor_id.choices = sponsor_choices(
+        [s for s in services.active_sponsors() if s.id != pairing.sponsor_id])
+    today = _today()
+    if not form.is_submitted():
+        form.on.data = today
+        form.end_reason.data = EndReason.MANDATE_ENDED.value
+    if form.validate_on_submit():
+        new_sponsor = db.session.get(Sponsor, form.sponsor_id.data)
+        try:
+            successor = services.hand_over(pairing, new_sponsor, form.on.data,
+                                           EndReason(form.end_reason.data), today)
+            db.session.commit()
+        except services.SponsorshipError as error:
+            _show_error(form, error, "sponsor_id")
+        except IntegrityError:
+            db.session.rollback()
+            form.sponsor_id.errors.append(_("This godparent is already paired with this "
+                                            "prisoner."))
+        else:
+            flash(_("%(prisoner)s's godparent is now %(sponsor)s.",
+                    prisoner=successor.prisoner.name_latin, sponsor=successor.sponsor.full_name),
+                  "success")
+            return redirect(_sponsor_page(pairing.sponsor_id))
+    return render_template("sponsorships/handover.html", form=form, pairing=pairing)
+
+
+@bp.post("/<int:sponsorship_id>/activate")
+@roles_required(Role.COORDINATOR)
+def activate(sponsorship_id: int) -> Response:
+    pairing = _pairing_or_404(sponsorship_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.activate(pairing, _today())
+        db.session.commit()
+    except services.SponsorshipError as error:
+        flash(str(error), "danger")
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("This godparent is already paired with this prisoner."), "danger")
+    else:
+        flash(_("The godparenthood is active."), "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("sponsorships.index"))
+
+
+def _prisoner_or_404(prisoner_id: int) -> Prisoner:
+    prisoner = db.session.get(Prisoner, prisoner_id)
+    if prisoner is None:
+        abort(404)
+    return prisoner
+
+
+@bp.route("/release/<int:prisoner_id>", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def release(prisoner_id: int) -> Response | str:
+    prisoner = _prisoner_or_404(prisoner_id)
+    open_pairings = services.open_pairings_of(prisoner)
+    form = ReleaseForm()
+    form.pairing_ids.choices = [(p.id, p.sponsor.full_name) for p in open_pairings]
+    today = _today()
+    if not form.is_submitted():
+        form.status.data = (prisoner.status.value if prisoner.status in services.RELEASE_STATUSES
+                            else PrisonerStatus.RELEASED.value)
+        form.released_on.data = prisoner.released_on or today
+        form.pairing_ids.data = [p.id for p in open_pairings]
+    if form.validate_on_submit():
+        chosen = set(form.pairing_ids.data or [])
+        try:
+            services.record_release(prisoner, PrisonerStatus(form.status.data),
+                                    form.released_on.data,
+                                    [p for p in open_pairings if p.id in chosen], today)
+        except services.SponsorshipError as error:
+            _show_error(form, error, "released_on")
+        else:
+            db.session.commit()
+            flash(_("Recorded: %(name)s, %(status)s.", name=prisoner.name_latin,
+                    status=label(prisoner.status)), "success")
+            return redirect(url_for("sponsorships.released", prisoner_id=prisoner.id))
+    return render_template("sponsorships/release.html", form=form, prisoner=prisoner,
+                           open_pairings=open_pairings, prisoner_links=_prisoner_links())
+
+
+@bp.get("/release/<int:prisoner_id>/done")
+@roles_required(Role.COORDINATOR)
+def released(prisoner_id: int) -> str:
+    prisoner = _prisoner_or_404(prisoner_id)
+    return render_template("sponsorships/released.html", prisoner=prisoner,
+                           freed=services.freed_sponsors(prisoner),
+                           still_open=services.open_pairings_of(prisoner),
+                           prisoner_links=_prisoner_links())
