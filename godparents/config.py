@@ -32,6 +32,8 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 3600 * 12
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    PRISONER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    PRISONER_IMPORT_FOLDER: str | None = None  # None: instance/imports
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

@@ -16,8 +16,6 @@ def init_app(app: Flask) -> None:
         parallelism=app.config["ARGON2_PARALLELISM"],
     )
     app.extensions[_EXTENSION] = hasher
-    # Verified against when the email is unknown, so that answer takes as long as a real one.
-    app.extensions[_EXTENSION + ".dummy"] = hasher.hash("no such user")
 
 
 def _hasher() -> PasswordHasher:
@@ -28,12 +26,21 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so that answer takes as long as a real
+    one. Made on first use: hashing costs memory and time that app start-up need not pay."""
+    key = _EXTENSION + ".dummy"
+    if key not in current_app.extensions:
+        current_app.extensions[key] = _hasher().hash("no such user")
+    return current_app.extensions[key]
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if the password matches; a missing hash still costs one verification."""
     hasher = _hasher()
     try:
-        return hasher.verify(password_hash or current_app.extensions[_EXTENSION + ".dummy"],
-                             password) and password_hash is not None
+        return hasher.verify(password_hash or _dummy_hash(), password) \
+            and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -344,11 +344,17 @@ def create_prisoner(data: PrisonerData, address: AddressData | None, today: date
         prisoner.addresses.append(_check_address(address, None, today))
     db.session.add(prisoner)
     db.session.flush()
+    if prisoner.external_id is None:
+        # Every prisoner has an id for CSV upserts, so an export always imports back.
+        prisoner.external_id = f"godparents-{prisoner.id}"
     return prisoner
 
 
 def update_prisoner(prisoner: Prisoner, data: PrisonerData, today: date) -> None:
+    """Save the form; a blank external id keeps the one the prisoner has."""
     for key, value in _cleaned(data, prisoner.id, today).items():
+        if key == "external_id" and value is None:
+            continue
         setattr(prisoner, key, value)
 
 
