@@ -46,7 +46,7 @@ class Defaults:
     MAIL_USE_TLS = False
     MAIL_DEFAULT_SENDER = "godparents@localhost"
 
-    DASHBOARD_CHART_SECONDS = 600  # the trend charts are recomputed at most this often
+    DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
 
     INVITATION_MAX_AGE = timedelta(days=7)
     PASSWORD_RESET_MAX_AGE = timedelta(hours=1)

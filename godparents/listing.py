@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from godparents.extensions import db
@@ -49,8 +49,41 @@ def apply_sort(query: Select[Any], sort: Sort, columns: Mapping[str, ColumnEleme
     return query.order_by(column.desc() if sort.descending else column.asc(), tiebreak)
 
 
+def _page_number() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
 def paginate(query: Select[Any], per_page: int = PER_PAGE) -> Pagination:
     """One page of ``query`` (two queries: the rows and the count); bad page numbers give 1."""
-    page = request.args.get("page", 1, type=int) or 1
-    return db.paginate(query, page=max(page, 1), per_page=per_page, max_per_page=per_page,
+    return db.paginate(query, page=_page_number(), per_page=per_page, max_per_page=per_page,
                        error_out=False)
+
+
+class WindowPagination(Pagination):
+    """A page whose rows carry the total (``COUNT(*) OVER ()``): one scan instead of two.
+
+    For lists whose filter cannot use an index, such as a search inside every spelling of
+    every name, the count query would repeat the whole scan. (Flask-SQLAlchemy documents
+    subclassing ``Pagination`` through these two methods; creating one is not public API,
+    so the tests of the prisoner list cover this class.)
+    """
+
+    def _query_items(self) -> list[Any]:
+        query: Select[Any] = self._query_args["select"]
+        counted = query.add_columns(func.count().over().label("_total"))
+        rows = db.session.execute(counted.limit(self.per_page).offset(self._query_offset)).all()
+        self._total = rows[0][-1] if rows else None
+        return [row[0] for row in rows]
+
+    def _query_count(self) -> int:
+        if self._total is not None:
+            return int(self._total)
+        query: Select[Any] = self._query_args["select"]  # past the last page: count alone
+        return db.session.scalar(select(func.count()).select_from(
+            query.order_by(None).subquery())) or 0
+
+
+def paginate_in_one_scan(query: Select[Any], per_page: int = PER_PAGE) -> Pagination:
+    """Like ``paginate`` for a ``select`` of one entity, with the count in the same query."""
+    return WindowPagination(select=query, page=_page_number(), per_page=per_page,
+                            max_per_page=per_page, error_out=False, count=True)

@@ -102,7 +102,7 @@ def config(request: pytest.FixtureRequest, database_url: str) -> dict[str, Any]:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "BASE_URL": "http://godparents.test",
-        "DASHBOARD_CHART_SECONDS": 0,
+        "DASHBOARD_CACHE_SECONDS": 0,
         **FAST_HASHING,
     }
     if "smtp_server" in request.fixturenames:

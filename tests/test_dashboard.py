@@ -200,3 +200,17 @@ def test_audit_page_filters(app: Flask, auth: Auth, client: FlaskClient,
     with count_queries() as many:
         client.get("/coordinator/audit/")
     assert many.count == few.count
+
+
+@pytest.mark.settings(DASHBOARD_CACHE_SECONDS=600)
+def test_cached_numbers_follow_every_change(app: Flask, auth: Auth, client: FlaskClient,
+                                            count_queries) -> None:
+    services._cache.clear()  # other tests may have run on the same database and version
+    auth.login(make_coordinator().email)
+    make_prisoner()
+    assert _page_numbers(client.get("/coordinator/").text)["prisoners-held"] == "1"
+    with count_queries() as repeat:
+        client.get("/coordinator/")
+    make_prisoner()  # any change writes an audit event: a new data version
+    assert _page_numbers(client.get("/coordinator/").text)["prisoners-held"] == "2"
+    assert repeat.count <= 4  # the user, the data version, the failed emails

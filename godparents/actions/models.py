@@ -50,12 +50,16 @@ class LetterOutcome(StrEnum):
 
 class Action(db.Model):
     __tablename__ = "actions"
-    __table_args__ = (Index(None, "sponsorship_id", "occurred_on"),)
+    __table_args__ = (
+        Index(None, "sponsorship_id", "occurred_on"),
+        # Covers the dashboard's counts and monthly chart without reading the table.
+        Index("ix_actions_occurred_on_kind", "occurred_on", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sponsorship_id: Mapped[int] = mapped_column(ForeignKey("sponsorships.id"))
     kind: Mapped[ActionKind] = mapped_column(enum_type(ActionKind, "kind"))
-    occurred_on: Mapped[date] = mapped_column(index=True)
+    occurred_on: Mapped[date]
     summary: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(500))
     letter_outcome: Mapped[LetterOutcome | None] = mapped_column(

@@ -1,9 +1,10 @@
 """The coordinator's dashboard: numbers, trends and work lists, each in bounded queries.
 
-Every function takes ``today`` and returns plain data for the template. Counts and work
-lists are live; the two trend charts scan the registry and are cached per process for a
-few minutes (``DASHBOARD_CHART_SECONDS``), since a month-by-month trend does not need
-second-by-second freshness and the dashboard must stay fast at the campaign's full size.
+Every function takes ``today`` and returns plain data (rows, not live ORM objects) for the
+template. The dashboard must stay fast at the campaign's full size, so ``dashboard`` reuses
+results within one server process: the numbers and work lists until anything is created,
+changed or deleted (``data_version``), the two trend charts, which scan a year of actions,
+for ``DASHBOARD_CACHE_SECONDS`` (a monthly trend needs no second-by-second freshness).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, and_, case, exists, extract, func, literal, or_, select, tuple_
 
 from godparents.actions.models import Action, ActionKind
+from godparents.audit.models import AuditEvent
 from godparents.extensions import db
 from godparents.prisoners.models import HELD_STATUSES, KeyDate, Prisoner
 from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus
@@ -79,10 +81,14 @@ def counts(today: date) -> Counts:
         count(Sponsor, Sponsor.erased_at.is_(None)),
         count(Sponsor, Sponsor.is_active),
         count(Sponsorship, Sponsorship.status == SponsorshipStatus.ACTIVE),
-        count(Action, Action.occurred_on > today - timedelta(days=30)),
-        count(Action, Action.occurred_on > today - timedelta(days=90)),
     )).one()
-    return Counts(*row)
+    # Both windows in one range scan of the occurred_on index.
+    recent = db.session.execute(
+        select(func.sum(case((Action.occurred_on > today - timedelta(days=30), 1), else_=0)),
+               func.count())
+        .where(Action.occurred_on > today - timedelta(days=90))
+    ).one()
+    return Counts(*row, int(recent[0] or 0), recent[1])
 
 
 def sponsors_by_parliament() -> list[Row[Any]]:
@@ -100,23 +106,31 @@ def sponsors_by_parliament() -> list[Row[Any]]:
 # Trends (cached) -------------------------------------------------------------------------------
 
 T = TypeVar("T")
-_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_cache: dict[str, tuple[float, tuple[Any, ...], Any]] = {}
 _cache_lock = threading.Lock()
 
 
-def cached(key: tuple[Any, ...], seconds: float, compute: Callable[[], T]) -> T:
-    """``compute()``, reused for ``seconds`` per key in this process (0: always fresh)."""
+def cached(name: str, fingerprint: tuple[Any, ...], seconds: float,
+           compute: Callable[[], T]) -> T:
+    """``compute()``, reused in this process while ``fingerprint`` is unchanged and younger
+    than ``seconds`` (0: always fresh). One entry per name, so the cache cannot grow."""
     if seconds <= 0:
         return compute()
     now = time.monotonic()
     with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None and now - hit[0] < seconds:
-            return hit[1]
+        hit = _cache.get(name)
+    if hit is not None and hit[1] == fingerprint and now - hit[0] < seconds:
+        return hit[2]
     value = compute()
     with _cache_lock:
-        _cache[key] = (now, value)
+        _cache[name] = (now, fingerprint, value)
     return value
+
+
+def data_version() -> int:
+    """Changes whenever anything is created, changed or deleted: every such flush writes an
+    audit event (godparents.audit.tracking), so the newest event's id is a version number."""
+    return db.session.scalar(select(func.max(AuditEvent.id))) or 0
 
 
 def month_starts(today: date, months: int = 12) -> list[date]:
@@ -147,18 +161,22 @@ class MonthlyActions:
 
 
 def actions_per_month(today: date) -> MonthlyActions:
-    """Actions per month and kind over the last twelve months: one GROUP BY query."""
+    """Actions per month and kind over the last twelve months, in one grouped query.
+
+    The month is bucketed with date comparisons (CASE), which the covering index on
+    (occurred_on, kind) answers without reading the table or formatting any date.
+    """
     months = month_starts(today)
-    year, month = extract("year", Action.occurred_on), extract("month", Action.occurred_on)
+    bucket = case(*[(Action.occurred_on < start, index - 1)
+                    for index, start in enumerate(months[1:], start=1)], else_=len(months) - 1)
     rows = db.session.execute(
-        select(year, month, Action.kind, func.count())
+        select(bucket, Action.kind, func.count())
         .where(Action.occurred_on >= months[0], Action.occurred_on <= today)
-        .group_by(year, month, Action.kind)
+        .group_by(bucket, Action.kind)
     )
-    index = {(m.year, m.month): i for i, m in enumerate(months)}
     by_kind = {kind: [0] * len(months) for kind in ActionKind}
-    for row_year, row_month, kind, number in rows:
-        by_kind[kind][index[(int(row_year), int(row_month))]] += number
+    for index, kind, number in rows:
+        by_kind[kind][int(index)] += number
     by_family = {family: [sum(by_kind[k][i] for k in kinds) for i in range(len(months))]
                  for family, kinds in FAMILIES.items()}
     return MonthlyActions(months, by_family, by_kind)
@@ -212,10 +230,10 @@ def coverage_over_time(today: date) -> Coverage:
 
 # Work lists ------------------------------------------------------------------------------------
 
-def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Prisoner]:
+def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
     """Held prisoners nobody is godparent of, longest held first."""
-    return list(db.session.scalars(
-        select(Prisoner)
+    return list(db.session.execute(
+        select(Prisoner.id, Prisoner.name_latin, Prisoner.detained_on)
         .where(Prisoner.status.in_(HELD_STATUSES), ~_active_pairing(Prisoner.id))
         .order_by(Prisoner.detained_on.is_(None), Prisoner.detained_on, Prisoner.id)
         .limit(limit)
@@ -242,29 +260,31 @@ def freed_godparents(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
 
 
 def inactive_sponsors(today: date, limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
-    """Sponsors with an active pairing but no action in 90 days, quietest first."""
-    last_action = (
-        select(Sponsorship.sponsor_id, func.max(Action.occurred_on).label("last_on"))
-        .join(Action, Action.sponsorship_id == Sponsorship.id)
-        .group_by(Sponsorship.sponsor_id)
-        .subquery()
-    )
+    """Sponsors with an active pairing but no action in 90 days, quietest first.
+
+    The last action is looked up per candidate through the (sponsorship, date) index, not
+    by grouping every action of the campaign.
+    """
+    since = today - timedelta(days=INACTIVE_AFTER_DAYS)
+    own_actions = (Action.sponsorship_id == Sponsorship.id, Sponsorship.sponsor_id == Sponsor.id)
+    recent = exists().where(*own_actions, Action.occurred_on >= since)
+    last_on = (select(func.max(Action.occurred_on)).where(*own_actions)
+               .correlate(Sponsor).scalar_subquery())
     paired = exists().where(Sponsorship.sponsor_id == Sponsor.id,
                             Sponsorship.status == SponsorshipStatus.ACTIVE)
-    since = today - timedelta(days=INACTIVE_AFTER_DAYS)
+    candidates = (select(Sponsor.id, Sponsor.full_name, Sponsor.body, last_on.label("last_on"))
+                  .where(Sponsor.is_active, paired, ~recent)
+                  .subquery())
     return list(db.session.execute(
-        select(Sponsor.id, Sponsor.full_name, Sponsor.body, last_action.c.last_on)
-        .outerjoin(last_action, last_action.c.sponsor_id == Sponsor.id)
-        .where(Sponsor.is_active, paired,
-               or_(last_action.c.last_on.is_(None), last_action.c.last_on < since))
-        .order_by(last_action.c.last_on.is_not(None), last_action.c.last_on, Sponsor.id)
+        select(candidates)
+        .order_by(candidates.c.last_on.is_not(None), candidates.c.last_on, candidates.c.id)
         .limit(limit)
     ))
 
 
-def mandates_ending(today: date, limit: int = WORK_LIST_LENGTH) -> list[Sponsor]:
-    return list(db.session.scalars(
-        select(Sponsor)
+def mandates_ending(today: date, limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
+    return list(db.session.execute(
+        select(Sponsor.id, Sponsor.full_name, Sponsor.body, Sponsor.mandate_ends_on)
         .where(Sponsor.is_active, Sponsor.mandate_ends_on.between(today,
                                                                   today + timedelta(days=90)))
         .order_by(Sponsor.mandate_ends_on, Sponsor.id)
@@ -276,14 +296,23 @@ def mandates_ending(today: date, limit: int = WORK_LIST_LENGTH) -> list[Sponsor]
 class DateAhead:
     on: date
     kind: str  # "birthday", "detention_anniversary", a KeyDateKind value, "campaign_day"
-    prisoner: Prisoner | None = None
+    prisoner: Row[Any] | None = None  # id, name_latin
     name: str | None = None  # a campaign day's name
     note: str | None = None
 
 
 def dates_ahead(today: date, days: int = 30, limit: int = 20) -> list[DateAhead]:
-    """Birthdays, detention anniversaries, key dates and campaign days of the next 30 days,
-    for held prisoners (round-number milestones are left to the godparents' own pages)."""
+    """The first ``limit`` birthdays, detention anniversaries, key dates and campaign days of
+    the next ``days`` days, for held prisoners (round-number milestones are left to the
+    godparents' own pages). A full registry fills the list within a few days, so the next
+    three days are looked at first and the whole window only when they are not enough."""
+    found = _dates_within(today, min(days, 3))
+    if len(found) < limit and days > 3:
+        found = _dates_within(today, days)
+    return found[:limit]
+
+
+def _dates_within(today: date, days: int) -> list[DateAhead]:
     end = today + timedelta(days=days)
     window = [today + timedelta(days=n) for n in range(days + 1)]
     pairs = [(d.month, d.day) for d in window]
@@ -295,26 +324,26 @@ def dates_ahead(today: date, days: int = 30, limit: int = 20) -> list[DateAhead]
 
     held = Prisoner.status.in_(HELD_STATUSES)
     found: list[DateAhead] = []
-    for prisoner in db.session.scalars(
-        select(Prisoner).where(held, or_(on_day(Prisoner.birth_date),
-                                         on_day(Prisoner.detained_on)))
+    for prisoner in db.session.execute(
+        select(Prisoner.id, Prisoner.name_latin, Prisoner.birth_date, Prisoner.detained_on)
+        .where(held, or_(on_day(Prisoner.birth_date), on_day(Prisoner.detained_on)))
     ):
         for origin, kind in ((prisoner.birth_date, "birthday"),
                              (prisoner.detained_on, "detention_anniversary")):
             if origin is not None:
                 found.extend(DateAhead(on, kind, prisoner) for on in window
                              if _same_day(origin, on) and on.year > origin.year)
-    for key_date, prisoner in db.session.execute(
-        select(KeyDate, Prisoner).join(KeyDate.prisoner)
+    for row in db.session.execute(
+        select(KeyDate.occurs_on, KeyDate.kind, KeyDate.note, Prisoner.id, Prisoner.name_latin)
+        .join(KeyDate.prisoner)
         .where(held, KeyDate.occurs_on.between(today, end))
     ):
-        found.append(DateAhead(key_date.occurs_on, key_date.kind.value, prisoner,
-                               note=key_date.note))
+        found.append(DateAhead(row.occurs_on, row.kind.value, row, note=row.note))
     for day in db.session.scalars(select(CampaignDay).where(CampaignDay.is_active)):
         found.extend(DateAhead(on, "campaign_day", name=day.name) for on in window
                      if _same_day(date(2000, day.month, day.day), on))
     found.sort(key=lambda d: (d.on, d.kind, d.prisoner.name_latin if d.prisoner else ""))
-    return found[:limit]
+    return found
 
 
 def _same_day(origin: date, on: date) -> bool:
@@ -334,32 +363,44 @@ def failed_messages(limit: int = WORK_LIST_LENGTH) -> list[OutboxMessage]:
 
 
 @dataclass(frozen=True)
-class Dashboard:
+class WorkLists:
     counts: Counts
     by_parliament: list[Row[Any]]
-    actions: MonthlyActions
-    coverage: Coverage
-    without_godparent: list[Prisoner]
+    without_godparent: list[Row[Any]]
     freed: list[Row[Any]]
     inactive: list[Row[Any]]
-    mandates: list[Sponsor]
+    mandates: list[Row[Any]]
     dates: list[DateAhead]
+
+
+def work_lists(today: date) -> WorkLists:
+    return WorkLists(counts(today), sponsors_by_parliament(), held_without_godparent(),
+                     freed_godparents(), inactive_sponsors(today), mandates_ending(today),
+                     dates_ahead(today))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    lists: WorkLists
+    actions: MonthlyActions
+    coverage: Coverage
     failed: list[OutboxMessage]
 
+    @property
+    def counts(self) -> Counts:
+        return self.lists.counts
 
-def dashboard(today: date, chart_seconds: float, cache_key: Any) -> Dashboard:
+
+def dashboard(today: date, cache_seconds: float, database: str) -> Dashboard:
+    """Everything on the dashboard. The numbers and work lists are reused until anything
+    changes (``data_version``); the trends for ``cache_seconds``; failed emails are live."""
+    version = data_version()
     return Dashboard(
-        counts=counts(today),
-        by_parliament=sponsors_by_parliament(),
-        actions=cached(("actions", cache_key, today), chart_seconds,
+        lists=cached("lists", (database, today, version), cache_seconds,
+                     lambda: work_lists(today)),
+        actions=cached("actions", (database, today), cache_seconds,
                        lambda: actions_per_month(today)),
-        coverage=cached(("coverage", cache_key, today), chart_seconds,
+        coverage=cached("coverage", (database, today), cache_seconds,
                         lambda: coverage_over_time(today)),
-        without_godparent=held_without_godparent(),
-        freed=freed_godparents(),
-        inactive=inactive_sponsors(today),
-        mandates=mandates_ending(today),
-        dates=dates_ahead(today),
         failed=failed_messages(),
     )
-

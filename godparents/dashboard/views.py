@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
 @roles_required(Role.COORDINATOR)
 def index() -> str:
     today = local_today(current_user.timezone, current_app.config["TIMEZONE"])
-    data = services.dashboard(today, current_app.config["DASHBOARD_CHART_SECONDS"],
+    data = services.dashboard(today, current_app.config["DASHBOARD_CACHE_SECONDS"],
                               current_app.config["SQLALCHEMY_DATABASE_URI"])
     bars, bars_top = charts.stacked_bars(data.actions)
     return render_template(

@@ -72,7 +72,7 @@ class Prisoner(db.Model):
     status: Mapped[PrisonerStatus] = mapped_column(
         enum_type(PrisonerStatus, "status"), index=True
     )
-    detained_on: Mapped[date | None]
+    detained_on: Mapped[date | None] = mapped_column(index=True)  # longest held first
     released_on: Mapped[date | None]
     articles: Mapped[list[str]] = mapped_column(
         MutableList.as_mutable(JSON()), default=_string_list

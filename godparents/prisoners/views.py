@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.listing import paginate, sort_from_request
+from godparents.listing import paginate, paginate_in_one_scan, sort_from_request
 from godparents.prisoners import photos, services
 from godparents.prisoners.blueprint import bp
 from godparents.prisoners.forms import (
@@ -62,7 +62,10 @@ def _prisoner_or_404(prisoner_id: int) -> Prisoner:
 def index() -> str:
     filters = services.Filters.from_args(request.args)
     sort = sort_from_request(dict.fromkeys(services.SORT_KEYS), services.DEFAULT_SORT)
-    page = paginate(services.sorted_search(filters, sort))
+    # A name search scans every spelling: count in the same scan. Without one, the count
+    # is cheap and a window over the whole registry would not be.
+    query = services.sorted_search(filters, sort)
+    page = paginate_in_one_scan(query) if filters.q.strip() else paginate(query)
     counts = services.godparent_counts([prisoner.id for prisoner in page.items])
     return render_template(
         "prisoners/index.html", page=page, counts=counts, filters=filters, sort=sort,

@@ -1,8 +1,8 @@
 """initial schema: every table of the data model in DESIGN.md
 
-Revision ID: 52dc57e448fb
+Revision ID: 11438e10f9dd
 Revises: 
-Create Date: 2026-11-25 23:42:29.611630
+Create Date: 2026-11-26 00:21:59.709683
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '52dc57e448fb'
+revision = '11438e10f9dd'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -58,6 +58,7 @@ def upgrade():
     sa.UniqueConstraint('external_id', name=op.f('uq_prisoners_external_id'))
     )
     with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_prisoners_detained_on'), ['detained_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_prisoners_status'), ['status'], unique=False)
 
     op.create_table('reminder_rules',
@@ -245,7 +246,7 @@ def upgrade():
     )
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_actions_logged_by_id'), ['logged_by_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_actions_occurred_on'), ['occurred_on'], unique=False)
+        batch_op.create_index('ix_actions_occurred_on_kind', ['occurred_on', 'kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_actions_sponsorship_id'), ['sponsorship_id', 'occurred_on'], unique=False)
 
 
@@ -253,7 +254,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_actions_sponsorship_id'))
-        batch_op.drop_index(batch_op.f('ix_actions_occurred_on'))
+        batch_op.drop_index('ix_actions_occurred_on_kind')
         batch_op.drop_index(batch_op.f('ix_actions_logged_by_id'))
 
     op.drop_table('actions')
@@ -294,6 +295,7 @@ def downgrade():
     op.drop_table('reminder_rules')
     with op.batch_alter_table('prisoners', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_prisoners_status'))
+        batch_op.drop_index(batch_op.f('ix_prisoners_detained_on'))
 
     op.drop_table('prisoners')
     op.drop_table('campaign_days')
