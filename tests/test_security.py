@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from godparents.security import is_public_endpoint, safe_next
-from tests.conftest import Auth
+from tests.conftest import Auth, csrf_token
 from tests.factories import make_coordinator, make_delegate, make_sponsor
 
 PUBLIC = {
@@ -127,3 +127,23 @@ def test_a_crash_shows_a_500_page_that_leaks_nothing(web_app: Flask, client: Fla
     assert response.status_code == 500
     assert "Something went wrong" in response.text
     assert "secret detail" not in response.text and "Traceback" not in response.text
+
+
+def test_every_coordinator_route_refuses_sponsors_and_delegates(web_app: Flask, auth: Auth,
+                                                                client: FlaskClient) -> None:
+    """Whatever is added under /coordinator/ later, godparents and their staff get 403."""
+    sponsor = make_sponsor()
+    delegate = make_delegate(sponsor)
+    rules = [rule for rule in web_app.url_map.iter_rules()
+             if rule.rule.startswith("/coordinator/")]
+    assert len(rules) > 30
+    for email in (sponsor.email, delegate.email):
+        auth.login(email)
+        token = csrf_token(client, "/sponsor/")
+        for rule in rules:
+            path = rule.build({arg: "1" for arg in rule.arguments})[1]
+            method = "GET" if "GET" in rule.methods else "POST"
+            data = {"csrf_token": token} if method == "POST" else None
+            response = client.open(path, method=method, data=data)
+            assert response.status_code == 403, (email, method, path)
+        auth.logout()
