@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 from werkzeug.wrappers import Response as BaseResponse
 
 from godparents.auth.models import Role
@@ -64,7 +65,9 @@ def index() -> str:
     sort = sort_from_request(dict.fromkeys(services.SORT_KEYS), services.DEFAULT_SORT)
     # A name search scans every spelling: count in the same scan. Without one, the count
     # is cheap and a window over the whole registry would not be.
-    query = services.sorted_search(filters, sort)
+    query = services.sorted_search(filters, sort).options(load_only(
+        Prisoner.id, Prisoner.name_latin, Prisoner.name_be, Prisoner.name_ru, Prisoner.status,
+        Prisoner.detained_on, Prisoner.released_on, Prisoner.can_receive_letters))
     page = paginate_in_one_scan(query) if filters.q.strip() else paginate(query)
     counts = services.godparent_counts([prisoner.id for prisoner in page.items])
     return render_template(
