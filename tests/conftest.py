@@ -28,6 +28,11 @@ pytest_plugins = ["tests.browser", "tests.smtp"]
 
 SERVER_URL = os.environ.get("GODPARENTS_TEST_DATABASE_URL")
 
+_ROOT = Path(__file__).resolve().parent.parent
+# The sample CSV files: shared/data beside the project (as in CI), else the copies here.
+SAMPLE_DATA = next(path for path in (_ROOT.parent / "shared" / "data", _ROOT / "tests" / "data")
+                   if (path / "prisoners-sample.csv").exists())
+
 @event.listens_for(Engine, "connect")
 def _sqlite_without_fsync(dbapi_connection: Any, connection_record: Any) -> None:
     """Test databases are thrown away: SQLite need not wait for the disk on every commit."""

@@ -24,7 +24,7 @@ from godparents.prisoners.models import Gender, Prisoner, PrisonerAddress, Priso
 from godparents.prisoners.names import fold
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
-from tests.conftest import Auth, csrf_token
+from tests.conftest import SAMPLE_DATA, Auth, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -33,8 +33,7 @@ from tests.factories import (
     make_sponsorship,
 )
 
-# CI clones the project next to shared/, as here: /work/main and /work/shared.
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SAMPLE_DATA
 SAMPLE = DATA / "prisoners-sample.csv"
 SEMICOLON = DATA / "prisoners-sample-semicolon.csv"
 BAD = DATA / "prisoners-bad.csv"

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from flask import Flask, url_for
@@ -33,7 +32,7 @@ from godparents.prisoners.models import (
 from godparents.prisoners.photos import public_bp
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth, csrf_token
+from tests.conftest import SAMPLE_DATA, Auth, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -42,7 +41,7 @@ from tests.factories import (
     make_sponsorship,
 )
 
-SAMPLE_CSV = Path("/work/shared/data/prisoners-sample.csv")
+SAMPLE_CSV = SAMPLE_DATA / "prisoners-sample.csv"
 INDEX = "/coordinator/prisoners/"
 
 
