@@ -47,6 +47,7 @@ class Defaults:
     MAIL_DEFAULT_SENDER = "godparents@localhost"
 
     DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
+    PAGE_CACHE_SECONDS = 600  # the sponsor home's content; see godparents/caching.py
 
     INVITATION_MAX_AGE = timedelta(days=7)
     PASSWORD_RESET_MAX_AGE = timedelta(hours=1)

@@ -108,6 +108,7 @@ def config(request: pytest.FixtureRequest, database_url: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "BASE_URL": "http://godparents.test",
         "DASHBOARD_CACHE_SECONDS": 0,
+        "PAGE_CACHE_SECONDS": 0,
         **FAST_HASHING,
     }
     if "smtp_server" in request.fixturenames:

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert
 
 from godparents.actions.models import Action, ActionKind
+from godparents.caching import cache
 from godparents.dashboard import charts, services
 from godparents.extensions import db
 from godparents.prisoners.models import KeyDate, KeyDateKind, Prisoner, PrisonerStatus
@@ -205,7 +206,7 @@ def test_audit_page_filters(app: Flask, auth: Auth, client: FlaskClient,
 @pytest.mark.settings(DASHBOARD_CACHE_SECONDS=600)
 def test_cached_numbers_follow_every_change(app: Flask, auth: Auth, client: FlaskClient,
                                             count_queries) -> None:
-    services._cache.clear()  # other tests may have run on the same database and version
+    cache.clear()  # other tests may have run on the same database and version
     auth.login(make_coordinator().email)
     make_prisoner()
     assert _page_numbers(client.get("/coordinator/").text)["prisoners-held"] == "1"

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.auth.models import User
+from godparents.caching import cache
 from godparents.extensions import db, mail
 from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerPhoto
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
@@ -343,3 +344,18 @@ def test_home_runs_a_fixed_number_of_queries(world: World, auth: Auth, client: F
         page = client.get("/sponsor/")
     assert page.text.count('<article class="card') == 16
     assert many.count == few.count
+
+
+@pytest.mark.settings(PAGE_CACHE_SECONDS=600)
+def test_cached_home_follows_every_change_and_is_per_user(world: World, auth: Auth,
+                                                          client: FlaskClient) -> None:
+    cache.clear()
+    auth.login(world.sponsor.email)
+    assert "A letter in Russian" in client.get("/sponsor/").text
+    assert _post_action(client, world.prisoner.id, summary="Card for the new year",
+                        kind="card").status_code == 302
+    assert "Card for the new year" in client.get("/sponsor/").text  # not the cached page
+    auth.logout()
+    auth.login(world.other_sponsor.email)
+    page = client.get("/sponsor/").text
+    assert "Somebody Else" in page and "Alena Krautsova" not in page

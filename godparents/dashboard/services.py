@@ -9,17 +9,15 @@ for ``DASHBOARD_CACHE_SECONDS`` (a monthly trend needs no second-by-second fresh
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Row, and_, case, exists, extract, func, literal, or_, select, tuple_
 
 from godparents.actions.models import Action, ActionKind
-from godparents.audit.models import AuditEvent
+from godparents.audit.services import data_version
+from godparents.caching import cache
 from godparents.extensions import db
 from godparents.prisoners.models import HELD_STATUSES, KeyDate, Prisoner
 from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus
@@ -104,34 +102,6 @@ def sponsors_by_parliament() -> list[Row[Any]]:
 
 
 # Trends (cached) -------------------------------------------------------------------------------
-
-T = TypeVar("T")
-_cache: dict[str, tuple[float, tuple[Any, ...], Any]] = {}
-_cache_lock = threading.Lock()
-
-
-def cached(name: str, fingerprint: tuple[Any, ...], seconds: float,
-           compute: Callable[[], T]) -> T:
-    """``compute()``, reused in this process while ``fingerprint`` is unchanged and younger
-    than ``seconds`` (0: always fresh). One entry per name, so the cache cannot grow."""
-    if seconds <= 0:
-        return compute()
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(name)
-    if hit is not None and hit[1] == fingerprint and now - hit[0] < seconds:
-        return hit[2]
-    value = compute()
-    with _cache_lock:
-        _cache[name] = (now, fingerprint, value)
-    return value
-
-
-def data_version() -> int:
-    """Changes whenever anything is created, changed or deleted: every such flush writes an
-    audit event (godparents.audit.tracking), so the newest event's id is a version number."""
-    return db.session.scalar(select(func.max(AuditEvent.id))) or 0
-
 
 def month_starts(today: date, months: int = 12) -> list[date]:
     """The first days of the last ``months`` months, oldest first, this month included."""
@@ -396,11 +366,11 @@ def dashboard(today: date, cache_seconds: float, database: str) -> Dashboard:
     changes (``data_version``); the trends for ``cache_seconds``; failed emails are live."""
     version = data_version()
     return Dashboard(
-        lists=cached("lists", (database, today, version), cache_seconds,
-                     lambda: work_lists(today)),
-        actions=cached("actions", (database, today), cache_seconds,
-                       lambda: actions_per_month(today)),
-        coverage=cached("coverage", (database, today), cache_seconds,
-                        lambda: coverage_over_time(today)),
+        lists=cache.get(("dashboard-lists", database, today, version), cache_seconds,
+                        lambda: work_lists(today)),
+        actions=cache.get(("dashboard-actions", database, today), cache_seconds,
+                          lambda: actions_per_month(today)),
+        coverage=cache.get(("dashboard-coverage", database, today), cache_seconds,
+                           lambda: coverage_over_time(today)),
         failed=failed_messages(),
     )

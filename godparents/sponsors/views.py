@@ -16,14 +16,18 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from godparents.actions import services as actions
 from godparents.actions.forms import DeleteForm
+from godparents.audit.services import data_version
 from godparents.auth import services as accounts
 from godparents.auth.models import Role, User
+from godparents.caching import cache
 from godparents.extensions import db
 from godparents.mailer import send_email
 from godparents.security import roles_required
@@ -50,9 +54,15 @@ def _today() -> date:
 @bp.get("/")
 @roles_required(*TEAM)
 def home() -> str:
+    """The page every reminder leads to. Its content is rendered once per user and reused
+    until anything changes (the data version), the day turns or the language changes."""
     today = _today()
-    return render_template("sponsors/home.html", home=services.home(current_user, today),
-                           today=today)
+    key = ("sponsor-home", current_app.config["SQLALCHEMY_DATABASE_URI"], current_user.id,
+           str(get_locale()), today, data_version())
+    content = cache.get(key, current_app.config["PAGE_CACHE_SECONDS"], lambda: render_template(
+        "sponsors/_home_content.html", home=services.home(current_user, today), today=today))
+    # Markup: the fragment is our own template's output, already escaped when it was rendered.
+    return render_template("sponsors/home.html", content=Markup(content))  # noqa: S704
 
 
 @bp.get("/prisoners/<int:prisoner_id>")
