@@ -22,6 +22,8 @@ from godparents.extensions import csrf, mail
 from godparents.prisoners import blueprint as prisoners
 from godparents.prisoners import cli as prisoners_cli
 from godparents.prisoners import photos as prisoner_photos
+from godparents.reminders import cli as reminders_cli
+from godparents.reminders import views as reminders
 from godparents.sponsors import registry as sponsor_registry
 from godparents.sponsors import views as sponsors
 from godparents.sponsorships import views as sponsorships
@@ -61,5 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     sponsorships.init_app(app)
     action_registry.init_app(app)
     audit_views.init_app(app)
+    reminders.init_app(app)
+    reminders_cli.init_app(app)
     demo.init_app(app)
     return app

@@ -46,6 +46,14 @@ class Defaults:
     MAIL_USE_TLS = False
     MAIL_DEFAULT_SENDER = "godparents@localhost"
 
+    # Reminders (godparents/reminders): missed days caught up at most this far back; a batch
+    # is one SMTP connection; a message that fails is tried again after these delays and
+    # fails for good after the last; the dashboard's button sends at most so many at once.
+    REMINDER_GRACE_DAYS = 7
+    REMINDER_BATCH_SIZE = 100
+    REMINDER_RETRY_MINUTES = (5, 30, 120, 480)
+    REMINDER_WEB_LIMIT = 300
+
     DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
     PAGE_CACHE_SECONDS = 600  # the sponsor home's content; see godparents/caching.py
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 
 from godparents import models  # noqa: F401  (every model registered before Alembic looks)
 from godparents.extensions import db, migrate
@@ -26,3 +26,16 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def begin_write() -> None:
+    """Start a transaction that will write, taking SQLite's write lock at once.
+
+    SQLite's default (deferred) transaction takes the lock at its first write; when two
+    processes both read and then write, one of them fails at once with "database is
+    locked" instead of waiting. BEGIN IMMEDIATE waits its turn (up to the busy timeout).
+    Call it before changing anything in the session. PostgreSQL needs nothing of the kind.
+    """
+    if db.engine.dialect.name == "sqlite":
+        with db.session.no_autoflush:
+            db.session.execute(text("BEGIN IMMEDIATE"))

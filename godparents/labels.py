@@ -11,6 +11,7 @@ from flask_babel.speaklater import LazyString
 from godparents.actions.models import ActionKind, LetterOutcome
 from godparents.auth.models import Role
 from godparents.prisoners.models import KeyDateKind, PrisonerStatus
+from godparents.reminders.models import OutboxStatus, Trigger
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 
 # Pairs, not a dict keyed by member: StrEnum members equal their values, so the prisoner
@@ -59,6 +60,18 @@ _PAIRS: list[tuple[StrEnum, LazyString]] = [
     (LetterOutcome.RETURNED, _l("Returned")),
     (LetterOutcome.CENSORED, _l("Censored")),
     (LetterOutcome.UNKNOWN, _l("Unknown")),
+    (Trigger.BIRTHDAY, _l("Birthday")),
+    (Trigger.DETENTION_ANNIVERSARY, _l("Anniversary of the detention")),
+    (Trigger.DETENTION_MILESTONE, _l("Days in detention (500, 1,000, ...)")),
+    (Trigger.KEY_DATE, _l("Key date (trial, hearing, release)")),
+    (Trigger.CAMPAIGN_DAY, _l("Campaign day")),
+    (Trigger.INACTIVITY, _l("Nothing logged for a while")),
+    (Trigger.SPONSORSHIP_START, _l("Start of a godparenthood")),
+    (Trigger.COORDINATOR_DIGEST, _l("Weekly digest (Mondays)")),
+    (OutboxStatus.PENDING, _l("Waiting")),
+    (OutboxStatus.SENT, _l("Sent")),
+    (OutboxStatus.FAILED, _l("Failed")),
+    (OutboxStatus.CANCELLED, _l("Cancelled")),
 ]
 LABELS: dict[tuple[type, str], LazyString] = {
     (type(member), member.value): text for member, text in _PAIRS

@@ -20,6 +20,7 @@ from godparents.reminders.models import (
     OutboxMessage,
     OutboxStatus,
     ReminderRule,
+    ReminderRun,
     Trigger,
 )
 from godparents.sponsors.models import Delegation, Sponsor
@@ -43,6 +44,7 @@ __all__ = [
     "PrisonerPhoto",
     "PrisonerStatus",
     "ReminderRule",
+    "ReminderRun",
     "Role",
     "Sponsor",
     "Sponsorship",

@@ -10,6 +10,8 @@ from godparents.auth.models import Role, User
 from godparents.auth.passwords import hash_password
 from godparents.extensions import db
 from godparents.prisoners.models import Prisoner, PrisonerAddress, PrisonerStatus
+from godparents.reminders.defaults import default_rules
+from godparents.reminders.models import ReminderRule
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 
@@ -70,3 +72,11 @@ def make_sponsorship(sponsor: Sponsor, prisoner: Prisoner, **fields: Any) -> Spo
     db.session.add(pairing)
     db.session.commit()
     return pairing
+
+
+def make_default_rules() -> list[ReminderRule]:
+    """The rules the migrations seed (the test database is built from the models)."""
+    rules = default_rules()
+    db.session.add_all(rules)
+    db.session.commit()
+    return rules

@@ -19,6 +19,15 @@ class Inbox:
 
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[Any] = field(default_factory=list)
+    # Recipients the server turns away at RCPT TO, with its reply ("550 5.1.1 No such user").
+    refuse: dict[str, str] = field(default_factory=dict)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)
@@ -33,19 +42,24 @@ class SMTPServer:
     inbox: Inbox
 
 
-def _free_port() -> int:
+def free_port() -> int:
     # aiosmtpd cannot bind port 0 itself: learn a free port, release it, then start on it.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
+def start_server(inbox: Inbox, port: int) -> Controller:
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[SMTPServer]:
     inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    port = free_port()
+    controller = start_server(inbox, port)
     try:
         yield SMTPServer("127.0.0.1", port, inbox)
     finally:

@@ -20,6 +20,7 @@ PUBLIC = {
     "i18n.set_locale",
     "calendar.feed",
     "public_photos.photo",
+    "reminders_public.unsubscribe",  # from the emails; a signed token decides (RFC 8058)
 }
 
 

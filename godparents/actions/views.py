@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -47,7 +57,10 @@ def create(prisoner_id: int) -> Response | str:
     form = ActionForm()
     if not form.is_submitted():
         form.occurred_on.data = today
-        form.kind.data = ActionKind.LETTER.value
+        # A reminder's link names the kind it suggests (?kind=card); anything else: a letter.
+        asked = request.args.get("kind", "")
+        known = {kind.value for kind in ActionKind}
+        form.kind.data = asked if asked in known else ActionKind.LETTER.value
     if form.validate_on_submit():
         try:
             action = services.log_action(

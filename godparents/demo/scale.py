@@ -2,7 +2,9 @@
 
 One unit is 1,500 prisoners, 600 sponsors, 2,000 pairings and 50,000 actions. Rows go in
 as lists of dicts through ``insert()``, never as ORM objects one by one, so the ORM's flush
-hooks do not run: ``search_text`` is computed here. Bulk sponsors get no accounts.
+hooks do not run: ``search_text`` is computed here. Each bulk sponsor gets an account with
+no password (as if invited and not yet accepted: nobody can log in with it), so that the
+reminders have someone to write to.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Insert, func, insert, select
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
+from godparents.auth.models import Role, User
 from godparents.demo import data
 from godparents.demo.random_facts import (
     add_years,
@@ -95,6 +98,14 @@ def _insert_returning_ids(model: type[Any], rows: list[Row]) -> list[int]:
     return ids
 
 
+def _account(sponsor: Row) -> Row:
+    return {"email": sponsor["email"], "role": Role.SPONSOR, "password_hash": None,
+            "is_active": True, "locale": "de" if sponsor["language"] == "de" else "en",
+            "timezone": "Europe/Berlin", "session_generation": 1, "reminder_opt_outs": [],
+            "birthday_card_days": 30, "totp_secret": None, "last_login_at": None,
+            "calendar_token_hash": None}
+
+
 class _ScaleUnit:
     """One unit of bulk data, from its own random generator."""
 
@@ -106,7 +117,11 @@ class _ScaleUnit:
     def insert(self) -> Counter[str]:
         prisoner_rows, custody = self._prisoners()
         prisoner_ids = _insert_returning_ids(Prisoner, prisoner_rows)
-        sponsor_ids = _insert_returning_ids(Sponsor, self._sponsors())
+        sponsor_rows = self._sponsors()
+        user_ids = _insert_returning_ids(User, [_account(row) for row in sponsor_rows])
+        for row, user_id in zip(sponsor_rows, user_ids, strict=True):
+            row["user_id"] = user_id
+        sponsor_ids = _insert_returning_ids(Sponsor, sponsor_rows)
         address_rows = self._addresses(prisoner_rows, prisoner_ids)
         _insert(PrisonerAddress, address_rows)
         pairing_rows, windows = self._pairings(prisoner_ids, sponsor_ids, custody)
@@ -117,6 +132,7 @@ class _ScaleUnit:
             Prisoner.__tablename__: len(prisoner_rows),
             PrisonerAddress.__tablename__: len(address_rows),
             Sponsor.__tablename__: len(sponsor_ids),
+            User.__tablename__: len(user_ids),
             Sponsorship.__tablename__: len(pairing_rows),
             Action.__tablename__: len(action_rows),
         })

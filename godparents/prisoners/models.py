@@ -55,6 +55,12 @@ def _string_list() -> MutableList[str]:
 
 class Prisoner(db.Model):
     __tablename__ = "prisoners"
+    __table_args__ = (
+        # The reminders find birthdays and anniversaries of prisoners still held from this
+        # index alone, without reading the (wide) rows.
+        Index("ix_prisoners_status_dates", "status", "birth_date", "detained_on",
+              "expected_release_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name_latin: Mapped[str] = mapped_column(String(200))

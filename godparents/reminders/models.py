@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from godparents.extensions import db
@@ -41,13 +42,23 @@ class Trigger(StrEnum):
 
 
 class ReminderRule(db.Model):
+    """When to write to whom about what.
+
+    ``offset_days`` is days before the date for the dated triggers; negative, days after:
+    after the start of a pairing for a follow-up, after the last action for the nudge (which
+    then comes again every as many days while nothing is logged).
+    """
+
     __tablename__ = "reminder_rules"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     trigger: Mapped[Trigger] = mapped_column(enum_type(Trigger, "trigger"))
-    # Days before the occurrence (negative: after it, as for a follow-up).
     offset_days: Mapped[int] = mapped_column(default=0)
+    # For the key-date trigger: which kinds of key date (KeyDateKind values); empty: all.
+    key_date_kinds: Mapped[list[str]] = mapped_column(
+        MutableList.as_mutable(JSON()), default=list
+    )
     to_sponsor: Mapped[bool] = mapped_column(default=True)
     to_delegates: Mapped[bool] = mapped_column(default=False)
     to_coordinators: Mapped[bool] = mapped_column(default=False)
@@ -57,6 +68,21 @@ class ReminderRule(db.Model):
 
     def __repr__(self) -> str:
         return f"<ReminderRule {self.id} {self.trigger}>"
+
+
+class ReminderRun(db.Model):
+    """One finished planning run; the newest tells the next run where to catch up from."""
+
+    __tablename__ = "reminder_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planned_for: Mapped[date] = mapped_column(index=True)  # "today" in the campaign's zone
+    window_start: Mapped[date]
+    planned: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ReminderRun {self.planned_for}>"
 
 
 class OutboxStatus(StrEnum):

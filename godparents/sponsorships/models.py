@@ -44,6 +44,8 @@ class Sponsorship(db.Model):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # The reminders' welcome and follow-up: active pairings that started on given days.
+        Index("ix_sponsorships_status_started_on", "status", "started_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,106 @@
+"""reminders: a record of runs, key-date kinds on rules, the default rules, two indexes
+
+Revision ID: bd1f9f4a4eb4
+Revises: 11438e10f9dd
+Create Date: 2026-11-26 01:11:14.127192
+
+The default rules are written out here, not imported: this migration must seed the same
+rows whatever the code says later. tests/test_reminder_rules.py checks that they agree with
+godparents/reminders/defaults.py.
+"""
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'bd1f9f4a4eb4'
+down_revision = '11438e10f9dd'
+branch_labels = None
+depends_on = None
+
+_TEAM = {"to_sponsor": True, "to_delegates": True, "to_coordinators": False}
+_COURT = ["trial", "appeal", "hearing"]
+DEFAULT_RULES = [
+    {"name": "Birthday card", "trigger": "birthday", "offset_days": 30,
+     "template": "birthday_card", "key_date_kinds": [], **_TEAM},
+    {"name": "Birthday greeting", "trigger": "birthday", "offset_days": 0,
+     "template": "birthday", "key_date_kinds": [], **_TEAM},
+    {"name": "Detention anniversary, a week before", "trigger": "detention_anniversary",
+     "offset_days": 7, "template": "detention_anniversary", "key_date_kinds": [], **_TEAM},
+    {"name": "Detention anniversary, on the day", "trigger": "detention_anniversary",
+     "offset_days": 0, "template": "detention_anniversary", "key_date_kinds": [], **_TEAM},
+    {"name": "Days in detention", "trigger": "detention_milestone", "offset_days": 3,
+     "template": "detention_milestone", "key_date_kinds": [], **_TEAM},
+    {"name": "Trial or hearing, a week before", "trigger": "key_date", "offset_days": 7,
+     "template": "key_date", "key_date_kinds": _COURT, **_TEAM},
+    {"name": "Trial or hearing, the day before", "trigger": "key_date", "offset_days": 1,
+     "template": "key_date", "key_date_kinds": _COURT, **_TEAM},
+    {"name": "Expected release", "trigger": "key_date", "offset_days": 14,
+     "template": "expected_release", "key_date_kinds": ["expected_release"], **_TEAM},
+    {"name": "Campaign day", "trigger": "campaign_day", "offset_days": 7,
+     "template": "campaign_day", "key_date_kinds": [], **_TEAM},
+    {"name": "Nothing logged for a while", "trigger": "inactivity", "offset_days": -60,
+     "template": "inactivity", "key_date_kinds": [], **_TEAM},
+    {"name": "Welcome", "trigger": "sponsorship_start", "offset_days": 0,
+     "template": "welcome", "key_date_kinds": [], **_TEAM},
+    {"name": "First steps, two weeks later", "trigger": "sponsorship_start",
+     "offset_days": -14, "template": "welcome_followup", "key_date_kinds": [], **_TEAM},
+    {"name": "Weekly digest", "trigger": "coordinator_digest", "offset_days": 0,
+     "template": "coordinator_digest", "key_date_kinds": [], "to_sponsor": False,
+     "to_delegates": False, "to_coordinators": True},
+]
+
+
+def upgrade():
+    op.create_table('reminder_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('planned_for', sa.Date(), nullable=False),
+    sa.Column('window_start', sa.Date(), nullable=False),
+    sa.Column('planned', sa.Integer(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_runs'))
+    )
+    with op.batch_alter_table('reminder_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reminder_runs_planned_for'), ['planned_for'], unique=False)
+
+    with op.batch_alter_table('reminder_rules', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('key_date_kinds', sa.JSON(), nullable=False,
+                                      server_default='[]'))
+
+    # The reminder planner's lookups: held prisoners' dates, pairings by start day.
+    with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.create_index('ix_prisoners_status_dates',
+                              ['status', 'birth_date', 'detained_on', 'expected_release_on'],
+                              unique=False)
+    with op.batch_alter_table('sponsorships', schema=None) as batch_op:
+        batch_op.create_index('ix_sponsorships_status_started_on', ['status', 'started_on'],
+                              unique=False)
+
+    rules = sa.table(
+        'reminder_rules',
+        sa.column('name', sa.String), sa.column('trigger', sa.String),
+        sa.column('offset_days', sa.Integer), sa.column('to_sponsor', sa.Boolean),
+        sa.column('to_delegates', sa.Boolean), sa.column('to_coordinators', sa.Boolean),
+        sa.column('template', sa.String), sa.column('is_active', sa.Boolean),
+        sa.column('key_date_kinds', sa.JSON), sa.column('created_at', sa.DateTime(timezone=True)),
+    )
+    now = datetime.now(timezone.utc)
+    op.bulk_insert(rules, [{**rule, "is_active": True, "created_at": now}
+                           for rule in DEFAULT_RULES])
+
+
+def downgrade():
+    op.execute("DELETE FROM reminder_rules WHERE name IN ({})".format(
+        ", ".join("'{}'".format(rule["name"].replace("'", "''")) for rule in DEFAULT_RULES)))
+    with op.batch_alter_table('sponsorships', schema=None) as batch_op:
+        batch_op.drop_index('ix_sponsorships_status_started_on')
+    with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.drop_index('ix_prisoners_status_dates')
+    with op.batch_alter_table('reminder_rules', schema=None) as batch_op:
+        batch_op.drop_column('key_date_kinds')
+
+    with op.batch_alter_table('reminder_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reminder_runs_planned_for'))
+
+    op.drop_table('reminder_runs')

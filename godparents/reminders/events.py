@@ -1,0 +1,300 @@
+"""The dates reminders are about, found by SQL within a range of days.
+
+Each finder takes the range of *event* dates [start, end] and returns plain ``Event`` tuples,
+reading only the rows that can match (birthdays by month and day, milestones by the
+detention dates that lead to them), so that a day's plan stays fast whatever the size of
+the campaign. 29 February counts as 28 February in other years, as everywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, exists, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from godparents.actions.models import Action
+from godparents.calendar.dates import MILESTONE_STEP, campaign_dates, milestones, yearly
+from godparents.extensions import db
+from godparents.prisoners.models import HELD_STATUSES, KeyDate, KeyDateKind, Prisoner
+from godparents.reminders.models import CampaignDay
+from godparents.sponsors.models import Sponsor
+from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+
+MAX_MILESTONE = 40 * MILESTONE_STEP  # 55 years in detention: nobody's milestone lies beyond
+# A pairing quiet for a year (six nudges) is nudged no more: the coordinators' digest lists
+# its godparent among the inactive ones, and a person decides what to do.
+MAX_NUDGES = 6
+
+
+class month_day(FunctionElement[str]):
+    """``'MM-DD'`` of a date column, in each database's own words."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(month_day, "sqlite")
+def _month_day_sqlite(element: month_day, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps dates as 'YYYY-MM-DD' text: cutting is several times faster than strftime.
+    return f"substr({compiler.process(element.clauses, **kw)}, 6, 5)"
+
+
+@compiles(month_day, "postgresql")
+def _month_day_postgresql(element: month_day, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'MM-DD')"
+
+
+Range = tuple[date, date]  # first and last day, both included
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated thing a reminder can be about, for one pairing (or for everyone).
+
+    ``subject_ref`` names what it is about ("prisoner:7", "key_date:3", "campaign_day:2",
+    "sponsorship:12"); with the date it makes the reminder's idempotency key.
+    """
+
+    on: date
+    subject_ref: str
+    sponsor_id: int | None = None
+    prisoner_id: int | None = None
+    sponsorship_id: int | None = None
+    number: int | None = None
+    kind: str | None = None
+    note: str | None = None
+    campaign_day_id: int | None = None
+
+
+def days(start: date, end: date) -> Iterator[date]:
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(days=offset)
+
+
+def month_days(ranges: Iterable[Range]) -> list[str]:
+    """The 'MM-DD' keys of every day in the ranges; 28 February brings in 29 February."""
+    keys = {day.strftime("%m-%d") for start, end in ranges for day in days(start, end)}
+    if "02-28" in keys:
+        keys.add("02-29")  # in a common year 29 February is celebrated on the 28th
+    return sorted(keys)
+
+
+def _each(ranges: Iterable[Range], dates: Iterable[tuple[date, int]]) -> Iterator[tuple[date, int]]:
+    wanted = list(ranges)
+    return ((on, number) for on, number in dates
+            if any(start <= on <= end for start, end in wanted))
+
+
+def _yearly_in(origin: date, ranges: list[Range]) -> Iterator[tuple[date, int]]:
+    seen: set[date] = set()
+    for start, end in ranges:
+        for on, years in yearly(origin, start, end):
+            if on not in seen:
+                seen.add(on)
+                yield on, years
+
+
+def _span(ranges: list[Range]) -> Range:
+    return min(start for start, _end in ranges), max(end for _start, end in ranges)
+
+
+def active_pairings() -> Any:
+    """Active pairings of prisoners still held with an active godparent: id, sponsor, prisoner."""
+    return (
+        select(Sponsorship.id, Sponsorship.sponsor_id, Sponsorship.prisoner_id)
+        .join(Prisoner, Prisoner.id == Sponsorship.prisoner_id)
+        .join(Sponsor, Sponsor.id == Sponsorship.sponsor_id)
+        .where(Sponsorship.status == SponsorshipStatus.ACTIVE,
+               Prisoner.status.in_(HELD_STATUSES), Sponsor.is_active.is_(True))
+    )
+
+
+def birthdays(ranges: list[Range]) -> list[Event]:
+    rows = db.session.execute(
+        active_pairings().add_columns(Prisoner.birth_date)
+        .where(month_day(Prisoner.birth_date).in_(month_days(ranges)))
+    )
+    return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
+                  number=age, kind="birthday")
+            for row in rows for on, age in _yearly_in(row.birth_date, ranges)]
+
+
+def detention_anniversaries(ranges: list[Range]) -> list[Event]:
+    rows = db.session.execute(
+        active_pairings().add_columns(Prisoner.detained_on)
+        .where(month_day(Prisoner.detained_on).in_(month_days(ranges)))
+    )
+    return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
+                  number=years, kind="detention_anniversary")
+            for row in rows for on, years in _yearly_in(row.detained_on, ranges)]
+
+
+def detention_milestones(ranges: list[Range]) -> list[Event]:
+    origins = {day - timedelta(days=count) for start, end in ranges for day in days(start, end)
+               for count in range(MILESTONE_STEP, MAX_MILESTONE + 1, MILESTONE_STEP)}
+    rows = db.session.execute(
+        active_pairings().add_columns(Prisoner.detained_on)
+        .where(Prisoner.detained_on.in_(sorted(origins)))
+    )
+    first, last = _span(ranges)
+    return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
+                  number=count, kind="detention_milestone")
+            for row in rows
+            for on, count in _each(ranges, milestones(row.detained_on, first, last))]
+
+
+def key_dates(ranges: list[Range], kinds: Iterable[str]) -> list[Event]:
+    """Key dates of these kinds (all if none), yearly ones included; and the prisoner's
+    expected release when no key date gives it (as on the sponsor's pages)."""
+    chosen = [KeyDateKind(kind) for kind in kinds] or list(KeyDateKind)
+    in_ranges = or_(*(KeyDate.occurs_on.between(start, end) for start, end in ranges))
+    rows = db.session.execute(
+        active_pairings()
+        .add_columns(KeyDate.id.label("key_date_id"), KeyDate.kind, KeyDate.occurs_on,
+                     KeyDate.is_yearly, KeyDate.note)
+        .join(KeyDate, KeyDate.prisoner_id == Sponsorship.prisoner_id)
+        .where(KeyDate.kind.in_(chosen),
+               or_(in_ranges, and_(KeyDate.is_yearly.is_(True),
+                                   month_day(KeyDate.occurs_on).in_(month_days(ranges)))))
+    )
+    found = []
+    for row in rows:
+        dates = {on for on, _years in _yearly_in(row.occurs_on, ranges)} if row.is_yearly \
+            else set()
+        if any(start <= row.occurs_on <= end for start, end in ranges):
+            dates.add(row.occurs_on)
+        found.extend(Event(on, f"key_date:{row.key_date_id}", row.sponsor_id, row.prisoner_id,
+                           row.id, kind=row.kind.value, note=row.note) for on in sorted(dates))
+    if KeyDateKind.EXPECTED_RELEASE in chosen:
+        listed = exists().where(KeyDate.prisoner_id == Prisoner.id,
+                                KeyDate.kind == KeyDateKind.EXPECTED_RELEASE)
+        rows = db.session.execute(
+            active_pairings().add_columns(Prisoner.expected_release_on)
+            .where(or_(*(Prisoner.expected_release_on.between(start, end)
+                         for start, end in ranges)), ~listed)
+        )
+        found.extend(Event(row.expected_release_on, f"release:{row.prisoner_id}",
+                           row.sponsor_id, row.prisoner_id, row.id,
+                           kind=KeyDateKind.EXPECTED_RELEASE.value) for row in rows)
+    return found
+
+
+def campaign_days(ranges: list[Range]) -> list[Event]:
+    """Campaign days, for everyone (no pairing)."""
+    active = list(db.session.scalars(select(CampaignDay).where(CampaignDay.is_active.is_(True))))
+    found: dict[tuple[int, date], Event] = {}
+    for start, end in ranges:
+        for o in campaign_dates(active, start, end):
+            found[o.campaign_day.id, o.on] = Event(
+                o.on, f"campaign_day:{o.campaign_day.id}", campaign_day_id=o.campaign_day.id,
+                note=o.campaign_day.name)
+    return list(found.values())
+
+
+def pairing_starts(ranges: list[Range], *, without_actions: bool) -> list[Event]:
+    """Pairings that started in the ranges; optionally only those with nothing logged."""
+    query = active_pairings().add_columns(Sponsorship.started_on).where(
+        or_(*(Sponsorship.started_on.between(start, end) for start, end in ranges)))
+    if without_actions:
+        query = query.where(~exists().where(Action.sponsorship_id == Sponsorship.id))
+    return [Event(row.started_on, f"sponsorship:{row.id}", row.sponsor_id, row.prisoner_id,
+                  row.id) for row in db.session.execute(query)]
+
+
+def quiet_pairings(start: date, end: date, period: int) -> list[Event]:
+    """Pairings on which nothing was logged for a multiple of ``period`` days on a day from
+    start to end (the day is the event): nudged after 60 days, again after 120, and so on
+    up to ``MAX_NUDGES`` times.
+
+    The last activity is the newest action, or the start when there is none since. Rather
+    than aggregate every pairing's actions, look only at the days that would make a nudge
+    fall in the range (through the index on the action's date), and check that nothing
+    came after them.
+    """
+    earliest = db.session.scalar(select(func.min(Sponsorship.started_on))
+                                 .where(Sponsorship.status == SponsorshipStatus.ACTIVE))
+    if earliest is None:
+        return []
+    repeats = min(MAX_NUDGES, (end - earliest).days // period)
+    origins = sorted({day - timedelta(days=period * count) for day in days(start, end)
+                      for count in range(1, repeats + 1)})
+    if not origins:
+        return []
+    later = Action.__table__.alias("later")
+
+    def nothing_after(pairing: Any, day: Any) -> Any:
+        return ~exists().where(later.c.sponsorship_id == pairing, later.c.occurred_on > day)
+
+    # Last actions first, on their own: the database starts from the few days asked for.
+    last_actions = dict(db.session.execute(
+        select(Action.sponsorship_id, func.max(Action.occurred_on))
+        .where(Action.occurred_on.in_(origins),
+               nothing_after(Action.sponsorship_id, Action.occurred_on))
+        .group_by(Action.sponsorship_id)).all())
+    quiet_since: dict[int, tuple[Any, date]] = {}
+    if last_actions:
+        for chunk in range(0, len(last_actions), 500):
+            ids = sorted(last_actions)[chunk:chunk + 500]
+            for row in db.session.execute(active_pairings().add_columns(Sponsorship.started_on)
+                                          .where(Sponsorship.id.in_(ids))):
+                if last_actions[row.id] >= row.started_on:
+                    quiet_since[row.id] = (row, last_actions[row.id])
+    since_start = (active_pairings().add_columns(Sponsorship.started_on)
+                   .where(Sponsorship.started_on.in_(origins),
+                          nothing_after(Sponsorship.id, Sponsorship.started_on)))
+    for row in db.session.execute(since_start):
+        quiet_since.setdefault(row.id, (row, row.started_on))
+    found = []
+    for row, since in quiet_since.values():
+        for day in days(start, end):
+            quiet = (day - since).days
+            if 0 < quiet <= period * MAX_NUDGES and quiet % period == 0:
+                found.append(Event(day, f"sponsorship:{row.id}", row.sponsor_id,
+                                   row.prisoner_id, row.id, number=quiet))
+    return found
+
+
+def rebuild(subject_ref: str, on: date, number_of: str | None = None) -> Event | None:
+    """The event an outbox message was about, read again (to write the message anew).
+
+    ``number_of`` says what the number counts for a prisoner's date: "birthday",
+    "detention_anniversary" or "detention_milestone" (a Trigger value).
+    """
+    kind, _colon, ident = subject_ref.partition(":")
+    if kind == "campaign":
+        return Event(on, subject_ref)
+    if not ident.isdigit():
+        return None
+    found = int(ident)
+    if kind == "prisoner" or kind == "release":
+        prisoner = db.session.get(Prisoner, found)
+        if prisoner is None:
+            return None
+        number = None
+        if number_of == "birthday" and prisoner.birth_date:
+            number = on.year - prisoner.birth_date.year
+        elif number_of == "detention_anniversary" and prisoner.detained_on:
+            number = on.year - prisoner.detained_on.year
+        elif number_of == "detention_milestone" and prisoner.detained_on:
+            number = (on - prisoner.detained_on).days
+        what = KeyDateKind.EXPECTED_RELEASE.value if kind == "release" else number_of
+        return Event(on, subject_ref, prisoner_id=prisoner.id, number=number, kind=what)
+    if kind == "key_date":
+        key_date = db.session.get(KeyDate, found)
+        return None if key_date is None else Event(
+            on, subject_ref, prisoner_id=key_date.prisoner_id, kind=key_date.kind.value,
+            note=key_date.note)
+    if kind == "sponsorship":
+        pairing = db.session.get(Sponsorship, found)
+        return None if pairing is None else Event(
+            on, subject_ref, pairing.sponsor_id, pairing.prisoner_id, pairing.id)
+    if kind == "campaign_day":
+        day = db.session.get(CampaignDay, found)
+        return None if day is None else Event(on, subject_ref, campaign_day_id=day.id,
+                                              note=day.name)
+    return None

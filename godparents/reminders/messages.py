@@ -1,0 +1,202 @@
+"""Writing a reminder: the subject and the text and HTML bodies, in the recipient's language.
+
+Templates live in ``templates/reminders/email/NAME.txt`` and ``NAME.html``; the first line
+the text template renders is the subject. Both get the context that ``context()`` builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from godparents.actions.models import ActionKind
+from godparents.auth.models import User
+from godparents.prisoners.models import Prisoner
+from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus, Trigger
+from godparents.reminders.planner import Due
+from godparents.sponsors.models import Sponsor
+
+UNSUBSCRIBE_SALT = "reminders-unsubscribe"
+MAX_SUBJECT = 200
+
+# The action each template suggests logging, already chosen on the form it links to.
+SUGGESTED_ACTION = {
+    "birthday_card": ActionKind.CARD,
+    "birthday": ActionKind.SOCIAL_MEDIA,
+    "detention_anniversary": ActionKind.STATEMENT,
+    "detention_milestone": ActionKind.STATEMENT,
+    "key_date": ActionKind.STATEMENT,
+    "expected_release": ActionKind.LETTER_TO_AUTHORITIES,
+    "campaign_day": ActionKind.SOCIAL_MEDIA,
+    "inactivity": ActionKind.LETTER,
+    "welcome": ActionKind.LETTER,
+    "welcome_followup": ActionKind.LETTER,
+}
+
+
+class TemplateProblem(Exception):
+    """A template could not be rendered; the message it was for fails, the others go on."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass
+class Digest:
+    """What the coordinators' Monday email lists."""
+
+    week_start: date
+    week_end: date
+    dates: list[dict[str, Any]] = field(default_factory=list)
+    failed_count: int = 0
+    failed: list[OutboxMessage] = field(default_factory=list)
+    inactive_count: int = 0
+    inactive: list[tuple[Sponsor, date | None]] = field(default_factory=list)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(user_id: int, trigger: Trigger) -> str:
+    """A link secret for stopping one kind of reminder for one person; no login needed."""
+    return _serializer().dumps([user_id, trigger.value])
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, Trigger] | None:
+    try:
+        user_id, trigger = _serializer().loads(token)
+        return int(user_id), Trigger(trigger)
+    except (BadSignature, ValueError, TypeError):
+        return None
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link on the configured base URL (never on a request's Host header)."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def single_line(text: str) -> str:
+    """A header value: one line whatever the data holds, so no header can be smuggled in."""
+    return " ".join(text.split())[:MAX_SUBJECT]
+
+
+def envelope_address(prisoner: Prisoner) -> str | None:
+    """The address exactly as it goes on the envelope, the name in Cyrillic on the last line."""
+    address = prisoner.current_address
+    if address is None:
+        return None
+    name = prisoner.name_ru or prisoner.name_be or prisoner.name_latin
+    if prisoner.birth_year:
+        name = f"{name}, {prisoner.birth_year} г.р."
+    return f"{address.postal_address.strip()}\n{name}"
+
+
+@contextmanager
+def url_context() -> Iterator[None]:
+    """Links in emails need a request to build URLs on; the command line has none."""
+    if has_request_context():
+        yield
+        return
+    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
+        yield
+
+
+def context(due: Due, today: date, prisoner: Prisoner | None,
+            campaign_day: CampaignDay | None, digest: Digest | None,
+            godparent: Sponsor | None = None) -> dict[str, Any]:
+    """What the templates get. ``godparent`` is the sponsor of the pairing the reminder is
+    about (office staff read whose godchild it is); ``sponsor`` is the recipient's own."""
+    rule, recipient, event = due.rule, due.recipient, due.event
+    user = recipient.user
+    links = {
+        "home": external_url("main.index"),
+        "settings": external_url("account.profile", _anchor="reminders"),
+        "unsubscribe": external_url("reminders_public.unsubscribe",
+                                    token=unsubscribe_token(user.id, rule.trigger)),
+    }
+    suggested = SUGGESTED_ACTION.get(rule.template)
+    if prisoner is not None and not user.is_coordinator:
+        links["prisoner"] = external_url("sponsors.prisoner", prisoner_id=prisoner.id)
+        links["log"] = external_url("actions.create", prisoner_id=prisoner.id,
+                                    kind=suggested.value if suggested else None)
+    if user.is_coordinator:
+        links["dashboard"] = external_url("dashboard.index")
+        links["outbox"] = external_url("reminders.outbox")
+        if prisoner is not None:
+            links["prisoner"] = external_url("prisoners.detail", prisoner_id=prisoner.id)
+    sponsor = recipient.sponsor
+    return {
+        "recipient": user,
+        "sponsor": sponsor,
+        "godparent": godparent or sponsor,
+        "greeting_name": " ".join(filter(None, [sponsor.title, sponsor.full_name]))
+        if sponsor else None,
+        "rule": rule,
+        "event": event,
+        "on": event.on,
+        "today": today,
+        "days_left": (event.on - today).days,
+        "prisoner": prisoner,
+        "envelope": envelope_address(prisoner) if prisoner is not None else None,
+        "campaign_day": campaign_day,
+        "digest": digest,
+        "suggested_action": suggested,
+        "links": links,
+    }
+
+
+def render(template: str, locale: str, values: dict[str, Any]) -> Rendered:
+    """Both bodies in ``locale``; any error in the template becomes a TemplateProblem."""
+    try:
+        with force_locale(locale):
+            text = render_template(f"reminders/email/{template}.txt", **values)
+            subject, _newline, body = text.lstrip().partition("\n")
+            subject = single_line(subject)
+            html = render_template(f"reminders/email/{template}.html", subject=subject,
+                                   **values)
+    except Exception as error:
+        raise TemplateProblem(f"{type(error).__name__}: {error}") from error
+    if not subject:
+        raise TemplateProblem("the template rendered no subject line")
+    return Rendered(subject, body.strip("\n") + "\n", html)
+
+
+def outbox_row(due: Due, now: datetime) -> dict[str, Any]:
+    """The values of the outbox message for ``due``, planned and not yet written out (the
+    empty subject says so)."""
+    user = due.recipient.user
+    return {
+        "idempotency_key": due.key,
+        "rule_id": due.rule.id,
+        "recipient_user_id": user.id,
+        "recipient_email": due.recipient.email,
+        "subject_ref": due.event.subject_ref,
+        "occurs_on": due.event.on,
+        "locale": user.locale,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "last_error": None,
+        "email_subject": "",
+        "body_text": "",
+        "body_html": None,
+        "created_at": now,
+    }
+
+
+def list_unsubscribe_headers(user: User, trigger: Trigger) -> dict[str, str]:
+    """RFC 2369 and RFC 8058: mail programs offer a one-click "unsubscribe" from this kind."""
+    link = external_url("reminders_public.unsubscribe", token=unsubscribe_token(user.id, trigger))
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+

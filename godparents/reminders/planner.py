@@ -1,0 +1,218 @@
+"""Planning: which reminders fall due from ``start`` to ``today``, and to whom. Reads only.
+
+A reminder is due when its send date (the event's date minus the rule's offset) lies in
+the window. Dated events (birthdays, anniversaries, milestones, key dates, the expected
+release, campaign days) are never reminded once they have passed; the welcome, the
+follow-up, the nudge and the digest are about the present, so a missed day still sends
+them as long as they hold (the pairing is active, still nothing logged, the same week).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from godparents.account.services import wants
+from godparents.auth.models import Role, User
+from godparents.extensions import db
+from godparents.reminders import events
+from godparents.reminders.defaults import PERSONAL_LEAD_TEMPLATES
+from godparents.reminders.events import Event
+from godparents.reminders.models import ReminderRule, Trigger
+from godparents.sponsors.models import Delegation, Sponsor
+
+DATED = frozenset({Trigger.BIRTHDAY, Trigger.DETENTION_ANNIVERSARY, Trigger.DETENTION_MILESTONE,
+                   Trigger.KEY_DATE, Trigger.CAMPAIGN_DAY})
+DIGEST_WEEKDAY = 0  # Monday
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user: User
+    email: str
+    sponsor: Sponsor | None = None  # the godparent whose team they are on, if any
+
+
+@dataclass(frozen=True)
+class Due:
+    """One reminder to one person: becomes one outbox message."""
+
+    rule: ReminderRule
+    recipient: Recipient
+    event: Event
+    send_on: date
+
+    @property
+    def key(self) -> str:
+        """Unique over (rule, recipient, subject, occurrence): the same reminder never twice."""
+        return (f"{self.rule.id}:{self.recipient.user.id}:{self.event.subject_ref}:"
+                f"{self.event.on.isoformat()}")
+
+
+@dataclass
+class Teams:
+    """Who hears about a godparent's godchildren, loaded once per plan."""
+
+    sponsors: dict[int, Recipient] = field(default_factory=dict)
+    delegates: dict[int, list[Recipient]] = field(default_factory=lambda: defaultdict(list))
+    coordinators: list[Recipient] = field(default_factory=list)
+
+    def for_event(self, rule: ReminderRule, event: Event) -> list[Recipient]:
+        if rule.trigger is Trigger.COORDINATOR_DIGEST:
+            return list(self.coordinators) if rule.to_coordinators else []
+        team_ids = [event.sponsor_id] if event.sponsor_id is not None else list(self.sponsors)
+        found = []
+        for sponsor_id in team_ids:
+            if rule.to_sponsor and sponsor_id in self.sponsors:
+                found.append(self.sponsors[sponsor_id])
+            if rule.to_delegates:
+                found.extend(self.delegates.get(sponsor_id, ()))
+        if rule.to_coordinators:
+            found.extend(self.coordinators)
+        return [recipient for recipient in found if wants(recipient.user, rule.trigger)]
+
+
+def load_teams(sponsor_ids: Iterable[int] | None) -> Teams:
+    """The active logins of these godparents' teams (all active godparents if None)."""
+    teams = Teams()
+    sponsors = (select(Sponsor, User).join(User, User.id == Sponsor.user_id)
+                .where(Sponsor.is_active.is_(True), User.is_active.is_(True)))
+    delegates = (select(Delegation.sponsor_id, User).join(User, User.id == Delegation.user_id)
+                 .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
+                 .where(Sponsor.is_active.is_(True), User.is_active.is_(True)))
+    if sponsor_ids is not None:
+        wanted = sorted(set(sponsor_ids))
+        sponsors = sponsors.where(Sponsor.id.in_(wanted))
+        delegates = delegates.where(Delegation.sponsor_id.in_(wanted))
+    for sponsor, user in db.session.execute(sponsors):
+        teams.sponsors[sponsor.id] = Recipient(user, sponsor.email or user.email, sponsor)
+    for sponsor_id, user in db.session.execute(delegates):
+        teams.delegates[sponsor_id].append(Recipient(user, user.email))
+    coordinators = select(User).where(User.role == Role.COORDINATOR, User.is_active.is_(True))
+    teams.coordinators = [Recipient(user, user.email)
+                          for user in db.session.scalars(coordinators.order_by(User.id))]
+    return teams
+
+
+def _leads(rule: ReminderRule) -> list[int]:
+    """The lead times in play: the rule's, or every recipient's own birthday-card setting."""
+    if rule.template not in PERSONAL_LEAD_TEMPLATES:
+        return [rule.offset_days]
+    chosen = db.session.scalars(
+        select(User.birthday_card_days).distinct()
+        .where(User.is_active.is_(True), User.role.in_([Role.SPONSOR, Role.DELEGATE])))
+    return sorted(set(chosen)) or [rule.offset_days]
+
+
+def _lead_for(rule: ReminderRule, recipient: Recipient) -> int:
+    if rule.template in PERSONAL_LEAD_TEMPLATES:
+        return recipient.user.birthday_card_days
+    return rule.offset_days
+
+
+def _event_range(rule: ReminderRule, start: date, today: date) -> events.Range | None:
+    """The days the rule's events can fall on for a send date from start to today."""
+    if rule.trigger in DATED:
+        leads = _leads(rule)
+        first = max(start + timedelta(days=min(leads)), today)  # never what is past
+        last = today + timedelta(days=max(leads))
+        return (first, last) if first <= last else None
+    if rule.trigger is Trigger.SPONSORSHIP_START:
+        after = timedelta(days=max(-rule.offset_days, 0))
+        return start - after, today - after
+    return start, today
+
+
+_FINDERS = {
+    Trigger.BIRTHDAY: events.birthdays,
+    Trigger.DETENTION_ANNIVERSARY: events.detention_anniversaries,
+    Trigger.DETENTION_MILESTONE: events.detention_milestones,
+    Trigger.CAMPAIGN_DAY: events.campaign_days,
+}
+
+
+def _events(trigger: Trigger, rules: list[ReminderRule], start: date,
+            today: date) -> Iterator[tuple[ReminderRule, Event]]:
+    """Each rule's events whose send date can fall from start to today; one query for all
+    the rules of a trigger where one does (the card and the greeting read birthdays once)."""
+    ranges = {rule.id: _event_range(rule, start, today) for rule in rules}
+    wanted = [rule for rule in rules if ranges[rule.id] is not None]
+    if not wanted:
+        return
+    spans = sorted({ranges[rule.id] for rule in wanted})  # type: ignore[misc]
+
+    def within(rule: ReminderRule, found: Iterable[Event]) -> Iterator[tuple[ReminderRule, Event]]:
+        first, last = ranges[rule.id]  # type: ignore[misc]
+        return ((rule, event) for event in found if first <= event.on <= last)
+
+    if trigger in _FINDERS:
+        found = _FINDERS[trigger](spans)
+        for rule in wanted:
+            yield from within(rule, found)
+    elif trigger is Trigger.KEY_DATE:
+        everything = any(not rule.key_date_kinds for rule in wanted)
+        kinds = [] if everything else sorted({k for rule in wanted for k in rule.key_date_kinds})
+        found = events.key_dates(spans, kinds)
+        for rule in wanted:
+            chosen = set(rule.key_date_kinds)
+            yield from within(rule, [event for event in found
+                                     if not chosen or event.kind in chosen])
+    elif trigger is Trigger.SPONSORSHIP_START:
+        for follow_up in (False, True):
+            group = [rule for rule in wanted if (rule.offset_days < 0) is follow_up]
+            if group:
+                found = events.pairing_starts(sorted({ranges[rule.id] for rule in group}),
+                                              without_actions=follow_up)
+                for rule in group:
+                    yield from within(rule, found)
+    elif trigger is Trigger.INACTIVITY:
+        for rule in wanted:
+            found = events.quiet_pairings(start, today, max(-rule.offset_days, 1))
+            yield from ((rule, event) for event in found)
+    elif trigger is Trigger.COORDINATOR_DIGEST:
+        # This week's Monday, if it is in the window: the digest is good all week.
+        monday = today - timedelta(days=(today.weekday() - DIGEST_WEEKDAY) % 7)
+        if monday >= start:
+            for rule in wanted:
+                yield rule, Event(monday, "campaign")
+    else:
+        raise ValueError(trigger)
+
+
+def _send_on(rule: ReminderRule, event: Event, recipient: Recipient) -> date:
+    if rule.trigger in DATED:
+        return event.on - timedelta(days=_lead_for(rule, recipient))
+    if rule.trigger is Trigger.SPONSORSHIP_START:
+        return event.on + timedelta(days=max(-rule.offset_days, 0))
+    return event.on  # the nudge's day, the digest's Monday
+
+
+def plan(rules: Iterable[ReminderRule], start: date, today: date) -> list[Due]:
+    """Every reminder of these rules due from ``start`` to ``today`` (the campaign's days)."""
+    by_trigger: dict[Trigger, list[ReminderRule]] = defaultdict(list)
+    for rule in rules:
+        by_trigger[rule.trigger].append(rule)
+    found: list[tuple[ReminderRule, Event]] = []
+    for trigger, group in by_trigger.items():
+        found.extend(_events(trigger, group, start, today))
+    if not found:
+        return []
+    everyone = any(event.sponsor_id is None and rule.trigger is Trigger.CAMPAIGN_DAY
+                   for rule, event in found)
+    teams = load_teams(None if everyone else
+                       (event.sponsor_id for _rule, event in found if event.sponsor_id))
+    due: dict[str, Due] = {}
+    for rule, event in found:
+        for recipient in teams.for_event(rule, event):
+            send_on = _send_on(rule, event, recipient)
+            if not start <= send_on <= today:
+                continue
+            if rule.trigger in DATED and event.on < today:
+                continue  # never a reminder for something that already happened
+            item = Due(rule, recipient, event, send_on)
+            due.setdefault(item.key, item)  # one message even if two pairings lead to it
+    return sorted(due.values(), key=lambda item: (item.send_on, item.rule.id, item.key))
