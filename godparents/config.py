@@ -50,7 +50,7 @@ class Defaults:
     # is one SMTP connection; a message that fails is tried again after these delays and
     # fails for good after the last; the dashboard's button sends at most so many at once.
     REMINDER_GRACE_DAYS = 7
-    REMINDER_BATCH_SIZE = 100
+    REMINDER_BATCH_SIZE = 500
     REMINDER_RETRY_MINUTES = (5, 30, 120, 480)
     REMINDER_WEB_LIMIT = 300
 

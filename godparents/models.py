@@ -17,6 +17,7 @@ from godparents.prisoners.models import (
 )
 from godparents.reminders.models import (
     CampaignDay,
+    OutboxContent,
     OutboxMessage,
     OutboxStatus,
     ReminderRule,
@@ -37,6 +38,7 @@ __all__ = [
     "KeyDate",
     "KeyDateKind",
     "LetterOutcome",
+    "OutboxContent",
     "OutboxMessage",
     "OutboxStatus",
     "Prisoner",

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 from babel.dates import format_date
 from flask import Flask
+from flask_babel import force_locale, gettext
 from markupsafe import escape
 
 from godparents.auth.models import User
@@ -63,10 +64,10 @@ class World:
 
     def recipient(self, who: str = "sponsor") -> Recipient:
         if who == "delegate":
-            return Recipient(self.delegate, self.delegate.email)
+            return Recipient.of(self.delegate, self.delegate.email)
         if who == "coordinator":
-            return Recipient(self.coordinator, self.coordinator.email)
-        return Recipient(self.sponsor.user, self.sponsor.email, self.sponsor)
+            return Recipient.of(self.coordinator, self.coordinator.email)
+        return Recipient.of(self.sponsor.user, self.sponsor.email, self.sponsor)
 
     def event(self, template: str, prisoner: Prisoner | None = None,
               pairing: Sponsorship | None = None) -> Event:
@@ -137,7 +138,7 @@ def world(app: Flask) -> World:
 
 def _render(*items: Due, locale: str = "en") -> list[Rendered | str]:
     for item in items:
-        item.recipient.user.locale = locale
+        db.session.get(User, item.recipient.user_id).locale = locale
     written = render_due(list(items), TODAY)
     return [written[item.key] for item in items]
 
@@ -154,7 +155,13 @@ def _flat(text: str) -> str:
 
 
 def _long_date(day: date, locale: str) -> str:
-    return format_date(day, "EEEE d MMMM y", locale=locale)
+    return format_date(day, _pattern("EEEE d MMMM y", locale), locale=locale)
+
+
+def _pattern(english: str, locale: str) -> str:
+    """A date pattern as the catalog gives it for ``locale`` ("d. MMM" in German)."""
+    with force_locale(locale):
+        return gettext(english)
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
@@ -164,14 +171,14 @@ def test_every_template_says_what_when_and_where_to_act(world, template):
 
 
 def _says_what_when_and_where_to_act(world: World, item: Due, locale: str) -> None:
-    template, user = item.rule.template, item.recipient.user
+    template, user = item.rule.template, db.session.get(User, item.recipient.user_id)
 
     message = _rendered(item, locale)
 
     subject, text, html = message.subject, message.text, message.html
     assert subject.strip() and "\n" not in subject
     if template == "coordinator_digest":
-        assert format_date(MONDAY, "d MMM", locale=locale) in subject
+        assert format_date(MONDAY, _pattern("d MMM", locale), locale=locale) in subject
         assert f"{BASE}/coordinator/\n" in text and f'href="{BASE}/coordinator/"' in html
     elif template == "campaign_day":
         assert world.campaign_day.name in subject

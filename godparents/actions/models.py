@@ -54,6 +54,8 @@ class Action(db.Model):
         Index(None, "sponsorship_id", "occurred_on"),
         # Covers the dashboard's counts and monthly chart without reading the table.
         Index("ix_actions_occurred_on_kind", "occurred_on", "kind"),
+        # The reminders' nudge: which pairings logged something on given days.
+        Index("ix_actions_occurred_on_sponsorship_id", "occurred_on", "sponsorship_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

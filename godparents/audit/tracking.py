@@ -27,7 +27,7 @@ HIDDEN = frozenset({"password_hash", "totp_secret", "calendar_token_hash", "cont
                     "last_login_at"})
 SECRET = frozenset({"password_hash", "totp_secret", "calendar_token_hash"})
 # Not audited as objects: the audit log itself, and the outbox (the reminder job's ledger).
-UNTRACKED = frozenset({"AuditEvent", "OutboxMessage", "ReminderRun"})
+UNTRACKED = frozenset({"AuditEvent", "OutboxMessage", "OutboxContent", "ReminderRun"})
 
 _actor: ContextVar[tuple[int | None, str | None]] = ContextVar("audit_actor",
                                                                default=(None, None))

@@ -84,7 +84,7 @@ class Prisoner(db.Model):
         MutableList.as_mutable(JSON()), default=_string_list
     )
     sentence: Mapped[str | None] = mapped_column(String(500))
-    expected_release_on: Mapped[date | None]
+    expected_release_on: Mapped[date | None] = mapped_column(index=True)
     can_receive_letters: Mapped[bool] = mapped_column(default=True)
     health_notes: Mapped[str | None] = mapped_column(Text)  # internal
     public_bio: Mapped[str | None] = mapped_column(Text)

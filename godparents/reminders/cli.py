@@ -32,7 +32,7 @@ def _print_plan(planned: services.Planned, dry_run: bool) -> None:
         else:
             state = "already planned" if item.key in existing else "planned"
         click.echo(f"{state}: {item.send_on.isoformat()} rule {item.rule.id} "
-                   f"({item.rule.template}) to user {item.recipient.user.id} about "
+                   f"({item.rule.template}) to user {item.recipient.user_id} about "
                    f"{item.event.subject_ref} on {item.event.on.isoformat()}")
     click.echo(f"{len(planned.new)} new of {len(planned.due)} due"
                + (" (dry run: nothing written, nothing sent)" if dry_run else ""))

@@ -10,10 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email.utils import formatdate, make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
+from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from godparents.actions.models import ActionKind
@@ -113,13 +116,13 @@ def url_context() -> Iterator[None]:
         yield
 
 
-def context(due: Due, today: date, prisoner: Prisoner | None,
+def context(due: Due, user: User, today: date, prisoner: Prisoner | None,
             campaign_day: CampaignDay | None, digest: Digest | None,
             godparent: Sponsor | None = None) -> dict[str, Any]:
-    """What the templates get. ``godparent`` is the sponsor of the pairing the reminder is
-    about (office staff read whose godchild it is); ``sponsor`` is the recipient's own."""
-    rule, recipient, event = due.rule, due.recipient, due.event
-    user = recipient.user
+    """What the templates get. ``user`` is the recipient's account; ``godparent`` the
+    sponsor of the pairing the reminder is about (office staff read whose godchild it is);
+    ``sponsor`` the recipient's own, when they are the godparent."""
+    rule, event = due.rule, due.event
     links = {
         "home": external_url("main.index"),
         "settings": external_url("account.profile", _anchor="reminders"),
@@ -136,7 +139,7 @@ def context(due: Due, today: date, prisoner: Prisoner | None,
         links["outbox"] = external_url("reminders.outbox")
         if prisoner is not None:
             links["prisoner"] = external_url("prisoners.detail", prisoner_id=prisoner.id)
-    sponsor = recipient.sponsor
+    sponsor = user.sponsor if due.recipient.sponsor_id is not None else None
     return {
         "recipient": user,
         "sponsor": sponsor,
@@ -176,15 +179,14 @@ def render(template: str, locale: str, values: dict[str, Any]) -> Rendered:
 def outbox_row(due: Due, now: datetime) -> dict[str, Any]:
     """The values of the outbox message for ``due``, planned and not yet written out (the
     empty subject says so)."""
-    user = due.recipient.user
     return {
         "idempotency_key": due.key,
         "rule_id": due.rule.id,
-        "recipient_user_id": user.id,
+        "recipient_user_id": due.recipient.user_id,
         "recipient_email": due.recipient.email,
         "subject_ref": due.event.subject_ref,
         "occurs_on": due.event.on,
-        "locale": user.locale,
+        "locale": due.recipient.locale,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "last_error": None,
@@ -195,8 +197,31 @@ def outbox_row(due: Due, now: datetime) -> dict[str, Any]:
     }
 
 
-def list_unsubscribe_headers(user: User, trigger: Trigger) -> dict[str, str]:
+def compose(subject: str, text: str, html: str | None, email: str, user_id: int | None,
+            trigger: Trigger | None) -> bytes:
+    """The email as it goes over the wire, through Flask-Mail (addresses, encodings, the
+    Message-ID); delivery adds only the date. Header injection fails here, for good."""
+    headers = list_unsubscribe_headers(user_id, trigger) if user_id and trigger else {}
+    message = Message(subject=subject, recipients=[email], body=text, html=html,
+                      extra_headers=headers)
+    message.msgId = make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname)
+    if message.has_bad_headers():
+        raise TemplateProblem("a header would hold a line break")
+    return message.as_bytes()
+
+
+def dated(data: bytes, when: float | None = None) -> bytes:
+    """``data`` with its Date header set to ``when`` (now): the time it is really sent."""
+    start = data.find(b"\nDate: ") + 1
+    if start == 0:
+        return data
+    end = data.find(b"\n", start)
+    return b"".join((data[:start], b"Date: ", formatdate(when, usegmt=True).encode(),
+                     data[end:]))
+
+
+def list_unsubscribe_headers(user_id: int, trigger: Trigger) -> dict[str, str]:
     """RFC 2369 and RFC 8058: mail programs offer a one-click "unsubscribe" from this kind."""
-    link = external_url("reminders_public.unsubscribe", token=unsubscribe_token(user.id, trigger))
+    link = external_url("reminders_public.unsubscribe", token=unsubscribe_token(user_id, trigger))
     return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -121,12 +130,61 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    email_subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
+    email_subject: Mapped[str] = mapped_column(String(300))  # "" until written out
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     rule: Mapped[ReminderRule | None] = relationship()
+    # The bodies live in a table of their own: the job rewrites a message's row twice as it
+    # sends it (claimed, sent), and a row of a few hundred bytes costs far less to rewrite
+    # than one carrying two bodies and the composed email.
+    content: Mapped[OutboxContent | None] = relationship(
+        back_populates="message", cascade="all, delete-orphan", passive_deletes=True)
+
+    def _content(self) -> OutboxContent:
+        if self.content is None:
+            self.content = OutboxContent(body_text="")
+        return self.content
+
+    @property
+    def body_text(self) -> str:
+        return self.content.body_text if self.content is not None else ""
+
+    @body_text.setter
+    def body_text(self, value: str) -> None:
+        self._content().body_text = value
+
+    @property
+    def body_html(self) -> str | None:
+        return self.content.body_html if self.content is not None else None
+
+    @body_html.setter
+    def body_html(self, value: str | None) -> None:
+        self._content().body_html = value
+
+    @property
+    def mime(self) -> bytes | None:
+        return self.content.mime if self.content is not None else None
+
+    @mime.setter
+    def mime(self, value: bytes | None) -> None:
+        self._content().mime = value
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.status}>"
+
+
+class OutboxContent(db.Model):
+    """What an outbox message says, and the email composed from it (dropped once sent)."""
+
+    __tablename__ = "outbox_contents"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), primary_key=True)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)
+    mime: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    message: Mapped[OutboxMessage] = relationship(back_populates="content")
+
+    def __repr__(self) -> str:
+        return f"<OutboxContent {self.message_id}>"

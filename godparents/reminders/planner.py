@@ -13,10 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
+from typing import Any
 
 from sqlalchemy import select
 
-from godparents.account.services import wants
 from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.reminders import events
@@ -28,13 +29,32 @@ from godparents.sponsors.models import Delegation, Sponsor
 DATED = frozenset({Trigger.BIRTHDAY, Trigger.DETENTION_ANNIVERSARY, Trigger.DETENTION_MILESTONE,
                    Trigger.KEY_DATE, Trigger.CAMPAIGN_DAY})
 DIGEST_WEEKDAY = 0  # Monday
+# Triggers whose day, once planned, need not be planned again (see ``plan``).
+PLANNED_ONCE = frozenset({Trigger.BIRTHDAY, Trigger.DETENTION_ANNIVERSARY,
+                          Trigger.DETENTION_MILESTONE, Trigger.INACTIVITY})
 
 
 @dataclass(frozen=True)
 class Recipient:
-    user: User
+    """Who gets a reminder: the few facts planning needs, read as plain columns (loading
+    thousands of accounts as ORM objects was most of a day's planning time)."""
+
+    user_id: int
     email: str
-    sponsor: Sponsor | None = None  # the godparent whose team they are on, if any
+    locale: str
+    opt_outs: frozenset[str] = frozenset()
+    card_days: int = 30  # their own lead time for the birthday card
+    sponsor_id: int | None = None  # set when they are the godparent themselves
+
+    @classmethod
+    def of(cls, user: User, email: str | None = None, sponsor: Sponsor | None = None
+           ) -> Recipient:
+        return cls(user.id, email or user.email, user.locale,
+                   frozenset(user.reminder_opt_outs or ()), user.birthday_card_days,
+                   sponsor.id if sponsor is not None else None)
+
+    def wants(self, trigger: Trigger) -> bool:
+        return trigger.value not in self.opt_outs
 
 
 @dataclass(frozen=True)
@@ -46,10 +66,10 @@ class Due:
     event: Event
     send_on: date
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Unique over (rule, recipient, subject, occurrence): the same reminder never twice."""
-        return (f"{self.rule.id}:{self.recipient.user.id}:{self.event.subject_ref}:"
+        return (f"{self.rule.id}:{self.recipient.user_id}:{self.event.subject_ref}:"
                 f"{self.event.on.isoformat()}")
 
 
@@ -73,28 +93,43 @@ class Teams:
                 found.extend(self.delegates.get(sponsor_id, ()))
         if rule.to_coordinators:
             found.extend(self.coordinators)
-        return [recipient for recipient in found if wants(recipient.user, rule.trigger)]
+        return [recipient for recipient in found if recipient.wants(rule.trigger)]
 
 
-def load_teams(sponsor_ids: Iterable[int] | None) -> Teams:
-    """The active logins of these godparents' teams (all active godparents if None)."""
+_RECIPIENT_COLUMNS = (User.id, User.email, User.locale, User.reminder_opt_outs,
+                      User.birthday_card_days)
+
+
+def _recipient(row: Any, email: str | None = None, sponsor_id: int | None = None) -> Recipient:
+    return Recipient(row.id, email or row.email, row.locale, frozenset(row.reminder_opt_outs or ()),
+                     row.birthday_card_days, sponsor_id)
+
+
+def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> Teams:
+    """The active logins of these godparents' teams (all active godparents if None), and
+    of the coordinators if asked."""
     teams = Teams()
-    sponsors = (select(Sponsor, User).join(User, User.id == Sponsor.user_id)
+    sponsors = (select(Sponsor.id.label("sponsor_id"), Sponsor.email.label("contact"),
+                       *_RECIPIENT_COLUMNS)
+                .join(User, User.id == Sponsor.user_id)
                 .where(Sponsor.is_active.is_(True), User.is_active.is_(True)))
-    delegates = (select(Delegation.sponsor_id, User).join(User, User.id == Delegation.user_id)
+    delegates = (select(Delegation.sponsor_id, *_RECIPIENT_COLUMNS)
+                 .join(User, User.id == Delegation.user_id)
                  .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
                  .where(Sponsor.is_active.is_(True), User.is_active.is_(True)))
     if sponsor_ids is not None:
         wanted = sorted(set(sponsor_ids))
         sponsors = sponsors.where(Sponsor.id.in_(wanted))
         delegates = delegates.where(Delegation.sponsor_id.in_(wanted))
-    for sponsor, user in db.session.execute(sponsors):
-        teams.sponsors[sponsor.id] = Recipient(user, sponsor.email or user.email, sponsor)
-    for sponsor_id, user in db.session.execute(delegates):
-        teams.delegates[sponsor_id].append(Recipient(user, user.email))
-    coordinators = select(User).where(User.role == Role.COORDINATOR, User.is_active.is_(True))
-    teams.coordinators = [Recipient(user, user.email)
-                          for user in db.session.scalars(coordinators.order_by(User.id))]
+    for row in db.session.execute(sponsors):
+        teams.sponsors[row.sponsor_id] = _recipient(row, row.contact, row.sponsor_id)
+    for row in db.session.execute(delegates):
+        teams.delegates[row.sponsor_id].append(_recipient(row))
+    if coordinators:
+        query = (select(*_RECIPIENT_COLUMNS)
+                 .where(User.role == Role.COORDINATOR, User.is_active.is_(True)))
+        teams.coordinators = [_recipient(row)
+                              for row in db.session.execute(query.order_by(User.id))]
     return teams
 
 
@@ -110,7 +145,7 @@ def _leads(rule: ReminderRule) -> list[int]:
 
 def _lead_for(rule: ReminderRule, recipient: Recipient) -> int:
     if rule.template in PERSONAL_LEAD_TEMPLATES:
-        return recipient.user.birthday_card_days
+        return recipient.card_days
     return rule.offset_days
 
 
@@ -191,20 +226,31 @@ def _send_on(rule: ReminderRule, event: Event, recipient: Recipient) -> date:
     return event.on  # the nudge's day, the digest's Monday
 
 
-def plan(rules: Iterable[ReminderRule], start: date, today: date) -> list[Due]:
-    """Every reminder of these rules due from ``start`` to ``today`` (the campaign's days)."""
+def plan(rules: Iterable[ReminderRule], start: date, today: date,
+         planned_before: date | None = None) -> list[Due]:
+    """Every reminder of these rules due from ``start`` to ``today`` (the campaign's days).
+
+    ``planned_before`` is a day an earlier run planned already. It is looked at again for
+    what people type in during a day and can be due the same day (a hearing entered in the
+    afternoon, a pairing made, a campaign day added); the prisoners' own dates and the nudge
+    skip it, as nothing typed in later changes them.
+    """
     by_trigger: dict[Trigger, list[ReminderRule]] = defaultdict(list)
     for rule in rules:
         by_trigger[rule.trigger].append(rule)
     found: list[tuple[ReminderRule, Event]] = []
     for trigger, group in by_trigger.items():
-        found.extend(_events(trigger, group, start, today))
+        first = start
+        if trigger in PLANNED_ONCE and planned_before == start and start < today:
+            first = start + timedelta(days=1)
+        found.extend(_events(trigger, group, first, today))
     if not found:
         return []
     everyone = any(event.sponsor_id is None and rule.trigger is Trigger.CAMPAIGN_DAY
                    for rule, event in found)
     teams = load_teams(None if everyone else
-                       (event.sponsor_id for _rule, event in found if event.sponsor_id))
+                       (event.sponsor_id for _rule, event in found if event.sponsor_id),
+                       coordinators=any(rule.to_coordinators for rule, _event in found))
     due: dict[str, Due] = {}
     for rule, event in found:
         for recipient in teams.for_event(rule, event):

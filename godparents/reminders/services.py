@@ -25,6 +25,7 @@ from godparents.reminders.messages import (
     Digest,
     Rendered,
     TemplateProblem,
+    compose,
     context,
     outbox_row,
     render,
@@ -64,10 +65,13 @@ class RunReport:
     delivered: DeliveryReport | None = None
 
 
-def window_start(today: date, grace: int) -> date:
+def last_planned_day() -> date | None:
+    return db.session.scalar(select(func.max(ReminderRun.planned_for)))
+
+
+def window_start(today: date, grace: int, last: date | None) -> date:
     """Catch up from the day of the last run (again: it may have run before a change made
     later that day), but never more than ``grace`` days back."""
-    last = db.session.scalar(select(func.max(ReminderRun.planned_for)))
     earliest = today - timedelta(days=grace)
     if last is None or last > today:
         return today
@@ -137,6 +141,9 @@ def render_due(items: list[Due], today: date,
     campaign = {day.id: day for day in db.session.scalars(
         select(CampaignDay).where(CampaignDay.id.in_(sorted(campaign_ids))))} if campaign_ids \
         else {}
+    users = {user.id: user for user in db.session.scalars(
+        select(User).where(User.id.in_(sorted({item.recipient.user_id for item in items})))
+        .options(selectinload(User.sponsor)))} if items else {}
     digests = {} if digests is None else digests
     written: dict[str, Rendered | str] = {}
     with url_context():
@@ -147,11 +154,11 @@ def render_due(items: list[Due], today: date,
                     if item.event.on not in digests:
                         digests[item.event.on] = digest(today, item.event.on)
                     weekly = digests[item.event.on]
-                values = context(item, today, prisoners.get(item.event.prisoner_id or 0),
+                user = users[item.recipient.user_id]
+                values = context(item, user, today, prisoners.get(item.event.prisoner_id or 0),
                                  campaign.get(item.event.campaign_day_id or 0), weekly,
                                  sponsors.get(item.event.sponsor_id or 0))
-                written[item.key] = render(item.rule.template, item.recipient.user.locale,
-                                           values)
+                written[item.key] = render(item.rule.template, user.locale, values)
             except TemplateProblem as problem:
                 written[item.key] = str(problem)
             except SQLAlchemyError:
@@ -183,20 +190,22 @@ def plan_day(today: date, now: datetime, *, dry_run: bool = False) -> Planned:
     moment (the database's unique index decides). The messages are written out afterwards
     (``write_pending``). ``dry_run`` writes nothing.
     """
-    start = window_start(today, current_app.config["REMINDER_GRACE_DAYS"])
-    result = Planned(today, start, plan(active_rules(), start, today))
-    existing = _existing_keys([item.key for item in result.due])
-    result.new = [item for item in result.due if item.key not in existing]
+    last = last_planned_day()
+    start = window_start(today, current_app.config["REMINDER_GRACE_DAYS"], last)
+    result = Planned(today, start, plan(active_rules(), start, today, planned_before=last))
     if dry_run:
+        existing = _existing_keys([item.key for item in result.due])
+        result.new = [item for item in result.due if item.key not in existing]
         db.session.rollback()
         return result
-    rows = [outbox_row(item, now) for item in result.new]
+    rows = [outbox_row(item, now) for item in result.due]
     begin_write()
     inserted: set[str] = set()
     for chunk in range(0, len(rows), 1000):
         inserted.update(db.session.scalars(
-            _insert_new().returning(OutboxMessage.idempotency_key), rows[chunk:chunk + 1000]))
-    result.new = [item for item in result.new if item.key in inserted]
+            _insert_new().returning(OutboxMessage.__table__.c.idempotency_key),
+            rows[chunk:chunk + 1000]))
+    result.new = [item for item in result.due if item.key in inserted]  # the rest: known
     db.session.add(ReminderRun(planned_for=today, window_start=start, planned=len(result.new),
                                finished_at=now))
     db.session.commit()
@@ -213,25 +222,47 @@ def _unwritten() -> object:
     return (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.email_subject == "")
 
 
-def _preload(rows: list[OutboxMessage]) -> None:
+def _preload(rows: list[OutboxMessage]) -> list[object]:
     """Load what writing these messages reads, a query per table: then ``events.rebuild``
-    and the recipients come from the session's identity map instead of a query each."""
+    and the recipients come from the session's identity map instead of a query each. The
+    caller keeps the returned objects alive (the identity map only holds them weakly)."""
     users = {row.recipient_user_id for row in rows if row.recipient_user_id}
-    db.session.scalars(select(User).where(User.id.in_(sorted(users)))
-                       .options(selectinload(User.sponsor))).all()
+    loaded: list[object] = list(db.session.scalars(
+        select(User).where(User.id.in_(sorted(users))).options(selectinload(User.sponsor))))
     refs: dict[str, set[int]] = {}
     for row in rows:
         kind, _colon, ident = row.subject_ref.partition(":")
         if ident.isdigit():
             refs.setdefault(kind, set()).add(int(ident))
     if refs.get("key_date"):
-        db.session.scalars(select(KeyDate).where(KeyDate.id.in_(sorted(refs["key_date"])))).all()
+        loaded.extend(db.session.scalars(
+            select(KeyDate).where(KeyDate.id.in_(sorted(refs["key_date"])))))
     if refs.get("sponsorship"):
-        db.session.scalars(select(Sponsorship).where(
-            Sponsorship.id.in_(sorted(refs["sponsorship"])))).all()
+        loaded.extend(db.session.scalars(select(Sponsorship).where(
+            Sponsorship.id.in_(sorted(refs["sponsorship"])))))
     prisoner_ids = refs.get("prisoner", set()) | refs.get("release", set())
     if prisoner_ids:
-        db.session.scalars(select(Prisoner).where(Prisoner.id.in_(sorted(prisoner_ids)))).all()
+        loaded.extend(db.session.scalars(
+            select(Prisoner).where(Prisoner.id.in_(sorted(prisoner_ids)))))
+    if refs.get("campaign_day"):
+        loaded.extend(db.session.scalars(
+            select(CampaignDay).where(CampaignDay.id.in_(sorted(refs["campaign_day"])))))
+    return loaded
+
+
+def _composed(row: OutboxMessage, rendered: Rendered) -> bytes | str:
+    """The email composed for the wire, or why it cannot be sent."""
+    try:
+        with url_context():
+            return compose(rendered.subject, rendered.text, rendered.html, row.recipient_email,
+                           row.recipient_user_id, row.rule.trigger if row.rule else None)
+    except TemplateProblem as problem:
+        return str(problem)
+
+
+def _keep(row: OutboxMessage, rendered: Rendered, data: bytes) -> None:
+    row.email_subject = rendered.subject
+    row.body_text, row.body_html, row.mime = rendered.text, rendered.html, data
 
 
 def write_pending(today: date, now: datetime, batch_size: int | None = None) -> Written:
@@ -244,31 +275,59 @@ def write_pending(today: date, now: datetime, batch_size: int | None = None) -> 
     size = batch_size or current_app.config["REMINDER_BATCH_SIZE"]
     digests: dict[date, Digest] = {}
     done: set[int] = set()
-    while True:
-        rows = db.session.scalars(select(OutboxMessage).where(_unwritten(),
-                                                              OutboxMessage.id.not_in(done))
-                                  .options(joinedload(OutboxMessage.rule))
-                                  .order_by(OutboxMessage.id).limit(size)).all()
-        if not rows:
-            break
-        _preload(rows)
-        dues = {row.id: _due_again(row) for row in rows}
-        written = render_due([due for due in dues.values() if due is not None], today, digests)
-        begin_write()
-        for row in rows:
-            done.add(row.id)
-            due = dues[row.id]
-            outcome = written.get(due.key) if due is not None else \
-                "the rule, the recipient or what it is about no longer exists"
-            if isinstance(outcome, Rendered):
-                row.email_subject, row.body_text, row.body_html = (
-                    outcome.subject, outcome.text, outcome.html)
-                report.count += 1
-            else:
-                row.status, row.last_error = OutboxStatus.FAILED, str(outcome)
-                report.problems[row.id] = str(outcome)
-        db.session.commit()
+    with url_context():
+        while _write_batch(today, size, digests, done, report):
+            pass
     return report
+
+
+def _write_batch(today: date, size: int, digests: dict[date, Digest], done: set[int],
+                 report: Written) -> bool:
+    """Write the next batch; False when nothing was left to write.
+
+    Two runs may write the same messages at once: PostgreSQL hands each row to one of them
+    (SKIP LOCKED); on SQLite the one that takes the write lock second finds them written
+    and leaves them be.
+    """
+    query = (select(OutboxMessage).where(_unwritten(), OutboxMessage.id.not_in(done))
+             .options(joinedload(OutboxMessage.rule), selectinload(OutboxMessage.content))
+             .order_by(OutboxMessage.id).limit(size))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+    rows = db.session.scalars(query).all()
+    if not rows:
+        db.session.rollback()
+        return False
+    kept = _preload(rows)
+    dues = {row.id: _due_again(row) for row in rows}
+    written = render_due([due for due in dues.values() if due is not None], today, digests)
+    outcomes: dict[int, tuple[Rendered, bytes] | str] = {}
+    for row in rows:
+        done.add(row.id)
+        due = dues[row.id]
+        outcome = written.get(due.key, "") if due is not None else \
+            "the rule, the recipient or what it is about no longer exists"
+        if isinstance(outcome, Rendered):
+            data = _composed(row, outcome)
+            outcomes[row.id] = (outcome, data) if isinstance(data, bytes) else data
+        else:
+            outcomes[row.id] = outcome
+    begin_write()
+    still = set(db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.id.in_(list(outcomes)), _unwritten())))
+    for row in rows:
+        if row.id not in still:
+            continue  # another run wrote it meanwhile
+        outcome = outcomes[row.id]
+        if isinstance(outcome, tuple):
+            _keep(row, *outcome)
+            report.count += 1
+        else:
+            row.status, row.last_error = OutboxStatus.FAILED, outcome
+            report.problems[row.id] = outcome
+    db.session.commit()
+    del kept
+    return True
 
 
 def _insert_new() -> object:
@@ -277,8 +336,8 @@ def _insert_new() -> object:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(OutboxMessage).on_conflict_do_nothing(
-        index_elements=[OutboxMessage.idempotency_key])
+    table = OutboxMessage.__table__  # Core, not the ORM: thousands of rows a day
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
 
 
 def run(today: date, now: datetime, *, dry_run: bool = False,
@@ -289,6 +348,7 @@ def run(today: date, now: datetime, *, dry_run: bool = False,
     if not dry_run:
         report.written = write_pending(today, now)
         report.delivered = delivery.deliver(now, limit=limit)
+        delivery.forget_composed()
         optimize_database()
     return report
 
@@ -297,6 +357,7 @@ def optimize_database() -> None:
     """SQLite plans its queries well only with statistics; let it refresh them when useful
     (cheap when nothing changed). PostgreSQL's autovacuum does this by itself."""
     if db.engine.dialect.name == "sqlite":
+        begin_write()  # it may write statistics
         db.session.execute(text("PRAGMA optimize"))
         db.session.commit()
 
@@ -316,7 +377,7 @@ def retry(message: OutboxMessage, now: datetime) -> None:
     if message.status not in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
         raise ValueError(f"a {message.status} message is not retried")
     message.status, message.attempts, message.next_attempt_at = OutboxStatus.PENDING, 0, now
-    message.email_subject, message.body_text, message.body_html = "", "", None
+    message.email_subject, message.body_text, message.body_html, message.mime = "", "", None, None
     write_pending_message(message, campaign_today(current_app.config["TIMEZONE"], now))
 
 
@@ -326,11 +387,13 @@ def write_pending_message(message: OutboxMessage, today: date) -> None:
     outcome = render_due([due], today)[due.key] if due is not None else \
         "the rule, the recipient or what it is about no longer exists"
     if isinstance(outcome, Rendered):
-        message.email_subject, message.body_text, message.body_html = (
-            outcome.subject, outcome.text, outcome.html)
-        message.last_error = None
-    else:
-        message.status, message.last_error = OutboxStatus.FAILED, outcome
+        data = _composed(message, outcome)
+        if isinstance(data, bytes):
+            _keep(message, outcome, data)
+            message.last_error = None
+            return
+        outcome = data
+    message.status, message.last_error = OutboxStatus.FAILED, outcome
 
 
 def _due_again(message: OutboxMessage) -> Due | None:
@@ -340,7 +403,7 @@ def _due_again(message: OutboxMessage) -> Due | None:
     event = events.rebuild(message.subject_ref, message.occurs_on, message.rule.trigger.value)
     if event is None:
         return None
-    recipient = Recipient(user, message.recipient_email, user.sponsor)
+    recipient = Recipient.of(user, message.recipient_email, user.sponsor)
     return Due(message.rule, recipient, event, message.occurs_on)
 
 

@@ -12,14 +12,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from godparents.actions.models import Action
 from godparents.audit.models import AuditEvent
 from godparents.audit.services import record
 from godparents.auth.models import User
 from godparents.extensions import db
-from godparents.reminders.models import OutboxMessage
+from godparents.reminders.models import OutboxContent, OutboxMessage
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
@@ -94,6 +94,7 @@ def export(sponsor: Sponsor, now: datetime) -> dict[str, Any]:
     ).all()
     emails = db.session.scalars(
         select(OutboxMessage).where(_emails_filter(sponsor)).order_by(OutboxMessage.id)
+        .options(selectinload(OutboxMessage.content))
     ).all()
     return {
         "exported_at": now.isoformat(),
@@ -113,7 +114,8 @@ def export(sponsor: Sponsor, now: datetime) -> dict[str, Any]:
         ],
         "audit_events": [_columns(e) for e in events],
         "emails": [
-            _columns(m, frozenset({"idempotency_key", "body_html"})) for m in emails
+            {**_columns(m, frozenset({"idempotency_key"})), "body_text": m.body_text}
+            for m in emails
         ],
     }
 
@@ -162,11 +164,21 @@ def _forget_emails(sponsor: Sponsor, user_ids: list[int]) -> None:
         to_them = or_(to_them, OutboxMessage.recipient_user_id.in_(user_ids))
     db.session.execute(OutboxMessage.__table__.delete().where(to_them))
     traces = _known_traces(sponsor)
-    mentions = or_(*(column.contains(trace, autoescape=True) for trace in traces
-                     for column in (OutboxMessage.email_subject, OutboxMessage.body_text,
-                                    OutboxMessage.body_html)))
-    db.session.execute(OutboxMessage.__table__.update().where(mentions).values(
-        email_subject=ERASED_TEXT, body_text=ERASED_TEXT, body_html=None))
+    if not traces:
+        return
+    in_subject = or_(*(OutboxMessage.email_subject.contains(trace, autoescape=True)
+                       for trace in traces))
+    in_body = or_(*(column.contains(trace, autoescape=True) for trace in traces
+                    for column in (OutboxContent.body_text, OutboxContent.body_html)))
+    naming = select(OutboxMessage.id).where(in_subject).union(
+        select(OutboxContent.message_id).where(in_body))
+    ids = list(db.session.scalars(naming))
+    if ids:
+        db.session.execute(OutboxMessage.__table__.update().where(
+            OutboxMessage.id.in_(ids)).values(email_subject=ERASED_TEXT))
+        db.session.execute(OutboxContent.__table__.update().where(
+            OutboxContent.message_id.in_(ids)).values(body_text=ERASED_TEXT, body_html=None,
+                                                      mime=None))
 
 
 def erase(sponsor: Sponsor, actor: User, today: date, now: datetime,

@@ -1,4 +1,4 @@
-"""reminders: a record of runs, key-date kinds on rules, the default rules, two indexes
+"""reminders: a record of runs, key-date kinds on rules, message bodies beside the messages, the default rules, indexes
 
 Revision ID: bd1f9f4a4eb4
 Revises: 11438e10f9dd
@@ -67,15 +67,35 @@ def upgrade():
     with op.batch_alter_table('reminder_rules', schema=None) as batch_op:
         batch_op.add_column(sa.Column('key_date_kinds', sa.JSON(), nullable=False,
                                       server_default='[]'))
+    # The bodies move beside the message (sending rewrites the message's row twice), with
+    # the email as composed for the wire; what is there already moves with them.
+    op.create_table('outbox_contents',
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=True),
+    sa.Column('mime', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['message_id'], ['outbox_messages.id'], name=op.f('fk_outbox_contents_message_id_outbox_messages'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('message_id', name=op.f('pk_outbox_contents'))
+    )
+    op.execute("INSERT INTO outbox_contents (message_id, body_text, body_html) "
+               "SELECT id, body_text, body_html FROM outbox_messages")
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_column('body_html')
+        batch_op.drop_column('body_text')
 
     # The reminder planner's lookups: held prisoners' dates, pairings by start day.
     with op.batch_alter_table('prisoners', schema=None) as batch_op:
         batch_op.create_index('ix_prisoners_status_dates',
                               ['status', 'birth_date', 'detained_on', 'expected_release_on'],
                               unique=False)
+        batch_op.create_index(batch_op.f('ix_prisoners_expected_release_on'),
+                              ['expected_release_on'], unique=False)
     with op.batch_alter_table('sponsorships', schema=None) as batch_op:
         batch_op.create_index('ix_sponsorships_status_started_on', ['status', 'started_on'],
                               unique=False)
+    with op.batch_alter_table('actions', schema=None) as batch_op:
+        batch_op.create_index('ix_actions_occurred_on_sponsorship_id',
+                              ['occurred_on', 'sponsorship_id'], unique=False)
 
     rules = sa.table(
         'reminder_rules',
@@ -93,10 +113,24 @@ def upgrade():
 def downgrade():
     op.execute("DELETE FROM reminder_rules WHERE name IN ({})".format(
         ", ".join("'{}'".format(rule["name"].replace("'", "''")) for rule in DEFAULT_RULES)))
+    with op.batch_alter_table('actions', schema=None) as batch_op:
+        batch_op.drop_index('ix_actions_occurred_on_sponsorship_id')
     with op.batch_alter_table('sponsorships', schema=None) as batch_op:
         batch_op.drop_index('ix_sponsorships_status_started_on')
     with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_prisoners_expected_release_on'))
         batch_op.drop_index('ix_prisoners_status_dates')
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('body_text', sa.Text(), nullable=False,
+                                      server_default=''))
+        batch_op.add_column(sa.Column('body_html', sa.Text(), nullable=True))
+    op.execute("UPDATE outbox_messages SET "
+               "body_text = (SELECT body_text FROM outbox_contents "
+               "WHERE message_id = outbox_messages.id), "
+               "body_html = (SELECT body_html FROM outbox_contents "
+               "WHERE message_id = outbox_messages.id) "
+               "WHERE id IN (SELECT message_id FROM outbox_contents)")
+    op.drop_table('outbox_contents')
     with op.batch_alter_table('reminder_rules', schema=None) as batch_op:
         batch_op.drop_column('key_date_kinds')
 

@@ -1,0 +1,198 @@
+"""How fast reminders are planned, written and delivered, on a campaign ten times real size.
+
+1. Builds a throw-away SQLite database (migrations, then ``demo seed --scale N``, timed).
+2. Plans one day (the first run: today only) and then a whole year, day by day, as a daily
+   job would (each day's plan inserted into the outbox), and reports both times.
+3. Writes out (renders) a sample of the planned messages and reports the rate: writing is
+   a step of its own between planning and delivery.
+4. Delivers 5,000 written messages to a local SMTP sink (aiosmtpd in a process of its own)
+   and, in the same run, sends the very same messages with raw ``smtplib`` over one
+   connection; reports both rates and their ratio (alternating rounds, best of each).
+
+Targets (2-core machine, SQLite): one day under 0.5 s, a year under 30 s, delivery at
+least 0.8 of raw smtplib. Exit code 0 when all three are met.
+
+Run from the project root:
+
+    .venv/bin/python bench/reminders.py [--scale 10] [--messages 5000] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from godparents import create_app  # noqa: E402
+from godparents.extensions import db  # noqa: E402
+from godparents.reminders import delivery, services  # noqa: E402
+from godparents.reminders.models import OutboxMessage, OutboxStatus  # noqa: E402
+
+BIN = Path(sys.executable).parent
+TARGET_DAY, TARGET_YEAR, TARGET_RATIO = 0.5, 30.0, 0.8
+
+SINK = """
+import asyncio, sys
+from aiosmtpd.controller import Controller
+
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+
+controller = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def flask(database: str, *args: str) -> str:
+    environment = {**os.environ, "GODPARENTS_SQLALCHEMY_DATABASE_URI": database,
+                   "GODPARENTS_SECRET_KEY": "bench", "GODPARENTS_DEMO_PASSWORD": "bench-password"}
+    done = subprocess.run(  # noqa: S603  (our own venv's flask, fixed arguments)
+        [str(BIN / "flask"), "--app", "godparents", *args], env=environment,
+                          cwd=PROJECT_ROOT, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def at_six(day: date) -> datetime:
+    return datetime.combine(day, clock(6), tzinfo=UTC)
+
+
+def plan(today: date, days: int) -> tuple[float, float, int]:
+    started = time.perf_counter()
+    first = services.plan_day(today, at_six(today))
+    one_day = time.perf_counter() - started
+    planned = len(first.new)
+    started = time.perf_counter()
+    for offset in range(1, days + 1):
+        day = today + timedelta(days=offset)
+        planned += len(services.plan_day(day, at_six(day)).new)
+    return one_day, time.perf_counter() - started, planned
+
+
+def keep_only(count: int, today: date) -> list[int]:
+    """Leave exactly ``count`` messages due (written), cancelling the rest for the test."""
+    ids = list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)
+                                  .limit(count)))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id.not_in(ids))
+                       .values(status=OutboxStatus.CANCELLED))
+    db.session.commit()
+    return ids
+
+
+def write(today: date) -> tuple[float, int]:
+    started = time.perf_counter()
+    written = services.write_pending(today, at_six(today))
+    return time.perf_counter() - started, written.count
+
+
+def reset(ids: list[int], today: date) -> None:
+    """The messages waiting and written out again (sending drops the composed bytes)."""
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                       .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None,
+                               sent_at=None, email_subject=""))
+    db.session.commit()
+    services.write_pending(today, at_six(today))
+
+
+def ours(ids: list[int], now: datetime) -> float:
+    started = time.perf_counter()
+    report = delivery.deliver(now)
+    elapsed = time.perf_counter() - started
+    if report.sent != len(ids):
+        raise RuntimeError(f"only {report.sent} of {len(ids)} sent: {report.errors[:3]}")
+    return len(ids) / elapsed
+
+
+def raw(ids: list[int], port: int, sender: str) -> float:
+    """The same messages, composed beforehand, over one plain smtplib connection."""
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                              .options(selectinload(OutboxMessage.content))
+                              .order_by(OutboxMessage.id)).all()
+    wire = [(row.recipient_email, row.mime) for row in rows if row.mime is not None]
+    started = time.perf_counter()
+    connection = smtplib.SMTP("127.0.0.1", port)
+    for to, data in wire:
+        connection.sendmail(sender, [to], data)
+    connection.quit()
+    return len(wire) / (time.perf_counter() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--rounds", type=int, default=2)
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="godparents-bench-") as folder:
+        database = f"sqlite:///{Path(folder) / 'bench.db'}"
+        started = time.perf_counter()
+        flask(database, "db", "upgrade")
+        flask(database, "demo", "seed", "--scale", str(options.scale))
+        print(f"seed --scale {options.scale}: {time.perf_counter() - started:.1f} s")
+
+        port = free_port()
+        sink = subprocess.Popen(  # noqa: S603  (this Python, the sink's code above)
+            [sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True)
+        if sink.stdout is None or sink.stdout.readline().strip() != "ready":
+            raise RuntimeError("the SMTP sink did not start")
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench",
+                          "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
+                          "MAIL_SUPPRESS_SEND": False, "BASE_URL": "https://godparents.example"})
+        try:
+            with app.app_context():
+                today = date.today()
+                one_day, year, planned = plan(today, options.days)
+                print(f"plan one day: {one_day:.3f} s (target < {TARGET_DAY} s)")
+                print(f"plan {options.days} days, day by day: {year:.1f} s "
+                      f"(target < {TARGET_YEAR} s), {planned:,} messages planned")
+                ids = keep_only(options.messages, today)
+                seconds, count = write(today)
+                print(f"write {count:,} messages: {seconds:.1f} s ({count / seconds:,.0f}/s)")
+                ratio_runs = []
+                for _round in range(options.rounds):
+                    reset(ids, today)  # the same messages, composed, for both
+                    ratio_runs.append((raw(ids, port, app.config["MAIL_DEFAULT_SENDER"]),
+                                       ours(ids, at_six(today))))
+                best_raw = max(run[0] for run in ratio_runs)
+                best_ours = max(run[1] for run in ratio_runs)
+                ratio = best_ours / best_raw
+                print(f"deliver {len(ids):,}: ours {best_ours:,.0f}/s, raw smtplib "
+                      f"{best_raw:,.0f}/s, ratio {ratio:.2f} (target >= {TARGET_RATIO})")
+                db.session.remove()
+        finally:
+            if sink.stdin is not None:
+                sink.stdin.close()
+            sink.wait(timeout=10)
+        met = one_day < TARGET_DAY and year < TARGET_YEAR and ratio >= TARGET_RATIO
+        print("all targets met" if met else "TARGETS MISSED")
+        return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
