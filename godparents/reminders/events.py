@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import String, and_, exists, func, or_, select
@@ -103,8 +104,12 @@ def _span(ranges: list[Range]) -> Range:
     return min(start for start, _end in ranges), max(end for _start, end in ranges)
 
 
+@cache
 def active_pairings() -> Any:
-    """Active pairings of prisoners still held with an active godparent: id, sponsor, prisoner."""
+    """Active pairings of prisoners still held with an active godparent: id, sponsor, prisoner.
+
+    Built once: a statement is immutable, each finder adds its own columns and conditions.
+    """
     return (
         select(Sponsorship.id, Sponsorship.sponsor_id, Sponsorship.prisoner_id)
         .join(Prisoner, Prisoner.id == Sponsorship.prisoner_id)

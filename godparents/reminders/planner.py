@@ -137,10 +137,14 @@ def _leads(rule: ReminderRule) -> list[int]:
     """The lead times in play: the rule's, or every recipient's own birthday-card setting."""
     if rule.template not in PERSONAL_LEAD_TEMPLATES:
         return [rule.offset_days]
+    return _personal_leads() or [rule.offset_days]
+
+
+def _personal_leads() -> list[int]:
     chosen = db.session.scalars(
         select(User.birthday_card_days).distinct()
         .where(User.is_active.is_(True), User.role.in_([Role.SPONSOR, Role.DELEGATE])))
-    return sorted(set(chosen)) or [rule.offset_days]
+    return sorted(set(chosen))
 
 
 def _lead_for(rule: ReminderRule, recipient: Recipient) -> int:
