@@ -471,6 +471,20 @@ def test_cancel_a_waiting_message(app: Flask, coordinator: User, client: FlaskCl
     assert "is cancelled" in client.get(path).text
 
 
+def test_a_waiting_message_is_not_retried(app: Flask, coordinator: User,
+                                          client: FlaskClient) -> None:
+    """A worker may be sending it this very moment: a retry could send it twice."""
+    lease = datetime.now(UTC) + timedelta(minutes=10)
+    message = make_message(attempts=1, next_attempt_at=lease)
+    path = f"{OUTBOX}/{message.id}"
+    assert f"{path}/retry" not in client.get(path).text
+    assert _post(client, f"{path}/retry", path).status_code == 302
+    assert "still waiting to go" in html.unescape(client.get(path).text)
+    db.session.expire_all()
+    message = db.session.get(OutboxMessage, message.id)
+    assert (message.status, message.attempts) == (OutboxStatus.PENDING, 1)
+
+
 @pytest.mark.parametrize("action", ["retry", "cancel"])
 def test_a_sent_message_stays_sent(app: Flask, coordinator: User, client: FlaskClient,
                                    action: str) -> None:

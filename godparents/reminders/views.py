@@ -325,7 +325,11 @@ def retry(message_id: int) -> Response:
         services.retry(found, _now())
     except ValueError:
         db.session.rollback()
-        flash(_("This message was sent already: it is not sent again."), "danger")
+        if found.status is OutboxStatus.SENT:
+            flash(_("This message was sent already: it is not sent again."), "danger")
+        else:
+            flash(_("This message is still waiting to go: only a failed or cancelled message "
+                    "is sent again."), "warning")
         return _back(found)
     db.session.commit()
     if found.status is OutboxStatus.PENDING:
