@@ -3,7 +3,11 @@ nothing for what is past, 29 February, the campaign's midnight, and the command 
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -321,3 +325,32 @@ def test_the_command_refuses_a_date_that_is_not_one(runner: FlaskCliRunner):
 
     assert result.exit_code == 2
     assert "2026-02-30" in result.output
+
+
+def test_the_worker_runs_on_a_loop_until_told_to_stop(rules, smtp_server, database_url):
+    """The real command in a process of its own, as a host without cron would run it: it
+    plans and sends, waits, and ends cleanly on SIGTERM."""
+    today = campaign_today("Europe/Berlin")  # the worker's today: the real one
+    born = today.replace(year=1980, day=28 if (today.month, today.day) == (2, 29) else today.day)
+    sponsor, _prisoner, _pairing = _pair(birth_date=born)
+    email = sponsor.email
+    root = Path(__file__).resolve().parent.parent
+    env = {"GODPARENTS_SECRET_KEY": "x" * 40, "GODPARENTS_SQLALCHEMY_DATABASE_URI": database_url,
+           "GODPARENTS_MAIL_SERVER": smtp_server.host,
+           "GODPARENTS_MAIL_PORT": str(smtp_server.port),
+           "GODPARENTS_BASE_URL": "http://godparents.test",
+           "PATH": str(Path(sys.executable).parent)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "godparents", "reminders", "worker",
+         "--interval", "30"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        first = worker.stdout.readline()  # "<time>: N planned", after the first run
+        assert first.rstrip().endswith("1 planned"), first
+        worker.send_signal(signal.SIGTERM)
+        output, errors = worker.communicate(timeout=20)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, errors
+    assert "sent 1" in output
+    assert [message["To"] for message in smtp_server.inbox.messages] == [email]

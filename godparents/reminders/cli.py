@@ -98,11 +98,7 @@ def worker(interval: int) -> None:
     signal.signal(signal.SIGINT, request_stop)
     while not stop.is_set():
         try:
-            report = run_once(None, dry_run=False)
+            run_once(None, dry_run=False, verbose=False)
         except Exception:
             current_app.logger.exception("reminder run failed")
-        else:
-            click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')}: "
-                       f"{len(report.planned.new)} planned")
-            _print_delivery(report)
         stop.wait(interval)
