@@ -348,9 +348,13 @@ def test_the_worker_runs_on_a_loop_until_told_to_stop(rules, smtp_server, databa
         first = worker.stdout.readline()  # "<time>: N planned", after the first run
         assert first.rstrip().endswith("1 planned"), first
         worker.send_signal(signal.SIGTERM)
-        output, errors = worker.communicate(timeout=20)
+        worker.wait(timeout=20)
+        # The rest from the same reader: readline may have buffered it already.
+        output, errors = worker.stdout.read(), worker.stderr.read()
     finally:
         worker.kill()
+        worker.stdout.close()
+        worker.stderr.close()
     assert worker.returncode == 0, errors
     assert "sent 1" in output
     assert [message["To"] for message in smtp_server.inbox.messages] == [email]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import signal
-import threading
+import time
 from datetime import UTC, date, datetime
 from types import FrameType
 
@@ -89,16 +89,19 @@ def run(today: datetime | None, dry_run: bool) -> None:
 def worker(interval: int) -> None:
     """Run again and again, for hosts without cron or systemd timers; stop with Ctrl+C or
     SIGTERM (it finishes the run it is in)."""
-    stop = threading.Event()
+    stopping: list[int] = []  # a plain flag: a signal handler must not take locks
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        stopping.append(signum)
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    while not stop.is_set():
+    while not stopping:
         try:
             run_once(None, dry_run=False, verbose=False)
         except Exception:
             current_app.logger.exception("reminder run failed")
-        stop.wait(interval)
+        for _second in range(interval):  # wake within a second of being told to stop
+            if stopping:
+                break
+            time.sleep(1)
