@@ -198,7 +198,7 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="godparents-bench-") as folder:

@@ -191,8 +191,6 @@ def outbox_row(due: Due, now: datetime) -> dict[str, Any]:
         "attempts": 0,
         "last_error": None,
         "email_subject": "",
-        "body_text": "",
-        "body_html": None,
         "created_at": now,
     }
 
