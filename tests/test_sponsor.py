@@ -182,6 +182,22 @@ def _post_action(client: FlaskClient, prisoner_id: int, **data):
     return client.post(path, data={"csrf_token": token, **values})
 
 
+def test_the_form_opens_with_the_kind_an_email_suggests(world: World, auth: Auth,
+                                                        client: FlaskClient) -> None:
+    auth.login(world.delegate.email)
+    path = f"/sponsor/prisoners/{world.prisoner.id}/actions/new"
+
+    def chosen(query: str) -> list[str]:
+        inputs = re.findall(r"<input[^>]*>", client.get(path + query).text)
+        return [re.search(r'value="([^"]*)"', tag).group(1)
+                for tag in inputs if " checked" in tag and 'name="kind"' in tag]
+
+    assert chosen("?kind=card") == ["card"]
+    assert chosen("?kind=statement") == ["statement"]
+    for nonsense in ("?kind=<script>", "?kind=CARD", "?kind=", ""):
+        assert chosen(nonsense) == ["letter"]
+
+
 def test_log_a_letter_then_its_outcome(world: World, auth: Auth, client: FlaskClient) -> None:
     auth.login(world.sponsor.email)
     form = client.get(f"/sponsor/prisoners/{world.prisoner.id}/actions/new").text
@@ -344,6 +360,27 @@ def test_home_runs_a_fixed_number_of_queries(world: World, auth: Auth, client: F
         page = client.get("/sponsor/")
     assert page.text.count('<article class="card') == 16
     assert many.count == few.count
+
+
+@pytest.mark.settings(PAGE_CACHE_SECONDS=600)
+def test_cached_home_escapes_what_people_typed(app: Flask, auth: Auth,
+                                               client: FlaskClient) -> None:
+    """The home's content is cached as rendered HTML and put into the page as Markup: it
+    must have been escaped when it was rendered, on the first view and on the cached one."""
+    cache.clear()
+    sponsor = make_sponsor()
+    prisoner = make_prisoner(name_latin="<script>alert('name')</script>",
+                             name_ru="<b>Имя</b>", address="<img src=x onerror=alert(1)>")
+    pairing = make_sponsorship(sponsor, prisoner)
+    make_action(pairing, sponsor.user, summary="<iframe src=//evil.example>")
+    auth.login(sponsor.email)
+
+    for _view in ("rendered", "cached"):
+        page = client.get("/sponsor/").text
+        assert "<script>alert" not in page and "<iframe src" not in page
+        assert "<img src=x" not in page and "<b>Имя</b>" not in page
+        assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;" in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
 @pytest.mark.settings(PAGE_CACHE_SECONDS=600)

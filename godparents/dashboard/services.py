@@ -229,27 +229,37 @@ def freed_godparents(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
     ))
 
 
-def inactive_sponsors(today: date, limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
-    """Sponsors with an active pairing but no action in 90 days, quietest first.
+def _quiet_sponsors(today: date, days: int) -> Any:
+    """Sponsors with an active pairing but no action in ``days`` days, with their last one.
 
     The last action is looked up per candidate through the (sponsorship, date) index, not
     by grouping every action of the campaign.
     """
-    since = today - timedelta(days=INACTIVE_AFTER_DAYS)
+    since = today - timedelta(days=days)
     own_actions = (Action.sponsorship_id == Sponsorship.id, Sponsorship.sponsor_id == Sponsor.id)
     recent = exists().where(*own_actions, Action.occurred_on >= since)
     last_on = (select(func.max(Action.occurred_on)).where(*own_actions)
                .correlate(Sponsor).scalar_subquery())
     paired = exists().where(Sponsorship.sponsor_id == Sponsor.id,
                             Sponsorship.status == SponsorshipStatus.ACTIVE)
-    candidates = (select(Sponsor.id, Sponsor.full_name, Sponsor.body, last_on.label("last_on"))
-                  .where(Sponsor.is_active, paired, ~recent)
-                  .subquery())
+    return (select(Sponsor.id, Sponsor.full_name, Sponsor.body, last_on.label("last_on"))
+            .where(Sponsor.is_active, paired, ~recent)
+            .subquery())
+
+
+def inactive_sponsors(today: date, limit: int = WORK_LIST_LENGTH,
+                      days: int = INACTIVE_AFTER_DAYS) -> list[Row[Any]]:
+    """Sponsors with an active pairing but no action in ``days`` days, quietest first."""
+    candidates = _quiet_sponsors(today, days)
     return list(db.session.execute(
         select(candidates)
         .order_by(candidates.c.last_on.is_not(None), candidates.c.last_on, candidates.c.id)
         .limit(limit)
     ))
+
+
+def inactive_sponsor_count(today: date, days: int = INACTIVE_AFTER_DAYS) -> int:
+    return db.session.scalar(select(func.count()).select_from(_quiet_sponsors(today, days))) or 0
 
 
 def mandates_ending(today: date, limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
@@ -321,6 +331,11 @@ def _same_day(origin: date, on: date) -> bool:
         leap = on.year % 4 == 0 and (on.year % 100 != 0 or on.year % 400 == 0)
         return (on.month, on.day) == ((2, 29) if leap else (2, 28))
     return (origin.month, origin.day) == (on.month, on.day)
+
+
+def failed_message_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.status == OutboxStatus.FAILED)) or 0
 
 
 def failed_messages(limit: int = WORK_LIST_LENGTH) -> list[OutboxMessage]:

@@ -121,6 +121,14 @@ class Prisoner(db.Model):
         """The newest address; ``addresses`` is ordered newest first."""
         return self.addresses[0] if self.addresses else None
 
+    def envelope(self, address: PrisonerAddress) -> str:
+        """The address exactly as it goes on the envelope, the name in Cyrillic on the last
+        line: what the pages copy and the emails print, one text for both."""
+        name = self.name_ru or self.name_be or self.name_latin
+        if self.birth_year:
+            name = f"{name}, {self.birth_year} г.р."
+        return f"{address.postal_address}\n{name}"
+
     def days_in_detention(self, today: date) -> int | None:
         if self.detained_on is None:
             return None

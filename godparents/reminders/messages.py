@@ -65,7 +65,7 @@ class Digest:
     failed_count: int = 0
     failed: list[OutboxMessage] = field(default_factory=list)
     inactive_count: int = 0
-    inactive: list[tuple[Sponsor, date | None]] = field(default_factory=list)
+    inactive: list[tuple[Any, date | None]] = field(default_factory=list)  # (sponsor, last)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -96,14 +96,9 @@ def single_line(text: str) -> str:
 
 
 def envelope_address(prisoner: Prisoner) -> str | None:
-    """The address exactly as it goes on the envelope, the name in Cyrillic on the last line."""
+    """The envelope for the prisoner's current address (None when none is known)."""
     address = prisoner.current_address
-    if address is None:
-        return None
-    name = prisoner.name_ru or prisoner.name_be or prisoner.name_latin
-    if prisoner.birth_year:
-        name = f"{name}, {prisoner.birth_year} г.р."
-    return f"{address.postal_address.strip()}\n{name}"
+    return prisoner.envelope(address) if address is not None else None
 
 
 @contextmanager

@@ -15,8 +15,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
-from godparents.actions.models import Action
 from godparents.auth.models import User
+from godparents.dashboard import services as work_lists
 from godparents.database import begin_write
 from godparents.extensions import db
 from godparents.prisoners.models import KeyDate, Prisoner
@@ -42,10 +42,11 @@ from godparents.reminders.models import (
 )
 from godparents.reminders.planner import Due, Recipient, plan
 from godparents.sponsors.models import Sponsor
-from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+from godparents.sponsorships.models import Sponsorship
 from godparents.timeutil import campaign_today
 
 DIGEST_LIST = 20  # rows of each list in the digest; the counts are complete
+QUIET_DAYS = 60  # the digest's godparents "with nothing logged in 60 days"
 
 
 @dataclass
@@ -56,7 +57,6 @@ class Planned:
     start: date
     due: list[Due] = field(default_factory=list)
     new: list[Due] = field(default_factory=list)
-    problems: dict[str, str] = field(default_factory=dict)  # key -> template error
 
 
 @dataclass
@@ -101,26 +101,12 @@ def digest(today: date, monday: date) -> Digest:
     prisoners = _prisoners({event.prisoner_id for event in seen.values() if event.prisoner_id})
     result.dates = [{"event": event, "prisoner": prisoners.get(event.prisoner_id)}
                     for event in sorted(seen.values(), key=lambda e: (e.on, e.subject_ref))]
-    failed = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
-    result.failed_count = db.session.scalar(
-        select(func.count()).select_from(failed.subquery())) or 0
-    result.failed = list(db.session.scalars(
-        failed.order_by(OutboxMessage.id.desc()).limit(DIGEST_LIST)))
-    last_action = (select(Sponsorship.sponsor_id, func.max(Action.occurred_on).label("last"))
-                   .join(Action, Action.sponsorship_id == Sponsorship.id)
-                   .group_by(Sponsorship.sponsor_id).subquery())
-    quiet = (select(Sponsor, last_action.c.last)
-             .outerjoin(last_action, last_action.c.sponsor_id == Sponsor.id)
-             .where(Sponsor.is_active.is_(True),
-                    Sponsor.id.in_(select(Sponsorship.sponsor_id).where(
-                        Sponsorship.status == SponsorshipStatus.ACTIVE)),
-                    (last_action.c.last.is_(None))
-                    | (last_action.c.last < today - timedelta(days=60))))
-    result.inactive_count = db.session.scalar(
-        select(func.count()).select_from(quiet.subquery())) or 0
-    result.inactive = [tuple(row) for row in db.session.execute(
-        quiet.order_by(last_action.c.last.asc().nulls_first(), Sponsor.full_name)
-        .limit(DIGEST_LIST))]
+    # The same work lists as the dashboard's, with the digest's own 60 days of quiet.
+    result.failed_count = work_lists.failed_message_count()
+    result.failed = work_lists.failed_messages(DIGEST_LIST)
+    result.inactive_count = work_lists.inactive_sponsor_count(today, QUIET_DAYS)
+    result.inactive = [(row, row.last_on)
+                       for row in work_lists.inactive_sponsors(today, DIGEST_LIST, QUIET_DAYS)]
     return result
 
 
