@@ -7,23 +7,28 @@ FLASK := $(BIN)/flask --app godparents
 INSTALLED := $(VENV)/.installed
 CATALOGS := godparents/translations
 DEMO_PASSWORD := instance/demo-password
+DEMO_TOTP_KEY := instance/demo-totp-key
 
-.PHONY: run test lint messages translations clean
+.PHONY: run code test lint messages translations clean
 
-run: $(INSTALLED) translations $(DEMO_PASSWORD)
+run: $(INSTALLED) translations $(DEMO_PASSWORD) $(DEMO_TOTP_KEY)
 	$(FLASK) --debug db upgrade
-	GODPARENTS_DEMO_PASSWORD="$$(cat $(DEMO_PASSWORD))" $(FLASK) --debug demo seed
+	GODPARENTS_DEMO_PASSWORD="$$(cat $(DEMO_PASSWORD))" GODPARENTS_DEMO_TOTP_KEY="$$(cat $(DEMO_TOTP_KEY))" \
+	    $(FLASK) --debug demo seed
 	@echo "Demo password for every login above: $$(cat $(DEMO_PASSWORD))"
+	@echo "Coordinators also need a code: add the key $$(cat $(DEMO_TOTP_KEY)) to an authenticator app, or run 'make code'"
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
 	$(FLASK) --debug run --host 127.0.0.1 --port 5000 --no-debugger
 
 test: $(INSTALLED) translations
 	@scripts/ensure-chromium
 	$(BIN)/ruff check .
+	$(BIN)/bandit --quiet --recursive godparents
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/bandit --quiet --recursive godparents
 	$(BIN)/ruff format --check godparents tests || true
 
 $(INSTALLED): pyproject.toml
@@ -40,6 +45,14 @@ messages: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	    --project godparents --ignore-dirs '.venv node_modules .git tests' -o $(CATALOGS)/messages.pot .
 	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching --ignore-obsolete
+
+# The demo coordinators' current two-factor code, for trying the demo without a phone.
+code: $(INSTALLED) $(DEMO_TOTP_KEY)
+	@$(BIN)/python -c 'import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())' "$$(cat $(DEMO_TOTP_KEY))"
+
+$(DEMO_TOTP_KEY): $(INSTALLED)
+	@mkdir -p instance
+	@umask 077; $(BIN)/python -c 'import pyotp; print(pyotp.random_base32())' > $@
 
 $(DEMO_PASSWORD):
 	@mkdir -p instance

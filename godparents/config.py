@@ -23,13 +23,44 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Sessions live on the server (auth/sessions.py): they end after this long without a
+    # request, and in any case this long after logging in. "Keep me signed in" (never for
+    # coordinators) keeps a session for SESSION_REMEMBER_DURATION instead; only then is the
+    # cookie kept when the browser closes, for as long (PERMANENT_SESSION_LIFETIME).
+    SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+    SESSION_IDLE_TIMEOUT_COORDINATOR = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    SESSION_REMEMBER_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # Flask-Login's own remember-me cookie is never set (login_user(remember=False)).
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    # Between the password and the second factor: how long the code may take to type.
+    TWO_FACTOR_PENDING_SECONDS = 300
+    TOTP_ISSUER = "godparents"
+
+    # Throttling (Flask-Limiter, auth/throttling.py). Memory storage counts per process:
+    # with several server processes set GODPARENTS_RATELIMIT_STORAGE_URI=redis://host:6379.
+    # Logins and codes count failures only; reset requests count every request.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "50 per 15 minutes"
+    TWO_FACTOR_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    TWO_FACTOR_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    RESET_LIMIT_PER_ACCOUNT = "3 per hour"
+    RESET_LIMIT_PER_ADDRESS = "20 per hour"
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For (exactly; 0 for none).
+    # Throttling and the audit log use the client address this gives.
+    PROXY_HOPS = 0
 
     WTF_CSRF_TIME_LIMIT = 3600 * 12
+    # Flask-WTF refuses a POST over HTTPS without a Referer header, and our
+    # Referrer-Policy: no-referrer means browsers never send one: every form would fail in
+    # production. The CSRF token, bound to the session, and SameSite cookies do the work.
+    WTF_CSRF_SSL_STRICT = False
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
     PRISONER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
@@ -60,6 +91,7 @@ class Defaults:
     INVITATION_MAX_AGE = timedelta(days=7)
     PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
     PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 1024
     # argon2id cost; tests lower it so the suite stays fast
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

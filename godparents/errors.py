@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from godparents.audit.services import record
+from godparents.extensions import db
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
@@ -24,8 +29,27 @@ def _render(code: int, message: str | None = None) -> tuple[str, int]:
                            message=message or default), code
 
 
+def _record_refusal(code: int) -> None:
+    """A logged-in user refused a page that exists (403), or an object that is not theirs or
+    not there (404 on a matched route): the audit log keeps it, for spotting probing."""
+    if not current_user.is_authenticated or request.url_rule is None:
+        return
+    if code not in (403, 404) or request.endpoint == "static":
+        return
+    try:
+        db.session.rollback()  # whatever the refused view had started is not kept
+        record(current_user, "access_refused",
+               changes={"status": code, "method": request.method,
+                        "path": request.path[:300]}, ip=request.remote_addr)
+        db.session.commit()
+    except SQLAlchemyError:  # the refusal page must show even if the log cannot be written
+        db.session.rollback()
+        current_app.logger.exception("could not record a refused request")
+
+
 def handle_http_error(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
+    _record_refusal(code)
     return _render(code if code in MESSAGES else 500)
 
 

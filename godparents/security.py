@@ -11,7 +11,19 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, redirect, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from godparents.auth.models import Role
@@ -79,8 +91,29 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+# A coordinator without a second factor reaches these and nothing else.
+TWO_FACTOR_SETUP_ENDPOINTS = frozenset({
+    "account.two_factor", "account.enable_two_factor", "auth.logout", "i18n.set_locale",
+})
+
+
 def _require_login() -> Any:
-    if current_user.is_authenticated or is_public_endpoint(current_app, request.endpoint):
+    if current_user.is_authenticated:
+        if (current_user.needs_two_factors
+                and request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS
+                and not is_public_endpoint(current_app, request.endpoint)):
+            flash(_("Coordinators need a second factor. Set it up to continue."), "warning")
+            return redirect(url_for("account.two_factor"))
+        return None
+    if "_user_id" in session:  # a session the server has ended or that timed out
+        locale = session.get("locale")
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        if g.get("session_expired") and not is_public_endpoint(current_app, request.endpoint):
+            flash(_("You were logged out after a while without activity. Please log in "
+                    "again."), "info")
+    if is_public_endpoint(current_app, request.endpoint):
         return None
     next_path = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=next_path))
@@ -94,7 +127,8 @@ def _set_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if current_app.config["SESSION_COOKIE_SECURE"]:
+    if not (current_app.debug or current_app.testing):
+        # Outside development every request is over TLS; browsers must never try without.
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     if request.endpoint != "static":
         # Pages carry personal data: no shared or back-button cache may keep them.

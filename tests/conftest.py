@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
 from godparents import create_app
+from godparents.auth import twofactor
+from godparents.auth.models import User, normalise_email
 from godparents.extensions import db
 
 pytest_plugins = ["tests.browser", "tests.smtp"]
@@ -176,16 +180,41 @@ class Auth:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def login(self, email: str, password: str = "correct horse battery", next: str = ""):
+    def login(self, email: str, password: str = "correct horse battery", next: str = "",
+              remember: bool = False):
+        """Log in through the form; for an account with two factors, then through the code
+        form with the code its authenticator app would show now."""
         token = csrf_token(self.client, "/auth/login")
-        return self.client.post(
-            "/auth/login",
-            data={"email": email, "password": password, "csrf_token": token, "next": next},
-        )
+        data = {"email": email, "password": password, "csrf_token": token, "next": next}
+        if remember:
+            data["remember"] = "y"
+        response = self.client.post("/auth/login", data=data)
+        if response.headers.get("Location") == "/auth/two-factor":
+            return self.second_factor(email)
+        return response
+
+    def second_factor(self, email: str, code: str | None = None):
+        token = csrf_token(self.client, "/auth/two-factor")
+        return self.client.post("/auth/two-factor", data={
+            "code": code or totp_code(email), "csrf_token": token})
 
     def logout(self):
         token = csrf_token(self.client, "/")
         return self.client.post("/auth/logout", data={"csrf_token": token})
+
+
+def totp_code(email: str) -> str:
+    """The code an authenticator app would show now for this account, for a time step the
+    app has not accepted yet (a code works once): at most three logins in 30 seconds."""
+    with db.engine.connect() as connection:  # a fresh look, whatever the test's session holds
+        secret, last = connection.execute(
+            select(User.totp_secret, User.totp_last_step)
+            .where(User.email == normalise_email(email))).one()
+    assert secret, f"{email} has no two factors"
+    current = int(time.time()) // twofactor.STEP_SECONDS
+    step = current - 1 if last is None else max(current - 1, last + 1)
+    assert step <= current + 1, "more than three two-factor logins in 30 seconds"
+    return pyotp.TOTP(secret).generate_otp(step)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import itertools
 from datetime import date
 from typing import Any
 
+import pyotp
+
 from godparents.auth.models import Role, User
 from godparents.auth.passwords import hash_password
 from godparents.extensions import db
@@ -30,6 +32,9 @@ def make_user(role: Role = Role.SPONSOR, email: str | None = None, password: str
 
 
 def make_coordinator(**fields: Any) -> User:
+    """A coordinator with two factors set up (they may not work without); pass
+    ``totp_secret=None`` for one who has not set them up yet."""
+    fields.setdefault("totp_secret", pyotp.random_base32())
     return make_user(Role.COORDINATOR, **fields)
 
 

@@ -53,7 +53,8 @@ def test_no_secret_reaches_the_audit_log(app: Flask, auth: Auth, client: FlaskCl
     client.post("/account/password", data={"csrf_token": token, "current_password": PASSWORD,
                                            "password": "another long password",
                                            "confirm": "another long password"})
-    client.post("/account/calendar", data={"csrf_token": token})
+    # A new session began with the new password, and with it a new CSRF token.
+    client.post("/account/calendar", data={"csrf_token": csrf_token(client, "/account/")})
     everything = json.dumps([e.changes for e in db.session.scalars(select(AuditEvent))])
     assert "$argon2" not in everything
     assert PASSWORD not in everything and "another long password" not in everything

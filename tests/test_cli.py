@@ -40,7 +40,7 @@ def test_create_sponsor_makes_the_godparent_record(app: Flask, runner: FlaskCliR
 def test_create_delegate_for_a_sponsor(app: Flask, runner: FlaskCliRunner) -> None:
     sponsor = make_sponsor()
     result = runner.invoke(args=["users", "create", "office@example.org", "--role", "delegate",
-                                 "--sponsor", sponsor.email], input="office password 123\n")
+                                 "--sponsor", sponsor.email], input="lantern passport 123\n")
     assert result.exit_code == 0, result.output
     delegate = services.find_user("office@example.org")
     assert [d.sponsor_id for d in delegate.delegations] == [sponsor.id]

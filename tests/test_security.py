@@ -14,6 +14,7 @@ PUBLIC = {
     "static",
     "main.healthz",
     "auth.login",
+    "auth.two_factor",  # the second step of logging in: needs the first step's session
     "auth.request_password_reset",
     "auth.reset_password",
     "auth.accept_invitation",

@@ -468,7 +468,7 @@ def anna(app: Flask) -> Sponsor:
     """A godparent with a login, two office staff (one also works for Jan), pairings, actions."""
     sponsor = make_sponsor(full_name="Anna Schmidt", email="anna.schmidt@bundestag.example",
                            phone="+49 30 1234", notes="Anna Schmidt prefers calls")
-    sponsor.user.totp_secret = "JBSWY3DPEHPK3PXP"
+    sponsor.user.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     sponsor.user.calendar_token_hash = "f" * 64
     db.session.commit()
     solo = make_delegate(sponsor, email="solo@anna-office.example")

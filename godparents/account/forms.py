@@ -88,3 +88,42 @@ class CalendarForm(FlaskForm):
 
 class CalendarOffForm(FlaskForm):
     submit = SubmitField(_l("Turn the calendar link off"))
+
+
+def _current_password() -> PasswordField:
+    return PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField(_l("New login email"),
+                       validators=[DataRequired(), Email(), Length(max=254)])
+    current_password = _current_password()
+    submit = SubmitField(_l("Change login email"))
+
+
+class TwoFactorEnableForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"), validators=[DataRequired(), Length(max=10)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    current_password = _current_password()
+    submit = SubmitField(_l("Turn on two factors"))
+
+
+class RecoveryCodesForm(FlaskForm):
+    current_password = _current_password()
+    submit = SubmitField(_l("Make new recovery codes"))
+
+
+class TwoFactorDisableForm(FlaskForm):
+    current_password = _current_password()
+    submit = SubmitField(_l("Turn two factors off"))
+
+
+class TwoFactorReplaceForm(FlaskForm):
+    current_password = _current_password()
+    submit = SubmitField(_l("Move to a new phone"))
+
+
+class SignOutEverywhereForm(FlaskForm):
+    submit = SubmitField(_l("Log out everywhere"))

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
+from flask import render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_mail import Message
 
 from godparents.audit.services import record
-from godparents.auth.models import User
+from godparents.auth import sessions, twofactor
+from godparents.auth.models import User, normalise_email
 from godparents.auth.passwords import verify_password
-from godparents.auth.services import AccountError, set_password
+from godparents.auth.services import AccountError, find_user, set_password
 from godparents.reminders.models import Trigger
 
 
@@ -32,11 +37,78 @@ def wants(user: User, kind: Trigger) -> bool:
     return kind.value not in (user.reminder_opt_outs or [])
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def check_current_password(user: User, current: str) -> None:
+    """Changes to how one logs in need the password again: a session left open on a
+    shared computer must not be enough to take the account over."""
     if not verify_password(user.password_hash, current):
         raise AccountError(_("This is not your current password."), "current_password")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Every session of the user ends (the caller starts a new one for this device)."""
+    check_current_password(user, current)
     set_password(user, new)
     record(user, "change_password", user)
+
+
+def change_email(user: User, current: str, new: str) -> str:
+    """The new login address; every session ends. Returns the old address (to tell it)."""
+    check_current_password(user, current)
+    new = normalise_email(new)
+    if new == user.email:
+        raise AccountError(_("This is already your login email."), "email")
+    if find_user(new) is not None:
+        raise AccountError(_("An account with this email address already exists."), "email")
+    old = user.email
+    user.email = new
+    sessions.end_all(user)
+    record(user, "change_email", user, {"email": [old, new]})
+    return old
+
+
+def enable_two_factors(user: User, current: str, secret: str, code: str,
+                       now: datetime) -> list[str]:
+    """Confirm the key with a code from the app; returns the recovery codes to show once.
+    Every session ends (the caller starts a new one for this device)."""
+    check_current_password(user, current)
+    step = twofactor.matching_step(secret, code, now)
+    if step is None:
+        raise AccountError(_("This code is not right. Check the time on your phone and "
+                             "type the code the app shows now."), "code")
+    codes = twofactor.enable(user, secret, step)
+    sessions.end_all(user)
+    record(user, "two_factor_enabled", user)
+    return codes
+
+
+def disable_two_factors(user: User, current: str) -> None:
+    """Sponsors and delegates only; coordinators may only move to a new phone."""
+    check_current_password(user, current)
+    if user.is_coordinator:
+        raise AccountError(_("Coordinators cannot turn two factors off."), "current_password")
+    twofactor.disable(user)
+    sessions.end_all(user)
+    record(user, "two_factor_disabled", user)
+
+
+def replace_two_factors(user: User, current: str) -> None:
+    """Forget the old key (a new phone): set up again at once."""
+    check_current_password(user, current)
+    twofactor.disable(user)
+    sessions.end_all(user)
+    record(user, "two_factor_reset", user)
+
+
+def new_recovery_codes(user: User, current: str) -> list[str]:
+    check_current_password(user, current)
+    codes = twofactor.new_recovery_codes(user)
+    record(user, "recovery_codes_renewed", user)
+    return codes
+
+
+def sign_out_everywhere(user: User, actor: User) -> None:
+    sessions.end_all(user)
+    record(actor, "sign_out_everywhere", user)
 
 
 def token_hash(token: str) -> str:
@@ -54,3 +126,11 @@ def new_calendar_token(user: User) -> str:
 def remove_calendar_token(user: User) -> None:
     user.calendar_token_hash = None
     record(user, "remove_calendar_link", user)
+
+
+def email_changed_notice(user: User, old_email: str) -> Message:
+    """Told to the old address: if someone else changed it, the owner learns at once."""
+    with force_locale(user.locale):
+        return Message(
+            subject=_("Your godparents login email was changed"), recipients=[old_email],
+            body=render_template("auth/email/email_changed.txt", new_email=user.email))

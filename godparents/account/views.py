@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
+from collections.abc import Callable
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from godparents.account import services
@@ -13,12 +26,22 @@ from godparents.account.forms import (
     SPONSOR_REMINDERS,
     CalendarForm,
     CalendarOffForm,
+    EmailChangeForm,
     PasswordChangeForm,
     ProfileForm,
+    RecoveryCodesForm,
+    SignOutEverywhereForm,
+    TwoFactorDisableForm,
+    TwoFactorEnableForm,
+    TwoFactorReplaceForm,
 )
+from godparents.auth import sessions, twofactor
 from godparents.auth.models import Role
 from godparents.auth.services import AccountError
+from godparents.auth.views import start_session
 from godparents.extensions import db
+from godparents.mailer import send_email
+from godparents.types import utcnow
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -47,13 +70,23 @@ def _profile_form() -> ProfileForm:
     return form
 
 
-def _render(profile: ProfileForm | None = None, password: PasswordChangeForm | None = None,
-            calendar_url: str | None = None) -> str:
-    return render_template(
-        "account/profile.html", form=profile or _profile_form(),
-        password_form=password or PasswordChangeForm(), calendar_form=CalendarForm(),
-        calendar_off_form=CalendarOffForm(), calendar_url=calendar_url,
-    )
+def _render(**forms: object) -> str:
+    """The settings page, with the forms given (a failed one keeps its errors)."""
+    defaults = {
+        "form": _profile_form, "password_form": PasswordChangeForm,
+        "email_form": EmailChangeForm, "calendar_form": CalendarForm,
+        "calendar_off_form": CalendarOffForm, "sign_out_form": SignOutEverywhereForm,
+    }
+    context = {name: forms.get(name) or make() for name, make in defaults.items()}
+    return render_template("account/profile.html", calendar_url=forms.get("calendar_url"),
+                           **context)
+
+
+def _renew_session() -> None:
+    """After a change that ended every session: this device carries on with a new one."""
+    row = sessions.find(current_user.session_token)
+    remember = bool(row and row.remember)
+    start_session(current_user._get_current_object(), remember=remember)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -73,7 +106,7 @@ def profile() -> Response | str:
         db.session.commit()
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("account.profile"))
-    return _render(profile=form)
+    return _render(form=form)
 
 
 @bp.post("/password")
@@ -86,13 +119,143 @@ def change_password() -> Response | str:
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
-            db.session.commit()
-            # This session carries on with the new generation; all others have ended.
-            login_user(current_user._get_current_object())
+            _renew_session()
             flash(_("Your password is changed. Other devices have been logged out."),
                   "success")
             return redirect(url_for("account.profile"))
-    return _render(password=form)
+    return _render(password_form=form)
+
+
+@bp.post("/email")
+def change_email() -> Response | str:
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            old = services.change_email(current_user, form.current_password.data or "",
+                                        form.email.data or "")
+        except AccountError as error:
+            form[error.field].errors.append(str(error))
+        else:
+            _renew_session()
+            send_email(services.email_changed_notice(current_user, old))
+            flash(_("You now log in as %(email)s. Other devices have been logged out.",
+                    email=current_user.email), "success")
+            return redirect(url_for("account.profile"))
+    return _render(email_form=form)
+
+
+@bp.post("/sign-out-everywhere")
+def sign_out_everywhere() -> Response:
+    form = SignOutEverywhereForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.sign_out_everywhere(current_user, current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have been logged out on every device, this one included."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _two_factor_page(enable_form: TwoFactorEnableForm | None = None) -> str:
+    user = current_user
+    if user.has_two_factors:
+        return render_template(
+            "account/two_factor.html", codes_form=RecoveryCodesForm(),
+            disable_form=TwoFactorDisableForm(), replace_form=TwoFactorReplaceForm(),
+            codes_left=twofactor.recovery_codes_left(user))
+    row = sessions.find(user.session_token)
+    if row is None:  # cannot happen for a logged-in request; be safe anyway
+        abort(400)
+    if row.pending_totp_secret is None:
+        row.pending_totp_secret = twofactor.new_secret()
+        db.session.commit()
+    secret = row.pending_totp_secret
+    uri = twofactor.provisioning_uri(secret, user.email)
+    return render_template(
+        "account/two_factor_setup.html", form=enable_form or TwoFactorEnableForm(),
+        qr_code=twofactor.qr_code_data_uri(uri), key=twofactor.grouped(secret))
+
+
+@bp.get("/two-factor")
+def two_factor() -> str:
+    return _two_factor_page()
+
+
+@bp.post("/two-factor/enable")
+def enable_two_factor() -> Response | str:
+    form = TwoFactorEnableForm()
+    row = sessions.find(current_user.session_token)
+    if current_user.has_two_factors or row is None or row.pending_totp_secret is None:
+        return redirect(url_for("account.two_factor"))
+    if form.validate_on_submit():
+        try:
+            codes = services.enable_two_factors(
+                current_user, form.current_password.data or "", row.pending_totp_secret,
+                form.code.data or "", utcnow())
+        except AccountError as error:
+            form[error.field].errors.append(str(error))
+        else:
+            _renew_session()
+            flash(_("Two factors are on. From now on you log in with your password and a "
+                    "code from the app."), "success")
+            return _recovery_codes_page(codes)
+    return _two_factor_page(enable_form=form)
+
+
+def _recovery_codes_page(codes: list[str]) -> str:
+    """Shown once, never stored in the clear: the page says so."""
+    return render_template("account/recovery_codes.html", codes=codes)
+
+
+def _password_checked(form: FlaskForm, change: Callable[[str], object]) -> object | None:
+    """Run ``change`` with the current password typed; None and the error flashed if the
+    password is wrong or the form is not valid."""
+    if not form.validate_on_submit():
+        flash(_("Please type your current password."), "danger")
+        return None
+    try:
+        return change(form.current_password.data or "")  # type: ignore[attr-defined]
+    except AccountError as error:
+        flash(str(error), "danger")
+        return None
+
+
+@bp.post("/two-factor/recovery-codes")
+def renew_recovery_codes() -> Response | str:
+    if not current_user.has_two_factors:
+        return redirect(url_for("account.two_factor"))
+    codes = _password_checked(RecoveryCodesForm(),
+                              lambda current: services.new_recovery_codes(current_user, current))
+    if codes is None:
+        return redirect(url_for("account.two_factor"))
+    db.session.commit()
+    return _recovery_codes_page(codes)  # type: ignore[arg-type]
+
+
+@bp.post("/two-factor/off")
+def disable_two_factor() -> Response:
+    if not current_user.has_two_factors:
+        return redirect(url_for("account.two_factor"))
+    done = _password_checked(TwoFactorDisableForm(), lambda current: (
+        services.disable_two_factors(current_user, current), True)[1])
+    if done:
+        _renew_session()
+        flash(_("Two factors are off. Other devices have been logged out."), "info")
+    return redirect(url_for("account.two_factor"))
+
+
+@bp.post("/two-factor/replace")
+def replace_two_factor() -> Response:
+    if not current_user.has_two_factors:
+        return redirect(url_for("account.two_factor"))
+    done = _password_checked(TwoFactorReplaceForm(), lambda current: (
+        services.replace_two_factors(current_user, current), True)[1])
+    if done:
+        _renew_session()
+        flash(_("The old key no longer works. Scan the new code with your new phone."),
+              "info")
+    return redirect(url_for("account.two_factor"))
 
 
 @bp.post("/calendar")

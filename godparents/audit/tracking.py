@@ -24,10 +24,13 @@ from godparents.types import utcnow
 # Never written, whatever the model: secrets, derived and bulky columns.
 HIDDEN = frozenset({"password_hash", "totp_secret", "calendar_token_hash", "content",
                     "search_text", "created_at", "updated_at", "body_text", "body_html",
-                    "last_login_at"})
+                    "last_login_at", "totp_last_step"})
 SECRET = frozenset({"password_hash", "totp_secret", "calendar_token_hash"})
 # Not audited as objects: the audit log itself, and the outbox (the reminder job's ledger).
-UNTRACKED = frozenset({"AuditEvent", "OutboxMessage", "OutboxContent", "ReminderRun"})
+# Sessions and recovery codes are audited as what happened (login, logout, "two factors on")
+# by the views, not row by row.
+UNTRACKED = frozenset({"AuditEvent", "OutboxMessage", "OutboxContent", "ReminderRun",
+                       "UserSession", "RecoveryCode"})
 
 _actor: ContextVar[tuple[int | None, str | None]] = ContextVar("audit_actor",
                                                                default=(None, None))
@@ -99,8 +102,7 @@ def _record(session: Session, flush_context: Any) -> None:
 
 
 def _actor_from_request() -> None:
-    user_id = current_user.get_id() if current_user.is_authenticated else None
-    set_actor(int(user_id.split(":")[0]) if user_id else None, request.remote_addr)
+    set_actor(current_user.id if current_user.is_authenticated else None, request.remote_addr)
 
 
 def _forget_actor(exc: BaseException | None) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
@@ -14,8 +22,23 @@ from godparents.auth.models import Role
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField(
+        _l("Keep me logged in on this device for two weeks"),
+        description=_l("Only on a computer nobody else uses. Not offered to coordinators."),
+    )
     next = HiddenField()
     submit = SubmitField(_l("Log in"))
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code"), validators=[DataRequired(), Length(max=40)],
+        description=_l("The six digits your authenticator app shows now, or one of your "
+                       "recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text",
+                   "autocapitalize": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Continue"))
 
 
 class PasswordResetRequestForm(FlaskForm):
@@ -25,7 +48,9 @@ class PasswordResetRequestForm(FlaskForm):
 
 class PasswordSetForm(FlaskForm):
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(max=1024)],
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1024, message=_l(
+            "Use at most %(max)d characters."))],
         description=_l("At least 12 characters. A few unrelated words make a good one."),
     )
     confirm = PasswordField(

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -36,7 +36,10 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(8), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    # Two factors (auth/twofactor.py): the TOTP key once enrolment is confirmed, and the
+    # newest time step a code was accepted for: a code is good once, never replayed.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column()
     # Part of the session's user id: bumping it logs this user out everywhere.
     session_generation: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -61,8 +64,13 @@ class User(UserMixin, db.Model):
     def _normalise_email(self, key: str, value: str) -> str:
         return normalise_email(value)
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_generation}"
+    # The token of the session this object was loaded for (auth/sessions.py); not stored.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the cookie: the session's token, never the user id,
+        so that the server decides whether the session is still alive."""
+        return self.session_token
 
     @property
     def has_password(self) -> bool:
@@ -71,6 +79,52 @@ class User(UserMixin, db.Model):
     @property
     def is_coordinator(self) -> bool:
         return self.role is Role.COORDINATOR
+
+    @property
+    def has_two_factors(self) -> bool:
+        return self.totp_secret is not None
+
+    @property
+    def needs_two_factors(self) -> bool:
+        """Coordinators may not work without a second factor."""
+        return self.is_coordinator and not self.has_two_factors
+
+
+class UserSession(db.Model):
+    """One login on one device (auth/sessions.py). The browser's signed cookie holds a
+    random token; only its hash is stored, and deleting the row ends the session for good,
+    whatever copies of the cookie exist."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The user's session generation at login: a bump ends this session too.
+    generation: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "Keep me signed in" (not offered to coordinators): the longer timeouts apply.
+    remember: Mapped[bool] = mapped_column(default=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    # A TOTP key shown for enrolment on this device and not yet confirmed with a code.
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for when the authenticator is lost; only its hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def normalise_email(value: str) -> str:

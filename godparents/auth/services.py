@@ -14,9 +14,9 @@ from flask_mail import Message
 from sqlalchemy import select
 
 from godparents.audit.services import record
-from godparents.auth import tokens
+from godparents.auth import sessions, tokens
 from godparents.auth.models import Role, User, normalise_email
-from godparents.auth.passwords import hash_password, needs_rehash, verify_password
+from godparents.auth.passwords import hash_password, is_common, needs_rehash, verify_password
 from godparents.extensions import db
 from godparents.sponsors.models import Delegation, Sponsor
 
@@ -34,22 +34,28 @@ def find_user(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str, now: datetime, ip: str | None = None) -> User | None:
-    """The user if the email and password match an active account, else None.
+    """The user if the email and password match an active account, else None; the login
+    is complete only after ``complete_login`` (and the second factor, if the user has one).
 
     Unknown address, wrong password, no password yet and deactivated account are alike to
     the caller and take alike long: the answer must not tell which addresses exist.
     """
     user = find_user(email)
     ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
+    if user is None or not ok or not user.is_active or user.password_hash is None:
         record(None if user is None else user, "login_failed", user, ip=ip)
         return None
-    assert user.password_hash is not None  # noqa: S101  (verify_password checked it)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
-    record(user, "login", user, ip=ip)
     return user
+
+
+def complete_login(user: User, now: datetime, ip: str | None = None,
+                   second_factor: str | None = None) -> None:
+    """Both factors (or the only one) are right: the login counts from here."""
+    user.last_login_at = now
+    record(user, "login", user, {"second_factor": second_factor} if second_factor else None,
+           ip=ip)
 
 
 def create_user(email: str, role: Role, password: str | None = None) -> User:
@@ -57,26 +63,37 @@ def create_user(email: str, role: Role, password: str | None = None) -> User:
         raise AccountError(_("An account with this email address already exists."), "email")
     user = User(email=email, role=role)
     if password is not None:
-        check_password_policy(password)
+        check_password_policy(password, email)
         user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def check_password_policy(password: str) -> None:
+def check_password_policy(password: str, email: str | None = None) -> None:
+    """The one rule set for every password, wherever it is set (forms and command line):
+    long enough, not absurdly long, not a well-known one, not the email address. No
+    composition rules: they make passwords harder to remember, not to guess."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    maximum = current_app.config["PASSWORD_MAX_LENGTH"]
     if len(password) < minimum:
         raise AccountError(_("Use at least %(count)d characters.", count=minimum), "password")
-    if len(password) > 1024:
-        raise AccountError(_("Use at most %(count)d characters.", count=1024), "password")
+    if len(password) > maximum:
+        raise AccountError(_("Use at most %(count)d characters.", count=maximum), "password")
+    if is_common(password):
+        raise AccountError(_("This password is on a list of passwords that attackers try "
+                             "first. Please choose another."), "password")
+    local_part = normalise_email(email or "").partition("@")[0]
+    if len(local_part) >= 4 and local_part in password.lower():
+        raise AccountError(_("Do not use your email address in the password."), "password")
 
 
 def set_password(user: User, password: str) -> None:
-    """Set a new password and end every other session of this user."""
-    check_password_policy(password)
+    """Set a new password and end every session of this user (the caller starts a new one
+    where the user is)."""
+    check_password_policy(password, user.email)
     user.password_hash = hash_password(password)
-    user.session_generation += 1
+    sessions.end_all(user)
 
 
 @dataclass(frozen=True)

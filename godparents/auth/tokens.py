@@ -18,7 +18,7 @@ from godparents.auth.models import User
 from godparents.extensions import db
 
 INVITATION = "invitation"
-PASSWORD_RESET = "password-reset"  # noqa: S105  (a token purpose, not a password)
+PASSWORD_RESET = "password-reset"  # noqa: S105  (a token purpose)  # nosec B105
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:

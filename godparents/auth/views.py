@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Flask,
+    abort,
+    current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -18,12 +21,14 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from godparents.auth import cli, passwords, services
+from godparents.audit.services import record
+from godparents.auth import cli, passwords, services, sessions, throttling, twofactor
 from godparents.auth.forms import (
     InvitationCreateForm,
     LoginForm,
     PasswordResetRequestForm,
     PasswordSetForm,
+    TwoFactorForm,
 )
 from godparents.auth.models import Role, User
 from godparents.extensions import db, login_manager
@@ -39,51 +44,132 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     passwords.init_app(app)
+    throttling.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(cli.users)
 
 
 @login_manager.user_loader
-def load_user(session_user_id: str) -> User | None:
-    """The session stores ``id:generation``; an old generation is a revoked session."""
-    user_id, _sep, generation = session_user_id.partition(":")
-    if not user_id.isdigit() or not generation.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active or user.session_generation != int(generation):
-        return None
-    return user
+def load_user(token: str) -> User | None:
+    """The cookie names a server-side session; only a live one logs the request in."""
+    loaded = sessions.load(token, utcnow())
+    if loaded.expired:
+        g.session_expired = True
+    if loaded.user is not None:
+        loaded.user.session_token = token
+    return loaded.user
 
 
-def _start_session(user: User) -> None:
-    """A fresh session for a fresh login: nothing from before it carries over."""
+def start_session(user: User, remember: bool = False) -> None:
+    """A fresh session for a fresh login: a new token, nothing from before it carried over."""
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
+    remember = remember and not user.is_coordinator
+    user.session_token = sessions.start(user, utcnow(), remember=remember,
+                                        ip=request.remote_addr,
+                                        user_agent=request.user_agent.string)
+    db.session.commit()
+    session.permanent = remember  # else the cookie goes when the browser closes
     login_user(user)
+
+
+def _after_login(next_target: str | None) -> Response:
+    return redirect(safe_next(next_target) or url_for("main.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@throttling.limits("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS",
+                   throttling.typed_account, count_failures_only=True)
 def login() -> Response | str:
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+        return _after_login(request.args.get("next"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(
-            form.email.data or "", form.password.data or "", utcnow(), request.remote_addr
-        )
-        db.session.commit()
-        if user is not None:
-            _start_session(user)
-            return redirect(safe_next(form.next.data) or url_for("main.index"))
-        form.password.errors.append(_("Email or password is incorrect."))
+        now = utcnow()
+        user = services.authenticate(form.email.data or "", form.password.data or "", now,
+                                     request.remote_addr)
+        if user is None:
+            db.session.commit()  # the failure's audit event
+            throttling.mark_failed()
+            form.password.errors.append(_("Email or password is incorrect."))
+        elif user.has_two_factors:
+            db.session.commit()
+            session.clear()
+            session[throttling.PENDING_KEY] = {
+                "user": user.id, "generation": user.session_generation,
+                "at": int(now.timestamp()), "remember": bool(form.remember.data),
+                "next": safe_next(form.next.data) or "",
+            }
+            return redirect(url_for("auth.two_factor"))
+        else:
+            services.complete_login(user, now, request.remote_addr)
+            start_session(user, remember=bool(form.remember.data))
+            return _after_login(form.next.data)
     return render_template("auth/login.html", form=form)
+
+
+def _pending_user() -> tuple[User, dict] | None:
+    """The account whose password was just right and whose code is awaited, if still
+    within the time allowed."""
+    pending = session.get(throttling.PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    age = utcnow().timestamp() - float(pending.get("at", 0))
+    if age < 0 or age > current_app.config["TWO_FACTOR_PENDING_SECONDS"]:
+        return None
+    user = db.session.get(User, pending.get("user"))
+    if (user is None or not user.is_active or not user.has_two_factors
+            or user.session_generation != pending.get("generation")):
+        return None
+    return user, pending
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@public
+@throttling.limits("TWO_FACTOR_LIMIT_PER_ACCOUNT", "TWO_FACTOR_LIMIT_PER_ADDRESS",
+                   throttling.pending_account, count_failures_only=True)
+def two_factor() -> Response | str:
+    """The second step of logging in: a code from the app, or a recovery code."""
+    found = _pending_user()
+    if found is None:
+        session.pop(throttling.PENDING_KEY, None)
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("auth.login"))
+    user, pending = found
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        code = form.code.data or ""
+        method = ("totp" if twofactor.verify_totp(user, code, now)
+                  else "recovery_code" if twofactor.use_recovery_code(user, code, now)
+                  else None)
+        if method is None:
+            record(user, "two_factor_failed", user, ip=request.remote_addr)
+            db.session.commit()
+            throttling.mark_failed()
+            form.code.errors.append(_("This code is not right, or it was used already. "
+                                      "Codes change every 30 seconds."))
+        else:
+            services.complete_login(user, now, request.remote_addr, second_factor=method)
+            start_session(user, remember=bool(pending.get("remember")))
+            if method == "recovery_code":
+                left = twofactor.recovery_codes_left(user)
+                flash(_("You used a recovery code. %(count)d are left: if your "
+                        "authenticator app is lost, set up two factors again in your "
+                        "settings.", count=left), "warning")
+            return _after_login(pending.get("next"))
+    return render_template("auth/two_factor.html", form=form)
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    token = current_user.session_token
+    record(current_user, "logout", current_user, ip=request.remote_addr)
+    if token:
+        sessions.end(token)  # commits: the cookie, and any copy of it, is dead now
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -92,6 +178,8 @@ def logout() -> Response:
 
 @bp.route("/reset", methods=["GET", "POST"])
 @public
+@throttling.limits("RESET_LIMIT_PER_ACCOUNT", "RESET_LIMIT_PER_ADDRESS",
+                   throttling.typed_account, count_failures_only=False)
 def request_password_reset() -> Response | str:
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
@@ -141,7 +229,7 @@ def accept_invitation(token: str) -> Response | str:
             form.password.errors.append(str(error))
         else:
             db.session.commit()
-            _start_session(user)
+            start_session(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/accept_invitation.html", form=form, user=user)
@@ -158,7 +246,8 @@ def invite() -> Response | str:
                                for s in sponsors]
     if form.validate_on_submit():
         sponsor = db.session.get(Sponsor, form.sponsor_id.data)
-        assert sponsor is not None  # noqa: S101  (the choices hold only existing sponsors)
+        if sponsor is None:  # the choices hold only existing sponsors; deleted meanwhile
+            abort(404)
         try:
             invitation = services.invite(
                 form.email.data or "", Role(form.role.data), sponsor, current_user,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 
@@ -10,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import text
 
+from godparents.auth import twofactor
 from godparents.auth.passwords import hash_password
 from godparents.demo.seed import seed_demo
 from godparents.extensions import db
@@ -17,7 +20,8 @@ from godparents.timeutil import campaign_today
 
 demo = AppGroup("demo", help="Fictional demo data.")
 
-PASSWORD_VARIABLE = "GODPARENTS_DEMO_PASSWORD"  # noqa: S105  (a name, not a password)
+PASSWORD_VARIABLE = "GODPARENTS_DEMO_PASSWORD"  # noqa: S105  (a name)  # nosec B105
+TOTP_VARIABLE = "GODPARENTS_DEMO_TOTP_KEY"
 
 
 def init_app(app: Flask) -> None:
@@ -34,6 +38,19 @@ def configured_password() -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def configured_totp_key() -> str | None:
+    """GODPARENTS_DEMO_TOTP_KEY (base32), the demo coordinators' two-factor key."""
+    value = os.environ.get(TOTP_VARIABLE) or current_app.config.get("DEMO_TOTP_KEY")
+    if not value:
+        return None
+    key = str(value).strip().replace(" ", "").upper()
+    try:
+        base64.b32decode(key, casefold=True)
+    except binascii.Error as error:
+        raise click.UsageError(f"{TOTP_VARIABLE} is not a base32 key") from error
+    return key
+
+
 @demo.command("seed")
 @click.option("--scale", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also add N times the real campaign's size (1,500 prisoners, 600 sponsors, "
@@ -45,10 +62,11 @@ def seed(scale: int) -> None:
     """
     configured = configured_password()
     password = configured or secrets.token_urlsafe(12)
+    totp_key = configured_totp_key() or twofactor.new_secret()
     today = campaign_today(current_app.config["TIMEZONE"])
     try:
         # One hash for every new account (argon2 is slow on purpose); unused if none is new.
-        result = seed_demo(today, hash_password(password), scale)
+        result = seed_demo(today, hash_password(password), scale, totp_key)
         db.session.commit()
         if result.scale_units_added and db.engine.dialect.name == "sqlite":
             # Bulk rows change the tables' shape: give SQLite's query planner fresh figures.
@@ -67,6 +85,9 @@ def seed(scale: int) -> None:
         click.echo(f"password: (the value of {PASSWORD_VARIABLE})")
     else:
         click.echo(f"password: {password}")
+    if result.demo_created:
+        # Coordinators must use two factors: add this key to an authenticator app.
+        click.echo(f"two-factor key of the coordinators: {totp_key}")
     if scale:
         click.echo(f"bulk data: {result.scale_units_added} unit(s) added, "
                    f"{result.scale_units} in the database")

@@ -99,11 +99,12 @@ def _insert_returning_ids(model: type[Any], rows: list[Row]) -> list[int]:
 
 
 def _account(sponsor: Row) -> Row:
-    return {"email": sponsor["email"], "role": Role.SPONSOR, "password_hash": None,
+    return {"email": sponsor["email"], "role": Role.SPONSOR,
+            "password_hash": None,  # no password yet  # nosec B105
             "is_active": True, "locale": "de" if sponsor["language"] == "de" else "en",
             "timezone": "Europe/Berlin", "session_generation": 1, "reminder_opt_outs": [],
-            "birthday_card_days": 30, "totp_secret": None, "last_login_at": None,
-            "calendar_token_hash": None}
+            "birthday_card_days": 30, "last_login_at": None,
+            "totp_secret": None, "calendar_token_hash": None}
 
 
 class _ScaleUnit:
@@ -112,7 +113,7 @@ class _ScaleUnit:
     def __init__(self, today: date, unit: int) -> None:
         self.today = today
         self.unit = unit
-        self.rng = random.Random(data.SEED + 1 + unit)
+        self.rng = random.Random(data.SEED + 1 + unit)  # fictional data  # nosec B311
 
     def insert(self) -> Counter[str]:
         prisoner_rows, custody = self._prisoners()

@@ -70,17 +70,19 @@ class SeedResult:
         return f"created: {counts}"
 
 
-def seed_demo(today: date, password_hash: str, scale: int = 0) -> SeedResult:
+def seed_demo(today: date, password_hash: str, scale: int = 0,
+              totp_secret: str | None = None) -> SeedResult:
     """Add the campaign days, the demo campaign and ``scale`` units of bulk data, where missing.
 
-    ``password_hash`` becomes every new demo account's password; accounts that exist keep
-    theirs. ``scale`` is the number of bulk units wanted in all: units already there count.
+    ``password_hash`` becomes every new demo account's password, and ``totp_secret`` the
+    two-factor key of the new demo coordinators; accounts that exist keep theirs.
+    ``scale`` is the number of bulk units wanted in all: units already there count.
     """
     created: Counter[str] = Counter()
     created["campaign_days"] += ensure_campaign_days()
     demo_created = not demo_data_exists()
     if demo_created:
-        created.update(_DemoBuilder(today, password_hash).build())
+        created.update(_DemoBuilder(today, password_hash, totp_secret).build())
     present = scale_units_present()
     units = max(scale - present, 0)
     if units:
@@ -128,10 +130,11 @@ def pronouns(gender: Gender | None) -> tuple[str, str]:
 class _DemoBuilder:
     """Builds the hand-shaped demo campaign as ORM objects, counting what it adds."""
 
-    def __init__(self, today: date, password_hash: str) -> None:
+    def __init__(self, today: date, password_hash: str, totp_secret: str | None) -> None:
         self.today = today
         self.password_hash = password_hash
-        self.rng = random.Random(data.SEED)
+        self.totp_secret = totp_secret
+        self.rng = random.Random(data.SEED)  # fictional data  # nosec B311
         self.created: Counter[str] = Counter()
         self.delegates: dict[Sponsor, list[User]] = {}
         # When a prisoner left custody (released, died) or was last heard of (unknown).
@@ -158,7 +161,8 @@ class _DemoBuilder:
 
     def _coordinators(self) -> None:
         for email, locale in data.COORDINATORS:
-            self._user(email, Role.COORDINATOR, locale, "Europe/Berlin")
+            self._user(email, Role.COORDINATOR, locale, "Europe/Berlin").totp_secret = \
+                self.totp_secret
 
     def _sponsors(self) -> list[Sponsor]:
         sponsors = []
@@ -264,7 +268,7 @@ class _DemoBuilder:
     def _birth(self, prisoner: Prisoner) -> None:
         """A full birth date mostly; some known only by year, some not at all."""
         rng = self.rng
-        assert prisoner.detained_on is not None  # noqa: S101  (set by the caller)
+        assert prisoner.detained_on is not None  # noqa: S101  (set by the caller)  # nosec B101
         year = prisoner.detained_on.year - rng.randint(19, 68)
         chance = rng.random()
         if chance < 0.08:  # unknown
@@ -283,7 +287,7 @@ class _DemoBuilder:
             (soon, self.today + timedelta(days=18)),
             (later, self.today + timedelta(days=40)),
         ):
-            assert prisoner.detained_on is not None  # noqa: S101
+            assert prisoner.detained_on is not None  # noqa: S101  # nosec B101
             year = leap_year_near(prisoner.detained_on.year - self.rng.randint(22, 60))
             prisoner.birth_date = date(year, birthday.month, birthday.day)
             prisoner.birth_year = year
@@ -292,7 +296,7 @@ class _DemoBuilder:
         """Sentence, expected release and release date, as the status implies."""
         rng, today, status = self.rng, self.today, prisoner.status
         detained_on = prisoner.detained_on
-        assert detained_on is not None  # noqa: S101
+        assert detained_on is not None  # noqa: S101  # nosec B101
         if status is PrisonerStatus.PRETRIAL:
             return
         if status is PrisonerStatus.SENTENCED:
@@ -339,7 +343,7 @@ class _DemoBuilder:
         rng = self.rng
         he, him = pronouns(prisoner.gender)
         detained_on = prisoner.detained_on
-        assert detained_on is not None  # noqa: S101
+        assert detained_on is not None  # noqa: S101  # nosec B101
         was = "were" if he == "They" else "was"
         opening = (
             f"{first_name} is a {rng.choice(data.OCCUPATIONS)} from {rng.choice(data.TOWNS)}. "
@@ -365,7 +369,7 @@ class _DemoBuilder:
         if not (prisoner.is_held or prisoner.status is PrisonerStatus.UNKNOWN):
             return
         detained_on = prisoner.detained_on
-        assert detained_on is not None  # noqa: S101
+        assert detained_on is not None  # noqa: S101  # nosec B101
         colonies = (data.WOMEN_FACILITIES if prisoner.gender is Gender.FEMALE
                     else data.MEN_FACILITIES)
         sentenced_on = min(detained_on + timedelta(days=rng.randint(120, 300)),
@@ -417,7 +421,7 @@ class _DemoBuilder:
             key_date(KeyDateKind.HEARING, today + timedelta(days=rng.randint(5, 90)),
                      data.KEY_DATE_NOTES[KeyDateKind.HEARING])
         elif chance < 0.4:
-            assert prisoner.detained_on is not None  # noqa: S101
+            assert prisoner.detained_on is not None  # noqa: S101  # nosec B101
             anniversary = random_date(rng, date(2005, 1, 1), prisoner.detained_on)
             key_date(KeyDateKind.CUSTOM, anniversary, data.KEY_DATE_NOTES[KeyDateKind.CUSTOM],
                      yearly=True)
@@ -449,7 +453,7 @@ class _DemoBuilder:
             pairings.append(self._pairing(picker.pick(prisoner), prisoner, started_on))
 
         for prisoner, predecessor in zip(handed_over, itertools.cycle(former), strict=False):
-            assert predecessor.mandate_ends_on is not None  # noqa: S101
+            assert predecessor.mandate_ends_on is not None  # noqa: S101  # nosec B101
             left_on = predecessor.mandate_ends_on
             started_on = random_date(rng, self._earliest_start(prisoner),
                                      left_on - timedelta(days=60))
@@ -486,7 +490,7 @@ class _DemoBuilder:
 
     @staticmethod
     def _earliest_start(prisoner: Prisoner) -> date:
-        assert prisoner.detained_on is not None  # noqa: S101  (every demo prisoner has one)
+        assert prisoner.detained_on is not None  # noqa: S101  (every demo prisoner has one)  # nosec B101
         return earliest_start(prisoner.detained_on)
 
     def _pairing(self, sponsor: Sponsor, prisoner: Prisoner, started_on: date,
@@ -513,7 +517,7 @@ class _DemoBuilder:
         rates = {sponsor: rng.choice(data.ACTIONS_PER_YEAR) for sponsor in sponsors}
         slots: list[tuple[Sponsorship, date]] = []
         for pairing in pairings:
-            assert pairing.started_on is not None  # noqa: S101
+            assert pairing.started_on is not None  # noqa: S101  # nosec B101
             first = max(pairing.started_on, year_ago)
             last = min(pairing.ended_on or today, today)
             if last < first:

@@ -39,7 +39,7 @@ from godparents.prisoners.blueprint import bp
 from godparents.security import roles_required
 from godparents.timeutil import campaign_today
 
-TOKEN_SALT = "godparents.import"  # noqa: S105  (a namespace for signing, not a secret)
+TOKEN_SALT = "godparents.import"  # noqa: S105  (a namespace, no secret)  # nosec B105
 KEEP_SECONDS = 3600  # how long a previewed file waits for its confirmation
 MAX_BYTES = 10 * 1024 * 1024  # about 20,000 rows; PRISONER_IMPORT_MAX_BYTES overrides
 PREVIEW_LIMIT = 100  # created and changed prisoners listed on the preview, each

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import Subquery
 
 from godparents.actions.models import Action
+from godparents.auth import sessions
 from godparents.auth.models import User
 from godparents.extensions import db
 from godparents.listing import Sort
@@ -254,7 +255,7 @@ def deactivate(sponsor: Sponsor) -> list[Sponsorship]:
     sponsor.is_active = False
     if sponsor.user is not None:
         sponsor.user.is_active = False
-        sponsor.user.session_generation += 1
+        sessions.end_all(sponsor.user)
     return [p for p in sponsor.sponsorships if p.is_active]
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from godparents.actions.models import Action
 from godparents.audit.services import record
+from godparents.auth import sessions
 from godparents.auth.models import Role, User
 from godparents.calendar.dates import Occurrence, campaign_dates, prisoner_dates
 from godparents.extensions import db
@@ -244,5 +245,5 @@ def remove_delegate(sponsor: Sponsor, delegate: User, actor: User) -> None:
         select(func.count()).select_from(Delegation).where(Delegation.user_id == delegate.id))
     if not remaining:
         delegate.is_active = False
-        delegate.session_generation += 1  # their open sessions end now
+        sessions.end_all(delegate)  # their open sessions end now
     record(actor, "remove_delegate", delegate, {"sponsor_id": sponsor.id})

@@ -111,8 +111,8 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("DELETE FROM reminder_rules WHERE name IN ({})".format(
-        ", ".join("'{}'".format(rule["name"].replace("'", "''")) for rule in DEFAULT_RULES)))
+    rules = sa.table("reminder_rules", sa.column("name", sa.String))
+    op.execute(rules.delete().where(rules.c.name.in_([rule["name"] for rule in DEFAULT_RULES])))
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.drop_index('ix_actions_occurred_on_sponsorship_id')
     with op.batch_alter_table('sponsorships', schema=None) as batch_op:
