@@ -9,6 +9,7 @@ from flask import Flask
 
 from godparents import config as configuration
 from godparents import database, errors, i18n, main, security
+from godparents.account import admin as accounts
 from godparents.account import views as account
 from godparents.actions import registry as action_registry
 from godparents.actions import views as actions
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     sponsors.init_app(app)
     actions.init_app(app)
     account.init_app(app)
+    accounts.init_app(app)
     calendar.init_app(app)
     dashboard.init_app(app)
     prisoners.init_app(app)

@@ -12,6 +12,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -87,3 +88,17 @@ def page(browser: object, live_server: LiveServer) -> Iterator[object]:
     context.close()
     # A CSP violation or a script error shows up here: the journeys must have none.
     assert errors == []
+
+
+def log_in(page: Any, email: str, password: str) -> None:
+    """Log in through the form as a person would, typing the app's code when asked."""
+    from tests.conftest import totp_code
+
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    if "/auth/two-factor" in page.url:
+        page.get_by_label("Code").fill(totp_code(email))
+        page.get_by_role("button", name="Continue").click()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from godparents.extensions import db
 from godparents.prisoners.models import HELD_STATUSES, Prisoner
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,10 +29,7 @@ def demo_logins(runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> dict
 
 
 def _log_in(page, email: str) -> None:
-    page.goto("/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, email, DEMO_PASSWORD)
 
 
 def test_coordinator_sees_the_dashboard_counts(page, demo_logins) -> None:

@@ -13,6 +13,7 @@ from godparents.extensions import db
 from godparents.prisoners.models import Prisoner, PrisonerStatus
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
+from tests.browser import log_in
 from tests.factories import PASSWORD, make_coordinator, make_prisoner
 
 pytestmark = pytest.mark.browser
@@ -28,10 +29,7 @@ def _counts(page) -> dict[str, int]:
 def test_pair_then_release_and_re_pair(page, live_server) -> None:
     coordinator = make_coordinator()
     waiting = make_prisoner(name_latin="Waiting For A Godparent", detained_on=date(2022, 3, 1))
-    page.goto("/auth/login")
-    page.get_by_label("Email").fill(coordinator.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, coordinator.email, PASSWORD)
     page.wait_for_url("**/coordinator/")
     before = _counts(page)
 

@@ -13,6 +13,7 @@ import pytest
 from godparents.auth.models import User
 from godparents.extensions import db
 from godparents.timeutil import campaign_today
+from tests.browser import log_in
 from tests.factories import (
     PASSWORD,
     make_coordinator,
@@ -43,10 +44,7 @@ def test_run_reminders_then_unsubscribe_from_the_email(page, live_server, smtp_s
     make_sponsorship(sponsor, prisoner)
     user_id = sponsor.user.id
 
-    page.goto("/auth/login")
-    page.get_by_label("Email").fill(coordinator.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, coordinator.email, PASSWORD)
     page.wait_for_url("**/coordinator/")
 
     page.get_by_role("link", name="Rules").click()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.extensions import db
+from tests.browser import log_in
 from tests.factories import PASSWORD, make_delegate, make_prisoner, make_sponsor, make_sponsorship
 
 pytestmark = pytest.mark.browser
@@ -18,10 +19,7 @@ ADDRESS = "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3
 
 
 def _log_in(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, email, PASSWORD)
     page.wait_for_url("**/sponsor/")
 
 

@@ -127,3 +127,13 @@ class TwoFactorReplaceForm(FlaskForm):
 
 class SignOutEverywhereForm(FlaskForm):
     submit = SubmitField(_l("Log out everywhere"))
+
+
+class AccountActionForm(FlaskForm):
+    """The CSRF token of the accounts page's one-button forms."""
+
+
+class TwoFactorResetForm(FlaskForm):
+    current_password = PasswordField(_l("Your password"),
+                                     validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Reset two factors"))

@@ -134,3 +134,18 @@ def email_changed_notice(user: User, old_email: str) -> Message:
         return Message(
             subject=_("Your godparents login email was changed"), recipients=[old_email],
             body=render_template("auth/email/email_changed.txt", new_email=user.email))
+
+
+def reset_two_factors_of(user: User, actor: User, actor_password: str) -> None:
+    """For someone who lost both phone and recovery codes; they enrol anew at next login."""
+    check_current_password(actor, actor_password)
+    twofactor.disable(user)
+    sessions.end_all(user)
+    record(actor, "two_factor_reset", user)
+
+
+def set_coordinator_active(user: User, active: bool, actor: User) -> None:
+    user.is_active = active
+    if not active:
+        sessions.end_all(user)
+    record(actor, "activate" if active else "deactivate", user)

@@ -23,6 +23,9 @@ def record(
     changes: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> AuditEvent:
+    # current_user is a proxy: record the user it stands for, under its real class name.
+    actor = _unproxied(actor)
+    obj = _unproxied(obj)
     event = AuditEvent(
         actor=actor,
         action=action,
@@ -36,6 +39,11 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def _unproxied(value: Any) -> Any:
+    unwrap = getattr(value, "_get_current_object", None)
+    return unwrap() if callable(unwrap) else value
 
 
 def data_version() -> int:

@@ -8,8 +8,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from godparents.auth import services
-from godparents.auth.models import Role
+from godparents.audit.services import record
+from godparents.auth import services, sessions, twofactor
+from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.sponsors.models import Delegation, Sponsor
 
@@ -59,3 +60,38 @@ def create_user(
         db.session.add(Delegation(sponsor=sponsor, user=user))
     db.session.commit()
     click.echo(f"created: {user.email} {user.role.value}")
+
+
+def _existing(email: str) -> User:
+    user = services.find_user(email)
+    if user is None:
+        raise click.ClickException(f"no account with the email {email}")
+    return user
+
+
+@users.command("password")
+@click.argument("email")
+def set_password(email: str) -> None:
+    """Set a new password (the same rules as on the site); every session of it ends."""
+    user = _existing(email)
+    try:
+        services.set_password(user, _read_password())
+    except services.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    record(None, "set_password_command", user)
+    db.session.commit()
+    click.echo(f"password changed: {user.email}")
+
+
+@users.command("reset-two-factors")
+@click.argument("email")
+def reset_two_factors(email: str) -> None:
+    """Forget an account's second factor (phone and recovery codes lost): the user sets it
+    up again at the next login; every session of it ends."""
+    user = _existing(email)
+    twofactor.disable(user)
+    sessions.end_all(user)
+    record(None, "two_factor_reset", user)
+    db.session.commit()
+    click.echo(f"two factors reset: {user.email}")
