@@ -157,7 +157,9 @@ def read_password_reset(token: str, now: datetime) -> User | None:
     user = tokens.read_token(
         token, tokens.PASSWORD_RESET, now, current_app.config["PASSWORD_RESET_MAX_AGE"]
     )
-    return user if user is not None and user.is_active else None
+    # Reset links are only ever issued for accounts with a password; an invited account
+    # sets its first one through its invitation.
+    return user if user is not None and user.is_active and user.has_password else None
 
 
 def reset_password(user: User, password: str, ip: str | None = None) -> None:
