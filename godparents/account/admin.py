@@ -89,8 +89,9 @@ def reset_two_factors(user_id: int) -> Response:
         flash(str(error), "danger")
         return _back()
     db.session.commit()
-    flash(_("The two factors of %(email)s are reset; they set them up again at their next "
-            "login.", email=user.email), "warning")
+    flash(_("The two factors of %(email)s are off and their sessions ended. Coordinators "
+            "must set up two factors again at their next login; others may.",
+            email=user.email), "warning")
     return _back()
 
 

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -157,9 +158,11 @@ def two_factor() -> Response | str:
             start_session(user, remember=bool(pending.get("remember")))
             if method == "recovery_code":
                 left = twofactor.recovery_codes_left(user)
-                flash(_("You used a recovery code. %(count)d are left: if your "
-                        "authenticator app is lost, set up two factors again in your "
-                        "settings.", count=left), "warning")
+                flash(ngettext("You used a recovery code; %(num)d is left. If your phone is "
+                               "lost, choose “Move to a new phone” in your settings now.",
+                               "You used a recovery code; %(num)d are left. If your phone is "
+                               "lost, choose “Move to a new phone” in your settings now.",
+                               left), "warning")
             return _after_login(pending.get("next"))
     return render_template("auth/two_factor.html", form=form)
 
