@@ -5,7 +5,7 @@ from __future__ import annotations
 import smtplib
 
 from flask import current_app
-from flask_mail import Message
+from flask_mail import BadHeaderError, Message
 
 from godparents.extensions import mail
 
@@ -18,7 +18,9 @@ def send_email(message: Message) -> bool:
     """
     try:
         mail.send(message)
-    except (OSError, smtplib.SMTPException):
+    except (OSError, smtplib.SMTPException, BadHeaderError):
+        # BadHeaderError: an address or subject with a line break (header injection) is
+        # refused here, never sent.
         current_app.logger.exception("could not send %r", message.subject)
         return False
     return True

@@ -70,6 +70,9 @@ def test_a_reminder_arrives_with_its_headers_both_parts_and_the_cyrillic_address
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = message["List-Unsubscribe"].strip("<>")
     assert link.startswith("http://godparents.test/reminders/unsubscribe/")
+    # On the wire as RFC 2369 wants it: the link itself, not RFC 2047 encoded words.
+    raw = smtp_server.inbox.envelopes[0].content
+    assert f"List-Unsubscribe: <{link}>".encode() in raw
     assert read_unsubscribe_token(link.rsplit("/", 1)[1]) == (sponsor.user.id, Trigger.BIRTHDAY)
     assert message.is_multipart()
     text, html = _body(message, "plain"), _body(message, "html")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -59,6 +60,10 @@ def complete_login(user: User, now: datetime, ip: str | None = None,
 
 
 def create_user(email: str, role: Role, password: str | None = None) -> User:
+    try:  # the forms check this too; the command line relies on it here
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise AccountError(_("Enter a valid email address."), "email") from error
     if find_user(email) is not None:
         raise AccountError(_("An account with this email address already exists."), "email")
     user = User(email=email, role=role)
@@ -109,11 +114,18 @@ def invite(
     """Invite a sponsor, or a delegate of ``sponsor``: an account without a password yet.
 
     Inviting again someone who has not yet set a password sends a fresh link (the first
-    email may never have arrived); an account in use is never touched.
+    email may never have arrived); an account in use is never touched. Office staff who
+    were removed from every team (their account switched off) can be invited back: they
+    choose a new password through the link, the old one is void.
     """
     if role not in (Role.SPONSOR, Role.DELEGATE):
         raise AccountError(_("Only godparents and their office staff are invited here."), "role")
     user = find_user(email)
+    if (user is not None and role is Role.DELEGATE and user.role is Role.DELEGATE
+            and not user.is_active and not user.delegations):
+        user.is_active = True
+        user.password_hash = None
+        sessions.end_all(user)
     if user is not None and (user.has_password or user.role is not role):
         raise AccountError(_("An account with this email address already exists."), "email")
     if role is Role.SPONSOR and sponsor.user_id is not None and (

@@ -6,6 +6,7 @@ the text template renders is the subject. Both get the context that ``context()`
 
 from __future__ import annotations
 
+import email.policy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -190,6 +191,9 @@ def outbox_row(due: Due, now: datetime) -> dict[str, Any]:
     }
 
 
+WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
 def compose(subject: str, text: str, html: str | None, email: str, user_id: int | None,
             trigger: Trigger | None) -> bytes:
     """The email as it goes over the wire, through Flask-Mail (addresses, encodings, the
@@ -200,7 +204,11 @@ def compose(subject: str, text: str, html: str | None, email: str, user_id: int 
     message.msgId = make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname)
     if message.has_bad_headers():
         raise TemplateProblem("a header would hold a line break")
-    return message.as_bytes()
+    # Flask-Mail writes with policy.SMTP, which folds any header longer than 78 characters
+    # and so turns the long unsubscribe link into RFC 2047 encoded words that mail
+    # programs do not read as a link. Headers may run to 998 characters (RFC 5322); the
+    # bodies are encoded already, so only the header folding changes.
+    return message._message().as_bytes(policy=WIRE_POLICY)
 
 
 def dated(data: bytes, when: float | None = None) -> bytes:

@@ -35,7 +35,10 @@ def sponsor_ids_for(user: User) -> Select[tuple[int]]:
     if user.role is Role.SPONSOR:
         return select(Sponsor.id).where(Sponsor.user_id == user.id)
     if user.role is Role.DELEGATE:
-        return select(Delegation.sponsor_id).where(Delegation.user_id == user.id)
+        # Staff work for an active godparent only: a deactivated one's team loses access too.
+        return (select(Delegation.sponsor_id)
+                .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
+                .where(Delegation.user_id == user.id, Sponsor.is_active.is_(True)))
     return select(Sponsor.id).where(False)
 
 
