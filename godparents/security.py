@@ -97,6 +97,18 @@ TWO_FACTOR_SETUP_ENDPOINTS = frozenset({
 })
 
 
+def web_link(value: str | None) -> str | None:
+    """``value`` if it is an http(s) link, else None: a template filter for stored links.
+
+    The forms and the import accept only http(s) already; this keeps a ``javascript:`` or
+    ``data:`` link that reached the database some other way out of an ``href``.
+    """
+    if not value:
+        return None
+    scheme = urlsplit(value.strip()).scheme.lower()
+    return value if scheme in ("http", "https") else None
+
+
 def _require_login() -> Any:
     if current_user.is_authenticated:
         if (current_user.needs_two_factors
@@ -137,5 +149,6 @@ def _set_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.add_template_filter(web_link, "web_link")
     app.before_request(_require_login)
     app.after_request(_set_headers)

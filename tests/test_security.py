@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from godparents.security import is_public_endpoint, safe_next
+from godparents.security import is_public_endpoint, safe_next, web_link
 from tests.conftest import Auth, csrf_token
 from tests.factories import make_coordinator, make_delegate, make_sponsor
 
@@ -149,3 +149,13 @@ def test_every_coordinator_route_refuses_sponsors_and_delegates(web_app: Flask, 
             response = client.open(path, method=method, data=data)
             assert response.status_code == 403, (email, method, path)
         auth.logout()
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("https://spring96.org/en/news/1", "https://spring96.org/en/news/1"),
+    ("HTTP://example.org", "HTTP://example.org"),
+    ("javascript:alert(1)", None), (" JavaScript:alert(1)", None),
+    ("data:text/html,<script>", None), ("//evil.example", None), ("", None), (None, None),
+])
+def test_stored_links_reach_an_href_only_when_they_are_web_links(value, shown) -> None:
+    assert web_link(value) == shown
