@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     configuration.load(app, config)
+    security.bound_ids(app)  # before any route is registered
 
     database.init_app(app)
     audit.init_app(app)

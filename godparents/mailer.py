@@ -18,9 +18,10 @@ def send_email(message: Message) -> bool:
     """
     try:
         mail.send(message)
-    except (OSError, smtplib.SMTPException, BadHeaderError):
+    except (OSError, smtplib.SMTPException, BadHeaderError, UnicodeEncodeError):
         # BadHeaderError: an address or subject with a line break (header injection) is
-        # refused here, never sent.
+        # refused here, never sent. UnicodeEncodeError: an address with a non-ASCII name
+        # part, stored before the forms refused them, cannot be written into a header.
         current_app.logger.exception("could not send %r", message.subject)
         return False
     return True

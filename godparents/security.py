@@ -25,8 +25,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter, Map
 
 from godparents.auth.models import Role
+from godparents.fields import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +42,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in every route: at most what an id column holds (PostgreSQL's integer).
+
+    A larger number is no id of anything: the route does not match, a 404, instead of an
+    overflow inside the database driver.
+    """
+
+    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = MAX_ID, signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
+def bound_ids(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseId
 
 
 def public(view: F) -> F:
@@ -109,6 +127,16 @@ def web_link(value: str | None) -> str | None:
     return value if scheme in ("http", "https") else None
 
 
+def _refuse_nul_characters() -> None:
+    """No one types a NUL character; PostgreSQL cannot even hold one in a text column or a
+    query parameter. A request carrying one anywhere is refused before any view sees it."""
+    values = [request.path, *request.args.keys(), *request.args.values(),
+              *request.form.keys(), *request.form.values(),
+              *(upload.filename or "" for upload in request.files.values())]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def _require_login() -> Any:
     if current_user.is_authenticated:
         if (current_user.needs_two_factors
@@ -150,5 +178,6 @@ def _set_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(web_link, "web_link")
+    app.before_request(_refuse_nul_characters)
     app.before_request(_require_login)
     app.after_request(_set_headers)

@@ -60,7 +60,7 @@ def test_profile_saves_language_time_zone_reminders_and_contact(app: Flask, auth
     ({"timezone": "Mars/Olympus"}, "Not a valid choice."),
     ({"birthday_card_days": "2"}, "Number must be between 7 and 90."),
     ({"locale": "xx"}, "Not a valid choice."),
-    ({"contact_email": "not an address"}, "Invalid email address."),
+    ({"contact_email": "not an address"}, "Enter an email address such as name@example.org, in Latin letters."),
 ])
 def test_profile_refuses_bad_input(app: Flask, auth: Auth, client: FlaskClient, data: dict,
                                    message: str) -> None:
@@ -171,3 +171,15 @@ def test_coordinators_have_settings_without_a_calendar(app: Flask, auth: Auth,
     page = client.get("/account/").text
     assert "The weekly digest (Mondays)" in page
     assert "Birthdays (a reminder" not in page and "Your calendar" not in page
+
+
+def test_an_address_mail_servers_cannot_take_is_refused_and_a_domain_kept_as_ascii(
+        auth: Auth, client: FlaskClient) -> None:
+    sponsor = make_sponsor()
+    auth.login(sponsor.email)
+    refused = _save_profile(client, contact_email="jürgen@example.org")
+    assert "in Latin letters" in _errors(refused)
+    saved = _save_profile(client, contact_email="office@bücher.example")
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(sponsor), sponsor.id).email == "office@xn--bcher-kva.example"

@@ -312,7 +312,7 @@ def test_create_a_godparent(coordinator: User, client: FlaskClient) -> None:
     ("body", "", "This field is required."),
     ("country", "Deutschland", "Enter the two-letter country code"),
     ("country", "D1", "Enter the two-letter country code"),
-    ("email", "not-an-email", "Invalid email address."),
+    ("email", "not-an-email", "Enter an email address such as name@example.org, in Latin letters."),
     ("mandate_ends_on", "1.12.2027", "Enter the date as shown"),
     ("language", "fr", "Not a valid choice."),
 ])
@@ -417,7 +417,7 @@ def test_a_bad_delegate_address_is_refused_at_the_field(coordinator: User,
     sponsor = make_sponsor()
     response = _post(client, f"/coordinator/sponsors/{sponsor.id}/delegates", email="nope")
     assert response.status_code == 200
-    assert "Invalid email address." in _errors(response)["email"]
+    assert "Enter an email address such as name@example.org, in Latin letters." in _errors(response)["email"]
 
 
 # Deactivation ---------------------------------------------------------------------------------

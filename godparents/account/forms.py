@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -17,7 +16,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -25,7 +23,7 @@ from wtforms.validators import (
 )
 
 from godparents.auth.forms import PasswordSetForm
-from godparents.fields import MultiCheckboxField
+from godparents.fields import BoundedIntegerField, EmailAddress, MultiCheckboxField
 from godparents.reminders.models import Trigger
 
 # Offered first; any other IANA zone is accepted too.
@@ -53,14 +51,14 @@ class ProfileForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Optional(), Length(max=100)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
     contact_email = EmailField(
-        _l("Contact email"), validators=[Optional(), Email(), Length(max=254)],
+        _l("Contact email"), validators=[Optional(), EmailAddress(), Length(max=254)],
         description=_l("Where the campaign writes to you, if not to your login address."),
     )
     locale = SelectField(_l("Language"), choices=[SelectChoice("en", "English"),
                                                   SelectChoice("de", "Deutsch")])
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
     reminders = MultiCheckboxField(_l("Send me reminders about"), validators=[Optional()])
-    birthday_card_days = IntegerField(
+    birthday_card_days = BoundedIntegerField(
         _l("Birthday card reminder, days before the birthday"),
         validators=[InputRequired(), NumberRange(min=7, max=90)],
         description=_l("Post to Belarus takes two to five weeks: 30 days is a safe choice."),
@@ -96,7 +94,7 @@ def _current_password() -> PasswordField:
 
 class EmailChangeForm(FlaskForm):
     email = EmailField(_l("New login email"),
-                       validators=[DataRequired(), Email(), Length(max=254)])
+                       validators=[DataRequired(), EmailAddress(), Length(max=254)])
     current_password = _current_password()
     submit = SubmitField(_l("Change login email"))
 

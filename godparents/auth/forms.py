@@ -14,9 +14,10 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from godparents.auth.models import Role
+from godparents.fields import EmailAddress, database_id
 
 
 class LoginForm(FlaskForm):
@@ -42,7 +43,7 @@ class TwoFactorForm(FlaskForm):
 
 
 class PasswordResetRequestForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
 
 
@@ -61,12 +62,12 @@ class PasswordSetForm(FlaskForm):
 
 
 class InvitationCreateForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
     role = SelectField(
         _l("Invite as"),
         choices=[SelectChoice(Role.SPONSOR.value, _l("Godparent")),
                  SelectChoice(Role.DELEGATE.value, _l("Office staff of a godparent"))],
         validators=[InputRequired()],
     )
-    sponsor_id = SelectField(_l("Godparent"), coerce=int, validators=[InputRequired()])
+    sponsor_id = SelectField(_l("Godparent"), coerce=database_id, validators=[InputRequired()])
     submit = SubmitField(_l("Send invitation"))

@@ -60,10 +60,12 @@ def complete_login(user: User, now: datetime, ip: str | None = None,
 
 
 def create_user(email: str, role: Role, password: str | None = None) -> User:
-    try:  # the forms check this too; the command line relies on it here
-        validate_email(email.strip(), check_deliverability=False)
+    try:  # the forms check this too (fields.EmailAddress); the command line relies on it
+        checked = validate_email(email.strip(), check_deliverability=False,
+                                 allow_smtputf8=False)
     except EmailNotValidError as error:
         raise AccountError(_("Enter a valid email address."), "email") from error
+    email = checked.ascii_email or checked.normalized
     if find_user(email) is not None:
         raise AccountError(_("An account with this email address already exists."), "email")
     user = User(email=email, role=role)

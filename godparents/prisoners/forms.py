@@ -10,7 +10,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -19,7 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from godparents.fields import DayField
+from godparents.fields import BoundedIntegerField, DayField
 from godparents.labels import label
 from godparents.prisoners.models import Gender, KeyDateKind, Prisoner, PrisonerStatus
 from godparents.prisoners.photos import max_photo_bytes, size_in_mb
@@ -45,7 +44,7 @@ class PrisonerForm(FlaskForm):
         description=_l("One per line, or separated by ';'. Search finds each of them."))
     gender = SelectField(_l("Gender"))
     birth_date = DayField(_l("Birth date"), validators=[Optional()])
-    birth_year = IntegerField(_l("Year of birth"), validators=[Optional()],
+    birth_year = BoundedIntegerField(_l("Year of birth"), validators=[Optional()],
                               description=_l("When only the year is known."))
     status = SelectField(_l("Status"), validators=[InputRequired()])
     detained_on = DayField(_l("Detained on"), validators=[Optional()])

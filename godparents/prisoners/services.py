@@ -196,8 +196,11 @@ def has_active_pairings(prisoner: Prisoner) -> bool:
 # --- Creating and editing -------------------------------------------------------------------
 
 
-def split_list(text: str | None) -> list[str]:
-    """Items separated by ';' or new lines, trimmed, without blanks or repeats."""
+def split_list(text: str | list[str] | None) -> list[str]:
+    """Items separated by ';' or new lines, trimmed, without blanks or repeats. A list (an
+    edit form keeps the stored value of a field the request left out) is taken as items."""
+    if isinstance(text, list):
+        text = "\n".join(str(item) for item in text)
     items = (item.strip() for item in _LIST_SEPARATORS.split(text or ""))
     return list(dict.fromkeys(item for item in items if item))
 

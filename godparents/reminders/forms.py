@@ -9,11 +9,11 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, Field, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from godparents.fields import MultiCheckboxField
+from godparents.fields import BoundedIntegerField, MultiCheckboxField
 from godparents.labels import label
 from godparents.prisoners.models import KeyDateKind
 from godparents.reminders.defaults import TEMPLATES, TEMPLATES_FOR
@@ -59,7 +59,7 @@ class RuleForm(FlaskForm):
                        description=_l("What coordinators call this reminder; recipients do not "
                                       "see it."))
     trigger = SelectField(_l("Reminds of"), validators=[InputRequired()])
-    days = IntegerField(
+    days = BoundedIntegerField(
         _l("Days"), default=0, validators=[InputRequired(), NumberRange(min=0, max=365)],
         description=_l("Birthday, anniversary, days in detention, key date, campaign day: days "
                        "before the date (0: on the day; for the birthday card each godparent's "

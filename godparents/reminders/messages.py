@@ -208,7 +208,10 @@ def compose(subject: str, text: str, html: str | None, email: str, user_id: int 
     # and so turns the long unsubscribe link into RFC 2047 encoded words that mail
     # programs do not read as a link. Headers may run to 998 characters (RFC 5322); the
     # bodies are encoded already, so only the header folding changes.
-    return message._message().as_bytes(policy=WIRE_POLICY)
+    try:
+        return message._message().as_bytes(policy=WIRE_POLICY)
+    except UnicodeEncodeError as error:  # a non-ASCII name part in the address
+        raise TemplateProblem("the address cannot be written in an email header") from error
 
 
 def dated(data: bytes, when: float | None = None) -> bytes:

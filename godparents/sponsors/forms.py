@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
+
+from godparents.fields import EmailAddress
 
 
 class DelegateInviteForm(FlaskForm):
     email = EmailField(_l("Email of your colleague"),
-                       validators=[DataRequired(), Email(), Length(max=254)])
+                       validators=[DataRequired(), EmailAddress(), Length(max=254)])
     submit = SubmitField(_l("Send invitation"))
 
 

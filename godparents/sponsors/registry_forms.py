@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from godparents.fields import DayField
+from godparents.fields import DayField, EmailAddress
 
 
 def _strip(value: str | None) -> str | None:
@@ -37,7 +37,7 @@ class SponsorForm(FlaskForm):
     party = StringField(_l("Party or group"), filters=[_strip],
                         validators=[Optional(), Length(max=200)])
     email = EmailField(_l("Email"), filters=[_strip],
-                       validators=[Optional(), Email(), Length(max=254)])
+                       validators=[Optional(), EmailAddress(), Length(max=254)])
     phone = StringField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=50)])
     language = SelectField(_l("Language for emails"),
                            choices=[SelectChoice("en", "English"), SelectChoice("de", "Deutsch")])
@@ -54,14 +54,14 @@ class SponsorForm(FlaskForm):
 
 class SponsorInviteForm(FlaskForm):
     email = EmailField(_l("Email to send the invitation to"), filters=[_strip],
-                       validators=[Optional(), Email(), Length(max=254)],
+                       validators=[Optional(), EmailAddress(), Length(max=254)],
                        description=_l("Leave empty to use the godparent's email."))
     submit = SubmitField(_l("Invite to log in"))
 
 
 class DelegateInviteForm(FlaskForm):
     email = EmailField(_l("Email of the office staff member"), filters=[_strip],
-                       validators=[DataRequired(), Email(), Length(max=254)])
+                       validators=[DataRequired(), EmailAddress(), Length(max=254)])
     submit = SubmitField(_l("Send invitation"))
 
 

@@ -8,7 +8,7 @@ from wtforms import BooleanField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from godparents.fields import DayField, MultiCheckboxField
+from godparents.fields import DayField, MultiCheckboxField, database_id
 from godparents.labels import label
 from godparents.prisoners.models import Prisoner, PrisonerStatus
 from godparents.sponsors.models import Sponsor
@@ -20,7 +20,7 @@ def _optional_int(value: object) -> int | None:
     """An id from a select; the empty "choose" option is None (InputRequired reports it)."""
     if value is None or value == "":
         return None
-    return int(str(value))
+    return database_id(value)
 
 
 def sponsor_choices(sponsors: list[Sponsor]) -> list[SelectChoice]:
@@ -94,7 +94,7 @@ RELEASE_LABELS = {
 class ReleaseForm(FlaskForm):
     status = SelectField(_l("What happened"), validators=[InputRequired()])
     released_on = DayField(_l("On"), validators=[InputRequired()])
-    pairing_ids = MultiCheckboxField(_l("End these godparenthoods on that day"), coerce=int)
+    pairing_ids = MultiCheckboxField(_l("End these godparenthoods on that day"), coerce=database_id)
     submit = SubmitField(_l("Record"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
