@@ -169,7 +169,7 @@ def test_invitation_errors_show_at_the_field_and_change_nothing(auth: Auth,
         unknown = _invite(client, email="x@example.org", role="delegate", sponsor_id=999999)
     assert "This godparent already has an account." in _error_text(taken)
     assert "already exists" in _error_text(duplicate)
-    assert "Enter an email address such as name@example.org, in Latin letters." in _error_text(malformed)
+    assert "such as name@example.org, in Latin letters." in _error_text(malformed)
     assert "Not a valid choice." in _error_text(unknown)
     for response in (taken, duplicate, malformed, unknown):
         assert response.status_code == 200
