@@ -8,6 +8,7 @@ the campaign. 29 February counts as 28 February in other years, as everywhere el
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -119,21 +120,48 @@ def active_pairings() -> Any:
     )
 
 
+# Above this many dates a list of exact dates costs more than reading every held prisoner's
+# date once (a long catch-up window with far-apart birthday-card lead times).
+MAX_EXACT_DATES = 2000
+
+
+def _on_month_days(column: Any, ranges: list[Range]) -> Any:
+    """``column`` (a prisoner's date) falls on one of the ranges' month-days, in a year
+    whose anniversary can lie in them.
+
+    Written as the list of those exact dates, from the earliest held prisoner's year on, so
+    that the index on the column finds them directly: cutting 'MM-DD' out of every held
+    prisoner's date read all of them, every day. Anniversaries only come after the year
+    of the date itself, so a date in the ranges' last year or later never has one there.
+    """
+    keys = month_days(ranges)
+    earliest = db.session.scalar(select(func.min(column)).where(
+        Prisoner.status.in_(HELD_STATUSES)))
+    if earliest is None:
+        return None
+    years = range(earliest.year, _span(ranges)[1].year)
+    if len(years) * len(keys) > MAX_EXACT_DATES:
+        return month_day(column).in_(keys)
+    pairs = [(int(key[:2]), int(key[3:])) for key in keys]
+    return column.in_([date(year, month, day) for year in years for month, day in pairs
+                       if day != 29 or month != 2 or calendar.isleap(year)])
+
+
 def birthdays(ranges: list[Range]) -> list[Event]:
-    rows = db.session.execute(
-        active_pairings().add_columns(Prisoner.birth_date)
-        .where(month_day(Prisoner.birth_date).in_(month_days(ranges)))
-    )
+    on_day = _on_month_days(Prisoner.birth_date, ranges)
+    if on_day is None:
+        return []
+    rows = db.session.execute(active_pairings().add_columns(Prisoner.birth_date).where(on_day))
     return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
                   number=age, kind="birthday")
             for row in rows for on, age in _yearly_in(row.birth_date, ranges)]
 
 
 def detention_anniversaries(ranges: list[Range]) -> list[Event]:
-    rows = db.session.execute(
-        active_pairings().add_columns(Prisoner.detained_on)
-        .where(month_day(Prisoner.detained_on).in_(month_days(ranges)))
-    )
+    on_day = _on_month_days(Prisoner.detained_on, ranges)
+    if on_day is None:
+        return []
+    rows = db.session.execute(active_pairings().add_columns(Prisoner.detained_on).where(on_day))
     return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
                   number=years, kind="detention_anniversary")
             for row in rows for on, years in _yearly_in(row.detained_on, ranges)]
