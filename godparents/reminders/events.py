@@ -249,34 +249,27 @@ def quiet_pairings(start: date, end: date, period: int) -> list[Event]:
     fall in the range (through the index on the action's date), and check that nothing
     came after them.
     """
-    earliest = db.session.scalar(select(func.min(Sponsorship.started_on))
-                                 .where(Sponsorship.status == SponsorshipStatus.ACTIVE))
-    if earliest is None:
-        return []
-    repeats = min(MAX_NUDGES, (end - earliest).days // period)
+    # Six origins a day whatever the pairings: an origin before every active pairing's
+    # start can lead to no nudge (the checks below compare with the start).
     origins = sorted({day - timedelta(days=period * count) for day in days(start, end)
-                      for count in range(1, repeats + 1)})
-    if not origins:
-        return []
+                      for count in range(1, MAX_NUDGES + 1)})
     later = Action.__table__.alias("later")
 
     def nothing_after(pairing: Any, day: Any) -> Any:
         return ~exists().where(later.c.sponsorship_id == pairing, later.c.occurred_on > day)
 
-    # Last actions first, on their own: the database starts from the few days asked for.
-    last_actions = dict(db.session.execute(
-        select(Action.sponsorship_id, func.max(Action.occurred_on))
-        .where(Action.occurred_on.in_(origins),
-               nothing_after(Action.sponsorship_id, Action.occurred_on))
-        .group_by(Action.sponsorship_id)).all())
+    # Last actions first, on their own: the database starts from the few days asked for,
+    # then takes the active pairings among them by their key.
+    last = (select(Action.sponsorship_id, func.max(Action.occurred_on).label("last_on"))
+            .where(Action.occurred_on.in_(origins),
+                   nothing_after(Action.sponsorship_id, Action.occurred_on))
+            .group_by(Action.sponsorship_id).subquery("last_actions"))
     quiet_since: dict[int, tuple[Any, date]] = {}
-    if last_actions:
-        for chunk in range(0, len(last_actions), 500):
-            ids = sorted(last_actions)[chunk:chunk + 500]
-            for row in db.session.execute(active_pairings().add_columns(Sponsorship.started_on)
-                                          .where(Sponsorship.id.in_(ids))):
-                if last_actions[row.id] >= row.started_on:
-                    quiet_since[row.id] = (row, last_actions[row.id])
+    for row in db.session.execute(active_pairings().add_columns(Sponsorship.started_on,
+                                                                 last.c.last_on)
+                                  .join(last, last.c.sponsorship_id == Sponsorship.id)):
+        if row.last_on >= row.started_on:
+            quiet_since[row.id] = (row, row.last_on)
     since_start = (active_pairings().add_columns(Sponsorship.started_on)
                    .where(Sponsorship.started_on.in_(origins),
                           nothing_after(Sponsorship.id, Sponsorship.started_on)))
