@@ -14,10 +14,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import Text, bindparam, select, type_coerce
 
 from godparents.auth.models import Role, User
 from godparents.extensions import db
@@ -122,10 +122,10 @@ def _recipient(row: Any, email: str | None = None, sponsor_id: int | None = None
                      row.birthday_card_days, sponsor_id)
 
 
-def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> Teams:
-    """The active logins of these godparents' teams (all active godparents if None), and
-    of the coordinators if asked."""
-    teams = Teams()
+@cache
+def _team_statements(chosen: bool) -> tuple[Any, Any]:
+    """The godparents' own logins and their delegates': of the chosen godparents (their
+    ids given at execution as ``sponsors``), or of all active ones. Built once."""
     sponsors = (select(Sponsor.id.label("sponsor_id"), Sponsor.email.label("contact"),
                        *_RECIPIENT_COLUMNS)
                 .join(User, User.id == Sponsor.user_id)
@@ -134,19 +134,33 @@ def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> 
                  .join(User, User.id == Delegation.user_id)
                  .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
                  .where(Sponsor.is_active.is_(True), User.is_active.is_(True)))
-    if sponsor_ids is not None:
-        wanted = sorted(set(sponsor_ids))
+    if chosen:
+        wanted = bindparam("sponsors", expanding=True, type_=Sponsor.id.type)
         sponsors = sponsors.where(Sponsor.id.in_(wanted))
         delegates = delegates.where(Delegation.sponsor_id.in_(wanted))
-    for row in db.session.execute(sponsors):
+    return sponsors, delegates
+
+
+@cache
+def _coordinators_statement() -> Any:
+    return (select(*_RECIPIENT_COLUMNS)
+            .where(User.role == Role.COORDINATOR, User.is_active.is_(True))
+            .order_by(User.id))
+
+
+def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> Teams:
+    """The active logins of these godparents' teams (all active godparents if None), and
+    of the coordinators if asked."""
+    teams = Teams()
+    sponsors, delegates = _team_statements(sponsor_ids is not None)
+    values = {} if sponsor_ids is None else {"sponsors": sorted(set(sponsor_ids))}
+    for row in db.session.execute(sponsors, values):
         teams.sponsors[row.sponsor_id] = _recipient(row, row.contact, row.sponsor_id)
-    for row in db.session.execute(delegates):
+    for row in db.session.execute(delegates, values):
         teams.delegates[row.sponsor_id].append(_recipient(row))
     if coordinators:
-        query = (select(*_RECIPIENT_COLUMNS)
-                 .where(User.role == Role.COORDINATOR, User.is_active.is_(True)))
         teams.coordinators = [_recipient(row)
-                              for row in db.session.execute(query.order_by(User.id))]
+                              for row in db.session.execute(_coordinators_statement())]
     return teams
 
 
@@ -158,10 +172,13 @@ def _leads(rule: ReminderRule) -> list[int]:
 
 
 def _personal_leads() -> list[int]:
-    chosen = db.session.scalars(
-        select(User.birthday_card_days).distinct()
-        .where(User.is_active.is_(True), User.role.in_([Role.SPONSOR, Role.DELEGATE])))
-    return sorted(set(chosen))
+    return sorted(set(db.session.scalars(_personal_leads_statement())))
+
+
+@cache
+def _personal_leads_statement() -> Any:
+    return (select(User.birthday_card_days).distinct()
+            .where(User.is_active.is_(True), User.role.in_([Role.SPONSOR, Role.DELEGATE])))
 
 
 def _lead_for(rule: ReminderRule, recipient: Recipient) -> int:
