@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Text, bindparam, select, type_coerce
@@ -66,12 +66,13 @@ class Due:
     recipient: Recipient
     event: Event
     send_on: date
+    # Unique over (rule, recipient, subject, occurrence): the same reminder never twice.
+    # Set once when made (every reminder planned needs it at once, to be told apart).
+    key: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def key(self) -> str:
-        """Unique over (rule, recipient, subject, occurrence): the same reminder never twice."""
-        return (f"{self.rule.id}:{self.recipient.user_id}:{self.event.subject_ref}:"
-                f"{self.event.on.isoformat()}")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.rule.id}:{self.recipient.user_id}:"
+                                        f"{self.event.subject_ref}:{self.event.on.isoformat()}")
 
 
 @dataclass
@@ -83,18 +84,22 @@ class Teams:
     coordinators: list[Recipient] = field(default_factory=list)
 
     def for_event(self, rule: ReminderRule, event: Event) -> list[Recipient]:
-        if rule.trigger is Trigger.COORDINATOR_DIGEST:
+        trigger = rule.trigger
+        if trigger is Trigger.COORDINATOR_DIGEST:
             return list(self.coordinators) if rule.to_coordinators else []
         team_ids = [event.sponsor_id] if event.sponsor_id is not None else list(self.sponsors)
+        to_sponsor, to_delegates = rule.to_sponsor, rule.to_delegates
+        sponsors, delegates = self.sponsors, self.delegates
         found = []
         for sponsor_id in team_ids:
-            if rule.to_sponsor and sponsor_id in self.sponsors:
-                found.append(self.sponsors[sponsor_id])
-            if rule.to_delegates:
-                found.extend(self.delegates.get(sponsor_id, ()))
+            if to_sponsor and sponsor_id in sponsors:
+                found.append(sponsors[sponsor_id])
+            if to_delegates and sponsor_id in delegates:
+                found.extend(delegates[sponsor_id])
         if rule.to_coordinators:
             found.extend(self.coordinators)
-        return [recipient for recipient in found if recipient.wants(rule.trigger)]
+        kind = trigger.value  # as ``Recipient.wants``, once per event instead of per person
+        return [recipient for recipient in found if kind not in recipient.opt_outs]
 
 
 # The opt-outs as the JSON text they are stored as: a handful of distinct values, each
@@ -117,9 +122,12 @@ def _opt_outs(stored: Any) -> frozenset[str]:
     return frozenset(stored or ())
 
 
-def _recipient(row: Any, email: str | None = None, sponsor_id: int | None = None) -> Recipient:
-    return Recipient(row.id, email or row.email, row.locale, _opt_outs(row.reminder_opt_outs),
-                     row.birthday_card_days, sponsor_id)
+def _recipient(user_id: int, email: str, locale: str, opt_outs: Any, card_days: int,
+               contact: str | None = None, sponsor_id: int | None = None) -> Recipient:
+    """A recipient from the values of ``_RECIPIENT_COLUMNS`` (taken from the rows as
+    tuples: reading a row's values by name cost more than the rest of the work)."""
+    return Recipient(user_id, contact or email, locale, _opt_outs(opt_outs), card_days,
+                     sponsor_id)
 
 
 @cache
@@ -154,13 +162,13 @@ def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> 
     teams = Teams()
     sponsors, delegates = _team_statements(sponsor_ids is not None)
     values = {} if sponsor_ids is None else {"sponsors": sorted(set(sponsor_ids))}
-    for row in db.session.execute(sponsors, values):
-        teams.sponsors[row.sponsor_id] = _recipient(row, row.contact, row.sponsor_id)
-    for row in db.session.execute(delegates, values):
-        teams.delegates[row.sponsor_id].append(_recipient(row))
+    for sponsor_id, contact, *user in db.session.execute(sponsors, values):
+        teams.sponsors[sponsor_id] = _recipient(*user, contact=contact, sponsor_id=sponsor_id)
+    for sponsor_id, *user in db.session.execute(delegates, values):
+        teams.delegates[sponsor_id].append(_recipient(*user))
     if coordinators:
-        teams.coordinators = [_recipient(row)
-                              for row in db.session.execute(_coordinators_statement())]
+        teams.coordinators = [_recipient(*user)
+                              for user in db.session.execute(_coordinators_statement())]
     return teams
 
 
@@ -291,12 +299,19 @@ def plan(rules: Iterable[ReminderRule], start: date, today: date,
                        coordinators=any(rule.to_coordinators for rule, _event in found))
     due: dict[str, Due] = {}
     for rule, event in found:
-        for recipient in teams.for_event(rule, event):
-            send_on = _send_on(rule, event, recipient)
+        if rule.trigger in DATED and event.on < today:
+            continue  # never a reminder for something that already happened
+        recipients = teams.for_event(rule, event)
+        if not recipients:
+            continue
+        # The send date depends on the person only for a lead time of their own.
+        same = None if rule.template in PERSONAL_LEAD_TEMPLATES \
+            else _send_on(rule, event, recipients[0])
+        for recipient in recipients:
+            send_on = same or _send_on(rule, event, recipient)
             if not start <= send_on <= today:
                 continue
-            if rule.trigger in DATED and event.on < today:
-                continue  # never a reminder for something that already happened
             item = Due(rule, recipient, event, send_on)
             due.setdefault(item.key, item)  # one message even if two pairings lead to it
-    return sorted(due.values(), key=lambda item: (item.send_on, item.rule.id, item.key))
+    order = {rule: rule.id for rule, _event in found}
+    return sorted(due.values(), key=lambda item: (item.send_on, order[item.rule], item.key))
