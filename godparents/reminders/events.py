@@ -193,16 +193,17 @@ def _on_month_days(name: str, ranges: list[Range]) -> list[Any] | None:
 
 def birthdays(ranges: list[Range]) -> list[Event]:
     rows = _on_month_days("birth_date", ranges) or []
-    return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
-                  number=age, kind="birthday")
-            for row in rows for on, age in _yearly_in(row.birth_date, ranges)]
+    return [Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=age,
+                  kind="birthday")
+            for pairing, sponsor, prisoner, born in rows for on, age in _yearly_in(born, ranges)]
 
 
 def detention_anniversaries(ranges: list[Range]) -> list[Event]:
     rows = _on_month_days("detained_on", ranges) or []
-    return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
-                  number=years, kind="detention_anniversary")
-            for row in rows for on, years in _yearly_in(row.detained_on, ranges)]
+    return [Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=years,
+                  kind="detention_anniversary")
+            for pairing, sponsor, prisoner, detained in rows
+            for on, years in _yearly_in(detained, ranges)]
 
 
 def detention_milestones(ranges: list[Range]) -> list[Event]:
@@ -210,10 +211,10 @@ def detention_milestones(ranges: list[Range]) -> list[Event]:
                for count in range(MILESTONE_STEP, MAX_MILESTONE + 1, MILESTONE_STEP)}
     rows = db.session.execute(_held_on("detained_on", exact=True), {"days": sorted(origins)})
     first, last = _span(ranges)
-    return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
-                  number=count, kind="detention_milestone")
-            for row in rows
-            for on, count in _each(ranges, milestones(row.detained_on, first, last))]
+    return [Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=count,
+                  kind="detention_milestone")
+            for pairing, sponsor, prisoner, detained in rows
+            for on, count in _each(ranges, milestones(detained, first, last))]
 
 
 @cache
@@ -244,18 +245,17 @@ def key_dates(ranges: list[Range], kinds: Iterable[str]) -> list[Event]:
     rows = db.session.execute(_key_dates_statement(len(ranges)),
                               {"kinds": chosen, "keys": month_days(ranges), **_bounds(ranges)})
     found = []
-    for row in rows:
-        dates = {on for on, _years in _yearly_in(row.occurs_on, ranges)} if row.is_yearly \
-            else set()
-        if any(start <= row.occurs_on <= end for start, end in ranges):
-            dates.add(row.occurs_on)
-        found.extend(Event(on, f"key_date:{row.key_date_id}", row.sponsor_id, row.prisoner_id,
-                           row.id, kind=row.kind.value, note=row.note) for on in sorted(dates))
+    for pairing, sponsor, prisoner, key_date, kind, occurs_on, is_yearly, note in rows:
+        dates = {on for on, _years in _yearly_in(occurs_on, ranges)} if is_yearly else set()
+        if any(start <= occurs_on <= end for start, end in ranges):
+            dates.add(occurs_on)
+        found.extend(Event(on, f"key_date:{key_date}", sponsor, prisoner, pairing,
+                           kind=kind.value, note=note) for on in sorted(dates))
     if KeyDateKind.EXPECTED_RELEASE in chosen:
         rows = db.session.execute(_releases_statement(len(ranges)), _bounds(ranges))
-        found.extend(Event(row.expected_release_on, f"release:{row.prisoner_id}",
-                           row.sponsor_id, row.prisoner_id, row.id,
-                           kind=KeyDateKind.EXPECTED_RELEASE.value) for row in rows)
+        found.extend(Event(release, f"release:{prisoner}", sponsor, prisoner, pairing,
+                           kind=KeyDateKind.EXPECTED_RELEASE.value)
+                     for pairing, sponsor, prisoner, release in rows)
     return found
 
 
@@ -288,8 +288,8 @@ def _starts_statement(ranges: int, without_actions: bool) -> Any:
 def pairing_starts(ranges: list[Range], *, without_actions: bool) -> list[Event]:
     """Pairings that started in the ranges; optionally only those with nothing logged."""
     rows = db.session.execute(_starts_statement(len(ranges), without_actions), _bounds(ranges))
-    return [Event(row.started_on, f"sponsorship:{row.id}", row.sponsor_id, row.prisoner_id,
-                  row.id) for row in rows]
+    return [Event(started, f"sponsorship:{pairing}", sponsor, prisoner, pairing)
+            for pairing, sponsor, prisoner, started in rows]
 
 
 @cache
@@ -332,20 +332,24 @@ def quiet_pairings(start: date, end: date, period: int) -> list[Event]:
                       for count in range(1, MAX_NUDGES + 1)})
     if not origins:
         return []
-    quiet_since: dict[int, tuple[Any, date]] = {}
+    # pairing -> (sponsor, prisoner, quiet since); rows taken as tuples, not by name
+    quiet_since: dict[int, tuple[int, int, date]] = {}
     last_actions, since_start = _quiet_statements()
-    for row in db.session.execute(last_actions, {"origins": origins}):
-        if row.last_on >= row.started_on:
-            quiet_since[row.id] = (row, row.last_on)
-    for row in db.session.execute(since_start, {"origins": origins}):
-        quiet_since.setdefault(row.id, (row, row.started_on))
+    for pairing, sponsor, prisoner, started, last_on in db.session.execute(
+            last_actions, {"origins": origins}):
+        if last_on >= started:
+            quiet_since[pairing] = (sponsor, prisoner, last_on)
+    for pairing, sponsor, prisoner, started in db.session.execute(
+            since_start, {"origins": origins}):
+        quiet_since.setdefault(pairing, (sponsor, prisoner, started))
+    in_range = list(days(start, end))
     found = []
-    for row, since in quiet_since.values():
-        for day in days(start, end):
+    for pairing, (sponsor, prisoner, since) in quiet_since.items():
+        for day in in_range:
             quiet = (day - since).days
             if 0 < quiet <= period * MAX_NUDGES and quiet % period == 0:
-                found.append(Event(day, f"sponsorship:{row.id}", row.sponsor_id,
-                                   row.prisoner_id, row.id, number=quiet))
+                found.append(Event(day, f"sponsorship:{pairing}", sponsor, prisoner, pairing,
+                                   number=quiet))
     return found
 
 
