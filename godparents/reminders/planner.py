@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import Text, bindparam, select, type_coerce
 
 from godparents.auth.models import Role, User
-from godparents.extensions import db
 from godparents.reminders import events
 from godparents.reminders.defaults import PERSONAL_LEAD_TEMPLATES
 from godparents.reminders.events import Event
@@ -162,13 +161,13 @@ def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> 
     teams = Teams()
     sponsors, delegates = _team_statements(sponsor_ids is not None)
     values = {} if sponsor_ids is None else {"sponsors": sorted(set(sponsor_ids))}
-    for sponsor_id, contact, *user in db.session.execute(sponsors, values):
+    for sponsor_id, contact, *user in events.columns(sponsors, values):
         teams.sponsors[sponsor_id] = _recipient(*user, contact=contact, sponsor_id=sponsor_id)
-    for sponsor_id, *user in db.session.execute(delegates, values):
+    for sponsor_id, *user in events.columns(delegates, values):
         teams.delegates[sponsor_id].append(_recipient(*user))
     if coordinators:
         teams.coordinators = [_recipient(*user)
-                              for user in db.session.execute(_coordinators_statement())]
+                              for user in events.columns(_coordinators_statement())]
     return teams
 
 
@@ -180,7 +179,7 @@ def _leads(rule: ReminderRule) -> list[int]:
 
 
 def _personal_leads() -> list[int]:
-    return sorted(set(db.session.scalars(_personal_leads_statement())))
+    return sorted(set(events.columns(_personal_leads_statement()).scalars()))
 
 
 @cache

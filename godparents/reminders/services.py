@@ -68,7 +68,7 @@ class RunReport:
 
 
 def last_planned_day() -> date | None:
-    return db.session.scalar(_last_planned_statement())
+    return events.columns(_last_planned_statement()).scalar()
 
 
 @cache
@@ -350,14 +350,14 @@ def _insert_planned(items: list[Due], now: datetime) -> set[str]:
         return inserted
     if not items:
         return set()
-    newest = db.session.scalar(_newest_message_statement()) or 0
+    newest = events.columns(_newest_message_statement()).scalar() or 0
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # how UTCDateTime stores it
     db.session.connection().exec_driver_sql(_SQLITE_INSERT, [
         (item.key, item.rule.id, item.recipient.user_id, item.recipient.email,
          item.event.subject_ref, item.event.on.isoformat() if item.event.on else None,
          item.recipient.locale, stamp)
         for item in items])
-    return set(db.session.scalars(_keys_after_statement(), {"newest": newest}))
+    return set(events.columns(_keys_after_statement(), {"newest": newest}).scalars())
 
 
 @cache
