@@ -8,13 +8,14 @@ the campaign. 29 February counts as 28 February in other years, as everywhere el
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, and_, exists, func, or_, select
+from sqlalchemy import String, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -119,79 +120,164 @@ def active_pairings() -> Any:
     )
 
 
+def columns(statement: Any, values: dict[str, Any] | None = None) -> Any:
+    """Run a statement that reads columns, never objects, on the session's connection as
+    Core: the ORM's own work on each execution (a few tenths of a millisecond) buys nothing
+    for plain columns, and the planner runs some twenty statements a day. Pending changes
+    are flushed first, as the session would have done."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, values or {})
+
+
+def _days_param(name: str, column: Any) -> Any:
+    """An IN list of values for ``column``, given at execution."""
+    return bindparam(name, expanding=True, type_=column.type)
+
+
+def _in_any(column: Any, ranges: int) -> Any:
+    """``column`` in any of so many ranges, their bounds given at execution as first0,
+    last0, first1, ..."""
+    return or_(*(column.between(bindparam(f"first{index}", type_=column.type),
+                                bindparam(f"last{index}", type_=column.type))
+                 for index in range(ranges)))
+
+
+def _bounds(ranges: list[Range]) -> dict[str, date]:
+    """The values for ``_in_any``."""
+    values: dict[str, date] = {}
+    for index, (start, end) in enumerate(ranges):
+        values[f"first{index}"], values[f"last{index}"] = start, end
+    return values
+
+
+# The finders' statements are built once and given their values at each execution: built
+# anew, a statement cost the planner more than the database spent answering it (building,
+# then the cache key that finds its compiled form). The SQL is the same either way.
+
+@cache
+def _earliest(name: str) -> Any:
+    column = getattr(Prisoner, name)
+    return select(func.min(column)).where(Prisoner.status.in_(HELD_STATUSES))
+
+
+@cache
+def _held_on(name: str, exact: bool) -> Any:
+    """Active pairings with the prisoner's date ``name`` on one of the given dates
+    (``exact``), or on one of the given 'MM-DD' days."""
+    column = getattr(Prisoner, name)
+    if exact:
+        return active_pairings().add_columns(column).where(
+            column.in_(_days_param("days", column)))
+    return active_pairings().add_columns(column).where(
+        month_day(column).in_(bindparam("days", expanding=True, type_=String())))
+
+
+# Above this many dates a list of exact dates costs more than reading every held prisoner's
+# date once (a long catch-up window with far-apart birthday-card lead times).
+MAX_EXACT_DATES = 2000
+
+
+def _on_month_days(name: str, ranges: list[Range]) -> list[Any] | None:
+    """The rows of active pairings whose prisoner's date ``name`` falls on one of the
+    ranges' month-days, in a year whose anniversary can lie in them (None: no such date).
+
+    Asked for as the list of those exact dates, from the earliest held prisoner's year on,
+    so that the index on the column finds them directly: cutting 'MM-DD' out of every
+    held prisoner's date read all of them, every day. Anniversaries only come after the
+    year of the date itself, so a date in the ranges' last year or later never has one
+    there.
+    """
+    keys = month_days(ranges)
+    earliest = columns(_earliest(name)).scalar()
+    if earliest is None:
+        return None
+    years = range(earliest.year, _span(ranges)[1].year)
+    if len(years) * len(keys) > MAX_EXACT_DATES:
+        return list(columns(_held_on(name, exact=False), {"days": keys}))
+    pairs = [(int(key[:2]), int(key[3:])) for key in keys]
+    exact = [date(year, month, day) for year in years for month, day in pairs
+             if day != 29 or month != 2 or calendar.isleap(year)]
+    return list(columns(_held_on(name, exact=True), {"days": exact}))
+
+
 def birthdays(ranges: list[Range]) -> list[Event]:
-    rows = db.session.execute(
-        active_pairings().add_columns(Prisoner.birth_date)
-        .where(month_day(Prisoner.birth_date).in_(month_days(ranges)))
-    )
-    return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
-                  number=age, kind="birthday")
-            for row in rows for on, age in _yearly_in(row.birth_date, ranges)]
+    rows = _on_month_days("birth_date", ranges) or []
+    return [Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=age,
+                  kind="birthday")
+            for pairing, sponsor, prisoner, born in rows for on, age in _yearly_in(born, ranges)]
 
 
 def detention_anniversaries(ranges: list[Range]) -> list[Event]:
-    rows = db.session.execute(
-        active_pairings().add_columns(Prisoner.detained_on)
-        .where(month_day(Prisoner.detained_on).in_(month_days(ranges)))
-    )
-    return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
-                  number=years, kind="detention_anniversary")
-            for row in rows for on, years in _yearly_in(row.detained_on, ranges)]
+    rows = _on_month_days("detained_on", ranges) or []
+    return [Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=years,
+                  kind="detention_anniversary")
+            for pairing, sponsor, prisoner, detained in rows
+            for on, years in _yearly_in(detained, ranges)]
 
 
 def detention_milestones(ranges: list[Range]) -> list[Event]:
     origins = {day - timedelta(days=count) for start, end in ranges for day in days(start, end)
                for count in range(MILESTONE_STEP, MAX_MILESTONE + 1, MILESTONE_STEP)}
-    rows = db.session.execute(
-        active_pairings().add_columns(Prisoner.detained_on)
-        .where(Prisoner.detained_on.in_(sorted(origins)))
-    )
+    rows = columns(_held_on("detained_on", exact=True), {"days": sorted(origins)})
     first, last = _span(ranges)
-    return [Event(on, f"prisoner:{row.prisoner_id}", row.sponsor_id, row.prisoner_id, row.id,
-                  number=count, kind="detention_milestone")
-            for row in rows
-            for on, count in _each(ranges, milestones(row.detained_on, first, last))]
+    return [Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=count,
+                  kind="detention_milestone")
+            for pairing, sponsor, prisoner, detained in rows
+            for on, count in _each(ranges, milestones(detained, first, last))]
+
+
+@cache
+def _key_dates_statement(ranges: int) -> Any:
+    return (active_pairings()
+            .add_columns(KeyDate.id.label("key_date_id"), KeyDate.kind, KeyDate.occurs_on,
+                         KeyDate.is_yearly, KeyDate.note)
+            .join(KeyDate, KeyDate.prisoner_id == Sponsorship.prisoner_id)
+            .where(KeyDate.kind.in_(_days_param("kinds", KeyDate.kind)),
+                   or_(_in_any(KeyDate.occurs_on, ranges),
+                       and_(KeyDate.is_yearly.is_(True),
+                            month_day(KeyDate.occurs_on).in_(
+                                bindparam("keys", expanding=True, type_=String()))))))
+
+
+@cache
+def _releases_statement(ranges: int) -> Any:
+    listed = exists().where(KeyDate.prisoner_id == Prisoner.id,
+                            KeyDate.kind == KeyDateKind.EXPECTED_RELEASE)
+    return (active_pairings().add_columns(Prisoner.expected_release_on)
+            .where(_in_any(Prisoner.expected_release_on, ranges), ~listed))
 
 
 def key_dates(ranges: list[Range], kinds: Iterable[str]) -> list[Event]:
     """Key dates of these kinds (all if none), yearly ones included; and the prisoner's
     expected release when no key date gives it (as on the sponsor's pages)."""
     chosen = [KeyDateKind(kind) for kind in kinds] or list(KeyDateKind)
-    in_ranges = or_(*(KeyDate.occurs_on.between(start, end) for start, end in ranges))
-    rows = db.session.execute(
-        active_pairings()
-        .add_columns(KeyDate.id.label("key_date_id"), KeyDate.kind, KeyDate.occurs_on,
-                     KeyDate.is_yearly, KeyDate.note)
-        .join(KeyDate, KeyDate.prisoner_id == Sponsorship.prisoner_id)
-        .where(KeyDate.kind.in_(chosen),
-               or_(in_ranges, and_(KeyDate.is_yearly.is_(True),
-                                   month_day(KeyDate.occurs_on).in_(month_days(ranges)))))
-    )
+    rows = columns(_key_dates_statement(len(ranges)),
+                   {"kinds": chosen, "keys": month_days(ranges), **_bounds(ranges)})
     found = []
-    for row in rows:
-        dates = {on for on, _years in _yearly_in(row.occurs_on, ranges)} if row.is_yearly \
-            else set()
-        if any(start <= row.occurs_on <= end for start, end in ranges):
-            dates.add(row.occurs_on)
-        found.extend(Event(on, f"key_date:{row.key_date_id}", row.sponsor_id, row.prisoner_id,
-                           row.id, kind=row.kind.value, note=row.note) for on in sorted(dates))
+    for pairing, sponsor, prisoner, key_date, kind, occurs_on, is_yearly, note in rows:
+        dates = {on for on, _years in _yearly_in(occurs_on, ranges)} if is_yearly else set()
+        if any(start <= occurs_on <= end for start, end in ranges):
+            dates.add(occurs_on)
+        found.extend(Event(on, f"key_date:{key_date}", sponsor, prisoner, pairing,
+                           kind=kind.value, note=note) for on in sorted(dates))
     if KeyDateKind.EXPECTED_RELEASE in chosen:
-        listed = exists().where(KeyDate.prisoner_id == Prisoner.id,
-                                KeyDate.kind == KeyDateKind.EXPECTED_RELEASE)
-        rows = db.session.execute(
-            active_pairings().add_columns(Prisoner.expected_release_on)
-            .where(or_(*(Prisoner.expected_release_on.between(start, end)
-                         for start, end in ranges)), ~listed)
-        )
-        found.extend(Event(row.expected_release_on, f"release:{row.prisoner_id}",
-                           row.sponsor_id, row.prisoner_id, row.id,
-                           kind=KeyDateKind.EXPECTED_RELEASE.value) for row in rows)
+        rows = columns(_releases_statement(len(ranges)), _bounds(ranges))
+        found.extend(Event(release, f"release:{prisoner}", sponsor, prisoner, pairing,
+                           kind=KeyDateKind.EXPECTED_RELEASE.value)
+                     for pairing, sponsor, prisoner, release in rows)
     return found
+
+
+@cache
+def _campaign_days_statement() -> Any:
+    return select(CampaignDay).where(CampaignDay.is_active.is_(True))
 
 
 def campaign_days(ranges: list[Range]) -> list[Event]:
     """Campaign days, for everyone (no pairing)."""
-    active = list(db.session.scalars(select(CampaignDay).where(CampaignDay.is_active.is_(True))))
+    active = list(db.session.scalars(_campaign_days_statement()))
     found: dict[tuple[int, date], Event] = {}
     for start, end in ranges:
         for o in campaign_dates(active, start, end):
@@ -201,14 +287,44 @@ def campaign_days(ranges: list[Range]) -> list[Event]:
     return list(found.values())
 
 
-def pairing_starts(ranges: list[Range], *, without_actions: bool) -> list[Event]:
-    """Pairings that started in the ranges; optionally only those with nothing logged."""
+@cache
+def _starts_statement(ranges: int, without_actions: bool) -> Any:
     query = active_pairings().add_columns(Sponsorship.started_on).where(
-        or_(*(Sponsorship.started_on.between(start, end) for start, end in ranges)))
+        _in_any(Sponsorship.started_on, ranges))
     if without_actions:
         query = query.where(~exists().where(Action.sponsorship_id == Sponsorship.id))
-    return [Event(row.started_on, f"sponsorship:{row.id}", row.sponsor_id, row.prisoner_id,
-                  row.id) for row in db.session.execute(query)]
+    return query
+
+
+def pairing_starts(ranges: list[Range], *, without_actions: bool) -> list[Event]:
+    """Pairings that started in the ranges; optionally only those with nothing logged."""
+    rows = columns(_starts_statement(len(ranges), without_actions), _bounds(ranges))
+    return [Event(started, f"sponsorship:{pairing}", sponsor, prisoner, pairing)
+            for pairing, sponsor, prisoner, started in rows]
+
+
+@cache
+def _quiet_statements() -> tuple[Any, Any]:
+    """The pairings whose last action, and those whose start with nothing logged since,
+    lies on one of the origin days."""
+    later = Action.__table__.alias("later")
+    origins = _days_param("origins", Action.occurred_on)
+
+    def nothing_after(pairing: Any, day: Any) -> Any:
+        return ~exists().where(later.c.sponsorship_id == pairing, later.c.occurred_on > day)
+
+    # Last actions first, on their own: the database starts from the few days asked for,
+    # then takes the active pairings among them by their key.
+    last = (select(Action.sponsorship_id, func.max(Action.occurred_on).label("last_on"))
+            .where(Action.occurred_on.in_(origins),
+                   nothing_after(Action.sponsorship_id, Action.occurred_on))
+            .group_by(Action.sponsorship_id).subquery("last_actions"))
+    last_actions = (active_pairings().add_columns(Sponsorship.started_on, last.c.last_on)
+                    .join(last, last.c.sponsorship_id == Sponsorship.id))
+    since_start = (active_pairings().add_columns(Sponsorship.started_on)
+                   .where(Sponsorship.started_on.in_(origins),
+                          nothing_after(Sponsorship.id, Sponsorship.started_on)))
+    return last_actions, since_start
 
 
 def quiet_pairings(start: date, end: date, period: int) -> list[Event]:
@@ -221,46 +337,30 @@ def quiet_pairings(start: date, end: date, period: int) -> list[Event]:
     fall in the range (through the index on the action's date), and check that nothing
     came after them.
     """
-    earliest = db.session.scalar(select(func.min(Sponsorship.started_on))
-                                 .where(Sponsorship.status == SponsorshipStatus.ACTIVE))
-    if earliest is None:
-        return []
-    repeats = min(MAX_NUDGES, (end - earliest).days // period)
+    # Six origins a day whatever the pairings: an origin before every active pairing's
+    # start can lead to no nudge (the checks below compare with the start).
     origins = sorted({day - timedelta(days=period * count) for day in days(start, end)
-                      for count in range(1, repeats + 1)})
+                      for count in range(1, MAX_NUDGES + 1)})
     if not origins:
         return []
-    later = Action.__table__.alias("later")
-
-    def nothing_after(pairing: Any, day: Any) -> Any:
-        return ~exists().where(later.c.sponsorship_id == pairing, later.c.occurred_on > day)
-
-    # Last actions first, on their own: the database starts from the few days asked for.
-    last_actions = dict(db.session.execute(
-        select(Action.sponsorship_id, func.max(Action.occurred_on))
-        .where(Action.occurred_on.in_(origins),
-               nothing_after(Action.sponsorship_id, Action.occurred_on))
-        .group_by(Action.sponsorship_id)).all())
-    quiet_since: dict[int, tuple[Any, date]] = {}
-    if last_actions:
-        for chunk in range(0, len(last_actions), 500):
-            ids = sorted(last_actions)[chunk:chunk + 500]
-            for row in db.session.execute(active_pairings().add_columns(Sponsorship.started_on)
-                                          .where(Sponsorship.id.in_(ids))):
-                if last_actions[row.id] >= row.started_on:
-                    quiet_since[row.id] = (row, last_actions[row.id])
-    since_start = (active_pairings().add_columns(Sponsorship.started_on)
-                   .where(Sponsorship.started_on.in_(origins),
-                          nothing_after(Sponsorship.id, Sponsorship.started_on)))
-    for row in db.session.execute(since_start):
-        quiet_since.setdefault(row.id, (row, row.started_on))
+    # pairing -> (sponsor, prisoner, quiet since); rows taken as tuples, not by name
+    quiet_since: dict[int, tuple[int, int, date]] = {}
+    last_actions, since_start = _quiet_statements()
+    for pairing, sponsor, prisoner, started, last_on in columns(
+            last_actions, {"origins": origins}):
+        if last_on >= started:
+            quiet_since[pairing] = (sponsor, prisoner, last_on)
+    for pairing, sponsor, prisoner, started in columns(
+            since_start, {"origins": origins}):
+        quiet_since.setdefault(pairing, (sponsor, prisoner, started))
+    in_range = list(days(start, end))
     found = []
-    for row, since in quiet_since.values():
-        for day in days(start, end):
+    for pairing, (sponsor, prisoner, since) in quiet_since.items():
+        for day in in_range:
             quiet = (day - since).days
             if 0 < quiet <= period * MAX_NUDGES and quiet % period == 0:
-                found.append(Event(day, f"sponsorship:{row.id}", row.sponsor_id,
-                                   row.prisoner_id, row.id, number=quiet))
+                found.append(Event(day, f"sponsorship:{pairing}", sponsor, prisoner, pairing,
+                                   number=quiet))
     return found
 
 

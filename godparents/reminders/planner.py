@@ -9,17 +9,17 @@ them as long as they hold (the pairing is active, still nothing logged, the same
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, bindparam, select, type_coerce
 
 from godparents.auth.models import Role, User
-from godparents.extensions import db
 from godparents.reminders import events
 from godparents.reminders.defaults import PERSONAL_LEAD_TEMPLATES
 from godparents.reminders.events import Event
@@ -65,12 +65,13 @@ class Due:
     recipient: Recipient
     event: Event
     send_on: date
+    # Unique over (rule, recipient, subject, occurrence): the same reminder never twice.
+    # Set once when made (every reminder planned needs it at once, to be told apart).
+    key: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def key(self) -> str:
-        """Unique over (rule, recipient, subject, occurrence): the same reminder never twice."""
-        return (f"{self.rule.id}:{self.recipient.user_id}:{self.event.subject_ref}:"
-                f"{self.event.on.isoformat()}")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.rule.id}:{self.recipient.user_id}:"
+                                        f"{self.event.subject_ref}:{self.event.on.isoformat()}")
 
 
 @dataclass
@@ -82,33 +83,56 @@ class Teams:
     coordinators: list[Recipient] = field(default_factory=list)
 
     def for_event(self, rule: ReminderRule, event: Event) -> list[Recipient]:
-        if rule.trigger is Trigger.COORDINATOR_DIGEST:
+        trigger = rule.trigger
+        if trigger is Trigger.COORDINATOR_DIGEST:
             return list(self.coordinators) if rule.to_coordinators else []
         team_ids = [event.sponsor_id] if event.sponsor_id is not None else list(self.sponsors)
+        to_sponsor, to_delegates = rule.to_sponsor, rule.to_delegates
+        sponsors, delegates = self.sponsors, self.delegates
         found = []
         for sponsor_id in team_ids:
-            if rule.to_sponsor and sponsor_id in self.sponsors:
-                found.append(self.sponsors[sponsor_id])
-            if rule.to_delegates:
-                found.extend(self.delegates.get(sponsor_id, ()))
+            if to_sponsor and sponsor_id in sponsors:
+                found.append(sponsors[sponsor_id])
+            if to_delegates and sponsor_id in delegates:
+                found.extend(delegates[sponsor_id])
         if rule.to_coordinators:
             found.extend(self.coordinators)
-        return [recipient for recipient in found if recipient.wants(rule.trigger)]
+        kind = trigger.value  # as ``Recipient.wants``, once per event instead of per person
+        return [recipient for recipient in found if kind not in recipient.opt_outs]
 
 
-_RECIPIENT_COLUMNS = (User.id, User.email, User.locale, User.reminder_opt_outs,
+# The opt-outs as the JSON text they are stored as: a handful of distinct values, each
+# decoded once (``_opt_outs``) rather than once per row, thousands of rows a day.
+_RECIPIENT_COLUMNS = (User.id, User.email, User.locale,
+                      type_coerce(User.reminder_opt_outs, Text).label("reminder_opt_outs"),
                       User.birthday_card_days)
 
 
-def _recipient(row: Any, email: str | None = None, sponsor_id: int | None = None) -> Recipient:
-    return Recipient(row.id, email or row.email, row.locale, frozenset(row.reminder_opt_outs or ()),
-                     row.birthday_card_days, sponsor_id)
+@lru_cache(maxsize=256)
+def _decoded_opt_outs(stored: str) -> frozenset[str]:
+    return frozenset(json.loads(stored) or ())
 
 
-def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> Teams:
-    """The active logins of these godparents' teams (all active godparents if None), and
-    of the coordinators if asked."""
-    teams = Teams()
+def _opt_outs(stored: Any) -> frozenset[str]:
+    """The stored opt-outs as a set: JSON text on SQLite, already a list on PostgreSQL,
+    whose driver decodes JSON columns itself."""
+    if isinstance(stored, str):
+        return _decoded_opt_outs(stored)
+    return frozenset(stored or ())
+
+
+def _recipient(user_id: int, email: str, locale: str, opt_outs: Any, card_days: int,
+               contact: str | None = None, sponsor_id: int | None = None) -> Recipient:
+    """A recipient from the values of ``_RECIPIENT_COLUMNS`` (taken from the rows as
+    tuples: reading a row's values by name cost more than the rest of the work)."""
+    return Recipient(user_id, contact or email, locale, _opt_outs(opt_outs), card_days,
+                     sponsor_id)
+
+
+@cache
+def _team_statements(chosen: bool) -> tuple[Any, Any]:
+    """The godparents' own logins and their delegates': of the chosen godparents (their
+    ids given at execution as ``sponsors``), or of all active ones. Built once."""
     sponsors = (select(Sponsor.id.label("sponsor_id"), Sponsor.email.label("contact"),
                        *_RECIPIENT_COLUMNS)
                 .join(User, User.id == Sponsor.user_id)
@@ -117,19 +141,33 @@ def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> 
                  .join(User, User.id == Delegation.user_id)
                  .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
                  .where(Sponsor.is_active.is_(True), User.is_active.is_(True)))
-    if sponsor_ids is not None:
-        wanted = sorted(set(sponsor_ids))
+    if chosen:
+        wanted = bindparam("sponsors", expanding=True, type_=Sponsor.id.type)
         sponsors = sponsors.where(Sponsor.id.in_(wanted))
         delegates = delegates.where(Delegation.sponsor_id.in_(wanted))
-    for row in db.session.execute(sponsors):
-        teams.sponsors[row.sponsor_id] = _recipient(row, row.contact, row.sponsor_id)
-    for row in db.session.execute(delegates):
-        teams.delegates[row.sponsor_id].append(_recipient(row))
+    return sponsors, delegates
+
+
+@cache
+def _coordinators_statement() -> Any:
+    return (select(*_RECIPIENT_COLUMNS)
+            .where(User.role == Role.COORDINATOR, User.is_active.is_(True))
+            .order_by(User.id))
+
+
+def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> Teams:
+    """The active logins of these godparents' teams (all active godparents if None), and
+    of the coordinators if asked."""
+    teams = Teams()
+    sponsors, delegates = _team_statements(sponsor_ids is not None)
+    values = {} if sponsor_ids is None else {"sponsors": sorted(set(sponsor_ids))}
+    for sponsor_id, contact, *user in events.columns(sponsors, values):
+        teams.sponsors[sponsor_id] = _recipient(*user, contact=contact, sponsor_id=sponsor_id)
+    for sponsor_id, *user in events.columns(delegates, values):
+        teams.delegates[sponsor_id].append(_recipient(*user))
     if coordinators:
-        query = (select(*_RECIPIENT_COLUMNS)
-                 .where(User.role == Role.COORDINATOR, User.is_active.is_(True)))
-        teams.coordinators = [_recipient(row)
-                              for row in db.session.execute(query.order_by(User.id))]
+        teams.coordinators = [_recipient(*user)
+                              for user in events.columns(_coordinators_statement())]
     return teams
 
 
@@ -141,10 +179,13 @@ def _leads(rule: ReminderRule) -> list[int]:
 
 
 def _personal_leads() -> list[int]:
-    chosen = db.session.scalars(
-        select(User.birthday_card_days).distinct()
-        .where(User.is_active.is_(True), User.role.in_([Role.SPONSOR, Role.DELEGATE])))
-    return sorted(set(chosen))
+    return sorted(set(events.columns(_personal_leads_statement()).scalars()))
+
+
+@cache
+def _personal_leads_statement() -> Any:
+    return (select(User.birthday_card_days).distinct()
+            .where(User.is_active.is_(True), User.role.in_([Role.SPONSOR, Role.DELEGATE])))
 
 
 def _lead_for(rule: ReminderRule, recipient: Recipient) -> int:
@@ -257,12 +298,19 @@ def plan(rules: Iterable[ReminderRule], start: date, today: date,
                        coordinators=any(rule.to_coordinators for rule, _event in found))
     due: dict[str, Due] = {}
     for rule, event in found:
-        for recipient in teams.for_event(rule, event):
-            send_on = _send_on(rule, event, recipient)
+        if rule.trigger in DATED and event.on < today:
+            continue  # never a reminder for something that already happened
+        recipients = teams.for_event(rule, event)
+        if not recipients:
+            continue
+        # The send date depends on the person only for a lead time of their own.
+        same = None if rule.template in PERSONAL_LEAD_TEMPLATES \
+            else _send_on(rule, event, recipients[0])
+        for recipient in recipients:
+            send_on = same or _send_on(rule, event, recipient)
             if not start <= send_on <= today:
                 continue
-            if rule.trigger in DATED and event.on < today:
-                continue  # never a reminder for something that already happened
             item = Due(rule, recipient, event, send_on)
             due.setdefault(item.key, item)  # one message even if two pairings lead to it
-    return sorted(due.values(), key=lambda item: (item.send_on, item.rule.id, item.key))
+    order = {rule: rule.id for rule, _event in found}
+    return sorted(due.values(), key=lambda item: (item.send_on, order[item.rule], item.key))

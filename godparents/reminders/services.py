@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -67,7 +68,12 @@ class RunReport:
 
 
 def last_planned_day() -> date | None:
-    return db.session.scalar(select(func.max(ReminderRun.planned_for)))
+    return events.columns(_last_planned_statement()).scalar()
+
+
+@cache
+def _last_planned_statement() -> Any:
+    return select(func.max(ReminderRun.planned_for))
 
 
 def window_start(today: date, grace: int, last: date | None) -> date:
@@ -166,8 +172,12 @@ def _sponsors(ids: set[int]) -> dict[int, Sponsor]:
 
 
 def active_rules() -> list[ReminderRule]:
-    return list(db.session.scalars(select(ReminderRule).where(ReminderRule.is_active.is_(True))
-                                   .order_by(ReminderRule.id)))
+    return list(db.session.scalars(_active_rules_statement()))
+
+
+@cache
+def _active_rules_statement() -> Any:
+    return select(ReminderRule).where(ReminderRule.is_active.is_(True)).order_by(ReminderRule.id)
 
 
 def plan_day(today: date, now: datetime, *, dry_run: bool = False) -> Planned:
@@ -185,9 +195,8 @@ def plan_day(today: date, now: datetime, *, dry_run: bool = False) -> Planned:
         result.new = [item for item in result.due if item.key not in existing]
         db.session.rollback()
         return result
-    rows = [outbox_row(item, now) for item in result.due]
     begin_write()
-    inserted = _insert_planned(rows, now)
+    inserted = _insert_planned(result.due, now)
     result.new = [item for item in result.due if item.key in inserted]  # the rest: known
     db.session.add(ReminderRun(planned_for=today, window_start=start, planned=len(result.new),
                                finished_at=now))
@@ -321,31 +330,44 @@ _SQLITE_INSERT = (
 )
 
 
-def _insert_planned(rows: list[dict[str, Any]], now: datetime) -> set[str]:
+def _insert_planned(items: list[Due], now: datetime) -> set[str]:
     """Insert the planned messages; the keys that were new.
 
     PostgreSQL: ON CONFLICT DO NOTHING, and RETURNING says which went in. SQLite: the
-    write lock is already held (BEGIN IMMEDIATE), so the keys missing now are the ones
-    that go in, and the rows go through the driver's own executemany: on a busy day the
-    ORM's per-row work cost more than the database's.
+    write lock is already held (BEGIN IMMEDIATE), and the rows go through the driver's own
+    executemany (on a busy day the ORM's per-row work cost more than the database's), also
+    with ON CONFLICT DO NOTHING; no other writer can come between, so the rows after the
+    newest message there was are the ones that went in (SQLite numbers a new row after the
+    largest id in the table).
     """
     if db.engine.dialect.name != "sqlite":
+        rows = [outbox_row(item, now) for item in items]
         inserted: set[str] = set()
         for chunk in range(0, len(rows), 1000):
             inserted.update(db.session.scalars(
                 _insert_new().returning(OutboxMessage.__table__.c.idempotency_key),
                 rows[chunk:chunk + 1000]))
         return inserted
-    existing = _existing_keys([row["idempotency_key"] for row in rows])
-    fresh = [row for row in rows if row["idempotency_key"] not in existing]
+    if not items:
+        return set()
+    newest = events.columns(_newest_message_statement()).scalar() or 0
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # how UTCDateTime stores it
-    if fresh:
-        db.session.connection().exec_driver_sql(_SQLITE_INSERT, [
-            (row["idempotency_key"], row["rule_id"], row["recipient_user_id"],
-             row["recipient_email"], row["subject_ref"],
-             row["occurs_on"].isoformat() if row["occurs_on"] else None, row["locale"], stamp)
-            for row in fresh])
-    return {row["idempotency_key"] for row in fresh}
+    db.session.connection().exec_driver_sql(_SQLITE_INSERT, [
+        (item.key, item.rule.id, item.recipient.user_id, item.recipient.email,
+         item.event.subject_ref, item.event.on.isoformat() if item.event.on else None,
+         item.recipient.locale, stamp)
+        for item in items])
+    return set(events.columns(_keys_after_statement(), {"newest": newest}).scalars())
+
+
+@cache
+def _newest_message_statement() -> Any:
+    return select(func.max(OutboxMessage.id))
+
+
+@cache
+def _keys_after_statement() -> Any:
+    return select(OutboxMessage.idempotency_key).where(OutboxMessage.id > bindparam("newest"))
 
 
 def _insert_new() -> object:
