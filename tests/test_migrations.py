@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from godparents import create_app
 from godparents.extensions import db
@@ -46,3 +46,26 @@ def test_downgrade_to_base_removes_everything(empty_app: Flask) -> None:
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()  # and back up again, from nothing
     assert _differences() == []
+
+
+def test_stored_outbox_keys_are_rewritten_date_first_and_back(empty_app: Flask) -> None:
+    """A reminder planned before the key's format changed is still recognised after it."""
+    upgrade(revision="5c2e7a9d41f0")
+    old_keys = ["3:17:prisoner:42:2026-12-26", "11:None:campaign:2:2027-01-01", "manual:1"]
+    with db.engine.begin() as connection:
+        for number, key in enumerate(old_keys):
+            connection.execute(text(
+                "INSERT INTO outbox_messages (idempotency_key, recipient_email, subject_ref, "
+                "locale, status, attempts, email_subject, created_at) VALUES "
+                "(:key, :email, 'x', 'en', 'sent', 1, '', CURRENT_TIMESTAMP)"),
+                {"key": key, "email": f"to{number}@example.org"})
+    upgrade()
+    new_keys = ["2026-12-26:3:17:prisoner:42", "2027-01-01:11:None:campaign:2", "manual:1"]
+    assert _keys() == sorted(new_keys)
+    downgrade(revision="5c2e7a9d41f0")
+    assert _keys() == sorted(old_keys)
+
+
+def _keys() -> list[str]:
+    with db.engine.connect() as connection:
+        return sorted(connection.scalars(text("SELECT idempotency_key FROM outbox_messages")))

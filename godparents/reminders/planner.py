@@ -66,12 +66,14 @@ class Due:
     event: Event
     send_on: date
     # Unique over (rule, recipient, subject, occurrence): the same reminder never twice.
-    # Set once when made (every reminder planned needs it at once, to be told apart).
+    # Set once when made (every reminder planned needs it at once, to be told apart). The
+    # occurrence comes first: a day's plan then lands in a few places of the key's index
+    # (its events fall on a few dates), instead of touching a page of it per reminder.
     key: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "key", f"{self.rule.id}:{self.recipient.user_id}:"
-                                        f"{self.event.subject_ref}:{self.event.on.isoformat()}")
+        object.__setattr__(self, "key", f"{self.event.on.isoformat()}:{self.rule.id}:"
+                                        f"{self.recipient.user_id}:{self.event.subject_ref}")
 
 
 @dataclass
