@@ -108,18 +108,21 @@ class TwoFactorEnableForm(FlaskForm):
     submit = SubmitField(_l("Turn on two factors"))
 
 
-class RecoveryCodesForm(FlaskForm):
+class PasswordConfirmedForm(FlaskForm):
+    """A button that changes how one logs in: it asks for the current password again."""
+
     current_password = _current_password()
+
+
+class RecoveryCodesForm(PasswordConfirmedForm):
     submit = SubmitField(_l("Make new recovery codes"))
 
 
-class TwoFactorDisableForm(FlaskForm):
-    current_password = _current_password()
+class TwoFactorDisableForm(PasswordConfirmedForm):
     submit = SubmitField(_l("Turn two factors off"))
 
 
-class TwoFactorReplaceForm(FlaskForm):
-    current_password = _current_password()
+class TwoFactorReplaceForm(PasswordConfirmedForm):
     submit = SubmitField(_l("Move to a new phone"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -17,7 +18,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from godparents.account import services
@@ -28,6 +28,7 @@ from godparents.account.forms import (
     CalendarOffForm,
     EmailChangeForm,
     PasswordChangeForm,
+    PasswordConfirmedForm,
     ProfileForm,
     RecoveryCodesForm,
     SignOutEverywhereForm,
@@ -208,17 +209,20 @@ def _recovery_codes_page(codes: list[str]) -> str:
     return render_template("account/recovery_codes.html", codes=codes)
 
 
-def _password_checked(form: FlaskForm, change: Callable[[str], object]) -> object | None:
-    """Run ``change`` with the current password typed; None and the error flashed if the
-    password is wrong or the form is not valid."""
+REFUSED = object()  # what _password_checked gives when the change was not made
+
+
+def _password_checked(form: PasswordConfirmedForm, change: Callable[[str], object]) -> object:
+    """``change(current password)``'s result; REFUSED, with the reason flashed, if the form
+    is not valid or the password is wrong."""
     if not form.validate_on_submit():
         flash(_("Please type your current password."), "danger")
-        return None
+        return REFUSED
     try:
-        return change(form.current_password.data or "")  # type: ignore[attr-defined]
+        return change(form.current_password.data or "")
     except AccountError as error:
         flash(str(error), "danger")
-        return None
+        return REFUSED
 
 
 @bp.post("/two-factor/recovery-codes")
@@ -226,8 +230,8 @@ def renew_recovery_codes() -> Response | str:
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
     codes = _password_checked(RecoveryCodesForm(),
-                              lambda current: services.new_recovery_codes(current_user, current))
-    if codes is None:
+                              partial(services.new_recovery_codes, current_user))
+    if codes is REFUSED:
         return redirect(url_for("account.two_factor"))
     db.session.commit()
     return _recovery_codes_page(codes)  # type: ignore[arg-type]
@@ -237,9 +241,8 @@ def renew_recovery_codes() -> Response | str:
 def disable_two_factor() -> Response:
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
-    done = _password_checked(TwoFactorDisableForm(), lambda current: (
-        services.disable_two_factors(current_user, current), True)[1])
-    if done:
+    if _password_checked(TwoFactorDisableForm(), partial(services.disable_two_factors,
+                                                         current_user)) is not REFUSED:
         _renew_session()
         flash(_("Two factors are off. Other devices have been logged out."), "info")
     return redirect(url_for("account.two_factor"))
@@ -249,9 +252,8 @@ def disable_two_factor() -> Response:
 def replace_two_factor() -> Response:
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
-    done = _password_checked(TwoFactorReplaceForm(), lambda current: (
-        services.replace_two_factors(current_user, current), True)[1])
-    if done:
+    if _password_checked(TwoFactorReplaceForm(), partial(services.replace_two_factors,
+                                                         current_user)) is not REFUSED:
         _renew_session()
         flash(_("The old key no longer works. Scan the new code with your new phone."),
               "info")
