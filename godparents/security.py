@@ -137,6 +137,14 @@ def _refuse_nul_characters() -> None:
         abort(400)
 
 
+def clear_session() -> None:
+    """Empty the cookie session; only the chosen language outlives it."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
 def _require_login() -> Any:
     if current_user.is_authenticated:
         if (current_user.needs_two_factors
@@ -146,10 +154,7 @@ def _require_login() -> Any:
             return redirect(url_for("account.two_factor"))
         return None
     if "_user_id" in session:  # a session the server has ended or that timed out
-        locale = session.get("locale")
-        session.clear()
-        if locale:
-            session["locale"] = locale
+        clear_session()
         if g.get("session_expired") and not is_public_endpoint(current_app, request.endpoint):
             flash(_("You were logged out after a while without activity. Please log in "
                     "again."), "info")

@@ -209,3 +209,23 @@ def test_outside_development_the_cookie_is_secure(config, database_url) -> None:
     response = client.get("/auth/login", base_url="https://godparents.test")
     assert "Secure" in response.headers["Set-Cookie"]
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_the_accounts_page_costs_the_same_queries_for_3_or_60_accounts(
+        app, web_app, auth: Auth, client: FlaskClient, count_queries) -> None:
+    coordinator = make_coordinator()
+    auth.login(coordinator.email)
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            sponsor = make_sponsor()
+            Auth(web_app.test_client()).login(sponsor.email)  # an open session to count
+
+    add(2)
+    with count_queries() as few:
+        assert client.get("/coordinator/accounts/").status_code == 200
+    add(57)
+    with count_queries() as many:
+        page = client.get("/coordinator/accounts/").text
+    assert page.count("Log out everywhere") == 50  # a full page, each with its sessions
+    assert many.count == few.count

@@ -48,7 +48,7 @@ def index() -> str:
                            action_form=AccountActionForm(), reset_form=TwoFactorResetForm())
 
 
-def _account(user_id: int) -> User:
+def _account_or_404(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
@@ -62,7 +62,7 @@ def _back() -> Response:
 @bp.post("/<int:user_id>/sign-out")
 @roles_required(Role.COORDINATOR)
 def sign_out(user_id: int) -> Response:
-    user = _account(user_id)
+    user = _account_or_404(user_id)
     if not AccountActionForm().validate_on_submit():
         abort(400)
     services.sign_out_everywhere(user, current_user)
@@ -76,7 +76,7 @@ def sign_out(user_id: int) -> Response:
 @bp.post("/<int:user_id>/reset-two-factors")
 @roles_required(Role.COORDINATOR)
 def reset_two_factors(user_id: int) -> Response:
-    user = _account(user_id)
+    user = _account_or_404(user_id)
     form = TwoFactorResetForm()
     if user.id == current_user.id:
         abort(400)  # one's own: from the settings page, with one's own recovery codes
@@ -98,7 +98,7 @@ def reset_two_factors(user_id: int) -> Response:
 @bp.post("/<int:user_id>/active")
 @roles_required(Role.COORDINATOR)
 def set_active(user_id: int) -> Response:
-    user = _account(user_id)
+    user = _account_or_404(user_id)
     if not AccountActionForm().validate_on_submit():
         abort(400)
     if not user.is_coordinator or user.id == current_user.id:

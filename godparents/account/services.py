@@ -86,17 +86,13 @@ def disable_two_factors(user: User, current: str) -> None:
     check_current_password(user, current)
     if user.is_coordinator:
         raise AccountError(_("Coordinators cannot turn two factors off."), "current_password")
-    twofactor.disable(user)
-    sessions.end_all(user)
-    record(user, "two_factor_disabled", user)
+    twofactor.turn_off(user, user, "two_factor_disabled")
 
 
 def replace_two_factors(user: User, current: str) -> None:
     """Forget the old key (a new phone): set up again at once."""
     check_current_password(user, current)
-    twofactor.disable(user)
-    sessions.end_all(user)
-    record(user, "two_factor_reset", user)
+    twofactor.turn_off(user, user, "two_factor_reset")
 
 
 def new_recovery_codes(user: User, current: str) -> list[str]:
@@ -139,9 +135,7 @@ def email_changed_notice(user: User, old_email: str) -> Message:
 def reset_two_factors_of(user: User, actor: User, actor_password: str) -> None:
     """For someone who lost both phone and recovery codes; they enrol anew at next login."""
     check_current_password(actor, actor_password)
-    twofactor.disable(user)
-    sessions.end_all(user)
-    record(actor, "two_factor_reset", user)
+    twofactor.turn_off(user, actor, "two_factor_reset")
 
 
 def set_coordinator_active(user: User, active: bool, actor: User) -> None:

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from godparents.audit.services import record
-from godparents.auth import services, sessions, twofactor
+from godparents.auth import services, twofactor
 from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.sponsors.models import Delegation, Sponsor
@@ -90,8 +90,6 @@ def reset_two_factors(email: str) -> None:
     """Forget an account's second factor (phone and recovery codes lost): the user sets it
     up again at the next login; every session of it ends."""
     user = _existing(email)
-    twofactor.disable(user)
-    sessions.end_all(user)
-    record(None, "two_factor_reset", user)
+    twofactor.turn_off(user, None, "two_factor_reset")
     db.session.commit()
     click.echo(f"two factors reset: {user.email}")

@@ -18,6 +18,8 @@ import segno
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
+from godparents.audit.services import record
+from godparents.auth import sessions
 from godparents.auth.models import RecoveryCode, User
 from godparents.extensions import db
 
@@ -117,7 +119,11 @@ def enable(user: User, secret: str, step: int) -> list[str]:
     return new_recovery_codes(user)
 
 
-def disable(user: User) -> None:
+def turn_off(user: User, actor: User | None, action: str) -> None:
+    """Forget the key and the recovery codes and end every session of the user, recorded
+    as ``action`` by ``actor`` (None: the command line)."""
     user.totp_secret = None
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    sessions.end_all(user)
+    record(actor, action, user)

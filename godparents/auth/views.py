@@ -34,7 +34,7 @@ from godparents.auth.forms import (
 from godparents.auth.models import Role, User
 from godparents.extensions import db, login_manager
 from godparents.mailer import send_email
-from godparents.security import public, roles_required, safe_next
+from godparents.security import clear_session, public, roles_required, safe_next
 from godparents.sponsors.models import Sponsor
 from godparents.types import utcnow
 
@@ -63,10 +63,7 @@ def load_user(token: str) -> User | None:
 
 def start_session(user: User, remember: bool = False) -> None:
     """A fresh session for a fresh login: a new token, nothing from before it carried over."""
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    clear_session()
     remember = remember and not user.is_coordinator
     user.session_token = sessions.start(user, utcnow(), remember=remember,
                                         ip=request.remote_addr,
