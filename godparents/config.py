@@ -77,13 +77,31 @@ class Defaults:
     MAIL_USE_TLS = False
     MAIL_DEFAULT_SENDER = "godparents@localhost"
 
-    # Reminders (godparents/reminders): missed days caught up at most this far back; a batch
-    # is one SMTP connection; a message that fails is tried again after these delays and
-    # fails for good after the last; the dashboard's button sends at most so many at once.
+    MAIL_TIMEOUT = 30  # seconds for each connect, read and write to the mail server
+
+    # Reminders (godparents/reminders; the README's "Reminders" section explains them).
+    # Missed days are caught up at most REMINDER_GRACE_DAYS back. A runner claims at most
+    # REMINDER_BATCH_SIZE messages at a time, for at most REMINDER_BATCH_SECONDS, under a
+    # lease of REMINDER_LEASE_SECONDS that it renews while it sends; one message may take
+    # REMINDER_MESSAGE_SECONDS, a whole run REMINDER_RUN_SECONDS (below the timer's 15
+    # minutes). A message the server turned away for now is tried again after these
+    # delays and fails for good after the last.
     REMINDER_GRACE_DAYS = 7
     REMINDER_BATCH_SIZE = 500
+    REMINDER_BATCH_SECONDS = 60
+    REMINDER_LEASE_SECONDS = 600
+    REMINDER_MESSAGE_SECONDS = 30
+    REMINDER_RUN_SECONDS = 600
     REMINDER_RETRY_MINUTES = (5, 30, 120, 480)
-    REMINDER_WEB_LIMIT = 300
+    # Monitoring (/reminders/status): failing when no run got through everything for this
+    # long, or messages wait this long past their time. The token lets a monitor in
+    # without a login (send it as "Authorization: Bearer TOKEN").
+    REMINDER_STALE_MINUTES = 60
+    REMINDER_STATUS_TOKEN: str | None = None
+    # Bounces: the envelope sender bounces come back to (VERP: bounces+ID-SIG@domain),
+    # and the mailbox they arrive in ("maildir:/path" or "imaps://user:pw@host/INBOX").
+    REMINDER_BOUNCE_ADDRESS: str | None = None
+    REMINDER_BOUNCE_MAILBOX: str | None = None
 
     DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
     PAGE_CACHE_SECONDS = 600  # the sponsor home's content; see godparents/caching.py

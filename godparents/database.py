@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import Engine, event, text
 
@@ -53,3 +55,15 @@ def begin_write() -> None:
     if db.engine.dialect.name == "sqlite":
         with db.session.no_autoflush:
             db.session.execute(text("BEGIN IMMEDIATE"))
+
+
+def schema_revisions() -> tuple[set[str], set[str]]:
+    """The migrations' revisions the database is at, and the heads the code knows.
+
+    Equal when the database is at head. Code run against a database that is behind (no
+    ``db upgrade`` yet) or ahead (an older release still running) may misread it.
+    """
+    heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current, heads

@@ -11,7 +11,7 @@ from flask_babel.speaklater import LazyString
 from godparents.actions.models import ActionKind, LetterOutcome
 from godparents.auth.models import Role
 from godparents.prisoners.models import KeyDateKind, PrisonerStatus
-from godparents.reminders.models import OutboxStatus, Trigger
+from godparents.reminders.models import OutboxStatus, RunStatus, Trigger
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 
 # Pairs, not a dict keyed by member: StrEnum members equal their values, so the prisoner
@@ -72,6 +72,12 @@ _PAIRS: list[tuple[StrEnum, LazyString]] = [
     (OutboxStatus.SENT, _l("Sent")),
     (OutboxStatus.FAILED, _l("Failed")),
     (OutboxStatus.CANCELLED, _l("Cancelled")),
+    (RunStatus.REQUESTED, _l("Asked for, waiting to start")),
+    (RunStatus.RUNNING, _l("Running")),
+    (RunStatus.FINISHED, _l("Finished")),
+    (RunStatus.UNDELIVERED, _l("Could not deliver everything")),
+    (RunStatus.STOPPED, _l("Stopped before the end")),
+    (RunStatus.CRASHED, _l("Ended by an error")),
 ]
 LABELS: dict[tuple[type, str], LazyString] = {
     (type(member), member.value): text for member, text in _PAIRS

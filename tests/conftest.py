@@ -20,6 +20,7 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import stamp
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
@@ -28,7 +29,7 @@ from godparents.auth import twofactor
 from godparents.auth.models import User, normalise_email
 from godparents.extensions import db
 
-pytest_plugins = ["tests.browser", "tests.smtp"]
+pytest_plugins = ["tests.browser", "tests.smtp", "tests.processes"]
 
 SERVER_URL = os.environ.get("GODPARENTS_TEST_DATABASE_URL")
 
@@ -90,6 +91,7 @@ def database_url(databases: Databases) -> str:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.create_all()
+        stamp()  # made from the models, which are the migrations' head (test_migrations)
         db.engine.dispose()
     return url
 

@@ -7,13 +7,14 @@ from datetime import date
 from typing import Any
 
 import pyotp
+from sqlalchemy import select
 
 from godparents.auth.models import Role, User
 from godparents.auth.passwords import hash_password
 from godparents.extensions import db
 from godparents.prisoners.models import Prisoner, PrisonerAddress, PrisonerStatus
 from godparents.reminders.defaults import default_rules
-from godparents.reminders.models import ReminderRule
+from godparents.reminders.models import OutboxMessage, OutboxStatus, ReminderRule
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 
@@ -85,3 +86,26 @@ def make_default_rules() -> list[ReminderRule]:
     db.session.add_all(rules)
     db.session.commit()
     return rules
+
+
+def make_outbox_message(rule: ReminderRule | None = None, recipient: User | None = None,
+                        **fields: Any) -> OutboxMessage:
+    """An outbox message as the job would leave it (written out, waiting by default); the
+    rule and the recipient are made when not given (every message has both)."""
+    number = next(_numbers)
+    if rule is None:
+        rule = db.session.scalar(select(ReminderRule).order_by(ReminderRule.id).limit(1)) \
+            or make_default_rules()[0]
+    if recipient is None and "recipient_user_id" not in fields:
+        recipient = make_user(email=f"to{number}@example.org", password=None)
+    values: dict[str, Any] = {
+        "recipient_email": recipient.email if recipient else f"to{number}@example.org",
+        "subject_ref": f"prisoner:{number}", "occurs_on": date(2026, 12, 26),
+        "email_subject": f"Subject {number}", "body_text": f"Body {number}\n",
+        "status": OutboxStatus.PENDING, **fields}
+    if recipient is not None:
+        values["recipient_user_id"] = recipient.id
+    message = OutboxMessage(rule=rule, **values)
+    db.session.add(message)
+    db.session.commit()
+    return message

@@ -32,7 +32,13 @@ from godparents.auth.passwords import verify_password
 from godparents.extensions import db
 from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerPhoto
 from godparents.reminders.messages import unsubscribe_token
-from godparents.reminders.models import OutboxMessage, Trigger
+from godparents.reminders.models import (
+    OutboxMessage,
+    ReminderRun,
+    RunStatus,
+    Trigger,
+    UndeliverableAddress,
+)
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.timeutil import campaign_today
 from godparents.types import utcnow
@@ -92,6 +98,8 @@ class World:
     rule_id: int
     message_id: int
     calendar_token: str  # sponsor A's feed
+    run_id: int
+    address_id: int  # an address that bounced
 
 
 def _team(name: str) -> Team:
@@ -122,7 +130,7 @@ def world(app: Flask) -> World:
     invited = make_user(Role.DELEGATE, email="invited@example.org", password=None)
     db.session.add(Delegation(sponsor_id=a.sponsor_id, user_id=invited.id))
     rule = make_default_rules()[0]
-    message = OutboxMessage(idempotency_key="access-test", rule=rule,
+    message = OutboxMessage(rule=rule,
                             recipient_user_id=a.sponsor_user_id, recipient_email=a.sponsor_email,
                             subject_ref=f"prisoner:{a.prisoner_id}", occurs_on=_today(),
                             email_subject="A reminder", body_text="Text\n",
@@ -132,9 +140,13 @@ def world(app: Flask) -> World:
     assert sponsor_user is not None
     sponsor_user.calendar_token_hash = token_hash(calendar_token)
     db.session.add(message)
+    run = ReminderRun(status=RunStatus.FINISHED, planned_for=_today(), window_start=_today(),
+                      started_at=utcnow(), finished_at=utcnow())
+    bounced = UndeliverableAddress(email="gone@example.org")
+    db.session.add_all([run, bounced])
     db.session.commit()
     return World(coordinator.email, a, b, newcomer.id, invited.id, rule.id, message.id,
-                 calendar_token)
+                 calendar_token, run.id, bounced.id)
 
 
 # Building URLs from the URL map ------------------------------------------------------------
@@ -145,7 +157,8 @@ def url_values(world: World, team: Team) -> dict[str, Any]:
         "prisoner_id": team.prisoner_id, "sponsorship_id": team.pairing_id,
         "action_id": team.action_id, "user_id": team.delegate_id,
         "sponsor_id": team.sponsor_id, "key_date_id": team.key_date_id,
-        "rule_id": world.rule_id, "message_id": world.message_id,
+        "rule_id": world.rule_id, "message_id": world.message_id, "run_id": world.run_id,
+        "address_id": world.address_id,
         "kind": "prisoners", "filename": "css/app.css", "token": "not-a-valid-token",
     }
 

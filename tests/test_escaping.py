@@ -43,13 +43,18 @@ from godparents.extensions import db
 from godparents.mailer import send_email
 from godparents.prisoners import csvio
 from godparents.prisoners.models import KeyDate, KeyDateKind, Prisoner, PrisonerAddress
-from godparents.reminders import services as reminders
+from godparents.reminders import runner as reminders
 from godparents.reminders.models import (
+    Bounce,
+    BounceKind,
     CampaignDay,
     OutboxMessage,
     OutboxStatus,
     ReminderRule,
+    ReminderRun,
+    RunStatus,
     Trigger,
+    UndeliverableAddress,
 )
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship
@@ -96,6 +101,10 @@ NOT_TYPED = {
     "UserSession.token_hash": "a secret hash",
     "UserSession.pending_totp_secret": "a secret",
     "RecoveryCode.code_hash": "a secret hash",
+    "Bounce.status_code": "three numbers the reader takes from a report by a pattern",
+    "OutboxMessage.claimed_by": "a random name a runner gives itself",
+    "OutboxMessage.email_message_id": "made by the app when it composes the email",
+    "ReminderRun.error": "the job's own words; shown on no page",
 }
 
 CSV_KINDS = ("prisoners", "sponsors", "sponsorships", "actions")
@@ -143,6 +152,7 @@ class World:
     rule: ReminderRule
     campaign_day: CampaignDay
     failed: OutboxMessage
+    run: ReminderRun
 
     def __getitem__(self, key: str) -> str:
         return self.texts.values[key]
@@ -230,7 +240,7 @@ def world(app: Flask) -> World:
     reminders.run(today, now)
     # ... and one message that failed, every column of it a payload.
     failed = OutboxMessage(
-        idempotency_key=text("OutboxMessage.idempotency_key"), rule=rule,
+        rule=rule,
         recipient_user_id=sponsor.user.id,
         recipient_email=text("OutboxMessage.recipient_email", after="@example.org"),
         subject_ref=text("OutboxMessage.subject_ref"), occurs_on=today,
@@ -240,9 +250,18 @@ def world(app: Flask) -> World:
     failed.body_text = text("OutboxContent.body_text", before="Hello,\n\n")
     failed.body_html = "<p>Hello</p>"
     db.session.add(failed)
+    # A bounce comes from far away: its words are nobody's to trust.
+    bounce = Bounce(message=failed, email=text("Bounce.email", after="@example.org"),
+                    kind=BounceKind.HARD, status_code="5.1.1",
+                    diagnostic=text("Bounce.diagnostic", before="smtp; 550 "),
+                    report_id=text("Bounce.report_id"))
+    db.session.add(UndeliverableAddress(
+        email=text("UndeliverableAddress.email", after="@example.org"), bounce=bounce))
+    run = ReminderRun(status=RunStatus.FINISHED, planned_for=today, window_start=today)
+    db.session.add(run)
     db.session.commit()
     return World(today, text, coordinator, sponsor, delegate, prisoner, pairing, action, rule,
-                 campaign_day, failed)
+                 campaign_day, failed, run)
 
 
 def _text_columns() -> set[str]:
@@ -491,6 +510,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "new rule": "/coordinator/reminders/new",
         "outbox": "/coordinator/reminders/outbox",
         "failed message": f"/coordinator/reminders/outbox/{world.failed.id}",
+        "run": f"/coordinator/reminders/runs/{world.run.id}",
         "invite": "/auth/invite",
         "accounts": "/coordinator/accounts/",
         "settings": "/account/",
@@ -570,7 +590,6 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "AuditEvent.object_type": [audit],
         "AuditEvent.ip": [audit],
         "AuditEvent.changes": [audit],
-        "OutboxMessage.idempotency_key": [failed],
         "OutboxMessage.recipient_email": [pages["outbox"], failed, pages["dashboard"]],
         "OutboxMessage.subject_ref": [failed],
         "OutboxMessage.last_error": [pages["outbox"], failed, pages["dashboard"]],
@@ -578,6 +597,10 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "OutboxContent.body_text": [failed],
         # Shown nowhere; were they ever, the check of every page would find them raw.
         "UserSession.ip": [],
+        "Bounce.email": [],
+        "Bounce.report_id": [],
+        "Bounce.diagnostic": [pages["dashboard"]],
+        "UndeliverableAddress.email": [pages["dashboard"]],
         "UserSession.user_agent": [],
     }
     assert expected.keys() == world.texts.values.keys(), "say where each field is shown"
@@ -749,8 +772,11 @@ def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
         page = visit.page("/coordinator/", environ_overrides={"QUERY_STRING": payload})
         if f'name="next" value="/coordinator/?{escape(payload)}"' not in page:
             echoed.append(f"the query {payload!r} is not in the language form, escaped")
-    unvisited = anonymous.unvisited(("/auth/", "/reminders/"),
-                                    besides=["auth.two_factor", "auth.invite"])  # elsewhere
+    # Elsewhere: the code form, the invitation; the job's status is JSON, never HTML
+    # (tests/test_reminder_faults.py checks it tells nothing without the token).
+    unvisited = anonymous.unvisited(
+        ("/auth/", "/reminders/"),
+        besides=["auth.two_factor", "auth.invite", "reminders_public.status"])
     assert not anonymous.problems and not visit.problems and not echoed and not unvisited, \
         _report(anonymous.problems, visit.problems, echoed, unvisited)
 

@@ -105,7 +105,12 @@ from godparents.prisoners.transfer import ImportConfirmForm, ImportForm
 from godparents.reminders.defaults import TEMPLATES_FOR
 from godparents.reminders.forms import RuleForm
 from godparents.reminders.messages import unsubscribe_token
-from godparents.reminders.models import OutboxMessage, OutboxStatus, Trigger
+from godparents.reminders.models import (
+    OutboxStatus,
+    ReminderRule,
+    Trigger,
+    UndeliverableAddress,
+)
 from godparents.sponsors.forms import DelegateInviteForm as TeamInviteForm
 from godparents.sponsors.forms import DelegateRemoveForm
 from godparents.sponsors.models import Delegation
@@ -127,6 +132,7 @@ from tests.factories import (
     make_coordinator,
     make_default_rules,
     make_delegate,
+    make_outbox_message,
     make_prisoner,
     make_sponsor,
     make_sponsorship,
@@ -462,14 +468,11 @@ def fresh_delegate(sponsor_id: int) -> int:
 
 
 def fresh_message(status: OutboxStatus, rule_id: int | None) -> int:
-    message = OutboxMessage(idempotency_key=f"fuzz:{os.urandom(8).hex()}", rule_id=rule_id,
-                            recipient_email="mep@example.org", subject_ref="prisoner:1",
-                            occurs_on=TODAY, email_subject="Card", body_text="Card\n",
-                            status=status,
-                            last_error="550 mailbox unavailable" if status is OutboxStatus.FAILED
-                            else None)
-    db.session.add(message)
-    db.session.commit()
+    message = make_outbox_message(
+        db.session.get(ReminderRule, rule_id) if rule_id is not None else None,
+        recipient_email="mep@example.org", subject_ref=f"prisoner:{os.urandom(8).hex()}",
+        occurs_on=TODAY, email_subject="Card", body_text="Card\n", status=status,
+        last_error="550 mailbox unavailable" if status is OutboxStatus.FAILED else None)
     return message.id
 
 
@@ -895,6 +898,14 @@ def _rule(suffix: str) -> Callable[[Ctx, Draw], str]:
         f"/coordinator/reminders/{draw(st.sampled_from(ctx.world.rule_ids))}{suffix}")
 
 
+def _undeliverable(ctx: Ctx, draw: Draw) -> str:
+    """An address that bounced, made afresh (clearing one deletes it)."""
+    address = UndeliverableAddress(email=f"gone-{os.urandom(6).hex()}@example.org")
+    db.session.add(address)
+    db.session.commit()
+    return f"/coordinator/reminders/undeliverable/{address.id}/clear"
+
+
 def _message(suffix: str) -> Callable[[Ctx, Draw], str]:
     def path(ctx: Ctx, draw: Draw) -> str:
         status = draw(st.sampled_from(list(OutboxStatus)))
@@ -1123,6 +1134,11 @@ ROUTES: tuple[Route, ...] = (
     Route("reminders.cancel", (COORDINATOR,), _message("/cancel"),
           extra_fields={"next": NEXT_TARGETS}),
     Route("reminders.run", (COORDINATOR,), fixed("/coordinator/reminders/run")),
+    Route("reminders.retry_failed", (COORDINATOR,),
+          fixed("/coordinator/reminders/outbox/retry-failed"),
+          extra_fields={"next": NEXT_TARGETS}),
+    Route("reminders.clear_undeliverable", (COORDINATOR,), _undeliverable,
+          extra_fields={"next": NEXT_TARGETS}),
     # A godparent's team: godparents and their office staff.
     Route("actions.create", TEAM,
           lambda ctx, draw: f"/sponsor/prisoners/{ctx.world.prisoner_id}/actions/new",

@@ -15,9 +15,16 @@ from flask import Flask
 from sqlalchemy import select
 
 from godparents.extensions import db
-from godparents.reminders import delivery, services
+from godparents.reminders import delivery, outbox
+from godparents.reminders import runner as job
 from godparents.reminders.messages import read_unsubscribe_token
-from godparents.reminders.models import OutboxMessage, OutboxStatus, ReminderRule, Trigger
+from godparents.reminders.models import (
+    OutboxMessage,
+    OutboxStatus,
+    ReminderRule,
+    RunStatus,
+    Trigger,
+)
 from tests.factories import (
     make_default_rules,
     make_delegate,
@@ -59,7 +66,7 @@ def test_a_reminder_arrives_with_its_headers_both_parts_and_the_cyrillic_address
         rules, smtp_server, config):
     sponsor, prisoner = _birthday_pairing()
 
-    report = services.run(TODAY, NOW)
+    report = job.run(TODAY, NOW)
 
     assert report.delivered.sent == 1
     [message] = smtp_server.inbox.messages
@@ -87,7 +94,7 @@ def test_a_reminder_arrives_with_its_headers_both_parts_and_the_cyrillic_address
 def test_a_cyrillic_subject_travels_encoded_and_arrives_intact(rules, smtp_server):
     sponsor, _prisoner = _birthday_pairing()
     db.session.add(OutboxMessage(
-        idempotency_key="manual:1", rule=rules["Birthday card"], recipient_user_id=sponsor.user.id,
+        rule=rules["Birthday card"], recipient_user_id=sponsor.user.id,
         recipient_email=sponsor.email, subject_ref="prisoner:1", occurs_on=TODAY,
         email_subject="Открытка для Алеся: день рождения через 30 дней",
         body_text="Адрес:\n" + ADDRESS + "\n", body_html="<p>Адрес</p>"))
@@ -108,7 +115,7 @@ def test_one_refused_recipient_fails_alone_and_the_others_are_delivered(rules, s
     others = [_birthday_pairing(name=f"Prisoner {number}")[0] for number in range(3)]
     smtp_server.inbox.refuse[refused.email] = "550 5.1.1 <nobody>: Recipient address rejected"
 
-    report = services.run(TODAY, NOW)
+    report = job.run(TODAY, NOW)
 
     delivered = sorted(message["To"] for message in smtp_server.inbox.messages)
     assert delivered == sorted([delegate.email, *(sponsor.email for sponsor in others)])
@@ -121,7 +128,7 @@ def test_one_refused_recipient_fails_alone_and_the_others_are_delivered(rules, s
 def test_a_temporary_refusal_is_retried_with_growing_delays_then_fails(rules, smtp_server):
     sponsor, _prisoner = _birthday_pairing()
     smtp_server.inbox.refuse[sponsor.email] = "451 4.3.0 Try again later"
-    services.run(TODAY, NOW)
+    job.run(TODAY, NOW)
     [row] = _outbox()
     delays = []
     now = NOW
@@ -153,29 +160,31 @@ def test_with_the_server_down_nothing_is_lost_and_later_everything_goes_once(
         down_then_up, rules, mail_port):
     sponsors = [_birthday_pairing(name=f"Prisoner {number}")[0] for number in range(3)]
 
-    first = services.run(TODAY, NOW)  # nobody listens on the port
+    first = job.run(TODAY, NOW)  # nobody listens on the port
 
-    assert first.delivered.sent == 0 and first.delivered.retrying == 3
-    assert {row.status for row in _outbox()} == {OutboxStatus.PENDING}
+    # Not tried, so no attempt used up: they wait for the server, and the run says so.
+    assert first.delivered.attempted == 0 and first.delivered.unreachable
+    assert first.status is RunStatus.UNDELIVERED
+    assert {(row.status, row.attempts, row.claimed_by) for row in _outbox()} == {
+        (OutboxStatus.PENDING, 0, None)}
     inbox = Inbox()
     controller = start_server(inbox, mail_port)
     try:
-        too_soon = services.run(TODAY, NOW + timedelta(minutes=1))
-        assert too_soon.delivered.attempted == 0
-        later = services.run(TODAY, NOW + timedelta(minutes=6))
-        again = services.run(TODAY, NOW + timedelta(hours=9))
+        later = job.run(TODAY, NOW + timedelta(minutes=1))
+        again = job.run(TODAY, NOW + timedelta(hours=9))
     finally:
         controller.stop()
 
     assert later.delivered.sent == 3 and again.delivered.attempted == 0
+    assert later.status is RunStatus.FINISHED
     assert sorted(message["To"] for message in inbox.messages) == sorted(s.email for s in sponsors)
-    assert {row.status for row in _outbox()} == {OutboxStatus.SENT}
+    assert {(row.status, row.attempts) for row in _outbox()} == {(OutboxStatus.SENT, 1)}
 
 
 def test_no_header_can_be_smuggled_in_through_the_data(rules, smtp_server):
     _birthday_pairing(name="Ales\r\nBcc: spy@evil.example\r\nX-Injected: yes")
 
-    services.run(TODAY, NOW)
+    job.run(TODAY, NOW)
 
     [message] = smtp_server.inbox.messages
     assert message["Bcc"] is None and message["X-Injected"] is None
@@ -192,7 +201,7 @@ def test_a_broken_template_fails_its_message_only(rules, smtp_server):
                                 template="also_missing"))
     db.session.commit()
 
-    report = services.run(TODAY, NOW)
+    report = job.run(TODAY, NOW)
 
     assert report.delivered.sent == 0  # nothing else was due for the card's day
     failed = [row for row in _outbox() if row.status is OutboxStatus.FAILED]
@@ -200,7 +209,7 @@ def test_a_broken_template_fails_its_message_only(rules, smtp_server):
     assert all("TemplateNotFound" in row.last_error for row in failed)
     assert smtp_server.inbox.messages == []
     # The greeting on the day still goes to both.
-    on_the_day = services.run(date(2026, 12, 26), NOW + timedelta(days=30))
+    on_the_day = job.run(date(2026, 12, 26), NOW + timedelta(days=30))
     assert on_the_day.delivered.sent == 2
     assert sponsor.email in {message["To"] for message in smtp_server.inbox.messages}
 
@@ -209,12 +218,12 @@ def test_retrying_a_message_whose_template_failed_writes_it_again(rules, smtp_se
     _birthday_pairing()
     rules["Birthday card"].template = "no_such_template"
     db.session.commit()
-    services.run(TODAY, NOW)
+    job.run(TODAY, NOW)
     [row] = _outbox()
     assert row.status is OutboxStatus.FAILED
 
     rules["Birthday card"].template = "birthday_card"
-    services.retry(row, NOW)
+    outbox.retry(row, NOW)
     db.session.commit()
     delivery.deliver(NOW)
 
@@ -228,7 +237,7 @@ def _run_in_thread(app: Flask, barrier: threading.Barrier, reports: list[Any],
     try:
         with app.app_context():
             barrier.wait(timeout=10)
-            reports.append(services.run(TODAY, NOW))
+            reports.append(job.run(TODAY, NOW))
             db.session.remove()
     except BaseException as error:  # handed to the test thread, which fails on it
         errors.append(error)

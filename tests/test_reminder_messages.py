@@ -23,19 +23,19 @@ from godparents.reminders.events import Event
 from godparents.reminders.messages import Rendered, envelope_address, unsubscribe_token
 from godparents.reminders.models import (
     CampaignDay,
-    OutboxMessage,
     OutboxStatus,
     ReminderRule,
     Trigger,
 )
 from godparents.reminders.planner import Due, Recipient, plan
-from godparents.reminders.services import render_due
+from godparents.reminders.writing import render_due
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship
 from tests.factories import (
     make_coordinator,
     make_default_rules,
     make_delegate,
+    make_outbox_message,
     make_prisoner,
     make_sponsor,
     make_sponsorship,
@@ -306,12 +306,12 @@ def test_the_digest_counts_lists_and_says_how_many_more(world):
                                detained_on=date(2022, 8, 30)),
                  make_prisoner(name_latin="Milestone Prisoner", detained_on=date(2023, 11, 29))):
         make_sponsorship(world.sponsor, held)
-    db.session.add_all(OutboxMessage(
-        idempotency_key=f"failed:{number}", recipient_email=f"mp{number}@example.org",
-        subject_ref="prisoner:1", occurs_on=TODAY, status=OutboxStatus.FAILED,
-        last_error="550 5.1.1 <nobody>: Recipient address rejected",
-        email_subject=f"Birthday card number {number}", body_text="") for number in range(25))
-    db.session.commit()
+    for number in range(25):
+        make_outbox_message(
+            recipient_email=f"mp{number}@example.org", subject_ref="prisoner:1",
+            occurs_on=TODAY, status=OutboxStatus.FAILED,
+            last_error="550 5.1.1 <nobody>: Recipient address rejected",
+            email_subject=f"Birthday card number {number}", body_text="")
 
     message = _rendered(world.due("coordinator_digest"))
 

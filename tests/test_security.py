@@ -22,6 +22,7 @@ PUBLIC = {
     "calendar.feed",
     "public_photos.photo",
     "reminders_public.unsubscribe",  # from the emails; a signed token decides (RFC 8058)
+    "reminders_public.status",  # monitoring: a coordinator's login or the status token
 }
 
 

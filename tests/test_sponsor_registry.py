@@ -17,7 +17,7 @@ from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import Role, User
 from godparents.extensions import db, mail
-from godparents.reminders.models import OutboxMessage
+from godparents.reminders.models import OutboxMessage, OutboxStatus
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import campaign_today
@@ -25,6 +25,7 @@ from tests.conftest import Auth, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
+    make_outbox_message,
     make_prisoner,
     make_sponsor,
     make_sponsorship,
@@ -527,12 +528,9 @@ def _traces(*needles: str) -> list[str]:
 
 
 def _email(recipient: str, body: str, user: User | None = None) -> OutboxMessage:
-    message = OutboxMessage(idempotency_key=f"key-{recipient}", recipient_email=recipient,
-                            recipient_user_id=user.id if user else None, subject_ref="test",
-                            email_subject="Reminder", body_text=body)
-    db.session.add(message)
-    db.session.commit()
-    return message
+    return make_outbox_message(recipient=user, recipient_email=recipient, subject_ref="test",
+                               email_subject="Reminder", body_text=body,
+                               status=OutboxStatus.SENT)
 
 
 def test_erase_requires_the_name(anna: Sponsor, coordinator: User,

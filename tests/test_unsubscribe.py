@@ -22,8 +22,8 @@ def _link(web_app: Flask, user_id: int, trigger: Trigger = Trigger.BIRTHDAY) -> 
 
 
 def _waiting(rule: ReminderRule, user: User, key: str) -> OutboxMessage:
-    message = OutboxMessage(idempotency_key=key, rule=rule, recipient_user_id=user.id,
-                            recipient_email=user.email, subject_ref="prisoner:1",
+    message = OutboxMessage(rule=rule, recipient_user_id=user.id,
+                            recipient_email=user.email, subject_ref=f"prisoner:{key}",
                             occurs_on=date(2026, 12, 26), email_subject="Card",
                             body_text="Card\n")
     db.session.add(message)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, Flask, current_app, render_template
 from flask_login import current_user
 
 from godparents.auth.models import Role
 from godparents.dashboard import charts, services
-from godparents.reminders.views import outbox_summary
+from godparents.reminders import outbox as reminder_outbox
 from godparents.security import roles_required
 from godparents.timeutil import local_today
 
@@ -30,5 +32,7 @@ def index() -> str:
         bars=bars, bars_top=bars_top, line=charts.line_points(data.coverage),
         ticks=charts.month_ticks(len(data.actions.months)), chart=charts,
         families=services.FAMILIES,
-        reminders=outbox_summary(),  # live, beside the cached numbers: one query
+        # Live, beside the cached numbers: a few queries, whatever the outbox's size.
+        reminders=reminder_outbox.health(datetime.now(UTC)),
+        bounced=reminder_outbox.undeliverable_addresses(services.WORK_LIST_LENGTH),
     )

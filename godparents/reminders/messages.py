@@ -176,7 +176,6 @@ def outbox_row(due: Due, now: datetime) -> dict[str, Any]:
     """The values of the outbox message for ``due``, planned and not yet written out (the
     empty subject says so)."""
     return {
-        "idempotency_key": due.key,
         "rule_id": due.rule.id,
         "recipient_user_id": due.recipient.user_id,
         "recipient_email": due.recipient.email,
@@ -222,6 +221,16 @@ def dated(data: bytes, when: float | None = None) -> bytes:
     end = data.find(b"\n", start)
     return b"".join((data[:start], b"Date: ", formatdate(when, usegmt=True).encode(),
                      data[end:]))
+
+
+def message_id_of(data: bytes) -> str | None:
+    """The Message-ID header of a composed email (bounces quote it back)."""
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    for line in head.splitlines():
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() == b"message-id":
+            return value.strip().decode("ascii", "replace")[:255] or None
+    return None
 
 
 def list_unsubscribe_headers(user_id: int, trigger: Trigger) -> dict[str, str]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -79,19 +80,44 @@ class ReminderRule(db.Model):
         return f"<ReminderRule {self.id} {self.trigger}>"
 
 
+class RunStatus(StrEnum):
+    REQUESTED = "requested"  # asked for from the dashboard, waiting for a runner
+    RUNNING = "running"
+    FINISHED = "finished"  # every due message was dealt with
+    UNDELIVERED = "undelivered"  # the mail server could not be reached, or time ran out
+    STOPPED = "stopped"  # told to stop (SIGTERM) before the end
+    CRASHED = "crashed"  # an error ended it; see ``error``
+
+
 class ReminderRun(db.Model):
-    """One finished planning run; the newest tells the next run where to catch up from."""
+    """One run of the reminder job, from the request (if a coordinator asked for it) to
+    its end; a run that planned a day records which (the newest tells the next run where
+    to catch up from). Monitoring and the dashboard read the newest runs."""
 
     __tablename__ = "reminder_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    planned_for: Mapped[date] = mapped_column(index=True)  # "today" in the campaign's zone
-    window_start: Mapped[date]
+    status: Mapped[RunStatus] = mapped_column(enum_type(RunStatus, "status"),
+                                              default=RunStatus.FINISHED, index=True)
+    # "today" in the campaign's zone, set in the planning transaction itself.
+    planned_for: Mapped[date | None] = mapped_column(index=True)
+    window_start: Mapped[date | None]
     planned: Mapped[int] = mapped_column(default=0)
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    written: Mapped[int] = mapped_column(default=0)
+    sent: Mapped[int] = mapped_column(default=0)
+    retrying: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written now and then while it runs: a run whose heartbeat stopped has died.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
-        return f"<ReminderRun {self.planned_for}>"
+        return f"<ReminderRun {self.id} {self.status}>"
 
 
 class OutboxStatus(StrEnum):
@@ -104,36 +130,52 @@ class OutboxStatus(StrEnum):
 class OutboxMessage(db.Model):
     """One email to send, and the record that it was planned.
 
-    The idempotency key is unique over (rule, recipient, subject, occurrence date), so a
-    reminder planned twice, by two runs at once or on two machines, is inserted once.
+    Unique over (date, rule, recipient, subject), every one of them NOT NULL (NULLs never
+    collide in a unique index): a reminder planned twice, by two runs at once or on two
+    machines, is inserted once. The date comes first: a day's plan lands in a few places of
+    the index instead of one page per reminder.
+
+    A runner that takes a message for sending *claims* it: ``claimed_by`` names the runner
+    and ``next_attempt_at`` is the end of its lease, renewed while the batch goes on. Only
+    the owner may mark it sent; when the lease runs out another runner may take it.
     """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index(None, "status", "next_attempt_at"),
+        UniqueConstraint("occurs_on", "rule_id", "recipient_user_id", "subject_ref",
+                         name="uq_outbox_messages_reminder"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    rule_id: Mapped[int | None] = mapped_column(
-        ForeignKey("reminder_rules.id", ondelete="SET NULL"), index=True
-    )
-    recipient_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    # Rules are switched off, never deleted: their ledger stays. A deleted account's
+    # messages go with it (the erasure of a godparent deletes them first anyway).
+    rule_id: Mapped[int] = mapped_column(ForeignKey("reminder_rules.id", ondelete="RESTRICT"),
+                                         index=True)
+    recipient_user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     recipient_email: Mapped[str] = mapped_column(String(254))
-    subject_ref: Mapped[str] = mapped_column(String(100))  # what it is about: "prisoner:17"
-    occurs_on: Mapped[date | None]
+    # What it is about: "prisoner:17"; "" where nothing in particular (the digest).
+    subject_ref: Mapped[str] = mapped_column(String(100))
+    occurs_on: Mapped[date]
     locale: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[OutboxStatus] = mapped_column(
         enum_type(OutboxStatus, "status"), default=OutboxStatus.PENDING
     )
+    # Attempts the mail server really saw: a message never tried (the server was down, the
+    # run stopped first) has not used one up.
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email_subject: Mapped[str] = mapped_column(String(300))  # "" until written out
+    # The Message-ID header it went out with: how a bounce finds its message.
+    email_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    rule: Mapped[ReminderRule | None] = relationship()
+    rule: Mapped[ReminderRule] = relationship()
     # The bodies live in a table of their own: the job rewrites a message's row twice as it
     # sends it (claimed, sent), and a row of a few hundred bytes costs far less to rewrite
     # than one carrying two bodies and the composed email.
@@ -188,3 +230,48 @@ class OutboxContent(db.Model):
 
     def __repr__(self) -> str:
         return f"<OutboxContent {self.message_id}>"
+
+
+class BounceKind(StrEnum):
+    HARD = "hard"  # the address does not exist (5.x.x): nothing more goes to it
+    SOFT = "soft"  # a mailbox full, a server away (4.x.x): the message is tried again
+
+
+class Bounce(db.Model):
+    """A delivery report that came back for a message the server had accepted."""
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    kind: Mapped[BounceKind] = mapped_column(enum_type(BounceKind, "kind"))
+    status_code: Mapped[str] = mapped_column(String(16))  # RFC 3463: "5.1.1"
+    diagnostic: Mapped[str | None] = mapped_column(Text)
+    # The report's own Message-ID: a report read twice (a crash before it was filed away)
+    # counts once.
+    report_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    message: Mapped[OutboxMessage | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Bounce {self.kind} {self.status_code}>"
+
+
+class UndeliverableAddress(db.Model):
+    """An address that bounced for good: no reminder goes to it until a coordinator clears
+    it or the person's account changes to another address."""
+
+    __tablename__ = "undeliverable_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    bounce_id: Mapped[int | None] = mapped_column(ForeignKey("bounces.id", ondelete="SET NULL"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    bounce: Mapped[Bounce | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UndeliverableAddress {self.id}>"

@@ -23,7 +23,7 @@ from godparents.auth.models import Role, User
 from godparents.reminders import events
 from godparents.reminders.defaults import PERSONAL_LEAD_TEMPLATES
 from godparents.reminders.events import Event
-from godparents.reminders.models import ReminderRule, Trigger
+from godparents.reminders.models import ReminderRule, Trigger, UndeliverableAddress
 from godparents.sponsors.models import Delegation, Sponsor
 
 DATED = frozenset({Trigger.BIRTHDAY, Trigger.DETENTION_ANNIVERSARY, Trigger.DETENTION_MILESTONE,
@@ -65,15 +65,13 @@ class Due:
     recipient: Recipient
     event: Event
     send_on: date
-    # Unique over (rule, recipient, subject, occurrence): the same reminder never twice.
-    # Set once when made (every reminder planned needs it at once, to be told apart). The
-    # occurrence comes first: a day's plan then lands in a few places of the key's index
-    # (its events fall on a few dates), instead of touching a page of it per reminder.
-    key: str = field(init=False, repr=False, compare=False)
+    # What the outbox is unique over (occurrence, rule, recipient, subject): the same
+    # reminder never twice. Set once when made: every reminder planned is told apart by it.
+    key: tuple[date, int, int, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "key", f"{self.event.on.isoformat()}:{self.rule.id}:"
-                                        f"{self.recipient.user_id}:{self.event.subject_ref}")
+        object.__setattr__(self, "key", (self.event.on, self.rule.id, self.recipient.user_id,
+                                         self.event.subject_ref))
 
 
 @dataclass
@@ -83,6 +81,8 @@ class Teams:
     sponsors: dict[int, Recipient] = field(default_factory=dict)
     delegates: dict[int, list[Recipient]] = field(default_factory=lambda: defaultdict(list))
     coordinators: list[Recipient] = field(default_factory=list)
+    # Addresses that bounced for good (lower-cased): nothing is planned for them.
+    undeliverable: frozenset[str] = frozenset()
 
     def for_event(self, rule: ReminderRule, event: Event) -> list[Recipient]:
         trigger = rule.trigger
@@ -100,6 +100,9 @@ class Teams:
         if rule.to_coordinators:
             found.extend(self.coordinators)
         kind = trigger.value  # as ``Recipient.wants``, once per event instead of per person
+        if self.undeliverable:
+            return [recipient for recipient in found if kind not in recipient.opt_outs
+                    and recipient.email.lower() not in self.undeliverable]
         return [recipient for recipient in found if kind not in recipient.opt_outs]
 
 
@@ -170,7 +173,14 @@ def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> 
     if coordinators:
         teams.coordinators = [_recipient(*user)
                               for user in events.columns(_coordinators_statement())]
+    teams.undeliverable = frozenset(
+        email.lower() for email in events.columns(_undeliverable_statement()).scalars())
     return teams
+
+
+@cache
+def _undeliverable_statement() -> Any:
+    return select(UndeliverableAddress.email)
 
 
 def _leads(rule: ReminderRule) -> list[int]:
@@ -298,7 +308,7 @@ def plan(rules: Iterable[ReminderRule], start: date, today: date,
     teams = load_teams(None if everyone else
                        (event.sponsor_id for _rule, event in found if event.sponsor_id),
                        coordinators=any(rule.to_coordinators for rule, _event in found))
-    due: dict[str, Due] = {}
+    due: dict[tuple[date, int, int, str], Due] = {}
     for rule, event in found:
         if rule.trigger in DATED and event.on < today:
             continue  # never a reminder for something that already happened

@@ -7,6 +7,8 @@ an email (or a broken template) can run in the app's pages.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -16,6 +18,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -26,7 +29,6 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.wrappers import Response
 
 from godparents.auth.models import Role, User
@@ -34,9 +36,10 @@ from godparents.extensions import csrf, db
 from godparents.labels import label
 from godparents.listing import paginate
 from godparents.prisoners.models import KeyDateKind, Prisoner
-from godparents.reminders import services
+from godparents.reminders import outbox as outbox_services
+from godparents.reminders import preview as previews
+from godparents.reminders import runner
 from godparents.reminders.defaults import DEFAULT_RULES, PERSONAL_LEAD_TEMPLATES, TEMPLATES
-from godparents.reminders.delivery import DeliveryReport
 from godparents.reminders.forms import DAYS_BEFORE, RuleForm
 from godparents.reminders.messages import read_unsubscribe_token
 from godparents.reminders.models import (
@@ -44,10 +47,12 @@ from godparents.reminders.models import (
     OutboxStatus,
     ReminderRule,
     ReminderRun,
+    RunStatus,
     Trigger,
+    UndeliverableAddress,
 )
 from godparents.security import public, roles_required, safe_next
-from godparents.timeutil import campaign_today, local_today
+from godparents.timeutil import local_today
 
 bp = Blueprint("reminders", __name__, url_prefix="/coordinator/reminders")
 public_bp = Blueprint("reminders_public", __name__, url_prefix="/reminders")
@@ -121,15 +126,6 @@ def template_label(name: str) -> str:
     return str(TEMPLATES.get(name, name))
 
 
-def status_counts(*where: ColumnElement[bool]) -> dict[OutboxStatus, int]:
-    """How many messages have each status (one grouped query); every status is present."""
-    rows = db.session.execute(select(OutboxMessage.status, func.count())
-                              .where(*where).group_by(OutboxMessage.status))
-    counts = dict.fromkeys(OutboxStatus, 0)
-    counts.update({status: count for status, count in rows})
-    return counts
-
-
 @dataclass(frozen=True)
 class OutboxSummary:
     waiting: int
@@ -139,8 +135,8 @@ class OutboxSummary:
 
 def outbox_summary() -> OutboxSummary:
     """For the dashboard's card: waiting and failed messages and the last run, one query."""
-    last_run = (select(ReminderRun.finished_at).order_by(ReminderRun.id.desc()).limit(1)
-                .scalar_subquery())
+    last_run = (select(ReminderRun.finished_at).where(ReminderRun.finished_at.is_not(None))
+                .order_by(ReminderRun.id.desc()).limit(1).scalar_subquery())
     row = db.session.execute(
         select(func.count().filter(OutboxMessage.status == OutboxStatus.PENDING),
                func.count().filter(OutboxMessage.status == OutboxStatus.FAILED), last_run)
@@ -173,7 +169,7 @@ def _rule_or_404(rule_id: int) -> ReminderRule:
 @roles_required(Role.COORDINATOR)
 def rules() -> str:
     found = db.session.scalars(select(ReminderRule).order_by(ReminderRule.id))
-    return render_template("reminders/rules.html", rules=list(found), last=services.last_run(),
+    return render_template("reminders/rules.html", rules=list(found), last=runner.last_run(),
                            kinds=_kind_labels())
 
 
@@ -223,7 +219,7 @@ def toggle(rule_id: int) -> Response:
 def preview(rule_id: int) -> str:
     """What the rule would send over the coming days, and one of its emails written out."""
     rule = _rule_or_404(rule_id)
-    result = services.preview(rule, _reader_today(), PREVIEW_DAYS)
+    result = previews.preview(rule, _reader_today(), PREVIEW_DAYS)
     ids = sorted({item.event.prisoner_id for item in result.due if item.event.prisoner_id})
     names = {row.id: row.name_latin for row in db.session.execute(
         select(Prisoner.id, Prisoner.name_latin).where(Prisoner.id.in_(ids)))} if ids else {}
@@ -236,7 +232,7 @@ def preview(rule_id: int) -> str:
 @roles_required(Role.COORDINATOR)
 def preview_html(rule_id: int) -> Response:
     """The sample email's HTML, for the preview page's sandboxed frame."""
-    result = services.preview(_rule_or_404(rule_id), _reader_today(), PREVIEW_DAYS)
+    result = previews.preview(_rule_or_404(rule_id), _reader_today(), PREVIEW_DAYS)
     if result.sample is None:
         abort(404)
     return _sandboxed(result.sample.html)
@@ -245,21 +241,27 @@ def preview_html(rule_id: int) -> Response:
 @bp.post("/run")
 @roles_required(Role.COORDINATOR)
 def run() -> Response:
-    """Plan today (the campaign's today) and send what is due, as the daily job does."""
-    now = _now()
-    today = campaign_today(current_app.config["TIMEZONE"], now)
-    report = services.run(today, now, limit=current_app.config["REMINDER_WEB_LIMIT"])
-    delivered = report.delivered or DeliveryReport()
-    flash(_("%(planned)d new reminders planned, %(sent)d sent, %(retrying)d to retry, "
-            "%(failed)d failed.", planned=len(report.planned.new), sent=delivered.sent,
-            retrying=delivered.retrying, failed=delivered.failed),
-          "danger" if delivered.failed else "success")
-    if report.written and report.written.problems:
-        flash(ngettext("%(num)d reminder could not be written: its email template failed. "
-                       "See the failed messages.",
-                       "%(num)d reminders could not be written: their email template failed. "
-                       "See the failed messages.", len(report.written.problems)), "warning")
-    return redirect(url_for("reminders.outbox"))
+    """Ask for a run: the worker takes it up within seconds, else the next scheduled run.
+    The web server never waits for the mail server."""
+    found = runner.request_run(current_user, _now())
+    if found.requested_by_id == current_user.id and found.status is RunStatus.REQUESTED:
+        flash(_("A run is asked for: it starts within seconds when the worker runs, else "
+                "with the next scheduled run."), "success")
+    else:
+        flash(_("A run is already under way: here is how far it got."), "info")
+    return redirect(url_for("reminders.run_detail", run_id=found.id))
+
+
+@bp.get("/runs/<int:run_id>")
+@roles_required(Role.COORDINATOR)
+def run_detail(run_id: int) -> str:
+    """How a run is getting on; the page reloads itself while it waits or runs."""
+    found = db.session.get(ReminderRun, run_id)
+    if found is None:
+        abort(404)
+    return render_template("reminders/run.html", run=found,
+                           health=outbox_services.health(_now()),
+                           active=found.status in runner.ACTIVE)
 
 
 # The outbox.
@@ -284,7 +286,8 @@ def outbox() -> str:
         query = query.where(OutboxMessage.status == status)
     page = paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
     return render_template("reminders/outbox.html", page=page, status=status, q=q,
-                           counts=status_counts(*where), statuses=list(OutboxStatus))
+                           counts=outbox_services.status_counts(*where),
+                           statuses=list(OutboxStatus))
 
 
 def _message_or_404(message_id: int) -> OutboxMessage:
@@ -322,7 +325,7 @@ def _back(message: OutboxMessage) -> Response:
 def retry(message_id: int) -> Response:
     found = _message_or_404(message_id)
     try:
-        services.retry(found, _now())
+        outbox_services.retry(found, _now())
     except ValueError:
         db.session.rollback()
         if found.status is OutboxStatus.SENT:
@@ -346,7 +349,7 @@ def retry(message_id: int) -> Response:
 def cancel(message_id: int) -> Response:
     found = _message_or_404(message_id)
     try:
-        services.cancel(found)
+        outbox_services.cancel(found)
     except ValueError:
         db.session.rollback()
         flash(_("This message was sent already: it cannot be cancelled."), "danger")
@@ -354,6 +357,34 @@ def cancel(message_id: int) -> Response:
     db.session.commit()
     flash(_("The message to %(email)s is cancelled.", email=found.recipient_email), "info")
     return _back(found)
+
+
+@bp.post("/outbox/retry-failed")
+@roles_required(Role.COORDINATOR)
+def retry_failed() -> Response:
+    """Every failed message goes again with the next run, written anew."""
+    count = outbox_services.retry_failed(_now())
+    db.session.commit()
+    if count:
+        flash(ngettext("%(num)d failed message goes again with the next run.",
+                       "%(num)d failed messages go again with the next run.", count), "success")
+    else:
+        flash(_("No failed message to send again."), "info")
+    return redirect(safe_next(request.form.get("next")) or url_for("reminders.outbox",
+                                                                    status="pending"))
+
+
+@bp.post("/undeliverable/<int:address_id>/clear")
+@roles_required(Role.COORDINATOR)
+def clear_undeliverable(address_id: int) -> Response:
+    """The address works again (checked with the person): mail may go to it."""
+    found = db.session.get(UndeliverableAddress, address_id)
+    if found is None:
+        abort(404)
+    outbox_services.clear_address(found)
+    db.session.commit()
+    flash(_("Reminders go to %(email)s again.", email=found.email), "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("dashboard.index"))
 
 
 # For everyone, from the emails.
@@ -370,7 +401,7 @@ def unsubscribe(token: str) -> Response | str | tuple[str, int]:
     trigger = found[1]
     done = False
     if request.method == "POST":
-        services.unsubscribe(user, trigger)
+        outbox_services.unsubscribe(user, trigger)
         db.session.commit()
         done = True
     return render_template("reminders/unsubscribe.html", invalid=False, done=done,
@@ -382,3 +413,27 @@ def _masked(email: str) -> str:
     """Enough of the address to recognise it, not enough to harvest it from a link."""
     name, _at, domain = email.partition("@")
     return f"{name[:2]}…@{domain}"
+
+
+@public_bp.get("/status")
+@public
+def status() -> tuple[Response, int]:
+    """The job's health for monitoring: JSON, 200 when all is well, 503 when not. Open to
+    a logged-in coordinator or with the token (``Authorization: Bearer ...``); it carries
+    numbers and times only, never a name or an address."""
+    if not (current_user.is_authenticated and current_user.is_coordinator) \
+            and not _status_token_ok():
+        return jsonify({"error": "a coordinator's login or the status token is needed"}), 401
+    now = _now()
+    found = outbox_services.health(now)
+    return jsonify(outbox_services.health_document(found, now)), 200 if found.ok else 503
+
+
+def _status_token_ok() -> bool:
+    expected = current_app.config.get("REMINDER_STATUS_TOKEN")
+    given = request.headers.get("Authorization", "")
+    if not expected or not given.startswith("Bearer "):
+        return False
+    digest = hashlib.sha256
+    return hmac.compare_digest(digest(given.removeprefix("Bearer ").encode()).digest(),
+                               digest(str(expected).encode()).digest())

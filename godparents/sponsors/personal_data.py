@@ -114,7 +114,7 @@ def export(sponsor: Sponsor, now: datetime) -> dict[str, Any]:
         ],
         "audit_events": [_columns(e) for e in events],
         "emails": [
-            {**_columns(m, frozenset({"idempotency_key"})), "body_text": m.body_text}
+            {**_columns(m, frozenset({"claimed_by"})), "body_text": m.body_text}
             for m in emails
         ],
     }
