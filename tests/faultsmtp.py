@@ -20,15 +20,15 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.smtp import free_port
+from tests.smtp import Inbox, free_port
 
 
 @dataclass
-class FaultyInbox:
-    """What the server does, set by the test; what it received, read by the test."""
+class FaultyInbox(Inbox):
+    """What the server does, set by the test; what it received, read by the test (the
+    plain inbox's recipients it refuses at RCPT, too)."""
 
     delay: float = 0.0  # seconds before answering DATA (after taking the message)
-    refuse: dict[str, str] = field(default_factory=dict)  # recipient -> reply at RCPT
     # Drop the connection at the n-th DATA (1-based): before taking the message, or after
     # taking it, so that the client never hears the 250 ("reply lost").
     drop_at: int | None = None
@@ -36,13 +36,6 @@ class FaultyInbox:
     received: list[str] = field(default_factory=list)  # Message-IDs, in order of arrival
     datas: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:

@@ -377,18 +377,18 @@ class Runner:
         lease_end = self.clock() + self.limits.lease
         ends = time.monotonic() + self.limits.batch_seconds
         sender_of = _envelope_senders()
+        ids = [row.id for row in rows]
         for index, row in enumerate(rows):
-            rest = [later.id for later in rows[index:]]
             if self._must_end(report) or time.monotonic() >= ends or \
                     (limit is not None and report.attempted >= limit):
-                release(self.owner, rest, self.clock())
+                release(self.owner, ids[index:], self.clock())
                 return
             if row.email in undeliverable:
                 mark_error(self.owner, row, "the address bounced: no more mail goes to it",
                            True, self.clock(), report)
                 continue
             if lease_end - self.clock() < self.limits.margin:
-                owned = renew(self.owner, rest, self.clock() + self.limits.lease)
+                owned = renew(self.owner, ids[index:], self.clock() + self.limits.lease)
                 lease_end = self.clock() + self.limits.lease
                 if row.id not in owned:
                     report.lost_leases += 1
@@ -403,7 +403,7 @@ class Runner:
             except Unreachable as error:
                 report.unreachable = f"mail server unavailable: {error}"
                 current_app.logger.warning("mail server unavailable: %s", error)
-                release(self.owner, rest, self.clock())
+                release(self.owner, ids[index:], self.clock())
                 return
             try:
                 session.send(sender_of(row.id), row.email, data)

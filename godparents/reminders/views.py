@@ -256,9 +256,7 @@ def run() -> Response:
 @roles_required(Role.COORDINATOR)
 def run_detail(run_id: int) -> str:
     """How a run is getting on; the page reloads itself while it waits or runs."""
-    found = db.session.get(ReminderRun, run_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(ReminderRun, run_id)
     return render_template("reminders/run.html", run=found,
                            health=outbox_services.health(_now()),
                            active=found.status in runner.ACTIVE)
@@ -378,9 +376,7 @@ def retry_failed() -> Response:
 @roles_required(Role.COORDINATOR)
 def clear_undeliverable(address_id: int) -> Response:
     """The address works again (checked with the person): mail may go to it."""
-    found = db.session.get(UndeliverableAddress, address_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(UndeliverableAddress, address_id)
     outbox_services.clear_address(found)
     db.session.commit()
     flash(_("Reminders go to %(email)s again.", email=found.email), "success")
