@@ -24,6 +24,7 @@ opened again for the rest; a 4xx waits (``REMINDER_RETRY_MINUTES``), a 5xx fails
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -38,6 +39,7 @@ from typing import Any
 from flask import current_app
 from flask_mail import sanitize_address
 from sqlalchemy import String, bindparam, func, or_, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from godparents.database import begin_write
@@ -196,74 +198,87 @@ def release(owner: str, ids: list[int], now: datetime) -> None:
     db.session.commit()
 
 
-def _with_retries(write: Callable[[], int]) -> int:
-    """Run a marking transaction; if the database connection was lost (a restart, a
-    terminated backend), reconnect and run it again: the mark is what keeps a message
-    that went from going again."""
-    for attempt in range(MARK_TRIES):
-        try:
-            result = write()
-            db.session.commit()
-            return result
-        except DBAPIError as error:
-            db.session.rollback()
-            if not error.connection_invalidated or attempt == MARK_TRIES - 1:
-                raise
-            current_app.logger.warning("database connection lost while marking; again")
-            time.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 @cache
-def _mark_sent_statement() -> Any:
-    """Built once: marking runs once per message, and Core skips the ORM's work."""
+def _mark_sent_statement(new_message_id: bool) -> Any:
+    """Built once: marking runs once per message. The Message-ID is written only when the
+    email was composed just now (else it is the one stored when it was written)."""
     table = OutboxMessage.__table__
+    values: dict[str, Any] = {
+        "status": OutboxStatus.SENT, "sent_at": bindparam("now"), "next_attempt_at": None,
+        "claimed_by": None, "last_error": None, "attempts": table.c.attempts + 1}
+    if new_message_id:
+        values["email_message_id"] = bindparam("email_message_id", type_=String)
     return (table.update()
             .where(table.c.id == bindparam("message_id"), table.c.claimed_by == bindparam("owner"),
                    table.c.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), next_attempt_at=None,
-                    claimed_by=None, last_error=None, attempts=table.c.attempts + 1,
-                    email_message_id=func.coalesce(bindparam("email_message_id", type_=String),
-                                                   table.c.email_message_id)))
+            .values(**values))
 
 
-def mark_sent(owner: str, message_id: int, now: datetime, email_message_id: str | None) -> bool:
-    """Sent: in its own commit, only by its owner. False if another runner owns it now.
+class Marker:
+    """Marks messages as they go, each in a commit of its own, on a database connection of
+    its own (Core, without the session's work: it runs once per message). If that
+    connection is lost (a restart, a terminated backend), it takes a new one and marks
+    again: the mark is what keeps a message that went from going again.
 
     A single UPDATE needs no BEGIN IMMEDIATE on SQLite: it reads nothing first, so it
     takes the write lock at once (waiting its turn) and cannot deadlock."""
-    values = {"message_id": message_id, "owner": owner, "now": now,
-              "email_message_id": email_message_id}
-    return _with_retries(lambda: db.session.connection().execute(
-        _mark_sent_statement(), values).rowcount) == 1
 
+    def __init__(self) -> None:
+        self.connection: Connection | None = None
 
-def mark_error(owner: str, row: Row, error: str, permanent: bool, now: datetime,
-               report: DeliveryReport) -> None:
-    """Tried and not taken: again later, with a longer wait each time; failed after the
-    last attempt, or at once when the server refused for good (5xx)."""
-    delays = retry_delays()
-    attempts = row.attempts + 1
-    failed = permanent or attempts > len(delays)
-    values: dict[str, object] = {
-        "attempts": attempts, "last_error": error[:MAX_ERROR], "claimed_by": None,
-        "status": OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
-        "next_attempt_at": None if failed else now + delays[attempts - 1]}
+    def _write(self, statement: Any, values: dict[str, Any]) -> int:
+        for attempt in range(MARK_TRIES):
+            if self.connection is None:
+                self.connection = db.engine.connect()
+            try:
+                done = self.connection.execute(statement, values).rowcount
+                self.connection.commit()
+                return done
+            except DBAPIError as error:
+                self.close()
+                if not error.connection_invalidated or attempt == MARK_TRIES - 1:
+                    raise
+                current_app.logger.warning("database connection lost while marking; again")
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def write() -> int:
-        begin_write()
-        return db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row.id, _mine(owner))
-            .values(**values).execution_options(synchronize_session=False)).rowcount
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(DBAPIError):
+                connection.close()
 
-    if _with_retries(write) == 1:
-        if failed:
-            report.failed += 1
+    def sent(self, owner: str, message_id: int, now: datetime,
+             email_message_id: str | None) -> bool:
+        """Sent, right after the server's 250; only by its owner. False if another runner
+        owns it by now (its lease ran out: a frozen process)."""
+        values = {"message_id": message_id, "owner": owner, "now": now}
+        if email_message_id is not None:
+            values["email_message_id"] = email_message_id
+        return self._write(_mark_sent_statement(email_message_id is not None), values) == 1
+
+    def error(self, owner: str, row: Row, error: str, permanent: bool, now: datetime,
+              report: DeliveryReport) -> None:
+        """Tried and not taken: again later, with a longer wait each time; failed after
+        the last attempt, or at once when the server refused for good (5xx)."""
+        delays = retry_delays()
+        attempts = row.attempts + 1
+        failed = permanent or attempts > len(delays)
+        table = OutboxMessage.__table__
+        statement = table.update().where(
+            table.c.id == row.id, table.c.claimed_by == owner,
+            table.c.status == OutboxStatus.PENDING).values(
+            attempts=attempts, last_error=error[:MAX_ERROR], claimed_by=None,
+            status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
+            next_attempt_at=None if failed else now + delays[attempts - 1])
+        if self._write(statement, {}) == 1:
+            if failed:
+                report.failed += 1
+            else:
+                report.retrying += 1
         else:
-            report.retrying += 1
-    else:
-        report.lost_leases += 1
-    report.errors.append(f"message {row.id}: {error[:MAX_ERROR]}")
+            report.lost_leases += 1
+        report.errors.append(f"message {row.id}: {error[:MAX_ERROR]}")
 
 
 @dataclass
@@ -295,13 +310,14 @@ def load(ids: list[int]) -> list[Row]:
 
 
 def _bytes(row: Row) -> tuple[bytes, str | None]:
-    """The email as it goes on the wire (date set to now), and its Message-ID. A row
-    written before composed bytes were kept is composed here."""
-    data = row.mime
-    if data is None:
-        with url_context():
-            data = compose(row.subject, row.body_text, row.body_html, row.email,
-                           row.user_id, row.trigger)  # type: ignore[arg-type]
+    """The email as it goes on the wire (date set to now), and its Message-ID when it was
+    composed just now: a row whose composed bytes were dropped (a soft bounce sends it
+    again) or never kept."""
+    if row.mime is not None:
+        return dated(row.mime), None
+    with url_context():
+        data = compose(row.subject, row.body_text, row.body_html, row.email,
+                       row.user_id, row.trigger)  # type: ignore[arg-type]
     return dated(data), message_id_of(data)
 
 
@@ -337,6 +353,7 @@ class Runner:
     deadline: float | None = None  # time.monotonic() by which to have stopped
     heartbeat: Callable[[DeliveryReport], None] | None = None
     owner: str = field(default_factory=lambda: secrets.token_hex(8))
+    marker: Marker = field(default_factory=lambda: Marker())
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -344,6 +361,7 @@ class Runner:
     def deliver(self, limit: int | None = None) -> DeliveryReport:
         report = DeliveryReport()
         session = Session(Settings.from_config())
+        self.marker = Marker()
         try:
             with url_context():  # the List-Unsubscribe links of older rows
                 while limit is None or report.attempted < limit:
@@ -361,6 +379,7 @@ class Runner:
                         break
         finally:
             session.close()
+            self.marker.close()
         return report
 
     def _must_end(self, report: DeliveryReport) -> bool:
@@ -384,7 +403,7 @@ class Runner:
                 release(self.owner, ids[index:], self.clock())
                 return
             if row.email in undeliverable:
-                mark_error(self.owner, row, "the address bounced: no more mail goes to it",
+                self.marker.error(self.owner, row, "the address bounced: no more mail goes to it",
                            True, self.clock(), report)
                 continue
             if lease_end - self.clock() < self.limits.margin:
@@ -396,7 +415,7 @@ class Runner:
             try:
                 data, message_id = _bytes(row)
             except TemplateProblem as problem:
-                mark_error(self.owner, row, str(problem), True, self.clock(), report)
+                self.marker.error(self.owner, row, str(problem), True, self.clock(), report)
                 continue
             try:
                 session.open()
@@ -408,16 +427,16 @@ class Runner:
             try:
                 session.send(sender_of(row.id), row.email, data)
             except Refused as refusal:
-                mark_error(self.owner, row, str(refusal), refusal.permanent, self.clock(),
+                self.marker.error(self.owner, row, str(refusal), refusal.permanent, self.clock(),
                            report)
             except Dropped as drop:
                 # It may have arrived: it waits like a 4xx; the rest go on a new connection.
                 current_app.logger.warning("mail connection lost during message %s: %s",
                                            row.id, drop)
-                mark_error(self.owner, row, f"connection lost while sending: {drop}", False,
+                self.marker.error(self.owner, row, f"connection lost while sending: {drop}", False,
                            self.clock(), report)
             else:
-                if mark_sent(self.owner, row.id, self.clock(), message_id):
+                if self.marker.sent(self.owner, row.id, self.clock(), message_id):
                     report.sent += 1
                 else:
                     report.lost_leases += 1
