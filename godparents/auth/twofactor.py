@@ -16,7 +16,8 @@ from datetime import datetime
 import pyotp
 import segno
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from godparents.audit.services import record
 from godparents.auth import sessions
@@ -69,13 +70,26 @@ def matching_step(secret: str, code: str, now: datetime, after: int | None = Non
 
 
 def verify_totp(user: User, code: str, now: datetime) -> bool:
-    """True once per code: the step is remembered, so the same code fails next time."""
+    """True once per code: the step is remembered, so the same code fails next time.
+
+    The step is claimed by one conditional UPDATE, not read and then written: of two
+    logins sent at the same moment with the same code, the database lets one claim it.
+    """
     if user.totp_secret is None:
         return False
     step = matching_step(user.totp_secret, code, now, after=user.totp_last_step)
     if step is None:
         return False
-    user.totp_last_step = step
+    claimed = db.session.execute(
+        update(User)
+        .where(User.id == user.id,
+               or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(user, "totp_last_step", step)
     return True
 
 
