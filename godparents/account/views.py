@@ -83,11 +83,19 @@ def _render(**forms: object) -> str:
                            **context)
 
 
-def _renew_session() -> None:
-    """After a change that ended every session: this device carries on with a new one."""
+def _renew_session(had_calendar: bool) -> None:
+    """After a change that ended every session: this device carries on with a new one.
+    The calendar link ended with the sessions (``sessions.end_all``): say so."""
     row = sessions.find(current_user.session_token)
     remember = bool(row and row.remember)
     start_session(current_user._get_current_object(), remember=remember)
+    if had_calendar:
+        flash(_("Your calendar link was switched off too. If you use it, create a new one "
+                "below and subscribe to that."), "info")
+
+
+def _has_calendar() -> bool:
+    return current_user.calendar_token_hash is not None
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -113,6 +121,7 @@ def profile() -> Response | str:
 @bp.post("/password")
 def change_password() -> Response | str:
     form = PasswordChangeForm()
+    had_calendar = _has_calendar()
     if form.validate_on_submit():
         try:
             services.change_password(current_user, form.current_password.data or "",
@@ -120,7 +129,7 @@ def change_password() -> Response | str:
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
-            _renew_session()
+            _renew_session(had_calendar)
             flash(_("Your password is changed. Other devices have been logged out."),
                   "success")
             return redirect(url_for("account.profile"))
@@ -130,6 +139,7 @@ def change_password() -> Response | str:
 @bp.post("/email")
 def change_email() -> Response | str:
     form = EmailChangeForm()
+    had_calendar = _has_calendar()
     if form.validate_on_submit():
         try:
             old = services.change_email(current_user, form.current_password.data or "",
@@ -137,7 +147,7 @@ def change_email() -> Response | str:
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
-            _renew_session()
+            _renew_session(had_calendar)
             send_email(services.email_changed_notice(current_user, old))
             flash(_("You now log in as %(email)s. Other devices have been logged out.",
                     email=current_user.email), "success")
@@ -186,6 +196,7 @@ def two_factor() -> str:
 @bp.post("/two-factor/enable")
 def enable_two_factor() -> Response | str:
     form = TwoFactorEnableForm()
+    had_calendar = _has_calendar()
     row = sessions.find(current_user.session_token)
     if current_user.has_two_factors or row is None or row.pending_totp_secret is None:
         return redirect(url_for("account.two_factor"))
@@ -197,7 +208,7 @@ def enable_two_factor() -> Response | str:
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
-            _renew_session()
+            _renew_session(had_calendar)
             flash(_("Two factors are on. From now on you log in with your password and a "
                     "code from the app."), "success")
             return _recovery_codes_page(codes)
@@ -239,22 +250,24 @@ def renew_recovery_codes() -> Response | str:
 
 @bp.post("/two-factor/off")
 def disable_two_factor() -> Response:
+    had_calendar = _has_calendar()
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
     if _password_checked(TwoFactorDisableForm(), partial(services.disable_two_factors,
                                                          current_user)) is not REFUSED:
-        _renew_session()
+        _renew_session(had_calendar)
         flash(_("Two factors are off. Other devices have been logged out."), "info")
     return redirect(url_for("account.two_factor"))
 
 
 @bp.post("/two-factor/replace")
 def replace_two_factor() -> Response:
+    had_calendar = _has_calendar()
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
     if _password_checked(TwoFactorReplaceForm(), partial(services.replace_two_factors,
                                                          current_user)) is not REFUSED:
-        _renew_session()
+        _renew_session(had_calendar)
         flash(_("The old key no longer works. Scan the new code with your new phone."),
               "info")
     return redirect(url_for("account.two_factor"))

@@ -15,7 +15,7 @@ from flask_mail import Message
 from sqlalchemy import select
 
 from godparents.audit.services import record
-from godparents.auth import sessions, tokens
+from godparents.auth import sessions, tokens, twofactor
 from godparents.auth.models import Role, User, normalise_email
 from godparents.auth.passwords import hash_password, is_common, needs_rehash, verify_password
 from godparents.extensions import db
@@ -118,7 +118,8 @@ def invite(
     Inviting again someone who has not yet set a password sends a fresh link (the first
     email may never have arrived); an account in use is never touched. Office staff who
     were removed from every team (their account switched off) can be invited back: they
-    choose a new password through the link, the old one is void.
+    start afresh, as a new account would (the address may belong to someone else now):
+    the old password, second factor, passkeys and calendar link are void.
     """
     if role not in (Role.SPONSOR, Role.DELEGATE):
         raise AccountError(_("Only godparents and their office staff are invited here."), "role")
@@ -127,6 +128,7 @@ def invite(
             and not user.is_active and not user.delegations):
         user.is_active = True
         user.password_hash = None
+        twofactor.forget(user)
         sessions.end_all(user)
     if user is not None and (user.has_password or user.role is not role):
         raise AccountError(_("An account with this email address already exists."), "email")

@@ -133,11 +133,16 @@ def enable(user: User, secret: str, step: int) -> list[str]:
     return new_recovery_codes(user)
 
 
-def turn_off(user: User, actor: User | None, action: str) -> None:
-    """Forget the key and the recovery codes and end every session of the user, recorded
-    as ``action`` by ``actor`` (None: the command line)."""
+def forget(user: User) -> None:
+    """Forget the key and the recovery codes (the caller ends the sessions and records)."""
     user.totp_secret = None
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
+def turn_off(user: User, actor: User | None, action: str) -> None:
+    """Forget the key and the recovery codes and end every session of the user, recorded
+    as ``action`` by ``actor`` (None: the command line)."""
+    forget(user)
     sessions.end_all(user)
     record(actor, action, user)
