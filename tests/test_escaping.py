@@ -772,7 +772,9 @@ class Forms:
     def post(self, path: str, **data: Any) -> Any:
         if self.token is None:
             self.token = csrf_token(self.client, path)
-        return self.client.post(path, data={"csrf_token": self.token, **data})
+        response = self.client.post(path, data={"csrf_token": self.token, **data})
+        response.close()  # as a server does once the reply has gone: what waits for it runs
+        return response
 
 
 def test_forms_refuse_script_links_and_show_typed_payloads_escaped(

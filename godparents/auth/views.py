@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from flask import (
     Blueprint,
     Flask,
@@ -183,15 +186,31 @@ def logout() -> Response:
 def request_password_reset() -> Response | str:
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
-        found = services.password_reset_token(form.email.data or "", utcnow())
-        if found is not None:
-            user, token = found
-            send_email(services.password_reset_email(user, token))
         # The same words whether or not the address has an account.
         flash(_("If an account uses this address, we have sent it a link to set a new "
                 "password. The link works once, for one hour."), "info")
-        return redirect(url_for("auth.login"))
+        response = redirect(url_for("auth.login"))
+        # The same work before the reply, too: the account is looked up and the email
+        # written and sent only once the reply has gone, so its timing tells nothing.
+        response.call_on_close(_reset_email_sender(form.email.data or "", utcnow()))
+        return response
     return render_template("auth/reset_request.html", form=form)
+
+
+def _reset_email_sender(email: str, now: datetime) -> Callable[[], None]:
+    """What sends the reset link, if the address has an account, after the response."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def send() -> None:
+        with app.test_request_context("/", base_url=app.config["BASE_URL"]):
+            try:
+                found = services.password_reset_token(email, now)
+                if found is not None:
+                    send_email(services.password_reset_email(*found))
+            except Exception:  # nothing can reach the user now: the log must have it
+                app.logger.exception("could not send a password reset link")
+
+    return send
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
