@@ -40,9 +40,9 @@ class Defaults:
     TWO_FACTOR_PENDING_SECONDS = 300
     TOTP_ISSUER = "godparents"
 
-    # Throttling (Flask-Limiter, auth/throttling.py). Memory storage counts per process:
-    # with several server processes set GODPARENTS_RATELIMIT_STORAGE_URI=redis://host:6379.
-    # Logins and codes count failures only; reset requests count every request.
+    # Throttling (auth/throttling.py). Memory storage counts per process: with several
+    # server processes set GODPARENTS_RATELIMIT_STORAGE_URI=redis://host:6379.
+    # Logins, codes and password checks count failures only; reset requests every request.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = False
@@ -52,6 +52,8 @@ class Defaults:
     TWO_FACTOR_LIMIT_PER_ADDRESS = "30 per 15 minutes"
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LIMIT_PER_ADDRESS = "20 per hour"
+    # The current password asked again before sensitive changes, by a logged-in user.
+    REAUTH_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     # Behind a reverse proxy: how many proxies set X-Forwarded-For (exactly; 0 for none).
     # Throttling and the audit log use the client address this gives.
     PROXY_HOPS = 0

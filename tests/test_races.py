@@ -9,12 +9,23 @@ import time
 from functools import partial
 
 import pytest
+from sqlalchemy import func, select
 
+from godparents.audit.models import AuditEvent
+from godparents.extensions import db
 from tests.concurrency import WebClient, at_once
 from tests.conftest import totp_code
 from tests.factories import PASSWORD, make_coordinator, make_sponsor
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serial")]
+# A password check that takes a few milliseconds, as in production it takes many: the
+# window in which requests overtake each other is as wide as the check.
+SLOWER_HASHING = {"ARGON2_TIME_COST": 2, "ARGON2_MEMORY_COST": 8192}
+
+
+def _events(action: str) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).where(AuditEvent.action == action))
 
 
 def _password_step(client: WebClient, email: str, password: str = PASSWORD) -> None:
@@ -63,3 +74,48 @@ def test_a_reset_reply_does_not_wait_for_the_mail_server(app, live_server, smtp_
             break
         time.sleep(0.1)
     assert [m["To"] for m in smtp_server.inbox.messages] == [email]
+
+
+@pytest.mark.settings(**SLOWER_HASHING)
+def test_parallel_wrong_passwords_are_counted_before_they_are_checked(app, live_server) -> None:
+    """Finding 4: failures were counted after the reply, so 30 wrong passwords sent at once
+    were all checked against a limit of 10."""
+    email = make_sponsor().email
+    clients = [WebClient(live_server.url) for _ in range(30)]
+    forms = [client.form("/auth/login", email=email, password=f"wrong password {n}")
+             for n, client in enumerate(clients)]
+    replies = at_once([partial(client.post, "/auth/login", form)
+                       for client, form in zip(clients, forms, strict=True)])
+    statuses = sorted(reply.status for reply in replies)
+    assert statuses == [200] * 10 + [429] * 20, str(statuses)
+    assert _events("login_failed") == 10
+    # And the right password, after all that, from a new browser: still refused.
+    late = WebClient(live_server.url)
+    assert late.post("/auth/login", late.form("/auth/login", email=email,
+                                              password=PASSWORD)).status == 429
+
+
+@pytest.mark.settings(LOGIN_LIMIT_PER_ADDRESS="10 per 15 minutes", **SLOWER_HASHING)
+def test_parallel_logins_from_one_address_are_counted_before_they_are_checked(
+        app, live_server) -> None:
+    clients = [WebClient(live_server.url) for _ in range(30)]
+    forms = [client.form("/auth/login", email=f"someone{n}@example.org",
+                         password="not the password") for n, client in enumerate(clients)]
+    replies = at_once([partial(client.post, "/auth/login", form)
+                       for client, form in zip(clients, forms, strict=True)])
+    assert sorted(reply.status for reply in replies) == [200] * 10 + [429] * 20
+    assert _events("login_failed") == 10
+
+
+def test_parallel_wrong_codes_are_counted_before_they_are_checked(app, live_server) -> None:
+    """Finding 4: 16 codes were checked against a limit of 5."""
+    email = make_coordinator().email
+    clients = [WebClient(live_server.url) for _ in range(16)]
+    for client in clients:
+        _password_step(client, email)
+    forms = [client.form("/auth/two-factor", code=f"wrong-{n}")
+             for n, client in enumerate(clients)]
+    replies = at_once([partial(client.post, "/auth/two-factor", form)
+                       for client, form in zip(clients, forms, strict=True)])
+    assert sorted(reply.status for reply in replies) == [200] * 5 + [429] * 11
+    assert _events("two_factor_failed") == 5

@@ -139,3 +139,19 @@ def test_two_processes_share_the_counts_through_redis(config, redis_storage) -> 
             db.engine.dispose()
         with second.app_context():
             db.engine.dispose()
+
+
+def test_a_login_posted_as_json_counts_against_the_account(app, client: FlaskClient) -> None:
+    """Finding 4: the form reads JSON too, but the count per account read only form posts."""
+    sponsor = make_sponsor()
+    statuses = []
+    for attempt in range(10):
+        token = csrf_token(client, "/auth/login")
+        statuses.append(client.post("/auth/login", json={
+            "email": sponsor.email, "password": f"wrong password {attempt}"},
+            headers={"X-CSRFToken": token},
+            environ_base={"REMOTE_ADDR": f"10.0.2.{attempt}"}).status_code)
+    assert statuses == [200] * 10
+    # Ten failures against this account: a form post, with the right password, is refused.
+    assert _login(client, sponsor.email, PASSWORD, address="10.0.3.1").status_code == 429
+

@@ -82,19 +82,23 @@ def _after_login(next_target: str | None) -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@throttling.limits("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS",
-                   throttling.typed_account, count_failures_only=True)
 def login() -> Response | str:
     if current_user.is_authenticated:
         return _after_login(request.args.get("next"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         now = utcnow()
-        user = services.authenticate(form.email.data or "", form.password.data or "", now,
-                                     request.remote_addr)
+        email = form.email.data or ""
+        try:
+            with throttling.attempt(*throttling.login_counters(email)) as attempt:
+                user = services.authenticate(email, form.password.data or "", now,
+                                             request.remote_addr)
+                if user is None:
+                    db.session.commit()  # the failure's audit event
+                    attempt.fail()
+        except throttling.Throttled as throttled:
+            throttling.refuse(throttled)
         if user is None:
-            db.session.commit()  # the failure's audit event
-            throttling.mark_failed()
             form.password.errors.append(_("Email or password is incorrect."))
         elif user.has_two_factors:
             db.session.commit()
@@ -130,8 +134,6 @@ def _pending_user() -> tuple[User, dict] | None:
 
 @bp.route("/two-factor", methods=["GET", "POST"])
 @public
-@throttling.limits("TWO_FACTOR_LIMIT_PER_ACCOUNT", "TWO_FACTOR_LIMIT_PER_ADDRESS",
-                   throttling.pending_account, count_failures_only=True)
 def two_factor() -> Response | str:
     """The second step of logging in: a code from the app, or a recovery code."""
     found = _pending_user()
@@ -144,13 +146,18 @@ def two_factor() -> Response | str:
     if form.validate_on_submit():
         now = utcnow()
         code = form.code.data or ""
-        method = ("totp" if twofactor.verify_totp(user, code, now)
-                  else "recovery_code" if twofactor.use_recovery_code(user, code, now)
-                  else None)
+        try:
+            with throttling.attempt(*throttling.two_factor_counters(user.id)) as attempt:
+                method = ("totp" if twofactor.verify_totp(user, code, now)
+                          else "recovery_code" if twofactor.use_recovery_code(user, code, now)
+                          else None)
+                if method is None:
+                    record(user, "two_factor_failed", user, ip=request.remote_addr)
+                    db.session.commit()
+                    attempt.fail()
+        except throttling.Throttled as throttled:
+            throttling.refuse(throttled)
         if method is None:
-            record(user, "two_factor_failed", user, ip=request.remote_addr)
-            db.session.commit()
-            throttling.mark_failed()
             form.code.errors.append(_("This code is not right, or it was used already. "
                                       "Codes change every 30 seconds."))
         else:
@@ -182,7 +189,7 @@ def logout() -> Response:
 @bp.route("/reset", methods=["GET", "POST"])
 @public
 @throttling.limits("RESET_LIMIT_PER_ACCOUNT", "RESET_LIMIT_PER_ADDRESS",
-                   throttling.typed_account, count_failures_only=False)
+                   throttling.typed_account)
 def request_password_reset() -> Response | str:
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
