@@ -155,3 +155,22 @@ def test_a_login_posted_as_json_counts_against_the_account(app, client: FlaskCli
     # Ten failures against this account: a form post, with the right password, is refused.
     assert _login(client, sponsor.email, PASSWORD, address="10.0.3.1").status_code == 429
 
+
+def test_the_current_password_check_is_throttled(app, auth: Auth, client: FlaskClient) -> None:
+    """Finding 5: with a stolen session, the password behind the settings could be guessed
+    without limit, then the login email changed."""
+    sponsor = make_sponsor()
+    auth.login(sponsor.email)
+
+    def change_email(password: str):
+        return client.post("/account/email", data={
+            "csrf_token": csrf_token(client, "/account/"), "email": "thief@example.org",
+            "current_password": password})
+
+    for attempt in range(5):
+        assert "This is not your current password" in change_email(f"guess {attempt}").text
+    refused = change_email(PASSWORD)  # the right one, now too late
+    assert "Too many wrong passwords" in refused.text
+    db.session.refresh(sponsor.user)
+    assert sponsor.user.email == sponsor.email
+    assert any(e.changes["endpoint"] == "account.change_email" for e in _throttled_events())
