@@ -69,3 +69,34 @@ def test_stored_outbox_keys_are_rewritten_date_first_and_back(empty_app: Flask) 
 def _keys() -> list[str]:
     with db.engine.connect() as connection:
         return sorted(connection.scalars(text("SELECT idempotency_key FROM outbox_messages")))
+
+
+def test_inactive_godparents_accounts_are_switched_off(empty_app: Flask) -> None:
+    """Finding 6 of the second security round: an inactive godparent's account that was
+    left on (the demo seed made one) is switched off; downgrading leaves it off."""
+    upgrade(revision="8e3b1c7d2a55")
+    with db.engine.begin() as connection:
+        for number, (sponsor_active, user_active) in enumerate(
+                [(False, True), (True, True), (False, False)], start=1):
+            connection.execute(text(
+                "INSERT INTO users (id, email, role, is_active, locale, timezone, "
+                "session_generation, reminder_opt_outs, birthday_card_days, created_at) VALUES "
+                "(:id, :email, 'sponsor', :active, 'en', 'UTC', 1, '[]', 30, "
+                "CURRENT_TIMESTAMP)"),
+                {"id": number, "email": f"s{number}@example.org", "active": user_active})
+            connection.execute(text(
+                "INSERT INTO sponsors (full_name, body, country, language, is_active, "
+                "has_public_consent, user_id, created_at, updated_at) VALUES "
+                "(:name, 'Bundestag', 'DE', 'de', :active, false, :id, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"),
+                {"name": f"Sponsor {number}", "active": sponsor_active, "id": number})
+    upgrade()
+    assert _active_users() == [2]
+    downgrade(revision="8e3b1c7d2a55")
+    assert _active_users() == [2]
+
+
+def _active_users() -> list[int]:
+    with db.engine.connect() as connection:
+        return sorted(connection.scalars(text("SELECT id FROM users WHERE is_active = :on"),
+                                         {"on": True}))

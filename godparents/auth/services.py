@@ -123,6 +123,11 @@ def invite(
     """
     if role not in (Role.SPONSOR, Role.DELEGATE):
         raise AccountError(_("Only godparents and their office staff are invited here."), "role")
+    if not sponsor.is_active:
+        # An inactive godparent and their team log in no more: an invitation must not
+        # make (or wake) an account that would.
+        raise AccountError(_("This godparent is inactive. Make them active again first."),
+                           "sponsor_id")
     user = find_user(email)
     if (user is not None and role is Role.DELEGATE and user.role is Role.DELEGATE
             and not user.is_active and not user.delegations):
