@@ -30,6 +30,13 @@ class AccountError(ValueError):
         self.field = field  # the form field the message belongs to
 
 
+class AccountExists(AccountError):
+    """The address belongs to an account already: only those who may know it are told."""
+
+    def __init__(self) -> None:
+        super().__init__(_("An account with this email address already exists."), "email")
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
@@ -67,7 +74,7 @@ def create_user(email: str, role: Role, password: str | None = None) -> User:
         raise AccountError(_("Enter a valid email address."), "email") from error
     email = checked.ascii_email or checked.normalized
     if find_user(email) is not None:
-        raise AccountError(_("An account with this email address already exists."), "email")
+        raise AccountExists
     user = User(email=email, role=role)
     if password is not None:
         check_password_policy(password, email)
@@ -136,7 +143,7 @@ def invite(
         twofactor.forget(user)
         sessions.end_all(user)
     if user is not None and (user.has_password or user.role is not role):
-        raise AccountError(_("An account with this email address already exists."), "email")
+        raise AccountExists
     if role is Role.SPONSOR and sponsor.user_id is not None and (
         user is None or sponsor.user_id != user.id
     ):
