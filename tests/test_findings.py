@@ -4,6 +4,8 @@ each test failed on the code before its fix."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from flask import Flask
@@ -90,3 +92,45 @@ def test_team_invitations_are_throttled(app: Flask, auth: Auth, client: FlaskCli
     auth.login(sponsor.email)
     statuses = [_invite(client, f"probe{n}@example.org").status_code for n in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+# 8: pictures that take a worker's memory -----------------------------------------------------
+
+MEASURE = """
+import resource, sys
+from io import BytesIO
+from PIL import Image
+from godparents.prisoners.photos import PhotoError, reencode
+width, height, kind = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+buffer = BytesIO()
+Image.new("RGB", (width, height), (200, 100, 50)).save(buffer, kind)
+data = buffer.getvalue()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    outcome = f"{len(reencode(data, max_bytes=len(data)))} bytes"
+except PhotoError as error:
+    outcome = str(error)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(grown // 1024, outcome)
+"""
+
+
+def _reencoded_in_a_process(width: int, height: int, kind: str) -> tuple[int, str]:
+    """(how many MB the process grew while re-encoding, what came of it)"""
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(width), str(height), kind],  # noqa: S603
+                          capture_output=True, text=True, check=True, timeout=120)
+    grown, outcome = done.stdout.strip().split(" ", 1)
+    return int(grown), outcome
+
+
+@pytest.mark.slow
+def test_a_picture_cannot_take_a_workers_memory() -> None:
+    """Finding 8: a 7000 x 7000 PNG (160 KB) took a worker from 175 MB to 706 MB."""
+    grown, outcome = _reencoded_in_a_process(7000, 7000, "PNG")
+    assert outcome == "The picture has too many pixels. Please upload a smaller one."
+    # The largest accepted: a PNG is decoded whole (four bytes a pixel, no more copies at
+    # full size); a 48-megapixel JPEG is decoded at an eighth of its size.
+    for width, height, kind in ((4800, 4800, "PNG"), (8000, 6000, "JPEG")):
+        grown, outcome = _reencoded_in_a_process(width, height, kind)
+        assert outcome.endswith(" bytes"), outcome
+        assert grown < 150, f"a {width} x {height} {kind} took {grown} MB"
