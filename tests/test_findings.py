@@ -134,3 +134,23 @@ def test_a_picture_cannot_take_a_workers_memory() -> None:
         grown, outcome = _reencoded_in_a_process(width, height, kind)
         assert outcome.endswith(" bytes"), outcome
         assert grown < 150, f"a {width} x {height} {kind} took {grown} MB"
+
+
+# 9: the demo seed on a production database ---------------------------------------------------
+
+def test_the_demo_refuses_a_database_with_real_accounts(app: Flask, runner) -> None:
+    make_coordinator(email="anna@campaign.example")
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 1
+    assert "not a demo database" in result.output
+    assert "two-factor key" not in result.output and "password:" not in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+@pytest.mark.settings(BASE_URL="https://campaign.example")
+def test_the_demo_refuses_a_public_server_unless_told(app: Flask, runner) -> None:
+    refused = runner.invoke(args=["demo", "seed"])
+    assert refused.exit_code == 1 and "--public-demo" in refused.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    allowed = runner.invoke(args=["demo", "seed", "--public-demo"])
+    assert allowed.exit_code == 0, allowed.output
