@@ -88,5 +88,5 @@ def test_db_upgrade_from_the_command_line(tmp_path: Path) -> None:
 def test_create_refuses_an_address_with_a_line_break(app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["users", "create", "ops@example.org\r\nBcc: evil@example.org",
                                  "--role", "coordinator"], input="lantern passport 123\n")
-    assert result.exit_code != 0 and "Enter a valid email address." in result.output
+    assert result.exit_code != 0 and "Enter an email address such as" in result.output
     assert services.find_user("ops@example.org") is None

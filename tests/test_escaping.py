@@ -1018,7 +1018,7 @@ def test_account_emails_go_to_their_one_recipient_and_nobody_else(
 
     # The services, straight: an invitation to such an address is refused before any
     # account exists; a password reset and the email-changed notice are never sent.
-    with pytest.raises(accounts.AccountError, match="valid email address"):
+    with pytest.raises(accounts.AccountError, match="Enter an email address such as"):
         accounts.invite("invitee@example.org" + BCC, Role.SPONSOR, sponsor, coordinator, now)
     db.session.rollback()
     reset = accounts.password_reset_token(broken.email, now)

@@ -154,3 +154,34 @@ def test_the_demo_refuses_a_public_server_unless_told(app: Flask, runner) -> Non
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
     allowed = runner.invoke(args=["demo", "seed", "--public-demo"])
     assert allowed.exit_code == 0, allowed.output
+
+
+# 10: addresses that carry a copy to someone else ----------------------------------------------
+
+SMUGGLER = "name?cc=spy%40evil.example&x=@example.org"
+
+
+def test_an_address_with_link_fields_is_refused_at_the_field(app: Flask, auth: Auth,
+                                                             client: FlaskClient) -> None:
+    sponsor = make_sponsor(with_login=False)
+    auth.login(make_coordinator().email)
+    path = f"/coordinator/sponsors/{sponsor.id}/edit"
+    page = client.get(path).text
+    form = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', page))
+    form.update(full_name=sponsor.full_name, body=sponsor.body, country="DE", language="de",
+                email=SMUGGLER)
+    response = client.post(path, data=form)
+    assert response.status_code == 200
+    assert "Use only letters, digits and . _ - + &#39; before the @." in response.text
+    db.session.refresh(sponsor)
+    assert sponsor.email != SMUGGLER
+
+
+def test_a_stored_address_becomes_a_mailto_link_with_one_recipient(
+        app: Flask, auth: Auth, client: FlaskClient) -> None:
+    sponsor = make_sponsor(with_login=False, email=SMUGGLER)  # as an old record may hold
+    auth.login(make_coordinator().email)
+    page = client.get(f"/coordinator/sponsors/{sponsor.id}").text
+    href = re.search(r'href="(mailto:[^"]*)"', page).group(1)
+    assert href == "mailto:name%3Fcc%3Dspy%2540evil.example%26x%3D@example.org"
+    assert "?" not in href

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from godparents.auth import sessions, tokens, twofactor
 from godparents.auth.models import Role, User, normalise_email
 from godparents.auth.passwords import hash_password, is_common, needs_rehash, verify_password
 from godparents.extensions import db
+from godparents.fields import EmailError, checked_email
 from godparents.sponsors.models import Delegation, Sponsor
 
 
@@ -68,11 +68,9 @@ def complete_login(user: User, now: datetime, ip: str | None = None,
 
 def create_user(email: str, role: Role, password: str | None = None) -> User:
     try:  # the forms check this too (fields.EmailAddress); the command line relies on it
-        checked = validate_email(email.strip(), check_deliverability=False,
-                                 allow_smtputf8=False)
-    except EmailNotValidError as error:
-        raise AccountError(_("Enter a valid email address."), "email") from error
-    email = checked.ascii_email or checked.normalized
+        email = checked_email(email)
+    except EmailError as error:
+        raise AccountError(str(error), "email") from error
     if find_user(email) is not None:
         raise AccountExists
     user = User(email=email, role=role)
