@@ -52,6 +52,8 @@ class Defaults:
     TWO_FACTOR_LIMIT_PER_ADDRESS = "30 per 15 minutes"
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LIMIT_PER_ADDRESS = "20 per hour"
+    # Refused pages recorded in the audit log, per user (errors.py); the rest are not.
+    REFUSAL_AUDIT_LIMIT = "20 per 10 minutes"
     # A godparent's invitations of office staff (every one counts).
     TEAM_INVITE_LIMIT = "10 per day"
     # The current password asked again before sensitive changes, by a logged-in user.

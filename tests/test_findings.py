@@ -185,3 +185,19 @@ def test_a_stored_address_becomes_a_mailto_link_with_one_recipient(
     href = re.search(r'href="(mailto:[^"]*)"', page).group(1)
     assert href == "mailto:name%3Fcc%3Dspy%2540evil.example%26x%3D@example.org"
     assert "?" not in href
+
+
+# 11: audit rows written by asking for missing pages -------------------------------------------
+
+def test_refused_pages_are_recorded_only_so_often(app: Flask, auth: Auth,
+                                                  client: FlaskClient) -> None:
+    sponsor = make_sponsor()
+    auth.login(sponsor.email)
+    before = db.session.scalar(select(func.max(AuditEvent.id)))
+    for number in range(60):
+        assert client.get(f"/sponsor/prisoners/{900000 + number}").status_code == 404
+    refusals = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "access_refused", AuditEvent.id > before))
+    assert refusals == 20
+    # The data version (the page caches' key) moved as often, not 60 times.
+    assert db.session.scalar(select(func.max(AuditEvent.id))) == before + 20
