@@ -201,3 +201,29 @@ def test_refused_pages_are_recorded_only_so_often(app: Flask, auth: Auth,
     assert refusals == 20
     # The data version (the page caches' key) moved as often, not 60 times.
     assert db.session.scalar(select(func.max(AuditEvent.id))) == before + 20
+
+
+# 12: numbers too large for the database ------------------------------------------------------
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize("path", [
+    "/coordinator/sponsors/", "/coordinator/prisoners/", "/coordinator/sponsorships/",
+    "/coordinator/actions/", "/coordinator/accounts/", "/coordinator/audit/",
+    "/coordinator/reminders/outbox",
+])
+def test_huge_page_numbers_give_a_page_not_a_500(app: Flask, auth: Auth, client: FlaskClient,
+                                                  path: str) -> None:
+    auth.login(make_coordinator().email)
+    for page in (HUGE, str(2**63), str(2**31)):
+        assert client.get(f"{path}?page={page}").status_code == 200
+
+
+def test_a_huge_object_id_in_the_audit_filter_finds_nothing(app: Flask, auth: Auth,
+                                                            client: FlaskClient) -> None:
+    auth.login(make_coordinator().email)
+    for object_id in (HUGE, str(2**63), "-" + HUGE):
+        response = client.get(f"/coordinator/audit/?object_id={object_id}")
+        assert response.status_code == 200
+        assert "<tbody>" not in response.text  # no event, though the login made one
