@@ -50,6 +50,13 @@ class Defaults:
     LOGIN_LIMIT_PER_ADDRESS = "50 per 15 minutes"
     TWO_FACTOR_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     TWO_FACTOR_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    # A browser that logged in to the account before (auth/devices.py) is not held by the
+    # account's limit: it has its own, and after a few failures waits 1, 2, 4, ... seconds
+    # (at most 15 minutes) between attempts. Its cookie lasts a year.
+    LOGIN_LIMIT_PER_DEVICE = "30 per day"
+    LOGIN_BACKOFF_FREE_FAILURES = 5
+    LOGIN_BACKOFF_MAX_SECONDS = 900
+    LOGIN_DEVICE_DAYS = 365
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LIMIT_PER_ADDRESS = "20 per hour"
     # Refused pages recorded in the audit log, per user (errors.py); the rest are not.

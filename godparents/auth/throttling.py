@@ -19,6 +19,7 @@ processes must set ``GODPARENTS_RATELIMIT_STORAGE_URI`` (Redis) so that they sha
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,16 +61,29 @@ def typed_account() -> str:
 
 @dataclass(frozen=True)
 class Counter:
-    """One count of failures: ``setting`` names its limit in the configuration."""
+    """One count of failures: ``setting`` names its limit in the configuration. A counter
+    that is not ``enforced`` only counts: it never refuses."""
 
     scope: str
     key: str
     setting: str
+    enforced: bool = True
 
 
-def login_counters(email: str) -> list[Counter]:
-    return [Counter("login-account", account_key(email), "LOGIN_LIMIT_PER_ACCOUNT"),
-            Counter("login-address", str(request.remote_addr), "LOGIN_LIMIT_PER_ADDRESS")]
+def device_counter(device: str) -> Counter:
+    return Counter("login-device", device, "LOGIN_LIMIT_PER_DEVICE")
+
+
+def login_counters(email: str, device: str | None = None) -> list[Counter]:
+    """From a browser that logged in to this account before (``auth.devices``), the
+    account's count goes on but does not hold the login back: the device's own count and
+    its backoff (``wait_for_device``) do. Strangers are held by the account and address."""
+    account = Counter("login-account", account_key(email), "LOGIN_LIMIT_PER_ACCOUNT",
+                      enforced=device is None)
+    if device is not None:
+        return [account, device_counter(device)]
+    return [account, Counter("login-address", str(request.remote_addr),
+                             "LOGIN_LIMIT_PER_ADDRESS")]
 
 
 def two_factor_counters(user_id: int) -> list[Counter]:
@@ -91,6 +105,14 @@ class Throttled(Exception):
         self.counter = counter
 
 
+class Backoff(Throttled):
+    """A known device must wait ``retry_after`` seconds before its next attempt."""
+
+    def __init__(self, counter: Counter, retry_after: int) -> None:
+        super().__init__(counter)
+        self.retry_after = retry_after
+
+
 class Attempt:
     """What the caller says about the attempt it checks: ``fail()`` keeps it counted."""
 
@@ -105,6 +127,86 @@ def _storage() -> Storage:
     return current_app.extensions[_STORAGE]  # type: ignore[no-any-return]
 
 
+def _keys(counter: Counter, now: float) -> tuple[str, str, float, int, float]:
+    """(this window's key, the previous window's, the period, the limit, the previous
+    window's weight now)"""
+    limit = parse(current_app.config[counter.setting])
+    period = limit.get_expiry()
+    window = int(now // period)
+    prefix = f"{current_app.config.get('RATELIMIT_KEY_PREFIX', '')}attempts/{counter.scope}"
+    return (f"{prefix}/{counter.key}/{window}", f"{prefix}/{counter.key}/{window - 1}",
+            period, limit.amount, 1 - (now % period) / period)
+
+
+def failures(counter: Counter, now: float | None = None) -> float:
+    """How many failures the counter holds now (in flight ones included)."""
+    current, previous, _period, _amount, weight = _keys(counter, time.time() if now is None
+                                                        else now)
+    storage = _storage()
+    return storage.get(previous) * weight + storage.get(current)
+
+
+def forget_failures(counter: Counter, now: float | None = None) -> None:
+    current, previous, *_ = _keys(counter, time.time() if now is None else now)
+    storage = _storage()
+    storage.clear(current)
+    storage.clear(previous)
+
+
+def device_exhausted(device: str) -> bool:
+    """Too many failures from this device: it is treated as a stranger's."""
+    counter = device_counter(device)
+    return failures(counter) >= parse(current_app.config[counter.setting]).amount
+
+
+def _device_keys(device: str) -> tuple[str, str]:
+    prefix = f"{current_app.config.get('RATELIMIT_KEY_PREFIX', '')}attempts/device"
+    return f"{prefix}-busy/{device}", f"{prefix}-next/{device}"
+
+
+@contextmanager
+def device_turn(device: str, now: float | None = None) -> Iterator[None]:
+    """Backoff for a known device: one attempt at a time, and none before the wait set by
+    its last failure (``device_failed``) is over; raises ``Backoff`` otherwise. The right
+    password still gets in, only later: nobody else can make the owner wait, as nobody
+    else has the cookie."""
+    moment = time.time() if now is None else now
+    counter = device_counter(device)
+    storage = _storage()
+    busy, following = _device_keys(device)
+    if storage.incr(busy, 60) > 1:  # atomic: of attempts sent together, one goes on
+        storage.incr(busy, 60, amount=-1)
+        raise Backoff(counter, retry_after=1)
+    try:
+        waiting = storage.get(following) - int(moment * 1000)  # in milliseconds
+        if waiting > 0:
+            raise Backoff(counter, retry_after=math.ceil(waiting / 1000))
+        yield
+    finally:
+        storage.incr(busy, 60, amount=-1)
+
+
+def device_failed(device: str, now: float | None = None) -> None:
+    """After ``LOGIN_BACKOFF_FREE_FAILURES`` failures, the device waits 1, 2, 4, ...
+    seconds (at most ``LOGIN_BACKOFF_MAX_SECONDS``) before each next attempt."""
+    moment = time.time() if now is None else now
+    config = current_app.config
+    over = int(failures(device_counter(device), moment)) - config["LOGIN_BACKOFF_FREE_FAILURES"]
+    if over < 0:
+        return
+    wait = min(2 ** min(over, 30), config["LOGIN_BACKOFF_MAX_SECONDS"])
+    storage = _storage()
+    _busy, following = _device_keys(device)
+    storage.clear(following)  # its attempts are one at a time (device_turn)
+    storage.incr(following, wait + 60, amount=int((moment + wait) * 1000))
+
+
+def device_succeeded(device: str) -> None:
+    """Getting in wipes the device's failures and its wait."""
+    forget_failures(device_counter(device))
+    _storage().clear(_device_keys(device)[1])
+
+
 def _reserve(storage: Storage, counter: Counter, now: float) -> tuple[str, int] | None:
     """Count one more attempt, unless that is one too many: then count nothing, None.
 
@@ -114,17 +216,13 @@ def _reserve(storage: Storage, counter: Counter, now: float) -> tuple[str, int] 
     own increment returned, so of requests arriving together only as many as the limit
     allows go on.
     """
-    limit = parse(current_app.config[counter.setting])
-    period = limit.get_expiry()
-    window = int(now // period)
-    prefix = f"{current_app.config.get('RATELIMIT_KEY_PREFIX', '')}attempts/{counter.scope}"
-    key = f"{prefix}/{counter.key}/{window}"
-    count = storage.incr(key, 2 * period)
-    previous = storage.get(f"{prefix}/{counter.key}/{window - 1}")
-    if previous * (1 - (now % period) / period) + count > limit.amount:
-        storage.incr(key, 2 * period, amount=-1)
+    key, previous_key, period, amount, weight = _keys(counter, now)
+    expiry = int(2 * period)
+    count = storage.incr(key, expiry)
+    if counter.enforced and storage.get(previous_key) * weight + count > amount:
+        storage.incr(key, expiry, amount=-1)
         return None
-    return key, 2 * period
+    return key, expiry
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 
 from flask import (
@@ -26,7 +27,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from godparents.audit.services import record
-from godparents.auth import cli, passwords, services, sessions, throttling, twofactor
+from godparents.auth import cli, devices, passwords, services, sessions, throttling, twofactor
 from godparents.auth.forms import (
     InvitationCreateForm,
     LoginForm,
@@ -89,15 +90,30 @@ def login() -> Response | str:
     if form.validate_on_submit():
         now = utcnow()
         email = form.email.data or ""
+        device = devices.known_device(services.find_user(email))
+        if device is not None and throttling.device_exhausted(device):
+            device = None  # too many failures from it: a stranger's, from now on
         try:
-            with throttling.attempt(*throttling.login_counters(email)) as attempt:
+            with (throttling.device_turn(device) if device else nullcontext(),
+                  throttling.attempt(*throttling.login_counters(email, device)) as attempt):
                 user = services.authenticate(email, form.password.data or "", now,
                                              request.remote_addr)
                 if user is None:
                     db.session.commit()  # the failure's audit event
                     attempt.fail()
+                    if device is not None:
+                        throttling.device_failed(device)
+        except throttling.Backoff as backoff:
+            throttling.record_throttled("device", f"wait {backoff.retry_after} s")
+            form.password.errors.append(ngettext(
+                "Too many wrong passwords from this browser. Wait %(num)d second, then try "
+                "again.", "Too many wrong passwords from this browser. Wait %(num)d seconds, "
+                "then try again.", backoff.retry_after))
+            return render_template("auth/login.html", form=form), 429  # type: ignore[return-value]
         except throttling.Throttled as throttled:
             throttling.refuse(throttled)
+        if user is not None and device is not None:
+            throttling.device_succeeded(device)
         if user is None:
             form.password.errors.append(_("Email or password is incorrect."))
         elif user.has_two_factors:
@@ -112,7 +128,7 @@ def login() -> Response | str:
         else:
             services.complete_login(user, now, request.remote_addr)
             start_session(user, remember=bool(form.remember.data))
-            return _after_login(form.next.data)
+            return devices.remember(_after_login(form.next.data), user)
     return render_template("auth/login.html", form=form)
 
 
@@ -170,7 +186,7 @@ def two_factor() -> Response | str:
                                "You used a recovery code; %(num)d are left. If your phone is "
                                "lost, choose “Move to a new phone” in your settings now.",
                                left), "warning")
-            return _after_login(pending.get("next"))
+            return devices.remember(_after_login(pending.get("next")), user)
     return render_template("auth/two_factor.html", form=form)
 
 
