@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from godparents import config as configuration
-from godparents import database, errors, i18n, main, security
+from godparents import database, encryption, errors, i18n, main, security
 from godparents.account import admin as accounts
 from godparents.account import views as account
 from godparents.actions import registry as action_registry
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configuration.load(app, config)
     security.bound_ids(app)  # before any route is registered
 
+    encryption.init_app(app)
     database.init_app(app)
     audit.init_app(app)
     csrf.init_app(app)
