@@ -13,6 +13,7 @@ from godparents.account import admin as accounts
 from godparents.account import views as account
 from godparents.actions import registry as action_registry
 from godparents.actions import views as actions
+from godparents.audit import retention
 from godparents.audit import tracking as audit
 from godparents.audit import views as audit_views
 from godparents.auth import views as auth
@@ -67,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     sponsorships.init_app(app)
     action_registry.init_app(app)
     audit_views.init_app(app)
+    retention.init_app(app)
     reminders.init_app(app)
     reminders_cli.init_app(app)
     demo.init_app(app)

@@ -98,6 +98,14 @@ class Defaults:
     REMINDER_RETRY_MINUTES = (5, 30, 120, 480)
     REMINDER_WEB_LIMIT = 300
 
+    # Retention (audit/retention.py, `flask --app godparents retention run`, daily): days
+    # after which the app deletes what it no longer needs.
+    RETENTION_OUTBOX_BODY_DAYS = 30  # bodies of sent, failed or cancelled emails
+    RETENTION_OUTBOX_DAYS = 400  # the outbox messages themselves
+    RETENTION_FAILED_LOGIN_DAYS = 90  # failed logins and codes, throttling, refused pages
+    RETENTION_AUDIT_DAYS = 730  # every other audit event
+    RETENTION_SESSION_DAYS = 7  # session rows, after the session ended
+
     DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
     PAGE_CACHE_SECONDS = 600  # the sponsor home's content; see godparents/caching.py
 
