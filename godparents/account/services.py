@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_mail import Message
 
 from godparents.audit.services import record
-from godparents.auth import sessions, throttling, twofactor
-from godparents.auth.models import User, normalise_email
+from godparents.auth import passkeys, sessions, throttling, twofactor
+from godparents.auth.models import Passkey, User, normalise_email
 from godparents.auth.passwords import verify_password
 from godparents.auth.services import AccountError, find_user, set_password
 from godparents.reminders.models import Trigger
@@ -111,6 +111,12 @@ def new_recovery_codes(user: User, current: str) -> list[str]:
     codes = twofactor.new_recovery_codes(user)
     record(user, "recovery_codes_renewed", user)
     return codes
+
+
+def remove_passkey(user: User, passkey: Passkey, current: str) -> None:
+    """Removing a way to log in needs the password again, as turning factors off does."""
+    check_current_password(user, current)
+    passkeys.remove(passkey, user)
 
 
 def sign_out_everywhere(user: User, actor: User) -> None:

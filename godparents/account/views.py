@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from werkzeug.wrappers import Response
 
 from godparents.account import services
@@ -27,6 +28,9 @@ from godparents.account.forms import (
     CalendarForm,
     CalendarOffForm,
     EmailChangeForm,
+    PasskeyAddForm,
+    PasskeyRemoveForm,
+    PasskeyRenameForm,
     PasswordChangeForm,
     PasswordConfirmedForm,
     ProfileForm,
@@ -36,8 +40,8 @@ from godparents.account.forms import (
     TwoFactorEnableForm,
     TwoFactorReplaceForm,
 )
-from godparents.auth import sessions, twofactor
-from godparents.auth.models import Role
+from godparents.auth import passkeys, sessions, twofactor
+from godparents.auth.models import Passkey, Role
 from godparents.auth.services import AccountError
 from godparents.auth.views import start_session
 from godparents.extensions import db
@@ -294,3 +298,83 @@ def remove_calendar() -> Response:
         db.session.commit()
         flash(_("The calendar link no longer works."), "info")
     return redirect(url_for("account.profile"))
+
+
+# Passkeys ------------------------------------------------------------------------------------
+
+REGISTRATION_KEY = "passkey_registration"  # the session entry: the challenge offered
+
+
+def _passkey_page(add_form: PasskeyAddForm | None = None) -> str:
+    """The user's passkeys, and the form to add one with fresh options for the browser."""
+    options, challenge = passkeys.registration_options(current_user)
+    session[REGISTRATION_KEY] = bytes_to_base64url(challenge)
+    return render_template(
+        "account/passkeys.html", passkeys=passkeys.passkeys_of(current_user),
+        add_form=add_form or PasskeyAddForm(), options=options,
+        rename_form=PasskeyRenameForm(), remove_form=PasskeyRemoveForm())
+
+
+def _own_passkey_or_404(passkey_id: int) -> Passkey:
+    passkey = db.session.get(Passkey, passkey_id)
+    if passkey is None or passkey.user_id != current_user.id:
+        abort(404)
+    return passkey
+
+
+@bp.get("/passkeys")
+def passkey_list() -> Response | str:
+    if not current_user.has_two_factors:
+        flash(_("Turn on two factors first: the code from the app stays your fallback."),
+              "info")
+        return redirect(url_for("account.two_factor"))
+    return _passkey_page()
+
+
+@bp.post("/passkeys")
+def add_passkey() -> Response | str:
+    if not current_user.has_two_factors:
+        return redirect(url_for("account.two_factor"))
+    form = PasskeyAddForm()
+    challenge = session.pop(REGISTRATION_KEY, None)
+    if form.validate_on_submit():
+        try:
+            services.check_current_password(current_user, form.current_password.data or "")
+            passkey = passkeys.register(
+                current_user, (form.name.data or "").strip(), form.credential.data or "",
+                base64url_to_bytes(challenge) if isinstance(challenge, str) else None,
+                utcnow())
+        except AccountError as error:
+            form[error.field].errors.append(str(error))
+        except passkeys.PasskeyError as error:
+            form.credential.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The passkey “%(name)s” is added. Use it at your next login.",
+                    name=passkey.name), "success")
+            return redirect(url_for("account.passkey_list"))
+    return _passkey_page(add_form=form)
+
+
+@bp.post("/passkeys/<int:passkey_id>/rename")
+def rename_passkey(passkey_id: int) -> Response:
+    passkey = _own_passkey_or_404(passkey_id)
+    form = PasskeyRenameForm()
+    if form.validate_on_submit():
+        passkeys.rename(passkey, (form.name.data or "").strip(), current_user)
+        db.session.commit()
+        flash(_("The passkey is renamed."), "success")
+    else:
+        flash(_("Please give the passkey a name of at most 100 characters."), "danger")
+    return redirect(url_for("account.passkey_list"))
+
+
+@bp.post("/passkeys/<int:passkey_id>/remove")
+def remove_passkey(passkey_id: int) -> Response:
+    passkey = _own_passkey_or_404(passkey_id)
+    name = passkey.name
+    if _password_checked(PasskeyRemoveForm(), partial(services.remove_passkey, current_user,
+                                                      passkey)) is not REFUSED:
+        db.session.commit()
+        flash(_("The passkey “%(name)s” is removed.", name=name), "info")
+    return redirect(url_for("account.passkey_list"))

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     # Encrypted at rest with a key kept outside the database (godparents/encryption.py).
     totp_secret: Mapped[str | None] = mapped_column("totp_key", Encrypted)
     totp_last_step: Mapped[int | None] = mapped_column()
+    # The hash of the passkey challenge last offered at the second step of logging in: it is
+    # claimed once (auth/passkeys.py), so an answer to it cannot be replayed.
+    passkey_challenge_hash: Mapped[str | None] = mapped_column(String(64))
     # Where the key was kept in clear before December 2026: see UserSession's like column.
     legacy_totp_secret: Mapped[str | None] = mapped_column("totp_secret", String(64),
                                                            deferred=True)
@@ -140,3 +143,22 @@ class RecoveryCode(db.Model):
 def normalise_email(value: str) -> str:
     return value.strip().lower()
 
+
+
+class Passkey(db.Model):
+    """A passkey (WebAuthn credential) of a user with two factors: the preferred second
+    factor, bound to this site's address, so a phishing site cannot relay it
+    (auth/passkeys.py). Only its public key is stored."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

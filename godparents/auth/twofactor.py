@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from godparents.audit.services import record
 from godparents.auth import sessions
-from godparents.auth.models import RecoveryCode, User
+from godparents.auth.models import Passkey, RecoveryCode, User
 from godparents.extensions import db
 
 STEP_SECONDS = 30
@@ -134,10 +134,13 @@ def enable(user: User, secret: str, step: int) -> list[str]:
 
 
 def forget(user: User) -> None:
-    """Forget the key and the recovery codes (the caller ends the sessions and records)."""
+    """Forget the key, the recovery codes and the passkeys (the caller ends the sessions
+    and records)."""
     user.totp_secret = None
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))
+    user.passkey_challenge_hash = None
 
 
 def turn_off(user: User, actor: User | None, action: str) -> None:

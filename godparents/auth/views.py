@@ -27,10 +27,20 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from godparents.audit.services import record
-from godparents.auth import cli, devices, passwords, services, sessions, throttling, twofactor
+from godparents.auth import (
+    cli,
+    devices,
+    passkeys,
+    passwords,
+    services,
+    sessions,
+    throttling,
+    twofactor,
+)
 from godparents.auth.forms import (
     InvitationCreateForm,
     LoginForm,
+    PasskeyLoginForm,
     PasswordResetRequestForm,
     PasswordSetForm,
     TwoFactorForm,
@@ -187,7 +197,49 @@ def two_factor() -> Response | str:
                                "lost, choose “Move to a new phone” in your settings now.",
                                left), "warning")
             return devices.remember(_after_login(pending.get("next")), user)
-    return render_template("auth/two_factor.html", form=form)
+    return _two_factor_page(user, form)
+
+
+def _two_factor_page(user: User, form: TwoFactorForm) -> str:
+    """The code form, and a passkey button with a fresh challenge if the user has any."""
+    options = passkeys.login_options(user)
+    db.session.commit()
+    return render_template("auth/two_factor.html", form=form, passkey_options=options,
+                           passkey_form=PasskeyLoginForm())
+
+
+@bp.post("/two-factor/passkey")
+@public
+def two_factor_passkey() -> Response:
+    """The second step with a passkey: the browser's answer to the challenge offered on the
+    code page (static/js/passkeys.js). Throttled and counted with the codes."""
+    found = _pending_user()
+    if found is None:
+        session.pop(throttling.PENDING_KEY, None)
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("auth.login"))
+    user, pending = found
+    form = PasskeyLoginForm()
+    passkey = None
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            with throttling.attempt(*throttling.two_factor_counters(user.id)) as attempt:
+                passkey = passkeys.verify_login(user, form.credential.data or "", now)
+                if passkey is None:
+                    db.session.rollback()
+                    record(user, "passkey_failed", user, ip=request.remote_addr)
+                    db.session.commit()
+                    attempt.fail()
+        except throttling.Throttled as throttled:
+            throttling.refuse(throttled)
+    if passkey is None:
+        flash(_("The passkey was not accepted. Try again, or type the code from your app."),
+              "danger")
+        return redirect(url_for("auth.two_factor"))
+    services.complete_login(user, utcnow(), request.remote_addr, second_factor="passkey")
+    start_session(user, remember=bool(pending.get("remember")))
+    return devices.remember(_after_login(pending.get("next")), user)
 
 
 @bp.post("/logout")

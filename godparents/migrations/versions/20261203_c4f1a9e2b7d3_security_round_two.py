@@ -1,4 +1,4 @@
-"""security, second round: inactive godparents' accounts off, TOTP keys encrypted
+"""security, second round: inactive godparents' accounts off, TOTP keys encrypted, passkeys
 
 Revision ID: c4f1a9e2b7d3
 Revises: 8e3b1c7d2a55
@@ -14,6 +14,9 @@ outside the database (godparents/encryption.py), and the old columns are emptied
 columns stay (always empty): dropping or retyping a column rebuilds the table on SQLite,
 and with foreign keys enforced that rebuild would empty what refers to it. Downgrading
 puts the keys back in clear and drops the new columns (SQLite drops columns in place).
+
+Passkeys (WebAuthn) get a table of their own, and users the hash of the passkey challenge
+offered at the second step of logging in (claimed once).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -54,6 +57,25 @@ def upgrade():
         op.add_column(table_name, sa.Column(encrypted, sa.String(length=255), nullable=True))
     _move(encryption.encrypt, "clear", "encrypted")
 
+    op.add_column("users", sa.Column("passkey_challenge_hash", sa.String(length=64),
+                                     nullable=True))
+    op.create_table(
+        "passkeys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("credential_id", sa.String(length=1400), nullable=False),
+        sa.Column("public_key", sa.LargeBinary(), nullable=False),
+        sa.Column("sign_count", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
+                                name=op.f("fk_passkeys_user_id_users"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_passkeys")),
+        sa.UniqueConstraint("credential_id", name=op.f("uq_passkeys_credential_id")),
+    )
+    op.create_index(op.f("ix_passkeys_user_id"), "passkeys", ["user_id"], unique=False)
+
     inactive_godparents = (sa.select(_sponsors.c.user_id)
                            .where(_sponsors.c.is_active.is_(False),
                                   _sponsors.c.user_id.is_not(None)))
@@ -64,6 +86,9 @@ def upgrade():
 def downgrade():
     from godparents import encryption
 
+    op.drop_index(op.f("ix_passkeys_user_id"), table_name="passkeys")
+    op.drop_table("passkeys")
+    op.drop_column("users", "passkey_challenge_hash")
     _move(encryption.decrypt, "encrypted", "clear")
     for table_name, _clear, encrypted in _SECRETS:
         op.drop_column(table_name, encrypted)
