@@ -227,3 +227,13 @@ def test_a_huge_object_id_in_the_audit_filter_finds_nothing(app: Flask, auth: Au
         response = client.get(f"/coordinator/audit/?object_id={object_id}")
         assert response.status_code == 200
         assert "<tbody>" not in response.text  # no event, though the login made one
+
+
+def test_the_demo_runs_again_beside_a_developers_own_account(app: Flask, runner) -> None:
+    """`make run` seeds every time: once the demo is in, nothing of it is made again, so a
+    developer's own account beside it does not stop it."""
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    make_coordinator(email="me@campaign.example")
+    again = runner.invoke(args=["demo", "seed"])
+    assert again.exit_code == 0, again.output
+    assert "none of it was added again" in again.output

@@ -323,11 +323,9 @@ def _own_passkey_or_404(passkey_id: int) -> Passkey:
 
 
 @bp.get("/passkeys")
-def passkey_list() -> Response | str:
-    if not current_user.has_two_factors:
-        flash(_("Turn on two factors first: the code from the app stays your fallback."),
-              "info")
-        return redirect(url_for("account.two_factor"))
+def passkey_list() -> str:
+    if not current_user.has_two_factors:  # passkeys come on top of the code from the app
+        return render_template("account/passkeys.html", needs_two_factors=True)
     return _passkey_page()
 
 

@@ -16,7 +16,7 @@ from godparents.auth import twofactor
 from godparents.auth.models import User
 from godparents.auth.passwords import hash_password
 from godparents.demo import data
-from godparents.demo.seed import seed_demo
+from godparents.demo.seed import demo_data_exists, seed_demo
 from godparents.extensions import db
 from godparents.timeutil import campaign_today
 
@@ -55,7 +55,11 @@ def configured_totp_key() -> str | None:
 
 def _refuse_production(public_demo: bool) -> None:
     """The demo's coordinators share one password and one second factor, printed here:
-    never on a database with real people in it, nor on a server that looks public."""
+    never on a database with real people in it, nor on a server that looks public. (Where
+    the demo is in already, nothing of it is made again: a developer's own accounts beside
+    it are no reason to stop `make run`.)"""
+    if demo_data_exists():
+        return
     real = db.session.scalar(select(func.count()).select_from(User).where(
         ~User.email.like(f"%@{data.DOMAIN}"), ~User.email.like(f"%.{data.DOMAIN}")))
     if real:
