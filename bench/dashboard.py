@@ -27,7 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from godparents import create_app
+
+# The key for the two-factor keys in the database: one for the bench's processes.
+ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -41,6 +46,7 @@ def seed(database: Path, scale: int, password: str) -> str:
     """Migrate and seed the database; the demo coordinator's email."""
     env = {**os.environ, "GODPARENTS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
            "GODPARENTS_SECRET_KEY": secrets.token_hex(32),
+           "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
            "GODPARENTS_DEMO_PASSWORD": password}
     flask = [str(BIN / "flask"), "--app", "godparents"]
     subprocess.run([*flask, "db", "upgrade"], env=env, cwd=PROJECT_ROOT, check=True,  # noqa: S603
@@ -79,6 +85,7 @@ def main() -> int:
         email = seed(database, args.scale, password)
 
         app = create_app({"SECRET_KEY": secrets.token_hex(32), "SESSION_COOKIE_SECURE": False,
+                          "ENCRYPTION_KEY": ENCRYPTION_KEY,
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
         client = app.test_client()
         token = CSRF.search(client.get("/auth/login").get_data(as_text=True)).group(1)

@@ -38,6 +38,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
+# The key for the two-factor keys in the database: one for the bench's processes.
+ENCRYPTION_KEY = Fernet.generate_key().decode()
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin: flask lives next to python
 COLUMNS = ("external_id", "name_latin", "name_be", "name_ru", "aliases", "gender",
@@ -132,6 +137,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
         "GODPARENTS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         # The prefix keeps the value a string: Flask reads prefixed variables as JSON.
         "GODPARENTS_SECRET_KEY": f"bench-{secrets.token_hex(32)}",
+        "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
     }
     first, changed = workdir / "prisoners.csv", workdir / "changed.csv"
     write_csv(first, prisoner_rows(args.rows))

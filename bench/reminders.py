@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
@@ -50,6 +51,8 @@ from godparents.reminders.models import OutboxMessage, OutboxStatus  # noqa: E40
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus  # noqa: E402
 
 BIN = Path(sys.executable).parent
+# The key for the two-factor keys in the database: one for the bench's processes.
+ENCRYPTION_KEY = Fernet.generate_key().decode()
 TARGET_DAY, TARGET_YEAR, TARGET_RATIO = 0.5, 30.0, 0.5
 
 SINK = """
@@ -76,7 +79,8 @@ def free_port() -> int:
 
 def flask(database: str, *args: str) -> str:
     environment = {**os.environ, "GODPARENTS_SQLALCHEMY_DATABASE_URI": database,
-                   "GODPARENTS_SECRET_KEY": "bench", "GODPARENTS_DEMO_PASSWORD": "bench-password"}
+                   "GODPARENTS_SECRET_KEY": "bench", "GODPARENTS_DEMO_PASSWORD": "bench-password",
+                   "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY}
     done = subprocess.run(  # noqa: S603  (our own venv's flask, fixed arguments)
         [str(BIN / "flask"), "--app", "godparents", *args], env=environment,
                           cwd=PROJECT_ROOT, check=True, capture_output=True, text=True)
@@ -218,6 +222,7 @@ def main() -> int:
         if sink.stdout is None or sink.stdout.readline().strip() != "ready":
             raise RuntimeError("the SMTP sink did not start")
         app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench",
+                          "ENCRYPTION_KEY": ENCRYPTION_KEY,
                           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
                           "MAIL_SUPPRESS_SEND": False, "BASE_URL": "https://godparents.example"})
         try:

@@ -33,6 +33,11 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
+# The key for the two-factor keys in the database: one for the bench's processes.
+ENCRYPTION_KEY = Fernet.generate_key().decode()
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin: flask and gunicorn live next to python
 HOST = "127.0.0.1"
@@ -259,6 +264,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
         "GODPARENTS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         # The prefix keeps the value a string: Flask reads prefixed variables as JSON.
         "GODPARENTS_SECRET_KEY": f"bench-{secrets.token_hex(32)}",
+        "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "GODPARENTS_DEMO_PASSWORD": password,
     }
 

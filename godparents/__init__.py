@@ -8,11 +8,12 @@ from typing import Any
 from flask import Flask
 
 from godparents import config as configuration
-from godparents import database, errors, i18n, main, security
+from godparents import database, encryption, errors, i18n, main, security
 from godparents.account import admin as accounts
 from godparents.account import views as account
 from godparents.actions import registry as action_registry
 from godparents.actions import views as actions
+from godparents.audit import retention
 from godparents.audit import tracking as audit
 from godparents.audit import views as audit_views
 from godparents.auth import views as auth
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configuration.load(app, config)
     security.bound_ids(app)  # before any route is registered
 
+    encryption.init_app(app)
     database.init_app(app)
     audit.init_app(app)
     csrf.init_app(app)
@@ -66,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     sponsorships.init_app(app)
     action_registry.init_app(app)
     audit_views.init_app(app)
+    retention.init_app(app)
     reminders.init_app(app)
     reminders_cli.init_app(app)
     demo.init_app(app)

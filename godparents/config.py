@@ -40,9 +40,9 @@ class Defaults:
     TWO_FACTOR_PENDING_SECONDS = 300
     TOTP_ISSUER = "godparents"
 
-    # Throttling (Flask-Limiter, auth/throttling.py). Memory storage counts per process:
-    # with several server processes set GODPARENTS_RATELIMIT_STORAGE_URI=redis://host:6379.
-    # Logins and codes count failures only; reset requests count every request.
+    # Throttling (auth/throttling.py). Memory storage counts per process: with several
+    # server processes set GODPARENTS_RATELIMIT_STORAGE_URI=redis://host:6379.
+    # Logins, codes and password checks count failures only; reset requests every request.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = False
@@ -50,8 +50,21 @@ class Defaults:
     LOGIN_LIMIT_PER_ADDRESS = "50 per 15 minutes"
     TWO_FACTOR_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     TWO_FACTOR_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    # A browser that logged in to the account before (auth/devices.py) is not held by the
+    # account's limit: it has its own, and after a few failures waits 1, 2, 4, ... seconds
+    # (at most 15 minutes) between attempts. Its cookie lasts a year.
+    LOGIN_LIMIT_PER_DEVICE = "30 per day"
+    LOGIN_BACKOFF_FREE_FAILURES = 5
+    LOGIN_BACKOFF_MAX_SECONDS = 900
+    LOGIN_DEVICE_DAYS = 365
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LIMIT_PER_ADDRESS = "20 per hour"
+    # Refused pages recorded in the audit log, per user (errors.py); the rest are not.
+    REFUSAL_AUDIT_LIMIT = "20 per 10 minutes"
+    # A godparent's invitations of office staff (every one counts).
+    TEAM_INVITE_LIMIT = "10 per day"
+    # The current password asked again before sensitive changes, by a logged-in user.
+    REAUTH_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     # Behind a reverse proxy: how many proxies set X-Forwarded-For (exactly; 0 for none).
     # Throttling and the audit log use the client address this gives.
     PROXY_HOPS = 0
@@ -102,6 +115,14 @@ class Defaults:
     # and the mailbox they arrive in ("maildir:/path" or "imaps://user:pw@host/INBOX").
     REMINDER_BOUNCE_ADDRESS: str | None = None
     REMINDER_BOUNCE_MAILBOX: str | None = None
+
+    # Retention (audit/retention.py, `flask --app godparents retention run`, daily): days
+    # after which the app deletes what it no longer needs.
+    RETENTION_OUTBOX_BODY_DAYS = 30  # bodies of sent, failed or cancelled emails
+    RETENTION_OUTBOX_DAYS = 400  # the outbox messages themselves
+    RETENTION_FAILED_LOGIN_DAYS = 90  # failed logins and codes, throttling, refused pages
+    RETENTION_AUDIT_DAYS = 730  # every other audit event
+    RETENTION_SESSION_DAYS = 7  # session rows, after the session ended
 
     DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
     PAGE_CACHE_SECONDS = 600  # the sponsor home's content; see godparents/caching.py

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from godparents.audit.services import record
+from godparents.auth import throttling
 from godparents.extensions import db
 
 MESSAGES = {
@@ -31,10 +32,21 @@ def _render(code: int, message: str | None = None) -> tuple[str, int]:
 
 def _record_refusal(code: int) -> None:
     """A logged-in user refused a page that exists (403), or an object that is not theirs or
-    not there (404 on a matched route): the audit log keeps it, for spotting probing."""
+    not there (404 on a matched route): the audit log keeps it, for spotting probing.
+
+    At most ``REFUSAL_AUDIT_LIMIT`` of them per user: every audit row also empties the
+    page caches (its id is their data version), and a user must not be able to write rows
+    as fast as they can ask for missing pages. The first ones show the probing well enough.
+    """
     if not current_user.is_authenticated or request.url_rule is None:
         return
     if code not in (403, 404) or request.endpoint == "static":
+        return
+    counter = throttling.Counter("refusals", str(current_user.id), "REFUSAL_AUDIT_LIMIT")
+    try:
+        with throttling.attempt(counter) as attempt:
+            attempt.fail()  # every refusal recorded counts
+    except throttling.Throttled:
         return
     try:
         db.session.rollback()  # whatever the refused view had started is not kept

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, Form, IntegerField, SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -35,10 +36,41 @@ class BoundedIntegerField(IntegerField):
         super().process_formdata(valuelist)
 
 
+# The name part of an address (before the @) may hold ? & = % # / and more by the RFC, but
+# those mean something in a link: "name?cc=spy%40evil.example&x=@example.org" is a valid
+# address that, in a mailto: link, copies the mail to someone else. No real address needs
+# them: letters, digits and . _ - + ' are enough.
+_PLAIN_NAME_PART = re.compile(r"[A-Za-z0-9._+'-]+")
+
+
+class EmailError(ValueError):
+    """Not an address the app accepts; the message is for the person who typed it."""
+
+
+def checked_email(value: str) -> str:
+    """An address our mail server can deliver to and a link cannot misread: a valid one,
+    with a plain ASCII name part (most servers do not offer SMTPUTF8, and see above). An
+    internationalised domain is kept in its ASCII form (xn--...), which goes over the wire.
+    """
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False,
+                                 allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise EmailError(_("Enter an email address such as name@example.org, in Latin "
+                           "letters.")) from error
+    if not _PLAIN_NAME_PART.fullmatch(checked.local_part):
+        raise EmailError(_("Use only letters, digits and . _ - + ' before the @."))
+    return checked.ascii_email or checked.normalized
+
+
+def mailto(address: str | None) -> str:
+    """A mailto: link for a stored address, percent-encoded: whatever an old record holds,
+    the link has one recipient and no other field (cc, bcc, subject, body)."""
+    return "mailto:" + quote(address or "", safe="@")
+
+
 class EmailAddress:
-    """An address our mail server can deliver to: a valid one, with an ASCII name part
-    (most servers do not offer SMTPUTF8). An internationalised domain is kept in its ASCII
-    form (xn--...), which is what goes over the wire."""
+    """A form field's validator: ``checked_email``, the field's data in its checked form."""
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message
@@ -47,13 +79,9 @@ class EmailAddress:
         if not field.data:
             return
         try:
-            checked = validate_email(str(field.data).strip(), check_deliverability=False,
-                                     allow_smtputf8=False)
-        except EmailNotValidError as error:
-            raise ValidationError(self.message or _l(
-                "Enter an email address such as name@example.org, in Latin letters."),
-            ) from error
-        field.data = checked.ascii_email or checked.normalized
+            field.data = checked_email(str(field.data))
+        except EmailError as error:
+            raise ValidationError(self.message or str(error)) from error
 
 
 class DayField(DateField):

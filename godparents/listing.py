@@ -14,6 +14,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from godparents.extensions import db
 
 PER_PAGE = 50
+# Far past the end of any list (50 million rows): a larger page number would overflow the
+# database's integer in OFFSET (a 500 instead of an empty page).
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def apply_sort(query: Select[Any], sort: Sort, columns: Mapping[str, ColumnEleme
 
 
 def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 def paginate(query: Select[Any], per_page: int = PER_PAGE) -> Pagination:

@@ -28,7 +28,7 @@ from flask_login import current_user
 from werkzeug.routing import IntegerConverter, Map
 
 from godparents.auth.models import Role
-from godparents.fields import MAX_ID
+from godparents.fields import MAX_ID, mailto
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -183,6 +183,7 @@ def _set_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(web_link, "web_link")
+    app.add_template_filter(mailto, "mailto")
     app.before_request(_refuse_nul_characters)
     app.before_request(_require_login)
     app.after_request(_set_headers)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import stamp
@@ -46,6 +47,9 @@ def _sqlite_without_fsync(dbapi_connection: Any, connection_record: Any) -> None
 
 
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+# The key that encrypts the two-factor keys in the database (godparents/encryption.py): one
+# for the run, so that every app of a test reads what another wrote.
+ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
 class Databases:
@@ -113,6 +117,7 @@ def config(request: pytest.FixtureRequest, database_url: str) -> dict[str, Any]:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "BASE_URL": "http://godparents.test",
+        "ENCRYPTION_KEY": ENCRYPTION_KEY,
         "DASHBOARD_CACHE_SECONDS": 0,
         "PAGE_CACHE_SECONDS": 0,
         **FAST_HASHING,

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from tests.conftest import ENCRYPTION_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 # Short times, so that leases run out and deadlines pass within a test.
 FAST = {"GODPARENTS_MAIL_TIMEOUT": "2", "GODPARENTS_REMINDER_MESSAGE_SECONDS": "1",
@@ -32,6 +34,7 @@ class Runners:
         env = {
             "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
             "GODPARENTS_SECRET_KEY": "s" * 40, "GODPARENTS_BASE_URL": "http://godparents.test",
+            "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
             "GODPARENTS_SQLALCHEMY_DATABASE_URI": self.database_url,
             "GODPARENTS_MAIL_SERVER": "127.0.0.1", "GODPARENTS_MAIL_PORT": str(server_port),
             "GODPARENTS_SQLALCHEMY_ENGINE_OPTIONS": json.dumps(

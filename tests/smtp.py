@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -21,6 +23,9 @@ class Inbox:
     envelopes: list[Any] = field(default_factory=list)
     # Recipients the server turns away at RCPT TO, with its reply ("550 5.1.1 No such user").
     refuse: dict[str, str] = field(default_factory=dict)
+    # While set to an unset Event, DATA is answered only once the test sets it: a mail
+    # server that is slow, for as long as the test wants.
+    gate: threading.Event | None = None
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -30,6 +35,8 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.gate is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 60)
         self.envelopes.append(envelope)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"

@@ -27,7 +27,7 @@ from werkzeug.routing.exceptions import RoutingException
 from godparents.account.services import token_hash
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.auth import tokens
-from godparents.auth.models import Role, User
+from godparents.auth.models import Passkey, Role, User
 from godparents.auth.passwords import verify_password
 from godparents.extensions import db
 from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerPhoto
@@ -60,7 +60,7 @@ NEW_PASSWORD = "a completely different passphrase"  # nosec B105
 # (RFC 8058); the signed token in its URL decides.
 CSRF_EXEMPT = {"reminders_public.unsubscribe"}
 # Public, but only as the second step of logging in: without the first it sends back there.
-NEEDS_FIRST_STEP = {"auth.two_factor"}
+NEEDS_FIRST_STEP = {"auth.two_factor", "auth.two_factor_passkey"}
 # Coordinator-only routes that do not live under /coordinator/.
 COORDINATOR_ELSEWHERE = {"auth.invite"}
 CSRF_REFUSED = "The form has expired or was not sent from this site."
@@ -86,6 +86,7 @@ class Team:
     pairing_id: int
     action_id: int  # a letter, logged by the delegate
     key_date_id: int
+    passkey_id: int  # the sponsor's
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class World:
 
 def _team(name: str) -> Team:
     sponsor = make_sponsor(full_name=f"Godparent {name}")
+    sponsor_user_id = sponsor.user_id
     delegate = make_delegate(sponsor, email=f"office-{name.lower()}@example.org")
     prisoner = make_prisoner(name_latin=f"Prisoner {name}")
     pairing = make_sponsorship(sponsor, prisoner)
@@ -113,12 +115,15 @@ def _team(name: str) -> Team:
                     letter_outcome=LetterOutcome.SENT, outcome_on=written)
     key_date = KeyDate(prisoner=prisoner, kind=KeyDateKind.APPEAL,
                        occurs_on=_today() + timedelta(days=20), note="Appeal")
-    db.session.add_all([action, key_date, PrisonerPhoto(
+    passkey = Passkey(user_id=sponsor_user_id, credential_id=f"credential-{name}",
+                      public_key=b"public key", name=f"Key of {name}")
+    db.session.add_all([action, key_date, passkey, PrisonerPhoto(
         prisoner=prisoner, content=b"\xff\xd8photo of " + name.encode(), mimetype="image/jpeg")])
     db.session.commit()
     assert sponsor.user_id is not None
     return Team(sponsor.id, sponsor.full_name, sponsor.email or "", sponsor.user_id,
-                delegate.id, delegate.email, prisoner.id, pairing.id, action.id, key_date.id)
+                delegate.id, delegate.email, prisoner.id, pairing.id, action.id, key_date.id,
+                passkey.id)
 
 
 @pytest.fixture
@@ -158,7 +163,7 @@ def url_values(world: World, team: Team) -> dict[str, Any]:
         "action_id": team.action_id, "user_id": team.delegate_id,
         "sponsor_id": team.sponsor_id, "key_date_id": team.key_date_id,
         "rule_id": world.rule_id, "message_id": world.message_id, "run_id": world.run_id,
-        "address_id": world.address_id,
+        "address_id": world.address_id, "passkey_id": team.passkey_id,
         "kind": "prisoners", "filename": "css/app.css", "token": "not-a-valid-token",
     }
 
@@ -236,6 +241,10 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "account.disable_two_factor": {"current_password": PASSWORD},
         "account.replace_two_factor": {"current_password": PASSWORD},
         "accounts.reset_two_factors": {"current_password": PASSWORD},
+        "account.add_passkey": {"name": "Laptop", "current_password": PASSWORD,
+                                "credential": "{}"},
+        "account.rename_passkey": {"name": "Renamed key"},
+        "account.remove_passkey": {"current_password": PASSWORD},
         "actions.create": {"kind": "card", "occurred_on": today, "summary": "A card"},
         "actions.edit": {"kind": "card", "occurred_on": today, "summary": "Rewritten"},
         "actions.outcome": {"letter_outcome": "returned", "outcome_on": today},
@@ -246,6 +255,7 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "auth.request_password_reset": {"email": a.sponsor_email},
         "auth.reset_password": password,
         "auth.two_factor": {"code": "123456"},
+        "auth.two_factor_passkey": {"credential": "{}"},
         "i18n.set_locale": {"locale": "de"},
         "prisoners.add_key_date": {"kind": "trial", "occurs_on": today, "note": "Trial"},
         "prisoners.change_address": {"facility": "Penal colony No. 3", "valid_from": today,

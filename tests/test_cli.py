@@ -12,6 +12,7 @@ from flask.testing import FlaskCliRunner
 from godparents.auth import services
 from godparents.auth.models import Role
 from godparents.types import utcnow
+from tests.conftest import ENCRYPTION_KEY
 from tests.factories import make_sponsor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,7 @@ def test_create_refuses_bad_input_and_writes_nothing(app: Flask, runner: FlaskCl
 def test_db_upgrade_from_the_command_line(tmp_path: Path) -> None:
     """The real command, as cron lines and deploy scripts call it."""
     database = tmp_path / "cli.db"
-    env = {"GODPARENTS_SECRET_KEY": "x" * 40,
+    env = {"GODPARENTS_SECRET_KEY": "x" * 40, "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
            "GODPARENTS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
            "PATH": str(Path(sys.executable).parent)}
     result = subprocess.run(
@@ -88,5 +89,5 @@ def test_db_upgrade_from_the_command_line(tmp_path: Path) -> None:
 def test_create_refuses_an_address_with_a_line_break(app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["users", "create", "ops@example.org\r\nBcc: evil@example.org",
                                  "--role", "coordinator"], input="lantern passport 123\n")
-    assert result.exit_code != 0 and "Enter a valid email address." in result.output
+    assert result.exit_code != 0 and "Enter an email address such as" in result.output
     assert services.find_user("ops@example.org") is None

@@ -31,6 +31,7 @@ import re
 import struct
 import tempfile
 import traceback
+import uuid
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ from godparents.account.forms import (
     CalendarForm,
     CalendarOffForm,
     EmailChangeForm,
+    PasskeyAddForm,
+    PasskeyRemoveForm,
+    PasskeyRenameForm,
     PasswordChangeForm,
     ProfileForm,
     RecoveryCodesForm,
@@ -85,11 +89,12 @@ from godparents.auth import tokens
 from godparents.auth.forms import (
     InvitationCreateForm,
     LoginForm,
+    PasskeyLoginForm,
     PasswordResetRequestForm,
     PasswordSetForm,
     TwoFactorForm,
 )
-from godparents.auth.models import Role, User
+from godparents.auth.models import Passkey, Role, User
 from godparents.extensions import db
 from godparents.prisoners.csvio import COLUMNS
 from godparents.prisoners.forms import (
@@ -861,6 +866,41 @@ def _pending_two_factor(ctx: Ctx, draw: Draw) -> str:
     return "/auth/two-factor"
 
 
+def _pending_passkey(ctx: Ctx, draw: Draw) -> str:
+    """The passkey answer needs a password typed right a moment ago, like the code."""
+    _pending_two_factor(ctx, draw)
+    return "/auth/two-factor/passkey"
+
+
+def _passkey(suffix: str) -> Callable[[Ctx, Draw], str]:
+    """A passkey of the visitor's own, now and then someone else's or none at all."""
+
+    def path(ctx: Ctx, draw: Draw) -> str:
+        whose = draw(st.sampled_from(("own", "own", "other", "none")))
+        if whose == "none":
+            return f"/account/passkeys/{draw(st.sampled_from(IDS))}{suffix}"
+        user_id = ctx.visitor.user_id if whose == "own" else ctx.world.coordinator_id
+        passkey = Passkey(user_id=user_id, credential_id=uuid.uuid4().hex,
+                          public_key=b"public key", name="A key")
+        db.session.add(passkey)
+        db.session.commit()
+        passkey_id = passkey.id
+        db.session.rollback()
+        return f"/account/passkeys/{passkey_id}{suffix}"
+
+    return path
+
+
+# What a browser's passkey answer might be: nothing, not JSON, JSON of the wrong shape, a
+# well-formed answer to a challenge never offered.
+PASSKEY_ANSWERS = (
+    "", "{}", "[]", "not json", '{"id": 1}', '{"id": "x", "response": {}}',
+    '{"id": "x", "rawId": "x", "type": "public-key", "response": {"clientDataJSON": '
+    '"eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiQUFBQSJ9", "authenticatorData": "AA",'
+    ' "signature": "AA"}}',
+)
+
+
 def _unsubscribe_path(ctx: Ctx, draw: Draw) -> str:
     kind = draw(st.integers(0, 3))
     if kind == 0:
@@ -1015,6 +1055,8 @@ ROUTES: tuple[Route, ...] = (
           shows_invalid_form=True),
     Route("auth.two_factor", (ANONYMOUS,), _pending_two_factor, _form(TwoFactorForm),
           lambda w: {"code": ["123456", "000000", " 12345 6", "abcd-efgh", "1" * 40]}),
+    Route("auth.two_factor_passkey", (ANONYMOUS,), _pending_passkey, _form(PasskeyLoginForm),
+          lambda w: {"credential": PASSKEY_ANSWERS}),
     Route("auth.request_password_reset", (ANONYMOUS,), anew("/auth/reset"),
           _form(PasswordResetRequestForm), lambda w: {"email": w.emails},
           shows_invalid_form=True),
@@ -1047,6 +1089,11 @@ ROUTES: tuple[Route, ...] = (
           _form(TwoFactorDisableForm), lambda w: {"current_password": [PASSWORD_NOW]}),
     Route("account.replace_two_factor", LOGGED_IN, fixed("/account/two-factor/replace"),
           _form(TwoFactorReplaceForm), lambda w: {"current_password": [PASSWORD_NOW]}),
+    Route("account.add_passkey", LOGGED_IN, fixed("/account/passkeys"), _form(PasskeyAddForm),
+          lambda w: {"current_password": [PASSWORD_NOW], "credential": PASSKEY_ANSWERS}),
+    Route("account.rename_passkey", LOGGED_IN, _passkey("/rename"), _form(PasskeyRenameForm)),
+    Route("account.remove_passkey", LOGGED_IN, _passkey("/remove"), _form(PasskeyRemoveForm),
+          lambda w: {"current_password": [PASSWORD_NOW]}),
     Route("account.rotate_calendar", LOGGED_IN, fixed("/account/calendar"), _form(CalendarForm)),
     Route("account.remove_calendar", LOGGED_IN, fixed("/account/calendar/off"),
           _form(CalendarOffForm)),

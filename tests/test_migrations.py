@@ -11,7 +11,7 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from godparents import create_app
+from godparents import create_app, encryption
 from godparents.extensions import db
 from tests.conftest import Databases
 
@@ -69,3 +69,66 @@ def test_stored_outbox_keys_are_rewritten_date_first_and_back(empty_app: Flask) 
 def _keys() -> list[str]:
     with db.engine.connect() as connection:
         return sorted(connection.scalars(text("SELECT idempotency_key FROM outbox_messages")))
+
+
+def test_inactive_godparents_accounts_are_switched_off(empty_app: Flask) -> None:
+    """Finding 6 of the second security round: an inactive godparent's account that was
+    left on (the demo seed made one) is switched off; downgrading leaves it off."""
+    upgrade(revision="8e3b1c7d2a55")
+    with db.engine.begin() as connection:
+        for number, (sponsor_active, user_active) in enumerate(
+                [(False, True), (True, True), (False, False)], start=1):
+            connection.execute(text(
+                "INSERT INTO users (id, email, role, is_active, locale, timezone, "
+                "session_generation, reminder_opt_outs, birthday_card_days, created_at) VALUES "
+                "(:id, :email, 'sponsor', :active, 'en', 'UTC', 1, '[]', 30, "
+                "CURRENT_TIMESTAMP)"),
+                {"id": number, "email": f"s{number}@example.org", "active": user_active})
+            connection.execute(text(
+                "INSERT INTO sponsors (full_name, body, country, language, is_active, "
+                "has_public_consent, user_id, created_at, updated_at) VALUES "
+                "(:name, 'Bundestag', 'DE', 'de', :active, false, :id, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"),
+                {"name": f"Sponsor {number}", "active": sponsor_active, "id": number})
+    upgrade()
+    assert _active_users() == [2]
+    downgrade(revision="8e3b1c7d2a55")
+    assert _active_users() == [2]
+
+
+def _active_users() -> list[int]:
+    with db.engine.connect() as connection:
+        return sorted(connection.scalars(text("SELECT id FROM users WHERE is_active = :on"),
+                                         {"on": True}))
+
+
+def test_totp_keys_are_encrypted_and_decrypted_again(empty_app: Flask) -> None:
+    """The second security round: the keys move into columns of their own, encrypted with
+    the key outside the database; the columns that held them in clear are emptied."""
+    upgrade(revision="8e3b1c7d2a55")
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (id, email, role, is_active, locale, timezone, totp_secret, "
+            "session_generation, reminder_opt_outs, birthday_card_days, created_at) VALUES "
+            "(1, 'c@example.org', 'coordinator', :on, 'en', 'UTC', 'JBSWY3DPEHPK3PXPJBSWY3DP', "
+            "1, '[]', 30, CURRENT_TIMESTAMP)"), {"on": True})
+        connection.execute(text(
+            "INSERT INTO user_sessions (token_hash, user_id, generation, created_at, "
+            "last_seen_at, remember, pending_totp_secret) VALUES ('h', 1, 1, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :off, 'KRSXG5CTMVRXEZLUKRSXG5CT')"),
+            {"off": False})
+    upgrade()
+    with db.engine.connect() as connection:
+        clear, stored = connection.execute(text(
+            "SELECT totp_secret, totp_key FROM users")).one()
+        pending_clear, pending = connection.execute(text(
+            "SELECT pending_totp_secret, pending_totp_key FROM user_sessions")).one()
+    assert clear is None and pending_clear is None
+    assert "JBSWY3DP" not in stored and encryption.decrypt(stored) == "JBSWY3DPEHPK3PXPJBSWY3DP"
+    assert encryption.decrypt(pending) == "KRSXG5CTMVRXEZLUKRSXG5CT"
+    downgrade(revision="8e3b1c7d2a55")
+    with db.engine.connect() as connection:
+        assert connection.scalar(text("SELECT totp_secret FROM users")) == \
+            "JBSWY3DPEHPK3PXPJBSWY3DP"
+        assert connection.scalar(text("SELECT pending_totp_secret FROM user_sessions")) == \
+            "KRSXG5CTMVRXEZLUKRSXG5CT"

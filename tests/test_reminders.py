@@ -29,6 +29,7 @@ from godparents.reminders.models import (
 from godparents.reminders.planner import Due, plan
 from godparents.sponsorships.models import SponsorshipStatus
 from godparents.timeutil import campaign_today
+from tests.conftest import ENCRYPTION_KEY
 from tests.factories import (
     make_coordinator,
     make_default_rules,
@@ -341,7 +342,8 @@ def test_the_worker_runs_on_a_loop_until_told_to_stop(rules, smtp_server, databa
     sponsor, _prisoner, _pairing = _pair(birth_date=born)
     email = sponsor.email
     root = Path(__file__).resolve().parent.parent
-    env = {"GODPARENTS_SECRET_KEY": "x" * 40, "GODPARENTS_SQLALCHEMY_DATABASE_URI": database_url,
+    env = {"GODPARENTS_SECRET_KEY": "x" * 40, "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
+           "GODPARENTS_SQLALCHEMY_DATABASE_URI": database_url,
            "GODPARENTS_MAIL_SERVER": smtp_server.host,
            "GODPARENTS_MAIL_PORT": str(smtp_server.port),
            "GODPARENTS_BASE_URL": "http://godparents.test",

@@ -15,6 +15,7 @@ PUBLIC = {
     "main.healthz",
     "auth.login",
     "auth.two_factor",  # the second step of logging in: needs the first step's session
+    "auth.two_factor_passkey",  # the same step, with a passkey
     "auth.request_password_reset",
     "auth.reset_password",
     "auth.accept_invitation",
@@ -109,8 +110,13 @@ def test_headers_forbid_inline_code_framing_and_caching(client: FlaskClient) -> 
 
 def test_session_cookie_is_httponly_and_samesite(auth: Auth, client: FlaskClient) -> None:
     response = auth.login(make_sponsor().email)
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    session_cookie = next(c for c in cookies if c.startswith("godparents_session="))
+    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+    # The known-device cookie (auth/devices.py): never for script, never sent cross-site,
+    # only to the login pages.
+    device = next(c for c in cookies if c.startswith("godparents_device="))
+    assert "HttpOnly" in device and "SameSite=Strict" in device and "Path=/auth/" in device
 
 
 def test_unknown_page_is_a_plain_404(client: FlaskClient) -> None:

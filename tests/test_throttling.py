@@ -98,8 +98,10 @@ def test_reset_requests_are_limited_and_send_no_more_mail(app, client: FlaskClie
     statuses = []
     for _ in range(4):
         token = csrf_token(client, "/auth/reset")
-        statuses.append(client.post("/auth/reset", data={"email": sponsor.email,
-                                                         "csrf_token": token}).status_code)
+        response = client.post("/auth/reset", data={"email": sponsor.email,
+                                                    "csrf_token": token})
+        response.close()  # the email goes once the reply has gone (auth/views.py)
+        statuses.append(response.status_code)
     assert statuses == [302, 302, 302, 429]
     assert len(smtp_server.inbox.messages) == 3
 
@@ -137,3 +139,38 @@ def test_two_processes_share_the_counts_through_redis(config, redis_storage) -> 
             db.engine.dispose()
         with second.app_context():
             db.engine.dispose()
+
+
+def test_a_login_posted_as_json_counts_against_the_account(app, client: FlaskClient) -> None:
+    """Finding 4: the form reads JSON too, but the count per account read only form posts."""
+    sponsor = make_sponsor()
+    statuses = []
+    for attempt in range(10):
+        token = csrf_token(client, "/auth/login")
+        statuses.append(client.post("/auth/login", json={
+            "email": sponsor.email, "password": f"wrong password {attempt}"},
+            headers={"X-CSRFToken": token},
+            environ_base={"REMOTE_ADDR": f"10.0.2.{attempt}"}).status_code)
+    assert statuses == [200] * 10
+    # Ten failures against this account: a form post, with the right password, is refused.
+    assert _login(client, sponsor.email, PASSWORD, address="10.0.3.1").status_code == 429
+
+
+def test_the_current_password_check_is_throttled(app, auth: Auth, client: FlaskClient) -> None:
+    """Finding 5: with a stolen session, the password behind the settings could be guessed
+    without limit, then the login email changed."""
+    sponsor = make_sponsor()
+    auth.login(sponsor.email)
+
+    def change_email(password: str):
+        return client.post("/account/email", data={
+            "csrf_token": csrf_token(client, "/account/"), "email": "thief@example.org",
+            "current_password": password})
+
+    for attempt in range(5):
+        assert "This is not your current password" in change_email(f"guess {attempt}").text
+    refused = change_email(PASSWORD)  # the right one, now too late
+    assert "Too many wrong passwords" in refused.text
+    db.session.refresh(sponsor.user)
+    assert sponsor.user.email == sponsor.email
+    assert any(e.changes["endpoint"] == "account.change_email" for e in _throttled_events())

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -138,3 +139,26 @@ class TwoFactorResetForm(FlaskForm):
     current_password = PasswordField(_l("Your password"),
                                      validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField(_l("Reset two factors"))
+
+
+def _passkey_name() -> StringField:
+    return StringField(_l("Name"), validators=[DataRequired(), Length(max=100)],
+                       description=_l("So that you know which one it is, e.g. “Laptop” or "
+                                      "“Security key on my keyring”."))
+
+
+class PasskeyAddForm(FlaskForm):
+    name = _passkey_name()
+    current_password = _current_password()
+    # Filled in by static/js/passkeys.js with the browser's answer.
+    credential = HiddenField(validators=[Length(max=20000)])
+    submit = SubmitField(_l("Add a passkey"))
+
+
+class PasskeyRenameForm(FlaskForm):
+    name = _passkey_name()
+    submit = SubmitField(_l("Rename"))
+
+
+class PasskeyRemoveForm(PasswordConfirmedForm):
+    submit = SubmitField(_l("Remove"))

@@ -6,14 +6,14 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message
 
 from godparents.audit.services import record
-from godparents.auth import sessions, twofactor
-from godparents.auth.models import User, normalise_email
+from godparents.auth import passkeys, sessions, throttling, twofactor
+from godparents.auth.models import Passkey, User, normalise_email
 from godparents.auth.passwords import verify_password
 from godparents.auth.services import AccountError, find_user, set_password
 from godparents.reminders.models import Trigger
@@ -39,8 +39,19 @@ def wants(user: User, kind: Trigger) -> bool:
 
 def check_current_password(user: User, current: str) -> None:
     """Changes to how one logs in need the password again: a session left open on a
-    shared computer must not be enough to take the account over."""
-    if not verify_password(user.password_hash, current):
+    shared computer must not be enough to take the account over. Wrong guesses are
+    throttled like logins: with a stolen session, the password cannot be found this way
+    either."""
+    try:
+        with throttling.attempt(*throttling.password_check_counters(user)) as attempt:
+            if not verify_password(user.password_hash, current):
+                attempt.fail()
+    except throttling.Throttled as throttled:
+        throttling.record_throttled(
+            "account", str(current_app.config[throttled.counter.setting]), actor=user)
+        raise AccountError(_("Too many wrong passwords. Please wait a few minutes, then try "
+                             "again."), "current_password") from throttled
+    if attempt.failed:
         raise AccountError(_("This is not your current password."), "current_password")
 
 
@@ -100,6 +111,12 @@ def new_recovery_codes(user: User, current: str) -> list[str]:
     codes = twofactor.new_recovery_codes(user)
     record(user, "recovery_codes_renewed", user)
     return codes
+
+
+def remove_passkey(user: User, passkey: Passkey, current: str) -> None:
+    """Removing a way to log in needs the password again, as turning factors off does."""
+    check_current_password(user, current)
+    passkeys.remove(passkey, user)
 
 
 def sign_out_everywhere(user: User, actor: User) -> None:

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from werkzeug.wrappers import Response
 
 from godparents.account import services
@@ -27,6 +28,9 @@ from godparents.account.forms import (
     CalendarForm,
     CalendarOffForm,
     EmailChangeForm,
+    PasskeyAddForm,
+    PasskeyRemoveForm,
+    PasskeyRenameForm,
     PasswordChangeForm,
     PasswordConfirmedForm,
     ProfileForm,
@@ -36,8 +40,8 @@ from godparents.account.forms import (
     TwoFactorEnableForm,
     TwoFactorReplaceForm,
 )
-from godparents.auth import sessions, twofactor
-from godparents.auth.models import Role
+from godparents.auth import passkeys, sessions, twofactor
+from godparents.auth.models import Passkey, Role
 from godparents.auth.services import AccountError
 from godparents.auth.views import start_session
 from godparents.extensions import db
@@ -83,11 +87,19 @@ def _render(**forms: object) -> str:
                            **context)
 
 
-def _renew_session() -> None:
-    """After a change that ended every session: this device carries on with a new one."""
+def _renew_session(had_calendar: bool) -> None:
+    """After a change that ended every session: this device carries on with a new one.
+    The calendar link ended with the sessions (``sessions.end_all``): say so."""
     row = sessions.find(current_user.session_token)
     remember = bool(row and row.remember)
     start_session(current_user._get_current_object(), remember=remember)
+    if had_calendar:
+        flash(_("Your calendar link was switched off too. If you use it, create a new one "
+                "below and subscribe to that."), "info")
+
+
+def _has_calendar() -> bool:
+    return current_user.calendar_token_hash is not None
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -113,6 +125,7 @@ def profile() -> Response | str:
 @bp.post("/password")
 def change_password() -> Response | str:
     form = PasswordChangeForm()
+    had_calendar = _has_calendar()
     if form.validate_on_submit():
         try:
             services.change_password(current_user, form.current_password.data or "",
@@ -120,7 +133,7 @@ def change_password() -> Response | str:
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
-            _renew_session()
+            _renew_session(had_calendar)
             flash(_("Your password is changed. Other devices have been logged out."),
                   "success")
             return redirect(url_for("account.profile"))
@@ -130,6 +143,7 @@ def change_password() -> Response | str:
 @bp.post("/email")
 def change_email() -> Response | str:
     form = EmailChangeForm()
+    had_calendar = _has_calendar()
     if form.validate_on_submit():
         try:
             old = services.change_email(current_user, form.current_password.data or "",
@@ -137,7 +151,7 @@ def change_email() -> Response | str:
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
-            _renew_session()
+            _renew_session(had_calendar)
             send_email(services.email_changed_notice(current_user, old))
             flash(_("You now log in as %(email)s. Other devices have been logged out.",
                     email=current_user.email), "success")
@@ -186,6 +200,7 @@ def two_factor() -> str:
 @bp.post("/two-factor/enable")
 def enable_two_factor() -> Response | str:
     form = TwoFactorEnableForm()
+    had_calendar = _has_calendar()
     row = sessions.find(current_user.session_token)
     if current_user.has_two_factors or row is None or row.pending_totp_secret is None:
         return redirect(url_for("account.two_factor"))
@@ -197,7 +212,7 @@ def enable_two_factor() -> Response | str:
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
-            _renew_session()
+            _renew_session(had_calendar)
             flash(_("Two factors are on. From now on you log in with your password and a "
                     "code from the app."), "success")
             return _recovery_codes_page(codes)
@@ -239,22 +254,24 @@ def renew_recovery_codes() -> Response | str:
 
 @bp.post("/two-factor/off")
 def disable_two_factor() -> Response:
+    had_calendar = _has_calendar()
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
     if _password_checked(TwoFactorDisableForm(), partial(services.disable_two_factors,
                                                          current_user)) is not REFUSED:
-        _renew_session()
+        _renew_session(had_calendar)
         flash(_("Two factors are off. Other devices have been logged out."), "info")
     return redirect(url_for("account.two_factor"))
 
 
 @bp.post("/two-factor/replace")
 def replace_two_factor() -> Response:
+    had_calendar = _has_calendar()
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
     if _password_checked(TwoFactorReplaceForm(), partial(services.replace_two_factors,
                                                          current_user)) is not REFUSED:
-        _renew_session()
+        _renew_session(had_calendar)
         flash(_("The old key no longer works. Scan the new code with your new phone."),
               "info")
     return redirect(url_for("account.two_factor"))
@@ -281,3 +298,81 @@ def remove_calendar() -> Response:
         db.session.commit()
         flash(_("The calendar link no longer works."), "info")
     return redirect(url_for("account.profile"))
+
+
+# Passkeys ------------------------------------------------------------------------------------
+
+REGISTRATION_KEY = "passkey_registration"  # the session entry: the challenge offered
+
+
+def _passkey_page(add_form: PasskeyAddForm | None = None) -> str:
+    """The user's passkeys, and the form to add one with fresh options for the browser."""
+    options, challenge = passkeys.registration_options(current_user)
+    session[REGISTRATION_KEY] = bytes_to_base64url(challenge)
+    return render_template(
+        "account/passkeys.html", passkeys=passkeys.passkeys_of(current_user),
+        add_form=add_form or PasskeyAddForm(), options=options,
+        rename_form=PasskeyRenameForm(), remove_form=PasskeyRemoveForm())
+
+
+def _own_passkey_or_404(passkey_id: int) -> Passkey:
+    passkey = db.session.get(Passkey, passkey_id)
+    if passkey is None or passkey.user_id != current_user.id:
+        abort(404)
+    return passkey
+
+
+@bp.get("/passkeys")
+def passkey_list() -> str:
+    if not current_user.has_two_factors:  # passkeys come on top of the code from the app
+        return render_template("account/passkeys.html", needs_two_factors=True)
+    return _passkey_page()
+
+
+@bp.post("/passkeys")
+def add_passkey() -> Response | str:
+    if not current_user.has_two_factors:
+        return redirect(url_for("account.two_factor"))
+    form = PasskeyAddForm()
+    challenge = session.pop(REGISTRATION_KEY, None)
+    if form.validate_on_submit():
+        try:
+            services.check_current_password(current_user, form.current_password.data or "")
+            passkey = passkeys.register(
+                current_user, (form.name.data or "").strip(), form.credential.data or "",
+                base64url_to_bytes(challenge) if isinstance(challenge, str) else None,
+                utcnow())
+        except AccountError as error:
+            form[error.field].errors.append(str(error))
+        except passkeys.PasskeyError as error:
+            form.credential.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The passkey “%(name)s” is added. Use it at your next login.",
+                    name=passkey.name), "success")
+            return redirect(url_for("account.passkey_list"))
+    return _passkey_page(add_form=form)
+
+
+@bp.post("/passkeys/<int:passkey_id>/rename")
+def rename_passkey(passkey_id: int) -> Response:
+    passkey = _own_passkey_or_404(passkey_id)
+    form = PasskeyRenameForm()
+    if form.validate_on_submit():
+        passkeys.rename(passkey, (form.name.data or "").strip(), current_user)
+        db.session.commit()
+        flash(_("The passkey is renamed."), "success")
+    else:
+        flash(_("Please give the passkey a name of at most 100 characters."), "danger")
+    return redirect(url_for("account.passkey_list"))
+
+
+@bp.post("/passkeys/<int:passkey_id>/remove")
+def remove_passkey(passkey_id: int) -> Response:
+    passkey = _own_passkey_or_404(passkey_id)
+    name = passkey.name
+    if _password_checked(PasskeyRemoveForm(), partial(services.remove_passkey, current_user,
+                                                      passkey)) is not REFUSED:
+        db.session.commit()
+        flash(_("The passkey “%(name)s” is removed.", name=name), "info")
+    return redirect(url_for("account.passkey_list"))

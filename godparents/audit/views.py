@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload
 
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import Role, User, normalise_email
 from godparents.extensions import db
+from godparents.fields import MAX_ID
 from godparents.listing import paginate
 from godparents.security import roles_required
 
@@ -51,7 +52,10 @@ def index() -> str:
         query = query.where(AuditEvent.object_type == object_type)
     object_id = request.args.get("object_id", type=int)
     if object_id is not None:
-        query = query.where(AuditEvent.object_id == object_id)
+        # No object has an id beyond what the column holds: no event, rather than an
+        # overflow inside the database driver.
+        query = query.where(AuditEvent.object_id == object_id if 0 < object_id <= MAX_ID
+                            else false())
     zone = current_user.timezone
     if (since := _day("from")) is not None:
         query = query.where(AuditEvent.created_at >= _start_of(since, zone))

@@ -71,3 +71,9 @@ class InvitationCreateForm(FlaskForm):
     )
     sponsor_id = SelectField(_l("Godparent"), coerce=database_id, validators=[InputRequired()])
     submit = SubmitField(_l("Send invitation"))
+
+
+class PasskeyLoginForm(FlaskForm):
+    # Filled in by static/js/passkeys.js with the browser's answer.
+    credential = HiddenField(validators=[DataRequired(), Length(max=20000)])
+    submit = SubmitField(_l("Use a passkey"))

@@ -7,10 +7,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from godparents.encryption import Encrypted
 from godparents.extensions import db
 from godparents.types import UTCDateTime, enum_type, utcnow
 
@@ -38,8 +39,15 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     # Two factors (auth/twofactor.py): the TOTP key once enrolment is confirmed, and the
     # newest time step a code was accepted for: a code is good once, never replayed.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Encrypted at rest with a key kept outside the database (godparents/encryption.py).
+    totp_secret: Mapped[str | None] = mapped_column("totp_key", Encrypted)
     totp_last_step: Mapped[int | None] = mapped_column()
+    # The hash of the passkey challenge last offered at the second step of logging in: it is
+    # claimed once (auth/passkeys.py), so an answer to it cannot be replayed.
+    passkey_challenge_hash: Mapped[str | None] = mapped_column(String(64))
+    # Where the key was kept in clear before December 2026: see UserSession's like column.
+    legacy_totp_secret: Mapped[str | None] = mapped_column("totp_secret", String(64),
+                                                           deferred=True)
     # Part of the session's user id: bumping it logs this user out everywhere.
     session_generation: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -110,7 +118,12 @@ class UserSession(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(200))
     # A TOTP key shown for enrolment on this device and not yet confirmed with a code.
-    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
+    pending_totp_secret: Mapped[str | None] = mapped_column("pending_totp_key", Encrypted)
+    # Where the key was kept in clear before December 2026: emptied by the migration that
+    # encrypted it, and kept (always empty, never loaded) because dropping a column means
+    # rebuilding the table on SQLite.
+    legacy_pending_totp_secret: Mapped[str | None] = mapped_column(
+        "pending_totp_secret", String(64), deferred=True)
 
     user: Mapped[User] = relationship()
 
@@ -130,3 +143,22 @@ class RecoveryCode(db.Model):
 def normalise_email(value: str) -> str:
     return value.strip().lower()
 
+
+
+class Passkey(db.Model):
+    """A passkey (WebAuthn credential) of a user with two factors: the preferred second
+    factor, bound to this site's address, so a phishing site cannot relay it
+    (auth/passkeys.py). Only its public key is stored."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -15,10 +14,11 @@ from flask_mail import Message
 from sqlalchemy import select
 
 from godparents.audit.services import record
-from godparents.auth import sessions, tokens
+from godparents.auth import sessions, tokens, twofactor
 from godparents.auth.models import Role, User, normalise_email
 from godparents.auth.passwords import hash_password, is_common, needs_rehash, verify_password
 from godparents.extensions import db
+from godparents.fields import EmailError, checked_email
 from godparents.sponsors.models import Delegation, Sponsor
 
 
@@ -28,6 +28,13 @@ class AccountError(ValueError):
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)
         self.field = field  # the form field the message belongs to
+
+
+class AccountExists(AccountError):
+    """The address belongs to an account already: only those who may know it are told."""
+
+    def __init__(self) -> None:
+        super().__init__(_("An account with this email address already exists."), "email")
 
 
 def find_user(email: str) -> User | None:
@@ -61,13 +68,11 @@ def complete_login(user: User, now: datetime, ip: str | None = None,
 
 def create_user(email: str, role: Role, password: str | None = None) -> User:
     try:  # the forms check this too (fields.EmailAddress); the command line relies on it
-        checked = validate_email(email.strip(), check_deliverability=False,
-                                 allow_smtputf8=False)
-    except EmailNotValidError as error:
-        raise AccountError(_("Enter a valid email address."), "email") from error
-    email = checked.ascii_email or checked.normalized
+        email = checked_email(email)
+    except EmailError as error:
+        raise AccountError(str(error), "email") from error
     if find_user(email) is not None:
-        raise AccountError(_("An account with this email address already exists."), "email")
+        raise AccountExists
     user = User(email=email, role=role)
     if password is not None:
         check_password_policy(password, email)
@@ -118,18 +123,25 @@ def invite(
     Inviting again someone who has not yet set a password sends a fresh link (the first
     email may never have arrived); an account in use is never touched. Office staff who
     were removed from every team (their account switched off) can be invited back: they
-    choose a new password through the link, the old one is void.
+    start afresh, as a new account would (the address may belong to someone else now):
+    the old password, second factor, passkeys and calendar link are void.
     """
     if role not in (Role.SPONSOR, Role.DELEGATE):
         raise AccountError(_("Only godparents and their office staff are invited here."), "role")
+    if not sponsor.is_active:
+        # An inactive godparent and their team log in no more: an invitation must not
+        # make (or wake) an account that would.
+        raise AccountError(_("This godparent is inactive. Make them active again first."),
+                           "sponsor_id")
     user = find_user(email)
     if (user is not None and role is Role.DELEGATE and user.role is Role.DELEGATE
             and not user.is_active and not user.delegations):
         user.is_active = True
         user.password_hash = None
+        twofactor.forget(user)
         sessions.end_all(user)
     if user is not None and (user.has_password or user.role is not role):
-        raise AccountError(_("An account with this email address already exists."), "email")
+        raise AccountExists
     if role is Role.SPONSOR and sponsor.user_id is not None and (
         user is None or sponsor.user_id != user.id
     ):

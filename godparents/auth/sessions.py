@@ -107,8 +107,12 @@ def end_all(user: User) -> None:
     """End every session of the user, everywhere (the caller commits).
 
     The generation bump also makes every reset or invitation link issued before it void.
+    The calendar link goes too: it is a credential of its own (it reads the godchildren's
+    names without a login), and whatever ends the sessions (logging out everywhere, a new
+    password or email, a change of second factor, deactivation) must end it as well.
     """
     user.session_generation += 1
+    user.calendar_token_hash = None
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 

@@ -16,11 +16,12 @@ from datetime import datetime
 import pyotp
 import segno
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from godparents.audit.services import record
 from godparents.auth import sessions
-from godparents.auth.models import RecoveryCode, User
+from godparents.auth.models import Passkey, RecoveryCode, User
 from godparents.extensions import db
 
 STEP_SECONDS = 30
@@ -69,13 +70,26 @@ def matching_step(secret: str, code: str, now: datetime, after: int | None = Non
 
 
 def verify_totp(user: User, code: str, now: datetime) -> bool:
-    """True once per code: the step is remembered, so the same code fails next time."""
+    """True once per code: the step is remembered, so the same code fails next time.
+
+    The step is claimed by one conditional UPDATE, not read and then written: of two
+    logins sent at the same moment with the same code, the database lets one claim it.
+    """
     if user.totp_secret is None:
         return False
     step = matching_step(user.totp_secret, code, now, after=user.totp_last_step)
     if step is None:
         return False
-    user.totp_last_step = step
+    claimed = db.session.execute(
+        update(User)
+        .where(User.id == user.id,
+               or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(user, "totp_last_step", step)
     return True
 
 
@@ -119,11 +133,19 @@ def enable(user: User, secret: str, step: int) -> list[str]:
     return new_recovery_codes(user)
 
 
-def turn_off(user: User, actor: User | None, action: str) -> None:
-    """Forget the key and the recovery codes and end every session of the user, recorded
-    as ``action`` by ``actor`` (None: the command line)."""
+def forget(user: User) -> None:
+    """Forget the key, the recovery codes and the passkeys (the caller ends the sessions
+    and records)."""
     user.totp_secret = None
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))
+    user.passkey_challenge_hash = None
+
+
+def turn_off(user: User, actor: User | None, action: str) -> None:
+    """Forget the key and the recovery codes and end every session of the user, recorded
+    as ``action`` by ``actor`` (None: the command line)."""
+    forget(user)
     sessions.end_all(user)
     record(actor, action, user)

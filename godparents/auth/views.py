@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import datetime
+
 from flask import (
     Blueprint,
     Flask,
@@ -23,10 +27,20 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from godparents.audit.services import record
-from godparents.auth import cli, passwords, services, sessions, throttling, twofactor
+from godparents.auth import (
+    cli,
+    devices,
+    passkeys,
+    passwords,
+    services,
+    sessions,
+    throttling,
+    twofactor,
+)
 from godparents.auth.forms import (
     InvitationCreateForm,
     LoginForm,
+    PasskeyLoginForm,
     PasswordResetRequestForm,
     PasswordSetForm,
     TwoFactorForm,
@@ -79,19 +93,38 @@ def _after_login(next_target: str | None) -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@throttling.limits("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS",
-                   throttling.typed_account, count_failures_only=True)
 def login() -> Response | str:
     if current_user.is_authenticated:
         return _after_login(request.args.get("next"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         now = utcnow()
-        user = services.authenticate(form.email.data or "", form.password.data or "", now,
-                                     request.remote_addr)
+        email = form.email.data or ""
+        device = devices.known_device(services.find_user(email))
+        if device is not None and throttling.device_exhausted(device):
+            device = None  # too many failures from it: a stranger's, from now on
+        try:
+            with (throttling.device_turn(device) if device else nullcontext(),
+                  throttling.attempt(*throttling.login_counters(email, device)) as attempt):
+                user = services.authenticate(email, form.password.data or "", now,
+                                             request.remote_addr)
+                if user is None:
+                    db.session.commit()  # the failure's audit event
+                    attempt.fail()
+                    if device is not None:
+                        throttling.device_failed(device)
+        except throttling.Backoff as backoff:
+            throttling.record_throttled("device", f"wait {backoff.retry_after} s")
+            form.password.errors.append(ngettext(
+                "Too many wrong passwords from this browser. Wait %(num)d second, then try "
+                "again.", "Too many wrong passwords from this browser. Wait %(num)d seconds, "
+                "then try again.", backoff.retry_after))
+            return render_template("auth/login.html", form=form), 429  # type: ignore[return-value]
+        except throttling.Throttled as throttled:
+            throttling.refuse(throttled)
+        if user is not None and device is not None:
+            throttling.device_succeeded(device)
         if user is None:
-            db.session.commit()  # the failure's audit event
-            throttling.mark_failed()
             form.password.errors.append(_("Email or password is incorrect."))
         elif user.has_two_factors:
             db.session.commit()
@@ -105,7 +138,7 @@ def login() -> Response | str:
         else:
             services.complete_login(user, now, request.remote_addr)
             start_session(user, remember=bool(form.remember.data))
-            return _after_login(form.next.data)
+            return devices.remember(_after_login(form.next.data), user)
     return render_template("auth/login.html", form=form)
 
 
@@ -127,8 +160,6 @@ def _pending_user() -> tuple[User, dict] | None:
 
 @bp.route("/two-factor", methods=["GET", "POST"])
 @public
-@throttling.limits("TWO_FACTOR_LIMIT_PER_ACCOUNT", "TWO_FACTOR_LIMIT_PER_ADDRESS",
-                   throttling.pending_account, count_failures_only=True)
 def two_factor() -> Response | str:
     """The second step of logging in: a code from the app, or a recovery code."""
     found = _pending_user()
@@ -141,13 +172,18 @@ def two_factor() -> Response | str:
     if form.validate_on_submit():
         now = utcnow()
         code = form.code.data or ""
-        method = ("totp" if twofactor.verify_totp(user, code, now)
-                  else "recovery_code" if twofactor.use_recovery_code(user, code, now)
-                  else None)
+        try:
+            with throttling.attempt(*throttling.two_factor_counters(user.id)) as attempt:
+                method = ("totp" if twofactor.verify_totp(user, code, now)
+                          else "recovery_code" if twofactor.use_recovery_code(user, code, now)
+                          else None)
+                if method is None:
+                    record(user, "two_factor_failed", user, ip=request.remote_addr)
+                    db.session.commit()
+                    attempt.fail()
+        except throttling.Throttled as throttled:
+            throttling.refuse(throttled)
         if method is None:
-            record(user, "two_factor_failed", user, ip=request.remote_addr)
-            db.session.commit()
-            throttling.mark_failed()
             form.code.errors.append(_("This code is not right, or it was used already. "
                                       "Codes change every 30 seconds."))
         else:
@@ -160,8 +196,50 @@ def two_factor() -> Response | str:
                                "You used a recovery code; %(num)d are left. If your phone is "
                                "lost, choose “Move to a new phone” in your settings now.",
                                left), "warning")
-            return _after_login(pending.get("next"))
-    return render_template("auth/two_factor.html", form=form)
+            return devices.remember(_after_login(pending.get("next")), user)
+    return _two_factor_page(user, form)
+
+
+def _two_factor_page(user: User, form: TwoFactorForm) -> str:
+    """The code form, and a passkey button with a fresh challenge if the user has any."""
+    options = passkeys.login_options(user)
+    db.session.commit()
+    return render_template("auth/two_factor.html", form=form, passkey_options=options,
+                           passkey_form=PasskeyLoginForm())
+
+
+@bp.post("/two-factor/passkey")
+@public
+def two_factor_passkey() -> Response:
+    """The second step with a passkey: the browser's answer to the challenge offered on the
+    code page (static/js/passkeys.js). Throttled and counted with the codes."""
+    found = _pending_user()
+    if found is None:
+        session.pop(throttling.PENDING_KEY, None)
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("auth.login"))
+    user, pending = found
+    form = PasskeyLoginForm()
+    passkey = None
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            with throttling.attempt(*throttling.two_factor_counters(user.id)) as attempt:
+                passkey = passkeys.verify_login(user, form.credential.data or "", now)
+                if passkey is None:
+                    db.session.rollback()
+                    record(user, "passkey_failed", user, ip=request.remote_addr)
+                    db.session.commit()
+                    attempt.fail()
+        except throttling.Throttled as throttled:
+            throttling.refuse(throttled)
+    if passkey is None:
+        flash(_("The passkey was not accepted. Try again, or type the code from your app."),
+              "danger")
+        return redirect(url_for("auth.two_factor"))
+    services.complete_login(user, utcnow(), request.remote_addr, second_factor="passkey")
+    start_session(user, remember=bool(pending.get("remember")))
+    return devices.remember(_after_login(pending.get("next")), user)
 
 
 @bp.post("/logout")
@@ -179,19 +257,35 @@ def logout() -> Response:
 @bp.route("/reset", methods=["GET", "POST"])
 @public
 @throttling.limits("RESET_LIMIT_PER_ACCOUNT", "RESET_LIMIT_PER_ADDRESS",
-                   throttling.typed_account, count_failures_only=False)
+                   throttling.typed_account)
 def request_password_reset() -> Response | str:
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
-        found = services.password_reset_token(form.email.data or "", utcnow())
-        if found is not None:
-            user, token = found
-            send_email(services.password_reset_email(user, token))
         # The same words whether or not the address has an account.
         flash(_("If an account uses this address, we have sent it a link to set a new "
                 "password. The link works once, for one hour."), "info")
-        return redirect(url_for("auth.login"))
+        response = redirect(url_for("auth.login"))
+        # The same work before the reply, too: the account is looked up and the email
+        # written and sent only once the reply has gone, so its timing tells nothing.
+        response.call_on_close(_reset_email_sender(form.email.data or "", utcnow()))
+        return response
     return render_template("auth/reset_request.html", form=form)
+
+
+def _reset_email_sender(email: str, now: datetime) -> Callable[[], None]:
+    """What sends the reset link, if the address has an account, after the response."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def send() -> None:
+        with app.test_request_context("/", base_url=app.config["BASE_URL"]):
+            try:
+                found = services.password_reset_token(email, now)
+                if found is not None:
+                    send_email(services.password_reset_email(*found))
+            except Exception:  # nothing can reach the user now: the log must have it
+                app.logger.exception("could not send a password reset link")
+
+    return send
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

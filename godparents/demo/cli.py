@@ -10,11 +10,13 @@ import secrets
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from godparents.auth import twofactor
+from godparents.auth.models import User
 from godparents.auth.passwords import hash_password
-from godparents.demo.seed import seed_demo
+from godparents.demo import data
+from godparents.demo.seed import demo_data_exists, seed_demo
 from godparents.extensions import db
 from godparents.timeutil import campaign_today
 
@@ -51,15 +53,39 @@ def configured_totp_key() -> str | None:
     return key
 
 
+def _refuse_production(public_demo: bool) -> None:
+    """The demo's coordinators share one password and one second factor, printed here:
+    never on a database with real people in it, nor on a server that looks public. (Where
+    the demo is in already, nothing of it is made again: a developer's own accounts beside
+    it are no reason to stop `make run`.)"""
+    if demo_data_exists():
+        return
+    real = db.session.scalar(select(func.count()).select_from(User).where(
+        ~User.email.like(f"%@{data.DOMAIN}"), ~User.email.like(f"%.{data.DOMAIN}")))
+    if real:
+        raise click.ClickException(
+            f"this database has {real} account(s) that are not the demo's: it is not a demo "
+            "database, and the demo's shared logins must never be added to it.")
+    base_url = str(current_app.config.get("BASE_URL", ""))
+    if base_url.startswith("https://") and not current_app.debug and not public_demo:
+        raise click.ClickException(
+            f"BASE_URL is {base_url}, a public address: this looks like a production server. "
+            "Load the demo there only for a public demonstration, with --public-demo.")
+
+
 @demo.command("seed")
 @click.option("--scale", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also add N times the real campaign's size (1,500 prisoners, 600 sponsors, "
                    "2,000 pairings, 50,000 actions each), for benchmarks.")
-def seed(scale: int) -> None:
+@click.option("--public-demo", is_flag=True,
+              help="Allow it on a server whose BASE_URL is https:// (a demonstration server).")
+def seed(scale: int, public_demo: bool) -> None:
     """Load the fictional demo data once and print the demo logins.
 
-    Running it again adds nothing (missing campaign days and bulk data excepted).
+    Running it again adds nothing (missing campaign days and bulk data excepted). It refuses
+    a database that holds accounts of real people.
     """
+    _refuse_production(public_demo)
     configured = configured_password()
     password = configured or secrets.token_urlsafe(12)
     totp_key = configured_totp_key() or twofactor.new_secret()

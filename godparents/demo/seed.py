@@ -104,9 +104,11 @@ def demo_data_exists() -> bool:
 
 
 def demo_logins() -> list[tuple[str, Role]]:
-    """Every demo account (email, role): coordinators, then sponsors, then delegates."""
+    """Every demo account that can log in (email, role): coordinators, then sponsors, then
+    delegates."""
     users = db.session.execute(
-        select(User.email, User.role, User.id).where(User.email.like(f"%@{data.DOMAIN}"))
+        select(User.email, User.role, User.id)
+        .where(User.email.like(f"%@{data.DOMAIN}"), User.is_active.is_(True))
     ).all()
     users.sort(key=lambda user: (ROLE_ORDER.index(user.role), user.id))
     return [(user.email, user.role) for user in users]
@@ -182,6 +184,8 @@ class _DemoBuilder:
                 notes=seed.notes, is_active=seed.mandate_days is None or seed.mandate_days > 0,
                 user=self._user(email, Role.SPONSOR, seed.language, timezone),
             ))
+            # A former godparent logs in no more, as after deactivation in the register.
+            sponsor.user.is_active = sponsor.is_active
             if seed.has_delegate:
                 surname = seed.full_name.split()[-1]
                 office = self._user(email_address(f"office {surname}"), Role.DELEGATE,

@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from godparents import spreadsheets
 from godparents.actions.models import Action
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import User
@@ -76,8 +77,6 @@ TRUE_WORDS = frozenset({"yes", "true", "1"})
 FALSE_WORDS = frozenset({"no", "false", "0"})
 # Rows per database round trip when comparing and writing: bounded memory, few queries.
 CHUNK = 1000
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YEAR = re.compile(r"\d{4}")
@@ -683,25 +682,25 @@ def cell(value: Any) -> str:
 
 
 def neutralised(text: str) -> str:
-    """A cell a spreadsheet will show as text: formulas get a leading apostrophe."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    """A cell a spreadsheet will show as text, in either dialect (``spreadsheets``)."""
+    return spreadsheets.safe_cell(text)
 
 
 def _writer(stream: TextIO) -> Any:
-    # The BOM makes Excel read the file as UTF-8 (without it, Cyrillic turns to mojibake);
-    # LibreOffice and the import here accept it as well.
-    stream.write(BOM)
-    return csv.writer(stream, lineterminator="\r\n")
+    # Every cell quoted, after a BOM (Excel reads UTF-8 only with it; LibreOffice and the
+    # import here accept it as well).
+    return spreadsheets.csv_writer(stream)
 
 
 def write_prisoners(prisoners: Iterable[Any], stream: TextIO) -> int:
     """Write prisoners in the import format; the number written.
 
     ``prisoners`` are rows of ``prisoner_rows``: a prisoner's columns with the facility and
-    postal address of the current address. Unlike the other exports, cells are written
-    exactly, without the formula guard: this file exists to be imported again, and an
-    apostrophe before a bio starting with "-" would come back as a change. (Prisoner data is
-    written by coordinators only.)
+    postal address of the current address. Cells are guarded against formulas like every
+    export's: the data may come from an imported file, and a file that is opened in a
+    spreadsheet must not run what it holds. A cell that needed the guard (a formula, or a
+    bio starting with "-") comes back from an import with its apostrophe, unless the import
+    takes it away (``spreadsheets.unguarded``).
     """
     writer = _writer(stream)
     writer.writerow(COLUMNS)
@@ -712,7 +711,7 @@ def write_prisoners(prisoners: Iterable[Any], stream: TextIO) -> int:
         values.update(external_id=prisoner.external_id,
                       birth_date=prisoner.birth_date or prisoner.birth_year,
                       facility=prisoner.facility, postal_address=prisoner.postal_address)
-        writer.writerow([cell(values[column]) for column in COLUMNS])
+        writer.writerow(spreadsheets.safe_row(cell(values[column]) for column in COLUMNS))
         count += 1
     return count
 
@@ -723,7 +722,7 @@ def _write_table(stream: TextIO, header: Sequence[str], rows: Iterable[Sequence[
     writer.writerow(header)
     count = 0
     for row in rows:
-        writer.writerow([neutralised(cell(value)) for value in row])
+        writer.writerow(spreadsheets.safe_row(cell(value) for value in row))
         count += 1
     return count
 

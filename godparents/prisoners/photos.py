@@ -21,8 +21,11 @@ from godparents.security import public
 MAX_BYTES = 5 * 1024 * 1024  # the default of the PHOTO_MAX_BYTES setting
 MAX_SIDE = 800
 JPEG_QUALITY = 85
-# Larger pictures would take too much memory to decode; no portrait needs this many pixels.
+# Decoding costs about four bytes a pixel. A JPEG is decoded at a reduced scale (its
+# format allows it: 1/2 to 1/8), so even a 50-megapixel camera picture stays small; the
+# other formats are decoded whole, so they get a lower ceiling (a 24-megapixel camera's).
 MAX_PIXELS = 50_000_000
+MAX_PIXELS_DECODED_WHOLE = 24_000_000
 FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
 # What Pillow raises on a broken or hostile file varies with the format and the decoder.
 # Pictures above MAX_PIXELS are refused before decoding; Pillow's own bomb check comes first
@@ -56,7 +59,8 @@ def _check(data: bytes, max_bytes: int) -> None:
     with Image.open(BytesIO(data)) as probe:
         if probe.format not in FORMATS:
             raise _unreadable()
-        if probe.width * probe.height > MAX_PIXELS:
+        ceiling = MAX_PIXELS if probe.format == "JPEG" else MAX_PIXELS_DECODED_WHOLE
+        if probe.width * probe.height > ceiling:
             raise PhotoError(_("The picture has too many pixels. Please upload a smaller one."))
         probe.verify()
 
@@ -78,9 +82,13 @@ def reencode(data: bytes, max_bytes: int = MAX_BYTES) -> bytes:
         _check(data, max_bytes)
         # verify() leaves the image unusable: open it again to decode it.
         with Image.open(BytesIO(data)) as image:
-            # Turn the picture upright before the orientation tag goes with the rest.
+            # Made small first, while decoding (JPEG) or right after, so that no copy of
+            # the full-size picture is ever made: a 7000 x 7000 PNG took 700 MB when it
+            # was turned upright and converted at full size.
+            image.draft("RGB", (MAX_SIDE, MAX_SIDE))
+            image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+            # Then upright, before the orientation tag goes with the rest of the metadata.
             upright = ImageOps.exif_transpose(image)
-            upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
             flat = _flattened(upright)
     except PhotoError:
         raise

@@ -24,7 +24,8 @@ from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
 # Never exported: a copy of these would let someone log in or read the calendar feed.
-SECRET_COLUMNS = frozenset({"password_hash", "totp_secret", "calendar_token_hash"})
+SECRET_COLUMNS = frozenset({"password_hash", "totp_secret", "calendar_token_hash",
+                            "legacy_totp_secret", "passkey_challenge_hash"})
 ERASED_NAME = "Erased godparent #%(id)d"
 ERASED_CHANGES = {"erased": True}
 ERASED_TEXT = "[erased]"

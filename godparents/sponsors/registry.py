@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from email_validator import EmailNotValidError, validate_email
 from flask import (
     Blueprint,
     Flask,
@@ -27,6 +26,7 @@ from godparents.audit.services import record
 from godparents.auth import services as accounts
 from godparents.auth.models import Role, User
 from godparents.extensions import db
+from godparents.fields import EmailError, checked_email
 from godparents.listing import paginate, sort_from_request
 from godparents.mailer import send_email
 from godparents.security import roles_required
@@ -148,12 +148,11 @@ def _invitation_address(form: SponsorInviteForm, sponsor: Sponsor) -> str | None
         form.email.errors.append(_("The godparent has no email address: enter one."))
         return None
     try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError:
+        return checked_email(email)
+    except EmailError:
         form.email.errors.append(_("%(email)s is not a valid email address: enter another.",
                                    email=email))
         return None
-    return email
 
 
 def _send_invitation(invitation: accounts.Invitation) -> None:

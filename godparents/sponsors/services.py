@@ -33,7 +33,9 @@ RECENT_ACTIONS = 3
 def sponsor_ids_for(user: User) -> Select[tuple[int]]:
     """The sponsors this user acts for: their own record, or those they are delegate of."""
     if user.role is Role.SPONSOR:
-        return select(Sponsor.id).where(Sponsor.user_id == user.id)
+        # An inactive godparent's account is switched off; should one be on all the same
+        # (made before that rule), it still sees nothing.
+        return select(Sponsor.id).where(Sponsor.user_id == user.id, Sponsor.is_active.is_(True))
     if user.role is Role.DELEGATE:
         # Staff work for an active godparent only: a deactivated one's team loses access too.
         return (select(Delegation.sponsor_id)

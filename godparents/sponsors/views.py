@@ -24,9 +24,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from godparents.actions import services as actions
 from godparents.actions.forms import DeleteForm
-from godparents.audit.services import data_version
+from godparents.audit.services import data_version, record
 from godparents.auth import services as accounts
-from godparents.auth.models import Role, User
+from godparents.auth.models import Role, User, normalise_email
+from godparents.auth.throttling import limiter, record_throttled
 from godparents.caching import cache
 from godparents.extensions import db
 from godparents.mailer import send_email
@@ -100,16 +101,38 @@ def _own_sponsor() -> Sponsor:
     return sponsor
 
 
+def _invitations_by_user() -> str:
+    return f"team-invite:{current_user.id}"
+
+
 @bp.route("/team", methods=["GET", "POST"])
 @roles_required(Role.SPONSOR)
+@limiter.limit(lambda: current_app.config["TEAM_INVITE_LIMIT"], key_func=_invitations_by_user,
+               methods=["POST"], scope="TEAM_INVITE_LIMIT",
+               on_breach=lambda limit: record_throttled("account", str(limit.limit),
+                                                        actor=current_user))
 def team() -> BaseResponse | str:
-    """The sponsor's office staff: invite and remove. Delegates cannot manage each other."""
+    """The sponsor's office staff: invite and remove. Delegates cannot manage each other.
+
+    The reply must not tell whether an address has an account somewhere in the campaign
+    (a colleague's, another MP's, a coordinator's): such an address gets the answer an
+    invitation gets, the coordinators find the attempt in the audit log, and invitations
+    are throttled per godparent, so the form is no way to probe addresses.
+    """
     sponsor = _own_sponsor()
     form = DelegateInviteForm()
     if form.validate_on_submit():
+        email = form.email.data or ""
         try:
-            invitation = accounts.invite(form.email.data or "", Role.DELEGATE, sponsor,
-                                         current_user, utcnow(), request.remote_addr)
+            invitation = accounts.invite(email, Role.DELEGATE, sponsor, current_user,
+                                         utcnow(), request.remote_addr)
+        except accounts.AccountExists:
+            db.session.rollback()
+            record(current_user, "invite_existing_account", accounts.find_user(email),
+                   {"sponsor_id": sponsor.id}, ip=request.remote_addr)
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s.", email=normalise_email(email)), "success")
+            return redirect(url_for("sponsors.team"))
         except accounts.AccountError as error:
             form.email.errors.append(str(error))
         else:
