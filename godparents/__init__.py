@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +31,37 @@ from godparents.sponsors import registry as sponsor_registry
 from godparents.sponsors import views as sponsors
 from godparents.sponsorships import views as sponsorships
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE.parent
+
+
+def shipped(name: str) -> Path:
+    """``templates`` or ``static``: inside the package when installed from a wheel (the
+    build hook in setup.py copies them there), else at the checkout's top level."""
+    packaged = PACKAGE / name
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
+def instance_folder() -> Path:
+    """``GODPARENTS_INSTANCE_PATH`` if set; else ``instance/`` in a checkout; else, for an
+    installed wheel (the package carries its templates), ``<venv>/var/godparents-instance``,
+    Flask's own default for installed packages, never site-packages."""
+    configured = os.environ.get("GODPARENTS_INSTANCE_PATH")
+    if configured:
+        return Path(configured).resolve()
+    if (PACKAGE / "templates").is_dir():
+        return Path(sys.prefix) / "var" / "godparents-instance"
+    return PROJECT_ROOT / "instance"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints and commands. Nothing more."""
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=str(instance_folder()),
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(shipped("templates")),
+        static_folder=str(shipped("static")),
     )
     configuration.load(app, config)
     security.bound_ids(app)  # before any route is registered
