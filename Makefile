@@ -12,6 +12,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 CATALOGS := godparents/translations
 DEMO_PASSWORD := instance/demo-password
 DEMO_TOTP_KEY := instance/demo-totp-key
+PORT ?= 5000
 
 .PHONY: run code test test-latest lock lint messages translations clean
 
@@ -21,8 +22,8 @@ run: $(INSTALLED) translations $(DEMO_PASSWORD) $(DEMO_TOTP_KEY)
 	    $(FLASK) --debug demo seed
 	@echo "Demo password for every login above: $$(cat $(DEMO_PASSWORD))"
 	@echo "Coordinators also need a code: add the key $$(cat $(DEMO_TOTP_KEY)) to an authenticator app, or run 'make code'"
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(FLASK) --debug run --host 127.0.0.1 --port 5000 --no-debugger
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
+	$(FLASK) --debug run --host 127.0.0.1 --port $(PORT) --no-debugger
 
 test: $(INSTALLED) translations
 	@scripts/ensure-chromium
