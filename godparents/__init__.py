@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from godparents import config as configuration
-from godparents import database, errors, i18n, main, security
+from godparents import database, doctor, errors, i18n, main, security
 from godparents.account import admin as accounts
 from godparents.account import views as account
 from godparents.actions import registry as action_registry
@@ -91,4 +91,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     reminders.init_app(app)
     reminders_cli.init_app(app)
     demo.init_app(app)
+    doctor.init_app(app)
     return app

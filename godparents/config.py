@@ -10,7 +10,10 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import click
 from flask import Flask
 
 
@@ -98,8 +101,11 @@ class Defaults:
     ARGON2_PARALLELISM = 4
 
 
-class ConfigurationError(RuntimeError):
-    """The app cannot start safely with this configuration."""
+class ConfigurationError(click.ClickException):
+    """The app cannot start safely with this configuration.
+
+    A ``ClickException``: the command line prints it as one line ("Error: ...") and exits 1
+    instead of a traceback; ``wsgi.py`` does the same for gunicorn."""
 
 
 def load(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -113,6 +119,25 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
     _ensure_secret_key(app)
+    _check_values(app)
+
+
+def _check_values(app: Flask) -> None:
+    """Values that would otherwise fail later, in a request or a reminder run."""
+    zone = app.config.get("TIMEZONE")
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigurationError(f"GODPARENTS_TIMEZONE {zone!r} is not a time zone "
+                                 "(for example Europe/Berlin).") from error
+    base = str(app.config.get("BASE_URL") or "")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"GODPARENTS_BASE_URL {base!r} is not an http(s) address "
+                                 "(for example https://godparents.example.org).")
+    port = app.config.get("MAIL_PORT")
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise ConfigurationError(f"GODPARENTS_MAIL_PORT {port!r} is not a port number.")
 
 
 def _ensure_secret_key(app: Flask) -> None:
