@@ -18,6 +18,7 @@ from godparents.actions import views as actions
 from godparents.audit import tracking as audit
 from godparents.audit import views as audit_views
 from godparents.auth import views as auth
+from godparents.backup import cli as backup
 from godparents.calendar import views as calendar
 from godparents.dashboard import views as dashboard
 from godparents.demo import cli as demo
@@ -92,4 +93,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     reminders_cli.init_app(app)
     demo.init_app(app)
     doctor.init_app(app)
+    backup.init_app(app)
     return app

@@ -88,6 +88,16 @@ class Defaults:
     REMINDER_RETRY_MINUTES = (5, 30, 120, 480)
     REMINDER_WEB_LIMIT = 300
 
+    # Backups (godparents/backup): the key (else instance/backup_key), where they go (None:
+    # instance/backups), how many to keep: the newest of each of the last N days and weeks.
+    BACKUP_KEY: str | None = None
+    BACKUP_FOLDER: str | None = None
+    BACKUP_TEMP_FOLDER: str | None = None  # plaintext on its way in or out; None: instance/
+    BACKUP_KEEP_DAILY = 7
+    BACKUP_KEEP_WEEKLY = 8
+    BACKUP_PG_DUMP = "pg_dump"
+    BACKUP_PG_RESTORE = "pg_restore"
+
     DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
     PAGE_CACHE_SECONDS = 600  # the sponsor home's content; see godparents/caching.py
 

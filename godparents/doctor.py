@@ -216,8 +216,10 @@ Check = Callable[[Flask], Result]
 
 
 def checks(app: Flask, workers: int) -> Iterator[Result]:
-    plain: list[Check] = [check_secret_key, check_base_url, check_mail, check_database,
-                          check_timezone, check_catalogs]
+    from godparents.backup import keys as backup_keys  # imports this module's Result
+
+    plain: list[Check] = [check_secret_key, backup_keys.check, check_base_url, check_mail,
+                          check_database, check_timezone, check_catalogs]
     for check in plain:
         try:
             yield check(app)

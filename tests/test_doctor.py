@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 
 from godparents import create_app
@@ -39,11 +40,14 @@ def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def good(migrated_url: str, smtp_server: SMTPServer) -> dict[str, Any]:
-    """A production configuration that passes every check."""
+def good(migrated_url: str, smtp_server: SMTPServer, tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A production configuration that passes every check (and an empty instance folder)."""
+    monkeypatch.setenv("GODPARENTS_INSTANCE_PATH", str(tmp_path / "instance"))
     return {
         "TESTING": True, **FAST_HASHING,
         "SECRET_KEY": GOOD_KEY,
+        "BACKUP_KEY": Fernet.generate_key().decode(),
         "SQLALCHEMY_DATABASE_URI": migrated_url,
         "BASE_URL": "https://godparents.example.org",
         "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port,
@@ -67,7 +71,7 @@ def doctor(config: dict[str, Any], *args: str) -> tuple[int, dict[str, str]]:
 
 def test_a_good_configuration_passes_every_check(good: dict[str, Any]) -> None:
     code, lines = doctor(good, "--workers", "3")
-    assert set(lines) >= {"secret key", "base url", "mail server", "database",
+    assert set(lines) >= {"secret key", "backup key", "base url", "mail server", "database",
                           "throttling storage", "time zone", "catalogs"}, lines
     assert all(line.startswith("ok ") for line in lines.values()), lines
     assert code == 0
@@ -77,6 +81,8 @@ def test_a_good_configuration_passes_every_check(good: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("change", "check", "says"), [
     ({"SECRET_KEY": "short"}, "secret key", "only 5 characters"),
+    ({"BACKUP_KEY": None}, "backup key", "No backup key"),
+    ({"BACKUP_KEY": "not-a-fernet-key"}, "backup key", "not a Fernet key"),
     ({"BASE_URL": "http://godparents.example.org"}, "base url", "plain http"),
     ({"BASE_URL": "https://127.0.0.1:5000"}, "base url", "points at this machine"),
     ({"BASE_URL": "https://localhost"}, "base url", "points at this machine"),
@@ -89,8 +95,8 @@ def test_each_misconfiguration_fails_its_own_line(good: dict[str, Any], change: 
     port = free_port()  # nothing listens there
     config = {**good}
     for key, value in change.items():
-        config[key] = (port if value == "<free port>"
-                       else value.replace("<free port>", str(port)))
+        config[key] = (port if value == "<free port>" else
+                       value.replace("<free port>", str(port)) if isinstance(value, str) else value)
     code, lines = doctor(config, "--workers", "3")
     assert code == 1
     assert lines[check].startswith("FAIL"), lines
@@ -187,3 +193,11 @@ def test_gunicorn_stops_with_one_line_on_a_configuration_error(tmp_path: Path) -
     assert "Traceback" not in output
     assert "godparents: configuration error: No secret key" in output
     assert "Worker failed to boot" in output  # gunicorn gives up instead of respawning
+
+
+def test_a_backup_key_in_the_instance_folder_is_found(good: dict[str, Any]) -> None:
+    folder = Path(os.environ["GODPARENTS_INSTANCE_PATH"])
+    folder.mkdir(parents=True)
+    (folder / "backup_key").write_text(Fernet.generate_key().decode() + "\n")
+    code, lines = doctor({**good, "BACKUP_KEY": None})
+    assert code == 0 and str(folder / "backup_key") in lines["backup key"], lines
