@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from godparents import config as configuration
-from godparents import database, doctor, errors, i18n, main, security
+from godparents import database, doctor, errors, i18n, idempotency, main, security
 from godparents.account import admin as accounts
 from godparents.account import views as account
 from godparents.actions import registry as action_registry
@@ -73,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    idempotency.init_app(app)
     errors.init_app(app)
     main.init_app(app)
     auth.init_app(app)

@@ -24,13 +24,13 @@ from godparents.types import utcnow
 # Never written, whatever the model: secrets, derived and bulky columns.
 HIDDEN = frozenset({"password_hash", "totp_secret", "calendar_token_hash", "content",
                     "search_text", "created_at", "updated_at", "body_text", "body_html",
-                    "last_login_at", "totp_last_step"})
+                    "last_login_at", "totp_last_step", "version"})
 SECRET = frozenset({"password_hash", "totp_secret", "calendar_token_hash"})
 # Not audited as objects: the audit log itself, and the outbox (the reminder job's ledger).
 # Sessions and recovery codes are audited as what happened (login, logout, "two factors on")
 # by the views, not row by row.
 UNTRACKED = frozenset({"AuditEvent", "OutboxMessage", "OutboxContent", "ReminderRun",
-                       "UserSession", "RecoveryCode"})
+                       "UserSession", "RecoveryCode", "FormSubmission"})
 
 _actor: ContextVar[tuple[int | None, str | None]] = ContextVar("audit_actor",
                                                                default=(None, None))

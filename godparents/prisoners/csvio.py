@@ -448,8 +448,9 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-_PRISONER_COLUMNS = (Prisoner.id, Prisoner.external_id, Prisoner.birth_date, Prisoner.birth_year,
-             *(getattr(Prisoner, attribute) for attribute in ATTRIBUTES.values()))
+_PRISONER_COLUMNS = (Prisoner.id, Prisoner.version, Prisoner.external_id, Prisoner.birth_date,
+                     Prisoner.birth_year,
+                     *(getattr(Prisoner, attribute) for attribute in ATTRIBUTES.values()))
 
 
 def _current_addresses(session: Session, prisoner_ids: list[int]) -> dict[int, Any]:
@@ -630,7 +631,10 @@ def _update(session: Session, changes: list[Change], today: date, writes: _Write
             if any(name in new for name in _NAMES):
                 new["search_text"] = _search_text(
                     {name: new.get(name, getattr(change.current, name)) for name in _NAMES})
-            updates.append({"id": change.prisoner_id, **new, "updated_at": writes.now})
+            # With the version read: an edit saved since makes this a StaleDataError, not a
+            # silent overwrite (concurrency.py); the ORM moves the version on.
+            updates.append({"id": change.prisoner_id, "version": change.current.version, **new,
+                            "updated_at": writes.now})
         if change.new_address:
             writes.address(change.prisoner_id, change.row, today)
             audited.update({column: list(change.fields[column])

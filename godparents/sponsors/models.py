@@ -20,6 +20,10 @@ class Sponsor(db.Model):
     __tablename__ = "sponsors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every ORM update; an UPDATE whose version moved on meanwhile changes no row
+    # and raises StaleDataError (godparents/concurrency.py): no lost updates.
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     full_name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(String(200))  # parliament, e.g. "Bundestag"
