@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from godparents import config as configuration
-from godparents import database, doctor, errors, i18n, idempotency, main, security
+from godparents import database, doctor, errors, i18n, idempotency, logs, main, security
 from godparents.account import admin as accounts
 from godparents.account import views as account
 from godparents.actions import registry as action_registry
@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     configuration.load(app, config)
     security.bound_ids(app)  # before any route is registered
+    logs.init_app(app)  # first: every later hook's log lines carry the request id
 
     database.init_app(app)
     audit.init_app(app)

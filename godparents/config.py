@@ -78,6 +78,8 @@ class Defaults:
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "godparents@localhost"
 
     # Reminders (godparents/reminders): missed days caught up at most this far back; a batch
@@ -97,6 +99,10 @@ class Defaults:
     BACKUP_KEEP_WEEKLY = 8
     BACKUP_PG_DUMP = "pg_dump"
     BACKUP_PG_RESTORE = "pg_restore"
+
+    # Logs (godparents/logs.py): "text" or "json" lines on standard error, from this level.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
 
     DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
     PAGE_CACHE_SECONDS = 600  # the sponsor home's content; see godparents/caching.py

@@ -57,6 +57,8 @@ def check_secret_key(app: Flask) -> Result:
     key = app.config.get("SECRET_KEY") or ""
     if not key:
         return Result(FAIL, "secret key", "not set (GODPARENTS_SECRET_KEY)")
+    if "change-me" in key:
+        return Result(FAIL, "secret key", "still the example's placeholder (change-me...)")
     if len(key) < MIN_SECRET_KEY_LENGTH:
         return Result(FAIL, "secret key", f"only {len(key)} characters; use at least "
                       f"{MIN_SECRET_KEY_LENGTH} random ones (secrets.token_hex(32))")
