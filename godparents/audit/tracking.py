@@ -24,7 +24,7 @@ from godparents.types import utcnow
 # Never written, whatever the model: secrets, derived and bulky columns.
 HIDDEN = frozenset({"password_hash", "totp_secret", "calendar_token_hash", "content",
                     "search_text", "created_at", "updated_at", "body_text", "body_html",
-                    "last_login_at", "totp_last_step", "version"})
+                    "last_login_at", "totp_last_step", "version", "home_version"})
 SECRET = frozenset({"password_hash", "totp_secret", "calendar_token_hash"})
 # Not audited as objects: the audit log itself, and the outbox (the reminder job's ledger).
 # Sessions and recovery codes are audited as what happened (login, logout, "two factors on")

@@ -34,6 +34,7 @@ from godparents.audit.models import AuditEvent
 from godparents.auth.models import User
 from godparents.prisoners.models import Gender, Prisoner, PrisonerAddress, PrisonerStatus
 from godparents.prisoners.names import search_key
+from godparents.sponsors import home_cache
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 from godparents.types import utcnow
@@ -667,6 +668,8 @@ def apply_import(plan: ImportPlan, session: Session, today: date, actor: User | 
         _update(session, changed, today, _Writes(actor_id, ip))
         if progress:
             progress(len(changed))
+    # The bulk writes bypass the ORM's hooks: their godparents' cached homes are out of date.
+    home_cache.prisoners_changed(session, [change.prisoner_id for change in plan.changed])
 
 
 # Exports --------------------------------------------------------------------------------------

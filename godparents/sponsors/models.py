@@ -37,6 +37,8 @@ class Sponsor(db.Model):
     public_quote: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Moved on by every change that concerns this team's home page (sponsors/home_cache.py).
+    home_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Set when the sponsor's personal data was erased; their actions stay, anonymous.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(

@@ -24,14 +24,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from godparents.actions import services as actions
 from godparents.actions.forms import DeleteForm
-from godparents.audit.services import data_version
 from godparents.auth import services as accounts
 from godparents.auth.models import Role, User
 from godparents.caching import cache
 from godparents.extensions import db
 from godparents.mailer import send_email
 from godparents.security import roles_required
-from godparents.sponsors import services
+from godparents.sponsors import home_cache, services
 from godparents.sponsors.forms import DelegateInviteForm, DelegateRemoveForm
 from godparents.sponsors.models import Sponsor
 from godparents.timeutil import local_today
@@ -55,10 +54,11 @@ def _today() -> date:
 @roles_required(*TEAM)
 def home() -> str:
     """The page every reminder leads to. Its content is rendered once per user and reused
-    until anything changes (the data version), the day turns or the language changes."""
+    until something of their team's changes (``home_cache``: its pairings, prisoners,
+    actions, the campaign days), the day turns or the language changes."""
     today = _today()
     key = ("sponsor-home", current_app.config["SQLALCHEMY_DATABASE_URI"], current_user.id,
-           str(get_locale()), today, data_version())
+           str(get_locale()), today, home_cache.team_key(current_user))
     content = cache.get(key, current_app.config["PAGE_CACHE_SECONDS"], lambda: render_template(
         "sponsors/_home_content.html", home=services.home(current_user, today), today=today))
     # Markup: the fragment is our own template's output, already escaped when it was rendered.

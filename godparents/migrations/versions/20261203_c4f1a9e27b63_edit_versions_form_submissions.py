@@ -1,4 +1,4 @@
-"""edit versions and form submissions: lost updates refused, repeated POSTs recognised
+"""edit versions, form submissions, home versions: no lost updates, no repeated POSTs, fresh homes
 
 Revision ID: c4f1a9e27b63
 Revises: 8e3b1c7d2a55
@@ -10,6 +10,8 @@ carries the version it was read at, and a save from a stale form is refused
 (godparents/concurrency.py). ``form_submissions`` remembers the token of each form whose
 changes were committed, so that the same POST sent again (its answer lost) is recognised
 and answered with the saved result instead of being applied twice (godparents/idempotency.py).
+Sponsors get a ``home_version`` (0), moved on by changes that concern that team's home page,
+which keys its cached content (godparents/sponsors/home_cache.py).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -28,6 +30,9 @@ def upgrade():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1',
                                           nullable=False))
+            if table == "sponsors":
+                batch_op.add_column(sa.Column('home_version', sa.Integer(),
+                                              server_default='0', nullable=False))
     op.create_table(
         'form_submissions',
         sa.Column('user_id', sa.Integer(), nullable=False),
@@ -50,4 +55,6 @@ def downgrade():
     op.drop_table('form_submissions')
     for table in reversed(VERSIONED):
         with op.batch_alter_table(table, schema=None) as batch_op:
+            if table == "sponsors":
+                batch_op.drop_column('home_version')
             batch_op.drop_column('version')
