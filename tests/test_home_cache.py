@@ -20,7 +20,7 @@ from godparents.reminders.models import CampaignDay
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth
+from tests.conftest import CSRF_PATTERN, Auth
 from tests.factories import (
     make_coordinator,
     make_prisoner,
@@ -217,3 +217,23 @@ def test_the_uncached_home_costs_a_fixed_small_number_of_queries(
     assert page.count('<article class="card') == 13
     assert many == few
     assert few <= MAX_UNCACHED, few
+
+
+@pytest.mark.settings(PAGE_CACHE_SECONDS=600)
+def test_the_cached_page_is_per_session_and_never_swallows_a_message(
+        teams: Teams, web_app: Flask, count_queries: Callable) -> None:
+    """The whole page is reused per session (it carries the session's CSRF token), and a
+    message waiting to be shown once is shown, on a page that is not kept."""
+    first, second = web_app.test_client(), web_app.test_client()
+    Auth(first).login(teams.mine.email)
+    Auth(second).login(teams.mine.email)
+    pages = [_views(first, count_queries)[1], _views(first, count_queries)[1],
+             _views(second, count_queries)[1]]
+    tokens = [CSRF_PATTERN.search(page).group(1) for page in pages]
+    assert tokens[0] == tokens[1] != tokens[2]
+    assert Auth(second).logout().status_code == 302  # its page's token works for it
+
+    with first.session_transaction() as session:
+        session["_flashes"] = [("info", "Your settings are saved.")]
+    assert "Your settings are saved." in _views(first, count_queries)[1]
+    assert "Your settings are saved." not in _views(first, count_queries)[1]

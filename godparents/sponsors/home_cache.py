@@ -60,13 +60,16 @@ def _values(obj: Any, attribute: str) -> set[int]:
 
 def bump(session: Session, sponsor_ids: Iterable[int] | None) -> None:
     """Move the home version on for these sponsors (None: all of them)."""
-    statement = update(Sponsor.__table__).values(
-        home_version=Sponsor.__table__.c.home_version + 1)
+    table = Sponsor.__table__
+    # updated_at named explicitly: its onupdate would otherwise date the sponsor's record
+    # to every action of their team.
+    statement = update(table).values(home_version=table.c.home_version + 1,
+                                     updated_at=table.c.updated_at)
     if sponsor_ids is not None:
         ids = sorted(set(sponsor_ids))  # one order for every writer: no deadlock between two
         if not ids:
             return
-        statement = statement.where(Sponsor.__table__.c.id.in_(ids))
+        statement = statement.where(table.c.id.in_(ids))
     session.connection().execute(statement)
 
 
