@@ -1,7 +1,8 @@
 """How fast the sponsor home page is served, next to the health check on the same server.
 
 Builds a throw-away SQLite database (migrations, the demo data and ``--scale`` bulk units),
-starts one gunicorn server on it (``--workers`` sync workers), logs in as the demo sponsor
+starts one gunicorn server on it (``--workers`` workers of ``--server-threads`` threads, as
+deploy/godparents-web.service runs it; 1 thread: sync workers), logs in as the demo sponsor
 with the most active godchildren, and measures ``GET /healthz`` and ``GET /sponsor/`` with
 wrk in alternating rounds (healthz, sponsor, healthz, sponsor, ...), the same wrk settings
 and the same Lua script for both (every response checked: 200 and the page's marker, or it
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 from common import (
+    COOKIE_NAME,
     HOST,
     LOGIN_LINE,
     Session,
@@ -36,6 +38,7 @@ from common import (
     run_flask,
     run_wrk,
     server_env,
+    session_cookie,
     start_gunicorn,
     stop_gunicorn,
     wait_until_healthy,
@@ -72,7 +75,7 @@ def describe(path: str, run: WrkRun) -> str:
     home = run.result["home"]
     rate = home["count"] / run.result["seconds"]
     return (f"{path}: {rate:.1f} req/s, median {home['p50']:.1f} ms, p95 {home['p95']:.1f} ms, "
-            f"errors {run.result['errors']}; wrk {run.share(run.client_cpu)}, "
+            f"errors {run.result['errors']:.0f}; wrk {run.share(run.client_cpu)}, "
             f"gunicorn {run.share(run.server_cpu)}")
 
 
@@ -91,16 +94,25 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
 
     port = free_port()
     log = workdir / "gunicorn.log"
-    server = start_gunicorn(port, args.workers, server_env(env, args.workers), log)
+    server = start_gunicorn(port, args.workers, server_env(env, args.workers), log,
+                            threads=args.server_threads)
     try:
         wait_until_healthy(server, port, log)
-        progress(f"gunicorn: {args.workers} sync workers on {HOST}:{port}; wrk --threads "
+        kind = (f"gthread workers x {args.server_threads} threads" if args.server_threads > 1
+                else "sync workers")
+        progress(f"gunicorn: {args.workers} {kind} on {HOST}:{port}; wrk --threads "
                  f"{args.threads} --connections {args.connections}")
         cookie = log_in(port, email, password)
-        status, _headers, page = fetch(port, "GET", "/sponsor/", headers={"Cookie": cookie})
+        # The first page puts the CSRF token into the (cookie) session and shows the login's
+        # message: take the cookie it sends back, as a browser would, and check it is stable.
+        for _view in range(2):
+            status, headers, page = fetch(port, "GET", "/sponsor/", headers={"Cookie": cookie})
+            renewed = session_cookie(headers)
+            cookie = f"{COOKIE_NAME}={renewed}" if renewed else cookie
         cards = page.count('<article class="card')
-        if status != 200 or cards == 0:
-            sys.exit(f"GET /sponsor/: status {status}, {cards} godchild cards")
+        if status != 200 or cards == 0 or renewed:
+            sys.exit(f"GET /sponsor/: status {status}, {cards} godchild cards, "
+                     f"cookie {'still changing' if renewed else 'stable'}")
         progress(f"GET /sponsor/: 200, {len(page):,} bytes, {cards} godchild cards")
         sessions = workdir / "sessions.tsv"
         write_sessions([Session(cookie, 0, "")], sessions)
@@ -141,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per path, interleaved")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--server-threads", type=int, default=4,
+                        help="threads per gunicorn worker, as deployed (1: sync workers)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per path")

@@ -123,6 +123,8 @@ def _record_location(response: Response) -> Response:
     token = g.get("form_token_saved")
     if token is None or response.status_code not in (301, 302, 303, 307, 308):
         return response
+    if saved_location() is not None:  # stored with the commit already
+        return response
     location = safe_next(response.headers.get("Location"))
     if location is None:
         return response

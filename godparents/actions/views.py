@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from godparents import concurrency
+from godparents import concurrency, idempotency
 from godparents.actions import services
 from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind, LetterOutcome
@@ -70,9 +70,13 @@ def create(prisoner_id: int) -> Response | str:
         except services.ActionError as error:
             form[error.field].errors.append(str(error))
         else:
+            target = _prisoner_page(action)
+            # Where a repeat of this form, or a failure after the commit, is sent; known
+            # before the commit, it is stored with it (no second commit for it after).
+            idempotency.show_after_save(target)
             db.session.commit()
             flash(_("Saved. Thank you!"), "success")
-            return redirect(_prisoner_page(action))
+            return redirect(target)
     return render_template("actions/form.html", form=form, pairing=pairing,
                            prisoner=pairing.prisoner, action=None)
 
