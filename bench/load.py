@@ -59,7 +59,8 @@ SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def postgres_cpu_seconds() -> float:
-    """CPU time of every PostgreSQL process now running (this machine's /proc)."""
+    """CPU time of PostgreSQL on this machine (/proc): every running postgres process's own,
+    plus what its exited children left in their parent's account (cutime, cstime)."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -69,7 +70,7 @@ def postgres_cpu_seconds() -> float:
         name = text_[text_.index("(") + 1:text_.rindex(")")]
         if name.startswith("postgres"):
             fields = text_.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            total += sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
     return total
 
 
