@@ -96,15 +96,36 @@ def forget() -> None:
         g.form_token = None
 
 
+# Rows that are bookkeeping, not a change a person made: a session's last request, the
+# audit trail, this module's own rows.
+BOOKKEEPING = frozenset({"UserSession", "AuditEvent", "FormSubmission"})
+
+
+@event.listens_for(Session, "after_flush")
+def _changes_flushed(session: Session, flush_context: object) -> None:
+    if has_request_context() and any(
+            type(obj).__name__ not in BOOKKEEPING
+            for obj in (*session.new, *session.dirty, *session.deleted)):
+        g.changes_pending = True
+
+
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    if has_request_context():
+    if has_request_context() and g.pop("changes_pending", False):
         g.committed = True
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction: object) -> None:
+    if has_request_context():
+        g.pop("changes_pending", None)
+
+
 def committed() -> bool:
-    """Whether this request has committed a change (then its error must not hide it)."""
-    return bool(g.get("committed"))
+    """Whether this request has committed a change someone made (then its error must not
+    hide it): a form's commit, or any commit of changed records. Bookkeeping commits (a
+    session's last-seen time, an audit entry of a refusal) do not count."""
+    return bool(g.get("committed") or g.get("form_token_saved"))
 
 
 def saved_location() -> str | None:
