@@ -5,11 +5,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app godparents
 INSTALLED := $(VENV)/.installed
+# uv installs the exact versions in uv.lock (`make lock` updates it); pip only brings uv.
+UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
+UV := $(BIN)/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 CATALOGS := godparents/translations
 DEMO_PASSWORD := instance/demo-password
 DEMO_TOTP_KEY := instance/demo-totp-key
+PORT ?= 5000
 
-.PHONY: run code test lint messages translations clean
+.PHONY: run code test test-latest lock lint messages translations clean
 
 run: $(INSTALLED) translations $(DEMO_PASSWORD) $(DEMO_TOTP_KEY)
 	$(FLASK) --debug db upgrade
@@ -17,8 +22,8 @@ run: $(INSTALLED) translations $(DEMO_PASSWORD) $(DEMO_TOTP_KEY)
 	    $(FLASK) --debug demo seed
 	@echo "Demo password for every login above: $$(cat $(DEMO_PASSWORD))"
 	@echo "Coordinators also need a code: add the key $$(cat $(DEMO_TOTP_KEY)) to an authenticator app, or run 'make code'"
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(FLASK) --debug run --host 127.0.0.1 --port 5000 --no-debugger
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
+	$(FLASK) --debug run --host 127.0.0.1 --port $(PORT) --no-debugger
 
 test: $(INSTALLED) translations
 	@scripts/ensure-chromium
@@ -31,10 +36,28 @@ lint: $(INSTALLED)
 	$(BIN)/bandit --quiet --recursive godparents
 	$(BIN)/ruff format --check godparents tests || true
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml uv.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
+	$(UV) sync --frozen --extra dev --python $(BIN)/python
 	touch $@
+
+# Update uv.lock to the newest releases that pyproject.toml allows (commit the result).
+lock: $(INSTALLED)
+	$(UV) lock --upgrade
+
+# The suite (no browsers or servers) against the newest releases, in a venv of its own: it
+# reports what upstream broke and never fails (CI runs it after the real suites).
+test-latest: $(INSTALLED)
+	@rm -rf .venv-latest
+	$(UV) venv --quiet --python $(BIN)/python .venv-latest
+	VIRTUAL_ENV=.venv-latest $(UV) pip install --quiet --upgrade --resolution highest -e '.[dev]'
+	@echo "== newest releases: $$(VIRTUAL_ENV=.venv-latest $(UV) pip freeze | grep -ciE '^[a-z]') packages; differences from uv.lock:"
+	@diff <($(UV) pip freeze --python $(BIN)/python | grep -v '^-e\|^godparents' | sort) \
+	      <(VIRTUAL_ENV=.venv-latest $(UV) pip freeze | grep -v '^-e\|^godparents' | sort) | grep '^>' || echo "   none"
+	.venv-latest/bin/pytest -m 'not slow' -q $(PYTEST_ARGS) \
+	    && echo "test-latest: the suite passes on the newest releases" \
+	    || echo "test-latest: FAILURES on the newest releases (reported, not fatal; see above)"
 
 # Compile the catalogs (the .mo files are built, not committed).
 translations: $(INSTALLED)
@@ -59,4 +82,4 @@ $(DEMO_PASSWORD):
 	@umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-latest build dist *.egg-info

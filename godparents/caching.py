@@ -1,7 +1,9 @@
 """A small in-process cache for pages and numbers that are read far more than written.
 
-Keys carry a data version (``audit.services.data_version``): any create, change or delete
-changes it, so a cached value is never older than the last change it could show. ``max_age``
+Keys carry a version of the data the value shows: the dashboard the data version
+(``audit.services.data_version``, moved by any create, change or delete), a godparent's home
+the versions of that team's sponsors (``sponsors.home_cache``, moved only by changes that
+concern that team). A cached value is never older than the last change it could show. ``max_age``
 bounds what the version cannot see (time passing, bulk loads that skip the audit hook).
 Each server process has its own cache; nothing is shared between users unless the key says so.
 """

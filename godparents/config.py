@@ -10,7 +10,10 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import click
 from flask import Flask
 
 
@@ -79,6 +82,10 @@ class Defaults:
     PRISONER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
     PRISONER_IMPORT_FOLDER: str | None = None  # None: instance/imports
 
+    # The key that encrypts the two-factor keys in the database (godparents/encryption.py);
+    # else instance/encryption.key. Required outside development and tests.
+    ENCRYPTION_KEY: str | None = None
+
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "de")
@@ -88,6 +95,8 @@ class Defaults:
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "godparents@localhost"
 
     MAIL_TIMEOUT = 30  # seconds for each connect, read and write to the mail server
@@ -124,6 +133,20 @@ class Defaults:
     RETENTION_AUDIT_DAYS = 730  # every other audit event
     RETENTION_SESSION_DAYS = 7  # session rows, after the session ended
 
+    # Backups (godparents/backup): the key (else instance/backup_key), where they go (None:
+    # instance/backups), how many to keep: the newest of each of the last N days and weeks.
+    BACKUP_KEY: str | None = None
+    BACKUP_FOLDER: str | None = None
+    BACKUP_TEMP_FOLDER: str | None = None  # plaintext on its way in or out; None: instance/
+    BACKUP_KEEP_DAILY = 7
+    BACKUP_KEEP_WEEKLY = 8
+    BACKUP_PG_DUMP = "pg_dump"
+    BACKUP_PG_RESTORE = "pg_restore"
+
+    # Logs (godparents/logs.py): "text" or "json" lines on standard error, from this level.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+
     DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
     PAGE_CACHE_SECONDS = 600  # the sponsor home's content; see godparents/caching.py
 
@@ -137,8 +160,11 @@ class Defaults:
     ARGON2_PARALLELISM = 4
 
 
-class ConfigurationError(RuntimeError):
-    """The app cannot start safely with this configuration."""
+class ConfigurationError(click.ClickException):
+    """The app cannot start safely with this configuration.
+
+    A ``ClickException``: the command line prints it as one line ("Error: ...") and exits 1
+    instead of a traceback; ``wsgi.py`` does the same for gunicorn."""
 
 
 def load(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -152,6 +178,25 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
     _ensure_secret_key(app)
+    _check_values(app)
+
+
+def _check_values(app: Flask) -> None:
+    """Values that would otherwise fail later, in a request or a reminder run."""
+    zone = app.config.get("TIMEZONE")
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigurationError(f"GODPARENTS_TIMEZONE {zone!r} is not a time zone "
+                                 "(for example Europe/Berlin).") from error
+    base = str(app.config.get("BASE_URL") or "")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"GODPARENTS_BASE_URL {base!r} is not an http(s) address "
+                                 "(for example https://godparents.example.org).")
+    port = app.config.get("MAIL_PORT")
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise ConfigurationError(f"GODPARENTS_MAIL_PORT {port!r} is not a port number.")
 
 
 def _ensure_secret_key(app: Flask) -> None:

@@ -26,13 +26,15 @@ from flask.cli import AppGroup
 from sqlalchemy import Dialect, String
 from sqlalchemy.types import TypeDecorator
 
+from godparents.config import ConfigurationError
+
 KEY_FILE = "encryption.key"
 _EXTENSION = "godparents.encryption"
 # Values written before encryption came: base32 TOTP keys. Fernet tokens start "gAAAAA".
 _PLAIN = re.compile(r"[A-Z2-7]+=*")
 
 
-class EncryptionKeyError(RuntimeError):
+class EncryptionKeyError(ConfigurationError):
     """No usable key, or a stored value that none of the keys opens."""
 
 

@@ -16,7 +16,7 @@ from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from godparents import labels
+from godparents import catalogs, labels
 from godparents.extensions import babel, db
 from godparents.security import public, safe_next
 
@@ -57,7 +57,18 @@ def _template_context() -> dict[str, object]:
     return {"current_locale": str(get_locale() or "en")}
 
 
+def compile_missing_catalogs(app: Flask) -> None:
+    """Compile catalogs that are missing or older than their ``.po`` (a checkout or an
+    editable install; a wheel ships them compiled). Where the package cannot be written, say
+    so: ``doctor`` reports the missing catalog too."""
+    try:
+        catalogs.compile_all(only_stale=True)
+    except OSError as error:
+        app.logger.warning("translation catalogs could not be compiled: %s", error)
+
+
 def init_app(app: Flask) -> None:
+    compile_missing_catalogs(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.register_blueprint(bp)
     app.context_processor(_template_context)

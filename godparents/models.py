@@ -6,6 +6,7 @@ The models themselves live with their feature (``godparents/<feature>/models.py`
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import Role, User
+from godparents.idempotency import FormSubmission
 from godparents.prisoners.models import (
     Gender,
     KeyDate,
@@ -34,6 +35,7 @@ __all__ = [
     "CampaignDay",
     "Delegation",
     "EndReason",
+    "FormSubmission",
     "Gender",
     "KeyDate",
     "KeyDateKind",

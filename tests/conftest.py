@@ -155,6 +155,7 @@ def web_app(app: Flask, config: dict[str, Any]) -> Iterator[Flask]:
     test's context and its cached user, CSRF token and session.
     """
     served = create_app(config)
+    served.test_client_class = BrowserlikeClient
     yield served
     with served.app_context():
         db.engine.dispose()
@@ -171,13 +172,37 @@ def runner(web_app: Flask) -> FlaskCliRunner:
 
 
 CSRF_PATTERN = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+VERSION_PATTERN = re.compile(r'<input[^>]*name="version"[^>]*value="([^"]*)"')
+
+
+class BrowserlikeClient(FlaskClient):
+    """A test client that, like a browser, sends back the hidden ``version`` of the edit
+    form it last read at a path when it posts to that path (tests that want a stale form
+    post a ``version`` themselves; see tests/test_concurrency.py)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.form_versions: dict[str, str] = {}
+
+    def post(self, *args: Any, **kwargs: Any) -> Any:
+        path = args[0] if args else kwargs.get("path", "")
+        data = kwargs.get("data")
+        version = self.form_versions.get(str(path).split("?")[0])
+        if isinstance(data, dict) and version is not None and "version" not in data:
+            kwargs["data"] = {**data, "version": version}
+        return super().post(*args, **kwargs)
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:
-    """The CSRF token of the form on the page at ``path``, as a browser would read it."""
+    """The CSRF token of the form on the page at ``path``, as a browser would read it (and,
+    for a ``BrowserlikeClient``, the form's version, sent back when it posts there)."""
     response = client.get(path, follow_redirects=True)
-    match = CSRF_PATTERN.search(response.get_data(as_text=True))
+    page = response.get_data(as_text=True)
+    match = CSRF_PATTERN.search(page)
     assert match, f"no CSRF token on {path} ({response.status_code})"
+    version = VERSION_PATTERN.search(page)
+    if isinstance(client, BrowserlikeClient) and version:
+        client.form_versions[path.split("?")[0]] = version.group(1)
     return match.group(1)
 
 

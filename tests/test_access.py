@@ -555,6 +555,11 @@ def _action(team: Team) -> str:
     return f"/sponsor/actions/{team.action_id}"
 
 
+def _version(team: Team) -> str:
+    """The version of the team's action as saved now, as its edit form would carry it."""
+    return str(db.session.scalar(select(Action.version).where(Action.id == team.action_id)))
+
+
 # (method, path, form) for a team; aimed at team A by team B, then at B's own as a check.
 SPONSOR_SIDE: dict[str, Callable[[Team], tuple[str, str, dict[str, str] | None]]] = {
     "prisoner page": lambda t: ("GET", _prisoner(t), None),
@@ -564,10 +569,12 @@ SPONSOR_SIDE: dict[str, Callable[[Team], tuple[str, str, dict[str, str] | None]]
         "kind": "card", "occurred_on": _today().isoformat(), "summary": "A birthday card"}),
     "edit form": lambda t: ("GET", f"{_action(t)}/edit", None),
     "edit an action": lambda t: ("POST", f"{_action(t)}/edit", {
-        "kind": "letter", "occurred_on": _today().isoformat(), "summary": "Rewritten"}),
+        "kind": "letter", "occurred_on": _today().isoformat(), "summary": "Rewritten",
+        "version": _version(t)}),
     "outcome form": lambda t: ("GET", f"{_action(t)}/outcome", None),
     "record an outcome": lambda t: ("POST", f"{_action(t)}/outcome", {
-        "letter_outcome": "returned", "outcome_on": _today().isoformat()}),
+        "letter_outcome": "returned", "outcome_on": _today().isoformat(),
+        "version": _version(t)}),
     "delete an action": lambda t: ("POST", f"{_action(t)}/delete", {}),
     "remove a delegate": lambda t: ("POST", f"/sponsor/team/{t.delegate_id}/remove", {}),
 }

@@ -37,6 +37,7 @@ def test_web_changes_are_recorded_with_actor_fields_and_address(app: Flask, auth
     assert created.ip == "127.0.0.1"
 
     edit = f"/sponsor/actions/{created.object_id}/edit"
+    csrf_token(client, edit)  # open the edit form first, as a browser does (its version)
     client.post(edit, data={"csrf_token": token, "kind": "letter", "summary": "Second letter",
                             "occurred_on": "2025-05-01"})
     client.post(f"/sponsor/actions/{created.object_id}/delete", data={"csrf_token": token})

@@ -93,6 +93,9 @@ NOT_TYPED = {
     "Sponsor.country": "two capital letters (the form's pattern): no room for a payload",
     "Sponsor.language": "chosen from en and de",
     "User.password_hash": "a secret hash",
+    "FormSubmission.token": "a random token the app puts in its own forms; never shown",
+    "FormSubmission.location": "a path on this site taken from the app's own redirect; "
+                               "only ever sent back as a redirect",
     "User.totp_secret": "always empty: the key in clear, from before it was encrypted",
     "User.calendar_token_hash": "a secret hash",
     "User.locale": "chosen from the languages",
@@ -836,7 +839,7 @@ def test_forms_refuse_script_links_and_show_typed_payloads_escaped(
             problems.append(f"a new prisoner's source {link!r} was not refused")
         response = coordinator.post(f"/coordinator/prisoners/{prisoner.id}/edit",
                                     name_latin="Ihar", status="sentenced", gender="",
-                                    source_url=link)
+                                    source_url=link, version=prisoner.version)
         db.session.refresh(prisoner)
         if not refused(response) or prisoner.source_url is not None:
             problems.append(f"the source {link!r} was not refused on the edit form")
@@ -887,7 +890,7 @@ def test_forms_refuse_script_links_and_show_typed_payloads_escaped(
     logged = db.session.scalars(select(Action)).one()
     for link in SCRIPT_LINKS:
         response = godparent.post(f"/sponsor/actions/{logged.id}/edit", **action,
-                                  summary="A card", link=link)
+                                  summary="A card", link=link, version=logged.version)
         db.session.refresh(logged)
         if not refused(response) or logged.link != good:
             problems.append(f"the edited action's link {link!r} was not refused")

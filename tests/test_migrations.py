@@ -132,3 +132,31 @@ def test_totp_keys_are_encrypted_and_decrypted_again(empty_app: Flask) -> None:
             "JBSWY3DPEHPK3PXPJBSWY3DP"
         assert connection.scalar(text("SELECT pending_totp_secret FROM user_sessions")) == \
             "KRSXG5CTMVRXEZLUKRSXG5CT"
+
+
+def test_records_stored_before_versions_start_at_version_one_and_keep_their_data(
+        empty_app: Flask) -> None:
+    """The edit versions (concurrency.py) are added to rows already there: each starts at 1,
+    and the first edit after the upgrade is checked against it; downgrading keeps the rows."""
+    upgrade(revision="8e3b1c7d2a55")
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO prisoners (name_latin, aliases, search_text, status, articles, "
+            "can_receive_letters, has_public_consent, created_at, updated_at) VALUES "
+            "('Ihar', '[]', 'ihar', 'sentenced', '[]', true, false, CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO sponsors (full_name, body, country, language, has_public_consent, "
+            "is_active, created_at, updated_at) VALUES ('Anna', 'Bundestag', 'DE', 'de', "
+            "false, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    upgrade()
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT name_latin, version FROM prisoners")).all() \
+            == [("Ihar", 1)]
+        assert connection.execute(text("SELECT full_name, version FROM sponsors")).all() \
+            == [("Anna", 1)]
+    downgrade(revision="8e3b1c7d2a55")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT name_latin FROM prisoners")).all() == [("Ihar",)]
+        assert "version" not in {c["name"] for c in inspect(connection).get_columns("sponsors")}
+        assert "form_submissions" not in inspect(connection).get_table_names()

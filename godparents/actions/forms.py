@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from godparents.actions.models import ActionKind, LetterOutcome
 from godparents.actions.services import LINK_MAX, SUMMARY_MAX
+from godparents.concurrency import VersionField
 from godparents.fields import DayField
 from godparents.labels import label
 
@@ -31,6 +32,7 @@ class ActionForm(FlaskForm):
     )
     link = StringField(_l("Link (optional)"), validators=[Optional(), Length(max=LINK_MAX)],
                        description=_l("A speech, a post or an article, if there is one."))
+    version = VersionField()  # the entry's version when the form was read (concurrency.py)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -41,6 +43,7 @@ class ActionForm(FlaskForm):
 class OutcomeForm(FlaskForm):
     letter_outcome = SelectField(_l("What became of it"), validators=[InputRequired()])
     outcome_on = DayField(_l("Since"), validators=[InputRequired()])
+    version = VersionField()
     submit = SubmitField(_l("Update"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:

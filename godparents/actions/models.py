@@ -59,6 +59,10 @@ class Action(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every ORM update; an UPDATE whose version moved on meanwhile changes no row
+    # and raises StaleDataError (godparents/concurrency.py): no lost updates.
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     sponsorship_id: Mapped[int] = mapped_column(ForeignKey("sponsorships.id"))
     kind: Mapped[ActionKind] = mapped_column(enum_type(ActionKind, "kind"))
     occurred_on: Mapped[date]

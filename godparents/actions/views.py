@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from godparents import concurrency, idempotency
 from godparents.actions import services
 from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind, LetterOutcome
@@ -69,9 +70,13 @@ def create(prisoner_id: int) -> Response | str:
         except services.ActionError as error:
             form[error.field].errors.append(str(error))
         else:
+            target = _prisoner_page(action)
+            # Where a repeat of this form, or a failure after the commit, is sent; known
+            # before the commit, it is stored with it (no second commit for it after).
+            idempotency.show_after_save(target)
             db.session.commit()
             flash(_("Saved. Thank you!"), "success")
-            return redirect(_prisoner_page(action))
+            return redirect(target)
     return render_template("actions/form.html", form=form, pairing=pairing,
                            prisoner=pairing.prisoner, action=None)
 
@@ -92,7 +97,9 @@ def edit(action_id: int) -> Response | str:
     form = ActionForm(obj=action)
     if not form.is_submitted():
         form.kind.data = action.kind.value
-    if form.validate_on_submit():
+    conflict = None
+    if form.validate_on_submit() and not (
+            conflict := concurrency.conflict(action, form, lambda: _saved_action_form(action))):
         try:
             services.update_action(
                 action, current_user, ActionKind(form.kind.data), form.occurred_on.data,
@@ -105,7 +112,14 @@ def edit(action_id: int) -> Response | str:
             return redirect(_prisoner_page(action))
     return render_template("actions/form.html", form=form, pairing=action.sponsorship,
                            prisoner=action.sponsorship.prisoner, action=action,
-                           delete_form=DeleteForm())
+                           delete_form=DeleteForm(), conflict=conflict)
+
+
+def _saved_action_form(action: Action) -> ActionForm:
+    """The edit form as the entry is saved now, to show beside a stale form's values."""
+    saved = ActionForm(formdata=None, obj=action)
+    saved.kind.data = action.kind.value
+    return saved
 
 
 @bp.post("/actions/<int:action_id>/delete")
@@ -134,7 +148,10 @@ def outcome(action_id: int) -> Response | str:
     if not form.is_submitted():
         form.letter_outcome.data = (action.letter_outcome or LetterOutcome.SENT).value
         form.outcome_on.data = _today()
-    if form.validate_on_submit():
+        form.version.data = str(action.version)
+    conflict = None
+    if form.validate_on_submit() and not (
+            conflict := concurrency.conflict(action, form, lambda: _saved_outcome_form(action))):
         try:
             services.set_outcome(action, current_user, LetterOutcome(form.letter_outcome.data),
                                  form.outcome_on.data, _today())
@@ -145,4 +162,10 @@ def outcome(action_id: int) -> Response | str:
             flash(_("Updated: %(outcome)s.", outcome=label(action.letter_outcome)), "success")
             return redirect(_prisoner_page(action))
     return render_template("actions/outcome.html", form=form, action=action,
-                           prisoner=action.sponsorship.prisoner)
+                           prisoner=action.sponsorship.prisoner, conflict=conflict)
+
+
+def _saved_outcome_form(action: Action) -> OutcomeForm:
+    saved = OutcomeForm(formdata=None, obj=action)
+    saved.letter_outcome.data = action.letter_outcome.value if action.letter_outcome else None
+    return saved

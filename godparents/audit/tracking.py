@@ -25,13 +25,14 @@ from godparents.types import utcnow
 HIDDEN = frozenset({"password_hash", "totp_secret", "calendar_token_hash", "content",
                     "search_text", "created_at", "updated_at", "body_text", "body_html",
                     "last_login_at", "totp_last_step", "legacy_totp_secret",
-                    "passkey_challenge_hash", "public_key", "sign_count", "last_used_at"})
+                    "passkey_challenge_hash", "public_key", "sign_count", "last_used_at",
+                    "version", "home_version"})
 SECRET = frozenset({"password_hash", "totp_secret", "calendar_token_hash"})
 # Not audited as objects: the audit log itself, and the outbox (the reminder job's ledger).
 # Sessions and recovery codes are audited as what happened (login, logout, "two factors on")
 # by the views, not row by row.
 UNTRACKED = frozenset({"AuditEvent", "OutboxMessage", "OutboxContent", "ReminderRun",
-                       "UserSession", "RecoveryCode"})
+                       "UserSession", "RecoveryCode", "FormSubmission"})
 
 _actor: ContextVar[tuple[int | None, str | None]] = ContextVar("audit_actor",
                                                                default=(None, None))

@@ -35,6 +35,7 @@ from godparents.audit.models import AuditEvent
 from godparents.auth.models import User
 from godparents.prisoners.models import Gender, Prisoner, PrisonerAddress, PrisonerStatus
 from godparents.prisoners.names import search_key
+from godparents.sponsors import home_cache
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 from godparents.types import utcnow
@@ -447,8 +448,9 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-_PRISONER_COLUMNS = (Prisoner.id, Prisoner.external_id, Prisoner.birth_date, Prisoner.birth_year,
-             *(getattr(Prisoner, attribute) for attribute in ATTRIBUTES.values()))
+_PRISONER_COLUMNS = (Prisoner.id, Prisoner.version, Prisoner.external_id, Prisoner.birth_date,
+                     Prisoner.birth_year,
+                     *(getattr(Prisoner, attribute) for attribute in ATTRIBUTES.values()))
 
 
 def _current_addresses(session: Session, prisoner_ids: list[int]) -> dict[int, Any]:
@@ -629,7 +631,10 @@ def _update(session: Session, changes: list[Change], today: date, writes: _Write
             if any(name in new for name in _NAMES):
                 new["search_text"] = _search_text(
                     {name: new.get(name, getattr(change.current, name)) for name in _NAMES})
-            updates.append({"id": change.prisoner_id, **new, "updated_at": writes.now})
+            # With the version read: an edit saved since makes this a StaleDataError, not a
+            # silent overwrite (concurrency.py); the ORM moves the version on.
+            updates.append({"id": change.prisoner_id, "version": change.current.version, **new,
+                            "updated_at": writes.now})
         if change.new_address:
             writes.address(change.prisoner_id, change.row, today)
             audited.update({column: list(change.fields[column])
@@ -662,6 +667,8 @@ def apply_import(plan: ImportPlan, session: Session, today: date, actor: User | 
         _update(session, changed, today, _Writes(actor_id, ip))
         if progress:
             progress(len(changed))
+    # The bulk writes bypass the ORM's hooks: their godparents' cached homes are out of date.
+    home_cache.prisoners_changed(session, [change.prisoner_id for change in plan.changed])
 
 
 # Exports --------------------------------------------------------------------------------------

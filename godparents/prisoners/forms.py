@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from godparents.concurrency import VersionField
 from godparents.fields import BoundedIntegerField, DayField
 from godparents.labels import label
 from godparents.prisoners.models import Gender, KeyDateKind, Prisoner, PrisonerStatus
@@ -76,6 +77,8 @@ class PrisonerForm(FlaskForm):
         self.gender.choices = [SelectChoice("", _l("Not recorded")),
                                *(SelectChoice(g.value, text) for g, text in GENDERS.items())]
         self.status.choices = [SelectChoice(s.value, label(s)) for s in PrisonerStatus]
+
+    version = VersionField()  # the record's version when the form was read (concurrency.py)
 
     def fill(self, prisoner: Prisoner) -> None:
         """Show a stored prisoner: the fields WTForms cannot take from the object as they are."""

@@ -63,6 +63,10 @@ class Prisoner(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every ORM update; an UPDATE whose version moved on meanwhile changes no row
+    # and raises StaleDataError (godparents/concurrency.py): no lost updates.
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     name_latin: Mapped[str] = mapped_column(String(200))
     name_be: Mapped[str | None] = mapped_column(String(200))
     name_ru: Mapped[str | None] = mapped_column(String(200))

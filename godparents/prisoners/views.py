@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 from werkzeug.wrappers import Response as BaseResponse
 
+from godparents import concurrency
 from godparents.auth.models import Role
 from godparents.extensions import db
 from godparents.listing import paginate, paginate_in_one_scan, sort_from_request
@@ -131,7 +132,9 @@ def edit(prisoner_id: int) -> BaseResponse | str:
     form = PrisonerForm(obj=prisoner)
     if not form.is_submitted():
         form.fill(prisoner)
-    if form.validate_on_submit():
+    conflict = None
+    if form.validate_on_submit() and not (
+            conflict := concurrency.conflict(prisoner, form, lambda: _saved_form(prisoner))):
         try:
             services.update_prisoner(prisoner, form.to_data(), _today())
             release_due = services.needs_release(previous_status, prisoner)
@@ -147,7 +150,15 @@ def edit(prisoner_id: int) -> BaseResponse | str:
             if release_due:
                 return _after_release(prisoner)
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
-    return render_template("prisoners/form.html", form=form, prisoner=prisoner)
+    return render_template("prisoners/form.html", form=form, prisoner=prisoner,
+                           conflict=conflict)
+
+
+def _saved_form(prisoner: Prisoner) -> PrisonerForm:
+    """The edit form as the prisoner is saved now, to show beside a stale form's values."""
+    saved = PrisonerForm(formdata=None, obj=prisoner)
+    saved.fill(prisoner)
+    return saved
 
 
 def _after_release(prisoner: Prisoner) -> BaseResponse:

@@ -20,6 +20,10 @@ class Sponsor(db.Model):
     __tablename__ = "sponsors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every ORM update; an UPDATE whose version moved on meanwhile changes no row
+    # and raises StaleDataError (godparents/concurrency.py): no lost updates.
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     full_name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(String(200))  # parliament, e.g. "Bundestag"
@@ -33,6 +37,8 @@ class Sponsor(db.Model):
     public_quote: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Moved on by every change that concerns this team's home page (sponsors/home_cache.py).
+    home_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Set when the sponsor's personal data was erased; their actions stay, anonymous.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(

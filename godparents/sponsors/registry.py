@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from godparents import concurrency
 from godparents.audit.services import record
 from godparents.auth import services as accounts
 from godparents.auth.models import Role, User
@@ -133,12 +134,16 @@ def create() -> BaseResponse | str:
 def edit(sponsor_id: int) -> BaseResponse | str:
     sponsor = _not_erased(_sponsor_or_404(sponsor_id))
     form = SponsorForm(obj=sponsor)
-    if form.validate_on_submit():
+    conflict = None
+    if form.validate_on_submit() and not (
+            conflict := concurrency.conflict(sponsor, form,
+                                             lambda: SponsorForm(None, obj=sponsor))):
         services.update_sponsor(sponsor, form.data)
         db.session.commit()
         flash(_("Your changes are saved."), "success")
         return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id))
-    return render_template("sponsor_registry/form.html", form=form, sponsor=sponsor)
+    return render_template("sponsor_registry/form.html", form=form, sponsor=sponsor,
+                           conflict=conflict)
 
 
 def _invitation_address(form: SponsorInviteForm, sponsor: Sponsor) -> str | None:

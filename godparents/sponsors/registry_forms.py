@@ -8,6 +8,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from godparents.concurrency import VersionField
 from godparents.fields import DayField, EmailAddress
 
 
@@ -49,6 +50,7 @@ class SponsorForm(FlaskForm):
                           validators=[Optional(), Length(max=5000)],
                           description=_l("Seen by coordinators only."))
     is_active = BooleanField(_l("Active"), default=True)
+    version = VersionField()  # the record's version when the form was read (concurrency.py)
     submit = SubmitField(_l("Save"))
 
 

@@ -28,6 +28,12 @@ from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 
 HORIZON_DAYS = 60
 RECENT_ACTIONS = 3
+# What the home's cards and dates read of a prisoner (any other column would raise).
+HOME_PRISONER_COLUMNS = (Prisoner.id, Prisoner.name_latin, Prisoner.name_be, Prisoner.name_ru,
+                         Prisoner.status, Prisoner.birth_date, Prisoner.birth_year,
+                         Prisoner.detained_on, Prisoner.released_on,
+                         Prisoner.expected_release_on, Prisoner.can_receive_letters,
+                         Prisoner.version)
 
 
 def sponsor_ids_for(user: User) -> Select[tuple[int]]:
@@ -110,6 +116,8 @@ def home(user: User, today: date) -> Home:
     rows = db.session.execute(
         select(Sponsorship, Prisoner, has_photo.label("has_photo"))
         .join(Sponsorship.prisoner)
+        # The card's columns only: not the notes, the bio or the folded search text.
+        .options(load_only(*HOME_PRISONER_COLUMNS, raiseload=True))
         .where(Sponsorship.sponsor_id.in_([s.id for s in sponsors]))
         .where(Sponsorship.status != SponsorshipStatus.PROPOSED)
         .order_by(Prisoner.name_latin, Sponsorship.id)

@@ -14,17 +14,19 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from godparents.actions import services as actions
 from godparents.actions.forms import DeleteForm
-from godparents.audit.services import data_version, record
+from godparents.audit.services import record
 from godparents.auth import services as accounts
 from godparents.auth.models import Role, User, normalise_email
 from godparents.auth.throttling import limiter, record_throttled
@@ -32,7 +34,7 @@ from godparents.caching import cache
 from godparents.extensions import db
 from godparents.mailer import send_email
 from godparents.security import roles_required
-from godparents.sponsors import services
+from godparents.sponsors import home_cache, services
 from godparents.sponsors.forms import DelegateInviteForm, DelegateRemoveForm
 from godparents.sponsors.models import Sponsor
 from godparents.timeutil import local_today
@@ -56,15 +58,27 @@ def _today() -> date:
 @roles_required(*TEAM)
 def home() -> str:
     """The page every reminder leads to. Its content is rendered once per user and reused
-    until anything changes (the data version), the day turns or the language changes."""
+    until something of their team's changes (``home_cache``: its pairings, prisoners,
+    actions, the campaign days), the day turns or the language changes. The whole page
+    around it is reused too, per session (it holds the session's CSRF token), unless a
+    message waits to be shown once."""
     today = _today()
     key = ("sponsor-home", current_app.config["SQLALCHEMY_DATABASE_URI"], current_user.id,
-           str(get_locale()), today, data_version())
-    content = cache.get(key, current_app.config["PAGE_CACHE_SECONDS"], lambda: render_template(
-        "sponsors/_home_content.html", home=services.home(current_user, today), today=today))
-    # Markup: the fragment is our own template's output, already escaped when it was rendered.
-    fragment = Markup(content)  # noqa: S704  # nosec B704
-    return render_template("sponsors/home.html", content=fragment)
+           str(get_locale()), today, home_cache.team_key(current_user))
+    max_age = current_app.config["PAGE_CACHE_SECONDS"]
+
+    def page() -> str:
+        content = cache.get(key, max_age, lambda: render_template(
+            "sponsors/_home_content.html", home=services.home(current_user, today),
+            today=today))
+        # Markup: the fragment is our own template's output, already escaped when rendered.
+        fragment = Markup(content)  # noqa: S704  # nosec B704
+        return render_template("sponsors/home.html", content=fragment)
+
+    if session.get("_flashes"):
+        return page()
+    generate_csrf()  # the session's own token exists before it keys its page
+    return cache.get((*key, "page", session["csrf_token"], current_user.email), max_age, page)
 
 
 @bp.get("/prisoners/<int:prisoner_id>")
