@@ -24,6 +24,7 @@ from godparents.reminders.models import (
     ReminderRun,
     Trigger,
 )
+from godparents.search import SearchWord
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
@@ -48,6 +49,7 @@ __all__ = [
     "ReminderRule",
     "ReminderRun",
     "Role",
+    "SearchWord",
     "Sponsor",
     "Sponsorship",
     "SponsorshipStatus",

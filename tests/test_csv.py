@@ -21,7 +21,7 @@ from godparents.audit.models import AuditEvent
 from godparents.extensions import db
 from godparents.prisoners import csvio
 from godparents.prisoners.models import Gender, Prisoner, PrisonerAddress, PrisonerStatus
-from godparents.prisoners.names import fold
+from godparents.search import key_words
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 from tests.conftest import SAMPLE_DATA, Auth, csrf_token
@@ -114,9 +114,8 @@ def test_both_sample_files_import_identically(app) -> None:
 
     andrei = _by_external_id("demo-001")
     assert andrei.name_be == "Андрэй Васіленка" and andrei.gender is Gender.MALE
-    assert andrei.search_text.split("\n") == [fold(name) for name in (
-        "Andrei Vasilenka", "Андрэй Васіленка", "Андрей Василенко", "Andrej Vasilenko",
-        "Andrey Vasilenko")]
+    assert {"andrei", "vasilenka", "андрэй", "васіленка", "андрей", "василенко", "andrej",
+            "vasilenko", "andrey", "wassilenko"} <= set(key_words(andrei.search_text))
     assert andrei.aliases == ["Andrej Vasilenko", "Andrey Vasilenko"]
     assert andrei.articles == ["342", "361-1"]
     assert andrei.sentence == "8 years, reinforced-regime colony"

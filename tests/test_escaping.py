@@ -79,6 +79,8 @@ LIVE = ("<svg onload=alert(1)>", "<script>alert(1)</script>", "<img src=x onerro
 # String, Text and JSON columns that are not free text somebody types, and why.
 NOT_TYPED = {
     "Prisoner.search_text": "derived from the names for searching; never shown",
+    "Sponsor.search_text": "derived from the name for searching; never shown",
+    "SearchWord.word": "the words of the search keys, for typos; never shown",
     "PrisonerPhoto.mimetype": "set by the app when it re-encodes a photo",
     "OutboxContent.body_html": "the email's own HTML, shown only in the sandboxed frame, "
                                "whose markup is checked on the frames",

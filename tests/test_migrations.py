@@ -69,3 +69,38 @@ def test_stored_outbox_keys_are_rewritten_date_first_and_back(empty_app: Flask) 
 def _keys() -> list[str]:
     with db.engine.connect() as connection:
         return sorted(connection.scalars(text("SELECT idempotency_key FROM outbox_messages")))
+
+
+def test_search_keys_are_computed_on_the_way_up_and_back_on_the_way_down(
+        empty_app: Flask) -> None:
+    upgrade(revision="8e3b1c7d2a55")
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO prisoners (name_latin, name_be, name_ru, aliases, articles, status, "
+            "can_receive_letters, has_public_consent, search_text, created_at, updated_at) "
+            "VALUES ('Alena Krautsova', 'Алена Краўцова', 'Елена Кравцова', '[\"Olena K\"]', "
+            "'[]', 'sentenced', true, false, 'old key', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO sponsors (full_name, body, country, language, has_public_consent, "
+            "is_active, created_at, updated_at) VALUES ('Krzysztof Wiśniewski', 'Sejm', 'PL', "
+            "'en', false, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    upgrade()
+    prisoner_key = _scalar("SELECT search_text FROM prisoners")
+    assert {"alena", "krautsova", "krawzowa", "kravtsova", "olena"} <= set(prisoner_key.split())
+    assert _scalar("SELECT search_text FROM sponsors") == " krzysztof wisniewski "
+    vocabulary = set(_column("SELECT word FROM search_words"))
+    assert set(prisoner_key.split()) | {"wisniewski"} <= vocabulary
+    downgrade(revision="8e3b1c7d2a55")
+    assert _scalar("SELECT search_text FROM prisoners") == (
+        "alena krautsova\nалена краўцова\nелена кравцова\nolena k")
+    assert "search_text" not in {c["name"] for c in inspect(db.engine).get_columns("sponsors")}
+
+
+def _scalar(query: str) -> object:
+    with db.engine.connect() as connection:
+        return connection.scalar(text(query))
+
+
+def _column(query: str) -> list[object]:
+    with db.engine.connect() as connection:
+        return list(connection.scalars(text(query)))

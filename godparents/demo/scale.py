@@ -29,7 +29,8 @@ from godparents.demo.random_facts import (
 )
 from godparents.extensions import db
 from godparents.prisoners.models import Gender, Prisoner, PrisonerAddress, PrisonerStatus
-from godparents.prisoners.names import search_key
+from godparents.prisoners.spellings import prisoner_search_words, words_of
+from godparents.search import key_text, key_words, remember_words
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
@@ -130,6 +131,8 @@ class _ScaleUnit:
         pairing_ids = _insert_returning_ids(Sponsorship, pairing_rows)
         action_rows = self._actions(pairing_ids, windows)
         _insert(Action, action_rows)
+        remember_words(db.session, {word for row in (*prisoner_rows, *sponsor_rows)
+                                    for word in key_words(row["search_text"])})
         return Counter({
             Prisoner.__tablename__: len(prisoner_rows),
             PrisonerAddress.__tablename__: len(address_rows),
@@ -171,7 +174,7 @@ class _ScaleUnit:
                 "name_be": names[1],
                 "name_ru": names[2],
                 "aliases": aliases,
-                "search_text": search_key([*names, *aliases]),
+                "search_text": key_text(prisoner_search_words(*names, aliases)),
                 "gender": gender,
                 "birth_year": birth_year,
                 "birth_date": random_date(rng, date(birth_year, 1, 1), date(birth_year, 12, 31)),
@@ -210,9 +213,11 @@ class _ScaleUnit:
         for index in range(SPONSORS_PER_UNIT):
             body, country, language = rng.choice(data.PARLIAMENTS)
             number = self.unit * SPONSORS_PER_UNIT + index + 1
+            full_name = (f"{rng.choice(data.SCALE_SPONSOR_FIRST_NAMES)} "
+                         f"{rng.choice(data.SCALE_SPONSOR_SURNAMES)}")
             rows.append({
-                "full_name": f"{rng.choice(data.SCALE_SPONSOR_FIRST_NAMES)} "
-                             f"{rng.choice(data.SCALE_SPONSOR_SURNAMES)}",
+                "full_name": full_name,
+                "search_text": key_text(words_of(full_name)),
                 "title": None,
                 "body": body,
                 "country": country,

@@ -33,7 +33,8 @@ from godparents.actions.models import Action
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import User
 from godparents.prisoners.models import Gender, Prisoner, PrisonerAddress, PrisonerStatus
-from godparents.prisoners.names import search_key
+from godparents.prisoners.spellings import prisoner_search_words
+from godparents.search import key_text, key_words, remember_words
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 from godparents.types import utcnow
@@ -542,8 +543,8 @@ _UNAUDITED = frozenset({"search_text", "created_at", "updated_at"})  # as audit.
 
 def _search_text(names: dict[str, Any]) -> str:
     """What the model's flush hook would store; bulk statements do not run that hook."""
-    return search_key([names["name_latin"], names["name_be"], names["name_ru"],
-                       *(names["aliases"] or [])])
+    return key_text(prisoner_search_words(names["name_latin"], names["name_be"],
+                                          names["name_ru"], names["aliases"]))
 
 
 def _audited(value: Any) -> Any:
@@ -564,6 +565,7 @@ class _Writes:
     now: datetime = field(default_factory=utcnow)
     addresses: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    words: set[str] = field(default_factory=set)  # of new search keys, for the vocabulary
 
     def address(self, prisoner_id: int, row: PrisonerRow, today: date) -> None:
         # A new entry, never an edit: the address history shows where the prisoner was.
@@ -577,6 +579,7 @@ class _Writes:
                             "changes": changes, "ip": self.ip, "created_at": self.now})
 
     def flush(self, session: Session) -> None:
+        remember_words(session, self.words)
         if self.addresses:
             session.execute(insert(PrisonerAddress).execution_options(render_nulls=True),
                             self.addresses)
@@ -605,6 +608,7 @@ def _create(session: Session, rows: list[PrisonerRow], today: date, writes: _Wri
     ids = dict(session.execute(select(Prisoner.external_id, Prisoner.id).where(
         Prisoner.external_id.in_([row.external_id for row in rows]))).all())
     for row, stored in zip(rows, values, strict=True):
+        writes.words.update(key_words(stored["search_text"]))
         prisoner_id = ids[row.external_id]
         changes = {key: _audited(value) for key, value in stored.items()
                    if key not in _UNAUDITED and value not in (None, [], "")}
@@ -630,6 +634,7 @@ def _update(session: Session, changes: list[Change], today: date, writes: _Write
             if any(name in new for name in _NAMES):
                 new["search_text"] = _search_text(
                     {name: new.get(name, getattr(change.current, name)) for name in _NAMES})
+                writes.words.update(key_words(new["search_text"]))
             updates.append({"id": change.prisoner_id, **new, "updated_at": writes.now})
         if change.new_address:
             writes.address(change.prisoner_id, change.row, today)

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.ext.mutable import MutableList
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from godparents.extensions import db
-from godparents.prisoners.names import search_key
+from godparents.prisoners.spellings import prisoner_search_words
+from godparents.search import key_text, trigram_index
 from godparents.types import UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class Prisoner(db.Model):
         # index alone, without reading the (wide) rows.
         Index("ix_prisoners_status_dates", "status", "birth_date", "detained_on",
               "expected_release_on"),
+        trigram_index("ix_prisoners_search_text_trigrams", "search_text"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,7 +71,8 @@ class Prisoner(db.Model):
     aliases: Mapped[list[str]] = mapped_column(
         MutableList.as_mutable(JSON()), default=_string_list
     )
-    # Every spelling folded by prisoners.names.fold; kept current by a flush hook below.
+    # Every word of every name and its spellings, folded (godparents.search); kept current
+    # by a flush hook there.
     search_text: Mapped[str] = mapped_column(Text, default="")
     gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, "gender"))
     # A birth date may be unknown, or known only by its year.
@@ -136,9 +139,8 @@ class Prisoner(db.Model):
         return max((end - self.detained_on).days, 0)
 
     def refresh_search_text(self) -> None:
-        self.search_text = search_key(
-            [self.name_latin, self.name_be, self.name_ru, *(self.aliases or [])]
-        )
+        self.search_text = key_text(prisoner_search_words(
+            self.name_latin, self.name_be, self.name_ru, self.aliases))
 
 
 class PrisonerAddress(db.Model):
@@ -185,10 +187,3 @@ class KeyDate(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
 
     prisoner: Mapped[Prisoner] = relationship(back_populates="key_dates")
-
-
-@event.listens_for(Session, "before_flush")
-def _refresh_search_text(session: Session, flush_context: object, instances: object) -> None:
-    for obj in (*session.new, *session.dirty):
-        if isinstance(obj, Prisoner):
-            obj.refresh_search_text()

@@ -31,6 +31,7 @@ from godparents.prisoners.models import (
     PrisonerStatus,
 )
 from godparents.prisoners.names import fold
+from godparents.search import matches
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 
 HELD = "held"  # the status filter for pre-trial and sentenced together
@@ -98,13 +99,13 @@ def _godparent_counts() -> Subquery:
 def search(filters: Filters) -> Select[tuple[Prisoner]]:
     """Prisoners matching ``filters``, unsorted.
 
-    Names are matched on ``search_text``, where every spelling is stored folded, because
-    SQLite's ``lower()`` and ``LIKE`` fold ASCII only.
+    Names are matched on ``search_text`` (``godparents.search``): every spelling, the words
+    in any order, as prefixes, one typo in a long word.
     """
     query = select(Prisoner)
-    folded = fold(filters.q)
-    if folded:
-        query = query.where(Prisoner.search_text.contains(folded, autoescape=True))
+    condition = matches(Prisoner.search_text, filters.q)
+    if condition is not None:
+        query = query.where(condition)
     if filters.status == HELD:
         query = query.where(Prisoner.status.in_(HELD_STATUSES))
     elif filters.status:

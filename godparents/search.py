@@ -1,0 +1,195 @@
+"""Finding people by name: any spelling, the words in any order, prefixes, one typo.
+
+Every searchable model keeps a ``search_text``: the folded words of its names, and for a
+prisoner every generated spelling of every Cyrillic word (``prisoners.spellings``), each
+once, between spaces (" andrei andrej vasilenka wasilenka ... "). A query matches when
+each of its words (at most ``MAX_QUERY_WORDS``) begins one of those words: "Vasilenka
+Andrei" and "Andrei V" both find Andrei Vasilenka. A query word of ``MIN_TYPO_LENGTH``
+letters or more also matches a whole word one edit away (a letter wrong, missing, added,
+or two letters swapped): "Vasilneka" finds Vasilenka.
+
+The typo's candidates come from the vocabulary (``search_words``: every word any
+``search_text`` holds, added as they appear): on PostgreSQL from pg_trgm's trigram index
+(``word % 'vasilneka'``, with a similarity threshold low enough for any one-edit
+neighbour of six letters or more), on SQLite by looking up every string one edit away.
+Both are then checked here with the same edit distance, so both databases give the same
+result. The LIKEs on ``search_text`` are answered by a pg_trgm GIN index on PostgreSQL;
+on SQLite they scan the table (15,000 prisoners in a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import DDL, ColumnElement, Index, String, and_, event, false, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from godparents.extensions import db
+from godparents.prisoners.spellings import is_cyrillic, word_spellings, words_of
+
+MAX_QUERY_WORDS = 8
+MIN_TYPO_LENGTH = 6
+MAX_TYPO_WORDS = 20  # one-edit neighbours taken per query word
+# pg_trgm's similarity of a word of six letters and a neighbour one edit away can be as
+# low as 0.27 (a swap of two letters); below this threshold nothing is one edit away.
+TRIGRAM_THRESHOLD = 0.2
+WORD_LENGTH = 64
+LATIN = string.ascii_lowercase
+CYRILLIC = "абвгдежзийклмнопрстуфхцчшщъыьэюяіўґ"
+
+# pg_trgm is trusted since PostgreSQL 13: the database's owner can create it. The
+# migration creates it too; this is for databases made from the models (tests).
+event.listen(db.metadata, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+
+
+class SearchWord(db.Model):
+    """The vocabulary of every search_text, for finding the words a typo was meant as."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        # PostgreSQL's trigram index; on SQLite the index is partial and empty (WHERE 0):
+        # SQLite looks words up by the primary key instead.
+        Index("ix_search_words_trigrams", "word", postgresql_using="gin",
+              postgresql_ops={"word": "gin_trgm_ops"}, sqlite_where=text("0")),
+    )
+
+    word: Mapped[str] = mapped_column(String(WORD_LENGTH), primary_key=True)
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """A pg_trgm GIN index for ``column LIKE '%...%'`` on PostgreSQL; empty on SQLite."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
+                 sqlite_where=text("0"))
+
+
+def key_text(words: Iterable[str]) -> str:
+    """The stored form: each word once, between spaces, so that " word" marks its start."""
+    unique = list(dict.fromkeys(word[:WORD_LENGTH] for word in words if word))
+    return f" {' '.join(unique)} " if unique else ""
+
+
+def key_words(search_text: str | None) -> list[str]:
+    return (search_text or "").split()
+
+
+def remember_words(session: Session, words: Iterable[str]) -> None:
+    """Add words to the vocabulary; those it has already are left alone."""
+    rows = [{"word": word} for word in sorted({w[:WORD_LENGTH] for w in words if w})]
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(SearchWord.__table__).on_conflict_do_nothing(
+        index_elements=["word"])
+    for start in range(0, len(rows), 5000):
+        connection.execute(statement, rows[start:start + 5000])
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter changed, removed, added, or two neighbours
+    swapped (the optimal string alignment distance is at most 1)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    start = 0
+    while start < len(a) and a[start] == b[start]:
+        start += 1
+    if len(a) == len(b):
+        if a[start + 1:] == b[start + 1:]:
+            return True  # one letter changed
+        return (start + 1 < len(a) and a[start] == b[start + 1] and a[start + 1] == b[start]
+                and a[start + 2:] == b[start + 2:])  # two swapped
+    return a[start:] == b[start + 1:]  # one letter added
+
+
+def one_edit_away(word: str) -> set[str]:
+    """Every string one edit from ``word`` in its own alphabet (Latin or Cyrillic)."""
+    alphabet = CYRILLIC if is_cyrillic(word) else LATIN
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    found = {left + right[1:] for left, right in splits if right}
+    found |= {left + right[1] + right[0] + right[2:] for left, right in splits
+              if len(right) > 1}
+    found |= {left + letter + right[1:] for left, right in splits if right
+              for letter in alphabet}
+    found |= {left + letter + right for left, right in splits for letter in alphabet}
+    found.discard(word)
+    return found
+
+
+def typo_words(session: Session, word: str) -> list[str]:
+    """The vocabulary's words one edit from ``word`` (none for words under six letters)."""
+    if len(word) < MIN_TYPO_LENGTH:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(text("set_config('pg_trgm.similarity_threshold', :limit, true)"))
+                        .params(limit=str(TRIGRAM_THRESHOLD)))
+        candidates = session.scalars(
+            select(SearchWord.word).where(SearchWord.word.op("%")(word),
+                                          SearchWord.word != word))
+    else:
+        candidates = session.scalars(
+            select(SearchWord.word).where(SearchWord.word.in_(sorted(one_edit_away(word)))))
+    return sorted(c for c in candidates if c != word and within_one_edit(word, c))[
+        :MAX_TYPO_WORDS]
+
+
+def query_words(query: str | None) -> list[str]:
+    return list(dict.fromkeys(words_of(query)))[:MAX_QUERY_WORDS]
+
+
+def matches(column: Any, query: str | None, session: Session | None = None
+            ) -> ColumnElement[bool] | None:
+    """The condition that ``column`` (a search_text) matches every word of ``query``: None
+    for a blank query, nothing for one without a letter or digit ("%").
+
+    A Cyrillic query word also matches the whole Latin spellings generated from it.
+    """
+    if not (query or "").strip():
+        return None
+    words = query_words(query)
+    if not words:
+        return false()
+    session = session or db.session
+    conditions = []
+    for word in words:
+        alternatives = [column.like(f"% {word}%")]
+        whole = set(typo_words(session, word))
+        if is_cyrillic(word):
+            whole |= word_spellings(word) - {word}
+        alternatives.extend(column.like(f"% {other} %") for other in sorted(whole))
+        conditions.append(or_(*alternatives))
+    return and_(*conditions)
+
+
+# Keeping search_text current ------------------------------------------------------------------
+
+_PENDING = "godparents.search.new_words"
+
+
+@event.listens_for(Session, "before_flush")
+def _refresh_search_text(session: Session, flush_context: object, instances: object) -> None:
+    """Every new or changed object with a ``refresh_search_text`` gets its key now; the
+    words of changed keys join the vocabulary after the flush."""
+    pending: set[str] = session.info.setdefault(_PENDING, set())
+    for obj in (*session.new, *session.dirty):
+        refresh = getattr(obj, "refresh_search_text", None)
+        if refresh is None:
+            continue
+        before = obj.search_text
+        refresh()
+        if obj.search_text != before:
+            pending.update(key_words(obj.search_text))
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_new_words(session: Session, flush_context: object) -> None:
+    words = session.info.pop(_PENDING, None)
+    if words:
+        remember_words(session, words)
