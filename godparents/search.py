@@ -171,25 +171,51 @@ def matches(column: Any, query: str | None, session: Session | None = None
 # Keeping search_text current ------------------------------------------------------------------
 
 _PENDING = "godparents.search.new_words"
+_REMOVED = "godparents.search.removed_words"
+
+
+def _searchable() -> list[Any]:
+    """The models with a search key."""
+    return [mapper.class_ for mapper in db.Model.registry.mappers
+            if hasattr(mapper.class_, "refresh_search_text")]
 
 
 @event.listens_for(Session, "before_flush")
 def _refresh_search_text(session: Session, flush_context: object, instances: object) -> None:
     """Every new or changed object with a ``refresh_search_text`` gets its key now; the
-    words of changed keys join the vocabulary after the flush."""
+    words of changed keys join the vocabulary after the flush, and words no key holds any
+    more leave it (an erased godparent's name must not stay behind)."""
     pending: set[str] = session.info.setdefault(_PENDING, set())
-    for obj in (*session.new, *session.dirty):
+    removed: set[str] = session.info.setdefault(_REMOVED, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
         refresh = getattr(obj, "refresh_search_text", None)
         if refresh is None:
             continue
         before = obj.search_text
+        if obj in session.deleted:
+            removed.update(key_words(before))
+            continue
         refresh()
         if obj.search_text != before:
             pending.update(key_words(obj.search_text))
+            removed.update(set(key_words(before)) - set(key_words(obj.search_text)))
 
 
 @event.listens_for(Session, "after_flush")
-def _remember_new_words(session: Session, flush_context: object) -> None:
-    words = session.info.pop(_PENDING, None)
+def _update_vocabulary(session: Session, flush_context: object) -> None:
+    words = session.info.pop(_PENDING, set())
+    gone = session.info.pop(_REMOVED, set()) - words
     if words:
         remember_words(session, words)
+    if gone:
+        forget_unused_words(session, gone)
+
+
+def forget_unused_words(session: Session, words: Iterable[str]) -> None:
+    """Remove these words from the vocabulary unless some search key still holds them."""
+    connection = session.connection()
+    for word in sorted(words):
+        used = [select(model.id).where(model.search_text.like(f"% {word} %")).exists()
+                for model in _searchable()]
+        connection.execute(SearchWord.__table__.delete().where(
+            SearchWord.word == word, ~or_(*used)))

@@ -186,6 +186,17 @@ def test_the_key_is_kept_current_and_feeds_the_vocabulary(app) -> None:
     assert set(key_words(prisoner.search_text)) <= stored
 
 
+def test_words_no_key_holds_any_more_leave_the_vocabulary(app) -> None:
+    sponsor = make_sponsor(full_name="Jadwiga Unikalna")
+    make_sponsor(full_name="Jadwiga Kowalska")
+    vocabulary = set(db.session.scalars(select(SearchWord.word)))
+    assert {"jadwiga", "unikalna", "kowalska"} <= vocabulary
+    sponsor.full_name = "(erased)"
+    db.session.commit()
+    vocabulary = set(db.session.scalars(select(SearchWord.word)))
+    assert "unikalna" not in vocabulary and {"jadwiga", "erased"} <= vocabulary
+
+
 def test_godparents_are_searched_the_same_way(app) -> None:
     sponsor = make_sponsor(full_name="Krzysztof Wiśniewski")
     make_sponsor(full_name="Anna Schmidt")
