@@ -30,7 +30,13 @@ from godparents.auth import tokens
 from godparents.auth.models import Role, User
 from godparents.auth.passwords import verify_password
 from godparents.extensions import db
-from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerPhoto
+from godparents.prisoners.models import (
+    Facility,
+    FacilityKind,
+    KeyDate,
+    KeyDateKind,
+    PrisonerPhoto,
+)
 from godparents.reminders.messages import unsubscribe_token
 from godparents.reminders.models import OutboxMessage, Trigger
 from godparents.sponsors.models import Delegation, Sponsor
@@ -92,6 +98,7 @@ class World:
     rule_id: int
     message_id: int
     calendar_token: str  # sponsor A's feed
+    facility_id: int
 
 
 def _team(name: str) -> Team:
@@ -132,9 +139,11 @@ def world(app: Flask) -> World:
     assert sponsor_user is not None
     sponsor_user.calendar_token_hash = token_hash(calendar_token)
     db.session.add(message)
+    facility = Facility(name_en="SIZO No. 1 (Minsk)", kind=FacilityKind.PRETRIAL)
+    db.session.add(facility)
     db.session.commit()
     return World(coordinator.email, a, b, newcomer.id, invited.id, rule.id, message.id,
-                 calendar_token)
+                 calendar_token, facility.id)
 
 
 # Building URLs from the URL map ------------------------------------------------------------
@@ -147,6 +156,7 @@ def url_values(world: World, team: Team) -> dict[str, Any]:
         "sponsor_id": team.sponsor_id, "key_date_id": team.key_date_id,
         "rule_id": world.rule_id, "message_id": world.message_id,
         "kind": "prisoners", "filename": "css/app.css", "token": "not-a-valid-token",
+        "facility_id": world.facility_id,
     }
 
 
@@ -239,6 +249,7 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
                                      "postal_address": "211440, г. Новополоцк"},
         "prisoners.create": {"name_latin": "New Prisoner", "status": "sentenced", "gender": ""},
         "prisoners.edit": {"name_latin": "Renamed Prisoner", "status": "sentenced", "gender": ""},
+        "prisoners.facility_edit": {"name_en": "SIZO No. 8 (Zhodzina)", "kind": "pretrial"},
         "reminders.create": {"name": "New rule", **rule},
         "reminders.edit": {"name": "Renamed rule", **rule},
         "sponsor_registry.create": {"full_name": "New Godparent", "body": "Sejm",

@@ -92,6 +92,7 @@ from godparents.auth.forms import (
 from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.prisoners.csvio import COLUMNS
+from godparents.prisoners.facility_views import FacilityForm
 from godparents.prisoners.forms import (
     AddressChangeForm,
     KeyDateAddForm,
@@ -100,8 +101,8 @@ from godparents.prisoners.forms import (
     PrisonerCreateForm,
     PrisonerForm,
 )
-from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerStatus
-from godparents.prisoners.transfer import ImportConfirmForm, ImportForm
+from godparents.prisoners.models import Facility, KeyDate, KeyDateKind, PrisonerStatus
+from godparents.prisoners.transfer import ImportConfirmForm, ImportForm, ImportMappingForm
 from godparents.reminders.defaults import TEMPLATES_FOR
 from godparents.reminders.forms import RuleForm
 from godparents.reminders.messages import unsubscribe_token
@@ -890,6 +891,30 @@ def _import_confirm(ctx: Ctx, draw: Draw) -> str:
     return "/coordinator/prisoners/import/confirm"
 
 
+def _facility_path(ctx: Ctx, draw: Draw) -> str:
+    facility = Facility(name_en=f"Colony {draw(st.integers(1, 10**6))}")
+    db.session.add(facility)
+    db.session.commit()
+    return f"/coordinator/prisoners/facilities/{facility.id}/edit"
+
+
+MAPPED_HEADINGS = ("ID", "ФИО", "Дата рождения", "Place of detention")
+MAPPING_TARGETS = ("", "full_name", "external_id", "name_latin", "birth_date", "facility",
+                   "status", "nonsense")
+
+
+def _import_mapping(ctx: Ctx, draw: Draw) -> str:
+    """A file with headings of its own first (its mapping step's token is then tried)."""
+    rows = [[f"fz-{draw(st.integers(1, 10**6))}", draw(WORDS), draw(DATE_CELLS), draw(WORDS)]]
+    out = io.StringIO()
+    csv.writer(out).writerows([MAPPED_HEADINGS, *rows])
+    upload = Upload(out.getvalue().encode(), "list.csv")
+    response, _sent = ctx.visitor.post("/coordinator/prisoners/import", {"file": upload}, ctx)
+    match = re.search(r'<input[^>]*name="token"[^>]*value="([^"]+)"', response.text)
+    ctx.made["mapping_token"] = match.group(1) if match else None
+    return "/coordinator/prisoners/import/mapping"
+
+
 def _rule(suffix: str) -> Callable[[Ctx, Draw], str]:
     return lambda ctx, draw: (
         f"/coordinator/reminders/{draw(st.sampled_from(ctx.world.rule_ids))}{suffix}")
@@ -1061,10 +1086,18 @@ ROUTES: tuple[Route, ...] = (
           _form(KeyDateDeleteForm)),
     Route("prisoners.upload_photo", (COORDINATOR,), _prisoner("/photo"), _form(PhotoUploadForm),
           shows_saved=True),
+    Route("prisoners.facility_edit", (COORDINATOR,), _facility_path, _form(FacilityForm),
+          lambda w: {"kind": ["pretrial", "penal_colony", "castle"],
+                     "postal_address": ["211300, г. Витебск,\nул. Придвинская, 3,\nИК-3", ""]},
+          shows_invalid_form=True, shows_saved=True),
     Route("prisoners.import_upload", (COORDINATOR,), fixed("/coordinator/prisoners/import"),
           _form(ImportForm)),
     Route("prisoners.import_confirm", (COORDINATOR,), _import_confirm, _form(ImportConfirmForm),
-          lambda w: {"token": [_made("import_token")]}, shows_saved=True),
+          lambda w: {"token": [_made("import_token")], "accept": [["fz-1"], [], list(IDS)]},
+          shows_saved=True),
+    Route("prisoners.import_mapping_save", (COORDINATOR,), _import_mapping,
+          _form(ImportMappingForm), lambda w: {"token": [_made("mapping_token")]},
+          extra_fields={f"columns-{n}": MAPPING_TARGETS for n in range(5)}),
     # The register of godparents.
     Route("sponsor_registry.create", (COORDINATOR,), fixed("/coordinator/sponsors/new"),
           _form(SponsorForm), lambda w: {"country": ["DE", " pl ", "lt", "XX", "DEU"]},

@@ -104,3 +104,61 @@ def _scalar(query: str) -> object:
 def _column(query: str) -> list[object]:
     with db.engine.connect() as connection:
         return list(connection.scalars(text(query)))
+
+
+def test_addresses_become_facility_references_and_back(empty_app: Flask) -> None:
+    """Existing address rows point to facilities made from them, keeping their own text; a
+    facility without a postal address survives the way down as an empty address."""
+    upgrade(revision="8e3b1c7d2a55")
+    colony = "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3"
+    with db.engine.begin() as connection:
+        for number in (1, 2):
+            connection.execute(text(
+                "INSERT INTO prisoners (name_latin, aliases, articles, status, "
+                "can_receive_letters, has_public_consent, search_text, created_at, updated_at) "
+                "VALUES (:name, '[]', '[]', 'sentenced', true, false, '', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"), {"name": f"Prisoner {number}"})
+        rows = [(1, "Penal colony No. 3 (Viciebsk)", colony),
+                (2, "Penal colony No. 3 (Viciebsk)", colony + " (отряд 5)"),
+                (2, None, "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1")]
+        for prisoner, facility, address in rows:
+            connection.execute(text(
+                "INSERT INTO prisoner_addresses (prisoner_id, facility, postal_address, "
+                "valid_from, created_at) VALUES (:p, :f, :a, '2024-01-01', CURRENT_TIMESTAMP)"),
+                {"p": prisoner, "f": facility, "a": address})
+        connection.execute(text(
+            "INSERT INTO sponsors (full_name, body, country, language, has_public_consent, "
+            "is_active, created_at, updated_at) VALUES ('A', 'Sejm', 'PL', 'en', false, true, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    upgrade()
+    with db.engine.connect() as connection:
+        linked = connection.execute(text(
+            "SELECT a.facility, a.postal_address, f.name_en, f.name_ru, f.kind, f.postcode, "
+            "f.town, f.institution, f.postal_address FROM prisoner_addresses a "
+            "JOIN facilities f ON f.id = a.facility_id ORDER BY a.id")).all()
+    assert [row[:2] for row in linked] == [row[1:] for row in rows]  # the text is kept
+    colony_record = ("Penal colony No. 3 (Viciebsk)", None, "penal_colony", "211300",
+                     "г. Витебск", "ИК-3", colony)
+    assert linked[0][2:] == colony_record and linked[1][2:] == colony_record
+    assert linked[2][2:6] == (None, "СИЗО-1", "pretrial", "220030")
+    assert _scalar("SELECT count(*) FROM facilities") == 2
+    with db.engine.begin() as connection:  # what the new schema allows
+        connection.execute(text(
+            "INSERT INTO prisoner_addresses (prisoner_id, facility, facility_id, valid_from, "
+            "created_at) VALUES (1, 'IK-9', 1, '2025-01-01', CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO sponsorships (sponsor_id, prisoner_id, status, end_reason, "
+            "has_public_consent, created_at) VALUES (1, 1, 'ended', 'deported', false, "
+            "CURRENT_TIMESTAMP)"))
+        connection.execute(text(  # a row that refers to the pairing, rebuilt on SQLite
+            "INSERT INTO actions (sponsorship_id, kind, occurred_on, summary, is_public, "
+            "created_at, updated_at) VALUES (1, 'letter', '2025-01-02', 'A letter', false, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    downgrade(revision="8e3b1c7d2a55")
+    assert _column("SELECT sponsorship_id FROM actions") == [1]
+    assert _column("SELECT postal_address FROM prisoner_addresses ORDER BY id") == [
+        *(row[2] for row in rows), colony]
+    assert _column("SELECT end_reason FROM sponsorships") == ["released"]
+    assert "facilities" not in inspect(db.engine).get_table_names()
+    upgrade()  # and up again, with the rows of the way down
+    assert _scalar("SELECT count(*) FROM prisoner_addresses WHERE facility_id IS NULL") == 0

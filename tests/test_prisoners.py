@@ -583,7 +583,7 @@ def test_create_with_year_only_and_no_address(auth: Auth, client: FlaskClient) -
     ({"source_url": "ftp://example.org/x"}, "source_url", "starting with https://"),
     ({"status": "free"}, "status", "Not a valid choice"),
     ({"gender": "q"}, "gender", "Not a valid choice"),
-    ({"facility": "IK-3", "postal_address": " "}, "postal_address", "Enter the postal address"),
+    ({"facility": "I" * 301, "postal_address": " "}, "facility", "longer than 300"),
     ({"valid_from": "2999-01-01"}, "valid_from", "This date is in the future."),
 ])
 def test_bad_input_is_shown_at_its_field_and_nothing_is_written(

@@ -304,7 +304,7 @@ def test_record_a_release(freed: dict, coordinator: User, client: FlaskClient) -
     assert (prisoner.status, prisoner.released_on) == (PrisonerStatus.PARDONED, day)
     first, second, elsewhere = _pairings()
     assert (first.status, first.ended_on, first.end_reason) == (
-        SponsorshipStatus.ENDED, day, EndReason.RELEASED)
+        SponsorshipStatus.ENDED, day, EndReason.PARDONED)  # the reason says why
     assert second.status is SponsorshipStatus.ACTIVE  # unchecked: left alone
     assert elsewhere.status is SponsorshipStatus.ACTIVE  # another prisoner's
 

@@ -20,9 +20,10 @@ from godparents.audit.services import data_version
 from godparents.caching import cache
 from godparents.extensions import db
 from godparents.prisoners.models import HELD_STATUSES, KeyDate, Prisoner
+from godparents.prisoners.queries import held_without_postal_address
 from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus
 from godparents.sponsors.models import Sponsor
-from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
+from godparents.sponsorships.models import DETENTION_ENDED, Sponsorship, SponsorshipStatus
 
 WORK_LIST_LENGTH = 10
 INACTIVE_AFTER_DAYS = 90
@@ -210,11 +211,18 @@ def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
     ))
 
 
+def held_without_address(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
+    """Held prisoners nobody can write to: no address, or a facility without its postal
+    address; longest held first."""
+    return list(db.session.execute(held_without_postal_address().limit(limit)))
+
+
 def freed_godparents(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
-    """Active sponsors whose godchild was released and who have no current pairing."""
+    """Active sponsors waiting for a new godchild: their godchild's detention ended
+    (released, pardoned, deported, died) and they have no current pairing."""
     released_pairing = (
         select(Sponsorship.sponsor_id, func.max(Sponsorship.ended_on).label("ended_on"))
-        .where(Sponsorship.end_reason == EndReason.RELEASED)
+        .where(Sponsorship.end_reason.in_(DETENTION_ENDED))
         .group_by(Sponsorship.sponsor_id)
         .subquery()
     )
@@ -352,6 +360,7 @@ class WorkLists:
     counts: Counts
     by_parliament: list[Row[Any]]
     without_godparent: list[Row[Any]]
+    no_postal_address: list[Row[Any]]
     freed: list[Row[Any]]
     inactive: list[Row[Any]]
     mandates: list[Row[Any]]
@@ -360,8 +369,8 @@ class WorkLists:
 
 def work_lists(today: date) -> WorkLists:
     return WorkLists(counts(today), sponsors_by_parliament(), held_without_godparent(),
-                     freed_godparents(), inactive_sponsors(today), mandates_ending(today),
-                     dates_ahead(today))
+                     held_without_address(), freed_godparents(), inactive_sponsors(today),
+                     mandates_ending(today), dates_ahead(today))
 
 
 @dataclass(frozen=True)

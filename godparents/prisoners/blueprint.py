@@ -9,6 +9,6 @@ bp = Blueprint("prisoners", __name__, url_prefix="/coordinator/prisoners")
 
 def init_app(app: Flask) -> None:
     # Importing the view modules attaches their routes to ``bp``.
-    from godparents.prisoners import transfer, views  # noqa: F401
+    from godparents.prisoners import facility_views, transfer, views  # noqa: F401
 
     app.register_blueprint(bp)

@@ -20,8 +20,10 @@ from sqlalchemy.orm import selectinload
 
 from godparents.extensions import db
 from godparents.listing import Sort, apply_sort
+from godparents.prisoners.facilities import FacilityIndex
 from godparents.prisoners.models import (
     HELD_STATUSES,
+    Facility,
     Gender,
     KeyDate,
     KeyDateKind,
@@ -328,17 +330,30 @@ def _cleaned(data: PrisonerData, prisoner_id: int | None, today: date) -> dict[s
 
 def _check_address(address: AddressData, current: PrisonerAddress | None,
                    today: date) -> PrisonerAddress:
-    postal_address = _multiline(address.postal_address)
-    if not postal_address:
-        raise PrisonerError(_("Enter the postal address, in Cyrillic as on the envelope."),
-                            "postal_address")
+    """The new address entry, its facility matched by name or address (or made): a
+    facility may come without a postal address, a postal address without a facility."""
+    postal_address = _multiline(address.postal_address) or None
+    facility = _blank_to_none(address.facility)
+    if not postal_address and not facility:
+        raise PrisonerError(_("Enter the facility, the postal address (in Cyrillic as on the "
+                              "envelope), or both."), "postal_address")
     if address.valid_from > today:
         raise PrisonerError(_("This date is in the future."), "valid_from")
     if current is not None and address.valid_from < current.valid_from:
         raise PrisonerError(_("The current address is valid from %(date)s; choose that day "
                               "or later.", date=current.valid_from.isoformat()), "valid_from")
-    return PrisonerAddress(facility=_blank_to_none(address.facility),
+    record = FacilityIndex(db.session).resolve(facility, postal_address)
+    return PrisonerAddress(facility=facility, facility_record=record,
                            postal_address=postal_address, valid_from=address.valid_from)
+
+
+def facility_names() -> list[str]:
+    """Every name of every facility, for the address forms' suggestions."""
+    names: set[str] = set()
+    for row in db.session.execute(select(Facility.name_en, Facility.name_de, Facility.name_ru,
+                                         Facility.name_be)):
+        names.update(name for name in row if name)
+    return sorted(names)
 
 
 def create_prisoner(data: PrisonerData, address: AddressData | None, today: date) -> Prisoner:

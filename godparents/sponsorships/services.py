@@ -17,13 +17,20 @@ from godparents.extensions import db
 from godparents.labels import label
 from godparents.prisoners.models import HELD_STATUSES, Prisoner, PrisonerStatus
 from godparents.sponsors.models import Sponsor
-from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
+from godparents.sponsorships.models import (
+    DETENTION_ENDED,
+    EndReason,
+    Sponsorship,
+    SponsorshipStatus,
+)
 
 OPEN_STATUSES = (SponsorshipStatus.ACTIVE, SponsorshipStatus.PROPOSED)
 RELEASE_STATUSES = (PrisonerStatus.RELEASED, PrisonerStatus.PARDONED, PrisonerStatus.DEPORTED,
                     PrisonerStatus.DIED)
 # Why the prisoner's pairings end, by the way the detention ended.
-RELEASE_REASONS = {PrisonerStatus.DIED: EndReason.DIED}
+RELEASE_REASONS = {PrisonerStatus.DIED: EndReason.DIED,
+                   PrisonerStatus.PARDONED: EndReason.PARDONED,
+                   PrisonerStatus.DEPORTED: EndReason.DEPORTED}
 
 
 class SponsorshipError(ValueError):
@@ -205,6 +212,17 @@ def record_release(prisoner: Prisoner, status: PrisonerStatus, released_on: date
         _close(pairing, released_on, reason)
 
 
+def close_for_release(pairing: Sponsorship, status: PrisonerStatus, released_on: date,
+                      today: date) -> None:
+    """End one pairing because the detention ended (an import's status change): with the
+    reason the release screen gives, on the day of the release, but never before the pairing
+    began nor after today."""
+    ended_on = min(released_on, today)
+    if pairing.started_on is not None:
+        ended_on = max(ended_on, pairing.started_on)
+    _close(pairing, ended_on, RELEASE_REASONS.get(status, EndReason.RELEASED))
+
+
 @dataclass(frozen=True)
 class FreedSponsor:
     sponsor: Sponsor
@@ -224,7 +242,7 @@ def freed_sponsors(prisoner: Prisoner) -> list[FreedSponsor]:
         select(Sponsorship.sponsor_id)
         .where(Sponsorship.prisoner_id == prisoner.id,
                Sponsorship.status == SponsorshipStatus.ENDED,
-               Sponsorship.end_reason.in_((EndReason.RELEASED, EndReason.DIED)))
+               Sponsorship.end_reason.in_(DETENTION_ENDED))
     )
     if prisoner.released_on is not None:
         freed = freed.where(Sponsorship.ended_on == prisoner.released_on)
