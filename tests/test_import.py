@@ -19,15 +19,26 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
 from godparents.audit.models import AuditEvent
+from godparents.dashboard import services as dashboard
 from godparents.extensions import db
-from godparents.prisoners import csvio
+from godparents.prisoners import csvio, import_mapping
+from godparents.prisoners.fullnames import split_full_name
 from godparents.prisoners.import_apply import apply_import
 from godparents.prisoners.import_plan import plan_import
 from godparents.prisoners.import_read import read_prisoners
-from godparents.prisoners.models import Gender, Prisoner, PrisonerAddress, PrisonerStatus
+from godparents.prisoners.models import (
+    Facility,
+    FacilityKind,
+    Gender,
+    ImportMapping,
+    Prisoner,
+    PrisonerAddress,
+    PrisonerStatus,
+)
 from godparents.search import key_words
+from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from tests.conftest import Auth, csrf_token
-from tests.factories import make_coordinator, make_prisoner
+from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
 from tests.test_csv import (
     BAD,
     CONFIRM,
@@ -415,3 +426,341 @@ def test_nothing_to_confirm_when_nothing_changes(app, auth: Auth, client: FlaskC
     assert not (tmp_path / "imports").exists() or not any((tmp_path / "imports").iterdir())
 
 
+
+
+# Identity changes --------------------------------------------------------------------------
+
+def _demo() -> None:
+    from godparents.demo.seed import seed_demo
+
+    seed_demo(TODAY, "not a password hash")
+    db.session.commit()
+
+
+def _open_godparents(external_id: str) -> list[str]:
+    db.session.expire_all()
+    prisoner = _by_external_id(external_id)
+    return sorted(pairing.sponsor.full_name for pairing in prisoner.sponsorships
+                  if pairing.status in (SponsorshipStatus.ACTIVE, SponsorshipStatus.PROPOSED))
+
+
+def test_the_sample_over_the_demo_data_is_five_identity_changes(app) -> None:
+    """demo-001 … demo-005 are other people in the demo data than in the sample file: each
+    is held back, with the godparents who would follow the new person."""
+    _demo()
+    darya = _open_godparents("demo-001")
+    assert darya and _by_external_id("demo-001").name_latin == "Darya Tsvirko"
+    plan = plan_import(read_prisoners(SAMPLE.read_bytes()).rows, db.session)
+    assert [c.row.external_id for c in plan.identity_changes] == [
+        "demo-001", "demo-002", "demo-003", "demo-004", "demo-005"]
+    assert plan.changed == [] and plan.created == []
+    first = plan.identity_changes[0]
+    assert first.identity == ["name", "birth", "gender"] and first.godparents == darya
+    assert ("name_latin", "Darya Tsvirko", "Andrei Vasilenka") in first.side_by_side()
+
+    apply_import(plan, db.session, TODAY)  # nothing ticked: nothing written
+    db.session.commit()
+    assert _by_external_id("demo-001").name_latin == "Darya Tsvirko"
+    assert _open_godparents("demo-001") == darya
+
+
+def test_a_spelling_correction_is_an_ordinary_change(app) -> None:
+    make_prisoner(name_latin="Andrei Vasilenka", name_be="Андрэй Васіленка",
+                  external_id="demo-001", birth_year=1979, gender=Gender.MALE)
+    text = (_header("external_id", "name_latin", "name_ru", "birth_date", "gender")
+            + "demo-001,Andrej Wassilenko,Андрей Василенко,1979-03-14,m\r\n")
+    plan = plan_import(read_prisoners(text).rows, db.session)
+    assert plan.identity_changes == [] and len(plan.changed) == 1
+    for other, reason in (("Andrei Tsvirko,,1979,m", "name"), ("Andrei Vasilenka,,1980,m",
+                                                                "birth"),
+                          ("Andrei Vasilenka,,1979,f", "gender")):
+        row = _header("external_id", "name_latin", "name_ru", "birth_date", "gender") + \
+            f"demo-001,{other}\r\n"
+        [change] = plan_import(read_prisoners(row).rows, db.session).identity_changes
+        assert change.identity == [reason], other
+
+
+def test_the_preview_lists_identity_changes_apart_and_applies_only_the_ticked(
+        app, auth: Auth, client: FlaskClient) -> None:
+    _demo()
+    coordinator = make_coordinator()
+    auth.login(coordinator.email)
+    zhuk_godparents = _open_godparents("demo-002")
+    preview = _upload(client, SAMPLE.read_bytes())
+    section = preview.text.split('id="import-identity"')[1].split("</section>")[0]
+    for external_id in ("demo-001", "demo-002", "demo-003", "demo-004", "demo-005"):
+        assert f'value="{external_id}"' in section
+    assert "Darya Tsvirko" in section and "Andrei Vasilenka" in section
+    for name in _open_godparents("demo-001"):
+        assert name in section
+    token = TOKEN_FIELD.search(preview.text).group(1)
+    done = client.post(CONFIRM, data={"csrf_token": csrf_token(client, IMPORT), "token": token,
+                                      "accept": ["demo-002"]})
+    assert done.status_code == 302
+    assert "4 identity changes were not ticked" in client.get(done.headers["Location"]).text
+    assert _by_external_id("demo-001").name_latin == "Darya Tsvirko"  # left out
+    alena = _by_external_id("demo-002")
+    assert alena.name_latin == "Alena Krautsova" and alena.gender is Gender.FEMALE
+    assert _open_godparents("demo-002") == zhuk_godparents  # the ticked one moves as asked
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "update", AuditEvent.object_id == alena.id,
+        AuditEvent.object_type == "Prisoner"))
+    assert event.actor_id == coordinator.id and event.changes["identity_change"] == [
+        "name", "birth", "gender"]
+    assert event.changes["name_latin"] == ["Kanstantsin Zhuk", "Alena Krautsova"]
+    summary = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
+    assert (summary.changes["identity_changes"], summary.changes["identity_changes_left"]) == (
+        1, 4)
+
+
+def test_the_command_line_refuses_identity_changes_unless_told(app,
+                                                              runner: FlaskCliRunner) -> None:
+    _demo()
+    refused = runner.invoke(args=["prisoners", "import", str(SAMPLE)])
+    assert refused.exit_code == 1
+    assert "IDENTITY CHANGE demo-001 (name, birth, gender): 'Darya Tsvirko' would become " \
+           "'Andrei Vasilenka'" in refused.output
+    assert "5 row(s) would change who a prisoner is; nothing was imported." in refused.output
+    assert _by_external_id("demo-001").name_latin == "Darya Tsvirko"
+    done = runner.invoke(args=["prisoners", "import", str(SAMPLE),
+                               "--accept-identity-changes"])
+    assert done.exit_code == 0, done.output
+    assert _by_external_id("demo-001").name_latin == "Andrei Vasilenka"
+
+
+# Releases, deaths, transfers -----------------------------------------------------------------
+
+def test_a_release_a_death_and_a_transfer_arrive_by_import(app) -> None:
+    released = make_prisoner(name_latin="Maryia Rubtsova", external_id="p-1")
+    died = make_prisoner(name_latin="Ihar Lasitski", external_id="p-2")
+    moved = make_prisoner(name_latin="Pavel Zhuk", external_id="p-3")
+    godparents = [make_sponsor(full_name=name) for name in ("Anna", "Bernd", "Clara", "Dora")]
+    make_sponsorship(godparents[0], released)
+    make_sponsorship(godparents[1], released, status=SponsorshipStatus.PROPOSED,
+                     started_on=None)
+    make_sponsorship(godparents[2], died)
+    make_sponsorship(godparents[3], moved)
+    text = (_header("external_id", "name_latin", "status", "released_on", "facility",
+                    "postal_address")
+            + "p-1,Maryia Rubtsova,released,2026-01-10,,\r\n"
+            + "p-2,Ihar Lasitski,died,,,\r\n"
+            + 'p-3,Pavel Zhuk,sentenced,,Penal colony No. 9 (Horki),"213410, г. Горки,\n'
+              'ИК-9"\r\n')
+    plan = plan_import(read_prisoners(text).rows, db.session)
+    assert [(c.row.external_id, c.godparents) for c in plan.releases] == [
+        ("p-1", ["Anna", "Bernd"]), ("p-2", ["Clara"])]
+    done = apply_import(plan, db.session, TODAY)
+    db.session.commit()
+    assert done.pairings_ended == 3
+    db.session.expire_all()
+    ends = {(p.sponsor.full_name, p.status, p.ended_on, p.end_reason)
+            for p in db.session.scalars(select(Sponsorship))}
+    assert ends == {("Anna", SponsorshipStatus.ENDED, date(2026, 1, 10), EndReason.RELEASED),
+                    ("Bernd", SponsorshipStatus.ENDED, date(2026, 1, 10), EndReason.RELEASED),
+                    ("Clara", SponsorshipStatus.ENDED, TODAY, EndReason.DIED),
+                    ("Dora", SponsorshipStatus.ACTIVE, None, None)}
+    assert _by_external_id("p-2").released_on == TODAY  # the day, as the release screen
+    waiting = {row.full_name for row in dashboard.freed_godparents()}
+    assert waiting == {"Anna", "Bernd", "Clara"}
+    ended = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "Sponsorship", AuditEvent.action == "update")).all()
+    assert len(ended) == 3 and all(e.changes["status"] == ["active", "ended"] or
+                                   e.changes["status"] == ["proposed", "ended"] for e in ended)
+    pavel = _by_external_id("p-3")
+    assert [a.facility for a in pavel.addresses] == ["Penal colony No. 9 (Horki)",
+                                                    "SIZO No. 1 (Minsk)"]
+    colony = pavel.addresses[0].facility_record
+    assert (colony.name_en, colony.kind, colony.postcode, colony.institution) == (
+        "Penal colony No. 9 (Horki)", FacilityKind.PENAL_COLONY, "213410", "ИК-9")
+
+
+def test_deported_and_pardoned_say_why_the_pairing_ended(app) -> None:
+    for number in range(2):
+        make_sponsorship(make_sponsor(), make_prisoner(external_id=f"x-{number}"))
+    _import(_header("external_id", "name_latin", "status")
+            + "x-0,Prisoner,deported\r\nx-1,Prisoner,pardoned\r\n")
+    reasons = {p.prisoner.external_id: p.end_reason
+               for p in db.session.scalars(select(Sponsorship))}
+    assert reasons == {"x-0": EndReason.DEPORTED, "x-1": EndReason.PARDONED}
+
+
+# Facilities -----------------------------------------------------------------------------------
+
+def test_a_facility_without_its_postal_address_imports(app, auth: Auth,
+                                                       client: FlaskClient) -> None:
+    """Real lists name the prison without its address: the prisoner imports, godparents
+    read that the address is unknown and whom to ask, the dashboard lists the prisoner."""
+    sponsor = make_sponsor()
+    text = (_header("external_id", "name_latin", "status", "facility")
+            + "h-1,Ales Bialiatski,sentenced,Penal colony No. 9 (Horki)\r\n"
+            + "h-2,Maryia Kalesnikava,sentenced,Penal colony No. 9 (Horki)\r\n")
+    _import(text)
+    ales = _by_external_id("h-1")
+    [address] = ales.addresses
+    assert address.postal_address is None and address.envelope_address is None
+    assert _count(Facility) == 1  # the second row found the first one's facility
+    assert address.facility_record.kind is FacilityKind.PENAL_COLONY
+    make_sponsorship(sponsor, ales)
+    auth.login(sponsor.email)
+    home = client.get("/sponsor/").text
+    assert "Postal address unknown." in home and "mailto:" in home
+    assert "Copy address" not in home
+    listed = {row.name_latin for row in dashboard.held_without_address()}
+    assert listed == {"Ales Bialiatski", "Maryia Kalesnikava"}
+    # Its address arrives later: every prisoner there has it.
+    _import(_header("external_id", "name_latin", "facility", "postal_address")
+            + 'h-1,Ales Bialiatski,Penal colony No. 9 (Horki),"213410, г. Горки,\nИК-9"\r\n')
+    assert dashboard.held_without_address() == []
+    assert _by_external_id("h-2").current_address.envelope_address == "213410, г. Горки,\nИК-9"
+
+
+# Workbooks, headings of their own, whole names ----------------------------------------------
+
+def _workbook(rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_xlsx_workbook_imports_like_its_csv(app) -> None:
+    data = _workbook([
+        ["external_id", "name_latin", "name_be", "birth_date", "status", "detained_on",
+         "facility", "postal_address", "is_public"],
+        ["x-1", "Andrei Vasilenka", "Андрэй Васіленка", date(1979, 3, 14), "sentenced",
+         date(2021, 7, 14), "Penal colony No. 3 (Viciebsk)",
+         "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3", True],
+        ["x-2", "Pavel Zhuk", None, 1965, "pretrial", None, None, None, False],
+        [None, None, None, None, None, None, None, None, None],  # an empty row at the end
+    ])
+    result = read_prisoners(data, "list.xlsx")
+    assert result.ok, result.errors
+    assert [row.line for row in result.rows] == [2, 3]
+    _import(data)
+    andrei = _by_external_id("x-1")
+    assert (andrei.birth_date, andrei.detained_on, andrei.has_public_consent) == (
+        date(1979, 3, 14), date(2021, 7, 14), True)
+    assert andrei.current_address.postal_address.splitlines()[-1] == "ИК-3"
+    assert _by_external_id("x-2").birth_year == 1965
+
+
+CYRILLIC_LIST = ("№,ФИО,Дата рождения,Место содержания,Статус\r\n"
+                 "v-1,Васіленка Андрэй Іванавіч,14.03.1979,Penal colony No. 3 (Viciebsk),"
+                 "sentenced\r\n"
+                 "v-2,Кравцова Елена,1988,СИЗО-1,pretrial\r\n")
+
+
+def test_cyrillic_headings_need_a_mapping_and_a_guess_is_offered(app) -> None:
+    result = read_prisoners(CYRILLIC_LIST.encode())
+    assert result.needs_mapping and not result.ok
+    assert import_mapping.guess(result.headings) == {
+        "№": "external_id", "фио": "full_name", "дата рождения": "birth_date",
+        "место содержания": "facility", "статус": "status"}
+    mapped = read_prisoners(CYRILLIC_LIST.encode(),
+                            mapping=import_mapping.guess(result.headings))
+    assert mapped.ok, mapped.errors
+    first, second = (row.values for row in mapped.rows)
+    assert (first["name_be"], first["name_latin"], first["birth_date"]) == (
+        "Андрэй Васіленка", "Andrei Vasilenka", date(1979, 3, 14))
+    assert first["aliases"] == ["Васіленка Андрэй Іванавіч"]
+    assert (second["name_ru"], second["name_latin"]) == ("Елена Кравцова", "Elena Kravtsova")
+
+
+@pytest.mark.parametrize(("whole", "first", "surname"), [
+    ("Васіленка Андрэй Іванавіч", "Андрэй", "Васіленка"),  # surname first, patronymic
+    ("Андрей Иванович Василенко", "Андрей", "Василенко"),  # patronymic in the middle
+    ("Кравцова Елена", "Елена", "Кравцова"),  # a known first name second
+    ("Alena Krautsova", "Alena", "Krautsova"),  # a known first name first
+    ("Жук Павел", "Павел", "Жук"),
+    ("Рубцова-Сідарэнка Марыя", "Марыя", "Рубцова-Сідарэнка"),
+    ("Смирнов Аркадий", "Аркадий", "Смирнов"),  # unknown names in Cyrillic: surname first
+])
+def test_whole_names_are_split_sensibly(whole: str, first: str, surname: str) -> None:
+    parts = split_full_name(whole)
+    assert (parts.first, parts.surname) == (first, surname)
+
+
+def test_the_mapping_step_is_taken_once_per_set_of_headings(app, auth: Auth,
+                                                           client: FlaskClient) -> None:
+    auth.login(make_coordinator().email)
+    page = _upload(client, CYRILLIC_LIST.encode(), "viasna.csv")
+    assert "Which column of viasna.csv is which?" in page.text
+    assert '<option selected value="full_name">' in page.text
+    token = TOKEN_FIELD.search(page.text).group(1)
+    form = {"csrf_token": csrf_token(client, IMPORT), "token": token, "columns-0": "external_id",
+            "columns-1": "full_name", "columns-2": "birth_date", "columns-3": "facility",
+            "columns-4": "status"}
+    preview = client.post(f"{IMPORT}/mapping", data=form)
+    assert preview.status_code == 200 and "2 new prisoners" in preview.text
+    assert "The columns were read as you mapped them" in preview.text
+    confirm = TOKEN_FIELD.search(preview.text).group(1)
+    done = client.post(CONFIRM, data={"csrf_token": csrf_token(client, IMPORT),
+                                      "token": confirm})
+    assert done.status_code == 302 and _count(Prisoner) == 2
+    assert _by_external_id("v-1").name_latin == "Andrei Vasilenka"
+    # The same headings again, in another order and case: straight to the preview.
+    again = _upload(client, ("статус,№,фио,дата рождения,место содержания\r\n"
+                             "sentenced,v-3,Жук Павел,1965,СИЗО-1\r\n").encode(), "more.csv")
+    assert "1 new prisoner" in again.text and "Which column" not in again.text
+
+
+def test_a_mapping_without_an_id_or_a_name_is_asked_again(app, auth: Auth,
+                                                          client: FlaskClient) -> None:
+    auth.login(make_coordinator().email)
+    page = _upload(client, CYRILLIC_LIST.encode(), "viasna.csv")
+    token = TOKEN_FIELD.search(page.text).group(1)
+    again = client.post(f"{IMPORT}/mapping", data={
+        "csrf_token": csrf_token(client, IMPORT), "token": token, "columns-0": "",
+        "columns-1": "", "columns-2": "birth_date", "columns-3": "facility",
+        "columns-4": "status"})
+    assert again.status_code == 200 and 'id="mapping-errors"' in again.text
+    assert "Say which column holds the name." in again.text
+    assert _count(ImportMapping) == 0 and _count(Prisoner) == 0
+
+
+# Hostile files ------------------------------------------------------------------------------
+
+def test_hostile_files_are_refused_quickly_with_one_message(app) -> None:
+    wide = ",".join(f"c{n}" for n in range(201)) + "\r\n"
+    [error] = read_prisoners(wide).errors
+    assert "201 columns" in error.message
+    commas = _header("external_id", "name_latin") + "a," + "," * 1_000_000 + "\r\n"
+    began = time.perf_counter()
+    [error] = read_prisoners(commas).errors
+    assert "1000002 cells" in error.message and time.perf_counter() - began < 5
+    # 10 MB of bad rows: the first 200 problems, and no more reading.
+    bad = _header("external_id", "name_latin", "birth_date") + "x,Name,not a date\r\n" * 600_000
+    assert len(bad) > 10_000_000
+    began = time.perf_counter()
+    result = read_prisoners(bad)
+    assert len(result.errors) == 200 and result.stopped_early
+    assert time.perf_counter() - began < 5
+
+
+def test_a_broken_workbook_is_one_clear_error(app) -> None:
+    [error] = read_prisoners(b"PK\x03\x04 this is no workbook", "list.xlsx").errors
+    assert "This workbook cannot be read" in error.message
+
+
+# Duplicates ---------------------------------------------------------------------------------
+
+def test_a_new_row_that_is_a_prisoner_under_another_id_is_flagged(app, auth: Auth,
+                                                                  client: FlaskClient) -> None:
+    known = make_prisoner(name_latin="Andrei Vasilenka", name_be="Андрэй Васіленка",
+                          external_id="viasna-17", birth_year=1979)
+    make_prisoner(name_latin="Andrei Vasilenka", external_id="other-1979", birth_year=1950)
+    text = (_header("external_id", "name_latin", "name_ru", "birth_date")
+            + "hrc-3,Andrej Wassilenko,Андрей Василенко,1979-03-14\r\n"
+            + "hrc-4,Alena Krautsova,,1988\r\n")
+    plan = plan_import(read_prisoners(text).rows, db.session)
+    assert {key: [c.id for c in found] for key, found in plan.duplicates.items()} == {
+        "hrc-3": [known.id]}
+    auth.login(make_coordinator().email)
+    preview = _upload(client, text.encode())
+    assert f'data-duplicate="{known.id}"' in preview.text
+    assert f'href="/coordinator/prisoners/{known.id}"' in preview.text

@@ -80,5 +80,5 @@ def latin_name(name: str) -> str:
     ICAO's (Russian passports) for Russian."""
     if not is_cyrillic(name):
         return name
-    schema = iuliia.ICAO_DOC_9303 if language_of(name) == "ru" else BE_PASSPORT
+    schema = BE_PASSPORT if language_of(name) == "be" else iuliia.ICAO_DOC_9303
     return str(schema.translate(name))

@@ -23,8 +23,20 @@ from sqlalchemy.orm import Session
 
 from godparents.prisoners.models import Gender, Prisoner
 from godparents.prisoners.spellings import name_words
+from godparents.search import within_one_edit
 
-Word = frozenset[str]  # one word of a name, with all its spellings
+Word = frozenset[str]  # one word of a name, with all its spellings and their stems
+STEM_LENGTH = 6
+FUZZY_LENGTH = 4  # words at least this long may differ in one letter and still match
+_VOWELS = frozenset("aeiouy")
+
+
+def stem(word: str) -> str:
+    """A long word without its last vowel: the Belarusian and Russian forms of a surname
+    often differ only there (Vasilenka, Vasilenko), and so do feminine forms in lists."""
+    if len(word) >= STEM_LENGTH and word[-1] in _VOWELS:
+        return word[:-1]
+    return word
 
 
 def name_forms(name_latin: str | None, name_be: str | None, name_ru: str | None,
@@ -35,16 +47,25 @@ def name_forms(name_latin: str | None, name_be: str | None, name_ru: str | None,
 
 
 def positions(names: Iterable[tuple[str | None, str]]) -> list[Word]:
-    """The words of all of a person's names, spellings of one word merged into one."""
+    """The words of all of a person's names, spellings of one word merged into one.
+
+    A word that is no spelling of any word so far joins the word in its place when its name
+    has as many words as there are so far: the Belarusian and Russian forms of one name
+    (Ігар, Игорь) are often no spelling of each other, but they stand in the same place.
+    """
     merged: list[set[str]] = []
     for name, language in names:
-        for spellings in name_words(name, language):
-            for word in merged:
-                if word & spellings:
-                    word.update(spellings)
-                    break
-            else:
+        words = [spellings | {stem(spelled) for spelled in spellings}
+                 for spellings in name_words(name, language)]
+        aligned = len(words) == len(merged)
+        for index, spellings in enumerate(words):
+            target = next((word for word in merged if word & spellings), None)
+            if target is None and aligned:
+                target = merged[index]
+            if target is None:
                 merged.append(set(spellings))
+            else:
+                target.update(spellings)
     return [frozenset(word) for word in merged]
 
 
@@ -52,18 +73,33 @@ def _needed(words: Sequence[Word]) -> int:
     return min(2, len(words))
 
 
+def _similar(a: Word, b: Word) -> bool:
+    """One spelling in common, or two spellings one letter apart (Paval, Pavel)."""
+    if a & b:
+        return True
+    return any(len(x) >= FUZZY_LENGTH and abs(len(x) - len(y)) <= 1 and within_one_edit(x, y)
+               for x in a for y in b)
+
+
 def names_match(a: Sequence[Word], b: Sequence[Word]) -> bool:
     """Whether two words of one match two words of the other (all, for one word)."""
     if not a or not b:
         return False
     short, long = sorted((a, b), key=len)
-    used: set[int] = set()
-    for word in short:
-        for index, other in enumerate(long):
-            if index not in used and word & other:
-                used.add(index)
-                break
-    return len(used) >= _needed(short)
+    used: set[int] = set()  # words of the longer name matched
+    done: set[int] = set()  # words of the shorter name matched
+    for exact in (True, False):  # spellings in common first, then one letter apart
+        for position, word in enumerate(short):
+            if position in done:
+                continue
+            for index, other in enumerate(long):
+                if index not in used and ((word & other) if exact else _similar(word, other)):
+                    used.add(index)
+                    done.add(position)
+                    break
+            if len(used) >= _needed(short):
+                return True
+    return False
 
 
 def births_differ(new: date | int | None, old_date: date | None, old_year: int | None) -> bool:
@@ -108,7 +144,9 @@ def possible_duplicates(session: Session, names: Iterable[tuple[str | None, str]
     words = positions(names)
     if not words:
         return []
-    matched = [case((or_(*(Prisoner.search_text.like(f"% {spelled} %")
+    matched = [case((or_(*(Prisoner.search_text.like(f"% {spelled}%" if spelled == stem(spelled)
+                                                      and len(spelled) >= STEM_LENGTH - 1
+                                                      else f"% {spelled} %")
                            for spelled in sorted(word))), 1), else_=0) for word in words]
     query: Select[Any] = (
         select(Prisoner.id, Prisoner.external_id, Prisoner.name_latin, Prisoner.birth_year)
@@ -140,7 +178,8 @@ def duplicates_in_registry(session: Session,
     query = select(Prisoner.id, Prisoner.external_id, Prisoner.name_latin,
                    Prisoner.birth_year, Prisoner.search_text)
     for row in session.execute(query.execution_options(yield_per=2000)):
-        hits = wanted.intersection((row.search_text or "").split())
+        words = (row.search_text or "").split()
+        hits = wanted.intersection([*words, *(stem(word) for word in words)])
         if hits:
             for word in hits:
                 postings[word].add(row.id)

@@ -196,24 +196,19 @@ def _differences(row: PrisonerRow, current: Any, address: Any) -> dict[str, tupl
     return changes
 
 
-def _row_names(row: PrisonerRow, current: Any | None = None) -> list[tuple[str | None, str]]:
-    """The names a row gives; for a column it leaves out, the stored one."""
+def _row_names(row: PrisonerRow) -> list[tuple[str | None, str]]:
+    """The names a row gives (never mixed with stored ones: a row naming someone else must
+    not borrow the stored person's other names)."""
     values = row.values
-
-    def value(column: str) -> Any:
-        if column in values or current is None:
-            return values.get(column)
-        return getattr(current, column)
-
-    return name_forms(value("name_latin"), value("name_be"), value("name_ru"),
-                      value("aliases"))
+    return name_forms(values.get("name_latin"), values.get("name_be"), values.get("name_ru"),
+                      values.get("aliases"))
 
 
 def identity_differences(row: PrisonerRow, current: Any) -> list[str]:
     """Why the row is someone else than the stored prisoner (empty: the same person)."""
     reasons = []
     stored = name_forms(current.name_latin, current.name_be, current.name_ru, current.aliases)
-    if not names_match(positions(stored), positions(_row_names(row, current))):
+    if not names_match(positions(stored), positions(_row_names(row))):
         reasons.append("name")
     if births_differ(row.values.get("birth_date"), current.birth_date, current.birth_year):
         reasons.append("birth")

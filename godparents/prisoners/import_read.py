@@ -461,7 +461,7 @@ def _names_from_full(values: dict[str, Any], whole: str) -> None:
     if parts is None:
         return
     if is_cyrillic(whole):
-        column = "name_ru" if language_of(whole) == "ru" else "name_be"
+        column = "name_be" if language_of(whole) == "be" else "name_ru"
         values.setdefault(column, parts.name)
         values.setdefault("name_latin", latin_name(parts.name))
     else:
