@@ -140,6 +140,25 @@ def typo_words(session: Session, word: str) -> list[str]:
         :MAX_TYPO_WORDS]
 
 
+def near_words(session: Session, words: Iterable[str], min_length: int = 5) -> set[str]:
+    """The vocabulary's words one edit from any of ``words`` (those of ``min_length`` or
+    more), in one query: pg_trgm on PostgreSQL, the strings one edit away on SQLite."""
+    wanted = sorted({word for word in words if len(word) >= min_length})
+    if not wanted:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(text("set_config('pg_trgm.similarity_threshold', :limit, true)"))
+                        .params(limit=str(TRIGRAM_THRESHOLD)))
+        candidates = session.scalars(select(SearchWord.word).where(
+            or_(*(SearchWord.word.op("%")(word) for word in wanted))))
+    else:
+        edits = set().union(*(one_edit_away(word) for word in wanted)) - set(wanted)
+        candidates = session.scalars(select(SearchWord.word).where(
+            SearchWord.word.in_(sorted(edits))))
+    return {candidate for candidate in candidates if candidate not in wanted
+            and any(within_one_edit(word, candidate) for word in wanted)}
+
+
 def query_words(query: str | None) -> list[str]:
     return list(dict.fromkeys(words_of(query)))[:MAX_QUERY_WORDS]
 

@@ -250,6 +250,7 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "prisoners.create": {"name_latin": "New Prisoner", "status": "sentenced", "gender": ""},
         "prisoners.edit": {"name_latin": "Renamed Prisoner", "status": "sentenced", "gender": ""},
         "prisoners.facility_edit": {"name_en": "SIZO No. 8 (Zhodzina)", "kind": "pretrial"},
+        "prisoners.merge_records": {"other": str(world.b.prisoner_id)},
         "reminders.create": {"name": "New rule", **rule},
         "reminders.edit": {"name": "Renamed rule", **rule},
         "sponsor_registry.create": {"full_name": "New Godparent", "body": "Sejm",

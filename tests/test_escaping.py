@@ -184,6 +184,7 @@ def world(app: Flask) -> World:
         notes=text("Prisoner.notes", before="Internal.\n"),
         source_url=text("Prisoner.source_url", before="https://example.org/"),
         external_id=text("Prisoner.external_id"),
+        former_external_ids=[text("Prisoner.former_external_ids")],
         birth_date=date(1980, card_day.month, card_day.day), birth_year=1980,
         detained_on=date(2021, 7, 14),
     )
@@ -492,6 +493,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "new prisoner": "/coordinator/prisoners/new",
         "export": "/coordinator/prisoners/export",
         "facilities": "/coordinator/prisoners/facilities/",
+        "merge": f"/coordinator/prisoners/{world.prisoner.id}/merge?other={world.prisoner.id}",
         "facility": f"/coordinator/prisoners/facilities/{world.prisoner.addresses[0].facility_id}"
                     "/edit",
         "import": "/coordinator/prisoners/import",
@@ -563,7 +565,8 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "Prisoner.public_bio": [prisoner, edit, audit],
         "Prisoner.notes": [prisoner, edit, audit],
         "Prisoner.source_url": [prisoner, edit, audit],
-        "Prisoner.external_id": [prisoner, edit, audit],
+        "Prisoner.external_id": [prisoner, edit, pages["merge"], audit],
+        "Prisoner.former_external_ids": [prisoner, audit],
         "PrisonerAddress.facility": [prisoner, audit],
         "PrisonerAddress.postal_address": [prisoner, pages["address"], message_pages,
                                            message_frames, audit],

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from godparents.prisoners.models import Gender, Prisoner
 from godparents.prisoners.spellings import name_words
-from godparents.search import within_one_edit
+from godparents.search import near_words, within_one_edit
 
 Word = frozenset[str]  # one word of a name, with all its spellings and their stems
 STEM_LENGTH = 6
@@ -144,6 +144,11 @@ def possible_duplicates(session: Session, names: Iterable[tuple[str | None, str]
     words = positions(names)
     if not words:
         return []
+    # A spelling one letter from another (Olena, Alena) counts too, as in names_match.
+    near = near_words(session, {spelled for word in words for spelled in word})
+    words = [word | {other for other in near if any(within_one_edit(other, spelled)
+                                                      for spelled in word)}
+             for word in words]
     matched = [case((or_(*(Prisoner.search_text.like(f"% {spelled}%" if spelled == stem(spelled)
                                                       and len(spelled) >= STEM_LENGTH - 1
                                                       else f"% {spelled} %")

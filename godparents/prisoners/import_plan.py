@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from godparents.prisoners.csvio import ADDRESS_COLUMNS, ATTRIBUTES, CHUNK, COLUMNS, cell
@@ -233,6 +233,18 @@ def godparents_of(session: Session, prisoner_ids: list[int]) -> dict[int, list[s
     return found
 
 
+def _merged_ids(session: Session) -> dict[str, str]:
+    """The external id of each record merged into another -> that other's external id."""
+    found: dict[str, str] = {}
+    for external_id, former in session.execute(
+            select(Prisoner.external_id, Prisoner.former_external_ids)
+            .where(cast(Prisoner.former_external_ids, Text) != "[]")):
+        for old in former or []:
+            if external_id:
+                found[old] = external_id
+    return found
+
+
 def plan_import(rows: Iterable[PrisonerRow], session: Session) -> ImportPlan:
     """What importing ``rows`` would do, matching prisoners by external_id; writes nothing.
 
@@ -241,14 +253,15 @@ def plan_import(rows: Iterable[PrisonerRow], session: Session) -> ImportPlan:
     that change), and one read of the registry's search keys when there are new prisoners.
     """
     plan = ImportPlan()
+    merged = _merged_ids(session)
     for chunk in chunks(rows):
-        external_ids = [row.external_id for row in chunk]
+        external_ids = [merged.get(row.external_id, row.external_id) for row in chunk]
         existing = {found.external_id: found for found in session.execute(
             select(*PRISONER_COLUMNS).where(Prisoner.external_id.in_(external_ids)))}
         addresses = current_addresses(session, [found.id for found in existing.values()])
         changes: list[Change] = []
         for row in chunk:
-            current = existing.get(row.external_id)
+            current = existing.get(merged.get(row.external_id, row.external_id))
             if current is None:
                 plan.created.append(row)
                 continue

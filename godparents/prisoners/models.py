@@ -105,6 +105,10 @@ class Prisoner(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)  # internal
     source_url: Mapped[str | None] = mapped_column(String(500))
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # The external ids of records merged into this one: imports naming them find it.
+    former_external_ids: Mapped[list[str]] = mapped_column(
+        MutableList.as_mutable(JSON()), default=_string_list
+    )
     has_public_consent: Mapped[bool] = mapped_column(default=False)
     last_verified_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

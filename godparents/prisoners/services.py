@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from godparents.extensions import db
 from godparents.listing import Sort, apply_sort
 from godparents.prisoners.facilities import FacilityIndex
+from godparents.prisoners.identity import Candidate, name_forms, possible_duplicates
 from godparents.prisoners.models import (
     HELD_STATUSES,
     Facility,
@@ -166,6 +167,8 @@ class PrisonerDetail:
     prisoner: Prisoner
     pairings: list[Sponsorship]
     has_photo: bool
+    # Records that may be the same person under another id (names and birth year).
+    duplicates: list[Candidate] = field(default_factory=list)
 
 
 def detail(prisoner_id: int) -> PrisonerDetail | None:
@@ -180,7 +183,10 @@ def detail(prisoner_id: int) -> PrisonerDetail | None:
         return None
     pairings = sorted(prisoner.sponsorships, key=lambda p: (
         _PAIRING_ORDER[p.status], -(p.started_on or date.min).toordinal(), -p.id))
-    return PrisonerDetail(prisoner, pairings, has_photo(prisoner_id))
+    duplicates = possible_duplicates(
+        db.session, name_forms(prisoner.name_latin, prisoner.name_be, prisoner.name_ru,
+                               prisoner.aliases), prisoner.birth_year, exclude_id=prisoner.id)
+    return PrisonerDetail(prisoner, pairings, has_photo(prisoner_id), duplicates)
 
 
 def has_photo(prisoner_id: int) -> bool:

@@ -16,6 +16,7 @@ Create Date: 2026-12-03 10:00:00
   rows get their facility's address, or an empty one.
 - Pairings end for two more reasons, pardoned and deported (read as released on the way
   down).
+- ``prisoners.former_external_ids``: the ids of records merged into a prisoner.
 - ``import_mappings``: how the columns of a list with headings of its own are read,
   remembered per set of headings.
 """
@@ -146,6 +147,11 @@ def upgrade():
         sa.PrimaryKeyConstraint('word', name=op.f('pk_search_words')),
     )
     _trigram_index('ix_search_words_trigrams', 'search_words', 'word')
+    with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('former_external_ids', sa.JSON(), nullable=False,
+                                      server_default='[]'))
+    with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.alter_column('former_external_ids', server_default=None)
     with op.batch_alter_table('sponsors', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=False,
                                       server_default=''))
@@ -230,5 +236,7 @@ def downgrade():
     _search_keys_down()
     with op.batch_alter_table('sponsors', schema=None) as batch_op:
         batch_op.drop_column('search_text')
+    with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.drop_column('former_external_ids')
     op.drop_index('ix_search_words_trigrams', table_name='search_words')
     op.drop_table('search_words')
