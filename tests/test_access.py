@@ -264,6 +264,7 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "sponsorships.create": {"sponsor_id": str(world.newcomer_id),
                                 "prisoner_id": str(a.prisoner_id), "status": "active",
                                 "started_on": today},
+        "sponsorships.bulk": {"status": "proposed"},
         "sponsorships.end": {"ended_on": today, "end_reason": "other"},
         "sponsorships.handover": {"sponsor_id": str(world.b.sponsor_id), "on": today,
                                   "end_reason": "mandate_ended"},

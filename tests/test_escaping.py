@@ -504,6 +504,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "erase": f"/coordinator/sponsors/{s}/erase",
         "new godparent": "/coordinator/sponsors/new",
         "pairings": "/coordinator/sponsorships/",
+        "pair many": "/coordinator/sponsorships/bulk",
         "pair": f"/coordinator/sponsorships/new?prisoner_id={p}&sponsor_id={s}",
         "end": f"/coordinator/sponsorships/{pair}/end",
         "handover": f"/coordinator/sponsorships/{pair}/handover",
@@ -776,6 +777,8 @@ def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
             f"/coordinator/accounts/?q={q}&role={q}": True,
             f"/coordinator/reminders/outbox?status={q}&x={q}": False,
             f"/coordinator/sponsorships/new?prisoner_id={q}&sponsor_id={q}": False,
+            f"/coordinator/sponsorships/new?prisoner_q={q}&sponsor_q={q}": True,
+            f"/coordinator/sponsorships/new?sponsor_q={q}&part=sponsors": True,
         }
         for path, repeats in searches.items():
             page = visit.page(path)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import os
 import re
 import struct
@@ -121,6 +122,7 @@ from godparents.sponsors.registry_forms import (
 from godparents.sponsorships.forms import ConfirmForm as PairingConfirmForm
 from godparents.sponsorships.forms import EndForm, HandoverForm, PairForm, ReleaseForm
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+from godparents.sponsorships.views import BulkConfirmForm, BulkUploadForm
 from godparents.timeutil import campaign_today
 from godparents.types import utcnow
 from tests.conftest import CSRF_PATTERN, Auth, csrf_token
@@ -904,6 +906,34 @@ def _merge_path(ctx: Ctx, draw: Draw) -> str:
     return f"/coordinator/prisoners/{ctx.world.prisoner_id}/merge"
 
 
+BULK_NUMBERS = itertools.count(1)
+
+
+def _bulk_file(ctx: Ctx, draw: Draw) -> Upload:
+    """A file of one to three pairings that would work (fresh prisoner, fresh godparent)."""
+    lines = ["external_id,email"]
+    for _number in range(draw(st.integers(1, 3))):
+        # Not drawn: Hypothesis replays draws, and an external_id must be new each time.
+        prisoner = make_prisoner(external_id=f"bulk-{next(BULK_NUMBERS)}")
+        lines.append(f"{prisoner.external_id},{make_sponsor().email}")
+    return Upload("\r\n".join(lines).encode(), "pairings.csv")
+
+
+def _bulk(ctx: Ctx, draw: Draw) -> str:
+    ctx.made["bulk_file"] = _bulk_file(ctx, draw)
+    return "/coordinator/sponsorships/bulk"
+
+
+def _bulk_confirm(ctx: Ctx, draw: Draw) -> str:
+    """A real preview first (its token is then one of the values tried)."""
+    response, _sent = ctx.visitor.post("/coordinator/sponsorships/bulk", {
+        "file": _bulk_file(ctx, draw), "status": draw(st.sampled_from(["active", "proposed"]))},
+        ctx)
+    match = re.search(r'<input[^>]*name="token"[^>]*value="([^"]+)"', response.text)
+    ctx.made["bulk_token"] = match.group(1) if match else None
+    return "/coordinator/sponsorships/bulk/confirm"
+
+
 def _facility_path(ctx: Ctx, draw: Draw) -> str:
     facility = Facility(name_en=f"Colony {draw(st.integers(1, 10**6))}")
     db.session.add(facility)
@@ -1151,6 +1181,10 @@ ROUTES: tuple[Route, ...] = (
           lambda w: {"sponsor_id": [str(w.sponsor_id), str(w.other_sponsor_id), *IDS],
                      "prisoner_id": [str(w.free_prisoner_id), str(w.prisoner_id), *IDS]},
           shows_saved=True),
+    Route("sponsorships.bulk", (COORDINATOR,), _bulk, _form(BulkUploadForm),
+          lambda w: {"file": [_made("bulk_file")]}),
+    Route("sponsorships.bulk_confirm", (COORDINATOR,), _bulk_confirm, _form(BulkConfirmForm),
+          lambda w: {"token": [_made("bulk_token")]}, shows_saved=True),
     Route("sponsorships.end", (COORDINATOR,), _pairing("/end"), _form(EndForm),
           shows_invalid_form=True, shows_saved=True),
     Route("sponsorships.handover", (COORDINATOR,), _pairing("/handover"), _form(HandoverForm),

@@ -45,6 +45,11 @@ def _active_pairing(prisoner_id: Any) -> Any:
                           Sponsorship.status == SponsorshipStatus.ACTIVE)
 
 
+def _proposed_pairing(prisoner_id: Any) -> Any:
+    return exists().where(Sponsorship.prisoner_id == prisoner_id,
+                          Sponsorship.status == SponsorshipStatus.PROPOSED)
+
+
 # Numbers ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class Counts:
     prisoners: int
     held: int
     held_with_godparent: int
+    held_proposed: int  # no godparent yet, but one proposed: not "without"
     released_this_year: int
     sponsors: int
     sponsors_active: int
@@ -61,7 +67,7 @@ class Counts:
 
     @property
     def held_without_godparent(self) -> int:
-        return self.held - self.held_with_godparent
+        return self.held - self.held_with_godparent - self.held_proposed
 
 
 def counts(today: date) -> Counts:
@@ -76,6 +82,7 @@ def counts(today: date) -> Counts:
         count(Prisoner),
         count(Prisoner, held),
         count(Prisoner, held, _active_pairing(Prisoner.id)),
+        count(Prisoner, held, ~_active_pairing(Prisoner.id), _proposed_pairing(Prisoner.id)),
         count(Prisoner, not_held, Prisoner.released_on >= date(today.year, 1, 1)),
         count(Sponsor, Sponsor.erased_at.is_(None)),
         count(Sponsor, Sponsor.is_active),
@@ -202,10 +209,11 @@ def coverage_over_time(today: date) -> Coverage:
 # Work lists ------------------------------------------------------------------------------------
 
 def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
-    """Held prisoners nobody is godparent of, longest held first."""
+    """Held prisoners nobody is godparent of, nor proposed as one; longest held first."""
     return list(db.session.execute(
         select(Prisoner.id, Prisoner.name_latin, Prisoner.detained_on)
-        .where(Prisoner.status.in_(HELD_STATUSES), ~_active_pairing(Prisoner.id))
+        .where(Prisoner.status.in_(HELD_STATUSES), ~_active_pairing(Prisoner.id),
+               ~_proposed_pairing(Prisoner.id))
         .order_by(Prisoner.detained_on.is_(None), Prisoner.detained_on, Prisoner.id)
         .limit(limit)
     ))

@@ -115,7 +115,11 @@ def search(filters: Filters) -> Select[tuple[Prisoner]]:
         query = query.where(Prisoner.status == PrisonerStatus(filters.status))
     if filters.has_godparent is not None:
         paired = _active_pairings().where(Sponsorship.prisoner_id == Prisoner.id).exists()
-        query = query.where(paired if filters.has_godparent else ~paired)
+        proposed = (select(Sponsorship.id).where(Sponsorship.prisoner_id == Prisoner.id,
+                                                 Sponsorship.status == SponsorshipStatus.PROPOSED)
+                    .exists())
+        # A proposed godparent is on the way: such a prisoner is not "without".
+        query = query.where(paired if filters.has_godparent else ~paired & ~proposed)
     if filters.can_receive_letters is not None:
         letters = Prisoner.can_receive_letters
         query = query.where(letters if filters.can_receive_letters else ~letters)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from godparents.extensions import db
 from godparents.labels import label
-from godparents.prisoners.models import HELD_STATUSES, Prisoner, PrisonerStatus
+from godparents.prisoners.models import Prisoner, PrisonerStatus
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import (
     DETENTION_ENDED,
@@ -45,13 +45,6 @@ def active_sponsors() -> list[Sponsor]:
     return list(db.session.scalars(
         select(Sponsor).where(Sponsor.is_active).order_by(func.lower(Sponsor.full_name),
                                                           Sponsor.id)
-    ))
-
-
-def held_prisoners() -> list[Prisoner]:
-    return list(db.session.scalars(
-        select(Prisoner).where(Prisoner.status.in_(HELD_STATUSES))
-        .order_by(func.lower(Prisoner.name_latin), Prisoner.id)
     ))
 
 
