@@ -23,7 +23,19 @@ import string
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import DDL, ColumnElement, Index, String, and_, event, false, or_, select, text
+from sqlalchemy import (
+    DDL,
+    ColumnElement,
+    Index,
+    String,
+    and_,
+    event,
+    false,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -176,15 +188,25 @@ def matches(column: Any, query: str | None, session: Session | None = None
     if not words:
         return false()
     session = session or db.session
+    contains = _contains(session)
     conditions = []
     for word in words:
-        alternatives = [column.like(f"% {word}%")]
+        alternatives = [contains(column, f" {word}")]
         whole = set(typo_words(session, word))
         if is_cyrillic(word):
             whole |= word_spellings(word) - {word}
-        alternatives.extend(column.like(f"% {other} %") for other in sorted(whole))
+        alternatives.extend(contains(column, f" {other} ") for other in sorted(whole))
         conditions.append(or_(*alternatives))
     return and_(*conditions)
+
+
+def _contains(session: Session) -> Any:
+    """``column`` holds ``text``: a LIKE on PostgreSQL, which its trigram index answers; on
+    SQLite ``instr()``, which compares bytes (the key is folded already) and scans the
+    table several times faster than LIKE, which folds case as it goes."""
+    if session.get_bind().dialect.name == "postgresql":
+        return lambda column, text: column.like(f"%{text}%")
+    return lambda column, text: func.instr(column, text) > 0
 
 
 # Keeping search_text current ------------------------------------------------------------------

@@ -55,16 +55,21 @@ def _pairing_counts(status: SponsorshipStatus, column: Any) -> Any:
             .where(Sponsorship.status == status).group_by(column).subquery())
 
 
+def _pairings_of_prisoner(status: SponsorshipStatus) -> Any:
+    """The prisoner's pairings of that status, counted for the rows found only (the
+    prisoner_id index answers it), not grouped over every pairing first."""
+    return (select(func.count()).where(Sponsorship.prisoner_id == Prisoner.id,
+                                       Sponsorship.status == status)
+            .correlate(Prisoner).scalar_subquery())
+
+
 def _prisoner_query() -> tuple[Select[Any], Any]:
     """The prisoners' columns with their active and proposed pairings counted; and the
     count of active ones, to sort by."""
-    active = _pairing_counts(SponsorshipStatus.ACTIVE, Sponsorship.prisoner_id)
-    proposed = _pairing_counts(SponsorshipStatus.PROPOSED, Sponsorship.prisoner_id)
-    godparents = func.coalesce(active.c.number, 0)
-    query = (select(Prisoner.id, Prisoner.name_latin, Prisoner.name_ru, Prisoner.status,
-                    Prisoner.detained_on, godparents, func.coalesce(proposed.c.number, 0))
-             .outerjoin(active, active.c.key == Prisoner.id)
-             .outerjoin(proposed, proposed.c.key == Prisoner.id))
+    godparents = _pairings_of_prisoner(SponsorshipStatus.ACTIVE)
+    query = select(Prisoner.id, Prisoner.name_latin, Prisoner.name_ru, Prisoner.status,
+                   Prisoner.detained_on, godparents,
+                   _pairings_of_prisoner(SponsorshipStatus.PROPOSED))
     return query, godparents
 
 
