@@ -41,13 +41,6 @@ class SponsorshipError(ValueError):
         self.field = field
 
 
-def active_sponsors() -> list[Sponsor]:
-    return list(db.session.scalars(
-        select(Sponsor).where(Sponsor.is_active).order_by(func.lower(Sponsor.full_name),
-                                                          Sponsor.id)
-    ))
-
-
 def get_pairing(sponsorship_id: int) -> Sponsorship | None:
     return db.session.get(Sponsorship, sponsorship_id, options=[
         joinedload(Sponsorship.sponsor), joinedload(Sponsorship.prisoner)])

@@ -44,7 +44,6 @@ from godparents.sponsorships.forms import (
     HandoverForm,
     PairForm,
     ReleaseForm,
-    sponsor_choices,
 )
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import local_today
@@ -157,7 +156,8 @@ def create() -> Response | str:
     if part in PICKER_PARTS and request.method == "GET":
         return render_template(f"sponsorships/_picker_{part}.html", state=state,
                                prisoners=found_prisoners, sponsors=found_sponsors,
-                               query=prisoner_q if part == "prisoners" else sponsor_q)
+                               query=prisoner_q if part == "prisoners" else sponsor_q,
+                               endpoint="sponsorships.create")
     suggested = picker.suggestions(prisoner.id) if prisoner and not sponsor else []
     return render_template("sponsorships/create.html", form=form, prisoner=prisoner,
                            sponsor=sponsor, state=state, prisoner_q=prisoner_q,
@@ -208,12 +208,13 @@ def end(sponsorship_id: int) -> Response | str:
 def handover(sponsorship_id: int) -> Response | str:
     pairing = _open(_pairing_or_404(sponsorship_id))
     form = HandoverForm()
-    form.sponsor_id.choices = sponsor_choices(
-        [s for s in services.active_sponsors() if s.id != pairing.sponsor_id])
+    form.sponsor_id.choices = []
     today = _today()
+    sponsor_q = request.args.get("sponsor_q", "").strip()[:200]
     if not form.is_submitted():
         form.on.data = today
         form.end_reason.data = EndReason.MANDATE_ENDED.value
+        form.sponsor_id.data = _picked("sponsor_id")
     if form.validate_on_submit():
         new_sponsor = db.session.get(Sponsor, form.sponsor_id.data)
         try:
@@ -231,7 +232,19 @@ def handover(sponsorship_id: int) -> Response | str:
                     prisoner=successor.prisoner.name_latin, sponsor=successor.sponsor.full_name),
                   "success")
             return redirect(_sponsor_page(pairing.sponsor_id))
-    return render_template("sponsorships/handover.html", form=form, pairing=pairing)
+    # The new godparent is found as on the pairing page (search, suggestions).
+    sponsor = picker.sponsor_choice(form.sponsor_id.data)
+    state = {"sponsor_id": sponsor.id if sponsor else None, "sponsor_q": sponsor_q or None,
+             "sponsorship_id": pairing.id}
+    found = picker.find_sponsors(sponsor_q) if sponsor_q and not sponsor else []
+    if request.args.get("part") == "sponsors" and request.method == "GET":
+        return render_template("sponsorships/_picker_sponsors.html", state=state,
+                               sponsors=found, query=sponsor_q,
+                               endpoint="sponsorships.handover")
+    suggested = picker.suggestions(pairing.prisoner_id) if not sponsor else []
+    return render_template("sponsorships/handover.html", form=form, pairing=pairing,
+                           sponsor=sponsor, state=state, sponsor_q=sponsor_q, sponsors=found,
+                           suggested=suggested)
 
 
 @bp.post("/<int:sponsorship_id>/activate")
