@@ -190,7 +190,8 @@ def matches(column: Any, query: str | None, session: Session | None = None
     session = session or db.session
     contains = _contains(session)
     conditions = []
-    for word in words:
+    # The longest word first: it narrows most, and the others are tried on fewer rows.
+    for word in sorted(words, key=len, reverse=True):
         alternatives = [contains(column, f" {word}")]
         whole = set(typo_words(session, word))
         if is_cyrillic(word):

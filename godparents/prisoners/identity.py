@@ -166,18 +166,23 @@ def possible_duplicates(session: Session, names: Iterable[tuple[str | None, str]
 
 
 def duplicates_in_registry(session: Session,
-                           people: Sequence[tuple[str, list[Word], int | None]],
+                           people: Sequence[tuple[str, list[tuple[str | None, str]],
+                                                  int | None]],
                            limit: int = 5) -> dict[str, list[Candidate]]:
-    """For many new people at once (key, name words, birth year): the registry's prisoners
-    who may be the same, by key.
+    """For many new people at once (key, names, birth year): the registry's prisoners who
+    may be the same, by key.
 
     The registry is read once, as keys only, and each key's words are looked up in the
     words the new people have; candidates then need two matching words (intersections of
-    sets, not a loop over the registry per person).
+    sets, not a loop over the registry per person). Each person's words are worked out
+    twice rather than kept: 15,000 new rows' spellings would cost some 60 MB.
     """
     if not people:
         return {}
-    wanted = {spelled for _key, words, _year in people for word in words for spelled in word}
+    wanted: set[str] = set()
+    for _key, names, _year in people:
+        for word in positions(names):
+            wanted.update(word)
     postings: dict[str, set[int]] = defaultdict(set)
     found: dict[int, Candidate] = {}
     query = select(Prisoner.id, Prisoner.external_id, Prisoner.name_latin,
@@ -190,7 +195,10 @@ def duplicates_in_registry(session: Session,
                 postings[word].add(row.id)
             found[row.id] = Candidate(row.id, row.external_id, row.name_latin, row.birth_year)
     result: dict[str, list[Candidate]] = {}
-    for key, words, year in people:
+    if not found:
+        return result
+    for key, names, year in people:
+        words = positions(names)
         holders = [set().union(*(postings.get(spelled, ()) for spelled in word))
                    for word in words]
         holders = [ids for ids in holders if ids]
@@ -206,4 +214,3 @@ def duplicates_in_registry(session: Session,
         if matches:
             result[key] = matches[:limit]
     return result
-

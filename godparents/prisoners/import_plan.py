@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from godparents.prisoners.csvio import ADDRESS_COLUMNS, ATTRIBUTES, CHUNK, COLUMNS, cell
 from godparents.prisoners.identity import (
     Candidate,
+    birth_year_of,
     births_differ,
     duplicates_in_registry,
     genders_differ,
@@ -278,8 +279,6 @@ def plan_import(rows: Iterable[PrisonerRow], session: Session) -> ImportPlan:
             change.godparents = godparents.get(change.prisoner_id, [])
             (plan.identity_changes if change.identity else plan.changed).append(change)
     plan.duplicates = duplicates_in_registry(session, [
-        (row.external_id, positions(_row_names(row)),
-         row.values["birth_date"].year if hasattr(row.values.get("birth_date"), "year")
-         else row.values.get("birth_date"))
+        (row.external_id, _row_names(row), birth_year_of(row.values.get("birth_date")))
         for row in plan.created])
     return plan

@@ -28,7 +28,13 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 
-from godparents.prisoners.csvio import COLUMNS, FALSE_WORDS, LIST_SEPARATOR, TRUE_WORDS
+from godparents.prisoners.csvio import (
+    COLUMNS,
+    FALSE_WORDS,
+    LIST_SEPARATOR,
+    REQUIRED_COLUMNS,
+    TRUE_WORDS,
+)
 from godparents.prisoners.fullnames import latin_name, split_full_name
 from godparents.prisoners.models import Gender, PrisonerStatus
 from godparents.prisoners.spellings import is_cyrillic, language_of
@@ -416,14 +422,12 @@ def _check_columns(columns: Sequence[str], headings: Sequence[str],
         elif column != IGNORED and column in columns[:position]:
             errors.append(RowError(1, shown, _("This column appears twice.")))
     present = set(columns)
-    if "external_id" not in present:
-        errors.append(RowError(1, "external_id", _("This column is required.")))
-    if mapped:
-        if not present & set(NAME_COLUMNS):
-            errors.append(RowError(1, "name_latin", _(
-                "Say which column holds the name.")))
-    elif "name_latin" not in present:
-        errors.append(RowError(1, "name_latin", _("This column is required.")))
+    # A mapped list may give the name in another column: the Latin one is made from it.
+    required = ("external_id",) if mapped else REQUIRED_COLUMNS
+    errors.extend(RowError(1, name, _("This column is required."))
+                  for name in required if name not in present)
+    if mapped and not present & set(NAME_COLUMNS):
+        errors.append(RowError(1, "name_latin", _("Say which column holds the name.")))
     return errors
 
 
