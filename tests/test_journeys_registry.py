@@ -73,6 +73,7 @@ def test_import_review_confirm_and_pair(page, live_server, tmp_path) -> None:
     freed_list = page.locator('[data-list="freed"]')
     assert "Jonas Lindqvist" in freed_list.inner_text()
     freed_list.get_by_role("link", name="Re-pair").click()
+    page.wait_for_url("**/sponsorships/new?*")  # loaded: the script follows the typing
     page.get_by_label("Find a prisoner").fill("Krawzowa")  # the German press spelling
     page.locator(f'#prisoner-results [data-prisoner="{waiting.id}"]').get_by_role(
         "link", name="Choose").click()

@@ -28,7 +28,14 @@ from godparents.demo.random_facts import (
     years_left_open,
 )
 from godparents.extensions import db
-from godparents.prisoners.models import Gender, Prisoner, PrisonerAddress, PrisonerStatus
+from godparents.prisoners.facilities import new_facility
+from godparents.prisoners.models import (
+    Facility,
+    Gender,
+    Prisoner,
+    PrisonerAddress,
+    PrisonerStatus,
+)
 from godparents.prisoners.spellings import prisoner_search_words, words_of
 from godparents.search import key_text, key_words, remember_words
 from godparents.sponsors.models import Sponsor
@@ -116,6 +123,7 @@ class _ScaleUnit:
         self.today = today
         self.unit = unit
         self.rng = random.Random(data.SEED + 1 + unit)  # fictional data  # nosec B311
+        self.facility_ids: dict[str, int] = {}
 
     def insert(self) -> Counter[str]:
         prisoner_rows, custody = self._prisoners()
@@ -244,8 +252,21 @@ class _ScaleUnit:
                 facility = rng.choice(colonies)
                 valid_from = min(detained_on + timedelta(days=rng.randint(120, 300)), today)
             rows.append({"prisoner_id": prisoner_id, "facility": facility.name,
+                         "facility_id": self._facility_id(facility),
                          "postal_address": facility.postal_address, "valid_from": valid_from})
         return rows
+
+    def _facility_id(self, place: data.Facility) -> int:
+        """The record of a demo facility: the one the registry has, or a new one."""
+        if place.name not in self.facility_ids:
+            found = db.session.scalar(select(Facility.id).where(Facility.name_en == place.name))
+            if found is None:
+                facility = new_facility(place.name, place.postal_address)
+                db.session.add(facility)
+                db.session.flush()
+                found = facility.id
+            self.facility_ids[place.name] = found
+        return self.facility_ids[place.name]
 
     def _pairings(self, prisoner_ids: list[int], sponsor_ids: list[int],
                   custody: list[_Custody]) -> tuple[list[Row], list[tuple[date, date, str]]]:
