@@ -31,7 +31,8 @@ from godparents.prisoners.identity import (
     names_match,
     positions,
 )
-from godparents.prisoners.import_read import PrisonerRow, _clean
+from godparents.prisoners.import_cells import clean
+from godparents.prisoners.import_read import PrisonerRow
 from godparents.prisoners.models import Facility, Prisoner, PrisonerAddress
 from godparents.prisoners.names import fold
 from godparents.sponsors.models import Sponsor
@@ -138,9 +139,9 @@ def _same(old: Any, new: Any) -> bool:
     Parsed values are in that form already; stored ones may come from a form.
     """
     if isinstance(new, list):
-        return [item for item in (_clean(str(item)) for item in old or []) if item] == new
+        return [item for item in (clean(str(item)) for item in old or []) if item] == new
     if isinstance(old, str):
-        return (_clean(old) or None) == new
+        return (clean(old) or None) == new
     return bool(old == new)
 
 
