@@ -10,7 +10,7 @@ from flask_babel.speaklater import LazyString
 
 from godparents.actions.models import ActionKind, LetterOutcome
 from godparents.auth.models import Role
-from godparents.prisoners.models import KeyDateKind, PrisonerStatus
+from godparents.prisoners.models import FacilityKind, KeyDateKind, PrisonerStatus
 from godparents.reminders.models import OutboxStatus, RunStatus, Trigger
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 
@@ -27,6 +27,12 @@ _PAIRS: list[tuple[StrEnum, LazyString]] = [
     (PrisonerStatus.DEPORTED, _l("Deported")),
     (PrisonerStatus.DIED, _l("Died in custody")),
     (PrisonerStatus.UNKNOWN, _l("Status unknown")),
+    (FacilityKind.PRETRIAL, _l("Pre-trial detention centre")),
+    (FacilityKind.PENAL_COLONY, _l("Penal colony")),
+    (FacilityKind.PRISON, _l("Prison")),
+    (FacilityKind.SETTLEMENT, _l("Colony-settlement")),
+    (FacilityKind.TEMPORARY, _l("Temporary detention")),
+    (FacilityKind.OTHER, _l("Other place of detention")),
     (KeyDateKind.TRIAL, _l("Trial")),
     (KeyDateKind.APPEAL, _l("Appeal hearing")),
     (KeyDateKind.HEARING, _l("Hearing")),
@@ -36,6 +42,8 @@ _PAIRS: list[tuple[StrEnum, LazyString]] = [
     (SponsorshipStatus.ACTIVE, _l("Active")),
     (SponsorshipStatus.ENDED, _l("Ended")),
     (EndReason.RELEASED, _l("Prisoner released")),
+    (EndReason.PARDONED, _l("Prisoner pardoned")),
+    (EndReason.DEPORTED, _l("Prisoner deported")),
     (EndReason.MANDATE_ENDED, _l("Mandate ended")),
     (EndReason.WITHDREW, _l("Godparent withdrew")),
     (EndReason.DIED, _l("Prisoner died")),

@@ -25,6 +25,7 @@ from godparents.reminders.models import (
     ReminderRun,
     Trigger,
 )
+from godparents.search import SearchWord
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
@@ -50,6 +51,7 @@ __all__ = [
     "ReminderRule",
     "ReminderRun",
     "Role",
+    "SearchWord",
     "Sponsor",
     "Sponsorship",
     "SponsorshipStatus",

@@ -133,6 +133,7 @@ def _refuse_nul_characters() -> None:
     values = [request.path, *request.args.keys(), *request.args.values(),
               *request.form.keys(), *request.form.values(),
               *(upload.filename or "" for upload in request.files.values())]
+    # A malformed multipart body can give a field without a name (None).
     if any(value and "\x00" in value for value in values):
         abort(400)
 

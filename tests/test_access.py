@@ -30,7 +30,13 @@ from godparents.auth import tokens
 from godparents.auth.models import Passkey, Role, User
 from godparents.auth.passwords import verify_password
 from godparents.extensions import db
-from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerPhoto
+from godparents.prisoners.models import (
+    Facility,
+    FacilityKind,
+    KeyDate,
+    KeyDateKind,
+    PrisonerPhoto,
+)
 from godparents.reminders.messages import unsubscribe_token
 from godparents.reminders.models import (
     OutboxMessage,
@@ -101,6 +107,7 @@ class World:
     calendar_token: str  # sponsor A's feed
     run_id: int
     address_id: int  # an address that bounced
+    facility_id: int
 
 
 def _team(name: str) -> Team:
@@ -148,10 +155,11 @@ def world(app: Flask) -> World:
     run = ReminderRun(status=RunStatus.FINISHED, planned_for=_today(), window_start=_today(),
                       started_at=utcnow(), finished_at=utcnow())
     bounced = UndeliverableAddress(email="gone@example.org")
-    db.session.add_all([run, bounced])
+    facility = Facility(name_en="SIZO No. 1 (Minsk)", kind=FacilityKind.PRETRIAL)
+    db.session.add_all([run, bounced, facility])
     db.session.commit()
     return World(coordinator.email, a, b, newcomer.id, invited.id, rule.id, message.id,
-                 calendar_token, run.id, bounced.id)
+                 calendar_token, run.id, bounced.id, facility.id)
 
 
 # Building URLs from the URL map ------------------------------------------------------------
@@ -165,6 +173,7 @@ def url_values(world: World, team: Team) -> dict[str, Any]:
         "rule_id": world.rule_id, "message_id": world.message_id, "run_id": world.run_id,
         "address_id": world.address_id, "passkey_id": team.passkey_id,
         "kind": "prisoners", "filename": "css/app.css", "token": "not-a-valid-token",
+        "facility_id": world.facility_id,
     }
 
 
@@ -262,6 +271,8 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
                                      "postal_address": "211440, г. Новополоцк"},
         "prisoners.create": {"name_latin": "New Prisoner", "status": "sentenced", "gender": ""},
         "prisoners.edit": {"name_latin": "Renamed Prisoner", "status": "sentenced", "gender": ""},
+        "prisoners.facility_edit": {"name_en": "SIZO No. 8 (Zhodzina)", "kind": "pretrial"},
+        "prisoners.merge_records": {"other": str(world.b.prisoner_id)},
         "reminders.create": {"name": "New rule", **rule},
         "reminders.edit": {"name": "Renamed rule", **rule},
         "sponsor_registry.create": {"full_name": "New Godparent", "body": "Sejm",
@@ -275,6 +286,7 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "sponsorships.create": {"sponsor_id": str(world.newcomer_id),
                                 "prisoner_id": str(a.prisoner_id), "status": "active",
                                 "started_on": today},
+        "sponsorships.bulk": {"status": "proposed"},
         "sponsorships.end": {"ended_on": today, "end_reason": "other"},
         "sponsorships.handover": {"sponsor_id": str(world.b.sponsor_id), "on": today,
                                   "end_reason": "mandate_ended"},

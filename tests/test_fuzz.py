@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import os
 import re
 import struct
@@ -97,6 +98,7 @@ from godparents.auth.forms import (
 from godparents.auth.models import Passkey, Role, User
 from godparents.extensions import db
 from godparents.prisoners.csvio import COLUMNS
+from godparents.prisoners.facility_views import FacilityForm
 from godparents.prisoners.forms import (
     AddressChangeForm,
     KeyDateAddForm,
@@ -105,8 +107,9 @@ from godparents.prisoners.forms import (
     PrisonerCreateForm,
     PrisonerForm,
 )
-from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerStatus
-from godparents.prisoners.transfer import ImportConfirmForm, ImportForm
+from godparents.prisoners.merge_views import MergeForm
+from godparents.prisoners.models import Facility, KeyDate, KeyDateKind, PrisonerStatus
+from godparents.prisoners.transfer import ImportConfirmForm, ImportForm, ImportMappingForm
 from godparents.reminders.defaults import TEMPLATES_FOR
 from godparents.reminders.forms import RuleForm
 from godparents.reminders.messages import unsubscribe_token
@@ -129,6 +132,7 @@ from godparents.sponsors.registry_forms import (
 from godparents.sponsorships.forms import ConfirmForm as PairingConfirmForm
 from godparents.sponsorships.forms import EndForm, HandoverForm, PairForm, ReleaseForm
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+from godparents.sponsorships.views import BulkConfirmForm, BulkUploadForm
 from godparents.timeutil import campaign_today
 from godparents.types import utcnow
 from tests.conftest import CSRF_PATTERN, Auth, csrf_token
@@ -180,7 +184,8 @@ LOGGED_IN = (COORDINATOR, SPONSOR, DELEGATE)
 TEAM = (SPONSOR, DELEGATE)
 # Statuses that are no crash; anything else (a 5xx, or an exception) fails the property.
 REFUSALS = frozenset({400, 403, 404, 405, 409, 413, 422, 429})
-FINE = frozenset({200, 302, 303} | REFUSALS)
+# 308: Werkzeug merges the slashes of a path such as ./export/%2F%2Fx.csv (on this site).
+FINE = frozenset({200, 302, 303, 308} | REFUSALS)
 
 
 # Values -------------------------------------------------------------------------------------
@@ -933,6 +938,69 @@ def _import_confirm(ctx: Ctx, draw: Draw) -> str:
     return "/coordinator/prisoners/import/confirm"
 
 
+def _merge_path(ctx: Ctx, draw: Draw) -> str:
+    """A fresh record merged into the world's prisoner (kept: nothing else loses it)."""
+    other = make_prisoner(name_latin="Ales Bialacki", birth_year=1962)
+    if draw(st.booleans()):
+        db.session.add(Sponsorship(sponsor_id=ctx.world.sponsor_id, prisoner_id=other.id,
+                                   status=SponsorshipStatus.ACTIVE, started_on=date(2022, 1, 1)))
+        db.session.commit()
+    ctx.made["merge_other"] = str(other.id)
+    return f"/coordinator/prisoners/{ctx.world.prisoner_id}/merge"
+
+
+BULK_NUMBERS = itertools.count(1)
+
+
+def _bulk_file(ctx: Ctx, draw: Draw) -> Upload:
+    """A file of one to three pairings that would work (fresh prisoner, fresh godparent)."""
+    lines = ["external_id,email"]
+    for _number in range(draw(st.integers(1, 3))):
+        # Not drawn: Hypothesis replays draws, and an external_id must be new each time.
+        prisoner = make_prisoner(external_id=f"bulk-{next(BULK_NUMBERS)}")
+        lines.append(f"{prisoner.external_id},{make_sponsor().email}")
+    return Upload("\r\n".join(lines).encode(), "pairings.csv")
+
+
+def _bulk(ctx: Ctx, draw: Draw) -> str:
+    ctx.made["bulk_file"] = _bulk_file(ctx, draw)
+    return "/coordinator/sponsorships/bulk"
+
+
+def _bulk_confirm(ctx: Ctx, draw: Draw) -> str:
+    """A real preview first (its token is then one of the values tried)."""
+    response, _sent = ctx.visitor.post("/coordinator/sponsorships/bulk", {
+        "file": _bulk_file(ctx, draw), "status": draw(st.sampled_from(["active", "proposed"]))},
+        ctx)
+    match = re.search(r'<input[^>]*name="token"[^>]*value="([^"]+)"', response.text)
+    ctx.made["bulk_token"] = match.group(1) if match else None
+    return "/coordinator/sponsorships/bulk/confirm"
+
+
+def _facility_path(ctx: Ctx, draw: Draw) -> str:
+    facility = Facility(name_en=f"Colony {draw(st.integers(1, 10**6))}")
+    db.session.add(facility)
+    db.session.commit()
+    return f"/coordinator/prisoners/facilities/{facility.id}/edit"
+
+
+MAPPED_HEADINGS = ("ID", "ФИО", "Дата рождения", "Place of detention")
+MAPPING_TARGETS = ("", "full_name", "external_id", "name_latin", "birth_date", "facility",
+                   "status", "nonsense")
+
+
+def _import_mapping(ctx: Ctx, draw: Draw) -> str:
+    """A file with headings of its own first (its mapping step's token is then tried)."""
+    rows = [[f"fz-{draw(st.integers(1, 10**6))}", draw(WORDS), draw(DATE_CELLS), draw(WORDS)]]
+    out = io.StringIO()
+    csv.writer(out).writerows([MAPPED_HEADINGS, *rows])
+    upload = Upload(out.getvalue().encode(), "list.csv")
+    response, _sent = ctx.visitor.post("/coordinator/prisoners/import", {"file": upload}, ctx)
+    match = re.search(r'<input[^>]*name="token"[^>]*value="([^"]+)"', response.text)
+    ctx.made["mapping_token"] = match.group(1) if match else None
+    return "/coordinator/prisoners/import/mapping"
+
+
 def _rule(suffix: str) -> Callable[[Ctx, Draw], str]:
     return lambda ctx, draw: (
         f"/coordinator/reminders/{draw(st.sampled_from(ctx.world.rule_ids))}{suffix}")
@@ -1119,10 +1187,21 @@ ROUTES: tuple[Route, ...] = (
           _form(KeyDateDeleteForm)),
     Route("prisoners.upload_photo", (COORDINATOR,), _prisoner("/photo"), _form(PhotoUploadForm),
           shows_saved=True),
+    Route("prisoners.facility_edit", (COORDINATOR,), _facility_path, _form(FacilityForm),
+          lambda w: {"kind": ["pretrial", "penal_colony", "castle"],
+                     "postal_address": ["211300, г. Витебск,\nул. Придвинская, 3,\nИК-3", ""]},
+          shows_invalid_form=True, shows_saved=True),
+    Route("prisoners.merge_records", (COORDINATOR,), _merge_path, _form(MergeForm),
+          lambda w: {"other": [_made("merge_other"), str(w.prisoner_id), "99999", "9" * 30]},
+          shows_saved=True),
     Route("prisoners.import_upload", (COORDINATOR,), fixed("/coordinator/prisoners/import"),
           _form(ImportForm)),
     Route("prisoners.import_confirm", (COORDINATOR,), _import_confirm, _form(ImportConfirmForm),
-          lambda w: {"token": [_made("import_token")]}, shows_saved=True),
+          lambda w: {"token": [_made("import_token")], "accept": [["fz-1"], [], list(IDS)]},
+          shows_saved=True),
+    Route("prisoners.import_mapping_save", (COORDINATOR,), _import_mapping,
+          _form(ImportMappingForm), lambda w: {"token": [_made("mapping_token")]},
+          extra_fields={f"columns-{n}": MAPPING_TARGETS for n in range(5)}),
     # The register of godparents.
     Route("sponsor_registry.create", (COORDINATOR,), fixed("/coordinator/sponsors/new"),
           _form(SponsorForm), lambda w: {"country": ["DE", " pl ", "lt", "XX", "DEU"]},
@@ -1160,6 +1239,10 @@ ROUTES: tuple[Route, ...] = (
           lambda w: {"sponsor_id": [str(w.sponsor_id), str(w.other_sponsor_id), *IDS],
                      "prisoner_id": [str(w.free_prisoner_id), str(w.prisoner_id), *IDS]},
           shows_saved=True),
+    Route("sponsorships.bulk", (COORDINATOR,), _bulk, _form(BulkUploadForm),
+          lambda w: {"file": [_made("bulk_file")]}),
+    Route("sponsorships.bulk_confirm", (COORDINATOR,), _bulk_confirm, _form(BulkConfirmForm),
+          lambda w: {"token": [_made("bulk_token")]}, shows_saved=True),
     Route("sponsorships.end", (COORDINATOR,), _pairing("/end"), _form(EndForm),
           shows_invalid_form=True, shows_saved=True),
     Route("sponsorships.handover", (COORDINATOR,), _pairing("/handover"), _form(HandoverForm),

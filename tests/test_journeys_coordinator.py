@@ -55,7 +55,10 @@ def test_pair_then_release_and_re_pair(page, live_server) -> None:
 
     page.goto(f"/coordinator/prisoners/{prisoner.id}")
     page.get_by_role("link", name="Pair a godparent").first.click()
-    page.get_by_label("Godparent", exact=True).select_option(str(sponsor.id))
+    page.wait_for_url("**/sponsorships/new?*")  # loaded: the script follows the typing
+    page.get_by_label("Find a godparent").fill("Nowicka")  # the results follow the typing
+    page.locator(f'#sponsor-results [data-sponsor="{sponsor.id}"]').get_by_role(
+        "link", name="Choose").click()
     page.get_by_role("button", name="Pair").click()
     page.wait_for_load_state()
     after_pairing = _counts(page)
@@ -69,7 +72,10 @@ def test_pair_then_release_and_re_pair(page, live_server) -> None:
     page.get_by_label("On", exact=True).fill(date.today().isoformat())
     page.get_by_role("button", name="Record").click()
     page.get_by_role("link", name="Pair with another prisoner").click()
-    page.get_by_label("Prisoner", exact=True).select_option(str(waiting.id))
+    page.wait_for_url("**/sponsorships/new?*")
+    page.get_by_label("Find a prisoner").fill("waiting godparent")  # any order, prefixes
+    page.locator(f'#prisoner-results [data-prisoner="{waiting.id}"]').get_by_role(
+        "link", name="Choose").click()
     page.get_by_role("button", name="Pair").click()
     page.wait_for_load_state()
 

@@ -18,6 +18,9 @@ from godparents import spreadsheets
 from godparents.actions.models import Action, ActionKind
 from godparents.extensions import db
 from godparents.prisoners import csvio
+from godparents.prisoners.import_apply import apply_import
+from godparents.prisoners.import_plan import plan_import
+from godparents.prisoners.import_read import read_prisoners
 from tests.conftest import Auth
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
 
@@ -87,9 +90,9 @@ def test_an_imported_formula_is_exported_guarded(app, auth: Auth, client: FlaskC
                sentence=HYPERLINK, bio="-; @SUM(1+1)")
     buffer = io.StringIO()
     csv.writer(buffer).writerow([row[column] for column in csvio.COLUMNS])
-    result = csvio.read_prisoners(header + "\r\n" + buffer.getvalue())
+    result = read_prisoners(header + "\r\n" + buffer.getvalue())
     assert result.ok, result.errors
-    csvio.apply_import(csvio.plan_import(result.rows, db.session), db.session,
+    apply_import(plan_import(result.rows, db.session), db.session,
                        date(2026, 12, 3))
     db.session.commit()
     auth.login(make_coordinator().email)

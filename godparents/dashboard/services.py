@@ -20,9 +20,10 @@ from godparents.audit.services import data_version
 from godparents.caching import cache
 from godparents.extensions import db
 from godparents.prisoners.models import HELD_STATUSES, KeyDate, Prisoner
+from godparents.prisoners.queries import held_without_postal_address
 from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus
 from godparents.sponsors.models import Sponsor
-from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
+from godparents.sponsorships.models import DETENTION_ENDED, Sponsorship, SponsorshipStatus
 
 WORK_LIST_LENGTH = 10
 INACTIVE_AFTER_DAYS = 90
@@ -44,6 +45,11 @@ def _active_pairing(prisoner_id: Any) -> Any:
                           Sponsorship.status == SponsorshipStatus.ACTIVE)
 
 
+def _proposed_pairing(prisoner_id: Any) -> Any:
+    return exists().where(Sponsorship.prisoner_id == prisoner_id,
+                          Sponsorship.status == SponsorshipStatus.PROPOSED)
+
+
 # Numbers ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class Counts:
     prisoners: int
     held: int
     held_with_godparent: int
+    held_proposed: int  # no godparent yet, but one proposed: not "without"
     released_this_year: int
     sponsors: int
     sponsors_active: int
@@ -60,7 +67,7 @@ class Counts:
 
     @property
     def held_without_godparent(self) -> int:
-        return self.held - self.held_with_godparent
+        return self.held - self.held_with_godparent - self.held_proposed
 
 
 def counts(today: date) -> Counts:
@@ -75,6 +82,7 @@ def counts(today: date) -> Counts:
         count(Prisoner),
         count(Prisoner, held),
         count(Prisoner, held, _active_pairing(Prisoner.id)),
+        count(Prisoner, held, ~_active_pairing(Prisoner.id), _proposed_pairing(Prisoner.id)),
         count(Prisoner, not_held, Prisoner.released_on >= date(today.year, 1, 1)),
         count(Sponsor, Sponsor.erased_at.is_(None)),
         count(Sponsor, Sponsor.is_active),
@@ -201,20 +209,28 @@ def coverage_over_time(today: date) -> Coverage:
 # Work lists ------------------------------------------------------------------------------------
 
 def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
-    """Held prisoners nobody is godparent of, longest held first."""
+    """Held prisoners nobody is godparent of, nor proposed as one; longest held first."""
     return list(db.session.execute(
         select(Prisoner.id, Prisoner.name_latin, Prisoner.detained_on)
-        .where(Prisoner.status.in_(HELD_STATUSES), ~_active_pairing(Prisoner.id))
+        .where(Prisoner.status.in_(HELD_STATUSES), ~_active_pairing(Prisoner.id),
+               ~_proposed_pairing(Prisoner.id))
         .order_by(Prisoner.detained_on.is_(None), Prisoner.detained_on, Prisoner.id)
         .limit(limit)
     ))
 
 
+def held_without_address(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
+    """Held prisoners nobody can write to: no address, or a facility without its postal
+    address; longest held first."""
+    return list(db.session.execute(held_without_postal_address().limit(limit)))
+
+
 def freed_godparents(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
-    """Active sponsors whose godchild was released and who have no current pairing."""
+    """Active sponsors waiting for a new godchild: their godchild's detention ended
+    (released, pardoned, deported, died) and they have no current pairing."""
     released_pairing = (
         select(Sponsorship.sponsor_id, func.max(Sponsorship.ended_on).label("ended_on"))
-        .where(Sponsorship.end_reason == EndReason.RELEASED)
+        .where(Sponsorship.end_reason.in_(DETENTION_ENDED))
         .group_by(Sponsorship.sponsor_id)
         .subquery()
     )
@@ -352,6 +368,7 @@ class WorkLists:
     counts: Counts
     by_parliament: list[Row[Any]]
     without_godparent: list[Row[Any]]
+    no_postal_address: list[Row[Any]]
     freed: list[Row[Any]]
     inactive: list[Row[Any]]
     mandates: list[Row[Any]]
@@ -360,8 +377,8 @@ class WorkLists:
 
 def work_lists(today: date) -> WorkLists:
     return WorkLists(counts(today), sponsors_by_parliament(), held_without_godparent(),
-                     freed_godparents(), inactive_sponsors(today), mandates_ending(today),
-                     dates_ahead(today))
+                     held_without_address(), freed_godparents(), inactive_sponsors(today),
+                     mandates_ending(today), dates_ahead(today))
 
 
 @dataclass(frozen=True)

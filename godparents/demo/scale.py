@@ -28,8 +28,16 @@ from godparents.demo.random_facts import (
     years_left_open,
 )
 from godparents.extensions import db
-from godparents.prisoners.models import Gender, Prisoner, PrisonerAddress, PrisonerStatus
-from godparents.prisoners.names import search_key
+from godparents.prisoners.facilities import new_facility
+from godparents.prisoners.models import (
+    Facility,
+    Gender,
+    Prisoner,
+    PrisonerAddress,
+    PrisonerStatus,
+)
+from godparents.prisoners.spellings import prisoner_search_words, words_of
+from godparents.search import key_text, key_words, remember_words
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
@@ -115,6 +123,7 @@ class _ScaleUnit:
         self.today = today
         self.unit = unit
         self.rng = random.Random(data.SEED + 1 + unit)  # fictional data  # nosec B311
+        self.facility_ids: dict[str, int] = {}
 
     def insert(self) -> Counter[str]:
         prisoner_rows, custody = self._prisoners()
@@ -130,6 +139,8 @@ class _ScaleUnit:
         pairing_ids = _insert_returning_ids(Sponsorship, pairing_rows)
         action_rows = self._actions(pairing_ids, windows)
         _insert(Action, action_rows)
+        remember_words(db.session, {word for row in (*prisoner_rows, *sponsor_rows)
+                                    for word in key_words(row["search_text"])})
         return Counter({
             Prisoner.__tablename__: len(prisoner_rows),
             PrisonerAddress.__tablename__: len(address_rows),
@@ -171,7 +182,7 @@ class _ScaleUnit:
                 "name_be": names[1],
                 "name_ru": names[2],
                 "aliases": aliases,
-                "search_text": search_key([*names, *aliases]),
+                "search_text": key_text(prisoner_search_words(*names, aliases)),
                 "gender": gender,
                 "birth_year": birth_year,
                 "birth_date": random_date(rng, date(birth_year, 1, 1), date(birth_year, 12, 31)),
@@ -210,9 +221,11 @@ class _ScaleUnit:
         for index in range(SPONSORS_PER_UNIT):
             body, country, language = rng.choice(data.PARLIAMENTS)
             number = self.unit * SPONSORS_PER_UNIT + index + 1
+            full_name = (f"{rng.choice(data.SCALE_SPONSOR_FIRST_NAMES)} "
+                         f"{rng.choice(data.SCALE_SPONSOR_SURNAMES)}")
             rows.append({
-                "full_name": f"{rng.choice(data.SCALE_SPONSOR_FIRST_NAMES)} "
-                             f"{rng.choice(data.SCALE_SPONSOR_SURNAMES)}",
+                "full_name": full_name,
+                "search_text": key_text(words_of(full_name)),
                 "title": None,
                 "body": body,
                 "country": country,
@@ -239,8 +252,21 @@ class _ScaleUnit:
                 facility = rng.choice(colonies)
                 valid_from = min(detained_on + timedelta(days=rng.randint(120, 300)), today)
             rows.append({"prisoner_id": prisoner_id, "facility": facility.name,
+                         "facility_id": self._facility_id(facility),
                          "postal_address": facility.postal_address, "valid_from": valid_from})
         return rows
+
+    def _facility_id(self, place: data.Facility) -> int:
+        """The record of a demo facility: the one the registry has, or a new one."""
+        if place.name not in self.facility_ids:
+            found = db.session.scalar(select(Facility.id).where(Facility.name_en == place.name))
+            if found is None:
+                facility = new_facility(place.name, place.postal_address)
+                db.session.add(facility)
+                db.session.flush()
+                found = facility.id
+            self.facility_ids[place.name] = found
+        return self.facility_ids[place.name]
 
     def _pairings(self, prisoner_ids: list[int], sponsor_ids: list[int],
                   custody: list[_Custody]) -> tuple[list[Row], list[tuple[date, date, str]]]:

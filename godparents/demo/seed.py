@@ -32,7 +32,9 @@ from godparents.demo.random_facts import (
 )
 from godparents.demo.scale import add_scale_data, scale_units_present
 from godparents.extensions import Base, db
+from godparents.prisoners.facilities import new_facility
 from godparents.prisoners.models import (
+    Facility,
     Gender,
     KeyDate,
     KeyDateKind,
@@ -141,6 +143,7 @@ class _DemoBuilder:
         self.delegates: dict[Sponsor, list[User]] = {}
         # When a prisoner left custody (released, died) or was last heard of (unknown).
         self.custody_ended: dict[Prisoner, date] = {}
+        self.facilities: dict[str, Facility] = {}  # by name: one record per place
 
     def build(self) -> Counter[str]:
         self._coordinators()
@@ -396,8 +399,15 @@ class _DemoBuilder:
                                   today - timedelta(days=7)))]
         for facility, valid_from in moves:
             self._add(PrisonerAddress(prisoner=prisoner, facility=facility.name,
+                                      facility_record=self._facility(facility),
                                       postal_address=facility.postal_address,
                                       valid_from=min(valid_from, today)))
+
+    def _facility(self, place: data.Facility) -> Facility:
+        if place.name not in self.facilities:
+            self.facilities[place.name] = self._add(new_facility(place.name,
+                                                                 place.postal_address))
+        return self.facilities[place.name]
 
     def _key_dates(self, prisoner: Prisoner) -> None:
         """Court dates in the coming months, expected releases and the odd yearly date."""

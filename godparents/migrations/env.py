@@ -53,9 +53,20 @@ def run_migrations_online():
     conf_args.setdefault("render_item", render_item)
 
     with target_db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copy, drop and rename: with foreign keys on, the
+            # drop of a table other rows refer to fails. Off outside the transaction, as
+            # SQLite requires (and Alembic's batch documentation advises), on again after.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

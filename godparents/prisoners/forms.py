@@ -134,11 +134,16 @@ class PrisonerCreateForm(PrisonerForm):
 
 class AddressChangeForm(FlaskForm):
     facility = StringField(_l("Facility"), validators=_optional_text(300),
-                           description=_l("For example: Penal colony No. 3 (Viciebsk)"))
+                           description=_l("For example: Penal colony No. 3 (Viciebsk). A "
+                                          "facility of the registry is matched by any of its "
+                                          "names; a new one is added."),
+                           render_kw={"list": "facility-names"})
     postal_address = TextAreaField(
-        _l("Postal address"), validators=[DataRequired(), Length(max=2000)],
+        _l("Postal address"), validators=_optional_text(2000),
         render_kw={"rows": 4, "lang": "ru"},
-        description=_l("In Cyrillic, exactly as on the envelope, without the name."))
+        description=_l("In Cyrillic, exactly as on the envelope, without the name. Leave it "
+                       "empty when only the facility is known (or its address is on record): "
+                       "godparents are told when it is unknown."))
     valid_from = DayField(_l("Valid from"), validators=[InputRequired()])
     submit = SubmitField(_l("Save the new address"))
 

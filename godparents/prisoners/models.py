@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.ext.mutable import MutableList
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from godparents.extensions import db
-from godparents.prisoners.names import search_key
+from godparents.prisoners.spellings import prisoner_search_words
+from godparents.search import key_text, trigram_index
 from godparents.types import UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
@@ -41,6 +42,17 @@ class Gender(StrEnum):
     OTHER = "x"
 
 
+class FacilityKind(StrEnum):
+    """What kind of place a facility is (its translated name in ``labels``)."""
+
+    PRETRIAL = "pretrial"  # SIZO: pre-trial detention centre
+    PENAL_COLONY = "penal_colony"
+    PRISON = "prison"
+    SETTLEMENT = "settlement"  # colony-settlement (kalonija-pasieliennie)
+    TEMPORARY = "temporary"  # IVS, TsIP: short-term detention
+    OTHER = "other"
+
+
 class KeyDateKind(StrEnum):
     TRIAL = "trial"
     APPEAL = "appeal"
@@ -60,6 +72,7 @@ class Prisoner(db.Model):
         # index alone, without reading the (wide) rows.
         Index("ix_prisoners_status_dates", "status", "birth_date", "detained_on",
               "expected_release_on"),
+        trigram_index("ix_prisoners_search_text_trigrams", "search_text"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,7 +86,8 @@ class Prisoner(db.Model):
     aliases: Mapped[list[str]] = mapped_column(
         MutableList.as_mutable(JSON()), default=_string_list
     )
-    # Every spelling folded by prisoners.names.fold; kept current by a flush hook below.
+    # Every word of every name and its spellings, folded (godparents.search); kept current
+    # by a flush hook there.
     search_text: Mapped[str] = mapped_column(Text, default="")
     gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, "gender"))
     # A birth date may be unknown, or known only by its year.
@@ -95,6 +109,10 @@ class Prisoner(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)  # internal
     source_url: Mapped[str | None] = mapped_column(String(500))
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # The external ids of records merged into this one: imports naming them find it.
+    former_external_ids: Mapped[list[str]] = mapped_column(
+        MutableList.as_mutable(JSON()), default=_string_list
+    )
     has_public_consent: Mapped[bool] = mapped_column(default=False)
     last_verified_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -125,13 +143,20 @@ class Prisoner(db.Model):
         """The newest address; ``addresses`` is ordered newest first."""
         return self.addresses[0] if self.addresses else None
 
-    def envelope(self, address: PrisonerAddress) -> str:
+    def envelope(self, address: Any) -> str | None:
         """The address exactly as it goes on the envelope, the name in Cyrillic on the last
-        line: what the pages copy and the emails print, one text for both."""
+        line: what the pages copy and the emails print, one text for both. None when the
+        postal address is unknown (a facility known only by its name).
+
+        ``address`` is a PrisonerAddress or a row with its ``postal_address``."""
+        postal = (address.envelope_address if isinstance(address, PrisonerAddress)
+                  else address.postal_address)
+        if not postal:
+            return None
         name = self.name_ru or self.name_be or self.name_latin
         if self.birth_year:
             name = f"{name}, {self.birth_year} г.р."
-        return f"{address.postal_address}\n{name}"
+        return f"{postal}\n{name}"
 
     def days_in_detention(self, today: date) -> int | None:
         if self.detained_on is None:
@@ -140,13 +165,53 @@ class Prisoner(db.Model):
         return max((end - self.detained_on).days, 0)
 
     def refresh_search_text(self) -> None:
-        self.search_text = search_key(
-            [self.name_latin, self.name_be, self.name_ru, *(self.aliases or [])]
-        )
+        self.search_text = key_text(prisoner_search_words(
+            self.name_latin, self.name_be, self.name_ru, self.aliases))
+
+
+class Facility(db.Model):
+    """A prison, colony or detention centre: its names, its kind, where letters go."""
+
+    __tablename__ = "facilities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_en: Mapped[str | None] = mapped_column(String(300))
+    name_de: Mapped[str | None] = mapped_column(String(300))
+    name_ru: Mapped[str | None] = mapped_column(String(300))
+    name_be: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[FacilityKind] = mapped_column(enum_type(FacilityKind, "kind"),
+                                               default=FacilityKind.OTHER)
+    # The postal address as structured parts, and as it goes on the envelope (Cyrillic,
+    # line breaks kept); all empty while it is unknown.
+    postcode: Mapped[str | None] = mapped_column(String(40))
+    region: Mapped[str | None] = mapped_column(String(200))
+    town: Mapped[str | None] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(300))
+    institution: Mapped[str | None] = mapped_column(String(300))
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Facility {self.id}>"
+
+    def name(self, locale: str = "en") -> str:
+        """The name in the reader's language, else in any language it has."""
+        preferred = self.name_de if locale == "de" else self.name_en
+        return (preferred or self.name_en or self.name_de or self.name_be or self.name_ru
+                or "")
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n in (self.name_en, self.name_de, self.name_ru, self.name_be) if n]
 
 
 class PrisonerAddress(db.Model):
-    """Where to write: prisoners are transferred, so addresses have a history."""
+    """Where to write: prisoners are transferred, so addresses have a history.
+
+    An entry names a facility (``facility`` as typed, ``facility_id`` the record) and its
+    own postal address; without one, the facility's is used, and without that the postal
+    address is unknown."""
 
     __tablename__ = "prisoner_addresses"
     __table_args__ = (Index(None, "prisoner_id", "valid_from"),)
@@ -154,11 +219,20 @@ class PrisonerAddress(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     prisoner_id: Mapped[int] = mapped_column(ForeignKey("prisoners.id", ondelete="CASCADE"))
     facility: Mapped[str | None] = mapped_column(String(300))
-    postal_address: Mapped[str] = mapped_column(Text)  # in Cyrillic, line breaks kept
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"), index=True)
+    postal_address: Mapped[str | None] = mapped_column(Text)  # in Cyrillic, line breaks kept
     valid_from: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     prisoner: Mapped[Prisoner] = relationship(back_populates="addresses")
+    facility_record: Mapped[Facility | None] = relationship(lazy="joined")
+
+    @property
+    def envelope_address(self) -> str | None:
+        """The postal address letters go to: this entry's own, else its facility's."""
+        if self.postal_address:
+            return self.postal_address
+        return self.facility_record.postal_address if self.facility_record else None
 
 
 class PrisonerPhoto(db.Model):
@@ -176,6 +250,21 @@ class PrisonerPhoto(db.Model):
     prisoner: Mapped[Prisoner] = relationship(back_populates="photo")
 
 
+class ImportMapping(db.Model):
+    """How the columns of a list with headings of its own are read, remembered for that set
+    of headings (``import_mapping``)."""
+
+    __tablename__ = "import_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    headings_key: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256, hex
+    # Normalised heading -> the import column it holds ("" for a column not imported).
+    columns: Mapped[dict[str, str]] = mapped_column(JSON())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class KeyDate(db.Model):
     __tablename__ = "key_dates"
 
@@ -189,10 +278,3 @@ class KeyDate(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
 
     prisoner: Mapped[Prisoner] = relationship(back_populates="key_dates")
-
-
-@event.listens_for(Session, "before_flush")
-def _refresh_search_text(session: Session, flush_context: object, instances: object) -> None:
-    for obj in (*session.new, *session.dirty):
-        if isinstance(obj, Prisoner):
-            obj.refresh_search_text()

@@ -20,8 +20,11 @@ from sqlalchemy.orm import selectinload
 
 from godparents.extensions import db
 from godparents.listing import Sort, apply_sort
+from godparents.prisoners.facilities import FacilityIndex
+from godparents.prisoners.identity import Candidate, name_forms, possible_duplicates
 from godparents.prisoners.models import (
     HELD_STATUSES,
+    Facility,
     Gender,
     KeyDate,
     KeyDateKind,
@@ -31,6 +34,7 @@ from godparents.prisoners.models import (
     PrisonerStatus,
 )
 from godparents.prisoners.names import fold
+from godparents.search import matches
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 
 HELD = "held"  # the status filter for pre-trial and sentenced together
@@ -98,20 +102,24 @@ def _godparent_counts() -> Subquery:
 def search(filters: Filters) -> Select[tuple[Prisoner]]:
     """Prisoners matching ``filters``, unsorted.
 
-    Names are matched on ``search_text``, where every spelling is stored folded, because
-    SQLite's ``lower()`` and ``LIKE`` fold ASCII only.
+    Names are matched on ``search_text`` (``godparents.search``): every spelling, the words
+    in any order, as prefixes, one typo in a long word.
     """
     query = select(Prisoner)
-    folded = fold(filters.q)
-    if folded:
-        query = query.where(Prisoner.search_text.contains(folded, autoescape=True))
+    condition = matches(Prisoner.search_text, filters.q)
+    if condition is not None:
+        query = query.where(condition)
     if filters.status == HELD:
         query = query.where(Prisoner.status.in_(HELD_STATUSES))
     elif filters.status:
         query = query.where(Prisoner.status == PrisonerStatus(filters.status))
     if filters.has_godparent is not None:
         paired = _active_pairings().where(Sponsorship.prisoner_id == Prisoner.id).exists()
-        query = query.where(paired if filters.has_godparent else ~paired)
+        proposed = (select(Sponsorship.id).where(Sponsorship.prisoner_id == Prisoner.id,
+                                                 Sponsorship.status == SponsorshipStatus.PROPOSED)
+                    .exists())
+        # A proposed godparent is on the way: such a prisoner is not "without".
+        query = query.where(paired if filters.has_godparent else ~paired & ~proposed)
     if filters.can_receive_letters is not None:
         letters = Prisoner.can_receive_letters
         query = query.where(letters if filters.can_receive_letters else ~letters)
@@ -163,6 +171,8 @@ class PrisonerDetail:
     prisoner: Prisoner
     pairings: list[Sponsorship]
     has_photo: bool
+    # Records that may be the same person under another id (names and birth year).
+    duplicates: list[Candidate] = field(default_factory=list)
 
 
 def detail(prisoner_id: int) -> PrisonerDetail | None:
@@ -177,7 +187,10 @@ def detail(prisoner_id: int) -> PrisonerDetail | None:
         return None
     pairings = sorted(prisoner.sponsorships, key=lambda p: (
         _PAIRING_ORDER[p.status], -(p.started_on or date.min).toordinal(), -p.id))
-    return PrisonerDetail(prisoner, pairings, has_photo(prisoner_id))
+    duplicates = possible_duplicates(
+        db.session, name_forms(prisoner.name_latin, prisoner.name_be, prisoner.name_ru,
+                               prisoner.aliases), prisoner.birth_year, exclude_id=prisoner.id)
+    return PrisonerDetail(prisoner, pairings, has_photo(prisoner_id), duplicates)
 
 
 def has_photo(prisoner_id: int) -> bool:
@@ -327,17 +340,30 @@ def _cleaned(data: PrisonerData, prisoner_id: int | None, today: date) -> dict[s
 
 def _check_address(address: AddressData, current: PrisonerAddress | None,
                    today: date) -> PrisonerAddress:
-    postal_address = _multiline(address.postal_address)
-    if not postal_address:
-        raise PrisonerError(_("Enter the postal address, in Cyrillic as on the envelope."),
-                            "postal_address")
+    """The new address entry, its facility matched by name or address (or made): a
+    facility may come without a postal address, a postal address without a facility."""
+    postal_address = _multiline(address.postal_address) or None
+    facility = _blank_to_none(address.facility)
+    if not postal_address and not facility:
+        raise PrisonerError(_("Enter the facility, the postal address (in Cyrillic as on the "
+                              "envelope), or both."), "postal_address")
     if address.valid_from > today:
         raise PrisonerError(_("This date is in the future."), "valid_from")
     if current is not None and address.valid_from < current.valid_from:
         raise PrisonerError(_("The current address is valid from %(date)s; choose that day "
                               "or later.", date=current.valid_from.isoformat()), "valid_from")
-    return PrisonerAddress(facility=_blank_to_none(address.facility),
+    record = FacilityIndex(db.session).resolve(facility, postal_address)
+    return PrisonerAddress(facility=facility, facility_record=record,
                            postal_address=postal_address, valid_from=address.valid_from)
+
+
+def facility_names() -> list[str]:
+    """Every name of every facility, for the address forms' suggestions."""
+    names: set[str] = set()
+    for row in db.session.execute(select(Facility.name_en, Facility.name_de, Facility.name_ru,
+                                         Facility.name_be)):
+        names.update(name for name in row if name)
+    return sorted(names)
 
 
 def create_prisoner(data: PrisonerData, address: AddressData | None, today: date) -> Prisoner:

@@ -1,10 +1,12 @@
-"""Import and export of prisoners as CSV, from the coordinators' pages.
+"""Import and export of prisoners, from the coordinators' pages.
 
-An upload is checked and shown as a preview; only "Confirm import" writes. Between the two
-requests the file waits in the instance folder under a random name (mode 600, removed after
-the import or after an hour). The preview page carries only a signed token with that name,
-the SHA-256 of the content and the uploader: the client can neither swap the file nor point
-at another one, and the confirmed import is exactly the file that was previewed.
+An upload (CSV or XLSX) is checked and shown as a preview; only "Confirm import" writes. A
+list with headings of its own goes through a mapping step first (remembered per set of
+headings). Between the requests the file waits in the instance folder under a random name
+(mode 600, removed after the import or after an hour). The pages carry only a signed token
+with that name, the SHA-256 of the content, the uploader and the mapping: the client can
+neither swap the file nor point at another one, and the confirmed import is exactly the file
+that was previewed, read the same way. Identity changes are written only when ticked.
 """
 
 from __future__ import annotations
@@ -22,20 +24,33 @@ from typing import Any
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import HiddenField, SubmitField
+from wtforms import FieldList, HiddenField, SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from godparents.audit.services import record
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.prisoners import csvio
+from godparents.fields import MultiCheckboxField
+from godparents.prisoners import csvio, import_mapping
 from godparents.prisoners.blueprint import bp
+from godparents.prisoners.import_apply import apply_import
+from godparents.prisoners.import_plan import plan_import
+from godparents.prisoners.import_read import (
+    FULL_NAME,
+    IGNORED,
+    MAX_COLUMNS,
+    ParseResult,
+    normalised,
+    read_prisoners,
+)
 from godparents.security import roles_required
 from godparents.timeutil import campaign_today
 
@@ -48,17 +63,46 @@ _KEPT_NAME = re.compile(r"[0-9a-f]{32}")
 
 class ImportForm(FlaskForm):
     file = FileField(
-        _l("CSV file"),
-        validators=[FileRequired(_l("Choose a CSV file.")),
-                    FileAllowed(["csv"], _l("Choose a CSV file (its name ends in .csv)."))],
-        description=_l("Saved as “CSV UTF-8”, separated by commas or semicolons."),
-        render_kw={"accept": ".csv,text/csv"},
+        _l("File"),
+        validators=[FileRequired(_l("Choose a CSV or XLSX file.")),
+                    FileAllowed(["csv", "xlsx"],
+                                _l("Choose a CSV or XLSX file (its name ends in .csv or "
+                                   ".xlsx)."))],
+        description=_l("A workbook (.xlsx), or a text file saved as “CSV UTF-8”, separated "
+                       "by commas or semicolons."),
+        render_kw={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"
+                             "officedocument.spreadsheetml.sheet"},
     )
     submit = SubmitField(_l("Check the file"))
 
 
+def _target_label(column: str) -> str:
+    if column == IGNORED:
+        return str(_l("(do not import)"))
+    if column == FULL_NAME:
+        return str(_l("Whole name in one column (split on import)"))
+    return column
+
+
+class ImportMappingForm(FlaskForm):
+    """One choice per heading of the file: which import column it holds."""
+
+    token = HiddenField(validators=[DataRequired()])
+    columns = FieldList(SelectField(validate_choice=False), max_entries=MAX_COLUMNS)
+    submit = SubmitField(_l("Read the file this way"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [SelectChoice(target, _target_label(target))
+                   for target in (IGNORED, FULL_NAME, *csvio.COLUMNS)]
+        for entry in self.columns:
+            entry.choices = choices
+
+
 class ImportConfirmForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
+    # The identity changes to apply, by external_id (the preview offers them, unticked).
+    accept = MultiCheckboxField(_l("Apply this identity change"), validate_choice=False)
     submit = SubmitField(_l("Confirm import"))
 
 
@@ -102,16 +146,22 @@ def _keep(data: bytes) -> str:
     return name
 
 
+def _token(name: str, data: bytes, filename: str, mapping: dict[str, str] | None) -> str:
+    return _serializer().dumps({"file": name, "sha256": _sha256(data), "user": current_user.id,
+                                "name": filename[:200], "mapping": mapping})
+
+
 def _claim(token: str) -> dict[str, Any] | None:
-    """The signed claim of a confirm form if it is intact, recent and this user's."""
+    """The signed claim of a form if it is intact, recent and this user's."""
     claim = _serializer().loads(token, max_age=KEEP_SECONDS)
     if (not isinstance(claim, dict) or claim.get("user") != current_user.id
-            or not _KEPT_NAME.fullmatch(str(claim.get("file", "")))):
+            or not _KEPT_NAME.fullmatch(str(claim.get("file", "")))
+            or not isinstance(claim.get("mapping") or {}, dict)):
         return None
     return claim
 
 
-def _upload_page(form: ImportForm, result: csvio.ParseResult | None = None) -> str:
+def _upload_page(form: ImportForm, result: ParseResult | None = None) -> str:
     return render_template("prisoners/import.html", form=form, result=result,
                            columns=csvio.COLUMNS)
 
@@ -127,38 +177,70 @@ def _read_upload(form: ImportForm) -> bytes | None:
     return data
 
 
+def _mapping_page(token: str, headings: list[str], mapping: dict[str, str],
+                  filename: str, result: ParseResult | None = None) -> str:
+    form = ImportMappingForm(formdata=None, data={
+        "token": token, "columns": [mapping.get(normalised(h), IGNORED) for h in headings]})
+    return render_template("prisoners/import_mapping.html", form=form,
+                           rows=list(zip(headings, form.columns, strict=True)),
+                           filename=filename, result=result)
+
+
+def _preview(data: bytes, result: ParseResult, filename: str, kept: str | None,
+             mapping: dict[str, str] | None) -> str:
+    """The plan of what the import would do, with the form that confirms it."""
+    plan = plan_import(result.rows, db.session)
+    confirm = None
+    if plan.writes:  # else there is nothing to confirm, and nothing to keep
+        confirm = ImportConfirmForm(formdata=None)
+        confirm.token.data = _token(kept or _keep(data), data, filename, mapping)
+    mapped = [(heading, mapping.get(normalised(heading), IGNORED))
+              for heading in result.headings if heading.strip()] if mapping else []
+    return render_template("prisoners/import_preview.html", plan=plan, form=confirm,
+                           filename=filename, limit=PREVIEW_LIMIT, mapped=mapped)
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def import_upload() -> str:
-    """Upload a CSV file: every problem is listed, or a preview of what would change."""
+    """Upload a file: every problem is listed, the mapping step for headings of its own, or
+    a preview of what would change."""
     form = ImportForm()
     if not form.validate_on_submit():
         return _upload_page(form)
     data = _read_upload(form)
     if data is None:
         return _upload_page(form)
-    result = csvio.read_prisoners(data)
+    filename = form.file.data.filename or ""
+    result = read_prisoners(data, filename)
+    mapping = None
+    if result.needs_mapping:
+        mapping = import_mapping.remembered(db.session, result.headings)
+        if mapping is None:
+            guess = import_mapping.guess(result.headings)
+            return _mapping_page(_token(_keep(data), data, filename, None), result.headings,
+                                 guess, filename)
+        result = read_prisoners(data, filename, mapping)
     if not result.ok:
         return _upload_page(form, result)
-    plan = csvio.plan_import(result.rows, db.session)
-    confirm = None
-    if plan.writes:  # else there is nothing to confirm, and nothing to keep
-        confirm = ImportConfirmForm()
-        confirm.token.data = _serializer().dumps(
-            {"file": _keep(data), "sha256": _sha256(data), "user": current_user.id})
-    return render_template("prisoners/import_preview.html", plan=plan, form=confirm,
-                           filename=form.file.data.filename, limit=PREVIEW_LIMIT)
+    return _preview(data, result, filename, None, mapping)
 
 
-@bp.post("/import/confirm")
-@roles_required(Role.COORDINATOR)
-def import_confirm() -> BaseResponse | str:
-    """Import the previewed file: checked again, compared again, written in one commit."""
-    form = ImportConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+def _kept_file(claim: dict[str, Any]) -> bytes | None:
+    """The file a claim names, if it is still there and unchanged (400 if changed)."""
+    path = _folder() / f"{claim['file']}.csv"
     try:
-        claim = _claim(form.token.data)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if _sha256(data) != claim.get("sha256"):
+        abort(400)
+    return data
+
+
+def _claim_or_redirect(token: str) -> dict[str, Any] | BaseResponse:
+    try:
+        claim = _claim(token)
     except SignatureExpired:
         flash(_("The preview has expired. Please upload the file again."), "warning")
         return redirect(url_for("prisoners.import_upload"))
@@ -166,25 +248,71 @@ def import_confirm() -> BaseResponse | str:
         abort(400)
     if claim is None:
         abort(400)
-    path = _folder() / f"{claim['file']}.csv"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    return claim
+
+
+@bp.post("/import/mapping")
+@roles_required(Role.COORDINATOR)
+def import_mapping_save() -> BaseResponse | str:
+    """The coordinator's mapping of the headings: remembered, then the file read with it."""
+    form = ImportMappingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    claim = _claim_or_redirect(form.token.data)
+    if not isinstance(claim, dict):
+        return claim
+    data = _kept_file(claim)
+    if data is None:
         flash(_("This file was imported already, or its preview has expired."), "warning")
         return redirect(url_for("prisoners.import_upload"))
-    if _sha256(data) != claim.get("sha256"):
+    filename = str(claim.get("name") or "")
+    headings = read_prisoners(data, filename).headings
+    chosen = [entry.data or IGNORED for entry in form.columns]
+    if len(chosen) != len(headings):
         abort(400)
+    targets = set(import_mapping.TARGETS) | {IGNORED}
+    mapping = {normalised(heading): column if column in targets else IGNORED
+               for heading, column in zip(headings, chosen, strict=True) if heading.strip()}
+    result = read_prisoners(data, filename, mapping)
+    if not result.ok:
+        if any(error.line == 1 for error in result.errors):  # the mapping itself is wrong
+            return _mapping_page(form.token.data, headings, mapping, filename, result)
+        return _upload_page(ImportForm(formdata=None), result)
+    import_mapping.remember(db.session, headings, mapping, current_user.id)
+    db.session.commit()
+    return _preview(data, result, filename, claim["file"], mapping)
 
-    result = csvio.read_prisoners(data)
+
+@bp.post("/import/confirm")
+@roles_required(Role.COORDINATOR)
+def import_confirm() -> BaseResponse | str:
+    """Import the previewed file: read again, compared again, written in one commit."""
+    form = ImportConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    claim = _claim_or_redirect(form.token.data)
+    if not isinstance(claim, dict):
+        return claim
+    data = _kept_file(claim)
+    if data is None:
+        flash(_("This file was imported already, or its preview has expired."), "warning")
+        return redirect(url_for("prisoners.import_upload"))
+    path = _folder() / f"{claim['file']}.csv"
+
+    result = read_prisoners(data, str(claim.get("name") or ""), claim.get("mapping"))
     if not result.ok:
         path.unlink(missing_ok=True)
-        return _upload_page(ImportForm(), result)
-    plan = csvio.plan_import(result.rows, db.session)
+        return _upload_page(ImportForm(formdata=None), result)
+    plan = plan_import(result.rows, db.session)
     try:
-        csvio.apply_import(plan, db.session, _today(), actor=current_user,
-                           ip=request.remote_addr)
+        done = apply_import(plan, db.session, _today(), actor=current_user,
+                            ip=request.remote_addr, accepted=set(form.accept.data or []))
         record(current_user, "import", None,
-               {"created": len(plan.created), "changed": len(plan.changed),
+               {"created": done.created, "changed": done.changed,
+                "identity_changes": done.identity_changes,
+                "identity_changes_left": done.identity_changes_left,
+                "pairings_ended": done.pairings_ended,
+                "facilities_created": done.facilities_created,
                 "file_sha256": claim["sha256"]}, ip=request.remote_addr)
         db.session.commit()
     except IntegrityError:
@@ -195,8 +323,18 @@ def import_confirm() -> BaseResponse | str:
         return redirect(url_for("prisoners.import_upload"))
     path.unlink(missing_ok=True)
     flash(_("Import done: %(created)d created, %(changed)d changed, %(unchanged)d unchanged.",
-            created=len(plan.created), changed=len(plan.changed),
+            created=done.created, changed=done.changed + done.identity_changes,
             unchanged=len(plan.unchanged)), "success")
+    if done.identity_changes_left:
+        flash(ngettext("%(num)d identity change was not ticked and was left out.",
+                       "%(num)d identity changes were not ticked and were left out.",
+                       done.identity_changes_left), "warning")
+    if done.pairings_ended:
+        flash(ngettext("%(num)d godparenthood of a prisoner no longer held was ended; the "
+                       "godparent is waiting for a new godchild.",
+                       "%(num)d godparenthoods of prisoners no longer held were ended; their "
+                       "godparents are waiting for a new godchild.", done.pairings_ended),
+              "info")
     return redirect(url_for("prisoners.index"))
 
 

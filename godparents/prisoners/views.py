@@ -188,7 +188,8 @@ def change_address(prisoner_id: int) -> BaseResponse | str:
             flash(_("The new address is saved; the old one stays in the history."), "success")
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id,
                                     _anchor="addresses"))
-    return render_template("prisoners/address.html", form=form, prisoner=prisoner)
+    return render_template("prisoners/address.html", form=form, prisoner=prisoner,
+                           facility_names=services.facility_names())
 
 
 @bp.post("/<int:prisoner_id>/key-dates")

@@ -9,6 +9,8 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from godparents.extensions import db
+from godparents.prisoners.spellings import words_of
+from godparents.search import key_text, trigram_index
 from godparents.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
 class Sponsor(db.Model):
     __tablename__ = "sponsors"
+    __table_args__ = (trigram_index("ix_sponsors_search_text_trigrams", "search_text"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Bumped by every ORM update; an UPDATE whose version moved on meanwhile changes no row
@@ -39,6 +42,8 @@ class Sponsor(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Moved on by every change that concerns this team's home page (sponsors/home_cache.py).
     home_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The name's words, folded, for the pickers (godparents.search); kept by a flush hook.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     # Set when the sponsor's personal data was erased; their actions stay, anonymous.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(
@@ -55,6 +60,9 @@ class Sponsor(db.Model):
 
     def __repr__(self) -> str:
         return f"<Sponsor {self.id}>"
+
+    def refresh_search_text(self) -> None:
+        self.search_text = key_text(words_of(self.full_name))
 
 
 class Delegation(db.Model):

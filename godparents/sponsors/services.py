@@ -21,7 +21,13 @@ from godparents.auth import sessions
 from godparents.auth.models import Role, User
 from godparents.calendar.dates import Occurrence, campaign_dates, prisoner_dates
 from godparents.extensions import db
-from godparents.prisoners.models import KeyDate, Prisoner, PrisonerAddress, PrisonerPhoto
+from godparents.prisoners.models import (
+    Facility,
+    KeyDate,
+    Prisoner,
+    PrisonerAddress,
+    PrisonerPhoto,
+)
 from godparents.reminders.models import CampaignDay
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
@@ -157,7 +163,10 @@ def current_addresses(prisoner_ids: list[int]) -> dict[int, Row[Any]]:
     found: dict[int, Row[Any]] = {}
     for row in db.session.execute(
         select(PrisonerAddress.prisoner_id, PrisonerAddress.facility,
-               PrisonerAddress.postal_address)
+               # The entry's own postal address, else its facility's (None: unknown).
+               func.coalesce(PrisonerAddress.postal_address,
+                             Facility.postal_address).label("postal_address"))
+        .outerjoin(Facility, Facility.id == PrisonerAddress.facility_id)
         .where(PrisonerAddress.prisoner_id.in_(prisoner_ids))
         .order_by(PrisonerAddress.prisoner_id, PrisonerAddress.valid_from.desc(),
                   PrisonerAddress.id.desc())

@@ -10,8 +10,7 @@ from wtforms.validators import InputRequired
 
 from godparents.fields import DayField, MultiCheckboxField, database_id
 from godparents.labels import label
-from godparents.prisoners.models import Prisoner, PrisonerStatus
-from godparents.sponsors.models import Sponsor
+from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 from godparents.sponsorships.services import RELEASE_STATUSES
 
@@ -21,17 +20,6 @@ def _optional_int(value: object) -> int | None:
     if value is None or value == "":
         return None
     return database_id(value)
-
-
-def sponsor_choices(sponsors: list[Sponsor]) -> list[SelectChoice]:
-    return [SelectChoice("", _l("Choose a godparent")), *(
-        SelectChoice(str(s.id), f"{s.full_name} ({s.body}, {s.country})") for s in sponsors)]
-
-
-def prisoner_choices(prisoners: list[Prisoner]) -> list[SelectChoice]:
-    return [SelectChoice("", _l("Choose a prisoner")), *(
-        SelectChoice(str(p.id), f"{p.name_latin} ({p.name_ru})" if p.name_ru else p.name_latin)
-        for p in prisoners)]
 
 
 def end_reason_choices() -> list[SelectChoice]:

@@ -26,10 +26,18 @@ class SponsorshipStatus(StrEnum):
 
 class EndReason(StrEnum):
     RELEASED = "released"
+    PARDONED = "pardoned"
+    DEPORTED = "deported"
     MANDATE_ENDED = "mandate_ended"
     WITHDREW = "withdrew"
     DIED = "died"
     OTHER = "other"
+
+
+# The pairing ended because the prisoner's detention did: the godparent waits for a new
+# godchild.
+DETENTION_ENDED = frozenset({EndReason.RELEASED, EndReason.PARDONED, EndReason.DEPORTED,
+                             EndReason.DIED})
 
 
 class Sponsorship(db.Model):

@@ -15,15 +15,22 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from godparents.extensions import db
 from godparents.labels import label
-from godparents.prisoners.models import HELD_STATUSES, Prisoner, PrisonerStatus
+from godparents.prisoners.models import Prisoner, PrisonerStatus
 from godparents.sponsors.models import Sponsor
-from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
+from godparents.sponsorships.models import (
+    DETENTION_ENDED,
+    EndReason,
+    Sponsorship,
+    SponsorshipStatus,
+)
 
 OPEN_STATUSES = (SponsorshipStatus.ACTIVE, SponsorshipStatus.PROPOSED)
 RELEASE_STATUSES = (PrisonerStatus.RELEASED, PrisonerStatus.PARDONED, PrisonerStatus.DEPORTED,
                     PrisonerStatus.DIED)
 # Why the prisoner's pairings end, by the way the detention ended.
-RELEASE_REASONS = {PrisonerStatus.DIED: EndReason.DIED}
+RELEASE_REASONS = {PrisonerStatus.DIED: EndReason.DIED,
+                   PrisonerStatus.PARDONED: EndReason.PARDONED,
+                   PrisonerStatus.DEPORTED: EndReason.DEPORTED}
 
 
 class SponsorshipError(ValueError):
@@ -32,20 +39,6 @@ class SponsorshipError(ValueError):
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-def active_sponsors() -> list[Sponsor]:
-    return list(db.session.scalars(
-        select(Sponsor).where(Sponsor.is_active).order_by(func.lower(Sponsor.full_name),
-                                                          Sponsor.id)
-    ))
-
-
-def held_prisoners() -> list[Prisoner]:
-    return list(db.session.scalars(
-        select(Prisoner).where(Prisoner.status.in_(HELD_STATUSES))
-        .order_by(func.lower(Prisoner.name_latin), Prisoner.id)
-    ))
 
 
 def get_pairing(sponsorship_id: int) -> Sponsorship | None:
@@ -205,6 +198,17 @@ def record_release(prisoner: Prisoner, status: PrisonerStatus, released_on: date
         _close(pairing, released_on, reason)
 
 
+def close_for_release(pairing: Sponsorship, status: PrisonerStatus, released_on: date,
+                      today: date) -> None:
+    """End one pairing because the detention ended (an import's status change): with the
+    reason the release screen gives, on the day of the release, but never before the pairing
+    began nor after today."""
+    ended_on = min(released_on, today)
+    if pairing.started_on is not None:
+        ended_on = max(ended_on, pairing.started_on)
+    _close(pairing, ended_on, RELEASE_REASONS.get(status, EndReason.RELEASED))
+
+
 @dataclass(frozen=True)
 class FreedSponsor:
     sponsor: Sponsor
@@ -224,7 +228,7 @@ def freed_sponsors(prisoner: Prisoner) -> list[FreedSponsor]:
         select(Sponsorship.sponsor_id)
         .where(Sponsorship.prisoner_id == prisoner.id,
                Sponsorship.status == SponsorshipStatus.ENDED,
-               Sponsorship.end_reason.in_((EndReason.RELEASED, EndReason.DIED)))
+               Sponsorship.end_reason.in_(DETENTION_ENDED))
     )
     if prisoner.released_on is not None:
         freed = freed.where(Sponsorship.ended_on == prisoner.released_on)

@@ -22,3 +22,24 @@ document.addEventListener("click", async (event) => {
   button.textContent = button.dataset.copied || label;
   setTimeout(() => { button.textContent = label; }, 2000);
 });
+
+// The pairing page's pickers: the results follow the typing (without JavaScript, the
+// search button does the same). The server renders the list; it is escaped there.
+document.querySelectorAll("[data-picker]").forEach((input) => {
+  const target = document.querySelector(input.dataset.pickerTarget);
+  if (!target) return;
+  let timer = null;
+  let latest = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const form = input.form;
+      const params = new URLSearchParams(new FormData(form));
+      params.set("part", input.dataset.picker);
+      const asked = ++latest;
+      const response = await fetch(`${form.action}?${params}`, { credentials: "same-origin" });
+      if (!response.ok || asked !== latest) return;
+      target.innerHTML = await response.text();
+    }, 250);
+  });
+});
