@@ -25,11 +25,16 @@ run: $(INSTALLED) translations $(DEMO_PASSWORD) $(DEMO_TOTP_KEY)
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
 	$(FLASK) --debug run --host 127.0.0.1 --port $(PORT) --no-debugger
 
+# The suite on both cores (pytest-xdist); tests that race or time things run in one serial
+# group (xdist_group). `make test JOBS=0` runs in one process (then --lf works).
+JOBS ?= 2
 test: $(INSTALLED) translations
 	@scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/bandit --quiet --recursive godparents
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@started=$$(date +%s); \
+	$(BIN)/pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadgroup) $(PYTEST_ARGS); status=$$?; \
+	echo "pytest took $$(( $$(date +%s) - started )) s"; exit $$status
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -258,7 +258,8 @@ def test_edit_a_rule(app: Flask, coordinator: User, client: FlaskClient) -> None
     form = client.get(f"{RULES}{nudge.id}/edit").text
     assert 'value="60"' in form  # stored as -60: the form speaks of days without an action
     assert 'value="Nothing logged for a while"' in form
-    response = _post(client, f"{RULES}{nudge.id}/edit", NEW, name="Quiet for a month",
+    response = _post(client, f"{RULES}{nudge.id}/edit", f"{RULES}{nudge.id}/edit",
+                     name="Quiet for a month",
                      trigger="inactivity", days="30", to_sponsor="y", to_coordinators="y",
                      template="inactivity")
     assert response.status_code == 302
@@ -528,3 +529,31 @@ def test_run_button_asks_the_worker_and_shows_how_the_run_gets_on(
     assert message.status is OutboxStatus.SENT and message.sent_at is not None
     assert "Last run" in client.get("/coordinator/").text
     assert "Last run for" in client.get(RULES).text
+
+
+def test_a_stale_rule_form_does_not_undo_a_newer_save(app: Flask, coordinator: User,
+                                                       client: FlaskClient) -> None:
+    """Two coordinators edit the same rule: the second, from a form read before the first
+    saved, is shown what changed and keeps it unless they choose to save theirs over it."""
+    rule = make_default_rules()[0]
+    path = f"{RULES}{rule.id}/edit"
+    page = client.get(path).text
+    read_at = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    fields = {"csrf_token": token, "trigger": "birthday", "days": "30", "to_sponsor": "y",
+              "template": "birthday_card", "is_active": "y"}
+    assert client.post(path, data={**fields, "version": read_at,
+                                   "name": "Card, first save"}).status_code == 302
+
+    stale = client.post(path, data={**fields, "version": read_at, "name": "Card, stale"})
+
+    assert stale.status_code == 200 and 'id="conflict"' in stale.text
+    assert "Card, first save" in html.unescape(stale.text)
+    db.session.expire_all()
+    assert db.session.get(ReminderRule, rule.id).name == "Card, first save"
+    current = re.search(r'name="version"[^>]*value="(\d+)"', stale.text).group(1)
+    kept = client.post(path, data={**fields, "version": current, "name": "Card, stale",
+                                   "keep": "mine"})
+    assert kept.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ReminderRule, rule.id).name == "Card, stale"

@@ -13,6 +13,7 @@ from wtforms import BooleanField, Field, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from godparents.concurrency import VersionField
 from godparents.fields import BoundedIntegerField, MultiCheckboxField
 from godparents.labels import label
 from godparents.prisoners.models import KeyDateKind
@@ -55,6 +56,7 @@ def _strip(value: str | None) -> str | None:
 
 
 class RuleForm(FlaskForm):
+    version = VersionField()  # the rule's version when the form was read (concurrency.py)
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)],
                        description=_l("What coordinators call this reminder; recipients do not "
                                       "see it."))
@@ -86,9 +88,11 @@ class RuleForm(FlaskForm):
         self.template.choices = [SelectChoice(name, str(text)) for name, text in TEMPLATES.items()]
 
     @classmethod
-    def for_rule(cls, rule: ReminderRule) -> RuleForm:
-        """The form filled in from ``rule`` (on a POST the submitted values win)."""
-        return cls(data={
+    def for_rule(cls, rule: ReminderRule, **options: Any) -> RuleForm:
+        """The form filled in from ``rule`` (on a POST the submitted values win, unless
+        ``formdata=None``: the rule as saved now)."""
+        return cls(**options, data={
+            "version": rule.version,
             "name": rule.name, "trigger": rule.trigger.value, "days": days_for(rule),
             "key_date_kinds": list(rule.key_date_kinds or []), "to_sponsor": rule.to_sponsor,
             "to_delegates": rule.to_delegates, "to_coordinators": rule.to_coordinators,

@@ -75,6 +75,10 @@ class ReminderRule(db.Model):
     template: Mapped[str] = mapped_column(String(100))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every ORM update; an UPDATE whose version moved on meanwhile changes no row
+    # and raises StaleDataError (godparents/concurrency.py): no lost updates.
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<ReminderRule {self.id} {self.trigger}>"

@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from godparents import concurrency
 from godparents.auth.models import Role, User
 from godparents.extensions import csrf, db
 from godparents.labels import label
@@ -192,12 +193,14 @@ def create() -> Response | str:
 def edit(rule_id: int) -> Response | str:
     rule = _rule_or_404(rule_id)
     form = RuleForm.for_rule(rule)
-    if form.validate_on_submit():
+    conflict = None
+    if form.validate_on_submit() and not (conflict := concurrency.conflict(
+            rule, form, lambda: RuleForm.for_rule(rule, formdata=None))):
         form.apply_to(rule)
         db.session.commit()
         flash(_("Your changes are saved."), "success")
         return redirect(url_for("reminders.rules"))
-    return render_template("reminders/form.html", form=form, rule=rule)
+    return render_template("reminders/form.html", form=form, rule=rule, conflict=conflict)
 
 
 @bp.post("/<int:rule_id>/toggle")
