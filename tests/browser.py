@@ -100,5 +100,5 @@ def log_in(page: Any, email: str, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
     if "/auth/two-factor" in page.url:
-        page.get_by_label("Code").fill(totp_code(email))
+        page.get_by_label("Code").fill(totp_code(email, lasting=10))
         page.get_by_role("button", name="Continue").click()
