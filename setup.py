@@ -42,8 +42,9 @@ class BuildWithCatalogsAndPages(build_py):
             target = package / name
             if target.exists():
                 shutil.rmtree(target)
-            shutil.copytree(ROOT / name, target,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                ROOT / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
 
 
 setup(cmdclass={"build_py": BuildWithCatalogsAndPages})

@@ -49,12 +49,19 @@ def free_port() -> int:
 def run_flask(args: list[str], env: Mapping[str, str], stdin: str | None = None) -> str:
     """Run ``flask --app godparents ARGS`` from the venv; its output, or exit on failure."""
     command = [str(BIN / "flask"), "--app", "godparents", *args]
-    result = subprocess.run(  # noqa: S603  (our own venv's flask, fixed arguments)
-        command, cwd=PROJECT_ROOT, env=dict(env), capture_output=True, text=True, check=False,
-        input=stdin)
+    result = subprocess.run(
+        command,
+        cwd=PROJECT_ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+        input=stdin,
+    )
     if result.returncode != 0:
-        sys.exit(f"{' '.join(command[1:])} failed ({result.returncode}):\n"
-                 f"{result.stdout}{result.stderr}")
+        sys.exit(
+            f"{' '.join(command[1:])} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+        )
     return result.stdout
 
 
@@ -74,23 +81,37 @@ def base_env(database_url: str, password: str) -> dict[str, str]:
 
 def server_env(env: Mapping[str, str], workers: int) -> dict[str, str]:
     """The server's settings: production's, except the session cookie over plain http."""
-    return {**env, "GODPARENTS_SESSION_COOKIE_SECURE": "false",
-            "GODPARENTS_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
-            "GODPARENTS_LOG_FORMAT": "json", "WEB_CONCURRENCY": str(workers)}
+    return {
+        **env,
+        "GODPARENTS_SESSION_COOKIE_SECURE": "false",
+        "GODPARENTS_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
+        "GODPARENTS_LOG_FORMAT": "json",
+        "WEB_CONCURRENCY": str(workers),
+    }
 
 
-def start_gunicorn(port: int, workers: int, env: Mapping[str, str], log: Path,
-                   threads: int = 1) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    port: int, workers: int, env: Mapping[str, str], log: Path, threads: int = 1
+) -> subprocess.Popen[bytes]:
     """gunicorn as deploy/godparents-web.service runs it (no access log); ``threads`` > 1
     selects the gthread worker (threads per worker, keep-alive), 1 the sync worker."""
-    command = [str(BIN / "gunicorn"), "--no-control-socket", "--workers", str(workers),
-               "--bind", f"{HOST}:{port}", "--timeout", "60"]
+    command = [
+        str(BIN / "gunicorn"),
+        "--no-control-socket",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"{HOST}:{port}",
+        "--timeout",
+        "60",
+    ]
     if threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(threads)]
     command.append("wsgi:app")
     with log.open("wb") as output:
-        return subprocess.Popen(  # noqa: S603  (our own venv's gunicorn, fixed arguments)
-            command, cwd=PROJECT_ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT
+        )
 
 
 def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
@@ -104,8 +125,13 @@ def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
-def fetch(port: int, method: str, path: str, body: str | None = None,
-          headers: Mapping[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, str]:
+def fetch(
+    port: int,
+    method: str,
+    path: str,
+    body: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[int, http.client.HTTPMessage, str]:
     """One request on a fresh connection: status, headers and the body as text."""
     connection = http.client.HTTPConnection(HOST, port, timeout=60)
     try:
@@ -162,11 +188,16 @@ def log_in(port: int, email: str, password: str) -> str:
     cookie, token = session_cookie(headers), csrf_of(page)
     if status != 200 or cookie is None or not token:
         sys.exit(f"GET /auth/login: status {status}, cookie {cookie is not None}, csrf {token}")
-    form = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token,
-                                   "next": ""})
-    status, headers, _page = fetch(port, "POST", "/auth/login", form, {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": f"{COOKIE_NAME}={cookie}"})
+    form = urllib.parse.urlencode(
+        {"email": email, "password": password, "csrf_token": token, "next": ""}
+    )
+    status, headers, _page = fetch(
+        port,
+        "POST",
+        "/auth/login",
+        form,
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"{COOKIE_NAME}={cookie}"},
+    )
     logged_in = session_cookie(headers)
     if status != 302 or logged_in is None:
         sys.exit(f"POST /auth/login as {email}: status {status} (expected 302, a new session)")
@@ -183,8 +214,7 @@ class Session:
 
 
 def write_sessions(sessions: list[Session], path: Path) -> None:
-    path.write_text("".join(f"{s.cookie}\t{s.prisoner_id}\t{s.action_body}\n"
-                            for s in sessions))
+    path.write_text("".join(f"{s.cookie}\t{s.prisoner_id}\t{s.action_body}\n" for s in sessions))
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -217,16 +247,39 @@ class WrkRun:
         return f"{100 * cpu / self.seconds:.0f}% of one core"
 
 
-def run_wrk(url: str, *, threads: int, connections: int, seconds: float, server_pid: int,
-            lua_env: Mapping[str, str]) -> WrkRun:
+def run_wrk(
+    url: str,
+    *,
+    threads: int,
+    connections: int,
+    seconds: float,
+    server_pid: int,
+    lua_env: Mapping[str, str],
+) -> WrkRun:
     """Run wrk with bench/sessions.lua; its JSON result line, and who used how much CPU."""
-    command = ["wrk", "--threads", str(threads), "--connections", str(connections),
-               "--duration", f"{seconds:g}s", "--timeout", "10s", "--script", str(LUA), url]
+    command = [
+        "wrk",
+        "--threads",
+        str(threads),
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{seconds:g}s",
+        "--timeout",
+        "10s",
+        "--script",
+        str(LUA),
+        url,
+    ]
     server_before = process_cpu_seconds(server_pid)
     began = time.monotonic()
     with tempfile.TemporaryFile() as output:
-        wrk = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,  # noqa: S603
-                               env={**os.environ, **lua_env})
+        wrk = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **lua_env},
+        )
         _pid, status, usage = os.wait4(wrk.pid, 0)
         wrk.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.monotonic() - began
@@ -238,6 +291,10 @@ def run_wrk(url: str, *, threads: int, connections: int, seconds: float, server_
     line = next((line for line in text.splitlines() if line.startswith("RESULT ")), None)
     if line is None:
         sys.exit(f"wrk printed no result:\n{text}")
-    return WrkRun(json.loads(line.removeprefix("RESULT ")), elapsed,
-                  usage.ru_utime + usage.ru_stime, server_cpu, text)
-
+    return WrkRun(
+        json.loads(line.removeprefix("RESULT ")),
+        elapsed,
+        usage.ru_utime + usage.ru_stime,
+        server_cpu,
+        text,
+    )

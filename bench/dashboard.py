@@ -44,16 +44,30 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 def seed(database: Path, scale: int, password: str) -> str:
     """Migrate and seed the database; the demo coordinator's email."""
-    env = {**os.environ, "GODPARENTS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-           "GODPARENTS_SECRET_KEY": secrets.token_hex(32),
-           "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
-           "GODPARENTS_DEMO_PASSWORD": password}
+    env = {
+        **os.environ,
+        "GODPARENTS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "GODPARENTS_SECRET_KEY": secrets.token_hex(32),
+        "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "GODPARENTS_DEMO_PASSWORD": password,
+    }
     flask = [str(BIN / "flask"), "--app", "godparents"]
-    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=PROJECT_ROOT, check=True,  # noqa: S603
-                   capture_output=True)
+    subprocess.run(
+        [*flask, "db", "upgrade"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
     started = time.perf_counter()
-    result = subprocess.run([*flask, "demo", "seed", "--scale", str(scale)], env=env,  # noqa: S603
-                            cwd=PROJECT_ROOT, check=True, capture_output=True, text=True)
+    result = subprocess.run(
+        [*flask, "demo", "seed", "--scale", str(scale)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     print(f"seeded scale {scale} in {time.perf_counter() - started:.0f} s")
     match = LOGIN_LINE.search(result.stdout)
     if match is None:
@@ -84,30 +98,46 @@ def main() -> int:
         password = secrets.token_urlsafe(12)
         email = seed(database, args.scale, password)
 
-        app = create_app({"SECRET_KEY": secrets.token_hex(32), "SESSION_COOKIE_SECURE": False,
-                          "ENCRYPTION_KEY": ENCRYPTION_KEY,
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
+        app = create_app(
+            {
+                "SECRET_KEY": secrets.token_hex(32),
+                "SESSION_COOKIE_SECURE": False,
+                "ENCRYPTION_KEY": ENCRYPTION_KEY,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            }
+        )
         client = app.test_client()
         token = CSRF.search(client.get("/auth/login").get_data(as_text=True)).group(1)
-        login = client.post("/auth/login", data={"email": email, "password": password,
-                                                 "csrf_token": token})
+        login = client.post(
+            "/auth/login", data={"email": email, "password": password, "csrf_token": token}
+        )
         if login.status_code != 302:
             raise SystemExit("could not log in as the demo coordinator")
 
-        checks = [("dashboard", "/coordinator/", DASHBOARD_BUDGET_MS),
-                  ("search: Cyrillic", "/coordinator/prisoners/?q=%D0%B2%D0%B0%D1%81%D1%96",
-                   SEARCH_BUDGET_MS),
-                  ("search: Latin", "/coordinator/prisoners/?q=krautsova", SEARCH_BUDGET_MS),
-                  ("search: filter", "/coordinator/prisoners/?q=ma&status=held&godparent=no",
-                   SEARCH_BUDGET_MS)]
+        checks = [
+            ("dashboard", "/coordinator/", DASHBOARD_BUDGET_MS),
+            (
+                "search: Cyrillic",
+                "/coordinator/prisoners/?q=%D0%B2%D0%B0%D1%81%D1%96",
+                SEARCH_BUDGET_MS,
+            ),
+            ("search: Latin", "/coordinator/prisoners/?q=krautsova", SEARCH_BUDGET_MS),
+            (
+                "search: filter",
+                "/coordinator/prisoners/?q=ma&status=held&godparent=no",
+                SEARCH_BUDGET_MS,
+            ),
+        ]
         ok = True
         for name, path, budget in checks:
             first, rest = timed(client, path, args.requests)
             median = statistics.median(rest)
             verdict = "OK" if median < budget else "TOO SLOW"
             ok &= median < budget
-            print(f"{name}: median {median:.1f} ms (budget {budget:.0f} ms), "
-                  f"max {max(rest):.1f} ms, first {first:.1f} ms: {verdict}")
+            print(
+                f"{name}: median {median:.1f} ms (budget {budget:.0f} ms), "
+                f"max {max(rest):.1f} ms, first {first:.1f} ms: {verdict}"
+            )
         return 0 if ok else 1
 
 

@@ -45,20 +45,48 @@ ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin: flask lives next to python
-COLUMNS = ("external_id", "name_latin", "name_be", "name_ru", "aliases", "gender",
-           "birth_date", "status", "detained_on", "released_on", "articles", "sentence",
-           "expected_release_on", "facility", "postal_address", "can_receive_letters",
-           "source_url", "is_public", "bio")
-FIRST_NAMES = [("Andrei", "Андрэй", "Андрей"), ("Alena", "Алена", "Елена"),
-               ("Ihar", "Ігар", "Игорь"), ("Maryia", "Марыя", "Мария"),
-               ("Pavel", "Павел", "Павел"), ("Volha", "Вольга", "Ольга")]
-SURNAMES = [("Vasilenka", "Васіленка", "Василенко"), ("Krautsova", "Краўцова", "Кравцова"),
-            ("Lasitski", "Ласіцкі", "Лосицкий"), ("Zhuk", "Жук", "Жук"),
-            ("Sidarenka", "Сідарэнка", "Сидоренко")]
-FACILITIES = [("Penal colony No. 3 (Viciebsk)", "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3"),
-              ("Penal colony No. 4 (Homiel)", "246035, г. Гомель,\nул. Антошкина, 3,\nИК-4"),
-              ("SIZO No. 1 (Minsk)", "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1"),
-              ("Penal colony No. 15 (Mahilioŭ)", "212013, г. Могилёв,\nИК-15")]
+COLUMNS = (
+    "external_id",
+    "name_latin",
+    "name_be",
+    "name_ru",
+    "aliases",
+    "gender",
+    "birth_date",
+    "status",
+    "detained_on",
+    "released_on",
+    "articles",
+    "sentence",
+    "expected_release_on",
+    "facility",
+    "postal_address",
+    "can_receive_letters",
+    "source_url",
+    "is_public",
+    "bio",
+)
+FIRST_NAMES = [
+    ("Andrei", "Андрэй", "Андрей"),
+    ("Alena", "Алена", "Елена"),
+    ("Ihar", "Ігар", "Игорь"),
+    ("Maryia", "Марыя", "Мария"),
+    ("Pavel", "Павел", "Павел"),
+    ("Volha", "Вольга", "Ольга"),
+]
+SURNAMES = [
+    ("Vasilenka", "Васіленка", "Василенко"),
+    ("Krautsova", "Краўцова", "Кравцова"),
+    ("Lasitski", "Ласіцкі", "Лосицкий"),
+    ("Zhuk", "Жук", "Жук"),
+    ("Sidarenka", "Сідарэнка", "Сидоренко"),
+]
+FACILITIES = [
+    ("Penal colony No. 3 (Viciebsk)", "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3"),
+    ("Penal colony No. 4 (Homiel)", "246035, г. Гомель,\nул. Антошкина, 3,\nИК-4"),
+    ("SIZO No. 1 (Minsk)", "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1"),
+    ("Penal colony No. 15 (Mahilioŭ)", "212013, г. Могилёв,\nИК-15"),
+]
 
 
 @dataclass
@@ -85,19 +113,29 @@ def prisoner_rows(count: int, changed: bool = False) -> list[list[str]]:
         facility = rng.choice(FACILITIES)
         if changed:
             facility = FACILITIES[(FACILITIES.index(facility) + 1) % len(FACILITIES)]
-        rows.append([
-            f"bench-{number:06d}", f"{first[0]} {surname[0]}", f"{first[1]} {surname[1]}",
-            f"{first[2]} {surname[2]}", f"{first[0][0]}. {surname[0]};{surname[0]} {first[0]}",
-            rng.choice("mfx"),
-            str(born) if number % 5 == 0 else f"{born}-{rng.randint(1, 12):02d}-01",
-            rng.choice(["pretrial", "sentenced", "sentenced", "sentenced"]),
-            detained_on.isoformat(), "", "342;361-1",
-            "6 years, strict regime" if changed else "5 years, general regime",
-            (detained_on + timedelta(days=5 * 365)).isoformat(), facility[0], facility[1],
-            rng.choice(["yes", "no"]), f"https://example.org/prisoners/{number}",
-            rng.choice(["yes", "no"]),
-            "Detained after the protests; letters in Russian reach the colony, with delays.",
-        ])
+        rows.append(
+            [
+                f"bench-{number:06d}",
+                f"{first[0]} {surname[0]}",
+                f"{first[1]} {surname[1]}",
+                f"{first[2]} {surname[2]}",
+                f"{first[0][0]}. {surname[0]};{surname[0]} {first[0]}",
+                rng.choice("mfx"),
+                str(born) if number % 5 == 0 else f"{born}-{rng.randint(1, 12):02d}-01",
+                rng.choice(["pretrial", "sentenced", "sentenced", "sentenced"]),
+                detained_on.isoformat(),
+                "",
+                "342;361-1",
+                "6 years, strict regime" if changed else "5 years, general regime",
+                (detained_on + timedelta(days=5 * 365)).isoformat(),
+                facility[0],
+                facility[1],
+                rng.choice(["yes", "no"]),
+                f"https://example.org/prisoners/{number}",
+                rng.choice(["yes", "no"]),
+                "Detained after the protests; letters in Russian reach the colony, with delays.",
+            ]
+        )
     return rows
 
 
@@ -113,8 +151,9 @@ def run_flask(name: str, args: list[str], env: dict[str, str], log: Path) -> Run
     command = [str(BIN / "flask"), "--app", "godparents", *args]
     began = time.perf_counter()
     with log.open("wb") as output:
-        child = subprocess.Popen(  # noqa: S603  (our own venv's flask, fixed arguments)
-            command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
         _pid, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - began
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -161,12 +200,16 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
             fits = run.seconds < args.seconds and run.megabytes < args.megabytes
             over = over or not fits
             verdict = "OK" if fits else "OVER BUDGET"
-        progress(f"{run.name:>17}: {run.seconds:5.1f} s (CPU {run.cpu_seconds:4.1f} s), "
-                 f"peak RSS {run.megabytes:5.1f} MB  {verdict}")
+        progress(
+            f"{run.name:>17}: {run.seconds:5.1f} s (CPU {run.cpu_seconds:4.1f} s), "
+            f"peak RSS {run.megabytes:5.1f} MB  {verdict}"
+        )
     largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     progress(f"getrusage(RUSAGE_CHILDREN).ru_maxrss, the largest child: {largest:.1f} MB")
-    progress(f"budget per import: under {args.seconds:g} s and {args.megabytes:g} MB: "
-             f"{'OVER BUDGET' if over else 'OK'}")
+    progress(
+        f"budget per import: under {args.seconds:g} s and {args.megabytes:g} MB: "
+        f"{'OVER BUDGET' if over else 'OK'}"
+    )
     return 1 if over else 0
 
 
@@ -174,8 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=15_000, help="prisoners in the file")
     parser.add_argument("--seconds", type=float, default=15.0, help="time budget per import")
-    parser.add_argument("--megabytes", type=float, default=200.0,
-                        help="peak RSS budget per import")
+    parser.add_argument("--megabytes", type=float, default=200.0, help="peak RSS budget per import")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="godparents-bench-") as directory:
         return benchmark(args, Path(directory))

@@ -78,12 +78,21 @@ def free_port() -> int:
 
 
 def flask(database: str, *args: str) -> str:
-    environment = {**os.environ, "GODPARENTS_SQLALCHEMY_DATABASE_URI": database,
-                   "GODPARENTS_SECRET_KEY": "bench", "GODPARENTS_DEMO_PASSWORD": "bench-password",
-                   "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY}
-    done = subprocess.run(  # noqa: S603  (our own venv's flask, fixed arguments)
-        [str(BIN / "flask"), "--app", "godparents", *args], env=environment,
-                          cwd=PROJECT_ROOT, check=True, capture_output=True, text=True)
+    environment = {
+        **os.environ,
+        "GODPARENTS_SQLALCHEMY_DATABASE_URI": database,
+        "GODPARENTS_SECRET_KEY": "bench",
+        "GODPARENTS_DEMO_PASSWORD": "bench-password",
+        "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
+    }
+    done = subprocess.run(
+        [str(BIN / "flask"), "--app", "godparents", *args],
+        env=environment,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return done.stdout
 
 
@@ -113,20 +122,34 @@ class Campaign:
 
     def __init__(self) -> None:
         first, last, count = db.session.execute(
-            select(func.min(Action.occurred_on), func.max(Action.occurred_on),
-                   func.count(Action.id))).one()
+            select(
+                func.min(Action.occurred_on), func.max(Action.occurred_on), func.count(Action.id)
+            )
+        ).one()
         self.per_day = round(count / max((last - first).days, 1)) if count else 0
-        self.pairings = list(db.session.scalars(select(Sponsorship.id).where(
-            Sponsorship.status == SponsorshipStatus.ACTIVE)))
+        self.pairings = list(
+            db.session.scalars(
+                select(Sponsorship.id).where(Sponsorship.status == SponsorshipStatus.ACTIVE)
+            )
+        )
         self.random = random.Random(2026)  # noqa: S311  (a benchmark's dice)
 
     def log_actions(self, day: date) -> None:
         if not self.pairings:
             return
-        db.session.execute(insert(Action), [
-            {"sponsorship_id": self.random.choice(self.pairings), "kind": ActionKind.LETTER,
-             "occurred_on": day, "summary": "A letter (benchmark)", "is_public": False}
-            for _ in range(self.per_day)])
+        db.session.execute(
+            insert(Action),
+            [
+                {
+                    "sponsorship_id": self.random.choice(self.pairings),
+                    "kind": ActionKind.LETTER,
+                    "occurred_on": day,
+                    "summary": "A letter (benchmark)",
+                    "is_public": False,
+                }
+                for _ in range(self.per_day)
+            ],
+        )
         db.session.commit()
 
 
@@ -155,10 +178,12 @@ def plan(today: date, days: int) -> tuple[float, float, float, int, int]:
 
 def keep_only(count: int, today: date) -> list[int]:
     """Leave exactly ``count`` messages due (written), cancelling the rest for the test."""
-    ids = list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)
-                                  .limit(count)))
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id.not_in(ids))
-                       .values(status=OutboxStatus.CANCELLED))
+    ids = list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id).limit(count)))
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.not_in(ids))
+        .values(status=OutboxStatus.CANCELLED)
+    )
     db.session.commit()
     return ids
 
@@ -171,9 +196,17 @@ def write(today: date) -> tuple[float, int]:
 
 def reset(ids: list[int]) -> None:
     """The messages waiting again, as written (delivery alone keeps the composed bytes)."""
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                       .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None,
-                               sent_at=None, claimed_by=None))
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=None,
+            sent_at=None,
+            claimed_by=None,
+        )
+    )
     db.session.commit()
 
 
@@ -188,9 +221,12 @@ def ours(ids: list[int], now: datetime) -> float:
 
 def raw(ids: list[int], port: int, sender: str) -> float:
     """The same messages, composed beforehand, over one plain smtplib connection."""
-    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                              .options(selectinload(OutboxMessage.content))
-                              .order_by(OutboxMessage.id)).all()
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .options(selectinload(OutboxMessage.content))
+        .order_by(OutboxMessage.id)
+    ).all()
     wire = [(row.recipient_email, row.mime) for row in rows if row.mime is not None]
     started = time.perf_counter()
     connection = smtplib.SMTP("127.0.0.1", port)
@@ -216,25 +252,37 @@ def main() -> int:
         print(f"seed --scale {options.scale}: {time.perf_counter() - started:.1f} s")
 
         port = free_port()
-        sink = subprocess.Popen(  # noqa: S603  (this Python, the sink's code above)
-            [sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True)
+        sink = subprocess.Popen(
+            [sys.executable, "-c", SINK, str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         if sink.stdout is None or sink.stdout.readline().strip() != "ready":
             raise RuntimeError("the SMTP sink did not start")
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench",
-                          "ENCRYPTION_KEY": ENCRYPTION_KEY,
-                          "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
-                          "MAIL_SUPPRESS_SEND": False, "BASE_URL": "https://godparents.example"})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": database,
+                "SECRET_KEY": "bench",
+                "ENCRYPTION_KEY": ENCRYPTION_KEY,
+                "MAIL_SERVER": "127.0.0.1",
+                "MAIL_PORT": port,
+                "MAIL_SUPPRESS_SEND": False,
+                "BASE_URL": "https://godparents.example",
+            }
+        )
         try:
             with app.app_context():
                 today = date.today()
                 one_day, year, finding, planned, per_day = plan(today, options.days)
                 print(f"plan one day: {one_day:.3f} s (target < {TARGET_DAY} s)")
-                print(f"plan {options.days} days, day by day: {year:.1f} s "
-                      f"(target < {TARGET_YEAR} s), {planned:,} messages planned "
-                      f"while the campaign logged {per_day} actions a day; of that, "
-                      f"finding what is due {finding:.1f} s and inserting it into the "
-                      f"outbox {year - finding:.1f} s")
+                print(
+                    f"plan {options.days} days, day by day: {year:.1f} s "
+                    f"(target < {TARGET_YEAR} s), {planned:,} messages planned "
+                    f"while the campaign logged {per_day} actions a day; of that, "
+                    f"finding what is due {finding:.1f} s and inserting it into the "
+                    f"outbox {year - finding:.1f} s"
+                )
                 ids = keep_only(options.messages, today)
                 seconds, count = write(today)
                 print(f"write {count:,} messages: {seconds:.1f} s ({count / seconds:,.0f}/s)")
@@ -248,14 +296,18 @@ def main() -> int:
                 ratio = statistics.median(ratios)
                 ours_ms = 1000 / statistics.median(our_rates)
                 raw_ms = 1000 / statistics.median(raw_rates)
-                print(f"per message: ours {ours_ms:.2f} ms, raw smtplib {raw_ms:.2f} ms; the "
-                      f"difference, {ours_ms - raw_ms:.2f} ms, is mostly the message's own "
-                      f"commit as sent")
-                print(f"deliver {len(ids):,}, {options.rounds} rounds: ours "
-                      f"{statistics.median(our_rates):,.0f}/s, raw smtplib "
-                      f"{statistics.median(raw_rates):,.0f}/s (medians); ratio {ratio:.2f} "
-                      f"(median of the rounds' {', '.join(f'{r:.2f}' for r in ratios)}; "
-                      f"target >= {TARGET_RATIO})")
+                print(
+                    f"per message: ours {ours_ms:.2f} ms, raw smtplib {raw_ms:.2f} ms; the "
+                    f"difference, {ours_ms - raw_ms:.2f} ms, is mostly the message's own "
+                    f"commit as sent"
+                )
+                print(
+                    f"deliver {len(ids):,}, {options.rounds} rounds: ours "
+                    f"{statistics.median(our_rates):,.0f}/s, raw smtplib "
+                    f"{statistics.median(raw_rates):,.0f}/s (medians); ratio {ratio:.2f} "
+                    f"(median of the rounds' {', '.join(f'{r:.2f}' for r in ratios)}; "
+                    f"target >= {TARGET_RATIO})"
+                )
                 db.session.remove()
         finally:
             if sink.stdin is not None:

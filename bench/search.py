@@ -49,25 +49,66 @@ BIN = Path(sys.executable).parent
 LOGIN_LINE = re.compile(r"^login: (\S+) coordinator$", re.MULTILINE)
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 QUERIES = (
-    "Vasilenka", "Andrei Vasilenka", "Vasilenka Andrei", "Andrei V", "vas", "Wassilenko",
-    "Wasilenka", "Krautsova", "Kravtsova", "Krawzowa", "Krawcowa", "Alena Kr", "Zhuk",
-    "Schuk", "Żuk", "Žuk", "Васіленка", "Василенко", "Кравцова Елена", "Жук Павел",
-    "Karaliou", "Koroljow", "Lapitskaya", "Łapickaja", "Vasilneka", "Krautsowa",
-    "Tsvirko Darya", "Hrynkevich", "Grinkevich", "Maryia Sakalouskaya",
+    "Vasilenka",
+    "Andrei Vasilenka",
+    "Vasilenka Andrei",
+    "Andrei V",
+    "vas",
+    "Wassilenko",
+    "Wasilenka",
+    "Krautsova",
+    "Kravtsova",
+    "Krawzowa",
+    "Krawcowa",
+    "Alena Kr",
+    "Zhuk",
+    "Schuk",
+    "Żuk",
+    "Žuk",
+    "Васіленка",
+    "Василенко",
+    "Кравцова Елена",
+    "Жук Павел",
+    "Karaliou",
+    "Koroljow",
+    "Lapitskaya",
+    "Łapickaja",
+    "Vasilneka",
+    "Krautsowa",
+    "Tsvirko Darya",
+    "Hrynkevich",
+    "Grinkevich",
+    "Maryia Sakalouskaya",
 )
 KINDS = {
     "registry": "/coordinator/prisoners/?q={q}",
     "prisoner picker": "/coordinator/sponsorships/new?prisoner_q={q}&part=prisoners",
     "godparent picker": "/coordinator/sponsorships/new?sponsor_q={q}&part=sponsors",
 }
-GODPARENT_QUERIES = ("Anna", "Müller", "Kowalski Jan", "smith", "Wagnr", "Maria N", "Tamm",
-                     "Peter Huber", "Janssen", "Berg")
+GODPARENT_QUERIES = (
+    "Anna",
+    "Müller",
+    "Kowalski Jan",
+    "smith",
+    "Wagnr",
+    "Maria N",
+    "Tamm",
+    "Peter Huber",
+    "Janssen",
+    "Berg",
+)
 
 
 def flask(env: dict[str, str], *args: str) -> str:
     command = [str(BIN / "flask"), "--app", "godparents", *args]
-    result = subprocess.run(command, env=env, cwd=PROJECT_ROOT, check=True,  # noqa: S603
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        command,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return result.stdout
 
 
@@ -78,14 +119,21 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(url: str, scale: int, rounds: int, budget: float) -> int:
     password, key = secrets.token_urlsafe(12), pyotp.random_base32()
-    env = {**os.environ, "GODPARENTS_SQLALCHEMY_DATABASE_URI": url,
-           "GODPARENTS_SECRET_KEY": f"bench-{secrets.token_hex(32)}",
-           "GODPARENTS_DEMO_PASSWORD": password, "GODPARENTS_DEMO_TOTP_KEY": key}
+    env = {
+        **os.environ,
+        "GODPARENTS_SQLALCHEMY_DATABASE_URI": url,
+        "GODPARENTS_SECRET_KEY": f"bench-{secrets.token_hex(32)}",
+        "GODPARENTS_DEMO_PASSWORD": password,
+        "GODPARENTS_DEMO_TOTP_KEY": key,
+    }
     flask(env, "db", "upgrade")
     started = time.perf_counter()
     output = flask(env, "demo", "seed", "--scale", str(scale))
-    print(f"{make_url(url).get_backend_name()}: seeded scale {scale} in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"{make_url(url).get_backend_name()}: seeded scale {scale} in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     email = LOGIN_LINE.search(output).group(1)  # type: ignore[union-attr]
     # The planner's statistics, as a database in use has them (PostgreSQL's autovacuum
     # analyses after bulk changes, in its own time; SQLite only when told).
@@ -94,15 +142,20 @@ def measure(url: str, scale: int, rounds: int, budget: float) -> int:
         connection.execute(text("ANALYZE"))
     engine.dispose()
 
-    app = create_app({"SECRET_KEY": secrets.token_hex(32), "SESSION_COOKIE_SECURE": False,
-                      "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app(
+        {
+            "SECRET_KEY": secrets.token_hex(32),
+            "SESSION_COOKIE_SECURE": False,
+            "SQLALCHEMY_DATABASE_URI": url,
+        }
+    )
     client = app.test_client()
     token = CSRF.search(client.get("/auth/login").text).group(1)  # type: ignore[union-attr]
-    client.post("/auth/login", data={"email": email, "password": password,
-                                     "csrf_token": token})
+    client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
     token = CSRF.search(client.get("/auth/two-factor").text).group(1)  # type: ignore[union-attr]
-    done = client.post("/auth/two-factor", data={"code": pyotp.TOTP(key).now(),
-                                                 "csrf_token": token})
+    done = client.post(
+        "/auth/two-factor", data={"code": pyotp.TOTP(key).now(), "csrf_token": token}
+    )
     if done.status_code != 302 or done.headers["Location"].startswith("/auth/"):
         raise SystemExit("could not log in as the demo coordinator")
 
@@ -131,11 +184,16 @@ def measure(url: str, scale: int, rounds: int, budget: float) -> int:
         everything += values
         p50 = statistics.median(values)
         ok &= p50 <= budget
-        print(f"  {kind:17}: p50 {p50:5.1f} ms, p95 {percentile(values, 0.95):5.1f} ms, "
-              f"max {max(values):5.1f} ms ({len(values)} requests)")
+        print(
+            f"  {kind:17}: p50 {p50:5.1f} ms, p95 {percentile(values, 0.95):5.1f} ms, "
+            f"max {max(values):5.1f} ms ({len(values)} requests)"
+        )
     p50 = statistics.median(everything)
-    print(f"  {'all':17}: p50 {p50:5.1f} ms, p95 {percentile(everything, 0.95):5.1f} ms; "
-          f"budget p50 <= {budget:g} ms: {'OK' if ok else 'TOO SLOW'}", flush=True)
+    print(
+        f"  {'all':17}: p50 {p50:5.1f} ms, p95 {percentile(everything, 0.95):5.1f} ms; "
+        f"budget p50 <= {budget:g} ms: {'OK' if ok else 'TOO SLOW'}",
+        flush=True,
+    )
     return 0 if ok else 1
 
 
@@ -148,16 +206,21 @@ def main() -> int:
     args = parser.parse_args()
     if not args.postgresql:
         with tempfile.TemporaryDirectory(prefix="godparents-bench-") as directory:
-            return measure(f"sqlite:///{Path(directory) / 'bench.db'}", args.scale,
-                           args.rounds, args.budget)
+            return measure(
+                f"sqlite:///{Path(directory) / 'bench.db'}", args.scale, args.rounds, args.budget
+            )
     server = make_url(args.postgresql)
     name = f"godparents_bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\''))
+        connection.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
     try:
-        return measure(server.set(database=name).render_as_string(hide_password=False),
-                       args.scale, args.rounds, args.budget)
+        return measure(
+            server.set(database=name).render_as_string(hide_password=False),
+            args.scale,
+            args.rounds,
+            args.budget,
+        )
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

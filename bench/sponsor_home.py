@@ -74,9 +74,11 @@ def busiest_sponsor(database: Path, seed_output: str) -> tuple[str, int]:
 def describe(path: str, run: WrkRun) -> str:
     home = run.result["home"]
     rate = home["count"] / run.result["seconds"]
-    return (f"{path}: {rate:.1f} req/s, median {home['p50']:.1f} ms, p95 {home['p95']:.1f} ms, "
-            f"errors {run.result['errors']:.0f}; wrk {run.share(run.client_cpu)}, "
-            f"gunicorn {run.share(run.server_cpu)}")
+    return (
+        f"{path}: {rate:.1f} req/s, median {home['p50']:.1f} ms, p95 {home['p95']:.1f} ms, "
+        f"errors {run.result['errors']:.0f}; wrk {run.share(run.client_cpu)}, "
+        f"gunicorn {run.share(run.server_cpu)}"
+    )
 
 
 def benchmark(args: argparse.Namespace, workdir: Path) -> int:
@@ -87,21 +89,29 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
     run_flask(["db", "upgrade"], env)
     began = time.monotonic()
     seed_output = run_flask(["demo", "seed", "--scale", str(args.scale)], env)
-    progress(f"seeded --scale {args.scale} in {time.monotonic() - began:.1f} s: "
-             f"{seed_output.strip().splitlines()[-1]}")
+    progress(
+        f"seeded --scale {args.scale} in {time.monotonic() - began:.1f} s: "
+        f"{seed_output.strip().splitlines()[-1]}"
+    )
     email, godchildren = busiest_sponsor(database, seed_output)
     progress(f"sponsor: {email} ({godchildren} active pairings)")
 
     port = free_port()
     log = workdir / "gunicorn.log"
-    server = start_gunicorn(port, args.workers, server_env(env, args.workers), log,
-                            threads=args.server_threads)
+    server = start_gunicorn(
+        port, args.workers, server_env(env, args.workers), log, threads=args.server_threads
+    )
     try:
         wait_until_healthy(server, port, log)
-        kind = (f"gthread workers x {args.server_threads} threads" if args.server_threads > 1
-                else "sync workers")
-        progress(f"gunicorn: {args.workers} {kind} on {HOST}:{port}; wrk --threads "
-                 f"{args.threads} --connections {args.connections}")
+        kind = (
+            f"gthread workers x {args.server_threads} threads"
+            if args.server_threads > 1
+            else "sync workers"
+        )
+        progress(
+            f"gunicorn: {args.workers} {kind} on {HOST}:{port}; wrk --threads "
+            f"{args.threads} --connections {args.connections}"
+        )
         cookie = log_in(port, email, password)
         # The first page puts the CSRF token into the (cookie) session and shows the login's
         # message: take the cookie it sends back, as a browser would, and check it is stable.
@@ -111,17 +121,27 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
             cookie = f"{COOKIE_NAME}={renewed}" if renewed else cookie
         cards = page.count('<article class="card')
         if status != 200 or cards == 0 or renewed:
-            sys.exit(f"GET /sponsor/: status {status}, {cards} godchild cards, "
-                     f"cookie {'still changing' if renewed else 'stable'}")
+            sys.exit(
+                f"GET /sponsor/: status {status}, {cards} godchild cards, "
+                f"cookie {'still changing' if renewed else 'stable'}"
+            )
         progress(f"GET /sponsor/: 200, {len(page):,} bytes, {cards} godchild cards")
         sessions = workdir / "sessions.tsv"
         write_sessions([Session(cookie, 0, "")], sessions)
 
         def measure(path: str, seconds: float) -> WrkRun:
-            return run_wrk(f"http://{HOST}:{port}", threads=args.threads,
-                           connections=args.connections, seconds=seconds, server_pid=server.pid,
-                           lua_env={"WRK_SESSIONS": str(sessions), "WRK_PATH": path,
-                                    "WRK_EXPECT": MARKERS[path]})
+            return run_wrk(
+                f"http://{HOST}:{port}",
+                threads=args.threads,
+                connections=args.connections,
+                seconds=seconds,
+                server_pid=server.pid,
+                lua_env={
+                    "WRK_SESSIONS": str(sessions),
+                    "WRK_PATH": path,
+                    "WRK_EXPECT": MARKERS[path],
+                },
+            )
 
         for path in MARKERS:  # warm-up, not counted
             measure(path, args.warmup)
@@ -131,8 +151,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
                 run = measure(path, args.seconds)
                 progress(f"round {number} {describe(path, run)}")
                 if run.result["errors"]:
-                    progress(f"errors on {path}: {run.result['first_error']}\n"
-                             f"{log.read_text()[-3000:]}")
+                    progress(
+                        f"errors on {path}: {run.result['first_error']}\n{log.read_text()[-3000:]}"
+                    )
                     return 1
                 rate = run.result["home"]["count"] / run.result["seconds"]
                 best[path] = max(best.get(path, 0.0), rate)
@@ -141,20 +162,30 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
 
     ratio = best["/sponsor/"] / best["/healthz"] if best.get("/healthz") else 0.0
     verdict = "OK" if ratio >= REQUIRED_RATIO else "TOO SLOW"
-    progress(f"sponsor home: {best['/sponsor/']:.1f} req/s, healthz: {best['/healthz']:.1f} "
-             f"req/s (best rounds), ratio {ratio:.2f} (needs >= {REQUIRED_RATIO:.2f}): {verdict}")
+    progress(
+        f"sponsor home: {best['/sponsor/']:.1f} req/s, healthz: {best['/healthz']:.1f} "
+        f"req/s (best rounds), ratio {ratio:.2f} (needs >= {REQUIRED_RATIO:.2f}): {verdict}"
+    )
     return 0 if ratio >= REQUIRED_RATIO else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=int, default=10,
-                        help="bulk units to seed (1,500 prisoners, 50,000 actions each)")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=10,
+        help="bulk units to seed (1,500 prisoners, 50,000 actions each)",
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per path, interleaved")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--server-threads", type=int, default=4,
-                        help="threads per gunicorn worker, as deployed (1: sync workers)")
+    parser.add_argument(
+        "--server-threads",
+        type=int,
+        default=4,
+        help="threads per gunicorn worker, as deployed (1: sync workers)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per path")

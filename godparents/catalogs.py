@@ -51,8 +51,9 @@ def compile_catalog(po: Path, mo: Path) -> None:
         raise
 
 
-def compile_all(source: Path = DIRECTORY, target: Path | None = None,
-                only_stale: bool = False) -> list[Path]:
+def compile_all(
+    source: Path = DIRECTORY, target: Path | None = None, only_stale: bool = False
+) -> list[Path]:
     """Compile the catalogs under ``source`` into ``target`` (default: beside them)."""
     todo = stale(source) if only_stale else sources(source)
     written = []

@@ -83,8 +83,7 @@ def shown(item: Field) -> str:
     return str(value)
 
 
-def conflict(record: Any, form: FlaskForm,
-             saved_form: Callable[[], FlaskForm]) -> Conflict | None:
+def conflict(record: Any, form: FlaskForm, saved_form: Callable[[], FlaskForm]) -> Conflict | None:
     """None when ``form`` was read at ``record``'s current version. Otherwise what changed
     since: the fields someone else changed (from the audit log), each with the value saved
     now (``saved_form()``: the same form filled from the record) and the value in ``form``; and
@@ -98,9 +97,13 @@ def conflict(record: Any, form: FlaskForm,
     missed = record.version - read_at if read_at is not None else LOOK_BACK
     events = db.session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.object_type == type(record).__name__,
-               AuditEvent.object_id == record.id, AuditEvent.action == "update")
-        .order_by(AuditEvent.id.desc()).limit(max(1, min(missed, LOOK_BACK)))
+        .where(
+            AuditEvent.object_type == type(record).__name__,
+            AuditEvent.object_id == record.id,
+            AuditEvent.action == "update",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(max(1, min(missed, LOOK_BACK)))
     ).all()
     saved = saved_form()
     names: set[str] = set()
@@ -113,8 +116,7 @@ def conflict(record: Any, form: FlaskForm,
         if found.changed_at is None or event.created_at > found.changed_at:
             found.changed_at = event.created_at
     if actors:
-        found.changed_by = sorted(db.session.scalars(select(User.email).where(
-            User.id.in_(actors))))
+        found.changed_by = sorted(db.session.scalars(select(User.email).where(User.id.in_(actors))))
     for item in form:
         if item.name in names or (read_at is None and item.name in saved._fields):
             if item.name in ("version", "csrf_token") or item.type == "SubmitField":

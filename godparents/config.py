@@ -187,13 +187,16 @@ def _check_values(app: Flask) -> None:
     try:
         ZoneInfo(str(zone))
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ConfigurationError(f"GODPARENTS_TIMEZONE {zone!r} is not a time zone "
-                                 "(for example Europe/Berlin).") from error
+        raise ConfigurationError(
+            f"GODPARENTS_TIMEZONE {zone!r} is not a time zone (for example Europe/Berlin)."
+        ) from error
     base = str(app.config.get("BASE_URL") or "")
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"GODPARENTS_BASE_URL {base!r} is not an http(s) address "
-                                 "(for example https://godparents.example.org).")
+        raise ConfigurationError(
+            f"GODPARENTS_BASE_URL {base!r} is not an http(s) address "
+            "(for example https://godparents.example.org)."
+        )
     port = app.config.get("MAIL_PORT")
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
         raise ConfigurationError(f"GODPARENTS_MAIL_PORT {port!r} is not a port number.")

@@ -59,8 +59,12 @@ def check_secret_key(app: Flask) -> Result:
     if "change-me" in key:
         return Result(FAIL, "secret key", "still the example's placeholder (change-me...)")
     if len(key) < MIN_SECRET_KEY_LENGTH:
-        return Result(FAIL, "secret key", f"only {len(key)} characters; use at least "
-                      f"{MIN_SECRET_KEY_LENGTH} random ones (secrets.token_hex(32))")
+        return Result(
+            FAIL,
+            "secret key",
+            f"only {len(key)} characters; use at least "
+            f"{MIN_SECRET_KEY_LENGTH} random ones (secrets.token_hex(32))",
+        )
     return Result(OK, "secret key", f"set ({len(key)} characters)")
 
 
@@ -90,11 +94,17 @@ def check_base_url(app: Flask) -> Result:
         return Result(FAIL, "base url", f"links come out as {link}, not on {base}")
     if not is_development(app):
         if parts.scheme != "https":
-            return Result(FAIL, "base url", f"{base} is plain http: links in emails must be "
-                          "https outside development")
+            return Result(
+                FAIL,
+                "base url",
+                f"{base} is plain http: links in emails must be https outside development",
+            )
         if _is_loopback(parts.hostname):
-            return Result(FAIL, "base url", f"{base} points at this machine: nobody who "
-                          "gets an email can open it")
+            return Result(
+                FAIL,
+                "base url",
+                f"{base} points at this machine: nobody who gets an email can open it",
+            )
     return Result(OK, "base url", f"{base} (links look like {link})")
 
 
@@ -106,8 +116,9 @@ def check_mail(app: Flask) -> Result:
     context = ssl.create_default_context()
     try:
         if app.config.get("MAIL_USE_SSL"):
-            connection: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT,
-                                                        context=context)
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, port, timeout=SMTP_TIMEOUT, context=context
+            )
         else:
             connection = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
         with connection:
@@ -119,14 +130,18 @@ def check_mail(app: Flask) -> Result:
                 connection.login(app.config["MAIL_USERNAME"], app.config.get("MAIL_PASSWORD") or "")
             code, _message = connection.noop()
     except (OSError, smtplib.SMTPException) as error:
-        return Result(FAIL, "mail server", f"{where} does not answer: "
-                      f"{type(error).__name__}: {error}".strip())
+        return Result(
+            FAIL, "mail server", f"{where} does not answer: {type(error).__name__}: {error}".strip()
+        )
     if code != 250:
         return Result(FAIL, "mail server", f"{where} answered {code} to NOOP")
-    return Result(OK, "mail server", f"{where} answers"
-                  + (", TLS" if app.config.get("MAIL_USE_TLS") or app.config.get("MAIL_USE_SSL")
-                     else "")
-                  + (", logged in" if app.config.get("MAIL_USERNAME") else ""))
+    return Result(
+        OK,
+        "mail server",
+        f"{where} answers"
+        + (", TLS" if app.config.get("MAIL_USE_TLS") or app.config.get("MAIL_USE_SSL") else "")
+        + (", logged in" if app.config.get("MAIL_USERNAME") else ""),
+    )
 
 
 def check_database(app: Flask) -> Result:
@@ -136,12 +151,19 @@ def check_database(app: Flask) -> Result:
             connection.execute(text("SELECT 1"))
         current, heads = schema_revisions()  # what the reminder job checks before it runs
     except SQLAlchemyError as error:
-        return Result(FAIL, "database", f"{url} does not answer: {error.__class__.__name__}: "
-                      f"{str(error).splitlines()[0]}")
+        return Result(
+            FAIL,
+            "database",
+            f"{url} does not answer: {error.__class__.__name__}: {str(error).splitlines()[0]}",
+        )
     if current != heads:
         have = ", ".join(sorted(current)) or "never migrated"
-        return Result(FAIL, "database", f"{url} is at {have}, the migrations' head is "
-                      f"{', '.join(sorted(heads))}: run `flask --app godparents db upgrade`")
+        return Result(
+            FAIL,
+            "database",
+            f"{url} is at {have}, the migrations' head is "
+            f"{', '.join(sorted(heads))}: run `flask --app godparents db upgrade`",
+        )
     return Result(OK, "database", f"{url} answers, at the migrations' head ({', '.join(heads)})")
 
 
@@ -151,24 +173,39 @@ def check_encryption_key(app: Flask) -> Result:
     try:
         configured = encryption.keys()
         column = User.__table__.c.totp_key
-        stored = db.session.scalar(select(type_coerce(column, String))  # as stored
-                                   .where(column.is_not(None)).limit(1))
+        stored = db.session.scalar(
+            select(type_coerce(column, String))  # as stored
+            .where(column.is_not(None))
+            .limit(1)
+        )
     except SQLAlchemyError:
         db.session.rollback()
-        return Result(WARN, "encryption key", f"{len(configured)} key(s); no stored two-factor "
-                      "key could be read to try it (see the database line)")
+        return Result(
+            WARN,
+            "encryption key",
+            f"{len(configured)} key(s); no stored two-factor "
+            "key could be read to try it (see the database line)",
+        )
     finally:
         db.session.remove()
     if stored is None:
-        return Result(OK, "encryption key", f"{len(configured)} key(s); no two-factor key "
-                      "stored yet to try it on")
+        return Result(
+            OK,
+            "encryption key",
+            f"{len(configured)} key(s); no two-factor key stored yet to try it on",
+        )
     try:
         encryption.decrypt(stored)
     except encryption.EncryptionKeyError:
-        return Result(FAIL, "encryption key", "it does not open the two-factor keys stored in "
-                      "the database: the key of another installation, or one rotated away")
-    return Result(OK, "encryption key", f"{len(configured)} key(s); they open the stored "
-                  "two-factor keys")
+        return Result(
+            FAIL,
+            "encryption key",
+            "it does not open the two-factor keys stored in "
+            "the database: the key of another installation, or one rotated away",
+        )
+    return Result(
+        OK, "encryption key", f"{len(configured)} key(s); they open the stored two-factor keys"
+    )
 
 
 def worker_count(explicit: int | None) -> int:
@@ -185,9 +222,13 @@ def check_throttling(app: Flask, workers: int) -> Result:
     uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     if uri.startswith("memory://"):
         if workers > 1:
-            return Result(FAIL, "throttling storage", f"memory:// counts per process: with "
-                          f"{workers} workers a login may be tried {workers} times as often; "
-                          "set GODPARENTS_RATELIMIT_STORAGE_URI=redis://...")
+            return Result(
+                FAIL,
+                "throttling storage",
+                f"memory:// counts per process: with "
+                f"{workers} workers a login may be tried {workers} times as often; "
+                "set GODPARENTS_RATELIMIT_STORAGE_URI=redis://...",
+            )
         return Result(OK, "throttling storage", "memory:// (one worker)")
     shown = urlsplit(uri)._replace(netloc=urlsplit(uri).hostname or "").geturl()
     try:
@@ -206,8 +247,9 @@ def check_timezone(app: Flask) -> Result:
     except (ZoneInfoNotFoundError, ValueError):
         return Result(FAIL, "time zone", f"{name!r} is not a time zone (GODPARENTS_TIMEZONE)")
     now = datetime.now(zone)
-    return Result(OK, "time zone",
-                  f"{name}: reminders plan for {now:%Y-%m-%d} (now {now:%H:%M %Z})")
+    return Result(
+        OK, "time zone", f"{name}: reminders plan for {now:%Y-%m-%d} (now {now:%H:%M %Z})"
+    )
 
 
 def check_catalogs(app: Flask) -> Result:
@@ -234,22 +276,35 @@ Check = Callable[[Flask], Result]
 def checks(app: Flask, workers: int) -> Iterator[Result]:
     from godparents.backup import keys as backup_keys  # imports this module's Result
 
-    plain: list[Check] = [check_secret_key, backup_keys.check, check_encryption_key,
-                          check_base_url, check_mail, check_database, check_timezone,
-                          check_catalogs]
+    plain: list[Check] = [
+        check_secret_key,
+        backup_keys.check,
+        check_encryption_key,
+        check_base_url,
+        check_mail,
+        check_database,
+        check_timezone,
+        check_catalogs,
+    ]
     for check in plain:
         try:
             yield check(app)
         except Exception as error:  # one broken check must not hide the others' lines
-            yield Result(FAIL, check.__name__.removeprefix("check_").replace("_", " "),
-                         f"{type(error).__name__}: {error}")
+            yield Result(
+                FAIL,
+                check.__name__.removeprefix("check_").replace("_", " "),
+                f"{type(error).__name__}: {error}",
+            )
     yield check_throttling(app, workers)
 
 
 @click.command("doctor")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Server processes sharing this configuration "
-                   "(default: WEB_CONCURRENCY, else 1).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Server processes sharing this configuration (default: WEB_CONCURRENCY, else 1).",
+)
 @with_appcontext
 def doctor(workers: int | None) -> None:
     """Check this host's configuration, one line per check; exit code 1 if any failed."""
@@ -263,4 +318,3 @@ def doctor(workers: int | None) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(doctor)
-

@@ -71,7 +71,8 @@ def _configured_keys(app: Flask) -> list[str]:
         "GODPARENTS_ENCRYPTION_KEY, or put one in instance/encryption.key (mode 600). Make "
         "one with `python -c 'from cryptography.fernet import Fernet; "
         "print(Fernet.generate_key().decode())'` and keep it apart from the database and "
-        "its backups: a backup without the key cannot make codes, one with it can.")
+        "its backups: a backup without the key cannot make codes, one with it can."
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -81,7 +82,8 @@ def init_app(app: Flask) -> None:
         app.extensions[_EXTENSION] = (MultiFernet([Fernet(key) for key in keys]), keys)
     except (ValueError, TypeError) as error:
         raise EncryptionKeyError(
-            "An encryption key is not a Fernet key (32 bytes, URL-safe base64).") from error
+            "An encryption key is not a Fernet key (32 bytes, URL-safe base64)."
+        ) from error
 
 
 def _fernet() -> MultiFernet:
@@ -120,8 +122,9 @@ def rotated(stored: str) -> str:
     try:
         return _fernet().rotate(stored.encode()).decode()
     except InvalidToken as error:
-        raise EncryptionKeyError("A stored secret cannot be decrypted with the configured "
-                                 "encryption key(s).") from error
+        raise EncryptionKeyError(
+            "A stored secret cannot be decrypted with the configured encryption key(s)."
+        ) from error
 
 
 class Encrypted(TypeDecorator[str]):
@@ -165,13 +168,16 @@ def rotate() -> None:
     for table_name, key_name, column_name in ENCRYPTED_COLUMNS:
         table = sa.table(table_name, sa.column(key_name), sa.column(column_name, sa.String))
         key, column = table.c[key_name], table.c[column_name]
-        for row_id, stored in db.session.execute(sa.select(key, column)
-                                                  .where(column.is_not(None))).all():
-            db.session.execute(table.update().where(key == row_id)
-                               .values({column_name: rotated(stored)}))
+        for row_id, stored in db.session.execute(
+            sa.select(key, column).where(column.is_not(None))
+        ).all():
+            db.session.execute(
+                table.update().where(key == row_id).values({column_name: rotated(stored)})
+            )
             changed += 1
-    record(None, "encryption_key_rotated", changes={"key": key_id(keys()[0]),
-                                                    "values": changed})
+    record(None, "encryption_key_rotated", changes={"key": key_id(keys()[0]), "values": changed})
     db.session.commit()
-    click.echo(f"{changed} secret(s) encrypted with key {key_id(keys()[0])}; "
-               f"{len(keys()) - 1} older key(s) configured, no longer needed by any of them.")
+    click.echo(
+        f"{changed} secret(s) encrypted with key {key_id(keys()[0])}; "
+        f"{len(keys()) - 1} older key(s) configured, no longer needed by any of them."
+    )

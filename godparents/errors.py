@@ -21,9 +21,13 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("You do not have access to this page.")),
     404: (_l("Not found"), _l("There is no page at this address.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
-    409: (_l("Saved by someone else"),
-          _l("Someone else saved this at the same moment. Nothing of yours was saved: go "
-             "back, reload the page to see their version, and make your change again.")),
+    409: (
+        _l("Saved by someone else"),
+        _l(
+            "Someone else saved this at the same moment. Nothing of yours was saved: go "
+            "back, reload the page to see their version, and make your change again."
+        ),
+    ),
     413: (_l("Too large"), _l("The file or form you sent is too large.")),
     429: (_l("Too many attempts"), _l("Please wait a moment and try again.")),
     500: (_l("Something went wrong"), _l("The error has been logged. Please try again later.")),
@@ -32,8 +36,9 @@ MESSAGES = {
 
 def _render(code: int, message: str | None = None) -> tuple[str, int]:
     title, default = MESSAGES.get(code, MESSAGES[500])
-    return render_template("errors/error.html", code=code, title=title,
-                           message=message or default), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message or default
+    ), code
 
 
 def _record_refusal(code: int) -> None:
@@ -57,9 +62,12 @@ def _record_refusal(code: int) -> None:
     try:
         db.session.rollback()  # whatever the refused view had started is not kept
         idempotency.forget()  # this commit is the refusal's record, not the form's outcome
-        record(current_user, "access_refused",
-               changes={"status": code, "method": request.method,
-                        "path": request.path[:300]}, ip=request.remote_addr)
+        record(
+            current_user,
+            "access_refused",
+            changes={"status": code, "method": request.method, "path": request.path[:300]},
+            ip=request.remote_addr,
+        )
         db.session.commit()
     except SQLAlchemyError:  # the refusal page must show even if the log cannot be written
         db.session.rollback()
@@ -78,14 +86,19 @@ def _saved_then_failed(error: HTTPException) -> Response:
     """Something failed after the request's changes were committed: an error page would
     hide a saved change (and invite doing it again). Say it is saved and show the page."""
     original = getattr(error, "original_exception", None) or error
-    current_app.logger.error("failed after its changes were committed: %s %s", request.method,
-                             request.path, exc_info=original)
+    current_app.logger.error(
+        "failed after its changes were committed: %s %s",
+        request.method,
+        request.path,
+        exc_info=original,
+    )
     try:
         db.session.rollback()
     except SQLAlchemyError:  # a session that failed in the middle of its commit
         db.session.remove()
-    flash(_l("Your change is saved. Something went wrong after that; it has been logged."),
-          "warning")
+    flash(
+        _l("Your change is saved. Something went wrong after that; it has been logged."), "warning"
+    )
     return redirect(idempotency.saved_location() or request.path, code=303)
 
 
@@ -96,8 +109,15 @@ def handle_stale_data(error: StaleDataError) -> tuple[str, int]:
 
 
 def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
-    return _render(400, str(_l("The form has expired or was not sent from this site. "
-                               "Please go back, reload the page and try again.")))
+    return _render(
+        400,
+        str(
+            _l(
+                "The form has expired or was not sent from this site. "
+                "Please go back, reload the page and try again."
+            )
+        ),
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -53,11 +53,11 @@ def checked_email(value: str) -> str:
     internationalised domain is kept in its ASCII form (xn--...), which goes over the wire.
     """
     try:
-        checked = validate_email(value.strip(), check_deliverability=False,
-                                 allow_smtputf8=False)
+        checked = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
-        raise EmailError(_("Enter an email address such as name@example.org, in Latin "
-                           "letters.")) from error
+        raise EmailError(
+            _("Enter an email address such as name@example.org, in Latin letters.")
+        ) from error
     if not _PLAIN_NAME_PART.fullmatch(checked.local_part):
         raise EmailError(_("Use only letters, digits and . _ - + ' before the @."))
     return checked.ascii_email or checked.normalized

@@ -41,8 +41,9 @@ class FormSubmission(db.Model):
     __tablename__ = "form_submissions"
 
     # Per user: another user's token (copied, or guessed) is simply a new one for them.
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     location: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -50,8 +51,7 @@ class FormSubmission(db.Model):
 
 def form_token() -> Markup:
     """The hidden field a form includes (a template global)."""
-    return Markup('<input type="hidden" name="%s" value="%s">') % (FIELD,
-                                                                    secrets.token_urlsafe(24))
+    return Markup('<input type="hidden" name="%s" value="%s">') % (FIELD, secrets.token_urlsafe(24))
 
 
 def _token() -> str | None:
@@ -68,8 +68,9 @@ def _replay() -> Response | None:
     if token is None:
         return None
     row = db.session.execute(
-        select(FormSubmission.location).where(FormSubmission.token == token,
-                                              FormSubmission.user_id == current_user.id)
+        select(FormSubmission.location).where(
+            FormSubmission.token == token, FormSubmission.user_id == current_user.id
+        )
     ).first()
     if row is None:
         g.form_token = token
@@ -85,8 +86,13 @@ def _remember(session: Session) -> None:
         return
     token, g.form_token = g.form_token, None  # one row per request, at its first commit
     session.execute(delete(FormSubmission).where(FormSubmission.created_at < utcnow() - KEEP))
-    session.add(FormSubmission(token=token, user_id=current_user.id,  # flushed by the commit
-                               location=saved_location()))
+    session.add(
+        FormSubmission(
+            token=token,
+            user_id=current_user.id,  # flushed by the commit
+            location=saved_location(),
+        )
+    )
     g.form_token_saved = token
 
 
@@ -104,8 +110,9 @@ BOOKKEEPING = frozenset({"UserSession", "AuditEvent", "FormSubmission"})
 @event.listens_for(Session, "after_flush")
 def _changes_flushed(session: Session, flush_context: object) -> None:
     if has_request_context() and any(
-            type(obj).__name__ not in BOOKKEEPING
-            for obj in (*session.new, *session.dirty, *session.deleted)):
+        type(obj).__name__ not in BOOKKEEPING
+        for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
         g.changes_pending = True
 
 
@@ -150,10 +157,11 @@ def _record_location(response: Response) -> Response:
     if location is None:
         return response
     try:
-        db.session.execute(update(FormSubmission)
-                           .where(FormSubmission.user_id == current_user.id,
-                                  FormSubmission.token == token)
-                           .values(location=location[:500]))
+        db.session.execute(
+            update(FormSubmission)
+            .where(FormSubmission.user_id == current_user.id, FormSubmission.token == token)
+            .values(location=location[:500])
+        )
         db.session.commit()
     except SQLAlchemyError:  # the change itself is saved; a repeat then lands on the form
         db.session.rollback()

@@ -46,8 +46,12 @@ def sort_from_request(columns: Mapping[str, Any], default: str) -> Sort:
     return Sort(key, raw.startswith("-"))
 
 
-def apply_sort(query: Select[Any], sort: Sort, columns: Mapping[str, ColumnElement[Any]],
-               tiebreak: ColumnElement[Any]) -> Select[Any]:
+def apply_sort(
+    query: Select[Any],
+    sort: Sort,
+    columns: Mapping[str, ColumnElement[Any]],
+    tiebreak: ColumnElement[Any],
+) -> Select[Any]:
     column = columns[sort.key]
     return query.order_by(column.desc() if sort.descending else column.asc(), tiebreak)
 
@@ -58,8 +62,9 @@ def _page_number() -> int:
 
 def paginate(query: Select[Any], per_page: int = PER_PAGE) -> Pagination:
     """One page of ``query`` (two queries: the rows and the count); bad page numbers give 1."""
-    return db.paginate(query, page=_page_number(), per_page=per_page, max_per_page=per_page,
-                       error_out=False)
+    return db.paginate(
+        query, page=_page_number(), per_page=per_page, max_per_page=per_page, error_out=False
+    )
 
 
 class WindowPagination(Pagination):
@@ -82,11 +87,19 @@ class WindowPagination(Pagination):
         if self._total is not None:
             return int(self._total)
         query: Select[Any] = self._query_args["select"]  # past the last page: count alone
-        return db.session.scalar(select(func.count()).select_from(
-            query.order_by(None).subquery())) or 0
+        return (
+            db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            or 0
+        )
 
 
 def paginate_in_one_scan(query: Select[Any], per_page: int = PER_PAGE) -> Pagination:
     """Like ``paginate`` for a ``select`` of one entity, with the count in the same query."""
-    return WindowPagination(select=query, page=_page_number(), per_page=per_page,
-                            max_per_page=per_page, error_out=False, count=True)
+    return WindowPagination(
+        select=query,
+        page=_page_number(),
+        per_page=per_page,
+        max_per_page=per_page,
+        error_out=False,
+        count=True,
+    )

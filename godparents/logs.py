@@ -84,12 +84,22 @@ def _finish(response: Response) -> Response:
     if request.endpoint != "static":
         elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
         route = request.url_rule.rule if request.url_rule is not None else "(no route)"
-        user_id = current_user.get_id() if current_user and current_user.is_authenticated \
-            else None
+        user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
         logging.getLogger("godparents.requests").info(
-            "%s %s %s %.0f ms", request.method, route, response.status_code, elapsed,
-            extra={"method": request.method, "route": route, "status": response.status_code,
-                   "ms": round(elapsed, 1), "user_id": user_id, "endpoint": request.endpoint})
+            "%s %s %s %.0f ms",
+            request.method,
+            route,
+            response.status_code,
+            elapsed,
+            extra={
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "ms": round(elapsed, 1),
+                "user_id": user_id,
+                "endpoint": request.endpoint,
+            },
+        )
     return response
 
 

@@ -37,8 +37,7 @@ def send_email(message: Message) -> bool:
     except (BadHeaderError, UnicodeEncodeError, Unreachable, Refused, Dropped) as error:
         # UnicodeEncodeError: an address with a non-ASCII name part, stored before the
         # forms refused them, cannot be written into a header.
-        current_app.logger.warning("could not send %r: %s", message.subject,
-                                   type(error).__name__)
+        current_app.logger.warning("could not send %r: %s", message.subject, type(error).__name__)
         return False
     email_dispatched.send(current_app._get_current_object(), message=message)
     return True

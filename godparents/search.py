@@ -54,8 +54,11 @@ CYRILLIC = "абвгдежзийклмнопрстуфхцчшщъыьэюяіў
 
 # pg_trgm is trusted since PostgreSQL 13: the database's owner can create it. The
 # migration creates it too; this is for databases made from the models (tests).
-event.listen(db.metadata, "before_create",
-             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+event.listen(
+    db.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class SearchWord(db.Model):
@@ -65,8 +68,13 @@ class SearchWord(db.Model):
     __table_args__ = (
         # PostgreSQL's trigram index; on SQLite the index is partial and empty (WHERE 0):
         # SQLite looks words up by the primary key instead.
-        Index("ix_search_words_trigrams", "word", postgresql_using="gin",
-              postgresql_ops={"word": "gin_trgm_ops"}, sqlite_where=text("0")),
+        Index(
+            "ix_search_words_trigrams",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
     )
 
     word: Mapped[str] = mapped_column(String(WORD_LENGTH), primary_key=True)
@@ -74,8 +82,13 @@ class SearchWord(db.Model):
 
 def trigram_index(name: str, column: str) -> Index:
     """A pg_trgm GIN index for ``column LIKE '%...%'`` on PostgreSQL; empty on SQLite."""
-    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
-                 sqlite_where=text("0"))
+    return Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        sqlite_where=text("0"),
+    )
 
 
 def key_text(words: Iterable[str]) -> str:
@@ -95,10 +108,9 @@ def remember_words(session: Session, words: Iterable[str]) -> None:
         return
     connection = session.connection()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(SearchWord.__table__).on_conflict_do_nothing(
-        index_elements=["word"])
+    statement = dialect.insert(SearchWord.__table__).on_conflict_do_nothing(index_elements=["word"])
     for start in range(0, len(rows), 5000):
-        connection.execute(statement, rows[start:start + 5000])
+        connection.execute(statement, rows[start : start + 5000])
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -114,11 +126,15 @@ def within_one_edit(a: str, b: str) -> bool:
     while start < len(a) and a[start] == b[start]:
         start += 1
     if len(a) == len(b):
-        if a[start + 1:] == b[start + 1:]:
+        if a[start + 1 :] == b[start + 1 :]:
             return True  # one letter changed
-        return (start + 1 < len(a) and a[start] == b[start + 1] and a[start + 1] == b[start]
-                and a[start + 2:] == b[start + 2:])  # two swapped
-    return a[start:] == b[start + 1:]  # one letter added
+        return (
+            start + 1 < len(a)
+            and a[start] == b[start + 1]
+            and a[start + 1] == b[start]
+            and a[start + 2 :] == b[start + 2 :]
+        )  # two swapped
+    return a[start:] == b[start + 1 :]  # one letter added
 
 
 def one_edit_away(word: str) -> set[str]:
@@ -126,10 +142,8 @@ def one_edit_away(word: str) -> set[str]:
     alphabet = CYRILLIC if is_cyrillic(word) else LATIN
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     found = {left + right[1:] for left, right in splits if right}
-    found |= {left + right[1] + right[0] + right[2:] for left, right in splits
-              if len(right) > 1}
-    found |= {left + letter + right[1:] for left, right in splits if right
-              for letter in alphabet}
+    found |= {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
+    found |= {left + letter + right[1:] for left, right in splits if right for letter in alphabet}
     found |= {left + letter + right for left, right in splits for letter in alphabet}
     found.discard(word)
     return found
@@ -140,16 +154,19 @@ def typo_words(session: Session, word: str) -> list[str]:
     if len(word) < MIN_TYPO_LENGTH:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(text("set_config('pg_trgm.similarity_threshold', :limit, true)"))
-                        .params(limit=str(TRIGRAM_THRESHOLD)))
+        session.execute(
+            select(text("set_config('pg_trgm.similarity_threshold', :limit, true)")).params(
+                limit=str(TRIGRAM_THRESHOLD)
+            )
+        )
         candidates = session.scalars(
-            select(SearchWord.word).where(SearchWord.word.op("%")(word),
-                                          SearchWord.word != word))
+            select(SearchWord.word).where(SearchWord.word.op("%")(word), SearchWord.word != word)
+        )
     else:
         candidates = session.scalars(
-            select(SearchWord.word).where(SearchWord.word.in_(sorted(one_edit_away(word)))))
-    return sorted(c for c in candidates if c != word and within_one_edit(word, c))[
-        :MAX_TYPO_WORDS]
+            select(SearchWord.word).where(SearchWord.word.in_(sorted(one_edit_away(word))))
+        )
+    return sorted(c for c in candidates if c != word and within_one_edit(word, c))[:MAX_TYPO_WORDS]
 
 
 def near_words(session: Session, words: Iterable[str], min_length: int = 5) -> set[str]:
@@ -159,24 +176,33 @@ def near_words(session: Session, words: Iterable[str], min_length: int = 5) -> s
     if not wanted:
         return set()
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(text("set_config('pg_trgm.similarity_threshold', :limit, true)"))
-                        .params(limit=str(TRIGRAM_THRESHOLD)))
-        candidates = session.scalars(select(SearchWord.word).where(
-            or_(*(SearchWord.word.op("%")(word) for word in wanted))))
+        session.execute(
+            select(text("set_config('pg_trgm.similarity_threshold', :limit, true)")).params(
+                limit=str(TRIGRAM_THRESHOLD)
+            )
+        )
+        candidates = session.scalars(
+            select(SearchWord.word).where(or_(*(SearchWord.word.op("%")(word) for word in wanted)))
+        )
     else:
         edits = set().union(*(one_edit_away(word) for word in wanted)) - set(wanted)
-        candidates = session.scalars(select(SearchWord.word).where(
-            SearchWord.word.in_(sorted(edits))))
-    return {candidate for candidate in candidates if candidate not in wanted
-            and any(within_one_edit(word, candidate) for word in wanted)}
+        candidates = session.scalars(
+            select(SearchWord.word).where(SearchWord.word.in_(sorted(edits)))
+        )
+    return {
+        candidate
+        for candidate in candidates
+        if candidate not in wanted and any(within_one_edit(word, candidate) for word in wanted)
+    }
 
 
 def query_words(query: str | None) -> list[str]:
     return list(dict.fromkeys(words_of(query)))[:MAX_QUERY_WORDS]
 
 
-def matches(column: Any, query: str | None, session: Session | None = None
-            ) -> ColumnElement[bool] | None:
+def matches(
+    column: Any, query: str | None, session: Session | None = None
+) -> ColumnElement[bool] | None:
     """The condition that ``column`` (a search_text) matches every word of ``query``: None
     for a blank query, nothing for one without a letter or digit ("%").
 
@@ -223,8 +249,11 @@ _REMOVED = "godparents.search.removed_words"
 
 def _searchable() -> list[Any]:
     """The models with a search key."""
-    return [mapper.class_ for mapper in db.Model.registry.mappers
-            if hasattr(mapper.class_, "refresh_search_text")]
+    return [
+        mapper.class_
+        for mapper in db.Model.registry.mappers
+        if hasattr(mapper.class_, "refresh_search_text")
+    ]
 
 
 @event.listens_for(Session, "before_flush")
@@ -262,7 +291,10 @@ def forget_unused_words(session: Session, words: Iterable[str]) -> None:
     """Remove these words from the vocabulary unless some search key still holds them."""
     connection = session.connection()
     for word in sorted(words):
-        used = [select(model.id).where(model.search_text.like(f"% {word} %")).exists()
-                for model in _searchable()]
-        connection.execute(SearchWord.__table__.delete().where(
-            SearchWord.word == word, ~or_(*used)))
+        used = [
+            select(model.id).where(model.search_text.like(f"% {word} %")).exists()
+            for model in _searchable()
+        ]
+        connection.execute(
+            SearchWord.__table__.delete().where(SearchWord.word == word, ~or_(*used))
+        )

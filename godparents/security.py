@@ -51,8 +51,14 @@ class DatabaseId(IntegerConverter):
     overflow inside the database driver.
     """
 
-    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None,
-                 max: int | None = MAX_ID, signed: bool = False) -> None:
+    def __init__(
+        self,
+        url_map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 
@@ -110,9 +116,14 @@ def safe_next(target: str | None) -> str | None:
 
 
 # A coordinator without a second factor reaches these and nothing else.
-TWO_FACTOR_SETUP_ENDPOINTS = frozenset({
-    "account.two_factor", "account.enable_two_factor", "auth.logout", "i18n.set_locale",
-})
+TWO_FACTOR_SETUP_ENDPOINTS = frozenset(
+    {
+        "account.two_factor",
+        "account.enable_two_factor",
+        "auth.logout",
+        "i18n.set_locale",
+    }
+)
 
 
 def web_link(value: str | None) -> str | None:
@@ -130,9 +141,14 @@ def web_link(value: str | None) -> str | None:
 def _refuse_nul_characters() -> None:
     """No one types a NUL character; PostgreSQL cannot even hold one in a text column or a
     query parameter. A request carrying one anywhere is refused before any view sees it."""
-    values = [request.path, *request.args.keys(), *request.args.values(),
-              *request.form.keys(), *request.form.values(),
-              *(upload.filename or "" for upload in request.files.values())]
+    values = [
+        request.path,
+        *request.args.keys(),
+        *request.args.values(),
+        *request.form.keys(),
+        *request.form.values(),
+        *(upload.filename or "" for upload in request.files.values()),
+    ]
     # A malformed multipart body can give a field without a name (None).
     if any(value and "\x00" in value for value in values):
         abort(400)
@@ -148,17 +164,21 @@ def clear_session() -> None:
 
 def _require_login() -> Any:
     if current_user.is_authenticated:
-        if (current_user.needs_two_factors
-                and request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS
-                and not is_public_endpoint(current_app, request.endpoint)):
+        if (
+            current_user.needs_two_factors
+            and request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS
+            and not is_public_endpoint(current_app, request.endpoint)
+        ):
             flash(_("Coordinators need a second factor. Set it up to continue."), "warning")
             return redirect(url_for("account.two_factor"))
         return None
     if "_user_id" in session:  # a session the server has ended or that timed out
         clear_session()
         if g.get("session_expired") and not is_public_endpoint(current_app, request.endpoint):
-            flash(_("You were logged out after a while without activity. Please log in "
-                    "again."), "info")
+            flash(
+                _("You were logged out after a while without activity. Please log in again."),
+                "info",
+            )
     if is_public_endpoint(current_app, request.endpoint):
         return None
     next_path = request.full_path if request.query_string else request.path

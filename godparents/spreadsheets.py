@@ -80,15 +80,21 @@ def safe_cell(text: str) -> str:
     It goes before any apostrophes already there (``'=x`` becomes ``''=x``), so that
     ``unguarded`` can take exactly one away again.
     """
-    points = [found[0] for start in _cell_starts(text)
-              if (found := _before_formula(text, start)) is not None]
+    points = [
+        found[0]
+        for start in _cell_starts(text)
+        if (found := _before_formula(text, start)) is not None
+    ]
     return _with(text, points, insert=True) if points else text
 
 
 def unguarded(text: str) -> str:
     """The text ``safe_cell`` was given: one apostrophe less wherever it put one."""
-    points = [found[0] for start in _cell_starts(text)
-              if (found := _before_formula(text, start)) is not None and found[1] > 0]
+    points = [
+        found[0]
+        for start in _cell_starts(text)
+        if (found := _before_formula(text, start)) is not None and found[1] > 0
+    ]
     return _with(text, points, insert=False) if points else text
 
 

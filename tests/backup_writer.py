@@ -26,8 +26,12 @@ def main(url: str, sponsorship_id: int, log: Path, stop: Path) -> None:
         number = 0
         while not stop.exists() and time.monotonic() < deadline:
             number += 1
-            action = Action(sponsorship_id=sponsorship_id, kind=ActionKind.LETTER,
-                            occurred_on=date(2026, 12, 1), summary=f"drill letter {number}")
+            action = Action(
+                sponsorship_id=sponsorship_id,
+                kind=ActionKind.LETTER,
+                occurred_on=date(2026, 12, 1),
+                summary=f"drill letter {number}",
+            )
             db.session.add(action)
             db.session.commit()
             out.write(f"{action.id} {time.time()}\n")  # only after the commit returned

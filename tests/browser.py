@@ -19,14 +19,24 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
 ]
 
 
 def find_chromium() -> str | None:
-    for candidate in (os.environ.get("GODPARENTS_CHROMIUM"), shutil.which("chromium"),
-                      "/usr/lib/chromium/chromium", shutil.which("chromium-browser")):
+    for candidate in (
+        os.environ.get("GODPARENTS_CHROMIUM"),
+        shutil.which("chromium"),
+        "/usr/lib/chromium/chromium",
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None
@@ -42,8 +52,10 @@ def skip_or_fail(reason: str) -> None:
 def browser() -> Iterator[object]:
     executable = find_chromium()
     if executable is None:
-        skip_or_fail("browser journeys skipped: Chromium is not installed "
-                     "(apt-get install chromium, or run `make test` as root)")
+        skip_or_fail(
+            "browser journeys skipped: Chromium is not installed "
+            "(apt-get install chromium, or run `make test` as root)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -81,8 +93,9 @@ def page(browser: object, live_server: LiveServer) -> Iterator[object]:
     context.set_default_timeout(10_000)
     tab = context.new_page()
     errors: list[str] = []
-    tab.on("console", lambda message: errors.append(message.text)
-           if message.type == "error" else None)
+    tab.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
     tab.on("pageerror", lambda error: errors.append(str(error)))
     yield tab
     context.close()

@@ -38,19 +38,31 @@ class WebClient:
         self.base_url = base_url
         self.cookies = CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects())
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
+        )
 
-    def request(self, method: str, path: str, data: dict[str, str] | None = None,
-                body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: dict[str, str] | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         if data is not None:
             body = urllib.parse.urlencode(data).encode()
             headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
-        request = urllib.request.Request(self.base_url + path, data=body, method=method,  # noqa: S310  (the test's own server)
-                                         headers=headers or {})
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=body,
+            method=method,
+            headers=headers or {},
+        )
         try:
             with self.opener.open(request, timeout=60) as response:
-                return Reply(response.status, response.read().decode(),
-                             response.headers.get("Location", ""))
+                return Reply(
+                    response.status, response.read().decode(), response.headers.get("Location", "")
+                )
         except urllib.error.HTTPError as error:
             return Reply(error.code, error.read().decode(), error.headers.get("Location", ""))
 

@@ -36,8 +36,12 @@ SERVER_URL = os.environ.get("GODPARENTS_TEST_DATABASE_URL")
 
 _ROOT = Path(__file__).resolve().parent.parent
 # The sample CSV files: shared/data beside the project (as in CI), else the copies here.
-SAMPLE_DATA = next(path for path in (_ROOT.parent / "shared" / "data", _ROOT / "tests" / "data")
-                   if (path / "prisoners-sample.csv").exists())
+SAMPLE_DATA = next(
+    path
+    for path in (_ROOT.parent / "shared" / "data", _ROOT / "tests" / "data")
+    if (path / "prisoners-sample.csv").exists()
+)
+
 
 @event.listens_for(Engine, "connect")
 def _sqlite_without_fsync(dbapi_connection: Any, connection_record: Any) -> None:
@@ -66,7 +70,7 @@ class Databases:
         server = make_url(SERVER_URL)
         engine = create_engine(server, isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\''))
+            connection.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
         engine.dispose()
         self.created.append(name)
         return server.set(database=name).render_as_string(hide_password=False)
@@ -212,8 +216,13 @@ class Auth:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def login(self, email: str, password: str = "correct horse battery", next: str = "",
-              remember: bool = False):
+    def login(
+        self,
+        email: str,
+        password: str = "correct horse battery",
+        next: str = "",
+        remember: bool = False,
+    ):
         """Log in through the form; for an account with two factors, then through the code
         form with the code its authenticator app would show now."""
         token = csrf_token(self.client, "/auth/login")
@@ -227,8 +236,9 @@ class Auth:
 
     def second_factor(self, email: str, code: str | None = None):
         token = csrf_token(self.client, "/auth/two-factor")
-        return self.client.post("/auth/two-factor", data={
-            "code": code or totp_code(email), "csrf_token": token})
+        return self.client.post(
+            "/auth/two-factor", data={"code": code or totp_code(email), "csrf_token": token}
+        )
 
     def logout(self):
         token = csrf_token(self.client, "/")
@@ -243,15 +253,19 @@ def totp_code(email: str, lasting: float = 2.0) -> str:
     (under load, a request may wait seconds before it is checked)."""
     with db.engine.connect() as connection:  # a fresh look, whatever the test's session holds
         secret, last = connection.execute(
-            select(User.totp_secret, User.totp_last_step)
-            .where(User.email == normalise_email(email))).one()
+            select(User.totp_secret, User.totp_last_step).where(
+                User.email == normalise_email(email)
+            )
+        ).one()
     assert secret, f"{email} has no two factors"
     now = time.time()
     current = int(now) // twofactor.STEP_SECONDS
     left = twofactor.STEP_SECONDS - now % twofactor.STEP_SECONDS
-    usable = [step for offset, step in enumerate((current - 1, current, current + 1))
-              if (last is None or step > last)
-              and left + offset * twofactor.STEP_SECONDS >= lasting]
+    usable = [
+        step
+        for offset, step in enumerate((current - 1, current, current + 1))
+        if (last is None or step > last) and left + offset * twofactor.STEP_SECONDS >= lasting
+    ]
     assert usable, "too many two-factor logins for this account in 30 seconds"
     step = usable[0]
     return pyotp.TOTP(secret).generate_otp(step)

@@ -22,8 +22,12 @@ PASSWORD = "correct horse battery"
 _numbers = itertools.count(1)
 
 
-def make_user(role: Role = Role.SPONSOR, email: str | None = None, password: str | None = PASSWORD,
-              **fields: Any) -> User:
+def make_user(
+    role: Role = Role.SPONSOR,
+    email: str | None = None,
+    password: str | None = PASSWORD,
+    **fields: Any,
+) -> User:
     user = User(email=email or f"user{next(_numbers)}@example.org", role=role, **fields)
     if password is not None:
         user.password_hash = hash_password(password)
@@ -41,8 +45,13 @@ def make_coordinator(**fields: Any) -> User:
 
 def make_sponsor(with_login: bool = True, **fields: Any) -> Sponsor:
     number = next(_numbers)
-    values = {"full_name": f"Sponsor {number}", "body": "Bundestag", "country": "DE",
-              "email": f"sponsor{number}@example.org", **fields}
+    values = {
+        "full_name": f"Sponsor {number}",
+        "body": "Bundestag",
+        "country": "DE",
+        "email": f"sponsor{number}@example.org",
+        **fields,
+    }
     sponsor = Sponsor(**values)
     if with_login:
         sponsor.user = make_user(Role.SPONSOR, email=values["email"])
@@ -58,15 +67,23 @@ def make_delegate(sponsor: Sponsor, **fields: Any) -> User:
     return user
 
 
-def make_prisoner(address: str | None = "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1",
-                  **fields: Any) -> Prisoner:
+def make_prisoner(
+    address: str | None = "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1", **fields: Any
+) -> Prisoner:
     number = next(_numbers)
-    values = {"name_latin": f"Prisoner {number}", "status": PrisonerStatus.SENTENCED,
-              "detained_on": date(2021, 7, 14), **fields}
+    values = {
+        "name_latin": f"Prisoner {number}",
+        "status": PrisonerStatus.SENTENCED,
+        "detained_on": date(2021, 7, 14),
+        **fields,
+    }
     prisoner = Prisoner(**values)
     if address:
-        prisoner.addresses.append(PrisonerAddress(
-            facility="SIZO No. 1 (Minsk)", postal_address=address, valid_from=date(2021, 7, 14)))
+        prisoner.addresses.append(
+            PrisonerAddress(
+                facility="SIZO No. 1 (Minsk)", postal_address=address, valid_from=date(2021, 7, 14)
+            )
+        )
     db.session.add(prisoner)
     db.session.commit()
     return prisoner
@@ -88,21 +105,28 @@ def make_default_rules() -> list[ReminderRule]:
     return rules
 
 
-def make_outbox_message(rule: ReminderRule | None = None, recipient: User | None = None,
-                        **fields: Any) -> OutboxMessage:
+def make_outbox_message(
+    rule: ReminderRule | None = None, recipient: User | None = None, **fields: Any
+) -> OutboxMessage:
     """An outbox message as the job would leave it (written out, waiting by default); the
     rule and the recipient are made when not given (every message has both)."""
     number = next(_numbers)
     if rule is None:
-        rule = db.session.scalar(select(ReminderRule).order_by(ReminderRule.id).limit(1)) \
+        rule = (
+            db.session.scalar(select(ReminderRule).order_by(ReminderRule.id).limit(1))
             or make_default_rules()[0]
+        )
     if recipient is None and "recipient_user_id" not in fields:
         recipient = make_user(email=f"to{number}@example.org", password=None)
     values: dict[str, Any] = {
         "recipient_email": recipient.email if recipient else f"to{number}@example.org",
-        "subject_ref": f"prisoner:{number}", "occurs_on": date(2026, 12, 26),
-        "email_subject": f"Subject {number}", "body_text": f"Body {number}\n",
-        "status": OutboxStatus.PENDING, **fields}
+        "subject_ref": f"prisoner:{number}",
+        "occurs_on": date(2026, 12, 26),
+        "email_subject": f"Subject {number}",
+        "body_text": f"Body {number}\n",
+        "status": OutboxStatus.PENDING,
+        **fields,
+    }
     if recipient is not None:
         values["recipient_user_id"] = recipient.id
     message = OutboxMessage(rule=rule, **values)

@@ -83,8 +83,7 @@ class Server:
 
 
 @contextmanager
-def faulty_server(inbox: FaultyInbox | None = None, port: int | None = None
-                  ) -> Iterator[Server]:
+def faulty_server(inbox: FaultyInbox | None = None, port: int | None = None) -> Iterator[Server]:
     server = Server("127.0.0.1", port or free_port(), inbox or FaultyInbox(), None)
     server.start()
     try:

@@ -78,6 +78,7 @@ def _today() -> date:
 
 # The world: two teams, a coordinator, and one of every other kind of object ----------------
 
+
 @dataclass(frozen=True)
 class Team:
     """A sponsor with a delegate and a godchild, as plain values (rows may be deleted)."""
@@ -117,62 +118,127 @@ def _team(name: str) -> Team:
     prisoner = make_prisoner(name_latin=f"Prisoner {name}")
     pairing = make_sponsorship(sponsor, prisoner)
     written = _today() - timedelta(days=3)
-    action = Action(sponsorship=pairing, logged_by=delegate, kind=ActionKind.LETTER,
-                    occurred_on=written, summary=f"A letter from team {name}",
-                    letter_outcome=LetterOutcome.SENT, outcome_on=written)
-    key_date = KeyDate(prisoner=prisoner, kind=KeyDateKind.APPEAL,
-                       occurs_on=_today() + timedelta(days=20), note="Appeal")
-    passkey = Passkey(user_id=sponsor_user_id, credential_id=f"credential-{name}",
-                      public_key=b"public key", name=f"Key of {name}")
-    db.session.add_all([action, key_date, passkey, PrisonerPhoto(
-        prisoner=prisoner, content=b"\xff\xd8photo of " + name.encode(), mimetype="image/jpeg")])
+    action = Action(
+        sponsorship=pairing,
+        logged_by=delegate,
+        kind=ActionKind.LETTER,
+        occurred_on=written,
+        summary=f"A letter from team {name}",
+        letter_outcome=LetterOutcome.SENT,
+        outcome_on=written,
+    )
+    key_date = KeyDate(
+        prisoner=prisoner,
+        kind=KeyDateKind.APPEAL,
+        occurs_on=_today() + timedelta(days=20),
+        note="Appeal",
+    )
+    passkey = Passkey(
+        user_id=sponsor_user_id,
+        credential_id=f"credential-{name}",
+        public_key=b"public key",
+        name=f"Key of {name}",
+    )
+    db.session.add_all(
+        [
+            action,
+            key_date,
+            passkey,
+            PrisonerPhoto(
+                prisoner=prisoner,
+                content=b"\xff\xd8photo of " + name.encode(),
+                mimetype="image/jpeg",
+            ),
+        ]
+    )
     db.session.commit()
     assert sponsor.user_id is not None
-    return Team(sponsor.id, sponsor.full_name, sponsor.email or "", sponsor.user_id,
-                delegate.id, delegate.email, prisoner.id, pairing.id, action.id, key_date.id,
-                passkey.id)
+    return Team(
+        sponsor.id,
+        sponsor.full_name,
+        sponsor.email or "",
+        sponsor.user_id,
+        delegate.id,
+        delegate.email,
+        prisoner.id,
+        pairing.id,
+        action.id,
+        key_date.id,
+        passkey.id,
+    )
 
 
 @pytest.fixture
 def world(app: Flask) -> World:
     coordinator = make_coordinator(email="coordinator@example.org")
     a, b = _team("A"), _team("B")
-    newcomer = make_sponsor(with_login=False, full_name="Godparent Newcomer",
-                            email="newcomer@example.org")
+    newcomer = make_sponsor(
+        with_login=False, full_name="Godparent Newcomer", email="newcomer@example.org"
+    )
     invited = make_user(Role.DELEGATE, email="invited@example.org", password=None)
     db.session.add(Delegation(sponsor_id=a.sponsor_id, user_id=invited.id))
     rule = make_default_rules()[0]
-    message = OutboxMessage(rule=rule,
-                            recipient_user_id=a.sponsor_user_id, recipient_email=a.sponsor_email,
-                            subject_ref=f"prisoner:{a.prisoner_id}", occurs_on=_today(),
-                            email_subject="A reminder", body_text="Text\n",
-                            body_html="<p>Text</p>")
+    message = OutboxMessage(
+        rule=rule,
+        recipient_user_id=a.sponsor_user_id,
+        recipient_email=a.sponsor_email,
+        subject_ref=f"prisoner:{a.prisoner_id}",
+        occurs_on=_today(),
+        email_subject="A reminder",
+        body_text="Text\n",
+        body_html="<p>Text</p>",
+    )
     calendar_token = "calendar-token-of-sponsor-a"
     sponsor_user = db.session.get(User, a.sponsor_user_id)
     assert sponsor_user is not None
     sponsor_user.calendar_token_hash = token_hash(calendar_token)
     db.session.add(message)
-    run = ReminderRun(status=RunStatus.FINISHED, planned_for=_today(), window_start=_today(),
-                      started_at=utcnow(), finished_at=utcnow())
+    run = ReminderRun(
+        status=RunStatus.FINISHED,
+        planned_for=_today(),
+        window_start=_today(),
+        started_at=utcnow(),
+        finished_at=utcnow(),
+    )
     bounced = UndeliverableAddress(email="gone@example.org")
     facility = Facility(name_en="SIZO No. 1 (Minsk)", kind=FacilityKind.PRETRIAL)
     db.session.add_all([run, bounced, facility])
     db.session.commit()
-    return World(coordinator.email, a, b, newcomer.id, invited.id, rule.id, message.id,
-                 calendar_token, run.id, bounced.id, facility.id)
+    return World(
+        coordinator.email,
+        a,
+        b,
+        newcomer.id,
+        invited.id,
+        rule.id,
+        message.id,
+        calendar_token,
+        run.id,
+        bounced.id,
+        facility.id,
+    )
 
 
 # Building URLs from the URL map ------------------------------------------------------------
 
+
 def url_values(world: World, team: Team) -> dict[str, Any]:
     """A value for every URL part the app has today; ids are ``team``'s own objects."""
     return {
-        "prisoner_id": team.prisoner_id, "sponsorship_id": team.pairing_id,
-        "action_id": team.action_id, "user_id": team.delegate_id,
-        "sponsor_id": team.sponsor_id, "key_date_id": team.key_date_id,
-        "rule_id": world.rule_id, "message_id": world.message_id, "run_id": world.run_id,
-        "address_id": world.address_id, "passkey_id": team.passkey_id,
-        "kind": "prisoners", "filename": "css/app.css", "token": "not-a-valid-token",
+        "prisoner_id": team.prisoner_id,
+        "sponsorship_id": team.pairing_id,
+        "action_id": team.action_id,
+        "user_id": team.delegate_id,
+        "sponsor_id": team.sponsor_id,
+        "key_date_id": team.key_date_id,
+        "rule_id": world.rule_id,
+        "message_id": world.message_id,
+        "run_id": world.run_id,
+        "address_id": world.address_id,
+        "passkey_id": team.passkey_id,
+        "kind": "prisoners",
+        "filename": "css/app.css",
+        "token": "not-a-valid-token",
         "facility_id": world.facility_id,
     }
 
@@ -195,8 +261,13 @@ class Unfillable(Exception):
     """The walker has no value for a part of this route: it needs a look."""
 
 
-def path_for(web_app: Flask, rule: Rule, method: str, values: dict[str, Any],
-             token_by_endpoint: dict[str, str] | None = None) -> str:
+def path_for(
+    web_app: Flask,
+    rule: Rule,
+    method: str,
+    values: dict[str, Any],
+    token_by_endpoint: dict[str, str] | None = None,
+) -> str:
     """The rule's URL with ``values``; checked to lead back to the same rule."""
     values = dict(values)
     if token_by_endpoint and rule.endpoint in token_by_endpoint:
@@ -234,15 +305,25 @@ def takes_an_id(rule: Rule) -> bool:
 
 # Forms as a user of the right role would fill them in (valid but for what a test leaves out)
 
+
 def sample_forms(world: World) -> dict[str, dict[str, Any]]:
     today = _today().isoformat()
     a = world.a
-    rule = {"trigger": "birthday", "days": "3", "template": "birthday", "to_sponsor": "y",
-            "is_active": "y"}
+    rule = {
+        "trigger": "birthday",
+        "days": "3",
+        "template": "birthday",
+        "to_sponsor": "y",
+        "is_active": "y",
+    }
     password = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     return {
-        "account.profile": {"locale": "de", "timezone": "Europe/Vienna",
-                            "birthday_card_days": "20", "title": "Dr."},
+        "account.profile": {
+            "locale": "de",
+            "timezone": "Europe/Vienna",
+            "birthday_card_days": "20",
+            "title": "Dr.",
+        },
         "account.change_password": {"current_password": PASSWORD, **password},
         "account.change_email": {"email": "changed@example.org", "current_password": PASSWORD},
         "account.enable_two_factor": {"code": "123456", "current_password": PASSWORD},
@@ -250,16 +331,18 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "account.disable_two_factor": {"current_password": PASSWORD},
         "account.replace_two_factor": {"current_password": PASSWORD},
         "accounts.reset_two_factors": {"current_password": PASSWORD},
-        "account.add_passkey": {"name": "Laptop", "current_password": PASSWORD,
-                                "credential": "{}"},
+        "account.add_passkey": {"name": "Laptop", "current_password": PASSWORD, "credential": "{}"},
         "account.rename_passkey": {"name": "Renamed key"},
         "account.remove_passkey": {"current_password": PASSWORD},
         "actions.create": {"kind": "card", "occurred_on": today, "summary": "A card"},
         "actions.edit": {"kind": "card", "occurred_on": today, "summary": "Rewritten"},
         "actions.outcome": {"letter_outcome": "returned", "outcome_on": today},
         "auth.accept_invitation": password,
-        "auth.invite": {"email": "invited-sponsor@example.org", "role": "sponsor",
-                        "sponsor_id": str(world.newcomer_id)},
+        "auth.invite": {
+            "email": "invited-sponsor@example.org",
+            "role": "sponsor",
+            "sponsor_id": str(world.newcomer_id),
+        },
         "auth.login": {"email": a.sponsor_email, "password": PASSWORD},
         "auth.request_password_reset": {"email": a.sponsor_email},
         "auth.reset_password": password,
@@ -267,35 +350,58 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "auth.two_factor_passkey": {"credential": "{}"},
         "i18n.set_locale": {"locale": "de"},
         "prisoners.add_key_date": {"kind": "trial", "occurs_on": today, "note": "Trial"},
-        "prisoners.change_address": {"facility": "Penal colony No. 3", "valid_from": today,
-                                     "postal_address": "211440, г. Новополоцк"},
+        "prisoners.change_address": {
+            "facility": "Penal colony No. 3",
+            "valid_from": today,
+            "postal_address": "211440, г. Новополоцк",
+        },
         "prisoners.create": {"name_latin": "New Prisoner", "status": "sentenced", "gender": ""},
         "prisoners.edit": {"name_latin": "Renamed Prisoner", "status": "sentenced", "gender": ""},
         "prisoners.facility_edit": {"name_en": "SIZO No. 8 (Zhodzina)", "kind": "pretrial"},
         "prisoners.merge_records": {"other": str(world.b.prisoner_id)},
         "reminders.create": {"name": "New rule", **rule},
         "reminders.edit": {"name": "Renamed rule", **rule},
-        "sponsor_registry.create": {"full_name": "New Godparent", "body": "Sejm",
-                                    "country": "PL", "language": "en", "is_active": "y"},
+        "sponsor_registry.create": {
+            "full_name": "New Godparent",
+            "body": "Sejm",
+            "country": "PL",
+            "language": "en",
+            "is_active": "y",
+        },
         "sponsor_registry.delegates": {"email": "more-staff@example.org"},
-        "sponsor_registry.edit": {"full_name": "Renamed Godparent", "body": "Bundestag",
-                                  "country": "DE", "language": "en", "is_active": "y"},
+        "sponsor_registry.edit": {
+            "full_name": "Renamed Godparent",
+            "body": "Bundestag",
+            "country": "DE",
+            "language": "en",
+            "is_active": "y",
+        },
         "sponsor_registry.erase": {"confirm_name": a.sponsor_name},
         "sponsor_registry.invite": {"email": "second-login@example.org"},
         "sponsors.team": {"email": "new-staff@example.org"},
-        "sponsorships.create": {"sponsor_id": str(world.newcomer_id),
-                                "prisoner_id": str(a.prisoner_id), "status": "active",
-                                "started_on": today},
+        "sponsorships.create": {
+            "sponsor_id": str(world.newcomer_id),
+            "prisoner_id": str(a.prisoner_id),
+            "status": "active",
+            "started_on": today,
+        },
         "sponsorships.bulk": {"status": "proposed"},
         "sponsorships.end": {"ended_on": today, "end_reason": "other"},
-        "sponsorships.handover": {"sponsor_id": str(world.b.sponsor_id), "on": today,
-                                  "end_reason": "mandate_ended"},
-        "sponsorships.release": {"status": "released", "released_on": today,
-                                 "pairing_ids": [str(a.pairing_id)]},
+        "sponsorships.handover": {
+            "sponsor_id": str(world.b.sponsor_id),
+            "on": today,
+            "end_reason": "mandate_ended",
+        },
+        "sponsorships.release": {
+            "status": "released",
+            "released_on": today,
+            "pairing_ids": [str(a.pairing_id)],
+        },
     }
 
 
 # Logging in and watching the database --------------------------------------------------------
+
 
 def logged_in(web_app: Flask, email: str) -> FlaskClient:
     """A client of its own, logged in through the real forms (two factors for coordinators)."""
@@ -316,8 +422,11 @@ def snapshot(ignore_refusals: bool = False) -> Snapshot:
     tables: Snapshot = {}
     with db.engine.connect() as connection:
         for table in db.metadata.sorted_tables:
-            columns = [column for column in table.columns
-                       if (table.name, column.name) != ("user_sessions", "last_seen_at")]
+            columns = [
+                column
+                for column in table.columns
+                if (table.name, column.name) != ("user_sessions", "last_seen_at")
+            ]
             query = select(*columns).order_by(*table.primary_key.columns)
             if ignore_refusals and table.name == "audit_events":
                 query = query.where(table.c.action != "access_refused")
@@ -348,8 +457,7 @@ class Crashed:
         return {}
 
 
-def send(client: FlaskClient, method: str, path: str,
-         data: dict[str, Any] | None = None) -> Any:
+def send(client: FlaskClient, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
     """One request of a walk; a crash is that route's failure, not the end of the walk."""
     try:
         response = client.open(path, method=method, data=data)
@@ -367,8 +475,10 @@ def answer(response: Any) -> str:
 
 # 1. Login is required everywhere but on the public list ----------------------------------------
 
+
 def test_every_route_but_the_public_ones_sends_anonymous_users_to_login(
-        world: World, web_app: Flask) -> None:
+    world: World, web_app: Flask
+) -> None:
     """Anonymous, and also halfway (a coordinator's right password, no code yet): every
     method of every route not in PUBLIC is a redirect to the login form that comes back to
     the page; a public one is answered without it. POSTs carry a valid CSRF token of the
@@ -376,13 +486,20 @@ def test_every_route_but_the_public_ones_sends_anonymous_users_to_login(
     anonymous = web_app.test_client()
     anonymous_token = csrf_token(anonymous, "/auth/login")
     halfway = web_app.test_client()
-    first_step = halfway.post("/auth/login", data={
-        "email": world.coordinator_email, "password": PASSWORD,
-        "csrf_token": csrf_token(halfway, "/auth/login")})
+    first_step = halfway.post(
+        "/auth/login",
+        data={
+            "email": world.coordinator_email,
+            "password": PASSWORD,
+            "csrf_token": csrf_token(halfway, "/auth/login"),
+        },
+    )
     assert first_step.headers["Location"] == "/auth/two-factor"
     halfway_token = csrf_token(halfway, "/auth/two-factor")
-    visitors = [("anonymous", anonymous, anonymous_token),
-                ("password only", halfway, halfway_token)]
+    visitors = [
+        ("anonymous", anonymous, anonymous_token),
+        ("password only", halfway, halfway_token),
+    ]
 
     values, token_by_endpoint = url_values(world, world.a), genuine_tokens(web_app, world)
     failures: list[str] = []
@@ -406,16 +523,22 @@ def test_every_route_but_the_public_ones_sends_anonymous_users_to_login(
                     expected, ok = "sent back to the first step", location == "/auth/login"
             else:
                 expected = f"302 to /auth/login?next={path}"
-                ok = (response.status_code == 302 and location.startswith("/auth/login?")
-                      and parse_qs(urlsplit(location).query).get("next") == [path])
+                ok = (
+                    response.status_code == 302
+                    and location.startswith("/auth/login?")
+                    and parse_qs(urlsplit(location).query).get("next") == [path]
+                )
             if not ok:
-                failures.append(f"{name}: {method} {path} ({rule.endpoint}) "
-                                f"{answer(response)}, expected {expected}")
+                failures.append(
+                    f"{name}: {method} {path} ({rule.endpoint}) "
+                    f"{answer(response)}, expected {expected}"
+                )
     assert not failures, "\n".join(failures)
     assert checked["login required"] > 80 and checked["public"] >= len(PUBLIC), checked
 
 
 # 2. Every POST needs the CSRF token -------------------------------------------------------------
+
 
 def csrf_users(rule: Rule) -> tuple[str, ...]:
     """Who would use the route: its own role, so that only the missing token can refuse."""
@@ -428,8 +551,9 @@ def csrf_users(rule: Rule) -> tuple[str, ...]:
     return ("sponsor", "coordinator")
 
 
-def test_every_post_route_refuses_a_request_without_csrf_token(world: World,
-                                                               web_app: Flask) -> None:
+def test_every_post_route_refuses_a_request_without_csrf_token(
+    world: World, web_app: Flask
+) -> None:
     """Logged in with the right role, the form filled in as it should be and the ids of the
     user's own objects, but no csrf_token: 400, and not one row of any table changes. The
     one-click unsubscribe is the only exception; its link here is forged (signed with
@@ -444,7 +568,8 @@ def test_every_post_route_refuses_a_request_without_csrf_token(world: World,
     token_by_endpoint = genuine_tokens(web_app, world)
     # Signed by the test's own app, whose secret key is not the serving app's.
     token_by_endpoint["reminders_public.unsubscribe"] = unsubscribe_token(
-        world.a.sponsor_user_id, Trigger.BIRTHDAY)
+        world.a.sponsor_user_id, Trigger.BIRTHDAY
+    )
 
     failures: list[str] = []
     accepted: set[str] = set()
@@ -479,17 +604,20 @@ def test_every_post_route_refuses_a_request_without_csrf_token(world: World,
 
     # The exemption itself works: the genuine link unsubscribes without a CSRF token.
     link = genuine_tokens(web_app, world)["reminders_public.unsubscribe"]
-    response = clients["anonymous"].post(f"/reminders/unsubscribe/{link}",
-                                         data={"List-Unsubscribe": "One-Click"})
+    response = clients["anonymous"].post(
+        f"/reminders/unsubscribe/{link}", data={"List-Unsubscribe": "One-Click"}
+    )
     assert response.status_code == 200
     assert fresh(User, world.a.sponsor_user_id).reminder_opt_outs == ["birthday"]
 
 
 # 3. Other teams' objects, and coordinator pages -----------------------------------------------
 
+
 @pytest.mark.parametrize("who", ["sponsor", "delegate"])
 def test_another_team_gets_404_and_coordinator_pages_403_on_every_id_route(
-        world: World, web_app: Flask, who: str) -> None:
+    world: World, web_app: Flask, who: str
+) -> None:
     """B's sponsor or B's delegate, with a valid CSRF token and valid forms, aims every
     route taking an id at team A's objects (GET and POST): 404 (or 403), and every route of
     the coordinators answers 403 whatever its ids. Nothing changes but the log of
@@ -518,8 +646,10 @@ def test_another_team_gets_404_and_coordinator_pages_403_on_every_id_route(
         response = send(client, method, path, data)
         expected = {403} if coordinator_only else {403, 404}
         if response.status_code not in expected:
-            failures.append(f"{who} of B: {method} {path} ({rule.endpoint}) "
-                            f"{answer(response)}, expected {sorted(expected)}")
+            failures.append(
+                f"{who} of B: {method} {path} ({rule.endpoint}) "
+                f"{answer(response)}, expected {sorted(expected)}"
+            )
         after = snapshot(ignore_refusals=True)
         if changes := changed(before, after):
             failures.append(f"{who} of B: {method} {path} ({rule.endpoint}) changed {changes}")
@@ -538,8 +668,10 @@ def test_ids_nested_in_a_route_must_belong_together(world: World, web_app: Flask
     nested = 0
     before = snapshot(ignore_refusals=True)
     for rule, method in routes(web_app):
-        ids = sorted((name for name in rule.arguments if f"<int:{name}>" in rule.rule),
-                     key=lambda name: rule.rule.index(f"<int:{name}>"))
+        ids = sorted(
+            (name for name in rule.arguments if f"<int:{name}>" in rule.rule),
+            key=lambda name: rule.rule.index(f"<int:{name}>"),
+        )
         if len(ids) < 2:
             continue
         parent = ids[0]  # the parent is B's, the rest A's
@@ -552,8 +684,7 @@ def test_ids_nested_in_a_route_must_belong_together(world: World, web_app: Flask
         data = None if method == "GET" else {"csrf_token": token}
         response = send(client, method, path, data)
         if response.status_code != 404:
-            failures.append(f"{method} {path} ({rule.endpoint}) {answer(response)}, "
-                            "expected 404")
+            failures.append(f"{method} {path} ({rule.endpoint}) {answer(response)}, expected 404")
     assert not failures, "\n".join(failures)
     assert changed(before, snapshot(ignore_refusals=True)) == []
     assert nested >= 2
@@ -577,37 +708,52 @@ SPONSOR_SIDE: dict[str, Callable[[Team], tuple[str, str, dict[str, str] | None]]
     "prisoner page": lambda t: ("GET", _prisoner(t), None),
     "photo": lambda t: ("GET", f"{_prisoner(t)}/photo", None),
     "action form": lambda t: ("GET", f"{_prisoner(t)}/actions/new", None),
-    "log an action": lambda t: ("POST", f"{_prisoner(t)}/actions/new", {
-        "kind": "card", "occurred_on": _today().isoformat(), "summary": "A birthday card"}),
+    "log an action": lambda t: (
+        "POST",
+        f"{_prisoner(t)}/actions/new",
+        {"kind": "card", "occurred_on": _today().isoformat(), "summary": "A birthday card"},
+    ),
     "edit form": lambda t: ("GET", f"{_action(t)}/edit", None),
-    "edit an action": lambda t: ("POST", f"{_action(t)}/edit", {
-        "kind": "letter", "occurred_on": _today().isoformat(), "summary": "Rewritten",
-        "version": _version(t)}),
+    "edit an action": lambda t: (
+        "POST",
+        f"{_action(t)}/edit",
+        {
+            "kind": "letter",
+            "occurred_on": _today().isoformat(),
+            "summary": "Rewritten",
+            "version": _version(t),
+        },
+    ),
     "outcome form": lambda t: ("GET", f"{_action(t)}/outcome", None),
-    "record an outcome": lambda t: ("POST", f"{_action(t)}/outcome", {
-        "letter_outcome": "returned", "outcome_on": _today().isoformat(),
-        "version": _version(t)}),
+    "record an outcome": lambda t: (
+        "POST",
+        f"{_action(t)}/outcome",
+        {"letter_outcome": "returned", "outcome_on": _today().isoformat(), "version": _version(t)},
+    ),
     "delete an action": lambda t: ("POST", f"{_action(t)}/delete", {}),
     "remove a delegate": lambda t: ("POST", f"/sponsor/team/{t.delegate_id}/remove", {}),
 }
 
 
 @pytest.mark.parametrize("who", ["sponsor", "delegate"])
-def test_the_sponsor_pages_refuse_another_teams_objects(world: World, web_app: Flask,
-                                                       who: str) -> None:
+def test_the_sponsor_pages_refuse_another_teams_objects(
+    world: World, web_app: Flask, who: str
+) -> None:
     """Ids of the right kind, of team A, used by team B with a form that works on B's own
     objects: 404 and nothing changes (delegates may not remove anyone: 403). Each case is
     then tried on B's own object, to show that it was A's ids that were refused."""
-    client = logged_in(web_app, world.b.sponsor_email if who == "sponsor"
-                       else world.b.delegate_email)
+    client = logged_in(
+        web_app, world.b.sponsor_email if who == "sponsor" else world.b.delegate_email
+    )
     token = csrf_token(client, "/sponsor/")
     failures: list[str] = []
     for case, request in SPONSOR_SIDE.items():  # the ones that delete B's things come last
         refused = 403 if (who, case) == ("delegate", "remove a delegate") else 404
         method, path, data = request(world.a)
         before = snapshot(ignore_refusals=True)
-        response = send(client, method, path,
-                        None if data is None else {**data, "csrf_token": token})
+        response = send(
+            client, method, path, None if data is None else {**data, "csrf_token": token}
+        )
         if response.status_code != refused:
             failures.append(f"{case}: {method} {path} {answer(response)}, expected {refused}")
         if changes := changed(before, snapshot(ignore_refusals=True)):
@@ -617,10 +763,12 @@ def test_the_sponsor_pages_refuse_another_teams_objects(world: World, web_app: F
         own = send(client, method, path, None if data is None else {**data, "csrf_token": token})
         expected = 403 if refused == 403 else 200 if method == "GET" else 302
         if own.status_code != expected:
-            failures.append(f"{case}, B's own: {method} {path} {answer(own)}, "
-                            f"expected {expected}")
-        elif method == "POST" and expected == 302 and not changed(
-                before, snapshot(ignore_refusals=True)):
+            failures.append(f"{case}, B's own: {method} {path} {answer(own)}, expected {expected}")
+        elif (
+            method == "POST"
+            and expected == 302
+            and not changed(before, snapshot(ignore_refusals=True))
+        ):
             failures.append(f"{case}, B's own: {method} {path} changed nothing")
     assert not failures, "\n".join(failures)
 
@@ -629,8 +777,9 @@ def test_the_sponsor_pages_refuse_another_teams_objects(world: World, web_app: F
 SETUP_ONLY = {"account.two_factor", "account.enable_two_factor", "auth.logout"}
 
 
-def test_a_coordinator_without_a_second_factor_reaches_only_the_setup(world: World,
-                                                                      web_app: Flask) -> None:
+def test_a_coordinator_without_a_second_factor_reaches_only_the_setup(
+    world: World, web_app: Flask
+) -> None:
     make_coordinator(email="no-factor@example.org", totp_secret=None)
     client = logged_in(web_app, "no-factor@example.org")
     token = csrf_token(client, "/account/two-factor")
@@ -646,8 +795,7 @@ def test_a_coordinator_without_a_second_factor_reaches_only_the_setup(world: Wor
             failures.append(str(error))
             continue
         walked += 1
-        response = send(client, method, path,
-                        None if method == "GET" else {"csrf_token": token})
+        response = send(client, method, path, None if method == "GET" else {"csrf_token": token})
         location = response.headers.get("Location", "")
         sent_to_setup = response.status_code == 302 and location == "/account/two-factor"
         if sent_to_setup == (rule.endpoint in SETUP_ONLY):
@@ -664,7 +812,8 @@ def _remove_from_team(web_app: Flask, sponsor_email: str, delegate_id: int) -> N
 
 
 def test_a_delegate_removed_by_the_sponsor_is_logged_out_and_cannot_log_in_again(
-        world: World, web_app: Flask) -> None:
+    world: World, web_app: Flask
+) -> None:
     delegate = logged_in(web_app, world.a.delegate_email)
     assert delegate.get(_prisoner(world.a)).status_code == 200
 
@@ -681,7 +830,8 @@ def test_a_delegate_removed_by_the_sponsor_is_logged_out_and_cannot_log_in_again
 
 
 def test_a_delegate_removed_by_one_of_two_sponsors_keeps_only_the_others_godchildren(
-        world: World, web_app: Flask) -> None:
+    world: World, web_app: Flask
+) -> None:
     db.session.add(Delegation(sponsor_id=world.b.sponsor_id, user_id=world.a.delegate_id))
     db.session.commit()
     delegate = logged_in(web_app, world.a.delegate_email)
@@ -692,8 +842,9 @@ def test_a_delegate_removed_by_one_of_two_sponsors_keeps_only_the_others_godchil
 
     token = csrf_token(delegate, "/sponsor/")
     before = snapshot(ignore_refusals=True)
-    for method, path, data in (SPONSOR_SIDE[case](world.a) for case in SPONSOR_SIDE
-                               if case != "remove a delegate"):
+    for method, path, data in (
+        SPONSOR_SIDE[case](world.a) for case in SPONSOR_SIDE if case != "remove a delegate"
+    ):
         form = None if data is None else {**data, "csrf_token": token}
         response = delegate.open(path, method=method, data=form)
         assert response.status_code == 404, (method, path, response.status_code)
@@ -707,14 +858,16 @@ def _linked_prisoners(page: str) -> set[int]:
 
 
 def test_a_deactivated_sponsor_is_logged_out_and_cannot_log_in_again(
-        world: World, web_app: Flask) -> None:
+    world: World, web_app: Flask
+) -> None:
     sponsor = logged_in(web_app, world.a.sponsor_email)
     feed = f"/calendar/{world.calendar_token}.ics"
     assert sponsor.get(feed).status_code == 200
     coordinator = logged_in(web_app, world.coordinator_email)
     token = csrf_token(coordinator, f"/coordinator/sponsors/{world.a.sponsor_id}")
-    response = coordinator.post(f"/coordinator/sponsors/{world.a.sponsor_id}/deactivate",
-                                data={"csrf_token": token})
+    response = coordinator.post(
+        f"/coordinator/sponsors/{world.a.sponsor_id}/deactivate", data={"csrf_token": token}
+    )
     assert response.status_code == 302
 
     assert sponsor.get("/sponsor/").headers["Location"] == "/auth/login?next=/sponsor/"
@@ -730,14 +883,17 @@ def test_a_deactivated_sponsors_office_loses_access_too(world: World, web_app: F
     assert delegate.get(_prisoner(world.a)).status_code == 200
     coordinator = logged_in(web_app, world.coordinator_email)
     token = csrf_token(coordinator, f"/coordinator/sponsors/{world.a.sponsor_id}")
-    coordinator.post(f"/coordinator/sponsors/{world.a.sponsor_id}/deactivate",
-                     data={"csrf_token": token})
+    coordinator.post(
+        f"/coordinator/sponsors/{world.a.sponsor_id}/deactivate", data={"csrf_token": token}
+    )
 
     assert delegate.get(_prisoner(world.a)).status_code == 404
     token = csrf_token(delegate, "/sponsor/")
     before = snapshot(ignore_refusals=True)
-    logged = delegate.post(f"{_prisoner(world.a)}/actions/new", data={
-        "csrf_token": token, "kind": "letter", "occurred_on": "2026-11-01", "summary": "x"})
+    logged = delegate.post(
+        f"{_prisoner(world.a)}/actions/new",
+        data={"csrf_token": token, "kind": "letter", "occurred_on": "2026-11-01", "summary": "x"},
+    )
     assert logged.status_code == 404
     assert changed(before, snapshot(ignore_refusals=True)) == []
     assert _linked_prisoners(delegate.get("/sponsor/").text) == set()
@@ -747,8 +903,9 @@ def test_removed_office_staff_can_be_invited_back(world: World, web_app: Flask) 
     _remove_from_team(web_app, world.a.sponsor_email, world.a.delegate_id)
     sponsor = logged_in(web_app, world.a.sponsor_email)
     token = csrf_token(sponsor, "/sponsor/team")
-    response = sponsor.post("/sponsor/team", data={"csrf_token": token,
-                                                   "email": world.a.delegate_email})
+    response = sponsor.post(
+        "/sponsor/team", data={"csrf_token": token, "email": world.a.delegate_email}
+    )
     assert response.status_code == 302, response.text
     user = fresh(User, world.a.delegate_id)
     assert user.is_active and user.password_hash is None  # a new password, through the link
@@ -759,54 +916,75 @@ def test_removed_office_staff_can_be_invited_back(world: World, web_app: Flask) 
 
 # 4. Posted privileges are ignored -------------------------------------------------------------
 
+
 def privileged_fields(world: World) -> dict[str, str]:
     """What someone might add to a form of their own to become more than they are."""
-    return {"role": "coordinator", "is_coordinator": "y", "is_active": "false",
-            "user_id": str(world.b.sponsor_user_id), "sponsor_id": str(world.b.sponsor_id),
-            "totp_secret": pyotp.random_base32(), "session_generation": "99"}
+    return {
+        "role": "coordinator",
+        "is_coordinator": "y",
+        "is_active": "false",
+        "user_id": str(world.b.sponsor_user_id),
+        "sponsor_id": str(world.b.sponsor_id),
+        "totp_secret": pyotp.random_base32(),
+        "session_generation": "99",
+    }
 
 
 def account_state(user_id: int) -> dict[str, Any]:
     """What decides who a user is and what they may do."""
     user = fresh(User, user_id)
     return {
-        "role": user.role, "is_active": user.is_active, "totp_secret": user.totp_secret,
+        "role": user.role,
+        "is_active": user.is_active,
+        "totp_secret": user.totp_secret,
         "sponsor_of": db.session.scalar(select(Sponsor.id).where(Sponsor.user_id == user_id)),
-        "delegate_of": sorted(db.session.scalars(
-            select(Delegation.sponsor_id).where(Delegation.user_id == user_id))),
+        "delegate_of": sorted(
+            db.session.scalars(select(Delegation.sponsor_id).where(Delegation.user_id == user_id))
+        ),
     }
 
 
 OWN_FORMS: dict[str, tuple[str, Callable[[], dict[str, str]], Callable[[User], bool]]] = {
     # path, the form, and how to see that it did its ordinary job
-    "profile": ("/account/", lambda: {"locale": "de", "timezone": "Europe/Vienna",
-                                      "birthday_card_days": "21"},
-                lambda user: user.locale == "de" and user.timezone == "Europe/Vienna"),
-    "email": ("/account/email", lambda: {"email": "renamed@example.org",
-                                         "current_password": PASSWORD},
-              lambda user: user.email == "renamed@example.org"),
-    "password": ("/account/password", lambda: {"current_password": PASSWORD,
-                                               "password": NEW_PASSWORD,
-                                               "confirm": NEW_PASSWORD},
-                 lambda user: verify_password(user.password_hash, NEW_PASSWORD)),
+    "profile": (
+        "/account/",
+        lambda: {"locale": "de", "timezone": "Europe/Vienna", "birthday_card_days": "21"},
+        lambda user: user.locale == "de" and user.timezone == "Europe/Vienna",
+    ),
+    "email": (
+        "/account/email",
+        lambda: {"email": "renamed@example.org", "current_password": PASSWORD},
+        lambda user: user.email == "renamed@example.org",
+    ),
+    "password": (
+        "/account/password",
+        lambda: {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        lambda user: verify_password(user.password_hash, NEW_PASSWORD),
+    ),
 }
 
 
 @pytest.mark.parametrize("who", ["sponsor", "delegate"])
-def test_a_users_own_forms_ignore_posted_privileges(world: World, web_app: Flask,
-                                                    who: str) -> None:
+def test_a_users_own_forms_ignore_posted_privileges(world: World, web_app: Flask, who: str) -> None:
     """Settings, login email and password, each posted with role=coordinator and the like
     added: the form does its job, and who the user is stays as it was."""
     user_id = world.a.sponsor_user_id if who == "sponsor" else world.a.delegate_id
-    client = logged_in(web_app, world.a.sponsor_email if who == "sponsor"
-                       else world.a.delegate_email)
+    client = logged_in(
+        web_app, world.a.sponsor_email if who == "sponsor" else world.a.delegate_email
+    )
     state = account_state(user_id)
     other = account_state(world.b.sponsor_user_id)
     failures: list[str] = []
     for form, (path, data, done) in OWN_FORMS.items():
         generation = fresh(User, user_id).session_generation
-        response = client.post(path, data={**data(), **privileged_fields(world),
-                                           "csrf_token": csrf_token(client, "/account/")})
+        response = client.post(
+            path,
+            data={
+                **data(),
+                **privileged_fields(world),
+                "csrf_token": csrf_token(client, "/account/"),
+            },
+        )
         user = fresh(User, user_id)
         if response.status_code != 302 or response.headers["Location"] != "/account/":
             failures.append(f"{form}: {response.status_code} {response.headers.get('Location')}")
@@ -819,42 +997,59 @@ def test_a_users_own_forms_ignore_posted_privileges(world: World, web_app: Flask
         # A change of login data ends every session once (this device gets a new one).
         if user.session_generation not in (generation, generation + 1):
             failures.append(f"{form}: session generation {user.session_generation}")
-        for path, status in (("/coordinator/", 403), ("/coordinator/sponsors/", 403),
-                             ("/sponsor/", 200)):
+        for path, status in (
+            ("/coordinator/", 403),
+            ("/coordinator/sponsors/", 403),
+            ("/sponsor/", 200),
+        ):
             if (answer := client.get(path).status_code) != status:
                 failures.append(f"{form}: then GET {path} answered {answer}, not {status}")
     assert not failures, "\n".join(failures)
 
 
 def test_the_sponsors_team_invitation_makes_only_a_delegate_of_that_sponsor(
-        world: World, web_app: Flask) -> None:
+    world: World, web_app: Flask
+) -> None:
     client = logged_in(web_app, world.a.sponsor_email)
     token = csrf_token(client, "/sponsor/team")
     coordinators = _coordinator_count()
 
-    response = client.post("/sponsor/team", data={
-        "email": "new-staff@example.org", **privileged_fields(world), "csrf_token": token})
+    response = client.post(
+        "/sponsor/team",
+        data={"email": "new-staff@example.org", **privileged_fields(world), "csrf_token": token},
+    )
 
     assert response.status_code == 302
     invited = _user("new-staff@example.org")
     assert invited is not None
-    assert account_state(invited.id) == {"role": Role.DELEGATE, "is_active": True,
-                                         "totp_secret": None, "sponsor_of": None,
-                                         "delegate_of": [world.a.sponsor_id]}
+    assert account_state(invited.id) == {
+        "role": Role.DELEGATE,
+        "is_active": True,
+        "totp_secret": None,
+        "sponsor_of": None,
+        "delegate_of": [world.a.sponsor_id],
+    }
     assert invited.password_hash is None
     assert _coordinator_count() == coordinators
 
 
-def test_the_coordinators_invitation_refuses_to_make_a_coordinator(world: World,
-                                                                   web_app: Flask) -> None:
+def test_the_coordinators_invitation_refuses_to_make_a_coordinator(
+    world: World, web_app: Flask
+) -> None:
     client = logged_in(web_app, world.coordinator_email)
     token = csrf_token(client, "/auth/invite")
     coordinators = _coordinator_count()
     before = snapshot(ignore_refusals=True)
 
-    refused = client.post("/auth/invite", data={
-        "email": "boss@example.org", "role": "coordinator",
-        "sponsor_id": str(world.newcomer_id), "csrf_token": token})
+    refused = client.post(
+        "/auth/invite",
+        data={
+            "email": "boss@example.org",
+            "role": "coordinator",
+            "sponsor_id": str(world.newcomer_id),
+            "csrf_token": token,
+        },
+    )
 
     assert refused.status_code == 200
     assert "Not a valid choice" in refused.text
@@ -862,19 +1057,32 @@ def test_the_coordinators_invitation_refuses_to_make_a_coordinator(world: World,
     assert changed(before, snapshot(ignore_refusals=True)) == []
 
     # The choices it offers work, and the extra fields are ignored.
-    invited = client.post("/auth/invite", data={
-        **privileged_fields(world), "email": "godparent@example.org", "role": "sponsor",
-        "sponsor_id": str(world.newcomer_id), "csrf_token": token})
+    invited = client.post(
+        "/auth/invite",
+        data={
+            **privileged_fields(world),
+            "email": "godparent@example.org",
+            "role": "sponsor",
+            "sponsor_id": str(world.newcomer_id),
+            "csrf_token": token,
+        },
+    )
     assert invited.status_code == 302
     user = _user("godparent@example.org")
     assert user is not None
-    assert account_state(user.id) == {"role": Role.SPONSOR, "is_active": True,
-                                      "totp_secret": None, "sponsor_of": world.newcomer_id,
-                                      "delegate_of": []}
+    assert account_state(user.id) == {
+        "role": Role.SPONSOR,
+        "is_active": True,
+        "totp_secret": None,
+        "sponsor_of": world.newcomer_id,
+        "delegate_of": [],
+    }
 
     # Office staff invited from the register are office staff, whatever is posted.
-    staff = client.post(f"/coordinator/sponsors/{world.a.sponsor_id}/delegates", data={
-        "email": "staff-of-a@example.org", **privileged_fields(world), "csrf_token": token})
+    staff = client.post(
+        f"/coordinator/sponsors/{world.a.sponsor_id}/delegates",
+        data={"email": "staff-of-a@example.org", **privileged_fields(world), "csrf_token": token},
+    )
     assert staff.status_code == 302
     user = _user("staff-of-a@example.org")
     assert user is not None
@@ -884,17 +1092,24 @@ def test_the_coordinators_invitation_refuses_to_make_a_coordinator(world: World,
 
 
 @pytest.mark.parametrize("endpoint", ["auth.accept_invitation", "auth.reset_password"])
-def test_setting_a_password_from_a_link_ignores_posted_privileges(world: World, web_app: Flask,
-                                                                  endpoint: str) -> None:
+def test_setting_a_password_from_a_link_ignores_posted_privileges(
+    world: World, web_app: Flask, endpoint: str
+) -> None:
     user_id = world.invited_id if endpoint == "auth.accept_invitation" else world.a.sponsor_user_id
     token = genuine_tokens(web_app, world)[endpoint]
     path = "/auth/invitation/" if endpoint == "auth.accept_invitation" else "/auth/reset/"
     client = web_app.test_client()
     state = account_state(user_id)
 
-    response = client.post(path + token, data={
-        "password": NEW_PASSWORD, "confirm": NEW_PASSWORD, **privileged_fields(world),
-        "csrf_token": csrf_token(client, path + token)})
+    response = client.post(
+        path + token,
+        data={
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+            **privileged_fields(world),
+            "csrf_token": csrf_token(client, path + token),
+        },
+    )
 
     assert response.status_code == 302
     assert account_state(user_id) == state
@@ -907,8 +1122,9 @@ def test_setting_a_password_from_a_link_ignores_posted_privileges(world: World, 
 
 
 @pytest.mark.parametrize("case", ["log an action", "edit an action"])
-def test_an_action_form_ignores_posted_ids_and_owners(world: World, web_app: Flask,
-                                                      case: str) -> None:
+def test_an_action_form_ignores_posted_ids_and_owners(
+    world: World, web_app: Flask, case: str
+) -> None:
     """Team A's sponsor logs or edits with B's pairing, sponsor and user ids added: the
     entry stays on A's pairing, logged by whoever logged it."""
     client = logged_in(web_app, world.a.sponsor_email)
@@ -916,10 +1132,18 @@ def test_an_action_form_ignores_posted_ids_and_owners(world: World, web_app: Fla
     assert data is not None
     existing = set(db.session.scalars(select(Action.id)))
 
-    response = client.open(path, method=method, data={
-        **data, **privileged_fields(world), "sponsorship_id": str(world.b.pairing_id),
-        "logged_by_id": str(world.b.sponsor_user_id), "is_public": "y",
-        "csrf_token": csrf_token(client, "/sponsor/")})
+    response = client.open(
+        path,
+        method=method,
+        data={
+            **data,
+            **privileged_fields(world),
+            "sponsorship_id": str(world.b.pairing_id),
+            "logged_by_id": str(world.b.sponsor_user_id),
+            "is_public": "y",
+            "csrf_token": csrf_token(client, "/sponsor/"),
+        },
+    )
 
     assert response.status_code == 302
     db.session.expire_all()
@@ -927,12 +1151,17 @@ def test_an_action_form_ignores_posted_ids_and_owners(world: World, web_app: Fla
     assert len(new) == (1 if case == "log an action" else 0)
     action = db.session.get(Action, new.pop() if new else world.a.action_id)
     assert action.sponsorship_id == world.a.pairing_id
-    expected_logger = (world.a.sponsor_user_id if case == "log an action"
-                       else world.a.delegate_id)
+    expected_logger = world.a.sponsor_user_id if case == "log an action" else world.a.delegate_id
     assert action.logged_by_id == expected_logger
     assert action.is_public is False
-    assert db.session.scalar(select(func.count()).select_from(Action).where(
-        Action.sponsorship_id == world.b.pairing_id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Action)
+            .where(Action.sponsorship_id == world.b.pairing_id)
+        )
+        == 1
+    )
 
 
 def _user(email: str) -> User | None:
@@ -942,5 +1171,6 @@ def _user(email: str) -> User | None:
 
 def _coordinator_count() -> int:
     db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(User).where(
-        User.role == Role.COORDINATOR))
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.COORDINATOR)
+    )

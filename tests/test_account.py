@@ -32,14 +32,22 @@ def _errors(response) -> str:
 
 def _save_profile(client: FlaskClient, **data):
     token = csrf_token(client, "/account/")
-    values = {"locale": "de", "timezone": "Europe/Vilnius", "birthday_card_days": "35",
-              "reminders": ["birthday", "key_date"], "title": "Dr.", "phone": "+49 30 1234",
-              "contact_email": "Office@Example.org", **data}
+    values = {
+        "locale": "de",
+        "timezone": "Europe/Vilnius",
+        "birthday_card_days": "35",
+        "reminders": ["birthday", "key_date"],
+        "title": "Dr.",
+        "phone": "+49 30 1234",
+        "contact_email": "Office@Example.org",
+        **data,
+    }
     return client.post("/account/", data={"csrf_token": token, **values})
 
 
-def test_profile_saves_language_time_zone_reminders_and_contact(app: Flask, auth: Auth,
-                                                                client: FlaskClient) -> None:
+def test_profile_saves_language_time_zone_reminders_and_contact(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     response = _save_profile(client)
@@ -49,21 +57,32 @@ def test_profile_saves_language_time_zone_reminders_and_contact(app: Flask, auth
     db.session.refresh(user)
     assert (user.locale, user.timezone, user.birthday_card_days) == ("de", "Europe/Vilnius", 35)
     assert set(user.reminder_opt_outs) == {
-        Trigger.DETENTION_ANNIVERSARY, Trigger.DETENTION_MILESTONE, Trigger.CAMPAIGN_DAY,
-        Trigger.INACTIVITY, Trigger.SPONSORSHIP_START}
-    assert (sponsor.title, sponsor.phone, sponsor.email) == ("Dr.", "+49 30 1234",
-                                                             "office@example.org")
+        Trigger.DETENTION_ANNIVERSARY,
+        Trigger.DETENTION_MILESTONE,
+        Trigger.CAMPAIGN_DAY,
+        Trigger.INACTIVITY,
+        Trigger.SPONSORSHIP_START,
+    }
+    assert (sponsor.title, sponsor.phone, sponsor.email) == (
+        "Dr.",
+        "+49 30 1234",
+        "office@example.org",
+    )
     assert "Einstellungen" in client.get("/account/").text  # the page now speaks German
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"timezone": "Mars/Olympus"}, "Not a valid choice."),
-    ({"birthday_card_days": "2"}, "Number must be between 7 and 90."),
-    ({"locale": "xx"}, "Not a valid choice."),
-    ({"contact_email": "not an address"}, "such as name@example.org, in Latin letters."),
-])
-def test_profile_refuses_bad_input(app: Flask, auth: Auth, client: FlaskClient, data: dict,
-                                   message: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"timezone": "Mars/Olympus"}, "Not a valid choice."),
+        ({"birthday_card_days": "2"}, "Number must be between 7 and 90."),
+        ({"locale": "xx"}, "Not a valid choice."),
+        ({"contact_email": "not an address"}, "such as name@example.org, in Latin letters."),
+    ],
+)
+def test_profile_refuses_bad_input(
+    app: Flask, auth: Auth, client: FlaskClient, data: dict, message: str
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     response = _save_profile(client, **{"locale": "en", **data})
@@ -73,21 +92,34 @@ def test_profile_refuses_bad_input(app: Flask, auth: Auth, client: FlaskClient, 
     assert (sponsor.user.locale, sponsor.user.timezone) == ("en", "Europe/Berlin")
 
 
-def test_password_change_needs_the_current_password(web_app: Flask, auth: Auth,
-                                                    client: FlaskClient) -> None:
+def test_password_change_needs_the_current_password(
+    web_app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     other_device = web_app.test_client()
     Auth(other_device).login(sponsor.email)
     auth.login(sponsor.email)
     token = csrf_token(client, "/account/")
-    wrong = client.post("/account/password", data={
-        "csrf_token": token, "current_password": "not it", "password": "a new long password",
-        "confirm": "a new long password"})
+    wrong = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": "not it",
+            "password": "a new long password",
+            "confirm": "a new long password",
+        },
+    )
     assert wrong.status_code == 200
     assert "This is not your current password." in _errors(wrong)
-    right = client.post("/account/password", data={
-        "csrf_token": token, "current_password": PASSWORD, "password": "a new long password",
-        "confirm": "a new long password"})
+    right = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "password": "a new long password",
+            "confirm": "a new long password",
+        },
+    )
     assert right.status_code == 302
     assert client.get("/account/").status_code == 200  # this session goes on
     assert other_device.get("/account/").status_code == 302  # the other one ended
@@ -102,15 +134,25 @@ def _calendar_url(client: FlaskClient) -> str:
     return url.removeprefix("http://godparents.test")
 
 
-def test_calendar_feed_parses_with_the_godchildrens_dates(app: Flask, auth: Auth,
-                                                          client: FlaskClient) -> None:
+def test_calendar_feed_parses_with_the_godchildrens_dates(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
-    leap = make_prisoner(name_latin="Alena Krautsova", birth_date=date(1988, 2, 29),
-                         detained_on=date(2020, 9, 7),
-                         address="246035, г. Гомель,\nул. Антошкина, 3,\nИК-4")
+    leap = make_prisoner(
+        name_latin="Alena Krautsova",
+        birth_date=date(1988, 2, 29),
+        detained_on=date(2020, 9, 7),
+        address="246035, г. Гомель,\nул. Антошкина, 3,\nИК-4",
+    )
     make_sponsorship(sponsor, leap)
-    db.session.add(KeyDate(prisoner=leap, kind=KeyDateKind.APPEAL, occurs_on=date(2027, 1, 24),
-                           note="internal note: judge Ivanov"))
+    db.session.add(
+        KeyDate(
+            prisoner=leap,
+            kind=KeyDateKind.APPEAL,
+            occurs_on=date(2027, 1, 24),
+            note="internal note: judge Ivanov",
+        )
+    )
     db.session.add(CampaignDay(name="Freedom Day", month=3, day=25))
     ended = make_prisoner(name_latin="Former Godchild", birth_date=date(1970, 5, 5))
     make_sponsorship(sponsor, ended, status=SponsorshipStatus.ENDED)
@@ -124,9 +166,12 @@ def test_calendar_feed_parses_with_the_godchildrens_dates(app: Flask, auth: Auth
     calendar = Calendar.from_ical(response.data)
     events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
     summaries = sorted(str(e["summary"]) for e in events.values())
-    assert summaries == ["Anniversary of detention: Alena Krautsova",
-                         "Appeal hearing: Alena Krautsova", "Birthday: Alena Krautsova",
-                         "Freedom Day"]
+    assert summaries == [
+        "Anniversary of detention: Alena Krautsova",
+        "Appeal hearing: Alena Krautsova",
+        "Birthday: Alena Krautsova",
+        "Freedom Day",
+    ]
     assert f"birthday-{leap.id}@godparents" in events  # stable UIDs
     # Nothing beyond a name and the kind of date.
     assert b"judge" not in response.data and "Гомель".encode() not in response.data
@@ -135,13 +180,19 @@ def test_calendar_feed_parses_with_the_godchildrens_dates(app: Flask, auth: Auth
     start = birthday.decoded("dtstart")
     rule = rrulestr(birthday["rrule"].to_ical().decode(), dtstart=start)
     first = [d.date() for d in rule[:5]]
-    assert first == [date(1988, 2, 29), date(1989, 2, 28), date(1990, 2, 28),
-                     date(1991, 2, 28), date(1992, 2, 29)]  # every year, not only leap years
+    assert first == [
+        date(1988, 2, 29),
+        date(1989, 2, 28),
+        date(1990, 2, 28),
+        date(1991, 2, 28),
+        date(1992, 2, 29),
+    ]  # every year, not only leap years
     assert len([d for d in rule[:45] if d.year in (2026, 2027, 2028)]) == 3
 
 
-def test_rotating_the_calendar_link_retires_the_old_one(app: Flask, auth: Auth,
-                                                        client: FlaskClient) -> None:
+def test_rotating_the_calendar_link_retires_the_old_one(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     first = _calendar_url(client)
@@ -155,8 +206,9 @@ def test_rotating_the_calendar_link_retires_the_old_one(app: Flask, auth: Auth,
     assert client.get("/calendar/not-a-token.ics").status_code == 404
 
 
-def test_a_delegates_feed_has_their_sponsors_godchildren(app: Flask, auth: Auth,
-                                                         client: FlaskClient) -> None:
+def test_a_delegates_feed_has_their_sponsors_godchildren(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     make_sponsorship(sponsor, make_prisoner(name_latin="Godchild", birth_date=date(1990, 1, 2)))
     delegate = make_delegate(sponsor)
@@ -165,8 +217,9 @@ def test_a_delegates_feed_has_their_sponsors_godchildren(app: Flask, auth: Auth,
     assert b"Birthday: Godchild" in data
 
 
-def test_coordinators_have_settings_without_a_calendar(app: Flask, auth: Auth,
-                                                       client: FlaskClient) -> None:
+def test_coordinators_have_settings_without_a_calendar(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     auth.login(make_coordinator().email)
     page = client.get("/account/").text
     assert "The weekly digest (Mondays)" in page
@@ -174,7 +227,8 @@ def test_coordinators_have_settings_without_a_calendar(app: Flask, auth: Auth,
 
 
 def test_an_address_mail_servers_cannot_take_is_refused_and_a_domain_kept_as_ascii(
-        auth: Auth, client: FlaskClient) -> None:
+    auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     refused = _save_profile(client, contact_email="jürgen@example.org")

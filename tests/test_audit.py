@@ -16,20 +16,31 @@ from tests.factories import PASSWORD, make_prisoner, make_sponsor, make_sponsors
 
 
 def _events(object_type: str) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(
-        AuditEvent.object_type == object_type).order_by(AuditEvent.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == object_type).order_by(AuditEvent.id)
+        )
+    )
 
 
-def test_web_changes_are_recorded_with_actor_fields_and_address(app: Flask, auth: Auth,
-                                                               client: FlaskClient) -> None:
+def test_web_changes_are_recorded_with_actor_fields_and_address(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     prisoner = make_prisoner()
     make_sponsorship(sponsor, prisoner, started_on=date(2024, 1, 1))
     auth.login(sponsor.email)
     path = f"/sponsor/prisoners/{prisoner.id}/actions/new"
     token = csrf_token(client, path)
-    client.post(path, data={"csrf_token": token, "kind": "letter", "summary": "First letter",
-                            "occurred_on": "2025-05-01"})
+    client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "kind": "letter",
+            "summary": "First letter",
+            "occurred_on": "2025-05-01",
+        },
+    )
     [created] = _events("Action")
     assert created.action == "create" and created.actor_id == sponsor.user_id
     assert created.changes["summary"] == "First letter"
@@ -38,8 +49,15 @@ def test_web_changes_are_recorded_with_actor_fields_and_address(app: Flask, auth
 
     edit = f"/sponsor/actions/{created.object_id}/edit"
     csrf_token(client, edit)  # open the edit form first, as a browser does (its version)
-    client.post(edit, data={"csrf_token": token, "kind": "letter", "summary": "Second letter",
-                            "occurred_on": "2025-05-01"})
+    client.post(
+        edit,
+        data={
+            "csrf_token": token,
+            "kind": "letter",
+            "summary": "Second letter",
+            "occurred_on": "2025-05-01",
+        },
+    )
     client.post(f"/sponsor/actions/{created.object_id}/delete", data={"csrf_token": token})
     _created, updated, deleted = _events("Action")
     assert updated.action == "update"
@@ -51,9 +69,15 @@ def test_no_secret_reaches_the_audit_log(app: Flask, auth: Auth, client: FlaskCl
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     token = csrf_token(client, "/account/")
-    client.post("/account/password", data={"csrf_token": token, "current_password": PASSWORD,
-                                           "password": "another long password",
-                                           "confirm": "another long password"})
+    client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "password": "another long password",
+            "confirm": "another long password",
+        },
+    )
     # A new session began with the new password, and with it a new CSRF token.
     client.post("/account/calendar", data={"csrf_token": csrf_token(client, "/account/")})
     everything = json.dumps([e.changes for e in db.session.scalars(select(AuditEvent))])

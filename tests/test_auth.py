@@ -31,8 +31,9 @@ def test_login_page_is_public_and_has_a_form(client: FlaskClient) -> None:
     assert 'name="email"' in response.text and 'name="password"' in response.text
 
 
-def test_login_with_the_right_password_starts_a_session(app: Flask, auth: Auth,
-                                                        client: FlaskClient) -> None:
+def test_login_with_the_right_password_starts_a_session(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     response = auth.login(sponsor.email)
     assert response.status_code == 302
@@ -41,8 +42,10 @@ def test_login_with_the_right_password_starts_a_session(app: Flask, auth: Auth,
     assert client.get("/sponsor/").status_code == 200
     db.session.refresh(sponsor.user)
     assert sponsor.user.last_login_at is not None
-    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.actor_id
-                                                             == sponsor.user_id)) == "login"
+    assert (
+        db.session.scalar(select(AuditEvent.action).where(AuditEvent.actor_id == sponsor.user_id))
+        == "login"
+    )
 
 
 def test_email_is_case_insensitive(auth: Auth, client: FlaskClient) -> None:
@@ -51,10 +54,12 @@ def test_email_is_case_insensitive(auth: Auth, client: FlaskClient) -> None:
     assert client.get("/").headers["Location"] == "/coordinator/"
 
 
-@pytest.mark.parametrize("case", ["unknown email", "wrong password", "no password yet",
-                                  "deactivated"])
-def test_failed_logins_all_say_the_same(app: Flask, auth: Auth, client: FlaskClient,
-                                        case: str) -> None:
+@pytest.mark.parametrize(
+    "case", ["unknown email", "wrong password", "no password yet", "deactivated"]
+)
+def test_failed_logins_all_say_the_same(
+    app: Flask, auth: Auth, client: FlaskClient, case: str
+) -> None:
     make_user(email="known@example.org")
     make_user(email="invited@example.org", password=None)
     make_user(email="gone@example.org", is_active=False)
@@ -85,8 +90,7 @@ def test_logout_only_by_post(auth: Auth, client: FlaskClient) -> None:
 
 def test_post_without_csrf_token_is_refused(client: FlaskClient) -> None:
     make_user(email="known@example.org")
-    response = client.post("/auth/login",
-                           data={"email": "known@example.org", "password": PASSWORD})
+    response = client.post("/auth/login", data={"email": "known@example.org", "password": PASSWORD})
     assert response.status_code == 400
     assert "form has expired" in response.text
     assert client.get("/sponsor/").status_code == 302
@@ -108,18 +112,21 @@ def test_a_bumped_session_generation_logs_out_everywhere(auth: Auth, client: Fla
 
 # Invitations ---------------------------------------------------------------------------------
 
+
 def _invite(client: FlaskClient, **data: object):
     token = csrf_token(client, "/auth/invite")
     return client.post("/auth/invite", data={"csrf_token": token, **data})
 
 
-def test_coordinator_invites_a_sponsor_who_sets_a_password(app: Flask, auth: Auth,
-                                                           client: FlaskClient) -> None:
+def test_coordinator_invites_a_sponsor_who_sets_a_password(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor(with_login=False, language="de")
     auth.login(make_coordinator().email)
     with mail.record_messages() as outbox:
-        response = _invite(client, email="new.mp@example.org", role="sponsor",
-                           sponsor_id=sponsor.id)
+        response = _invite(
+            client, email="new.mp@example.org", role="sponsor", sponsor_id=sponsor.id
+        )
     assert response.status_code == 302
     assert len(outbox) == 1
     message = outbox[0]
@@ -134,8 +141,9 @@ def test_coordinator_invites_a_sponsor_who_sets_a_password(app: Flask, auth: Aut
     assert form.status_code == 200
     token = csrf_token(client, link)
     new_password = "a long new passphrase"
-    response = client.post(link, data={"csrf_token": token, "password": new_password,
-                                       "confirm": new_password})
+    response = client.post(
+        link, data={"csrf_token": token, "password": new_password, "confirm": new_password}
+    )
     assert response.status_code == 302
     assert client.get("/sponsor/").status_code == 200  # logged in straight away
     # The link worked once.
@@ -155,16 +163,16 @@ def test_invitation_of_a_delegate(auth: Auth, client: FlaskClient) -> None:
     assert [d.sponsor_id for d in delegate.delegations] == [sponsor.id]
 
 
-def test_invitation_errors_show_at_the_field_and_change_nothing(auth: Auth,
-                                                                client: FlaskClient) -> None:
+def test_invitation_errors_show_at_the_field_and_change_nothing(
+    auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()  # already has an account
     coordinator = make_coordinator()
     auth.login(coordinator.email)
     users_before = db.session.scalar(select(func.count()).select_from(User))
     with mail.record_messages() as outbox:
         taken = _invite(client, email="new@example.org", role="sponsor", sponsor_id=sponsor.id)
-        duplicate = _invite(client, email=coordinator.email, role="delegate",
-                            sponsor_id=sponsor.id)
+        duplicate = _invite(client, email=coordinator.email, role="delegate", sponsor_id=sponsor.id)
         malformed = _invite(client, email="not an email", role="delegate", sponsor_id=sponsor.id)
         unknown = _invite(client, email="x@example.org", role="delegate", sponsor_id=999999)
     assert "This godparent already has an account." in _error_text(taken)
@@ -201,10 +209,12 @@ def test_invitation_page_with_a_bad_token_is_a_calm_404(client: FlaskClient) -> 
 
 # Password reset ------------------------------------------------------------------------------
 
+
 def _request_reset(client: FlaskClient, email: str):
     token = csrf_token(client, "/auth/reset")
-    return client.post("/auth/reset", data={"csrf_token": token, "email": email},
-                       follow_redirects=True)
+    return client.post(
+        "/auth/reset", data={"csrf_token": token, "email": email}, follow_redirects=True
+    )
 
 
 def test_reset_reply_never_tells_whether_an_address_exists(client: FlaskClient) -> None:
@@ -228,11 +238,18 @@ def test_reset_sets_a_new_password_once_and_ends_other_sessions(
         _request_reset(client, sponsor.email)
     link = re.search(r"http://godparents.test(/auth/reset/\S+)", outbox[0].body).group(1)
     token = csrf_token(client, link)
-    response = client.post(link, data={"csrf_token": token, "password": "short",
-                                       "confirm": "short"})
+    response = client.post(
+        link, data={"csrf_token": token, "password": "short", "confirm": "short"}
+    )
     assert "Use at least 12 characters." in _error_text(response)
-    response = client.post(link, data={"csrf_token": token, "password": "brand new password",
-                                       "confirm": "brand new password"})
+    response = client.post(
+        link,
+        data={
+            "csrf_token": token,
+            "password": "brand new password",
+            "confirm": "brand new password",
+        },
+    )
     assert response.status_code == 302
     assert client.get(link).status_code == 404  # used
     assert other_browser.get("/sponsor/").status_code == 302  # its session ended
@@ -257,8 +274,7 @@ def test_passwords_are_hashed_with_argon2id(app: Flask) -> None:
 def test_invitation_travels_over_real_smtp(auth: Auth, client: FlaskClient, smtp_server) -> None:
     sponsor = make_sponsor(with_login=False, full_name="Ewa Nowak")
     auth.login(make_coordinator().email)
-    response = _invite(client, email="ewa.nowak@example.org", role="sponsor",
-                       sponsor_id=sponsor.id)
+    response = _invite(client, email="ewa.nowak@example.org", role="sponsor", sponsor_id=sponsor.id)
     assert response.status_code == 302
     [message] = smtp_server.inbox.messages
     assert message["To"] == "ewa.nowak@example.org"
@@ -288,8 +304,9 @@ def test_inviting_again_before_the_password_is_set_sends_a_fresh_link(
     with mail.record_messages() as outbox:
         _invite(client, email="twice@example.org", role="sponsor", sponsor_id=sponsor.id)
         again = _invite(client, email="twice@example.org", role="sponsor", sponsor_id=sponsor.id)
-        as_other_role = _invite(client, email="twice@example.org", role="delegate",
-                                sponsor_id=sponsor.id)
+        as_other_role = _invite(
+            client, email="twice@example.org", role="delegate", sponsor_id=sponsor.id
+        )
     assert again.status_code == 302
     assert len(outbox) == 2 and outbox[1].recipients == ["twice@example.org"]
     assert "already exists" in _error_text(as_other_role)

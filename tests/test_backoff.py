@@ -20,9 +20,11 @@ pytestmark = pytest.mark.xdist_group("serial")  # it moves the clock
 
 def _login(client: FlaskClient, email: str, password: str, address: str = "127.0.0.1"):
     token = csrf_token(client, "/auth/login")
-    return client.post("/auth/login", data={"email": email, "password": password,
-                                            "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/auth/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def _errors(response) -> str:
@@ -38,7 +40,8 @@ def _locked_by_a_stranger(web_app, email: str) -> FlaskClient:
 
 
 def test_the_owners_browser_gets_in_while_strangers_are_locked_out(
-        app, web_app, auth: Auth, client: FlaskClient) -> None:
+    app, web_app, auth: Auth, client: FlaskClient
+) -> None:
     """Finding: ten wrong passwords from anyone locked the account for 15 minutes, its
     coordinator included."""
     coordinator = make_coordinator()
@@ -54,7 +57,8 @@ def test_the_owners_browser_gets_in_while_strangers_are_locked_out(
 
 
 def test_failures_from_a_known_browser_wait_longer_each_time(
-        app, web_app, auth: Auth, client: FlaskClient) -> None:
+    app, web_app, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     auth.logout()
@@ -79,7 +83,8 @@ def test_failures_from_a_known_browser_wait_longer_each_time(
 
 
 def test_the_cookie_is_bound_to_the_account_and_to_its_sessions(
-        app, web_app, auth: Auth, client: FlaskClient) -> None:
+    app, web_app, auth: Auth, client: FlaskClient
+) -> None:
     sponsor, other = make_sponsor(), make_sponsor()
     auth.login(other.email)  # a known browser of another account
     auth.logout()

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The file format -------------------------------------------------------------------------
 
+
 def _archive(fernet: Fernet, payload: bytes, chunk: int = 10) -> bytes:
     stream = io.BytesIO()
     original = archive.CHUNK
@@ -51,11 +52,11 @@ def _read(fernet: Fernet, data: bytes) -> tuple[dict[str, Any], bytes]:
 
 
 def _frames(data: bytes) -> list[bytes]:
-    body, frames = data[len(archive.MAGIC):], []
+    body, frames = data[len(archive.MAGIC) :], []
     while body:
         length = int.from_bytes(body[:4], "big")
-        frames.append(body[:4 + length])
-        body = body[4 + length:]
+        frames.append(body[: 4 + length])
+        body = body[4 + length :]
     return frames
 
 
@@ -67,8 +68,10 @@ def test_an_archive_reads_back_what_was_written_and_hides_it() -> None:
     assert b"SIZO" not in data and "Беляцкий".encode() not in data
 
 
-@pytest.mark.parametrize("damage", ["wrong key", "cut off", "frames swapped", "frame dropped",
-                                    "byte flipped", "not a backup"])
+@pytest.mark.parametrize(
+    "damage",
+    ["wrong key", "cut off", "frames swapped", "frame dropped", "byte flipped", "not a backup"],
+)
 def test_a_tampered_or_incomplete_archive_is_refused(damage: str) -> None:
     fernet = Fernet(Fernet.generate_key())
     data = _archive(fernet, bytes(range(256)) * 4)
@@ -84,7 +87,7 @@ def test_a_tampered_or_incomplete_archive_is_refused(damage: str) -> None:
         data = archive.MAGIC + b"".join([frames[0], *frames[2:]])
     elif damage == "byte flipped":
         middle = len(data) // 2
-        data = data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1:]
+        data = data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
     else:
         data = b"SQLite format 3\x00" + data
     with pytest.raises(archive.ArchiveError):
@@ -93,11 +96,11 @@ def test_a_tampered_or_incomplete_archive_is_refused(damage: str) -> None:
 
 # Retention -------------------------------------------------------------------------------
 
+
 def test_retention_keeps_the_newest_of_each_recent_day_and_week(tmp_path: Path) -> None:
     start = datetime(2026, 9, 1, 2, 30, tzinfo=UTC)
     # Ninety days of nightly backups, with a second one on the last day.
-    taken = [start + timedelta(days=n) for n in range(90)] + [start + timedelta(days=89,
-                                                                                hours=12)]
+    taken = [start + timedelta(days=n) for n in range(90)] + [start + timedelta(days=89, hours=12)]
     for when in taken:
         (tmp_path / retention.file_name(when)).write_bytes(b"x")
     (tmp_path / "notes.txt").write_text("not a backup: never touched")
@@ -120,6 +123,7 @@ def test_retention_keeps_the_newest_of_each_recent_day_and_week(tmp_path: Path) 
 
 # Commands ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def backup_key() -> str:
     return Fernet.generate_key().decode()
@@ -131,12 +135,14 @@ def test_backup_without_a_key_says_how_to_make_one(runner: Any, web_app: Flask) 
     assert "No backup key" in result.output and "backup new-key" in result.output
 
 
-def test_restore_refuses_a_database_that_is_not_empty(app: Flask, tmp_path: Path,
-                                                      backup_key: str) -> None:
+def test_restore_refuses_a_database_that_is_not_empty(
+    app: Flask, tmp_path: Path, backup_key: str
+) -> None:
     make_prisoner()
     # The commands run in the test's own app context, so they use this app's configuration.
-    app.config.update(BACKUP_KEY=backup_key, BACKUP_FOLDER=str(tmp_path),
-                      BACKUP_TEMP_FOLDER=str(tmp_path))
+    app.config.update(
+        BACKUP_KEY=backup_key, BACKUP_FOLDER=str(tmp_path), BACKUP_TEMP_FOLDER=str(tmp_path)
+    )
     cli = app.test_cli_runner()
     made = cli.invoke(args=["backup", "create"])
     assert made.exit_code == 0, made.output
@@ -155,6 +161,7 @@ def test_new_key_prints_a_usable_key(runner: Any) -> None:
 
 # The restore drill -----------------------------------------------------------------------
 
+
 def _committed(log: Path) -> list[tuple[int, float]]:
     lines = log.read_text().splitlines() if log.exists() else []
     return [(int(i), float(t)) for i, t in (line.split() for line in lines if line.count(" ") == 1)]
@@ -171,17 +178,28 @@ def _wait_for(log: Path, count: int, writer: subprocess.Popen[bytes]) -> None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("serial")
 def test_restore_drill_write_while_backing_up_then_restore_on_a_new_host(
-        databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    keys = {"SECRET_KEY": "drill-" + "s" * 58, "BACKUP_KEY": Fernet.generate_key().decode(),
-            # The key of the two-factor keys: without it the new host cannot check codes.
-            "ENCRYPTION_KEY": Fernet.generate_key().decode()}
+    databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = {
+        "SECRET_KEY": "drill-" + "s" * 58,
+        "BACKUP_KEY": Fernet.generate_key().decode(),
+        # The key of the two-factor keys: without it the new host cannot check codes.
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    }
     old_host, new_host = tmp_path / "old", tmp_path / "new"
     old_url, new_url = databases.create(), databases.create()
 
     # The old host: a migrated database, a coordinator with two factors, a pairing.
     monkeypatch.setenv("GODPARENTS_INSTANCE_PATH", str(old_host / "instance"))
-    old = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": old_url, **keys,
-                      **FAST_HASHING, "BACKUP_FOLDER": str(old_host / "backups")})
+    old = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": old_url,
+            **keys,
+            **FAST_HASHING,
+            "BACKUP_FOLDER": str(old_host / "backups"),
+        }
+    )
     assert old.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
     secret = pyotp.random_base32()
     with old.app_context():
@@ -193,9 +211,19 @@ def test_restore_drill_write_while_backing_up_then_restore_on_a_new_host(
 
     # A real writer in its own process, committing actions before, during and after.
     log, stop = tmp_path / "committed.log", tmp_path / "stop"
-    writer = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "tests.backup_writer", old_url, str(pairing_id), str(log),
-         str(stop)], cwd=ROOT, env={**os.environ, "GODPARENTS_INSTANCE_PATH": str(old_host)})
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.backup_writer",
+            old_url,
+            str(pairing_id),
+            str(log),
+            str(stop),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "GODPARENTS_INSTANCE_PATH": str(old_host)},
+    )
     try:
         _wait_for(log, 30, writer)
         began = time.time()
@@ -218,8 +246,7 @@ def test_restore_drill_write_while_backing_up_then_restore_on_a_new_host(
 
     # The new host: an empty database, a new instance folder, the same keys.
     monkeypatch.setenv("GODPARENTS_INSTANCE_PATH", str(new_host / "instance"))
-    new = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": new_url, **keys,
-                      **FAST_HASHING})
+    new = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": new_url, **keys, **FAST_HASHING})
     assert Path(new.instance_path) == new_host / "instance"
     cli = new.test_cli_runner()
     verified = cli.invoke(args=["backup", "verify", str(path)])
@@ -236,24 +263,27 @@ def test_restore_drill_write_while_backing_up_then_restore_on_a_new_host(
         assert ids <= {i for i, _t in committed} | set()
         db.session.remove()
         db.engine.dispose()
-    print(f"restore drill: {len(before)} actions before the backup, {len(during)} committed "
-          f"while it ran ({ended - began:.2f} s), {len(ids)} restored of {len(committed)}")
+    print(
+        f"restore drill: {len(before)} actions before the backup, {len(during)} committed "
+        f"while it ran ({ended - began:.2f} s), {len(ids)} restored of {len(committed)}"
+    )
 
     # Log in on the new host with both factors.
     client = new.test_client()
     page = client.get("/auth/login").get_data(as_text=True)
     token = CSRF_PATTERN.search(page).group(1)
-    response = client.post("/auth/login", data={"email": "drill@example.org",
-                                                "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/auth/login",
+        data={"email": "drill@example.org", "password": PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == "/auth/two-factor"
     page = client.get("/auth/two-factor").get_data(as_text=True)
     token = CSRF_PATTERN.search(page).group(1)
-    response = client.post("/auth/two-factor", data={"code": pyotp.TOTP(secret).now(),
-                                                     "csrf_token": token})
+    response = client.post(
+        "/auth/two-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     assert client.get("/coordinator/").status_code == 200
     with new.app_context():
         db.session.remove()
         db.engine.dispose()
-
-

@@ -55,13 +55,22 @@ def sent(app: Flask, smtp_server) -> dict[str, object]:
     assert report.delivered.sent == 1
     [message] = db.session.scalars(select(OutboxMessage)).all()
     [envelope] = smtp_server.inbox.envelopes
-    return {"message": message, "sponsor": sponsor, "verp": envelope.mail_from,
-            "recipient": sponsor.email, "message_id": message.email_message_id}
+    return {
+        "message": message,
+        "sponsor": sponsor,
+        "verp": envelope.mail_from,
+        "recipient": sponsor.email,
+        "message_id": message.email_message_id,
+    }
 
 
 def report(name: str, sent: dict[str, object], **changes: str) -> bytes:
-    values = {"bounce_address": sent["verp"], "recipient": sent["recipient"],
-              "message_id": sent["message_id"], **changes}
+    values = {
+        "bounce_address": sent["verp"],
+        "recipient": sent["recipient"],
+        "message_id": sent["message_id"],
+        **changes,
+    }
     return (REPORTS / name).read_text().format(**values).encode()
 
 
@@ -88,9 +97,9 @@ def test_verp_envelope_is_signed_per_message(sent) -> None:
 
 
 def test_a_hard_bounce_stops_mail_to_the_address_and_lists_it_for_coordinators(
-        sent, tmp_path: Path, auth: Auth, client: FlaskClient) -> None:
-    waiting = make_outbox_message(recipient=sent["sponsor"].user,
-                                  recipient_email=sent["recipient"])
+    sent, tmp_path: Path, auth: Auth, client: FlaskClient
+) -> None:
+    waiting = make_outbox_message(recipient=sent["sponsor"].user, recipient_email=sent["recipient"])
     path = maildir(tmp_path, report("postfix-hard.eml", sent))
 
     outcome = bounces.read_mailbox(f"maildir:{path}", NOW)
@@ -101,7 +110,10 @@ def test_a_hard_bounce_stops_mail_to_the_address_and_lists_it_for_coordinators(
     assert message.last_error.startswith("bounced: 5.1.1 smtp; 550 5.1.1")
     [bounce] = db.session.scalars(select(Bounce)).all()
     assert (bounce.kind, bounce.message_id, bounce.email) == (
-        BounceKind.HARD, message.id, "mdb.lindner@bundestag.example")
+        BounceKind.HARD,
+        message.id,
+        "mdb.lindner@bundestag.example",
+    )
     [address] = db.session.scalars(select(UndeliverableAddress)).all()
     assert address.email == "mdb.lindner@bundestag.example"
     db.session.refresh(waiting)
@@ -115,15 +127,15 @@ def test_a_hard_bounce_stops_mail_to_the_address_and_lists_it_for_coordinators(
     assert "Email addresses that bounce" in page and "Dr Lindner" in page
     assert "5.1.1" in page
     token = csrf_token(client, "/coordinator/")
-    response = client.post(f"/coordinator/reminders/undeliverable/{address.id}/clear",
-                           data={"csrf_token": token})
+    response = client.post(
+        f"/coordinator/reminders/undeliverable/{address.id}/clear", data={"csrf_token": token}
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(UndeliverableAddress)) == 0
     assert len(plan(job.active_rules(), date(2027, 11, 26), date(2027, 11, 26))) == 1
 
 
-def test_a_hard_bounce_is_found_by_its_message_id_without_verp(
-        sent, tmp_path: Path) -> None:
+def test_a_hard_bounce_is_found_by_its_message_id_without_verp(sent, tmp_path: Path) -> None:
     path = maildir(tmp_path, report("postfix-hard.eml", sent, bounce_address=BOUNCES))
 
     outcome = bounces.read_mailbox(f"maildir:{path}", NOW)
@@ -133,11 +145,19 @@ def test_a_hard_bounce_is_found_by_its_message_id_without_verp(
 
 
 def test_a_forged_verp_address_for_an_unknown_message_is_left_for_a_person(
-        sent, tmp_path: Path) -> None:
+    sent, tmp_path: Path
+) -> None:
     message = sent["message"]
     forged = f"bounces+{message.id}-0000000000@campaign.example"
-    path = maildir(tmp_path, report("postfix-hard.eml", sent, bounce_address=forged,
-                                    message_id="<unknown@elsewhere.example>"))
+    path = maildir(
+        tmp_path,
+        report(
+            "postfix-hard.eml",
+            sent,
+            bounce_address=forged,
+            message_id="<unknown@elsewhere.example>",
+        ),
+    )
 
     outcome = bounces.read_mailbox(f"maildir:{path}", NOW)
 
@@ -148,7 +168,8 @@ def test_a_forged_verp_address_for_an_unknown_message_is_left_for_a_person(
 
 
 def test_a_soft_bounce_sends_the_message_again_as_after_a_4xx(
-        sent, tmp_path: Path, smtp_server) -> None:
+    sent, tmp_path: Path, smtp_server
+) -> None:
     path = maildir(tmp_path, report("exim-soft.eml", sent))
 
     outcome = bounces.read_mailbox(f"maildir:{path}", NOW)
@@ -188,8 +209,7 @@ def test_a_report_read_twice_counts_once(sent, tmp_path: Path) -> None:
 
 
 def test_a_new_address_for_the_person_gets_mail_again(sent, tmp_path: Path) -> None:
-    bounces.read_mailbox(f"maildir:{maildir(tmp_path, report('postfix-hard.eml', sent))}",
-                         NOW)
+    bounces.read_mailbox(f"maildir:{maildir(tmp_path, report('postfix-hard.eml', sent))}", NOW)
     sponsor = sent["sponsor"]
     sponsor.email = "m.lindner@europarl.example"
     db.session.commit()
@@ -206,8 +226,9 @@ def test_the_command_reads_the_mailbox(sent, tmp_path: Path, runner: FlaskCliRun
 
     assert result.exit_code == 0, result.output
     assert "hard bounces 1, soft bounces 0, other mail 1" in result.output
-    missing = runner.invoke(args=["reminders", "bounces", "--mailbox",
-                                  f"maildir:{tmp_path / 'nowhere'}"])
+    missing = runner.invoke(
+        args=["reminders", "bounces", "--mailbox", f"maildir:{tmp_path / 'nowhere'}"]
+    )
     assert missing.exit_code == 1 and "no Maildir" in missing.output
 
 

@@ -56,9 +56,14 @@ def _client(web_app: Flask, email: str) -> FlaskClient:
 
 
 def _prisoner_fields(prisoner: Prisoner, **changes: str) -> dict[str, str]:
-    values = {"name_latin": prisoner.name_latin, "status": prisoner.status.value, "gender": "",
-              "detained_on": prisoner.detained_on.isoformat() if prisoner.detained_on else "",
-              "sentence": prisoner.sentence or "", "can_receive_letters": "y"}
+    values = {
+        "name_latin": prisoner.name_latin,
+        "status": prisoner.status.value,
+        "gender": "",
+        "detained_on": prisoner.detained_on.isoformat() if prisoner.detained_on else "",
+        "sentence": prisoner.sentence or "",
+        "can_receive_letters": "y",
+    }
     return {**values, **changes}
 
 
@@ -70,7 +75,8 @@ def coordinators(web_app: Flask) -> tuple[FlaskClient, FlaskClient]:
 
 
 def test_a_stale_prisoner_form_is_refused_shows_what_changed_and_lets_one_choose(
-        app: Flask, coordinators: tuple[FlaskClient, FlaskClient]) -> None:
+    app: Flask, coordinators: tuple[FlaskClient, FlaskClient]
+) -> None:
     anna, boris = coordinators
     prisoner = make_prisoner(sentence="5 years")
     path = f"/coordinator/prisoners/{prisoner.id}/edit"
@@ -79,8 +85,13 @@ def test_a_stale_prisoner_form_is_refused_shows_what_changed_and_lets_one_choose
     annas_values = _prisoner_fields(prisoner, sentence="6 years")
 
     # Boris records the release; Anna, from the form she opened before, corrects the sentence.
-    saved = boris.post(path, data={**boris_form, **_prisoner_fields(
-        prisoner, status="released", released_on="2026-11-30")})
+    saved = boris.post(
+        path,
+        data={
+            **boris_form,
+            **_prisoner_fields(prisoner, status="released", released_on="2026-11-30"),
+        },
+    )
     assert saved.status_code == 302
     stale = anna.post(path, data={**annas_form, **annas_values})
 
@@ -109,7 +120,8 @@ def test_a_stale_prisoner_form_is_refused_shows_what_changed_and_lets_one_choose
 
 
 def test_a_form_without_its_version_is_not_applied(
-        app: Flask, coordinators: tuple[FlaskClient, FlaskClient]) -> None:
+    app: Flask, coordinators: tuple[FlaskClient, FlaskClient]
+) -> None:
     anna, _boris = coordinators
     prisoner = make_prisoner(sentence="5 years")
     path = f"/coordinator/prisoners/{prisoner.id}/edit"
@@ -123,13 +135,20 @@ def test_a_form_without_its_version_is_not_applied(
 
 
 def test_a_stale_godparent_form_is_refused(
-        app: Flask, coordinators: tuple[FlaskClient, FlaskClient]) -> None:
+    app: Flask, coordinators: tuple[FlaskClient, FlaskClient]
+) -> None:
     anna, boris = coordinators
     sponsor = make_sponsor(with_login=False, full_name="Anna Schmidt", party="SPD")
     path = f"/coordinator/sponsors/{sponsor.id}/edit"
     annas_form, boris_form = _open(anna, path), _open(boris, path)
-    fields = {"full_name": "Anna Schmidt", "body": "Bundestag", "country": "DE",
-              "language": "en", "party": "SPD", "is_active": "y"}
+    fields = {
+        "full_name": "Anna Schmidt",
+        "body": "Bundestag",
+        "country": "DE",
+        "language": "en",
+        "party": "SPD",
+        "is_active": "y",
+    }
     assert boris.post(path, data={**boris_form, **fields, "party": "Grüne"}).status_code == 302
     stale = anna.post(path, data={**annas_form, **fields, "title": "Dr."})
     assert stale.status_code == 200
@@ -141,20 +160,30 @@ def test_a_stale_godparent_form_is_refused(
 
 
 def test_a_stale_action_form_is_refused_for_the_godparents_office_too(
-        app: Flask, web_app: Flask) -> None:
+    app: Flask, web_app: Flask
+) -> None:
     sponsor = make_sponsor()
     delegate = make_delegate(sponsor)
     pairing = make_sponsorship(sponsor, make_prisoner())
-    action = Action(sponsorship=pairing, kind="letter", occurred_on=date(2026, 11, 2),
-                    summary="A letter", logged_by_id=delegate.id)
+    action = Action(
+        sponsorship=pairing,
+        kind="letter",
+        occurred_on=date(2026, 11, 2),
+        summary="A letter",
+        logged_by_id=delegate.id,
+    )
     db.session.add(action)
     db.session.commit()
     godparent, office = _client(web_app, sponsor.email), _client(web_app, delegate.email)
     path = f"/sponsor/actions/{action.id}/edit"
     mine, theirs = _open(godparent, path), _open(office, path)
     fields = {"kind": "letter", "occurred_on": "2026-11-02"}
-    assert office.post(path, data={**theirs, **fields,
-                                   "summary": "A letter in Belarusian"}).status_code == 302
+    assert (
+        office.post(
+            path, data={**theirs, **fields, "summary": "A letter in Belarusian"}
+        ).status_code
+        == 302
+    )
     stale = godparent.post(path, data={**mine, **fields, "summary": "A letter in Russian"})
     assert stale.status_code == 200
     page = html.unescape(stale.get_data(as_text=True))
@@ -164,8 +193,8 @@ def test_a_stale_action_form_is_refused_for_the_godparents_office_too(
 
 
 def test_two_saves_in_the_same_instant_one_wins_the_other_is_told(
-        app: Flask, web_app: Flask,
-        coordinators: tuple[FlaskClient, FlaskClient]) -> None:
+    app: Flask, web_app: Flask, coordinators: tuple[FlaskClient, FlaskClient]
+) -> None:
     """Both forms are current when checked; another coordinator's commit lands between
     Anna's check and her UPDATE (a real commit on another connection): the database lets
     hers change nothing, and she gets a 409 page, not a 500 and not a lost update."""
@@ -182,33 +211,41 @@ def test_two_saves_in_the_same_instant_one_wins_the_other_is_told(
             return
         fired.append(True)
         with engine.connect() as other:  # Boris's save, committed first
-            other.execute(text("UPDATE prisoners SET sentence = 'Boris', version = version + 1 "
-                               "WHERE id = :id"), {"id": prisoner.id})
+            other.execute(
+                text(
+                    "UPDATE prisoners SET sentence = 'Boris', version = version + 1 WHERE id = :id"
+                ),
+                {"id": prisoner.id},
+            )
             other.commit()
 
     event.listen(Session, "before_flush", meanwhile)
     try:
-        response = anna.post(path, data={**form, **_prisoner_fields(prisoner,
-                                                                     sentence="Anna")})
+        response = anna.post(path, data={**form, **_prisoner_fields(prisoner, sentence="Anna")})
     finally:
         event.remove(Session, "before_flush", meanwhile)
     assert fired
     assert response.status_code == 409
     assert "Someone else saved this at the same moment" in html.unescape(
-        response.get_data(as_text=True))
+        response.get_data(as_text=True)
+    )
     db.session.expire_all()
     assert db.session.get(Prisoner, prisoner.id).sentence == "Boris"
 
 
 # The same POST twice ---------------------------------------------------------------------
 
+
 @pytest.fixture
 def godparent(web_app: Flask) -> Iterator[tuple[FlaskClient, str, int]]:
     sponsor = make_sponsor()
     prisoner = make_prisoner()
     make_sponsorship(sponsor, prisoner)
-    yield _client(web_app, sponsor.email), f"/sponsor/prisoners/{prisoner.id}/actions/new", \
-        prisoner.id
+    yield (
+        _client(web_app, sponsor.email),
+        f"/sponsor/prisoners/{prisoner.id}/actions/new",
+        prisoner.id,
+    )
 
 
 def _actions() -> int:
@@ -217,10 +254,15 @@ def _actions() -> int:
 
 
 def test_a_post_sent_twice_is_saved_once_and_answered_with_the_result(
-        app: Flask, godparent: tuple[FlaskClient, str, int]) -> None:
+    app: Flask, godparent: tuple[FlaskClient, str, int]
+) -> None:
     client, path, prisoner_id = godparent
-    form = {**_open(client, path), "kind": "card", "occurred_on": date.today().isoformat(),
-            "summary": "Birthday card"}
+    form = {
+        **_open(client, path),
+        "kind": "card",
+        "occurred_on": date.today().isoformat(),
+        "summary": "Birthday card",
+    }
     first = client.post(path, data=form)  # its answer never reaches the browser
     assert first.status_code == 302
     again = client.post(path, data=form)
@@ -237,10 +279,15 @@ def test_a_post_sent_twice_is_saved_once_and_answered_with_the_result(
 
 
 def test_a_form_token_works_only_for_the_user_who_was_given_it(
-        app: Flask, web_app: Flask, godparent: tuple[FlaskClient, str, int]) -> None:
+    app: Flask, web_app: Flask, godparent: tuple[FlaskClient, str, int]
+) -> None:
     client, path, _prisoner_id = godparent
-    form = {**_open(client, path), "kind": "card", "occurred_on": date.today().isoformat(),
-            "summary": "Birthday card"}
+    form = {
+        **_open(client, path),
+        "kind": "card",
+        "occurred_on": date.today().isoformat(),
+        "summary": "Birthday card",
+    }
     assert client.post(path, data=form).status_code == 302
     other = make_sponsor()
     make_sponsorship(other, db.session.get(Prisoner, _prisoner_id))
@@ -249,16 +296,22 @@ def test_a_form_token_works_only_for_the_user_who_was_given_it(
     response = stranger.post(path, data=theirs)
     assert response.status_code == 302  # logged as their own entry, nothing learnt
     assert "already saved" not in html.unescape(
-        stranger.get(response.headers["Location"]).get_data(as_text=True))
+        stranger.get(response.headers["Location"]).get_data(as_text=True)
+    )
     assert _actions() == 2
 
 
 @pytest.mark.settings(PROPAGATE_EXCEPTIONS=False)  # as in production: errors become pages
 def test_a_failure_after_the_commit_shows_the_saved_change_not_an_error(
-        app: Flask, godparent: tuple[FlaskClient, str, int]) -> None:
+    app: Flask, godparent: tuple[FlaskClient, str, int]
+) -> None:
     client, path, _prisoner_id = godparent
-    form = {**_open(client, path), "kind": "card", "occurred_on": date.today().isoformat(),
-            "summary": "Birthday card"}
+    form = {
+        **_open(client, path),
+        "kind": "card",
+        "occurred_on": date.today().isoformat(),
+        "summary": "Birthday card",
+    }
     failures: list[bool] = []
 
     def fail_once(session: Session) -> None:

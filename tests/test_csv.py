@@ -48,8 +48,7 @@ def config(config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     return {**config, "PRISONER_IMPORT_FOLDER": str(tmp_path / "imports")}
 
 
-def _import(data: bytes | str, today: date = TODAY, accepted: tuple[str, ...] = ()
-            ) -> ImportPlan:
+def _import(data: bytes | str, today: date = TODAY, accepted: tuple[str, ...] = ()) -> ImportPlan:
     result = read_prisoners(data)
     assert result.ok, result.errors
     plan = plan_import(result.rows, db.session)
@@ -74,16 +73,22 @@ def _snapshot() -> list[dict[str, Any]]:
     skip = {"id", "created_at", "updated_at"}
     prisoners = db.session.scalars(select(Prisoner).order_by(Prisoner.external_id)).all()
     return [
-        {**{column.key: getattr(prisoner, column.key)
-            for column in Prisoner.__mapper__.column_attrs if column.key not in skip},
-         "addresses": [(a.facility, a.postal_address, a.valid_from) for a in prisoner.addresses]}
+        {
+            **{
+                column.key: getattr(prisoner, column.key)
+                for column in Prisoner.__mapper__.column_attrs
+                if column.key not in skip
+            },
+            "addresses": [(a.facility, a.postal_address, a.valid_from) for a in prisoner.addresses],
+        }
         for prisoner in prisoners
     ]
 
 
 def _events(action: str) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    )
 
 
 def _wipe_prisoners() -> None:
@@ -104,13 +109,19 @@ def _rows(text: str) -> list[list[str]]:
 
 # Export ---------------------------------------------------------------------------------------
 
+
 def test_an_export_imports_back_to_the_same_data(app) -> None:
     _import(SAMPLE.read_bytes())
     first = _export()
     rows = _rows(first)
     assert tuple(rows[0]) == csvio.COLUMNS
-    assert [row[0] for row in rows[1:]] == ["demo-001", "demo-002", "demo-003", "demo-004",
-                                            "demo-005"]
+    assert [row[0] for row in rows[1:]] == [
+        "demo-001",
+        "demo-002",
+        "demo-003",
+        "demo-004",
+        "demo-005",
+    ]
     assert rows[3][csvio.COLUMNS.index("birth_date")] == "1965"
     assert "\r\n" in first and '"211300, г. Витебск,\nул. Придвинская, 3,\nИК-3"' in first
 
@@ -137,24 +148,25 @@ def test_a_cell_the_export_guarded_imports_back_unchanged(app) -> None:
 
 def _pairing_with_action(summary: str) -> Action:
     pairing = make_sponsorship(make_sponsor(), make_prisoner(external_id="p-1"))
-    action = Action(sponsorship=pairing, kind=ActionKind.STATEMENT, occurred_on=TODAY,
-                    summary=summary)
+    action = Action(
+        sponsorship=pairing, kind=ActionKind.STATEMENT, occurred_on=TODAY, summary=summary
+    )
     db.session.add(action)
     db.session.commit()
     return action
 
 
 @pytest.mark.parametrize("kind", ["prisoners", "sponsors", "sponsorships", "actions"])
-def test_each_export_downloads_as_dated_csv(app, auth: Auth, client: FlaskClient,
-                                            kind: str) -> None:
+def test_each_export_downloads_as_dated_csv(
+    app, auth: Auth, client: FlaskClient, kind: str
+) -> None:
     _pairing_with_action("Letter to the embassy")
     auth.login(make_coordinator().email)
     response = client.get(f"/coordinator/prisoners/export/{kind}.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     disposition = response.headers["Content-Disposition"]
-    assert re.fullmatch(rf'attachment; filename="{kind}-\d{{4}}-\d{{2}}-\d{{2}}\.csv"',
-                        disposition)
+    assert re.fullmatch(rf'attachment; filename="{kind}-\d{{4}}-\d{{2}}-\d{{2}}\.csv"', disposition)
     rows = _rows(response.get_data(as_text=True))
     assert rows[0][0] in ("id", "external_id") and len(rows) == 2
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
@@ -170,8 +182,9 @@ def test_export_page_and_unknown_export(app, auth: Auth, client: FlaskClient) ->
 
 
 def test_sponsor_export_has_no_secrets_or_notes(app, auth: Auth, client: FlaskClient) -> None:
-    sponsor = make_sponsor(full_name="Anna Schmidt", notes="Prefers calls after 6 pm",
-                           phone="+49 30 227 0")
+    sponsor = make_sponsor(
+        full_name="Anna Schmidt", notes="Prefers calls after 6 pm", phone="+49 30 227 0"
+    )
     sponsor.user.calendar_token_hash = "c" * 64
     sponsor.user.totp_secret = "JBSWY3DPEHPK3PXP"
     delegate = make_delegate(sponsor, email="office@example.org")
@@ -183,8 +196,15 @@ def test_sponsor_export_has_no_secrets_or_notes(app, auth: Auth, client: FlaskCl
     assert values["full_name"] == "Anna Schmidt" and values["email"] == sponsor.email
     assert values["phone"] == "'+49 30 227 0"  # formula guard: "+" starts a formula
     assert (values["has_login"], values["active_godchildren"]) == ("yes", "1")
-    for secret in ("$argon2", "c" * 64, "JBSWY3DPEHPK3PXP", "Prefers calls", delegate.email,
-                   "asthma", "Internal: health"):
+    for secret in (
+        "$argon2",
+        "c" * 64,
+        "JBSWY3DPEHPK3PXP",
+        "Prefers calls",
+        delegate.email,
+        "asthma",
+        "Internal: health",
+    ):
         assert secret not in body
     for kind in ("sponsorships", "actions"):
         other = client.get(f"/coordinator/prisoners/export/{kind}.csv").get_data(as_text=True)
@@ -205,33 +225,63 @@ def test_formulas_are_neutralised_in_the_tables(app, auth: Auth, client: FlaskCl
 def _seed_exports(count: int) -> None:
     """``count`` more prisoners, sponsors, pairings and actions, inserted in bulk."""
     start = _count(Prisoner)
-    db.session.execute(insert(Prisoner), [
-        {"name_latin": f"Bulk {start + n}", "status": PrisonerStatus.SENTENCED,
-         "external_id": f"bulk-{start + n}", "aliases": [], "articles": []}
-        for n in range(count)])
-    db.session.execute(insert(Sponsor), [
-        {"full_name": f"Sponsor {start + n}", "body": "Sejm", "country": "PL"}
-        for n in range(count)])
-    prisoners = db.session.scalars(select(Prisoner.id).order_by(Prisoner.id.desc())
-                                   .limit(count)).all()
-    sponsors = db.session.scalars(select(Sponsor.id).order_by(Sponsor.id.desc())
-                                  .limit(count)).all()
-    db.session.execute(insert(PrisonerAddress), [
-        {"prisoner_id": p, "postal_address": "г. Минск", "valid_from": TODAY} for p in prisoners])
-    db.session.execute(insert(Sponsorship), [
-        {"sponsor_id": s, "prisoner_id": p, "status": SponsorshipStatus.ACTIVE}
-        for s, p in zip(sponsors, prisoners, strict=True)])
-    pairings = db.session.scalars(select(Sponsorship.id).order_by(Sponsorship.id.desc())
-                                  .limit(count)).all()
-    db.session.execute(insert(Action), [
-        {"sponsorship_id": p, "kind": ActionKind.LETTER, "occurred_on": TODAY,
-         "summary": "A card"} for p in pairings])
+    db.session.execute(
+        insert(Prisoner),
+        [
+            {
+                "name_latin": f"Bulk {start + n}",
+                "status": PrisonerStatus.SENTENCED,
+                "external_id": f"bulk-{start + n}",
+                "aliases": [],
+                "articles": [],
+            }
+            for n in range(count)
+        ],
+    )
+    db.session.execute(
+        insert(Sponsor),
+        [
+            {"full_name": f"Sponsor {start + n}", "body": "Sejm", "country": "PL"}
+            for n in range(count)
+        ],
+    )
+    prisoners = db.session.scalars(
+        select(Prisoner.id).order_by(Prisoner.id.desc()).limit(count)
+    ).all()
+    sponsors = db.session.scalars(select(Sponsor.id).order_by(Sponsor.id.desc()).limit(count)).all()
+    db.session.execute(
+        insert(PrisonerAddress),
+        [{"prisoner_id": p, "postal_address": "г. Минск", "valid_from": TODAY} for p in prisoners],
+    )
+    db.session.execute(
+        insert(Sponsorship),
+        [
+            {"sponsor_id": s, "prisoner_id": p, "status": SponsorshipStatus.ACTIVE}
+            for s, p in zip(sponsors, prisoners, strict=True)
+        ],
+    )
+    pairings = db.session.scalars(
+        select(Sponsorship.id).order_by(Sponsorship.id.desc()).limit(count)
+    ).all()
+    db.session.execute(
+        insert(Action),
+        [
+            {
+                "sponsorship_id": p,
+                "kind": ActionKind.LETTER,
+                "occurred_on": TODAY,
+                "summary": "A card",
+            }
+            for p in pairings
+        ],
+    )
     db.session.commit()
 
 
 @pytest.mark.parametrize("kind", ["prisoners", "sponsors", "sponsorships", "actions"])
-def test_exports_run_a_fixed_number_of_queries(app, auth: Auth, client: FlaskClient,
-                                               count_queries, kind: str) -> None:
+def test_exports_run_a_fixed_number_of_queries(
+    app, auth: Auth, client: FlaskClient, count_queries, kind: str
+) -> None:
     auth.login(make_coordinator().email)
     path = f"/coordinator/prisoners/export/{kind}.csv"
     _seed_exports(10)
@@ -245,9 +295,14 @@ def test_exports_run_a_fixed_number_of_queries(app, auth: Auth, client: FlaskCli
 
 # Access ---------------------------------------------------------------------------------------
 
-ROUTES = [("GET", IMPORT), ("POST", IMPORT), ("POST", CONFIRM), ("POST", f"{IMPORT}/mapping"),
-          ("GET", "/coordinator/prisoners/export"),
-          *[("GET", f"/coordinator/prisoners/export/{kind}.csv") for kind in csvio.EXPORTS]]
+ROUTES = [
+    ("GET", IMPORT),
+    ("POST", IMPORT),
+    ("POST", CONFIRM),
+    ("POST", f"{IMPORT}/mapping"),
+    ("GET", "/coordinator/prisoners/export"),
+    *[("GET", f"/coordinator/prisoners/export/{kind}.csv") for kind in csvio.EXPORTS],
+]
 
 
 def _request(client: FlaskClient, method: str, path: str):
@@ -264,8 +319,9 @@ def test_anonymous_users_are_sent_to_login(app, client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize("role", ["sponsor", "delegate"])
-def test_godparents_and_their_staff_get_403(app, auth: Auth, client: FlaskClient,
-                                            role: str) -> None:
+def test_godparents_and_their_staff_get_403(
+    app, auth: Auth, client: FlaskClient, role: str
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email if role == "sponsor" else make_delegate(sponsor).email)
     for method, path in ROUTES:

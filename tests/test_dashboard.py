@@ -75,19 +75,24 @@ def test_share_with_a_godparent_over_time(app: Flask) -> None:
     first = make_prisoner(detained_on=date(2025, 1, 10))
     second = make_prisoner(detained_on=date(2025, 1, 10))
     make_prisoner(detained_on=date(2026, 5, 20))  # held from May 2026, never paired
-    make_prisoner(detained_on=date(2024, 1, 1), status=PrisonerStatus.RELEASED,
-                  released_on=date(2025, 12, 1))
+    make_prisoner(
+        detained_on=date(2024, 1, 1), status=PrisonerStatus.RELEASED, released_on=date(2025, 12, 1)
+    )
     sponsor = make_sponsor()
     make_sponsorship(sponsor, first, started_on=date(2025, 3, 1))
-    make_sponsorship(sponsor, second, status=SponsorshipStatus.ENDED,
-                     started_on=date(2025, 3, 1), ended_on=date(2026, 2, 10),
-                     end_reason=EndReason.WITHDREW)
+    make_sponsorship(
+        sponsor,
+        second,
+        status=SponsorshipStatus.ENDED,
+        started_on=date(2025, 3, 1),
+        ended_on=date(2026, 2, 10),
+        end_reason=EndReason.WITHDREW,
+    )
     data = services.coverage_over_time(TODAY)
-    by_month = dict(zip(data.months, zip(data.held, data.with_godparent, strict=True),
-                        strict=True))
-    assert by_month[date(2025, 7, 1)] == (3, 2)   # the released one was still held
+    by_month = dict(zip(data.months, zip(data.held, data.with_godparent, strict=True), strict=True))
+    assert by_month[date(2025, 7, 1)] == (3, 2)  # the released one was still held
     assert by_month[date(2026, 1, 1)] == (2, 2)
-    assert by_month[date(2026, 2, 1)] == (2, 1)   # a pairing ended in February
+    assert by_month[date(2026, 2, 1)] == (2, 1)  # a pairing ended in February
     assert by_month[date(2026, 6, 1)] == (3, 1)
     assert data.shares[-1] == pytest.approx(1 / 3)
 
@@ -104,14 +109,26 @@ def test_work_lists(app: Flask) -> None:
     _action(make_sponsorship(busy, paired), TODAY - timedelta(days=5))
     _action(make_sponsorship(quiet, make_prisoner()), TODAY - timedelta(days=120))
     released = make_prisoner(status=PrisonerStatus.RELEASED, released_on=TODAY)
-    make_sponsorship(freed, released, status=SponsorshipStatus.ENDED, ended_on=TODAY,
-                     end_reason=EndReason.RELEASED)
-    make_outbox_message(recipient_email="a@example.org", subject_ref="prisoner:1",
-                        email_subject="Birthday", body_text="x", status=OutboxStatus.FAILED,
-                        last_error="550 mailbox unavailable")
+    make_sponsorship(
+        freed,
+        released,
+        status=SponsorshipStatus.ENDED,
+        ended_on=TODAY,
+        end_reason=EndReason.RELEASED,
+    )
+    make_outbox_message(
+        recipient_email="a@example.org",
+        subject_ref="prisoner:1",
+        email_subject="Birthday",
+        body_text="x",
+        status=OutboxStatus.FAILED,
+        last_error="550 mailbox unavailable",
+    )
 
-    assert [p.name_latin for p in services.held_without_godparent()][:2] == ["Longest Held",
-                                                                             "Newer"]
+    assert [p.name_latin for p in services.held_without_godparent()][:2] == [
+        "Longest Held",
+        "Newer",
+    ]
     assert old.id in {p.id for p in services.held_without_godparent()}
     assert [s.full_name for s in services.freed_godparents()] == ["Freed"]
     assert [s.full_name for s in services.inactive_sponsors(TODAY)] == ["Quiet"]
@@ -121,8 +138,9 @@ def test_work_lists(app: Flask) -> None:
 
 def test_dates_ahead_include_29_february_in_common_years(app: Flask) -> None:
     leap = make_prisoner(name_latin="Leap", birth_date=date(1988, 2, 29))
-    make_prisoner(name_latin="Released", birth_date=date(1990, 3, 1),
-                  status=PrisonerStatus.RELEASED)
+    make_prisoner(
+        name_latin="Released", birth_date=date(1990, 3, 1), status=PrisonerStatus.RELEASED
+    )
     db.session.add(KeyDate(prisoner=leap, kind=KeyDateKind.HEARING, occurs_on=date(2027, 3, 3)))
     db.session.add(CampaignDay(name="Freedom Day", month=3, day=25))
     db.session.commit()
@@ -138,8 +156,9 @@ def _page_numbers(page: str) -> dict[str, str]:
     return dict(re.findall(r'data-count="([^"]+)">([^<]+)<', page))
 
 
-def test_dashboard_page_and_its_query_count(app: Flask, auth: Auth, client: FlaskClient,
-                                            count_queries) -> None:
+def test_dashboard_page_and_its_query_count(
+    app: Flask, auth: Auth, client: FlaskClient, count_queries
+) -> None:
     auth.login(make_coordinator().email)
     make_sponsorship(make_sponsor(), make_prisoner())
     with count_queries() as small:
@@ -148,20 +167,40 @@ def test_dashboard_page_and_its_query_count(app: Flask, auth: Auth, client: Flas
     assert _page_numbers(first.text)["prisoners-held"] == "1"
 
     sponsors = [Sponsor(full_name=f"S{n}", body="Sejm", country="PL") for n in range(100)]
-    prisoners = [Prisoner(name_latin=f"P{n}", status=PrisonerStatus.SENTENCED,
-                          detained_on=date(2021, 1, 1) + timedelta(days=n),
-                          birth_date=date(1980, 1, 1) + timedelta(days=n)) for n in range(500)]
+    prisoners = [
+        Prisoner(
+            name_latin=f"P{n}",
+            status=PrisonerStatus.SENTENCED,
+            detained_on=date(2021, 1, 1) + timedelta(days=n),
+            birth_date=date(1980, 1, 1) + timedelta(days=n),
+        )
+        for n in range(500)
+    ]
     db.session.add_all(sponsors + prisoners)
     db.session.flush()
-    pairings = [Sponsorship(sponsor=sponsors[n % 100], prisoner=prisoners[n],
-                            status=SponsorshipStatus.ACTIVE, started_on=date(2022, 1, 1))
-                for n in range(300)]
+    pairings = [
+        Sponsorship(
+            sponsor=sponsors[n % 100],
+            prisoner=prisoners[n],
+            status=SponsorshipStatus.ACTIVE,
+            started_on=date(2022, 1, 1),
+        )
+        for n in range(300)
+    ]
     db.session.add_all(pairings)
     db.session.flush()
-    db.session.execute(insert(Action), [
-        {"sponsorship_id": pairings[n % 300].id, "kind": ActionKind.LETTER,
-         "occurred_on": date.today() - timedelta(days=n % 400), "summary": "x"}
-        for n in range(2000)])
+    db.session.execute(
+        insert(Action),
+        [
+            {
+                "sponsorship_id": pairings[n % 300].id,
+                "kind": ActionKind.LETTER,
+                "occurred_on": date.today() - timedelta(days=n % 400),
+                "summary": "x",
+            }
+            for n in range(2000)
+        ],
+    )
     db.session.commit()
     with count_queries() as large:
         second = client.get("/coordinator/")
@@ -180,8 +219,7 @@ def test_dashboard_is_for_coordinators(app: Flask, auth: Auth, client: FlaskClie
     assert client.get("/coordinator/audit/").headers["Location"].startswith("/auth/login")
 
 
-def test_audit_page_filters(app: Flask, auth: Auth, client: FlaskClient,
-                            count_queries) -> None:
+def test_audit_page_filters(app: Flask, auth: Auth, client: FlaskClient, count_queries) -> None:
     coordinator = make_coordinator(email="ops@example.org")
     make_sponsor(full_name="Visible Change")
     auth.login(coordinator.email)
@@ -203,8 +241,9 @@ def test_audit_page_filters(app: Flask, auth: Auth, client: FlaskClient,
 
 
 @pytest.mark.settings(DASHBOARD_CACHE_SECONDS=600)
-def test_cached_numbers_follow_every_change(app: Flask, auth: Auth, client: FlaskClient,
-                                            count_queries) -> None:
+def test_cached_numbers_follow_every_change(
+    app: Flask, auth: Auth, client: FlaskClient, count_queries
+) -> None:
     cache.clear()  # other tests may have run on the same database and version
     auth.login(make_coordinator().email)
     make_prisoner()

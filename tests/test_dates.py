@@ -23,13 +23,19 @@ from godparents.timeutil import local_today
 
 
 def _prisoner(**fields) -> Prisoner:
-    values = {"id": 1, "name_latin": "P", "status": PrisonerStatus.SENTENCED, "key_dates": [],
-              **fields}
+    values = {
+        "id": 1,
+        "name_latin": "P",
+        "status": PrisonerStatus.SENTENCED,
+        "key_dates": [],
+        **fields,
+    }
     return Prisoner(**values)
 
 
-@pytest.mark.parametrize(("year", "expected"), [(2027, date(2027, 2, 28)),
-                                                (2028, date(2028, 2, 29))])
+@pytest.mark.parametrize(
+    ("year", "expected"), [(2027, date(2027, 2, 28)), (2028, date(2028, 2, 29))]
+)
 def test_29_february_falls_on_28_february_in_common_years(year: int, expected: date) -> None:
     assert in_year(2, 29, year) == expected
 
@@ -52,13 +58,18 @@ def test_milestones_every_500_days() -> None:
 
 def test_prisoner_dates_within_the_window() -> None:
     prisoner = _prisoner(
-        birth_date=date(1979, 3, 14), detained_on=date(2021, 7, 14),
+        birth_date=date(1979, 3, 14),
+        detained_on=date(2021, 7, 14),
         expected_release_on=date(2026, 4, 1),
-        key_dates=[KeyDate(kind=KeyDateKind.APPEAL, occurs_on=date(2026, 3, 20), note="Minsk"),
-                   KeyDate(kind=KeyDateKind.TRIAL, occurs_on=date(2027, 1, 1))],
+        key_dates=[
+            KeyDate(kind=KeyDateKind.APPEAL, occurs_on=date(2026, 3, 20), note="Minsk"),
+            KeyDate(kind=KeyDateKind.TRIAL, occurs_on=date(2027, 1, 1)),
+        ],
     )
-    found = {(o.kind, o.on, o.number) for o in
-             prisoner_dates(prisoner, date(2026, 3, 1), date(2026, 4, 30))}
+    found = {
+        (o.kind, o.on, o.number)
+        for o in prisoner_dates(prisoner, date(2026, 3, 1), date(2026, 4, 30))
+    }
     assert found == {
         (DateKind.BIRTHDAY, date(2026, 3, 14), 47),
         (DateKind.APPEAL, date(2026, 3, 20), None),
@@ -72,10 +83,14 @@ def test_released_prisoners_have_no_detention_dates() -> None:
 
 
 def test_campaign_days_and_sorting() -> None:
-    days = [CampaignDay(name="Freedom Day", month=3, day=25, is_active=True),
-            CampaignDay(name="Switched off", month=3, day=10, is_active=False)]
+    days = [
+        CampaignDay(name="Freedom Day", month=3, day=25, is_active=True),
+        CampaignDay(name="Switched off", month=3, day=10, is_active=False),
+    ]
     assert [o.on for o in campaign_dates(days, date(2026, 1, 1), date(2027, 12, 31))] == [
-        date(2026, 3, 25), date(2027, 3, 25)]
+        date(2026, 3, 25),
+        date(2027, 3, 25),
+    ]
     prisoner = _prisoner(birth_date=date(1990, 3, 30))
     found = upcoming([prisoner], days, today=date(2026, 3, 1), horizon=60)
     assert [o.kind for o in found] == [DateKind.CAMPAIGN_DAY, DateKind.BIRTHDAY]

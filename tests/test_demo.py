@@ -39,8 +39,7 @@ def logins(output: str) -> list[tuple[str, str]]:
 
 
 def password(output: str) -> str:
-    lines = [match.group(1) for line in output.splitlines()
-             if (match := PASSWORD_LINE.match(line))]
+    lines = [match.group(1) for line in output.splitlines() if (match := PASSWORD_LINE.match(line))]
     assert len(lines) == 1, output
     return lines[0]
 
@@ -68,17 +67,19 @@ def test_prints_one_login_line_per_demo_account(app, runner):
     assert {role for _, role in printed} == {role.value for role in Role}
     # Sponsors log in as their own sponsor record, delegates through a delegation.
     sponsor_emails = {email for email, role in printed if role == Role.SPONSOR}
-    assert sponsor_emails == set(db.session.scalars(
-        select(User.email).join(Sponsor, Sponsor.user_id == User.id).where(Sponsor.is_active)
-    ))
+    assert sponsor_emails == set(
+        db.session.scalars(
+            select(User.email).join(Sponsor, Sponsor.user_id == User.id).where(Sponsor.is_active)
+        )
+    )
     # A former godparent's account is off, as after deactivation in the register (finding
     # 6 of the second security round: the demo had one that could log in).
     former = db.session.scalars(select(Sponsor).where(Sponsor.is_active.is_(False))).all()
     assert former and all(not sponsor.user.is_active for sponsor in former)
     delegate_emails = {email for email, role in printed if role == Role.DELEGATE}
-    assert delegate_emails == set(db.session.scalars(
-        select(User.email).join(Delegation, Delegation.user_id == User.id)
-    ))
+    assert delegate_emails == set(
+        db.session.scalars(select(User.email).join(Delegation, Delegation.user_id == User.id))
+    )
     assert all(email.endswith(f"@{data.DOMAIN}") for email, _ in printed)
 
 
@@ -109,7 +110,8 @@ def test_cyrillic_names_round_trip(app, runner):
         for first in first_names:
             for surname in (pair[form] for pair in data.SURNAMES):
                 expected[f"{first.latin} {surname.latin}"] = (
-                    f"{first.be} {surname.be}", f"{first.ru} {surname.ru}"
+                    f"{first.be} {surname.be}",
+                    f"{first.ru} {surname.ru}",
                 )
     prisoners = db.session.scalars(select(Prisoner)).all()
     for prisoner in prisoners:
@@ -127,9 +129,14 @@ def test_someone_was_born_on_29_february(app, runner):
     assert any(day is not None and (day.month, day.day) == (2, 29) for day in birthdays)
     # Some birth dates are unknown, some known only by the year.
     assert count(select(Prisoner.id).where(Prisoner.birth_year.is_(None))) > 0
-    assert count(select(Prisoner.id).where(
-        Prisoner.birth_year.is_not(None), Prisoner.birth_date.is_(None)
-    )) > 0
+    assert (
+        count(
+            select(Prisoner.id).where(
+                Prisoner.birth_year.is_not(None), Prisoner.birth_date.is_(None)
+            )
+        )
+        > 0
+    )
 
 
 def test_the_data_hangs_together(app, runner):
@@ -154,7 +161,9 @@ def test_the_data_hangs_together(app, runner):
             assert pairing.end_reason is not None
     assert {p.status for p in pairings} == set(SponsorshipStatus)
     assert {p.end_reason for p in pairings if p.end_reason} >= {
-        EndReason.RELEASED, EndReason.MANDATE_ENDED, EndReason.WITHDREW
+        EndReason.RELEASED,
+        EndReason.MANDATE_ENDED,
+        EndReason.WITHDREW,
     }
     held = [p for p in prisoners if p.is_held]
     godparents = [sum(s.is_active for s in prisoner.sponsorships) for prisoner in held]
@@ -199,8 +208,7 @@ def test_missing_campaign_days_come_back_even_when_the_demo_data_exists(app, run
     assert (restored.month, restored.day) == (month, day)
 
 
-def test_the_password_from_the_environment_logs_every_demo_account_in(app, runner,
-                                                                       monkeypatch):
+def test_the_password_from_the_environment_logs_every_demo_account_in(app, runner, monkeypatch):
     secret = "a demo password for testing"
     monkeypatch.setenv("GODPARENTS_DEMO_PASSWORD", secret)
 
@@ -245,8 +253,14 @@ def test_the_same_day_gives_the_same_data(app):
     def snapshot() -> list[tuple]:
         seed_demo(date(2026, 5, 1), "not a real hash")
         rows = db.session.execute(
-            select(Prisoner.external_id, Prisoner.name_latin, Prisoner.status,
-                   Prisoner.birth_date, Prisoner.detained_on, func.count(Action.id))
+            select(
+                Prisoner.external_id,
+                Prisoner.name_latin,
+                Prisoner.status,
+                Prisoner.birth_date,
+                Prisoner.detained_on,
+                func.count(Action.id),
+            )
             .outerjoin(Sponsorship, Sponsorship.prisoner_id == Prisoner.id)
             .outerjoin(Action, Action.sponsorship_id == Sponsorship.id)
             .group_by(Prisoner.id)
@@ -271,8 +285,10 @@ def test_scale_one_adds_the_real_campaigns_size_once(app, runner):
     assert added["sponsorships"] == 2_000
     assert added["actions"] == 50_000
     assert added["users"] == 600  # an account for each sponsor, with no password yet
-    assert count(select(User).where(User.email.like("%@scale.%"),
-                                    User.password_hash.is_not(None))) == 0
+    assert (
+        count(select(User).where(User.email.like("%@scale.%"), User.password_hash.is_not(None)))
+        == 0
+    )
     scale_prisoners = select(Prisoner).where(Prisoner.external_id.startswith("scale-"))
     assert count(scale_prisoners) == 1_500
     # Bulk inserts skip the ORM's flush hook; the search key must be there all the same.

@@ -33,8 +33,13 @@ def _dump(url: str) -> str:
     if pg_dump is None:
         pytest.skip("pg_dump is not installed")
     plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    return subprocess.run([pg_dump, "--data-only", plain], capture_output=True, text=True,  # noqa: S603
-                          check=True, timeout=120).stdout
+    return subprocess.run(
+        [pg_dump, "--data-only", plain],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
 
 
 def test_a_dump_without_the_key_cannot_make_codes(app: Flask, config) -> None:
@@ -42,8 +47,9 @@ def test_a_dump_without_the_key_cannot_make_codes(app: Flask, config) -> None:
     dump = _dump(config["SQLALCHEMY_DATABASE_URI"])
     assert coordinator.email in dump  # the dump is real: the account is in it
     assert SECRET not in dump and SECRET.lower() not in dump
-    stored = db.session.scalar(text("SELECT totp_key FROM users WHERE id = :id"),
-                               {"id": coordinator.id})
+    stored = db.session.scalar(
+        text("SELECT totp_key FROM users WHERE id = :id"), {"id": coordinator.id}
+    )
     assert stored in dump
     with pytest.raises(InvalidToken):  # any other key opens nothing
         Fernet(Fernet.generate_key()).decrypt(stored.encode())
@@ -63,8 +69,7 @@ def test_rotating_the_key(config, app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert f"encrypted with key {encryption.key_id(new_key)}; 1 older key" in result.output
     db.session.expire_all()
-    stored = db.session.scalar(text("SELECT totp_key FROM users WHERE id = :id"),
-                               {"id": user_id})
+    stored = db.session.scalar(text("SELECT totp_key FROM users WHERE id = :id"), {"id": user_id})
     assert Fernet(new_key).decrypt(stored.encode()).decode() == SECRET
     only_new = create_app({**config, "ENCRYPTION_KEY": new_key})
     with only_new.app_context():
@@ -78,8 +83,9 @@ def test_rotating_the_key(config, app: Flask) -> None:
 
 def test_a_wrong_key_is_said_plainly(config, app: Flask) -> None:
     coordinator = make_coordinator(totp_secret=SECRET)
-    stored = db.session.scalar(text("SELECT totp_key FROM users WHERE id = :id"),
-                               {"id": coordinator.id})
+    stored = db.session.scalar(
+        text("SELECT totp_key FROM users WHERE id = :id"), {"id": coordinator.id}
+    )
     wrong = create_app({**config, "ENCRYPTION_KEY": encryption.new_key()})
     with wrong.app_context(), pytest.raises(encryption.EncryptionKeyError, match="right one"):
         encryption.decrypt(stored)

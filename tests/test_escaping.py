@@ -96,7 +96,7 @@ NOT_TYPED = {
     "ImportMapping.headings_key": "a SHA-256 of a file's headings",
     "PrisonerPhoto.mimetype": "set by the app when it re-encodes a photo",
     "OutboxContent.body_html": "the email's own HTML, shown only in the sandboxed frame, "
-                               "whose markup is checked on the frames",
+    "whose markup is checked on the frames",
     "OutboxMessage.locale": "a language code the app chooses",
     "ReminderRule.template": "chosen from the app's list of templates",
     "ReminderRule.key_date_kinds": "chosen from the kinds of key date",
@@ -105,7 +105,7 @@ NOT_TYPED = {
     "User.password_hash": "a secret hash",
     "FormSubmission.token": "a random token the app puts in its own forms; never shown",
     "FormSubmission.location": "a path on this site taken from the app's own redirect; "
-                               "only ever sent back as a redirect",
+    "only ever sent back as a redirect",
     "User.totp_secret": "always empty: the key in clear, from before it was encrypted",
     "User.calendar_token_hash": "a secret hash",
     "User.locale": "chosen from the languages",
@@ -132,6 +132,7 @@ def config(config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 
 
 # The stored payloads.
+
 
 @dataclass
 class Texts:
@@ -200,28 +201,45 @@ def world(app: Flask) -> World:
         source_url=text("Prisoner.source_url", before="https://example.org/"),
         external_id=text("Prisoner.external_id"),
         former_external_ids=[text("Prisoner.former_external_ids")],
-        birth_date=date(1980, card_day.month, card_day.day), birth_year=1980,
+        birth_date=date(1980, card_day.month, card_day.day),
+        birth_year=1980,
         detained_on=date(2021, 7, 14),
     )
-    prisoner.addresses.append(PrisonerAddress(
-        facility=text("PrisonerAddress.facility#old"),
-        postal_address=text("PrisonerAddress.postal_address#old", before="210000, Витебск\n"),
-        valid_from=date(2021, 7, 14)))
+    prisoner.addresses.append(
+        PrisonerAddress(
+            facility=text("PrisonerAddress.facility#old"),
+            postal_address=text("PrisonerAddress.postal_address#old", before="210000, Витебск\n"),
+            valid_from=date(2021, 7, 14),
+        )
+    )
     facility = Facility(
-        name_en=text("Facility.name_en"), name_de=text("Facility.name_de"),
-        name_ru=text("Facility.name_ru", before="ИК "), name_be=text("Facility.name_be"),
-        postcode=text("Facility.postcode"), region=text("Facility.region"),
-        town=text("Facility.town"), street=text("Facility.street"),
+        name_en=text("Facility.name_en"),
+        name_de=text("Facility.name_de"),
+        name_ru=text("Facility.name_ru", before="ИК "),
+        name_be=text("Facility.name_be"),
+        postcode=text("Facility.postcode"),
+        region=text("Facility.region"),
+        town=text("Facility.town"),
+        street=text("Facility.street"),
         institution=text("Facility.institution"),
-        postal_address=text("Facility.postal_address", before="211300, Витебск\n"))
-    prisoner.addresses.append(PrisonerAddress(
-        facility=text("PrisonerAddress.facility"), facility_record=facility,
-        postal_address=text("PrisonerAddress.postal_address", before="220030, г. Минск,\n"),
-        valid_from=date(2023, 3, 1)))
-    db.session.add(ImportMapping(headings_key="0" * 64,
-                                 columns={"фио": text("ImportMapping.columns")}))
-    prisoner.key_dates.append(KeyDate(kind=KeyDateKind.TRIAL, occurs_on=today + timedelta(days=7),
-                                      note=text("KeyDate.note")))
+        postal_address=text("Facility.postal_address", before="211300, Витебск\n"),
+    )
+    prisoner.addresses.append(
+        PrisonerAddress(
+            facility=text("PrisonerAddress.facility"),
+            facility_record=facility,
+            postal_address=text("PrisonerAddress.postal_address", before="220030, г. Минск,\n"),
+            valid_from=date(2023, 3, 1),
+        )
+    )
+    db.session.add(
+        ImportMapping(headings_key="0" * 64, columns={"фио": text("ImportMapping.columns")})
+    )
+    prisoner.key_dates.append(
+        KeyDate(
+            kind=KeyDateKind.TRIAL, occurs_on=today + timedelta(days=7), note=text("KeyDate.note")
+        )
+    )
     day = _not_leap_day(today + timedelta(days=7))
     campaign_day = CampaignDay(name=text("CampaignDay.name"), month=day.month, day=day.day)
     db.session.add(campaign_day)
@@ -229,9 +247,12 @@ def world(app: Flask) -> World:
 
     sponsor = make_sponsor(
         with_login=False,
-        full_name=text("Sponsor.full_name"), title=text("Sponsor.title"),
-        body=text("Sponsor.body"), party=text("Sponsor.party"),
-        email=text("Sponsor.email", after="@example.org"), phone=text("Sponsor.phone"),
+        full_name=text("Sponsor.full_name"),
+        title=text("Sponsor.title"),
+        body=text("Sponsor.body"),
+        party=text("Sponsor.party"),
+        email=text("Sponsor.email", after="@example.org"),
+        phone=text("Sponsor.phone"),
         public_quote=text("Sponsor.public_quote", before="Free them all.\n"),
         notes=text("Sponsor.notes", before="Met in Vilnius.\n"),
         mandate_ends_on=today + timedelta(days=20),  # on the dashboard's list of mandates
@@ -240,26 +261,56 @@ def world(app: Flask) -> World:
     db.session.commit()
     delegate = make_delegate(sponsor, email=text("User.email", after="@example.org"))
     pairing = make_sponsorship(sponsor, prisoner, started_on=today)
-    action = Action(sponsorship=pairing, kind=ActionKind.LETTER, occurred_on=today,
-                    summary=text("Action.summary", before="Card posted.\n"),
-                    link=text("Action.link", before="https://example.org/"),
-                    logged_by=delegate, letter_outcome=LetterOutcome.SENT, outcome_on=today)
+    action = Action(
+        sponsorship=pairing,
+        kind=ActionKind.LETTER,
+        occurred_on=today,
+        summary=text("Action.summary", before="Card posted.\n"),
+        link=text("Action.link", before="https://example.org/"),
+        logged_by=delegate,
+        letter_outcome=LetterOutcome.SENT,
+        outcome_on=today,
+    )
     db.session.add(action)
 
     make_default_rules()
-    rule = ReminderRule(name=text("ReminderRule.name"), trigger=Trigger.KEY_DATE,
-                        offset_days=7, template="key_date", to_sponsor=True,
-                        to_delegates=True, to_coordinators=True)
+    rule = ReminderRule(
+        name=text("ReminderRule.name"),
+        trigger=Trigger.KEY_DATE,
+        offset_days=7,
+        template="key_date",
+        to_sponsor=True,
+        to_delegates=True,
+        to_coordinators=True,
+    )
     db.session.add(rule)
-    db.session.add(AuditEvent(action=text("AuditEvent.action"),
-                              object_type=text("AuditEvent.object_type"),
-                              ip=text("AuditEvent.ip"),
-                              changes={"note": text("AuditEvent.changes")}))
-    db.session.add(Passkey(user_id=coordinator.id, credential_id="Y3JlZGVudGlhbA",
-                           public_key=b"key", name=text("Passkey.name")))
-    db.session.add(UserSession(token_hash="0" * 64, user=sponsor.user, generation=99,
-                               created_at=now, last_seen_at=now, ip=text("UserSession.ip"),
-                               user_agent=text("UserSession.user_agent")))
+    db.session.add(
+        AuditEvent(
+            action=text("AuditEvent.action"),
+            object_type=text("AuditEvent.object_type"),
+            ip=text("AuditEvent.ip"),
+            changes={"note": text("AuditEvent.changes")},
+        )
+    )
+    db.session.add(
+        Passkey(
+            user_id=coordinator.id,
+            credential_id="Y3JlZGVudGlhbA",
+            public_key=b"key",
+            name=text("Passkey.name"),
+        )
+    )
+    db.session.add(
+        UserSession(
+            token_hash="0" * 64,
+            user=sponsor.user,
+            generation=99,
+            created_at=now,
+            last_seen_at=now,
+            ip=text("UserSession.ip"),
+            user_agent=text("UserSession.user_agent"),
+        )
+    )
     db.session.commit()
 
     # The reminders write their emails from all this (nothing leaves: TESTING suppresses
@@ -270,25 +321,47 @@ def world(app: Flask) -> World:
         rule=rule,
         recipient_user_id=sponsor.user.id,
         recipient_email=text("OutboxMessage.recipient_email", after="@example.org"),
-        subject_ref=text("OutboxMessage.subject_ref"), occurs_on=today,
-        status=OutboxStatus.FAILED, attempts=5,
+        subject_ref=text("OutboxMessage.subject_ref"),
+        occurs_on=today,
+        status=OutboxStatus.FAILED,
+        attempts=5,
         last_error=text("OutboxMessage.last_error", before="550 "),
-        email_subject=text("OutboxMessage.email_subject"))
+        email_subject=text("OutboxMessage.email_subject"),
+    )
     failed.body_text = text("OutboxContent.body_text", before="Hello,\n\n")
     failed.body_html = "<p>Hello</p>"
     db.session.add(failed)
     # A bounce comes from far away: its words are nobody's to trust.
-    bounce = Bounce(message=failed, email=text("Bounce.email", after="@example.org"),
-                    kind=BounceKind.HARD, status_code="5.1.1",
-                    diagnostic=text("Bounce.diagnostic", before="smtp; 550 "),
-                    report_id=text("Bounce.report_id"))
-    db.session.add(UndeliverableAddress(
-        email=text("UndeliverableAddress.email", after="@example.org"), bounce=bounce))
+    bounce = Bounce(
+        message=failed,
+        email=text("Bounce.email", after="@example.org"),
+        kind=BounceKind.HARD,
+        status_code="5.1.1",
+        diagnostic=text("Bounce.diagnostic", before="smtp; 550 "),
+        report_id=text("Bounce.report_id"),
+    )
+    db.session.add(
+        UndeliverableAddress(
+            email=text("UndeliverableAddress.email", after="@example.org"), bounce=bounce
+        )
+    )
     run = ReminderRun(status=RunStatus.FINISHED, planned_for=today, window_start=today)
     db.session.add(run)
     db.session.commit()
-    return World(today, text, coordinator, sponsor, delegate, prisoner, pairing, action, rule,
-                 campaign_day, failed, run)
+    return World(
+        today,
+        text,
+        coordinator,
+        sponsor,
+        delegate,
+        prisoner,
+        pairing,
+        action,
+        rule,
+        campaign_day,
+        failed,
+        run,
+    )
 
 
 def _text_columns() -> set[str]:
@@ -297,8 +370,7 @@ def _text_columns() -> set[str]:
     for mapper in db.Model.registry.mappers:
         for column in mapper.columns:
             kind = column.type
-            if (isinstance(kind, String) and not isinstance(kind, Enum)) \
-                    or isinstance(kind, JSON):
+            if (isinstance(kind, String) and not isinstance(kind, Enum)) or isinstance(kind, JSON):
                 found.add(f"{mapper.class_.__name__}.{column.key}")
     return found
 
@@ -309,8 +381,13 @@ def _stored_values(key: str) -> list[Any]:
     column = rest.partition("#")[0]
     model = next(m.class_ for m in db.Model.registry.mappers if m.class_.__name__ == model_name)
     rows = db.session.scalars(select(getattr(model, column))).all()
-    return [value for row in rows for value in (
-        row if isinstance(row, list) else row.values() if isinstance(row, dict) else [row])]
+    return [
+        value
+        for row in rows
+        for value in (
+            row if isinstance(row, list) else row.values() if isinstance(row, dict) else [row]
+        )
+    ]
 
 
 def test_every_free_text_column_of_every_model_holds_a_payload(world: World) -> None:
@@ -319,7 +396,8 @@ def test_every_free_text_column_of_every_model_holds_a_payload(world: World) -> 
     assert not uncovered, (
         f"new text columns: give each a payload in the world fixture and say where it is "
         f"shown in the page tests' `expected`, or say in NOT_TYPED why it is not free text: "
-        f"{sorted(uncovered)}")
+        f"{sorted(uncovered)}"
+    )
     assert not (NOT_TYPED.keys() - columns), "NOT_TYPED names columns that are gone"
     assert not (NOT_TYPED.keys() & world.texts.columns)
     for key, value in world.texts.values.items():  # stored exactly as typed, and fits
@@ -332,8 +410,21 @@ def test_every_free_text_column_of_every_model_holds_a_payload(world: World) -> 
 
 # Looking at the pages.
 
-URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "srcdoc", "data", "poster",
-                            "background", "xlink:href", "ping", "cite"})
+URL_ATTRIBUTES = frozenset(
+    {
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "srcdoc",
+        "data",
+        "poster",
+        "background",
+        "xlink:href",
+        "ping",
+        "cite",
+    }
+)
 
 
 def _runs_script(url: str) -> bool:
@@ -381,8 +472,9 @@ class _Markup(HTMLParser):
 
 
 def _directives(policy: str) -> dict[str, list[str]]:
-    return {parts[0].lower(): parts[1:] for parts in (d.split() for d in policy.split(";"))
-            if parts}
+    return {
+        parts[0].lower(): parts[1:] for parts in (d.split() for d in policy.split(";")) if parts
+    }
 
 
 def _policy_problems(policy: str, frame: bool) -> list[str]:
@@ -419,7 +511,8 @@ class Visitor:
     def _seen(self, path: str) -> None:
         try:
             endpoint, _values = self.client.application.url_map.bind("localhost").match(
-                path.partition("?")[0])
+                path.partition("?")[0]
+            )
         except HTTPException:
             return
         self.endpoints.add(endpoint)
@@ -428,13 +521,19 @@ class Visitor:
         """The pages under these paths that nobody looked at: a new page must be added to
         the test (with where it shows what)."""
         rules = self.client.application.url_map.iter_rules()
-        every = {rule.endpoint for rule in rules
-                 if "GET" in rule.methods and rule.rule.startswith(prefixes)}
-        return [f"[{self.who}] the page {endpoint} is not visited by this test"
-                for endpoint in sorted(every - self.endpoints - set(besides))]
+        every = {
+            rule.endpoint
+            for rule in rules
+            if "GET" in rule.methods and rule.rule.startswith(prefixes)
+        }
+        return [
+            f"[{self.who}] the page {endpoint} is not visited by this test"
+            for endpoint in sorted(every - self.endpoints - set(besides))
+        ]
 
-    def page(self, path: str, *, frame: bool = False, status: int | tuple[int, ...] = 200,
-             **options: Any) -> str:
+    def page(
+        self, path: str, *, frame: bool = False, status: int | tuple[int, ...] = 200, **options: Any
+    ) -> str:
         """The page's text if it answered 200; an error page (one of ``status``) is checked
         all the same, as an ordinary page, and gives ""."""
         response = self.client.get(path, **options)
@@ -447,15 +546,14 @@ class Visitor:
         self.pages[path] = body
         if response.mimetype != "text/html":
             self.problem(path, f"served as {response.mimetype}, not text/html")
-        for text in _policy_problems(response.headers.get("Content-Security-Policy", ""),
-                                     frame):
+        for text in _policy_problems(response.headers.get("Content-Security-Policy", ""), frame):
             self.problem(path, text)
         if response.headers.get("X-Content-Type-Options") != "nosniff":
             self.problem(path, "no X-Content-Type-Options: nosniff")
         for live in LIVE:
             at = body.find(live)
             if at >= 0:
-                self.problem(path, f"unescaped {live!r}: …{body[max(at - 80, 0):at + 40]!r}…")
+                self.problem(path, f"unescaped {live!r}: …{body[max(at - 80, 0) : at + 40]!r}…")
         scanner = _Markup(frame)
         scanner.feed(body)
         scanner.close()
@@ -472,16 +570,20 @@ class Visitor:
         if response.mimetype != mimetype:
             self.problem(path, f"served as {response.mimetype}, not {mimetype}")
         if not response.headers.get("Content-Disposition", "").startswith(disposition):
-            self.problem(path, f"Content-Disposition is "
-                               f"{response.headers.get('Content-Disposition')!r}, not "
-                               f"{disposition}")
+            self.problem(
+                path,
+                f"Content-Disposition is "
+                f"{response.headers.get('Content-Disposition')!r}, not "
+                f"{disposition}",
+            )
         if response.headers.get("X-Content-Type-Options") != "nosniff":
             self.problem(path, "no X-Content-Type-Options: nosniff")
         return response.get_data(as_text=True)
 
 
-def _missing(world: World, visitor: Visitor, expected: dict[str, list[str | tuple[str, ...]]]
-             ) -> list[str]:
+def _missing(
+    world: World, visitor: Visitor, expected: dict[str, list[str | tuple[str, ...]]]
+) -> list[str]:
     """The fields not shown, escaped, where they should be: a page, or any page of a group."""
     found = []
     for key, places in expected.items():
@@ -504,7 +606,8 @@ def _csv_cells(text: str) -> list[str]:
 
 
 def test_stored_payloads_are_escaped_on_every_coordinator_page(
-        world: World, auth: Auth, client: FlaskClient) -> None:
+    world: World, auth: Auth, client: FlaskClient
+) -> None:
     """Every coordinator page (lists, details, edit forms, the audit log, the reminders'
     rules, previews and outbox, and the emails' HTML in their frames), then the downloads."""
     auth.login(world.coordinator.email)
@@ -521,7 +624,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "facilities": "/coordinator/prisoners/facilities/",
         "merge": f"/coordinator/prisoners/{world.prisoner.id}/merge?other={world.prisoner.id}",
         "facility": f"/coordinator/prisoners/facilities/{world.prisoner.addresses[0].facility_id}"
-                    "/edit",
+        "/edit",
         "import": "/coordinator/prisoners/import",
         "godparents": "/coordinator/sponsors/",
         "godparent": f"/coordinator/sponsors/{s}",
@@ -551,8 +654,12 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
     }
     for path in pages.values():
         visit.page(path)
-    audit = tuple(f"/coordinator/audit/?page={number}" for number in range(1, 1 + math.ceil(
-        db.session.scalar(select(func.count()).select_from(AuditEvent)) / 50)))
+    audit = tuple(
+        f"/coordinator/audit/?page={number}"
+        for number in range(
+            1, 1 + math.ceil(db.session.scalar(select(func.count()).select_from(AuditEvent)) / 50)
+        )
+    )
     messages = db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
     assert len(messages) >= 5, "the reminders planned too little to look at"
     message_pages = tuple(f"/coordinator/reminders/outbox/{m}" for m in messages)
@@ -564,29 +671,77 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
     for path in message_frames:  # each email's HTML, in its sandboxed frame
         visit.page(path, frame=True)
     # A rule's sample email, if the coming days hold one (404 if not).
-    frames = [visit.page(f"/coordinator/reminders/{r}/preview.html", frame=True,
-                         status=(200, 404)) for r in rules]
+    frames = [
+        visit.page(f"/coordinator/reminders/{r}/preview.html", frame=True, status=(200, 404))
+        for r in rules
+    ]
     assert sum(1 for frame in frames if frame) >= 3, "too few previews wrote an email out"
 
     own_preview = f"/coordinator/reminders/{world.rule.id}/preview"
     own_frame = f"{own_preview}.html"
-    everywhere_names = [pages[name] for name in ("prisoners", "prisoner", "prisoner edit",
-                                                 "address", "pairings", "pair", "end",
-                                                 "handover", "release", "released", "actions",
-                                                 "dashboard", "godparent")]
-    godparent_pages = [pages[name] for name in ("godparents", "godparent", "godparent edit",
-                                                "office staff", "erase", "pairings", "pair",
-                                                "end", "handover", "release", "actions",
-                                                "prisoner", "dashboard", "invite")]
-    prisoner, edit, godparent, godparent_edit = (pages["prisoner"], pages["prisoner edit"],
-                                                 pages["godparent"], pages["godparent edit"])
+    everywhere_names = [
+        pages[name]
+        for name in (
+            "prisoners",
+            "prisoner",
+            "prisoner edit",
+            "address",
+            "pairings",
+            "pair",
+            "end",
+            "handover",
+            "release",
+            "released",
+            "actions",
+            "dashboard",
+            "godparent",
+        )
+    ]
+    godparent_pages = [
+        pages[name]
+        for name in (
+            "godparents",
+            "godparent",
+            "godparent edit",
+            "office staff",
+            "erase",
+            "pairings",
+            "pair",
+            "end",
+            "handover",
+            "release",
+            "actions",
+            "prisoner",
+            "dashboard",
+            "invite",
+        )
+    ]
+    prisoner, edit, godparent, godparent_edit = (
+        pages["prisoner"],
+        pages["prisoner edit"],
+        pages["godparent"],
+        pages["godparent edit"],
+    )
     failed = pages["failed message"]
     expected: dict[str, list[str | tuple[str, ...]]] = {
-        "Prisoner.name_latin": [*everywhere_names, pages["outbox"], message_pages, own_preview,
-                                message_frames, own_frame, audit],
+        "Prisoner.name_latin": [
+            *everywhere_names,
+            pages["outbox"],
+            message_pages,
+            own_preview,
+            message_frames,
+            own_frame,
+            audit,
+        ],
         "Prisoner.name_be": [pages["prisoners"], prisoner, edit, audit],
-        "Prisoner.name_ru": [pages["prisoners"], prisoner, edit, pages["pair"], message_pages,
-                             audit],
+        "Prisoner.name_ru": [
+            pages["prisoners"],
+            prisoner,
+            edit,
+            pages["pair"],
+            message_pages,
+            audit,
+        ],
         "Prisoner.aliases": [prisoner, edit],
         "Prisoner.articles": [prisoner, edit],
         "Prisoner.sentence": [prisoner, edit, audit],
@@ -597,8 +752,13 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "Prisoner.external_id": [prisoner, edit, pages["merge"], audit],
         "Prisoner.former_external_ids": [prisoner, audit],
         "PrisonerAddress.facility": [prisoner, audit],
-        "PrisonerAddress.postal_address": [prisoner, pages["address"], message_pages,
-                                           message_frames, audit],
+        "PrisonerAddress.postal_address": [
+            prisoner,
+            pages["address"],
+            message_pages,
+            message_frames,
+            audit,
+        ],
         "PrisonerAddress.facility#old": [prisoner, audit],
         "Facility.name_en": [prisoner, pages["facilities"], pages["facility"], audit],
         "Facility.name_de": [pages["facilities"], pages["facility"], audit],
@@ -612,25 +772,52 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "Facility.postal_address": [pages["facilities"], pages["facility"], audit],
         "ImportMapping.columns": [],
         "PrisonerAddress.postal_address#old": [prisoner, audit],
-        "KeyDate.note": [prisoner, pages["dashboard"], message_pages, own_preview,
-                         message_frames, own_frame, audit],
+        "KeyDate.note": [
+            prisoner,
+            pages["dashboard"],
+            message_pages,
+            own_preview,
+            message_frames,
+            own_frame,
+            audit,
+        ],
         "CampaignDay.name": [pages["dashboard"], message_pages, message_frames, audit],
         "Sponsor.full_name": [*godparent_pages, message_pages, message_frames, audit],
         "Sponsor.title": [pages["godparents"], godparent, godparent_edit, message_pages, audit],
-        "Sponsor.body": [pages["godparents"], godparent, godparent_edit, prisoner,
-                         pages["actions"], pages["dashboard"], pages["pair"], pages["invite"],
-                         audit],
+        "Sponsor.body": [
+            pages["godparents"],
+            godparent,
+            godparent_edit,
+            prisoner,
+            pages["actions"],
+            pages["dashboard"],
+            pages["pair"],
+            pages["invite"],
+            audit,
+        ],
         "Sponsor.party": [pages["godparents"], godparent, godparent_edit, audit],
         "Sponsor.email": [godparent, godparent_edit, pages["outbox"], audit],
         "Sponsor.phone": [godparent, godparent_edit, audit],
         "Sponsor.public_quote": [godparent, godparent_edit, audit],
         "Sponsor.notes": [godparent, godparent_edit, audit],
-        "User.email": [godparent, pages["office staff"], pages["actions"], pages["outbox"],
-                       pages["accounts"], audit],
+        "User.email": [
+            godparent,
+            pages["office staff"],
+            pages["actions"],
+            pages["outbox"],
+            pages["accounts"],
+            audit,
+        ],
         "Action.summary": [pages["actions"], godparent, audit],
         "Action.link": [audit],
-        "ReminderRule.name": [pages["rules"], pages["rule edit"], pages["outbox"], failed,
-                              own_preview, audit],
+        "ReminderRule.name": [
+            pages["rules"],
+            pages["rule edit"],
+            pages["outbox"],
+            failed,
+            own_preview,
+            audit,
+        ],
         "AuditEvent.action": [audit],
         "AuditEvent.object_type": [audit],
         "AuditEvent.ip": [audit],
@@ -652,38 +839,67 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
     assert expected.keys() == world.texts.values.keys(), "say where each field is shown"
 
     # The downloads: not HTML, so the payloads are there as typed, in files to save.
-    exports = {kind: _csv_cells(visit.download(f"/coordinator/prisoners/export/{kind}.csv",
-                                               "text/csv", "attachment"))
-               for kind in CSV_KINDS}
-    in_csv = {
-        "prisoners": ["Prisoner.name_latin", "Prisoner.name_be", "Prisoner.name_ru",
-                      "Prisoner.aliases", "Prisoner.articles", "Prisoner.sentence",
-                      "Prisoner.public_bio", "Prisoner.source_url", "Prisoner.external_id",
-                      "PrisonerAddress.facility", "PrisonerAddress.postal_address"],
-        "sponsors": ["Sponsor.full_name", "Sponsor.title", "Sponsor.body", "Sponsor.party",
-                     "Sponsor.email", "Sponsor.phone"],
-        "sponsorships": ["Sponsor.full_name", "Sponsor.body", "Prisoner.name_latin",
-                         "Prisoner.external_id"],
-        "actions": ["Action.summary", "Action.link", "Sponsor.full_name",
-                    "Prisoner.name_latin"],
+    exports = {
+        kind: _csv_cells(
+            visit.download(f"/coordinator/prisoners/export/{kind}.csv", "text/csv", "attachment")
+        )
+        for kind in CSV_KINDS
     }
-    not_exported = [f"{key} not in {kind}.csv" for kind, keys in in_csv.items()
-                    for key in keys if not any(world[key] in cell for cell in exports[kind])]
-    personal = visit.download(f"/coordinator/sponsors/{s}/personal-data", "application/json",
-                              "attachment")
+    in_csv = {
+        "prisoners": [
+            "Prisoner.name_latin",
+            "Prisoner.name_be",
+            "Prisoner.name_ru",
+            "Prisoner.aliases",
+            "Prisoner.articles",
+            "Prisoner.sentence",
+            "Prisoner.public_bio",
+            "Prisoner.source_url",
+            "Prisoner.external_id",
+            "PrisonerAddress.facility",
+            "PrisonerAddress.postal_address",
+        ],
+        "sponsors": [
+            "Sponsor.full_name",
+            "Sponsor.title",
+            "Sponsor.body",
+            "Sponsor.party",
+            "Sponsor.email",
+            "Sponsor.phone",
+        ],
+        "sponsorships": [
+            "Sponsor.full_name",
+            "Sponsor.body",
+            "Prisoner.name_latin",
+            "Prisoner.external_id",
+        ],
+        "actions": ["Action.summary", "Action.link", "Sponsor.full_name", "Prisoner.name_latin"],
+    }
+    not_exported = [
+        f"{key} not in {kind}.csv"
+        for kind, keys in in_csv.items()
+        for key in keys
+        if not any(world[key] in cell for cell in exports[kind])
+    ]
+    personal = visit.download(
+        f"/coordinator/sponsors/{s}/personal-data", "application/json", "attachment"
+    )
     if personal and json.loads(personal)["sponsor"]["full_name"] != world["Sponsor.full_name"]:
         not_exported.append("Sponsor.full_name not in the personal data export")
 
-    unvisited = visit.unvisited(("/coordinator/", "/account/", "/auth/invite"),
-                                besides=["prisoners.photo"])  # the app's own JPEG
-    assert not visit.problems and not not_exported and not unvisited, \
-        _report(visit.problems, not_exported, unvisited)
+    unvisited = visit.unvisited(
+        ("/coordinator/", "/account/", "/auth/invite"), besides=["prisoners.photo"]
+    )  # the app's own JPEG
+    assert not visit.problems and not not_exported and not unvisited, _report(
+        visit.problems, not_exported, unvisited
+    )
     missing = _missing(world, visit, expected)
     assert not missing, _report(missing)
 
 
 def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
-        world: World, auth: Auth, client: FlaskClient, web_app: Flask) -> None:
+    world: World, auth: Auth, client: FlaskClient, web_app: Flask
+) -> None:
     """The godparent's home, godchild, team, settings and action pages, the same for office
     staff whose login email is a payload, and the calendar feed."""
     p = world.prisoner.id
@@ -708,8 +924,11 @@ def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
     staff_client = web_app.test_client()
     Auth(staff_client).login(world.delegate.email)
     staff = Visitor(staff_client, "office staff")
-    staff_pages = {"staff home": "/sponsor/", "staff godchild": f"/sponsor/prisoners/{p}",
-                   "staff settings": "/account/"}
+    staff_pages = {
+        "staff home": "/sponsor/",
+        "staff godchild": f"/sponsor/prisoners/{p}",
+        "staff settings": "/account/",
+    }
     for path in staff_pages.values():
         staff.page(path)
 
@@ -720,15 +939,26 @@ def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
     feed = calendar.download(f"/calendar/{with_token}.ics", "text/calendar", "inline")
     godparent.endpoints |= calendar.endpoints
     unfolded = feed.replace("\r\n ", "")
-    not_in_feed = [f"{key} not in the calendar feed" for key in
-                   ("Prisoner.name_latin", "CampaignDay.name") if world[key] not in unfolded]
-    leaked = [f"{key} in the calendar feed: it carries names and dates only" for key in
-              ("KeyDate.note", "PrisonerAddress.postal_address") if world[key] in unfolded]
+    not_in_feed = [
+        f"{key} not in the calendar feed"
+        for key in ("Prisoner.name_latin", "CampaignDay.name")
+        if world[key] not in unfolded
+    ]
+    leaked = [
+        f"{key} in the calendar feed: it carries names and dates only"
+        for key in ("KeyDate.note", "PrisonerAddress.postal_address")
+        if world[key] in unfolded
+    ]
 
     home, godchild = pages["home"], pages["godchild"]
     expected: dict[str, list[str]] = {
-        "Prisoner.name_latin": [home, godchild, pages["log"], pages["action edit"],
-                                pages["outcome"]],
+        "Prisoner.name_latin": [
+            home,
+            godchild,
+            pages["log"],
+            pages["action edit"],
+            pages["outcome"],
+        ],
         "Prisoner.name_be": [home, godchild],
         "Prisoner.name_ru": [home, godchild],
         "Prisoner.articles": [godchild],
@@ -761,17 +991,25 @@ def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
                 if str(escape(world[key])) in visitor.pages[path]:
                     leaked.append(f"{key} shown to {visitor.who} on {path}")
     missing = [*_missing(world, godparent, expected), *_missing(world, staff, staff_expected)]
-    unvisited = godparent.unvisited(("/sponsor/", "/account/", "/calendar/"),
-                                    besides=["sponsors.photo"])  # the app's own JPEG
-    assert not godparent.problems and not staff.problems and not not_in_feed and not leaked \
-        and not calendar.problems and not unvisited, \
-        _report(godparent.problems, staff.problems, calendar.problems, not_in_feed, leaked,
-                unvisited)
+    unvisited = godparent.unvisited(
+        ("/sponsor/", "/account/", "/calendar/"), besides=["sponsors.photo"]
+    )  # the app's own JPEG
+    assert (
+        not godparent.problems
+        and not staff.problems
+        and not not_in_feed
+        and not leaked
+        and not calendar.problems
+        and not unvisited
+    ), _report(
+        godparent.problems, staff.problems, calendar.problems, not_in_feed, leaked, unvisited
+    )
     assert not missing, _report(missing)
 
 
 def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
-        app: Flask, auth: Auth, client: FlaskClient, web_app: Flask) -> None:
+    app: Flask, auth: Auth, client: FlaskClient, web_app: Flask
+) -> None:
     """Search boxes, filters, sort links, the language form's return address and the
     public pages that take a token from the address: nothing of the request runs."""
     coordinator = make_coordinator()
@@ -780,9 +1018,11 @@ def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
     anonymous = Visitor(web_app.test_client(), "anonymous")
     for payload in (SVG, IMG):
         token = quote(payload, safe="")
-        for page in (anonymous.page(f"/auth/login?next={token}"),  # the form's next field
-                     # Sent as it is, as old browsers did: the language form repeats it.
-                     anonymous.page("/auth/login", environ_overrides={"QUERY_STRING": payload})):
+        for page in (
+            anonymous.page(f"/auth/login?next={token}"),  # the form's next field
+            # Sent as it is, as old browsers did: the language form repeats it.
+            anonymous.page("/auth/login", environ_overrides={"QUERY_STRING": payload}),
+        ):
             if str(escape(payload)) not in page:
                 anonymous.problem("/auth/login", f"{payload!r} is not repeated, escaped")
         anonymous.page(f"/auth/reset?email={token}")
@@ -797,8 +1037,7 @@ def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
         q = quote(payload, safe="")
         searches = {
             f"/coordinator/prisoners/?q={q}": True,
-            f"/coordinator/prisoners/?status={q}&godparent={q}&letters={q}&sort={q}&x={q}":
-                False,
+            f"/coordinator/prisoners/?status={q}&godparent={q}&letters={q}&sort={q}&x={q}": False,
             f"/coordinator/sponsors/?q={q}": True,
             f"/coordinator/sponsors/?body={q}&country={q}&active={q}&sort={q}&x={q}": False,
             f"/coordinator/sponsorships/?status={q}&from={q}&to={q}&x={q}": False,
@@ -824,16 +1063,24 @@ def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
     # (tests/test_reminder_faults.py checks it tells nothing without the token).
     unvisited = anonymous.unvisited(
         ("/auth/", "/reminders/"),
-        besides=["auth.two_factor", "auth.invite", "reminders_public.status"])
-    assert not anonymous.problems and not visit.problems and not echoed and not unvisited, \
-        _report(anonymous.problems, visit.problems, echoed, unvisited)
+        besides=["auth.two_factor", "auth.invite", "reminders_public.status"],
+    )
+    assert not anonymous.problems and not visit.problems and not echoed and not unvisited, _report(
+        anonymous.problems, visit.problems, echoed, unvisited
+    )
 
 
 URL_ERROR = "Enter a web address starting with https:// or http://."
-SCRIPT_LINKS = ("javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)",
-                "JAVASCRIPT:alert(1)//https://example.org", "vbscript:msgbox(1)",
-                "data:text/html,<script>alert(1)</script>", "//evil.example/x",
-                "https:alert(1)")
+SCRIPT_LINKS = (
+    "javascript:alert(1)",
+    " JavaScript:alert(1)",
+    "java\tscript:alert(1)",
+    "JAVASCRIPT:alert(1)//https://example.org",
+    "vbscript:msgbox(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "//evil.example/x",
+    "https:alert(1)",
+)
 
 
 class Forms:
@@ -852,7 +1099,8 @@ class Forms:
 
 
 def test_forms_refuse_script_links_and_show_typed_payloads_escaped(
-        app: Flask, auth: Auth, client: FlaskClient, web_app: Flask) -> None:
+    app: Flask, auth: Auth, client: FlaskClient, web_app: Flask
+) -> None:
     today = campaign_today(app.config["TIMEZONE"])
     sponsor = make_sponsor()
     prisoner = make_prisoner()
@@ -870,19 +1118,27 @@ def test_forms_refuse_script_links_and_show_typed_payloads_escaped(
 
     # A prisoner's source: on the new and the edit form, and in an import.
     new = "/coordinator/prisoners/new"
-    fields = {"name_latin": f"Maria {SVG}", "status": "sentenced", "gender": "",
-              "valid_from": today}
+    fields = {
+        "name_latin": f"Maria {SVG}",
+        "status": "sentenced",
+        "gender": "",
+        "valid_from": today,
+    }
     for link in SCRIPT_LINKS:
         if not refused(coordinator.post(new, **fields, source_url=link)) or count(Prisoner) != 1:
             problems.append(f"a new prisoner's source {link!r} was not refused")
-        response = coordinator.post(f"/coordinator/prisoners/{prisoner.id}/edit",
-                                    name_latin="Ihar", status="sentenced", gender="",
-                                    source_url=link, version=prisoner.version)
+        response = coordinator.post(
+            f"/coordinator/prisoners/{prisoner.id}/edit",
+            name_latin="Ihar",
+            status="sentenced",
+            gender="",
+            source_url=link,
+            version=prisoner.version,
+        )
         db.session.refresh(prisoner)
         if not refused(response) or prisoner.source_url is not None:
             problems.append(f"the source {link!r} was not refused on the edit form")
-        if read_prisoners(
-                f"external_id,name_latin,source_url\r\nx-1,Name,{link}\r\n".encode()).ok:
+        if read_prisoners(f"external_id,name_latin,source_url\r\nx-1,Name,{link}\r\n".encode()).ok:
             problems.append(f"an import would take the source {link!r}")
 
     # What is typed comes back escaped: the message after saving, the page, the lists.
@@ -890,21 +1146,43 @@ def test_forms_refuse_script_links_and_show_typed_payloads_escaped(
     typed = {
         new: ({**fields, "source_url": good}, [fields["name_latin"], good]),
         "/coordinator/sponsors/new": (
-            {"full_name": f"Anna {IMG}", "body": SCRIPT, "country": "DE", "language": "en",
-             "is_active": "y"}, [f"Anna {IMG}", SCRIPT]),
+            {
+                "full_name": f"Anna {IMG}",
+                "body": SCRIPT,
+                "country": "DE",
+                "language": "en",
+                "is_active": "y",
+            },
+            [f"Anna {IMG}", SCRIPT],
+        ),
         "/coordinator/reminders/new": (
-            {"name": f"Rule {SVG}", "trigger": "birthday", "template": "birthday_card",
-             "days": 30, "to_sponsor": "y", "is_active": "y"}, [f"Rule {SVG}"]),
+            {
+                "name": f"Rule {SVG}",
+                "trigger": "birthday",
+                "template": "birthday_card",
+                "days": 30,
+                "to_sponsor": "y",
+                "is_active": "y",
+            },
+            [f"Rule {SVG}"],
+        ),
     }
     for path, (data, shown) in typed.items():
         saved = coordinator.post(path, **data)
         page = visit.page(saved.headers.get("Location", f"{path} (not saved)"))
-        problems += [f"{text!r} not shown escaped after saving {path}" for text in shown
-                     if str(escape(text)) not in page]
+        problems += [
+            f"{text!r} not shown escaped after saving {path}"
+            for text in shown
+            if str(escape(text)) not in page
+        ]
     upload = "/coordinator/prisoners/import"
-    preview = coordinator.post(upload, file=(
-        io.BytesIO(f"external_id,name_latin\r\nx-9,Ihar {SCRIPT}\r\n".encode()),
-        "list<svg onload=alert(1)>.csv"))
+    preview = coordinator.post(
+        upload,
+        file=(
+            io.BytesIO(f"external_id,name_latin\r\nx-9,Ihar {SCRIPT}\r\n".encode()),
+            "list<svg onload=alert(1)>.csv",
+        ),
+    )
     visit.pages[upload] = preview.get_data(as_text=True)
     for shown in (f"Ihar {SCRIPT}", "list<svg onload=alert(1)>.csv"):
         if str(escape(shown)) not in visit.pages[upload]:
@@ -918,22 +1196,33 @@ def test_forms_refuse_script_links_and_show_typed_payloads_escaped(
     log = f"/sponsor/prisoners/{prisoner.id}/actions/new"
     action = {"kind": "letter", "occurred_on": today}
     for link in SCRIPT_LINKS:
-        if not refused(godparent.post(log, **action, summary="A card", link=link)) \
-                or count(Action) != 0:
+        if (
+            not refused(godparent.post(log, **action, summary="A card", link=link))
+            or count(Action) != 0
+        ):
             problems.append(f"the action's link {link!r} was not refused")
     saved = godparent.post(log, **action, summary=f"Card {SCRIPT}", link=good)
     page = seen.page(saved.headers.get("Location", "/not-saved").partition("#")[0])
-    problems += [f"{text!r} not shown escaped after logging the action"
-                 for text in (f"Card {SCRIPT}", good) if str(escape(text)) not in page]
+    problems += [
+        f"{text!r} not shown escaped after logging the action"
+        for text in (f"Card {SCRIPT}", good)
+        if str(escape(text)) not in page
+    ]
     logged = db.session.scalars(select(Action)).one()
     for link in SCRIPT_LINKS:
-        response = godparent.post(f"/sponsor/actions/{logged.id}/edit", **action,
-                                  summary="A card", link=link, version=logged.version)
+        response = godparent.post(
+            f"/sponsor/actions/{logged.id}/edit",
+            **action,
+            summary="A card",
+            link=link,
+            version=logged.version,
+        )
         db.session.refresh(logged)
         if not refused(response) or logged.link != good:
             problems.append(f"the edited action's link {link!r} was not refused")
-    assert not visit.problems and not seen.problems and not problems, \
-        _report(visit.problems, seen.problems, problems)
+    assert not visit.problems and not seen.problems and not problems, _report(
+        visit.problems, seen.problems, problems
+    )
 
 
 # Line breaks and email headers, on the real SMTP server.
@@ -941,9 +1230,22 @@ def test_forms_refuse_script_links_and_show_typed_payloads_escaped(
 BCC = "\r\nBcc: evil@example.org"
 EVIL = "evil@example.org"
 # Every header a message of the app may have at its top.
-HEADERS = frozenset({"content-type", "mime-version", "content-transfer-encoding", "subject",
-                     "from", "to", "date", "message-id", "list-unsubscribe",
-                     "list-unsubscribe-post", "sender", "reply-to"})
+HEADERS = frozenset(
+    {
+        "content-type",
+        "mime-version",
+        "content-transfer-encoding",
+        "subject",
+        "from",
+        "to",
+        "date",
+        "message-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+        "sender",
+        "reply-to",
+    }
+)
 
 
 def _header_problems(raw: bytes, rcpt_tos: list[str], intended: set[str]) -> list[str]:
@@ -975,11 +1277,11 @@ def _check_inbox(inbox: Any, intended: set[str]) -> list[str]:
     problems = []
     for message, envelope in _messages(inbox):
         where = f"message {message['Subject']!r} to {envelope.rcpt_tos}"
-        problems += [f"{where}: {p}" for p in
-                     _header_problems(envelope.content, envelope.rcpt_tos, intended)]
+        problems += [
+            f"{where}: {p}" for p in _header_problems(envelope.content, envelope.rcpt_tos, intended)
+        ]
         for name, value in message.items():
-            if "\r" in value or "\n" in value or (name.lower() != "subject"
-                                                  and EVIL in value):
+            if "\r" in value or "\n" in value or (name.lower() != "subject" and EVIL in value):
                 problems.append(f"{where}: header {name}: {value!r}")
         if message["Bcc"] is not None or message["To"] != envelope.rcpt_tos[0]:
             problems.append(f"{where}: To {message['To']!r}, Bcc {message['Bcc']!r}")
@@ -993,7 +1295,8 @@ DIGEST_DAY = date(2026, 11, 30)  # the Monday after: the coordinators' digest
 
 
 def test_line_breaks_in_names_never_reach_a_reminder_header(
-        app: Flask, smtp_server: Any, runner: FlaskCliRunner, web_app: Flask) -> None:
+    app: Flask, smtp_server: Any, runner: FlaskCliRunner, web_app: Flask
+) -> None:
     """Names in every script, a title, a key date's note, an address and a campaign day's
     name with "\r\nBcc: ...", and three recipients whose address has one (a godparent's
     contact email, an office staff member's and a coordinator's login): the reminders and
@@ -1002,18 +1305,23 @@ def test_line_breaks_in_names_never_reach_a_reminder_header(
     make_coordinator(email="coordinator@example.org")
     boss = make_coordinator(email="boss@example.org" + BCC)  # a login email the CLI took
     prisoner = make_prisoner(
-        name_latin="Ales" + BCC, name_be="Алесь" + BCC, name_ru="Алесь" + BCC,
-        birth_date=date(1962, 12, 26), birth_year=1962,  # the card: due on REMINDER_DAY
-        address="220030, г. Минск" + BCC)
+        name_latin="Ales" + BCC,
+        name_be="Алесь" + BCC,
+        name_ru="Алесь" + BCC,
+        birth_date=date(1962, 12, 26),
+        birth_year=1962,  # the card: due on REMINDER_DAY
+        address="220030, г. Минск" + BCC,
+    )
     prisoner.addresses[0].facility = "SIZO-1" + BCC
-    prisoner.key_dates.append(KeyDate(kind=KeyDateKind.TRIAL,
-                                      occurs_on=REMINDER_DAY + timedelta(days=7),
-                                      note="Room 3" + BCC))
+    prisoner.key_dates.append(
+        KeyDate(
+            kind=KeyDateKind.TRIAL, occurs_on=REMINDER_DAY + timedelta(days=7), note="Room 3" + BCC
+        )
+    )
     later = REMINDER_DAY + timedelta(days=7)
     db.session.add(CampaignDay(name="Solidarity Day" + BCC, month=later.month, day=later.day))
     db.session.commit()
-    sponsor = make_sponsor(full_name="Anna" + BCC, title="Dr." + BCC,
-                           email="godparent@example.org")
+    sponsor = make_sponsor(full_name="Anna" + BCC, title="Dr." + BCC, email="godparent@example.org")
     staff = make_delegate(sponsor, email="staff@example.org" + BCC)
     other = make_sponsor(with_login=False, full_name="Ben", email="ben@example.org" + BCC)
     other.user = make_user(Role.SPONSOR, email="ben-login@example.org")
@@ -1023,11 +1331,16 @@ def test_line_breaks_in_names_never_reach_a_reminder_header(
     godparent_id, refused = sponsor.user.id, {staff.email, other.email, boss.email}
 
     # The command runs in the test's app context, and closes its session at the end.
-    outputs = [runner.invoke(args=["reminders", "run", "--today", day.isoformat()])
-               for day in (REMINDER_DAY, DIGEST_DAY)]
+    outputs = [
+        runner.invoke(args=["reminders", "run", "--today", day.isoformat()])
+        for day in (REMINDER_DAY, DIGEST_DAY)
+    ]
 
-    crashed = [f"the run crashed: {result.output}\n{result.exception!r}"
-               for result in outputs if result.exit_code != 0]
+    crashed = [
+        f"the run crashed: {result.output}\n{result.exception!r}"
+        for result in outputs
+        if result.exit_code != 0
+    ]
     intended = {"godparent@example.org", "coordinator@example.org"}
     problems = _check_inbox(smtp_server.inbox, intended)
     delivered = {m["Subject"] for m in smtp_server.inbox.messages}
@@ -1035,8 +1348,9 @@ def test_line_breaks_in_names_never_reach_a_reminder_header(
     rows = db.session.scalars(select(OutboxMessage)).all()
     for row in rows:
         broken = "\r" in row.recipient_email or "\n" in row.recipient_email
-        if broken and (row.status is not OutboxStatus.FAILED
-                       or "line break" not in (row.last_error or "")):
+        if broken and (
+            row.status is not OutboxStatus.FAILED or "line break" not in (row.last_error or "")
+        ):
             problems.append(f"to {row.recipient_email!r}: {row.status}, {row.last_error!r}")
         if "\r" in row.email_subject or "\n" in row.email_subject:
             problems.append(f"a subject with a line break: {row.email_subject!r}")
@@ -1046,8 +1360,10 @@ def test_line_breaks_in_names_never_reach_a_reminder_header(
             problems.append(f"no delivered subject has {part!r} (on one line): {delivered}")
     if len(smtp_server.inbox.messages) < 5:
         problems.append(f"only {len(smtp_server.inbox.messages)} messages were delivered")
-    for name, recipient in (("godparent", "godparent@example.org"),
-                            ("coordinators' digest", "coordinator@example.org")):
+    for name, recipient in (
+        ("godparent", "godparent@example.org"),
+        ("coordinators' digest", "coordinator@example.org"),
+    ):
         if not any(e.rcpt_tos == [recipient] for e in smtp_server.inbox.envelopes):
             problems.append(f"nothing delivered to the {name}")
 
@@ -1055,15 +1371,17 @@ def test_line_breaks_in_names_never_reach_a_reminder_header(
     token = account_services.new_calendar_token(db.session.get(User, godparent_id))
     db.session.commit()
     feed = web_app.test_client().get(f"/calendar/{token}.ics").get_data(as_text=True)
-    injected = [line for line in feed.replace("\r\n ", "").split("\r\n")
-                if line.lower().startswith("bcc")]
+    injected = [
+        line for line in feed.replace("\r\n ", "").split("\r\n") if line.lower().startswith("bcc")
+    ]
     assert "BEGIN:VCALENDAR" in feed and "Ales" in feed
     written_to = {row.recipient_email for row in rows}
     if not refused <= written_to:
         problems.append(f"no reminder was even planned for {refused - written_to}")
 
-    assert not crashed and not problems and not injected, \
-        _report(crashed, problems, [f"calendar line {line!r}" for line in injected])
+    assert not crashed and not problems and not injected, _report(
+        crashed, problems, [f"calendar line {line!r}" for line in injected]
+    )
 
 
 def _attempt(message: Message) -> str:
@@ -1075,15 +1393,16 @@ def _attempt(message: Message) -> str:
 
 
 def test_account_emails_go_to_their_one_recipient_and_nobody_else(
-        app: Flask, smtp_server: Any, auth: Auth, client: FlaskClient,
-        web_app: Flask) -> None:
+    app: Flask, smtp_server: Any, auth: Auth, client: FlaskClient, web_app: Flask
+) -> None:
     """Invitation, password reset and the email-changed notice, to an address with
     "\r\nBcc: ..." stored past the forms (the command line checks nothing) or typed into
     the forms: nothing reaches a second recipient, and the pages do not crash."""
     now = datetime.now(UTC)
     coordinator = make_coordinator(email="coordinator@example.org")
-    sponsor = make_sponsor(with_login=False, full_name="Anna" + BCC, title="Dr." + BCC,
-                           email="anna@example.org" + BCC)
+    sponsor = make_sponsor(
+        with_login=False, full_name="Anna" + BCC, title="Dr." + BCC, email="anna@example.org" + BCC
+    )
     plain = make_user(Role.SPONSOR, email="plain@example.org")
     # A login email with a line break, as the command line stores what it is given.
     broken = make_user(Role.SPONSOR, email="victim@example.org" + BCC)
@@ -1099,10 +1418,14 @@ def test_account_emails_go_to_their_one_recipient_and_nobody_else(
     assert reset is not None
     with app.test_request_context():
         outcomes["password reset"] = _attempt(accounts.password_reset_email(*reset))
-        outcomes["email changed"] = _attempt(account_services.email_changed_notice(
-            plain, "victim@example.org" + BCC))
-    problems += [f"{name} email with a line break in the address: {outcome}"
-                 for name, outcome in outcomes.items() if outcome == "sent"]
+        outcomes["email changed"] = _attempt(
+            account_services.email_changed_notice(plain, "victim@example.org" + BCC)
+        )
+    problems += [
+        f"{name} email with a line break in the address: {outcome}"
+        for name, outcome in outcomes.items()
+        if outcome == "sent"
+    ]
 
     # The pages: whatever is typed, no extra recipient and no crash.
     for path, data in [
@@ -1117,8 +1440,10 @@ def test_account_emails_go_to_their_one_recipient_and_nobody_else(
     forms = Forms(client)
     other = make_sponsor(with_login=False, email="new@example.org")
     for path, data in [
-        ("/auth/invite", {"email": "new@example.org" + BCC, "role": "sponsor",
-                          "sponsor_id": other.id}),
+        (
+            "/auth/invite",
+            {"email": "new@example.org" + BCC, "role": "sponsor", "sponsor_id": other.id},
+        ),
         (f"/coordinator/sponsors/{other.id}/invite", {"email": "new@example.org" + BCC}),
         (f"/coordinator/sponsors/{sponsor.id}/invite", {"email": ""}),  # the stored one
         (f"/coordinator/sponsors/{other.id}/delegates", {"email": "x@example.org" + BCC}),
@@ -1135,16 +1460,22 @@ def test_account_emails_go_to_their_one_recipient_and_nobody_else(
     owner = web_app.test_client()
     Auth(owner).login(broken.email)
     try:
-        changed = owner.post("/account/email", data={
-            "csrf_token": csrf_token(owner, "/account/"), "email": "fixed@example.org",
-            "current_password": PASSWORD})
+        changed = owner.post(
+            "/account/email",
+            data={
+                "csrf_token": csrf_token(owner, "/account/"),
+                "email": "fixed@example.org",
+                "current_password": PASSWORD,
+            },
+        )
     except BadHeaderError:  # the test client re-raises what would be a 500
         db.session.expire_all()
         problems.append(
             "POST /account/email: send_email() let flask_mail.BadHeaderError out of the "
             "email-changed notice to the old address (a 500 in production) instead of "
             "answering False, after the change was committed (the login email is now "
-            f"{db.session.get(User, broken.id).email!r})")
+            f"{db.session.get(User, broken.id).email!r})"
+        )
     else:
         if changed.status_code >= 500:
             problems.append(f"changing the broken login email answered {changed.status_code}")
@@ -1152,6 +1483,8 @@ def test_account_emails_go_to_their_one_recipient_and_nobody_else(
     problems += _check_inbox(smtp_server.inbox, {"plain@example.org", "new@example.org"})
     received = sorted(e.rcpt_tos for e in smtp_server.inbox.envelopes)
     if received != [["new@example.org"], ["plain@example.org"]]:
-        problems.append("expected exactly the reset to plain@example.org and the invitation "
-                        f"to new@example.org, got {received}")
+        problems.append(
+            "expected exactly the reset to plain@example.org and the invitation "
+            f"to new@example.org, got {received}"
+        )
     assert not problems, _report(problems)

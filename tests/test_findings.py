@@ -27,23 +27,31 @@ from tests.factories import (
 
 # 6: a deactivated godparent ------------------------------------------------------------------
 
-def test_an_inactive_godparent_cannot_be_invited(app: Flask, auth: Auth,
-                                                 client: FlaskClient) -> None:
+
+def test_an_inactive_godparent_cannot_be_invited(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor(with_login=False, is_active=False)
     auth.login(make_coordinator().email)
-    response = client.post(f"/coordinator/sponsors/{sponsor.id}/invite", data={
-        "csrf_token": csrf_token(client, f"/coordinator/sponsors/{sponsor.id}"),
-        "email": sponsor.email})
+    response = client.post(
+        f"/coordinator/sponsors/{sponsor.id}/invite",
+        data={
+            "csrf_token": csrf_token(client, f"/coordinator/sponsors/{sponsor.id}"),
+            "email": sponsor.email,
+        },
+    )
     assert "This godparent is inactive" in response.text
-    assert db.session.scalar(select(func.count()).select_from(User)
-                             .where(User.email == sponsor.email)) == 0
+    assert (
+        db.session.scalar(select(func.count()).select_from(User).where(User.email == sponsor.email))
+        == 0
+    )
     with pytest.raises(accounts.AccountError):  # nor their office staff
-        accounts.invite("office@example.org", Role.DELEGATE, sponsor, make_coordinator(),
-                        utcnow())
+        accounts.invite("office@example.org", Role.DELEGATE, sponsor, make_coordinator(), utcnow())
 
 
 def test_an_inactive_godparent_whose_account_stayed_on_sees_nothing(
-        app: Flask, auth: Auth, client: FlaskClient) -> None:
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     """As the demo seeded it: the godparent inactive, the account left on."""
     sponsor = make_sponsor()
     prisoner = make_prisoner()
@@ -55,12 +63,15 @@ def test_an_inactive_godparent_whose_account_stayed_on_sees_nothing(
     assert prisoner.name_latin not in client.get("/sponsor/").text
 
 
-
 # 7: the team invitation form and addresses with an account -----------------------------------
 
+
 def _invite(client: FlaskClient, email: str):
-    return client.post("/sponsor/team", data={"csrf_token": csrf_token(client, "/sponsor/team"),
-                                              "email": email}, follow_redirects=True)
+    return client.post(
+        "/sponsor/team",
+        data={"csrf_token": csrf_token(client, "/sponsor/team"), "email": email},
+        follow_redirects=True,
+    )
 
 
 def _flashes(response) -> list[str]:
@@ -68,7 +79,8 @@ def _flashes(response) -> list[str]:
 
 
 def test_the_team_form_answers_alike_for_addresses_with_an_account(
-        app: Flask, auth: Auth, client: FlaskClient) -> None:
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     coordinator = make_coordinator(email="coordinator@example.org")
     auth.login(sponsor.email)
@@ -81,8 +93,9 @@ def test_the_team_form_answers_alike_for_addresses_with_an_account(
     db.session.refresh(coordinator)
     assert coordinator.role is Role.COORDINATOR and not coordinator.delegations
     # The coordinators learn of it from the audit log.
-    event = db.session.scalar(select(AuditEvent)
-                              .where(AuditEvent.action == "invite_existing_account"))
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "invite_existing_account")
+    )
     assert event.object_id == coordinator.id and event.actor_id == sponsor.user_id
 
 
@@ -117,8 +130,13 @@ print(grown // 1024, outcome)
 
 def _reencoded_in_a_process(width: int, height: int, kind: str) -> tuple[int, str]:
     """(how many MB the process grew while re-encoding, what came of it)"""
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(width), str(height), kind],  # noqa: S603
-                          capture_output=True, text=True, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(width), str(height), kind],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     grown, outcome = done.stdout.strip().split(" ", 1)
     return int(grown), outcome
 
@@ -137,6 +155,7 @@ def test_a_picture_cannot_take_a_workers_memory() -> None:
 
 
 # 9: the demo seed on a production database ---------------------------------------------------
+
 
 def test_the_demo_refuses_a_database_with_real_accounts(app: Flask, runner) -> None:
     make_coordinator(email="anna@campaign.example")
@@ -161,15 +180,17 @@ def test_the_demo_refuses_a_public_server_unless_told(app: Flask, runner) -> Non
 SMUGGLER = "name?cc=spy%40evil.example&x=@example.org"
 
 
-def test_an_address_with_link_fields_is_refused_at_the_field(app: Flask, auth: Auth,
-                                                             client: FlaskClient) -> None:
+def test_an_address_with_link_fields_is_refused_at_the_field(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor(with_login=False)
     auth.login(make_coordinator().email)
     path = f"/coordinator/sponsors/{sponsor.id}/edit"
     page = client.get(path).text
     form = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', page))
-    form.update(full_name=sponsor.full_name, body=sponsor.body, country="DE", language="de",
-                email=SMUGGLER)
+    form.update(
+        full_name=sponsor.full_name, body=sponsor.body, country="DE", language="de", email=SMUGGLER
+    )
     response = client.post(path, data=form)
     assert response.status_code == 200
     assert "Use only letters, digits and . _ - + &#39; before the @." in response.text
@@ -178,7 +199,8 @@ def test_an_address_with_link_fields_is_refused_at_the_field(app: Flask, auth: A
 
 
 def test_a_stored_address_becomes_a_mailto_link_with_one_recipient(
-        app: Flask, auth: Auth, client: FlaskClient) -> None:
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor(with_login=False, email=SMUGGLER)  # as an old record may hold
     auth.login(make_coordinator().email)
     page = client.get(f"/coordinator/sponsors/{sponsor.id}").text
@@ -189,15 +211,20 @@ def test_a_stored_address_becomes_a_mailto_link_with_one_recipient(
 
 # 11: audit rows written by asking for missing pages -------------------------------------------
 
-def test_refused_pages_are_recorded_only_so_often(app: Flask, auth: Auth,
-                                                  client: FlaskClient) -> None:
+
+def test_refused_pages_are_recorded_only_so_often(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     before = db.session.scalar(select(func.max(AuditEvent.id)))
     for number in range(60):
         assert client.get(f"/sponsor/prisoners/{900000 + number}").status_code == 404
-    refusals = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "access_refused", AuditEvent.id > before))
+    refusals = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "access_refused", AuditEvent.id > before)
+    )
     assert refusals == 20
     # The data version (the page caches' key) moved as often, not 60 times.
     assert db.session.scalar(select(func.max(AuditEvent.id))) == before + 20
@@ -208,20 +235,29 @@ def test_refused_pages_are_recorded_only_so_often(app: Flask, auth: Auth,
 HUGE = "9" * 30
 
 
-@pytest.mark.parametrize("path", [
-    "/coordinator/sponsors/", "/coordinator/prisoners/", "/coordinator/sponsorships/",
-    "/coordinator/actions/", "/coordinator/accounts/", "/coordinator/audit/",
-    "/coordinator/reminders/outbox",
-])
-def test_huge_page_numbers_give_a_page_not_a_500(app: Flask, auth: Auth, client: FlaskClient,
-                                                  path: str) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/coordinator/sponsors/",
+        "/coordinator/prisoners/",
+        "/coordinator/sponsorships/",
+        "/coordinator/actions/",
+        "/coordinator/accounts/",
+        "/coordinator/audit/",
+        "/coordinator/reminders/outbox",
+    ],
+)
+def test_huge_page_numbers_give_a_page_not_a_500(
+    app: Flask, auth: Auth, client: FlaskClient, path: str
+) -> None:
     auth.login(make_coordinator().email)
     for page in (HUGE, str(2**63), str(2**31)):
         assert client.get(f"{path}?page={page}").status_code == 200
 
 
-def test_a_huge_object_id_in_the_audit_filter_finds_nothing(app: Flask, auth: Auth,
-                                                            client: FlaskClient) -> None:
+def test_a_huge_object_id_in_the_audit_filter_finds_nothing(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     auth.login(make_coordinator().email)
     for object_id in (HUGE, str(2**63), "-" + HUGE):
         response = client.get(f"/coordinator/audit/?object_id={object_id}")

@@ -150,8 +150,9 @@ from tests.factories import (
 
 # Hypothesis keeps caches (constants, Unicode tables) in ./.hypothesis unless told
 # otherwise: keep them out of the project tree.
-os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
-                      str(Path(tempfile.gettempdir()) / "godparents-hypothesis"))
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "godparents-hypothesis")
+)
 
 # Examples per route and role: the whole file stays well under 90 s on two cores. Set
 # GODPARENTS_FUZZ_EXAMPLES to search longer on a workstation.
@@ -165,18 +166,24 @@ FUZZ = settings(
     # No shrinking: an example posts to a whole group of routes, and shrinking one takes
     # minutes; the failure names the route and the values it sent, which is enough.
     phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large, HealthCheck.large_base_example],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
 )
 
 # The limits of logins, codes and reset requests, raised for the tests that fuzz those
 # forms (else nearly every example would get the 429 page instead of the form); the
 # throttled answers themselves are fuzzed with the real limits.
 GENEROUS_LIMITS = pytest.mark.settings(
-    LOGIN_LIMIT_PER_ACCOUNT="10000 per minute", LOGIN_LIMIT_PER_ADDRESS="10000 per minute",
+    LOGIN_LIMIT_PER_ACCOUNT="10000 per minute",
+    LOGIN_LIMIT_PER_ADDRESS="10000 per minute",
     TWO_FACTOR_LIMIT_PER_ACCOUNT="10000 per minute",
     TWO_FACTOR_LIMIT_PER_ADDRESS="10000 per minute",
-    RESET_LIMIT_PER_ACCOUNT="10000 per minute", RESET_LIMIT_PER_ADDRESS="10000 per minute",
+    RESET_LIMIT_PER_ACCOUNT="10000 per minute",
+    RESET_LIMIT_PER_ADDRESS="10000 per minute",
 )
 
 ANONYMOUS, COORDINATOR, SPONSOR, DELEGATE = "anonymous", "coordinator", "sponsor", "delegate"
@@ -196,51 +203,161 @@ WORDS = st.text(st.characters(categories=("L", "Zs", "Nd")), min_size=1, max_siz
 TODAY = date.today()
 
 ODD_TEXT = (
-    "", " ", "\t", "\r\n", "\x00", "a\x00b", "\x7f", "\u200b", "\ufeff", "\u202egnp.exe",
-    "Алесь Бяляцкі", "Марыя Калеснікава", "220030, г. Минск,\nул. Володарского, 2",
-    "Łódź, Žižkov, Straße", "مريم الخطيب", "שלום עולם", "👩‍⚖️🇧🇾✊🏽", "ǅİﬃ", "e\u0301" * 3,
-    "0", "-1", "1e309", "NaN", "١٢٣", "１２３", "9" * 30, "2026-02-30", "0000-01-01",
-    "9999-12-31", "<script>alert(1)</script>", "{{ 7 * 7 }}", "%(name)s", "%s%n", "{0}",
-    "' OR '1'='1", "\\", "%", "_", "../../etc/passwd", "//evil.example", "/\\evil.example",
-    "javascript:alert(1)", "https://example.org/a?b=c#d", "None", "null", "[]", "{}",
+    "",
+    " ",
+    "\t",
+    "\r\n",
+    "\x00",
+    "a\x00b",
+    "\x7f",
+    "\u200b",
+    "\ufeff",
+    "\u202egnp.exe",
+    "Алесь Бяляцкі",
+    "Марыя Калеснікава",
+    "220030, г. Минск,\nул. Володарского, 2",
+    "Łódź, Žižkov, Straße",
+    "مريم الخطيب",
+    "שלום עולם",
+    "👩‍⚖️🇧🇾✊🏽",
+    "ǅİﬃ",
+    "e\u0301" * 3,
+    "0",
+    "-1",
+    "1e309",
+    "NaN",
+    "١٢٣",
+    "１２３",
+    "9" * 30,
+    "2026-02-30",
+    "0000-01-01",
+    "9999-12-31",
+    "<script>alert(1)</script>",
+    "{{ 7 * 7 }}",
+    "%(name)s",
+    "%s%n",
+    "{0}",
+    "' OR '1'='1",
+    "\\",
+    "%",
+    "_",
+    "../../etc/passwd",
+    "//evil.example",
+    "/\\evil.example",
+    "javascript:alert(1)",
+    "https://example.org/a?b=c#d",
+    "None",
+    "null",
+    "[]",
+    "{}",
 )
 LONG_PIECES = ("a", "я", "😀", "\x00", "مر", " ", "ab\n", "<b>")
 NUMBERS = (
-    "0", "-0", "1", "6", "7", "30", "90", "91", "365", "366", "-1", "+5", " 12 ", "1e3", "1.5",
-    "1,5", "NaN", "inf", "٣٠", "１２", "1_000", "0x1F", str(2**31 - 1), str(2**31), str(2**63 - 1),
-    str(2**63), str(-(2**63) - 1), "9" * 40, "9" * 4300, "9" * 4301,
+    "0",
+    "-0",
+    "1",
+    "6",
+    "7",
+    "30",
+    "90",
+    "91",
+    "365",
+    "366",
+    "-1",
+    "+5",
+    " 12 ",
+    "1e3",
+    "1.5",
+    "1,5",
+    "NaN",
+    "inf",
+    "٣٠",
+    "１２",
+    "1_000",
+    "0x1F",
+    str(2**31 - 1),
+    str(2**31),
+    str(2**63 - 1),
+    str(2**63),
+    str(-(2**63) - 1),
+    "9" * 40,
+    "9" * 4300,
+    "9" * 4301,
 )
 ODD_DATES = (
-    "2026-02-30", "0000-01-01", "0001-01-01", "9999-12-31", "-1", "2026-13-01", "2026-00-10",
-    "2026-1-1", "20260101", "01.02.2026", "2026-02-28T10:00", " 2026-02-28 ", "1970-01-01",
-    "1900-01-01", "2100-01-01", "+2026-01-01", "２０２６-０１-０１", "2026\u221201\u221201",
-    "today", "", "2024-02-29", "2023-02-29",
+    "2026-02-30",
+    "0000-01-01",
+    "0001-01-01",
+    "9999-12-31",
+    "-1",
+    "2026-13-01",
+    "2026-00-10",
+    "2026-1-1",
+    "20260101",
+    "01.02.2026",
+    "2026-02-28T10:00",
+    " 2026-02-28 ",
+    "1970-01-01",
+    "1900-01-01",
+    "2100-01-01",
+    "+2026-01-01",
+    "２０２６-０１-０１",
+    "2026\u221201\u221201",
+    "today",
+    "",
+    "2024-02-29",
+    "2023-02-29",
 )
 LATIN_NAMES = ("Ales Bialiatski", "Maryja Kalesnikava", "Łukasz Żółć", "O'Neil-Smith Jr.")
 BOOLEANS = ("y", "on", "1", "true", "", "0", "false", "n", "off")
-NEXT_TARGETS = ("/", "/account/", "/coordinator/", "//evil.example", "/\\evil.example",
-                "https://evil.example/", "javascript:alert(1)", "/\t/evil.example", "///x",
-                "/sponsor/?a=b#c", "/%2F%2Fevil.example", "\\\\evil.example")
-STRONG_PASSWORDS = ("correct horse battery staple", "пароль надёжный и длинный",
-                    "Sieben Zwerge hinter den Bergen", "x" * 12, "😀" * 12, "a" * 1024)
+NEXT_TARGETS = (
+    "/",
+    "/account/",
+    "/coordinator/",
+    "//evil.example",
+    "/\\evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/\t/evil.example",
+    "///x",
+    "/sponsor/?a=b#c",
+    "/%2F%2Fevil.example",
+    "\\\\evil.example",
+)
+STRONG_PASSWORDS = (
+    "correct horse battery staple",
+    "пароль надёжный и длинный",
+    "Sieben Zwerge hinter den Bergen",
+    "x" * 12,
+    "😀" * 12,
+    "a" * 1024,
+)
 TIMEZONES = ("Europe/Berlin", "UTC", "America/New_York", "Etc/GMT+12", "Pacific/Kiritimati")
 
 
 # Words that pass a form, now and then with a character that may not pass what is behind
 # it (PostgreSQL refuses NUL, a mail header a line break, a page a bidi override).
-SPICED_WORDS = st.one_of(WORDS, st.builds(
-    lambda head, spice, tail: head + spice + tail, WORDS,
-    st.sampled_from(("\x00", "\u202e", "\r\n", "\x7f", "😀", "\u200b", "<b>", "{{ 1 }}")), WORDS))
+SPICED_WORDS = st.one_of(
+    WORDS,
+    st.builds(
+        lambda head, spice, tail: head + spice + tail,
+        WORDS,
+        st.sampled_from(("\x00", "\u202e", "\r\n", "\x7f", "😀", "\u200b", "<b>", "{{ 1 }}")),
+        WORDS,
+    ),
+)
 
 
 def long_text() -> st.SearchStrategy[str]:
     """Strings of up to about 5,000 characters, made cheaply by repetition."""
     return st.sampled_from(LONG_PIECES).flatmap(
-        lambda piece: st.integers(100, 5000 // len(piece)).map(lambda n: piece * n))
+        lambda piece: st.integers(100, 5000 // len(piece)).map(lambda n: piece * n)
+    )
 
 
-WILD_TEXT = st.one_of(st.sampled_from(ODD_TEXT), SHORT_TEXT, long_text(),
-                      st.integers(-(10**30), 10**30).map(str))
+WILD_TEXT = st.one_of(
+    st.sampled_from(ODD_TEXT), SHORT_TEXT, long_text(), st.integers(-(10**30), 10**30).map(str)
+)
 
 
 def _image(fmt: str, size: tuple[int, int] = (3, 2), mode: str = "RGB") -> bytes:
@@ -253,19 +370,48 @@ def _png_header(width: int, height: int) -> bytes:
     """A PNG that claims to be ``width`` x ``height`` pixels, without the pixels."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     chunk = b"IHDR" + ihdr
-    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
-            + struct.pack(">I", zlib.crc32(chunk)))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+    )
 
 
 PNG = _image("PNG")
-IMAGES = (PNG, _image("JPEG"), _image("GIF", mode="P"), _image("WEBP"),
-          _image("PNG", (1, 1), "RGBA"), _image("BMP"), _image("TIFF"))
-BROKEN_FILES = (b"", PNG[:30], PNG + b"<?php echo 1; ?>", _png_header(10_000, 10_000),
-                _png_header(100_000, 100_000), _png_header(0, 0), b"GIF89a" + b"\x00" * 20,
-                b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
-                b"external_id,name_latin\n")
-FILENAMES = ("photo.png", "photo.jpg", "prisoners.csv", "PRISONERS.CSV", "", "noext",
-             "../../etc/passwd.csv", "файл.csv", "a" * 250 + ".csv", "x.csv.exe", ".csv")
+IMAGES = (
+    PNG,
+    _image("JPEG"),
+    _image("GIF", mode="P"),
+    _image("WEBP"),
+    _image("PNG", (1, 1), "RGBA"),
+    _image("BMP"),
+    _image("TIFF"),
+)
+BROKEN_FILES = (
+    b"",
+    PNG[:30],
+    PNG + b"<?php echo 1; ?>",
+    _png_header(10_000, 10_000),
+    _png_header(100_000, 100_000),
+    _png_header(0, 0),
+    b"GIF89a" + b"\x00" * 20,
+    b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
+    b"external_id,name_latin\n",
+)
+FILENAMES = (
+    "photo.png",
+    "photo.jpg",
+    "prisoners.csv",
+    "PRISONERS.CSV",
+    "",
+    "noext",
+    "../../etc/passwd.csv",
+    "файл.csv",
+    "a" * 250 + ".csv",
+    "x.csv.exe",
+    ".csv",
+)
 
 
 @dataclass(frozen=True)
@@ -283,8 +429,9 @@ CELLS = {
     "external_id": st.one_of(st.integers(1, 40).map(lambda n: f"fz-{n}"), WILD_TEXT),
     "status": st.one_of(st.sampled_from([s.value for s in PrisonerStatus]), WILD_TEXT),
     "gender": st.sampled_from(["m", "f", "x", "male", "female", "", "?"]),
-    "birth_date": st.one_of(st.sampled_from((*ODD_DATES, "1980", "1980-05")),
-                            st.dates().map(date.isoformat)),
+    "birth_date": st.one_of(
+        st.sampled_from((*ODD_DATES, "1980", "1980-05")), st.dates().map(date.isoformat)
+    ),
     "can_receive_letters": st.sampled_from(["yes", "no", "1", "0", "true", "", "vielleicht"]),
     "is_public": st.sampled_from(["yes", "no", "1", "0", "", "maybe"]),
 }
@@ -303,24 +450,45 @@ def csv_cell(column: str) -> st.SearchStrategy[str]:
 def csv_files(draw, plausible: bool = False) -> bytes:
     """A prisoner CSV file: mostly the real header and rows of odd cells, in odd encodings."""
     if plausible:  # columns whose cells any words fit
-        columns = ["external_id", "name_latin", *draw(st.lists(st.sampled_from(
-            ("name_be", "name_ru", "aliases", "articles", "sentence", "bio", "status")),
-            unique=True, max_size=4))]
+        columns = [
+            "external_id",
+            "name_latin",
+            *draw(
+                st.lists(
+                    st.sampled_from(
+                        ("name_be", "name_ru", "aliases", "articles", "sentence", "bio", "status")
+                    ),
+                    unique=True,
+                    max_size=4,
+                )
+            ),
+        ]
     else:
-        columns = draw(st.one_of(
-            st.just(list(COLUMNS)),
-            st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=8, unique=True),
-            st.lists(WORDS, min_size=1, max_size=4)))
-    rows = draw(st.lists(
-        st.tuples(*(WORDS for _column in columns)).map(list)
-        if plausible else st.one_of(
-            st.tuples(*(csv_cell(column) for column in columns)).map(list),
-            st.lists(WILD_TEXT, max_size=3)),
-        min_size=1 if plausible else 0, max_size=4))
+        columns = draw(
+            st.one_of(
+                st.just(list(COLUMNS)),
+                st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=8, unique=True),
+                st.lists(WORDS, min_size=1, max_size=4),
+            )
+        )
+    rows = draw(
+        st.lists(
+            st.tuples(*(WORDS for _column in columns)).map(list)
+            if plausible
+            else st.one_of(
+                st.tuples(*(csv_cell(column) for column in columns)).map(list),
+                st.lists(WILD_TEXT, max_size=3),
+            ),
+            min_size=1 if plausible else 0,
+            max_size=4,
+        )
+    )
     if plausible:
         for number, row in enumerate(rows):
-            row[:2] = [f"fz-{draw(st.integers(1, 10**6))}-{number}",
-                       draw(st.sampled_from(LATIN_NAMES))]
+            row[:2] = [
+                f"fz-{draw(st.integers(1, 10**6))}-{number}",
+                draw(st.sampled_from(LATIN_NAMES)),
+            ]
             if "status" in columns:
                 row[columns.index("status")] = draw(st.sampled_from(("pretrial", "sentenced")))
     out = io.StringIO()
@@ -332,11 +500,13 @@ def csv_files(draw, plausible: bool = False) -> bytes:
     return text.encode(encoding, errors="replace")
 
 
-FILE_CONTENT = st.one_of(st.sampled_from(IMAGES), st.sampled_from(BROKEN_FILES),
-                         st.binary(max_size=300), csv_files())
+FILE_CONTENT = st.one_of(
+    st.sampled_from(IMAGES), st.sampled_from(BROKEN_FILES), st.binary(max_size=300), csv_files()
+)
 
 
 # Reading the forms --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -350,10 +520,17 @@ class FieldSpec:
 
 def kind_of(form_field: Any) -> str:
     """What to send for a field, from its class (an unknown class gets text)."""
-    kinds = ((FileField, "file"), (BooleanField, "bool"), (SelectMultipleField, "multi"),
-             (SelectField, "choice"), ((DateField, DateTimeField), "date"),
-             ((IntegerField, DecimalField, FloatField), "number"), (EmailField, "email"),
-             (PasswordField, "password"), (SubmitField, "submit"))
+    kinds = (
+        (FileField, "file"),
+        (BooleanField, "bool"),
+        (SelectMultipleField, "multi"),
+        (SelectField, "choice"),
+        ((DateField, DateTimeField), "date"),
+        ((IntegerField, DecimalField, FloatField), "number"),
+        (EmailField, "email"),
+        (PasswordField, "password"),
+        (SubmitField, "submit"),
+    )
     return next((kind for cls, kind in kinds if isinstance(form_field, cls)), "text")
 
 
@@ -368,8 +545,9 @@ def _choice_values(form_field: Any) -> tuple[str, ...]:
     return tuple(values)
 
 
-def form_fields(web_app: Flask, make_form: Callable[[str], FlaskForm],
-                role: str) -> list[FieldSpec]:
+def form_fields(
+    web_app: Flask, make_form: Callable[[str], FlaskForm], role: str
+) -> list[FieldSpec]:
     """The fields of the form, as the form class declares them (its CSRF field aside)."""
     with web_app.test_request_context():
         form = make_form(role)
@@ -377,21 +555,32 @@ def form_fields(web_app: Flask, make_form: Callable[[str], FlaskForm],
         for form_field in form:
             if form_field.name == form.meta.csrf_field_name:
                 continue
-            lengths = [v.max for v in form_field.validators
-                       if isinstance(v, Length) and v.max is not None and v.max >= 0]
+            lengths = [
+                v.max
+                for v in form_field.validators
+                if isinstance(v, Length) and v.max is not None and v.max >= 0
+            ]
             same = [v.fieldname for v in form_field.validators if isinstance(v, EqualTo)]
             # A browser always sends a select's value: treat it as required too.
             required = kind_of(form_field) == "choice" or any(
-                isinstance(v, DataRequired | InputRequired) for v in form_field.validators)
-            specs.append(FieldSpec(form_field.name, kind_of(form_field),
-                                   _choice_values(form_field),
-                                   min(lengths) if lengths else None,
-                                   same[0] if same else None, required))
+                isinstance(v, DataRequired | InputRequired) for v in form_field.validators
+            )
+            specs.append(
+                FieldSpec(
+                    form_field.name,
+                    kind_of(form_field),
+                    _choice_values(form_field),
+                    min(lengths) if lengths else None,
+                    same[0] if same else None,
+                    required,
+                )
+            )
     return specs
 
 
-def form_rejects(web_app: Flask, make_form: Callable[[str], FlaskForm], role: str,
-                 data: dict[str, Any]) -> bool:
+def form_rejects(
+    web_app: Flask, make_form: Callable[[str], FlaskForm], role: str, data: dict[str, Any]
+) -> bool:
     """Whether the form class alone (its validators, not the view's services) refuses
     these values; the CSRF token is left out of the judgement."""
     with web_app.test_request_context(method="POST", data=data):
@@ -401,6 +590,7 @@ def form_rejects(web_app: Flask, make_form: Callable[[str], FlaskForm], role: st
 
 
 # The people and things the forms work on ----------------------------------------------------
+
 
 @dataclass
 class World:
@@ -422,8 +612,13 @@ class World:
 
     @property
     def emails(self) -> list[str]:
-        return [self.coordinator_email, self.sponsor_email, self.delegate_email,
-                self.sponsor_email.upper(), f"  {self.delegate_email}  "]
+        return [
+            self.coordinator_email,
+            self.sponsor_email,
+            self.delegate_email,
+            self.sponsor_email.upper(),
+            f"  {self.delegate_email}  ",
+        ]
 
 
 def build_world() -> World:
@@ -437,34 +632,52 @@ def build_world() -> World:
     pairing = make_sponsorship(sponsor, prisoner)
     rules = make_default_rules()
     return World(
-        coordinator_id=coordinator.id, coordinator_email=coordinator.email,
-        sponsor_id=sponsor.id, sponsor_user_id=sponsor.user.id, sponsor_email=sponsor.email,
-        other_sponsor_id=other.id, edited_sponsor_id=edited.id, delegate_id=delegate.id,
-        delegate_email=delegate.email, prisoner_id=prisoner.id, free_prisoner_id=free.id,
-        pairing_id=pairing.id, rule_ids=[rule.id for rule in rules],
+        coordinator_id=coordinator.id,
+        coordinator_email=coordinator.email,
+        sponsor_id=sponsor.id,
+        sponsor_user_id=sponsor.user.id,
+        sponsor_email=sponsor.email,
+        other_sponsor_id=other.id,
+        edited_sponsor_id=edited.id,
+        delegate_id=delegate.id,
+        delegate_email=delegate.email,
+        prisoner_id=prisoner.id,
+        free_prisoner_id=free.id,
+        pairing_id=pairing.id,
+        rule_ids=[rule.id for rule in rules],
     )
 
 
 def fresh_pairing(sponsor_id: int, status: SponsorshipStatus = SponsorshipStatus.ACTIVE) -> int:
     prisoner = make_prisoner()
-    pairing = Sponsorship(sponsor_id=sponsor_id, prisoner_id=prisoner.id, status=status,
-                          started_on=date(2022, 1, 10))
+    pairing = Sponsorship(
+        sponsor_id=sponsor_id, prisoner_id=prisoner.id, status=status, started_on=date(2022, 1, 10)
+    )
     db.session.add(pairing)
     db.session.commit()
     return pairing.id
 
 
 def fresh_key_date(prisoner_id: int) -> int:
-    key_date = KeyDate(prisoner_id=prisoner_id, kind=KeyDateKind.TRIAL,
-                       occurs_on=TODAY + timedelta(days=20), note="Court")
+    key_date = KeyDate(
+        prisoner_id=prisoner_id,
+        kind=KeyDateKind.TRIAL,
+        occurs_on=TODAY + timedelta(days=20),
+        note="Court",
+    )
     db.session.add(key_date)
     db.session.commit()
     return key_date.id
 
 
 def fresh_action(pairing_id: int, user_id: int, kind: ActionKind = ActionKind.LETTER) -> int:
-    action = Action(sponsorship_id=pairing_id, kind=kind, occurred_on=date(2025, 1, 10),
-                    summary="A card for the birthday", logged_by_id=user_id)
+    action = Action(
+        sponsorship_id=pairing_id,
+        kind=kind,
+        occurred_on=date(2025, 1, 10),
+        summary="A card for the birthday",
+        logged_by_id=user_id,
+    )
     db.session.add(action)
     db.session.commit()
     return action.id
@@ -480,13 +693,19 @@ def fresh_delegate(sponsor_id: int) -> int:
 def fresh_message(status: OutboxStatus, rule_id: int | None) -> int:
     message = make_outbox_message(
         db.session.get(ReminderRule, rule_id) if rule_id is not None else None,
-        recipient_email="mep@example.org", subject_ref=f"prisoner:{os.urandom(8).hex()}",
-        occurs_on=TODAY, email_subject="Card", body_text="Card\n", status=status,
-        last_error="550 mailbox unavailable" if status is OutboxStatus.FAILED else None)
+        recipient_email="mep@example.org",
+        subject_ref=f"prisoner:{os.urandom(8).hex()}",
+        occurs_on=TODAY,
+        email_subject="Card",
+        body_text="Card\n",
+        status=status,
+        last_error="550 mailbox unavailable" if status is OutboxStatus.FAILED else None,
+    )
     return message.id
 
 
 # The browser --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -514,8 +733,11 @@ def _short(value: Any) -> str:
 
 def on_site(location: str) -> bool:
     parts = urlsplit(location)
-    return (parts.scheme in ("", "http") and parts.netloc in ("", "localhost")
-            and not re.match(r"[\s/\\]{2}", location))
+    return (
+        parts.scheme in ("", "http")
+        and parts.netloc in ("", "localhost")
+        and not re.match(r"[\s/\\]{2}", location)
+    )
 
 
 class Visitor:
@@ -523,8 +745,11 @@ class Visitor:
 
     def __init__(self, web_app: Flask, client: FlaskClient, role: str, world: World) -> None:
         self.web_app, self.client, self.role, self.world = web_app, client, role, world
-        self.user_id = {COORDINATOR: world.coordinator_id, SPONSOR: world.sponsor_user_id,
-                        DELEGATE: world.delegate_id}.get(role)
+        self.user_id = {
+            COORDINATOR: world.coordinator_id,
+            SPONSOR: world.sponsor_user_id,
+            DELEGATE: world.delegate_id,
+        }.get(role)
         self.logins = 0
         self.logged_out = self.user_id is not None
         self.raw: str | None = None
@@ -537,9 +762,15 @@ class Visitor:
     # The account.
 
     def _remember_account(self) -> None:
-        row = db.session.execute(select(
-            User.email, User.password_hash, User.totp_secret, User.is_active, User.role,
-        ).where(User.id == self.user_id)).one()
+        row = db.session.execute(
+            select(
+                User.email,
+                User.password_hash,
+                User.totp_secret,
+                User.is_active,
+                User.role,
+            ).where(User.id == self.user_id)
+        ).one()
         db.session.rollback()
         self.saved = dict(row._mapping)
 
@@ -593,8 +824,9 @@ class Visitor:
 
     # Requests.
 
-    def record(self, method: str, path: str, data: Any, problem: str,
-               error: BaseException | None = None) -> Problem:
+    def record(
+        self, method: str, path: str, data: Any, problem: str, error: BaseException | None = None
+    ) -> Problem:
         """Keep one finding per route and kind of failure, then go on with the next route."""
         try:
             endpoint = self.web_app.url_map.bind("localhost").match(path, method)[0]
@@ -602,8 +834,11 @@ class Visitor:
             endpoint = path
         where = ""
         if error is not None:
-            frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-                      if "/godparents/" in frame.filename or "/templates/" in frame.filename]
+            frames = [
+                frame
+                for frame in traceback.extract_tb(error.__traceback__)
+                if "/godparents/" in frame.filename or "/templates/" in frame.filename
+            ]
             if frames:
                 frame = frames[-1]
                 where = f"{frame.filename.split('/main/')[-1]}:{frame.lineno} in {frame.name}"
@@ -612,9 +847,12 @@ class Visitor:
             data = {k: v for k, v in data.items() if k != "csrf_token"}
         key = (method, endpoint, problem.split(":")[0], where)
         if key not in self.findings:
-            self.findings[key] = f"{method} {endpoint} {problem}" + (
-                f"\n    at {where}" if where else "") + f"\n    e.g. {method} {path[:120]} " \
+            self.findings[key] = (
+                f"{method} {endpoint} {problem}"
+                + (f"\n    at {where}" if where else "")
+                + f"\n    e.g. {method} {path[:120]} "
                 f"with {_short(data)}"
+            )
         return Problem(self.findings[key])
 
     def check(self, response: Any, method: str, path: str, data: Any) -> None:
@@ -627,8 +865,9 @@ class Visitor:
             if self.user_id is not None and urlsplit(location).path.startswith("/auth/login"):
                 self.logged_out = True
 
-    def open(self, method: str, path: str, data: dict[str, Any] | None = None,
-             follow: bool = False) -> Any:
+    def open(
+        self, method: str, path: str, data: dict[str, Any] | None = None, follow: bool = False
+    ) -> Any:
         """A request; a crash (a 500 in production: the test client raises it) is recorded
         with what was sent. With ``follow``, the page a redirect leads to is opened too."""
         try:
@@ -641,25 +880,32 @@ class Visitor:
             try:
                 page = self.client.get(location, follow_redirects=True)
             except Exception as error:
-                raise self.record(method, path, data,
-                                  f"succeeded, but showing {location} raised (a 500)",
-                                  error) from error
+                raise self.record(
+                    method, path, data, f"succeeded, but showing {location} raised (a 500)", error
+                ) from error
             self.check(page, "GET", location, data)
         return response
 
-    def post(self, path: str, values: dict[str, Any], ctx: Ctx,
-             follow: bool = False) -> tuple[Any, dict[str, Any]]:
+    def post(
+        self, path: str, values: dict[str, Any], ctx: Ctx, follow: bool = False
+    ) -> tuple[Any, dict[str, Any]]:
         sent = {name: resolve(value, ctx) for name, value in values.items()}
         sent = {name: value for name, value in sent.items() if value is not None}
         sent["csrf_token"] = self.csrf_token()
-        body = {name: (io.BytesIO(value.content), value.filename)
-                if isinstance(value, Upload) else value for name, value in sent.items()}
+        body = {
+            name: (io.BytesIO(value.content), value.filename)
+            if isinstance(value, Upload)
+            else value
+            for name, value in sent.items()
+        }
         return self.open("POST", path, body, follow=follow), sent
 
     def assert_no_findings(self) -> None:
         if self.findings:
-            pytest.fail(f"{len(self.findings)} problems:\n" + "\n".join(
-                sorted(self.findings.values())), pytrace=False)
+            pytest.fail(
+                f"{len(self.findings)} problems:\n" + "\n".join(sorted(self.findings.values())),
+                pytrace=False,
+            )
 
 
 class Problem(Exception):
@@ -699,11 +945,16 @@ def _plausible(spec: FieldSpec, hints: Sequence[Any]) -> st.SearchStrategy[Any]:
     by_kind: dict[str, st.SearchStrategy[Any]] = {
         "bool": st.sampled_from(("y", MISSING)),
         # Mostly the last two years: pairings start in 2022, dates after today are refused.
-        "date": st.one_of(st.integers(-800, 0).map(lambda d: (TODAY + timedelta(d)).isoformat()),
-                          st.dates(date(1950, 1, 1), TODAY + timedelta(400)).map(date.isoformat)),
+        "date": st.one_of(
+            st.integers(-800, 0).map(lambda d: (TODAY + timedelta(d)).isoformat()),
+            st.dates(date(1950, 1, 1), TODAY + timedelta(400)).map(date.isoformat),
+        ),
         "number": st.integers(0, 400).map(str),
-        "email": st.one_of(st.emails(), st.integers(1, 10**9).map(lambda n: f"fz{n}@example.org"),
-                           st.integers(1, 10**9).map(lambda n: f"jürgen{n}@straße.example")),
+        "email": st.one_of(
+            st.emails(),
+            st.integers(1, 10**9).map(lambda n: f"fz{n}@example.org"),
+            st.integers(1, 10**9).map(lambda n: f"jürgen{n}@straße.example"),
+        ),
         "password": st.sampled_from(STRONG_PASSWORDS),
         "submit": st.just("Save"),
         "file": st.builds(Upload, st.sampled_from(IMAGES), st.sampled_from(FILENAMES[:4])),
@@ -721,36 +972,81 @@ def wild(spec: FieldSpec) -> st.SearchStrategy[Any]:
     by_kind: dict[str, st.SearchStrategy[Any]] = {
         "bool": st.one_of(st.sampled_from(BOOLEANS), text_values),
         "date": st.one_of(st.sampled_from(ODD_DATES), st.dates().map(date.isoformat), text_values),
-        "number": st.one_of(st.sampled_from(NUMBERS), st.integers(-(10**30), 10**30).map(str),
-                            text_values),
-        "email": st.one_of(st.sampled_from((
-            "a@b", "a@b.c", "x" * 250 + "@example.org", "ü@exämple.de", '"a b"@example.org',
-            "user@[127.0.0.1]", "user@localhost", "@example.org", "a@@b.org", "a\x00@b.org",
-            "юзер@пример.рф", "user@example.org\nBcc: x@evil.example")), text_values),
-        "choice": st.one_of(st.sampled_from(spec.choices or ("",)), text_values,
-                            st.sampled_from(("-1", "0", "99999999", str(2**63), "9" * 30))),
+        "number": st.one_of(
+            st.sampled_from(NUMBERS), st.integers(-(10**30), 10**30).map(str), text_values
+        ),
+        "email": st.one_of(
+            st.sampled_from(
+                (
+                    "a@b",
+                    "a@b.c",
+                    "x" * 250 + "@example.org",
+                    "ü@exämple.de",
+                    '"a b"@example.org',
+                    "user@[127.0.0.1]",
+                    "user@localhost",
+                    "@example.org",
+                    "a@@b.org",
+                    "a\x00@b.org",
+                    "юзер@пример.рф",
+                    "user@example.org\nBcc: x@evil.example",
+                )
+            ),
+            text_values,
+        ),
+        "choice": st.one_of(
+            st.sampled_from(spec.choices or ("",)),
+            text_values,
+            st.sampled_from(("-1", "0", "99999999", str(2**63), "9" * 30)),
+        ),
         "file": st.builds(Upload, FILE_CONTENT, st.one_of(st.sampled_from(FILENAMES), WORDS)),
     }
     if spec.kind == "multi":
-        return st.lists(st.one_of(st.sampled_from(spec.choices or ("",)), text_values,
-                                  st.sampled_from(("-1", "9" * 30))), max_size=5)
+        return st.lists(
+            st.one_of(
+                st.sampled_from(spec.choices or ("",)),
+                text_values,
+                st.sampled_from(("-1", "9" * 30)),
+            ),
+            max_size=5,
+        )
     strategy = by_kind.get(spec.kind, text_values)
     # The same field twice: the form takes the first value.
-    return st.one_of(strategy, st.lists(strategy, min_size=2, max_size=3)) \
-        if spec.kind != "file" else strategy
+    return (
+        st.one_of(strategy, st.lists(strategy, min_size=2, max_size=3))
+        if spec.kind != "file"
+        else strategy
+    )
 
 
-EXTRA_NAMES = ("next", "locale", "List-Unsubscribe", "remember", "id", "role", "user_id",
-               "is_coordinator", "submit", "_method", "csrf_token2", "email", "sponsor_id")
+EXTRA_NAMES = (
+    "next",
+    "locale",
+    "List-Unsubscribe",
+    "remember",
+    "id",
+    "role",
+    "user_id",
+    "is_coordinator",
+    "submit",
+    "_method",
+    "csrf_token2",
+    "email",
+    "sponsor_id",
+)
 EXTRAS = st.dictionaries(
     st.one_of(st.sampled_from(EXTRA_NAMES), st.text(CHARS, min_size=1, max_size=20)),
-    st.one_of(WILD_TEXT, st.sampled_from(NEXT_TARGETS)), max_size=3,
+    st.one_of(WILD_TEXT, st.sampled_from(NEXT_TARGETS)),
+    max_size=3,
 ).map(lambda extras: {k: v for k, v in extras.items() if k != "csrf_token"})
 
 
-def values_strategy(specs: list[FieldSpec], hints: dict[str, Sequence[Any]],
-                    extra_fields: dict[str, Sequence[Any]],
-                    presets: Sequence[dict[str, Any]] = ()) -> st.SearchStrategy[dict]:
+def values_strategy(
+    specs: list[FieldSpec],
+    hints: dict[str, Sequence[Any]],
+    extra_fields: dict[str, Sequence[Any]],
+    presets: Sequence[dict[str, Any]] = (),
+) -> st.SearchStrategy[dict]:
     """The fields of one request: only the required ones, all plausible, all plausible but
     one, or anything; ``presets`` are values that only work together (a trigger and an email
     that fits it), laid over the drawn ones now and then."""
@@ -774,18 +1070,24 @@ def values_strategy(specs: list[FieldSpec], hints: dict[str, Sequence[Any]],
     def with_one_bad(values: dict[str, Any]) -> st.SearchStrategy[dict]:
         if not names:
             return st.just(values)
-        return st.sampled_from(names).flatmap(lambda name: sometimes_missing(bad[name]).map(
-            lambda value: {**values, name: value}))
+        return st.sampled_from(names).flatmap(
+            lambda name: sometimes_missing(bad[name]).map(lambda value: {**values, name: value})
+        )
 
-    required = st.fixed_dictionaries({
-        s.name: or_same(s.name, _plausible(s, hints.get(s.name, ()))) for s in specs
-        if s.required})
+    required = st.fixed_dictionaries(
+        {s.name: or_same(s.name, _plausible(s, hints.get(s.name, ()))) for s in specs if s.required}
+    )
     good_values = st.fixed_dictionaries({name: or_same(name, good[name]) for name in names})
-    fields = st.one_of(required, good_values, good_values.flatmap(with_one_bad),
-                       st.fixed_dictionaries({name: mixed(name) for name in names}))
+    fields = st.one_of(
+        required,
+        good_values,
+        good_values.flatmap(with_one_bad),
+        st.fixed_dictionaries({name: mixed(name) for name in names}),
+    )
     if presets:
         fields = st.tuples(fields, st.one_of(st.just({}), st.sampled_from(list(presets)))).map(
-            lambda pair: {**pair[0], **pair[1]})
+            lambda pair: {**pair[0], **pair[1]}
+        )
 
     def assemble(values: dict[str, Any], extras: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in extras.items() if k not in values}
@@ -885,8 +1187,9 @@ def _passkey(suffix: str) -> Callable[[Ctx, Draw], str]:
         if whose == "none":
             return f"/account/passkeys/{draw(st.sampled_from(IDS))}{suffix}"
         user_id = ctx.visitor.user_id if whose == "own" else ctx.world.coordinator_id
-        passkey = Passkey(user_id=user_id, credential_id=uuid.uuid4().hex,
-                          public_key=b"public key", name="A key")
+        passkey = Passkey(
+            user_id=user_id, credential_id=uuid.uuid4().hex, public_key=b"public key", name="A key"
+        )
         db.session.add(passkey)
         db.session.commit()
         passkey_id = passkey.id
@@ -899,7 +1202,12 @@ def _passkey(suffix: str) -> Callable[[Ctx, Draw], str]:
 # What a browser's passkey answer might be: nothing, not JSON, JSON of the wrong shape, a
 # well-formed answer to a challenge never offered.
 PASSKEY_ANSWERS = (
-    "", "{}", "[]", "not json", '{"id": 1}', '{"id": "x", "response": {}}',
+    "",
+    "{}",
+    "[]",
+    "not json",
+    '{"id": 1}',
+    '{"id": "x", "response": {}}',
     '{"id": "x", "rawId": "x", "type": "public-key", "response": {"clientDataJSON": '
     '"eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiQUFBQSJ9", "authenticatorData": "AA",'
     ' "signature": "AA"}}',
@@ -912,8 +1220,9 @@ def _unsubscribe_path(ctx: Ctx, draw: Draw) -> str:
         return "/reminders/unsubscribe/" + quote(draw(WILD_TEXT), safe="")
     user_id = ctx.world.sponsor_user_id if kind > 1 else 987_654  # a deleted account
     trigger = draw(st.sampled_from(list(Trigger)))
-    return "/reminders/unsubscribe/" + _signed(ctx.visitor.web_app,
-                                               lambda: unsubscribe_token(user_id, trigger))
+    return "/reminders/unsubscribe/" + _signed(
+        ctx.visitor.web_app, lambda: unsubscribe_token(user_id, trigger)
+    )
 
 
 def _made(key: str) -> Ref:
@@ -942,8 +1251,14 @@ def _merge_path(ctx: Ctx, draw: Draw) -> str:
     """A fresh record merged into the world's prisoner (kept: nothing else loses it)."""
     other = make_prisoner(name_latin="Ales Bialacki", birth_year=1962)
     if draw(st.booleans()):
-        db.session.add(Sponsorship(sponsor_id=ctx.world.sponsor_id, prisoner_id=other.id,
-                                   status=SponsorshipStatus.ACTIVE, started_on=date(2022, 1, 1)))
+        db.session.add(
+            Sponsorship(
+                sponsor_id=ctx.world.sponsor_id,
+                prisoner_id=other.id,
+                status=SponsorshipStatus.ACTIVE,
+                started_on=date(2022, 1, 1),
+            )
+        )
         db.session.commit()
     ctx.made["merge_other"] = str(other.id)
     return f"/coordinator/prisoners/{ctx.world.prisoner_id}/merge"
@@ -969,9 +1284,11 @@ def _bulk(ctx: Ctx, draw: Draw) -> str:
 
 def _bulk_confirm(ctx: Ctx, draw: Draw) -> str:
     """A real preview first (its token is then one of the values tried)."""
-    response, _sent = ctx.visitor.post("/coordinator/sponsorships/bulk", {
-        "file": _bulk_file(ctx, draw), "status": draw(st.sampled_from(["active", "proposed"]))},
-        ctx)
+    response, _sent = ctx.visitor.post(
+        "/coordinator/sponsorships/bulk",
+        {"file": _bulk_file(ctx, draw), "status": draw(st.sampled_from(["active", "proposed"]))},
+        ctx,
+    )
     match = re.search(r'<input[^>]*name="token"[^>]*value="([^"]+)"', response.text)
     ctx.made["bulk_token"] = match.group(1) if match else None
     return "/coordinator/sponsorships/bulk/confirm"
@@ -985,8 +1302,16 @@ def _facility_path(ctx: Ctx, draw: Draw) -> str:
 
 
 MAPPED_HEADINGS = ("ID", "ФИО", "Дата рождения", "Place of detention")
-MAPPING_TARGETS = ("", "full_name", "external_id", "name_latin", "birth_date", "facility",
-                   "status", "nonsense")
+MAPPING_TARGETS = (
+    "",
+    "full_name",
+    "external_id",
+    "name_latin",
+    "birth_date",
+    "facility",
+    "status",
+    "nonsense",
+)
 
 
 def _import_mapping(ctx: Ctx, draw: Draw) -> str:
@@ -1003,7 +1328,8 @@ def _import_mapping(ctx: Ctx, draw: Draw) -> str:
 
 def _rule(suffix: str) -> Callable[[Ctx, Draw], str]:
     return lambda ctx, draw: (
-        f"/coordinator/reminders/{draw(st.sampled_from(ctx.world.rule_ids))}{suffix}")
+        f"/coordinator/reminders/{draw(st.sampled_from(ctx.world.rule_ids))}{suffix}"
+    )
 
 
 def _undeliverable(ctx: Ctx, draw: Draw) -> str:
@@ -1017,8 +1343,9 @@ def _undeliverable(ctx: Ctx, draw: Draw) -> str:
 def _message(suffix: str) -> Callable[[Ctx, Draw], str]:
     def path(ctx: Ctx, draw: Draw) -> str:
         status = draw(st.sampled_from(list(OutboxStatus)))
-        return f"/coordinator/reminders/outbox/{fresh_message(status, ctx.world.rule_ids[0])}" \
-               + suffix
+        return (
+            f"/coordinator/reminders/outbox/{fresh_message(status, ctx.world.rule_ids[0])}" + suffix
+        )
 
     return path
 
@@ -1039,10 +1366,13 @@ def _registry_remove_delegate(ctx: Ctx, draw: Draw) -> str:
     return f"/coordinator/sponsors/{sid}/delegates/{fresh_delegate(sid)}/remove"
 
 
-def _pairing(suffix: str, status: SponsorshipStatus = SponsorshipStatus.ACTIVE,
-             ) -> Callable[[Ctx, Draw], str]:
+def _pairing(
+    suffix: str,
+    status: SponsorshipStatus = SponsorshipStatus.ACTIVE,
+) -> Callable[[Ctx, Draw], str]:
     return lambda ctx, draw: (
-        f"/coordinator/sponsorships/{fresh_pairing(ctx.world.sponsor_id, status)}{suffix}")
+        f"/coordinator/sponsorships/{fresh_pairing(ctx.world.sponsor_id, status)}{suffix}"
+    )
 
 
 def _release(ctx: Ctx, draw: Draw) -> str:
@@ -1050,8 +1380,12 @@ def _release(ctx: Ctx, draw: Draw) -> str:
     prisoner_id = pairing.prisoner_id
     ctx.made["pairing_ids"] = [str(pairing.id)]
     if draw(st.booleans()):  # a second godparent
-        other = Sponsorship(sponsor_id=ctx.world.other_sponsor_id, prisoner_id=prisoner_id,
-                            status=SponsorshipStatus.ACTIVE, started_on=date(2023, 5, 1))
+        other = Sponsorship(
+            sponsor_id=ctx.world.other_sponsor_id,
+            prisoner_id=prisoner_id,
+            status=SponsorshipStatus.ACTIVE,
+            started_on=date(2023, 5, 1),
+        )
         db.session.add(other)
         db.session.commit()
         ctx.made["pairing_ids"].append(str(other.id))
@@ -1061,8 +1395,8 @@ def _release(ctx: Ctx, draw: Draw) -> str:
 
 def _own_action(suffix: str, kind: ActionKind = ActionKind.LETTER) -> Callable[[Ctx, Draw], str]:
     return lambda ctx, draw: (
-        f"/sponsor/actions/{fresh_action(ctx.world.pairing_id, ctx.visitor.user_id, kind)}"
-        f"{suffix}")
+        f"/sponsor/actions/{fresh_action(ctx.world.pairing_id, ctx.visitor.user_id, kind)}{suffix}"
+    )
 
 
 def _account(suffix: str) -> Callable[[Ctx, Draw], str]:
@@ -1117,187 +1451,477 @@ def _form(cls: type[FlaskForm]) -> Callable[[str], FlaskForm]:
 
 ROUTES: tuple[Route, ...] = (
     # Logging in, for everyone.
-    Route("auth.login", (ANONYMOUS,), anew("/auth/login"), _form(LoginForm),
-          lambda w: {"email": w.emails, "password": [PASSWORD_NOW, "wrong password"],
-                     "next": NEXT_TARGETS, "remember": ["y"]},
-          shows_invalid_form=True),
-    Route("auth.two_factor", (ANONYMOUS,), _pending_two_factor, _form(TwoFactorForm),
-          lambda w: {"code": ["123456", "000000", " 12345 6", "abcd-efgh", "1" * 40]}),
-    Route("auth.two_factor_passkey", (ANONYMOUS,), _pending_passkey, _form(PasskeyLoginForm),
-          lambda w: {"credential": PASSKEY_ANSWERS}),
-    Route("auth.request_password_reset", (ANONYMOUS,), anew("/auth/reset"),
-          _form(PasswordResetRequestForm), lambda w: {"email": w.emails},
-          shows_invalid_form=True),
-    Route("auth.reset_password", (ANONYMOUS,),
-          _token_path("/auth/reset/", tokens.PASSWORD_RESET, PASSWORD), _form(PasswordSetForm),
-          shows_saved=True),
-    Route("auth.accept_invitation", (ANONYMOUS,),
-          _token_path("/auth/invitation/", tokens.INVITATION, None), _form(PasswordSetForm),
-          shows_saved=True),
-    Route("reminders_public.unsubscribe", (ANONYMOUS,), _unsubscribe_path,
-          extra_fields={"List-Unsubscribe": ["One-Click"]}),
-    Route("i18n.set_locale", (ANONYMOUS, *LOGGED_IN), fixed("/locale"),
-          extra_fields={"locale": ["en", "de", "be", "EN", ""], "next": NEXT_TARGETS}),
+    Route(
+        "auth.login",
+        (ANONYMOUS,),
+        anew("/auth/login"),
+        _form(LoginForm),
+        lambda w: {
+            "email": w.emails,
+            "password": [PASSWORD_NOW, "wrong password"],
+            "next": NEXT_TARGETS,
+            "remember": ["y"],
+        },
+        shows_invalid_form=True,
+    ),
+    Route(
+        "auth.two_factor",
+        (ANONYMOUS,),
+        _pending_two_factor,
+        _form(TwoFactorForm),
+        lambda w: {"code": ["123456", "000000", " 12345 6", "abcd-efgh", "1" * 40]},
+    ),
+    Route(
+        "auth.two_factor_passkey",
+        (ANONYMOUS,),
+        _pending_passkey,
+        _form(PasskeyLoginForm),
+        lambda w: {"credential": PASSKEY_ANSWERS},
+    ),
+    Route(
+        "auth.request_password_reset",
+        (ANONYMOUS,),
+        anew("/auth/reset"),
+        _form(PasswordResetRequestForm),
+        lambda w: {"email": w.emails},
+        shows_invalid_form=True,
+    ),
+    Route(
+        "auth.reset_password",
+        (ANONYMOUS,),
+        _token_path("/auth/reset/", tokens.PASSWORD_RESET, PASSWORD),
+        _form(PasswordSetForm),
+        shows_saved=True,
+    ),
+    Route(
+        "auth.accept_invitation",
+        (ANONYMOUS,),
+        _token_path("/auth/invitation/", tokens.INVITATION, None),
+        _form(PasswordSetForm),
+        shows_saved=True,
+    ),
+    Route(
+        "reminders_public.unsubscribe",
+        (ANONYMOUS,),
+        _unsubscribe_path,
+        extra_fields={"List-Unsubscribe": ["One-Click"]},
+    ),
+    Route(
+        "i18n.set_locale",
+        (ANONYMOUS, *LOGGED_IN),
+        fixed("/locale"),
+        extra_fields={"locale": ["en", "de", "be", "EN", ""], "next": NEXT_TARGETS},
+    ),
     # One's own account, for every role.
-    Route("account.profile", LOGGED_IN, fixed("/account/"), _profile_form,
-          lambda w: {"timezone": TIMEZONES, "contact_email": w.emails,
-                     "birthday_card_days": ("7", "30", "90")},
-          shows_invalid_form=True, shows_saved=True),
-    Route("account.change_password", LOGGED_IN, fixed("/account/password"),
-          _form(PasswordChangeForm), lambda w: {"current_password": [PASSWORD_NOW]},
-          shows_invalid_form=True),
-    Route("account.change_email", LOGGED_IN, fixed("/account/email"), _form(EmailChangeForm),
-          lambda w: {"current_password": [PASSWORD_NOW]}, shows_invalid_form=True),
-    Route("account.enable_two_factor", LOGGED_IN, fixed("/account/two-factor/enable"),
-          _form(TwoFactorEnableForm),
-          lambda w: {"current_password": [PASSWORD_NOW], "code": ["123456", "000 000"]}),
-    Route("account.renew_recovery_codes", LOGGED_IN, fixed("/account/two-factor/recovery-codes"),
-          _form(RecoveryCodesForm), lambda w: {"current_password": [PASSWORD_NOW]}),
-    Route("account.disable_two_factor", LOGGED_IN, fixed("/account/two-factor/off"),
-          _form(TwoFactorDisableForm), lambda w: {"current_password": [PASSWORD_NOW]}),
-    Route("account.replace_two_factor", LOGGED_IN, fixed("/account/two-factor/replace"),
-          _form(TwoFactorReplaceForm), lambda w: {"current_password": [PASSWORD_NOW]}),
-    Route("account.add_passkey", LOGGED_IN, fixed("/account/passkeys"), _form(PasskeyAddForm),
-          lambda w: {"current_password": [PASSWORD_NOW], "credential": PASSKEY_ANSWERS}),
+    Route(
+        "account.profile",
+        LOGGED_IN,
+        fixed("/account/"),
+        _profile_form,
+        lambda w: {
+            "timezone": TIMEZONES,
+            "contact_email": w.emails,
+            "birthday_card_days": ("7", "30", "90"),
+        },
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
+    Route(
+        "account.change_password",
+        LOGGED_IN,
+        fixed("/account/password"),
+        _form(PasswordChangeForm),
+        lambda w: {"current_password": [PASSWORD_NOW]},
+        shows_invalid_form=True,
+    ),
+    Route(
+        "account.change_email",
+        LOGGED_IN,
+        fixed("/account/email"),
+        _form(EmailChangeForm),
+        lambda w: {"current_password": [PASSWORD_NOW]},
+        shows_invalid_form=True,
+    ),
+    Route(
+        "account.enable_two_factor",
+        LOGGED_IN,
+        fixed("/account/two-factor/enable"),
+        _form(TwoFactorEnableForm),
+        lambda w: {"current_password": [PASSWORD_NOW], "code": ["123456", "000 000"]},
+    ),
+    Route(
+        "account.renew_recovery_codes",
+        LOGGED_IN,
+        fixed("/account/two-factor/recovery-codes"),
+        _form(RecoveryCodesForm),
+        lambda w: {"current_password": [PASSWORD_NOW]},
+    ),
+    Route(
+        "account.disable_two_factor",
+        LOGGED_IN,
+        fixed("/account/two-factor/off"),
+        _form(TwoFactorDisableForm),
+        lambda w: {"current_password": [PASSWORD_NOW]},
+    ),
+    Route(
+        "account.replace_two_factor",
+        LOGGED_IN,
+        fixed("/account/two-factor/replace"),
+        _form(TwoFactorReplaceForm),
+        lambda w: {"current_password": [PASSWORD_NOW]},
+    ),
+    Route(
+        "account.add_passkey",
+        LOGGED_IN,
+        fixed("/account/passkeys"),
+        _form(PasskeyAddForm),
+        lambda w: {"current_password": [PASSWORD_NOW], "credential": PASSKEY_ANSWERS},
+    ),
     Route("account.rename_passkey", LOGGED_IN, _passkey("/rename"), _form(PasskeyRenameForm)),
-    Route("account.remove_passkey", LOGGED_IN, _passkey("/remove"), _form(PasskeyRemoveForm),
-          lambda w: {"current_password": [PASSWORD_NOW]}),
+    Route(
+        "account.remove_passkey",
+        LOGGED_IN,
+        _passkey("/remove"),
+        _form(PasskeyRemoveForm),
+        lambda w: {"current_password": [PASSWORD_NOW]},
+    ),
     Route("account.rotate_calendar", LOGGED_IN, fixed("/account/calendar"), _form(CalendarForm)),
-    Route("account.remove_calendar", LOGGED_IN, fixed("/account/calendar/off"),
-          _form(CalendarOffForm)),
+    Route(
+        "account.remove_calendar", LOGGED_IN, fixed("/account/calendar/off"), _form(CalendarOffForm)
+    ),
     # These two end the session: last in their group.
-    Route("account.sign_out_everywhere", LOGGED_IN, fixed("/account/sign-out-everywhere"),
-          _form(SignOutEverywhereForm), ends_session=True),
+    Route(
+        "account.sign_out_everywhere",
+        LOGGED_IN,
+        fixed("/account/sign-out-everywhere"),
+        _form(SignOutEverywhereForm),
+        ends_session=True,
+    ),
     Route("auth.logout", LOGGED_IN, fixed("/auth/logout"), ends_session=True),
     # The coordinators' registry of prisoners.
-    Route("prisoners.create", (COORDINATOR,), fixed("/coordinator/prisoners/new"),
-          _form(PrisonerCreateForm),
-          lambda w: {"source_url": ["https://example.org/x", "http://a.b", "ftp://x"],
-                     "birth_year": ["1980", "1899", str(TODAY.year + 1)],
-                     "name_latin": LATIN_NAMES},
-          shows_invalid_form=True, shows_saved=True),
-    Route("prisoners.edit", (COORDINATOR,), _prisoner("/edit"), _form(PrisonerForm),
-          lambda w: {"source_url": ["https://example.org/x"], "name_latin": LATIN_NAMES},
-          shows_saved=True),
-    Route("prisoners.change_address", (COORDINATOR,), _prisoner("/address"),
-          _form(AddressChangeForm), shows_invalid_form=True, shows_saved=True),
-    Route("prisoners.add_key_date", (COORDINATOR,), _prisoner("/key-dates"),
-          _form(KeyDateAddForm), shows_saved=True),
-    Route("prisoners.delete_key_date", (COORDINATOR,), _delete_key_date,
-          _form(KeyDateDeleteForm)),
-    Route("prisoners.upload_photo", (COORDINATOR,), _prisoner("/photo"), _form(PhotoUploadForm),
-          shows_saved=True),
-    Route("prisoners.facility_edit", (COORDINATOR,), _facility_path, _form(FacilityForm),
-          lambda w: {"kind": ["pretrial", "penal_colony", "castle"],
-                     "postal_address": ["211300, г. Витебск,\nул. Придвинская, 3,\nИК-3", ""]},
-          shows_invalid_form=True, shows_saved=True),
-    Route("prisoners.merge_records", (COORDINATOR,), _merge_path, _form(MergeForm),
-          lambda w: {"other": [_made("merge_other"), str(w.prisoner_id), "99999", "9" * 30]},
-          shows_saved=True),
-    Route("prisoners.import_upload", (COORDINATOR,), fixed("/coordinator/prisoners/import"),
-          _form(ImportForm)),
-    Route("prisoners.import_confirm", (COORDINATOR,), _import_confirm, _form(ImportConfirmForm),
-          lambda w: {"token": [_made("import_token")], "accept": [["fz-1"], [], list(IDS)]},
-          shows_saved=True),
-    Route("prisoners.import_mapping_save", (COORDINATOR,), _import_mapping,
-          _form(ImportMappingForm), lambda w: {"token": [_made("mapping_token")]},
-          extra_fields={f"columns-{n}": MAPPING_TARGETS for n in range(5)}),
+    Route(
+        "prisoners.create",
+        (COORDINATOR,),
+        fixed("/coordinator/prisoners/new"),
+        _form(PrisonerCreateForm),
+        lambda w: {
+            "source_url": ["https://example.org/x", "http://a.b", "ftp://x"],
+            "birth_year": ["1980", "1899", str(TODAY.year + 1)],
+            "name_latin": LATIN_NAMES,
+        },
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
+    Route(
+        "prisoners.edit",
+        (COORDINATOR,),
+        _prisoner("/edit"),
+        _form(PrisonerForm),
+        lambda w: {"source_url": ["https://example.org/x"], "name_latin": LATIN_NAMES},
+        shows_saved=True,
+    ),
+    Route(
+        "prisoners.change_address",
+        (COORDINATOR,),
+        _prisoner("/address"),
+        _form(AddressChangeForm),
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
+    Route(
+        "prisoners.add_key_date",
+        (COORDINATOR,),
+        _prisoner("/key-dates"),
+        _form(KeyDateAddForm),
+        shows_saved=True,
+    ),
+    Route("prisoners.delete_key_date", (COORDINATOR,), _delete_key_date, _form(KeyDateDeleteForm)),
+    Route(
+        "prisoners.upload_photo",
+        (COORDINATOR,),
+        _prisoner("/photo"),
+        _form(PhotoUploadForm),
+        shows_saved=True,
+    ),
+    Route(
+        "prisoners.facility_edit",
+        (COORDINATOR,),
+        _facility_path,
+        _form(FacilityForm),
+        lambda w: {
+            "kind": ["pretrial", "penal_colony", "castle"],
+            "postal_address": ["211300, г. Витебск,\nул. Придвинская, 3,\nИК-3", ""],
+        },
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
+    Route(
+        "prisoners.merge_records",
+        (COORDINATOR,),
+        _merge_path,
+        _form(MergeForm),
+        lambda w: {"other": [_made("merge_other"), str(w.prisoner_id), "99999", "9" * 30]},
+        shows_saved=True,
+    ),
+    Route(
+        "prisoners.import_upload",
+        (COORDINATOR,),
+        fixed("/coordinator/prisoners/import"),
+        _form(ImportForm),
+    ),
+    Route(
+        "prisoners.import_confirm",
+        (COORDINATOR,),
+        _import_confirm,
+        _form(ImportConfirmForm),
+        lambda w: {"token": [_made("import_token")], "accept": [["fz-1"], [], list(IDS)]},
+        shows_saved=True,
+    ),
+    Route(
+        "prisoners.import_mapping_save",
+        (COORDINATOR,),
+        _import_mapping,
+        _form(ImportMappingForm),
+        lambda w: {"token": [_made("mapping_token")]},
+        extra_fields={f"columns-{n}": MAPPING_TARGETS for n in range(5)},
+    ),
     # The register of godparents.
-    Route("sponsor_registry.create", (COORDINATOR,), fixed("/coordinator/sponsors/new"),
-          _form(SponsorForm), lambda w: {"country": ["DE", " pl ", "lt", "XX", "DEU"]},
-          shows_invalid_form=True, shows_saved=True),
-    Route("sponsor_registry.edit", (COORDINATOR,),
-          lambda ctx, draw: f"/coordinator/sponsors/{ctx.world.edited_sponsor_id}/edit",
-          _form(SponsorForm), lambda w: {"country": ["DE", "pl"]}, shows_saved=True),
-    Route("sponsor_registry.invite", (COORDINATOR,), _fresh_sponsor("/invite"),
-          _form(SponsorInviteForm), lambda w: {"email": ["", *w.emails]}, shows_saved=True),
-    Route("sponsor_registry.delegates", (COORDINATOR,),
-          lambda ctx, draw: f"/coordinator/sponsors/{ctx.world.sponsor_id}/delegates",
-          _form(DelegateInviteForm), lambda w: {"email": w.emails}, shows_invalid_form=True,
-          shows_saved=True),
-    Route("sponsor_registry.remove_delegate", (COORDINATOR,), _registry_remove_delegate,
-          _form(ConfirmForm)),
-    Route("sponsor_registry.deactivate", (COORDINATOR,), _fresh_sponsor("/deactivate"),
-          _form(ConfirmForm)),
-    Route("sponsor_registry.reactivate", (COORDINATOR,),
-          _fresh_sponsor("/reactivate", is_active=False), _form(ConfirmForm)),
-    Route("sponsor_registry.erase", (COORDINATOR,), _fresh_sponsor("/erase"), _form(EraseForm),
-          lambda w: {"confirm_name": [_made("sponsor_name"), "Sponsor 1"]},
-          shows_invalid_form=True, shows_saved=True),
-    Route("auth.invite", (COORDINATOR,), fixed("/auth/invite"), _form(InvitationCreateForm),
-          lambda w: {"sponsor_id": [str(w.sponsor_id), str(w.other_sponsor_id), *IDS],
-                     "email": w.emails}),
+    Route(
+        "sponsor_registry.create",
+        (COORDINATOR,),
+        fixed("/coordinator/sponsors/new"),
+        _form(SponsorForm),
+        lambda w: {"country": ["DE", " pl ", "lt", "XX", "DEU"]},
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
+    Route(
+        "sponsor_registry.edit",
+        (COORDINATOR,),
+        lambda ctx, draw: f"/coordinator/sponsors/{ctx.world.edited_sponsor_id}/edit",
+        _form(SponsorForm),
+        lambda w: {"country": ["DE", "pl"]},
+        shows_saved=True,
+    ),
+    Route(
+        "sponsor_registry.invite",
+        (COORDINATOR,),
+        _fresh_sponsor("/invite"),
+        _form(SponsorInviteForm),
+        lambda w: {"email": ["", *w.emails]},
+        shows_saved=True,
+    ),
+    Route(
+        "sponsor_registry.delegates",
+        (COORDINATOR,),
+        lambda ctx, draw: f"/coordinator/sponsors/{ctx.world.sponsor_id}/delegates",
+        _form(DelegateInviteForm),
+        lambda w: {"email": w.emails},
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
+    Route(
+        "sponsor_registry.remove_delegate",
+        (COORDINATOR,),
+        _registry_remove_delegate,
+        _form(ConfirmForm),
+    ),
+    Route(
+        "sponsor_registry.deactivate",
+        (COORDINATOR,),
+        _fresh_sponsor("/deactivate"),
+        _form(ConfirmForm),
+    ),
+    Route(
+        "sponsor_registry.reactivate",
+        (COORDINATOR,),
+        _fresh_sponsor("/reactivate", is_active=False),
+        _form(ConfirmForm),
+    ),
+    Route(
+        "sponsor_registry.erase",
+        (COORDINATOR,),
+        _fresh_sponsor("/erase"),
+        _form(EraseForm),
+        lambda w: {"confirm_name": [_made("sponsor_name"), "Sponsor 1"]},
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
+    Route(
+        "auth.invite",
+        (COORDINATOR,),
+        fixed("/auth/invite"),
+        _form(InvitationCreateForm),
+        lambda w: {
+            "sponsor_id": [str(w.sponsor_id), str(w.other_sponsor_id), *IDS],
+            "email": w.emails,
+        },
+    ),
     # The coordinators' page of accounts.
     Route("accounts.sign_out", (COORDINATOR,), _account("/sign-out"), _form(AccountActionForm)),
-    Route("accounts.reset_two_factors", (COORDINATOR,), _account("/reset-two-factors"),
-          _form(TwoFactorResetForm), lambda w: {"current_password": [PASSWORD_NOW]},
-          shows_saved=True),
+    Route(
+        "accounts.reset_two_factors",
+        (COORDINATOR,),
+        _account("/reset-two-factors"),
+        _form(TwoFactorResetForm),
+        lambda w: {"current_password": [PASSWORD_NOW]},
+        shows_saved=True,
+    ),
     Route("accounts.set_active", (COORDINATOR,), _account("/active"), _form(AccountActionForm)),
     # Godparenthoods.
-    Route("sponsorships.create", (COORDINATOR,), fixed("/coordinator/sponsorships/new"),
-          _form(PairForm),
-          lambda w: {"sponsor_id": [str(w.sponsor_id), str(w.other_sponsor_id), *IDS],
-                     "prisoner_id": [str(w.free_prisoner_id), str(w.prisoner_id), *IDS]},
-          shows_saved=True),
-    Route("sponsorships.bulk", (COORDINATOR,), _bulk, _form(BulkUploadForm),
-          lambda w: {"file": [_made("bulk_file")]}),
-    Route("sponsorships.bulk_confirm", (COORDINATOR,), _bulk_confirm, _form(BulkConfirmForm),
-          lambda w: {"token": [_made("bulk_token")]}, shows_saved=True),
-    Route("sponsorships.end", (COORDINATOR,), _pairing("/end"), _form(EndForm),
-          shows_invalid_form=True, shows_saved=True),
-    Route("sponsorships.handover", (COORDINATOR,), _pairing("/handover"), _form(HandoverForm),
-          lambda w: {"sponsor_id": [str(w.other_sponsor_id), str(w.sponsor_id), *IDS]},
-          shows_saved=True),
-    Route("sponsorships.release", (COORDINATOR,), _release, _form(ReleaseForm),
-          lambda w: {"pairing_ids": [_made("pairing_ids"), [], ["1", "2"]]}, shows_saved=True),
-    Route("sponsorships.activate", (COORDINATOR,),
-          _pairing("/activate", SponsorshipStatus.PROPOSED), _form(PairingConfirmForm),
-          extra_fields={"next": NEXT_TARGETS}),
+    Route(
+        "sponsorships.create",
+        (COORDINATOR,),
+        fixed("/coordinator/sponsorships/new"),
+        _form(PairForm),
+        lambda w: {
+            "sponsor_id": [str(w.sponsor_id), str(w.other_sponsor_id), *IDS],
+            "prisoner_id": [str(w.free_prisoner_id), str(w.prisoner_id), *IDS],
+        },
+        shows_saved=True,
+    ),
+    Route(
+        "sponsorships.bulk",
+        (COORDINATOR,),
+        _bulk,
+        _form(BulkUploadForm),
+        lambda w: {"file": [_made("bulk_file")]},
+    ),
+    Route(
+        "sponsorships.bulk_confirm",
+        (COORDINATOR,),
+        _bulk_confirm,
+        _form(BulkConfirmForm),
+        lambda w: {"token": [_made("bulk_token")]},
+        shows_saved=True,
+    ),
+    Route(
+        "sponsorships.end",
+        (COORDINATOR,),
+        _pairing("/end"),
+        _form(EndForm),
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
+    Route(
+        "sponsorships.handover",
+        (COORDINATOR,),
+        _pairing("/handover"),
+        _form(HandoverForm),
+        lambda w: {"sponsor_id": [str(w.other_sponsor_id), str(w.sponsor_id), *IDS]},
+        shows_saved=True,
+    ),
+    Route(
+        "sponsorships.release",
+        (COORDINATOR,),
+        _release,
+        _form(ReleaseForm),
+        lambda w: {"pairing_ids": [_made("pairing_ids"), [], ["1", "2"]]},
+        shows_saved=True,
+    ),
+    Route(
+        "sponsorships.activate",
+        (COORDINATOR,),
+        _pairing("/activate", SponsorshipStatus.PROPOSED),
+        _form(PairingConfirmForm),
+        extra_fields={"next": NEXT_TARGETS},
+    ),
     # Reminders and the outbox (last: a run plans from everything fuzzed before).
-    Route("reminders.create", (COORDINATOR,), fixed("/coordinator/reminders/new"),
-          _form(RuleForm), presets=_rule_presets, shows_invalid_form=True, shows_saved=True),
-    Route("reminders.edit", (COORDINATOR,), _rule("/edit"), _form(RuleForm),
-          presets=_rule_presets, shows_saved=True),
+    Route(
+        "reminders.create",
+        (COORDINATOR,),
+        fixed("/coordinator/reminders/new"),
+        _form(RuleForm),
+        presets=_rule_presets,
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
+    Route(
+        "reminders.edit",
+        (COORDINATOR,),
+        _rule("/edit"),
+        _form(RuleForm),
+        presets=_rule_presets,
+        shows_saved=True,
+    ),
     Route("reminders.toggle", (COORDINATOR,), _rule("/toggle")),
-    Route("reminders.retry", (COORDINATOR,), _message("/retry"),
-          extra_fields={"next": NEXT_TARGETS}),
-    Route("reminders.cancel", (COORDINATOR,), _message("/cancel"),
-          extra_fields={"next": NEXT_TARGETS}),
+    Route(
+        "reminders.retry", (COORDINATOR,), _message("/retry"), extra_fields={"next": NEXT_TARGETS}
+    ),
+    Route(
+        "reminders.cancel", (COORDINATOR,), _message("/cancel"), extra_fields={"next": NEXT_TARGETS}
+    ),
     Route("reminders.run", (COORDINATOR,), fixed("/coordinator/reminders/run")),
-    Route("reminders.retry_failed", (COORDINATOR,),
-          fixed("/coordinator/reminders/outbox/retry-failed"),
-          extra_fields={"next": NEXT_TARGETS}),
-    Route("reminders.clear_undeliverable", (COORDINATOR,), _undeliverable,
-          extra_fields={"next": NEXT_TARGETS}),
+    Route(
+        "reminders.retry_failed",
+        (COORDINATOR,),
+        fixed("/coordinator/reminders/outbox/retry-failed"),
+        extra_fields={"next": NEXT_TARGETS},
+    ),
+    Route(
+        "reminders.clear_undeliverable",
+        (COORDINATOR,),
+        _undeliverable,
+        extra_fields={"next": NEXT_TARGETS},
+    ),
     # A godparent's team: godparents and their office staff.
-    Route("actions.create", TEAM,
-          lambda ctx, draw: f"/sponsor/prisoners/{ctx.world.prisoner_id}/actions/new",
-          _form(ActionForm), lambda w: {"link": ["https://example.org/x", "example.org"]},
-          shows_invalid_form=True, shows_saved=True),
+    Route(
+        "actions.create",
+        TEAM,
+        lambda ctx, draw: f"/sponsor/prisoners/{ctx.world.prisoner_id}/actions/new",
+        _form(ActionForm),
+        lambda w: {"link": ["https://example.org/x", "example.org"]},
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
     Route("actions.edit", TEAM, _own_action("/edit"), _form(ActionForm), shows_saved=True),
-    Route("actions.outcome", TEAM, _own_action("/outcome"), _form(OutcomeForm),
-          shows_invalid_form=True, shows_saved=True),
+    Route(
+        "actions.outcome",
+        TEAM,
+        _own_action("/outcome"),
+        _form(OutcomeForm),
+        shows_invalid_form=True,
+        shows_saved=True,
+    ),
     Route("actions.delete", TEAM, _own_action("/delete"), _form(DeleteForm)),
-    Route("sponsors.team", TEAM, fixed("/sponsor/team"), _form(TeamInviteForm),
-          lambda w: {"email": w.emails}, shows_saved=True),
+    Route(
+        "sponsors.team",
+        TEAM,
+        fixed("/sponsor/team"),
+        _form(TeamInviteForm),
+        lambda w: {"email": w.emails},
+        shows_saved=True,
+    ),
     Route("sponsors.remove_delegate", TEAM, _team_remove, _form(DelegateRemoveForm)),
 )
 
 
 def routes_for(role: str, group: str) -> list[Route]:
-    prefixes = {"account": ("account.", "i18n.", "auth.logout"),
-                "coordinator": ("prisoners.", "sponsor_registry.", "sponsorships.",
-                                "accounts.", "reminders.", "auth.invite"),
-                "team": ("actions.", "sponsors."), "anonymous": ("",)}[group]
-    return [route for route in ROUTES if role in route.roles
-            and route.endpoint.startswith(prefixes)]
+    prefixes = {
+        "account": ("account.", "i18n.", "auth.logout"),
+        "coordinator": (
+            "prisoners.",
+            "sponsor_registry.",
+            "sponsorships.",
+            "accounts.",
+            "reminders.",
+            "auth.invite",
+        ),
+        "team": ("actions.", "sponsors."),
+        "anonymous": ("",),
+    }[group]
+    return [
+        route for route in ROUTES if role in route.roles and route.endpoint.startswith(prefixes)
+    ]
 
 
 def pages_to_look_at(world: World, role: str) -> list[str]:
     """Where the fuzzed values are shown again, after each example."""
     if role == COORDINATOR:
-        return [f"/coordinator/prisoners/{world.prisoner_id}",
-                f"/coordinator/reminders/{world.rule_ids[0]}/preview"]
+        return [
+            f"/coordinator/prisoners/{world.prisoner_id}",
+            f"/coordinator/reminders/{world.rule_ids[0]}/preview",
+        ]
     if role in TEAM:
         return ["/sponsor/", f"/sponsor/prisoners/{world.prisoner_id}"]
     return []
@@ -1305,29 +1929,38 @@ def pages_to_look_at(world: World, role: str) -> list[str]:
 
 # The tests ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def config(config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     """Uploads wait in this test's own folder, not in the project's instance folder."""
     return {**config, "PRISONER_IMPORT_FOLDER": str(tmp_path / "imports")}
 
 
-def fuzz_routes(web_app: Flask, client: FlaskClient, role: str, routes: list[Route],
-                look_at: bool = True) -> None:
+def fuzz_routes(
+    web_app: Flask, client: FlaskClient, role: str, routes: list[Route], look_at: bool = True
+) -> None:
     """Log in as ``role`` once, then post random input to each route, example after example."""
     world = build_world()
     visitor = Visitor(web_app, client, role, world)
     plans = []
     for route in routes:
         specs = form_fields(web_app, route.form, role) if route.form else []
-        plans.append((route, values_strategy(specs, route.hints(world), route.extra_fields,
-                                             route.presets(world))))
+        plans.append(
+            (
+                route,
+                values_strategy(
+                    specs, route.hints(world), route.extra_fields, route.presets(world)
+                ),
+            )
+        )
     pages = pages_to_look_at(world, role) if look_at else []
 
     @FUZZ
     @given(st.data())
     def examples(data: st.DataObject) -> None:
-        last = data.draw(st.sampled_from([None, *(r for r, _s in plans if r.ends_session)]),
-                         label="then")
+        last = data.draw(
+            st.sampled_from([None, *(r for r, _s in plans if r.ends_session)]), label="then"
+        )
         for route, strategy in plans:
             if route.ends_session and route is not last:
                 continue
@@ -1337,14 +1970,21 @@ def fuzz_routes(web_app: Flask, client: FlaskClient, role: str, routes: list[Rou
                 path = route.path(ctx, data.draw)  # may post already (a login, a preview)
                 values = data.draw(strategy, label=f"{role} {route.endpoint}")
                 response, sent = visitor.post(path, values, ctx, follow=route.shows_saved)
-                if (route.shows_invalid_form and route.form
-                        and response.status_code not in REFUSALS):
+                if route.shows_invalid_form and route.form and response.status_code not in REFUSALS:
                     plain = {k: v for k, v in sent.items() if not isinstance(v, Upload)}
-                    if form_rejects(web_app, route.form, role, plain) \
-                            and response.status_code != 200:
-                        raise visitor.record("POST", path, plain, (
-                            f"accepted a form its class refuses: {response.status_code} to "
-                            f"{response.headers.get('Location')}"))
+                    if (
+                        form_rejects(web_app, route.form, role, plain)
+                        and response.status_code != 200
+                    ):
+                        raise visitor.record(
+                            "POST",
+                            path,
+                            plain,
+                            (
+                                f"accepted a form its class refuses: {response.status_code} to "
+                                f"{response.headers.get('Location')}"
+                            ),
+                        )
             except Problem:
                 pass
             finally:
@@ -1359,37 +1999,46 @@ def fuzz_routes(web_app: Flask, client: FlaskClient, role: str, routes: list[Rou
 
 
 @GENEROUS_LIMITS
-def test_the_public_forms_never_crash(web_app: Flask, client: FlaskClient,
-                                      smtp_server: Any) -> None:
+def test_the_public_forms_never_crash(
+    web_app: Flask, client: FlaskClient, smtp_server: Any
+) -> None:
     fuzz_routes(web_app, client, ANONYMOUS, routes_for(ANONYMOUS, "anonymous"))
 
 
 @pytest.mark.parametrize("role", LOGGED_IN)
-def test_the_account_forms_never_crash(web_app: Flask, client: FlaskClient, role: str,
-                                       smtp_server: Any) -> None:
+def test_the_account_forms_never_crash(
+    web_app: Flask, client: FlaskClient, role: str, smtp_server: Any
+) -> None:
     fuzz_routes(web_app, client, role, routes_for(role, "account"), look_at=False)
 
 
-def test_the_coordinators_forms_never_crash(web_app: Flask, client: FlaskClient,
-                                            smtp_server: Any) -> None:
+def test_the_coordinators_forms_never_crash(
+    web_app: Flask, client: FlaskClient, smtp_server: Any
+) -> None:
     fuzz_routes(web_app, client, COORDINATOR, routes_for(COORDINATOR, "coordinator"))
 
 
 @pytest.mark.parametrize("role", TEAM)
-def test_the_godparents_team_forms_never_crash(web_app: Flask, client: FlaskClient,
-                                               role: str, smtp_server: Any) -> None:
+def test_the_godparents_team_forms_never_crash(
+    web_app: Flask, client: FlaskClient, role: str, smtp_server: Any
+) -> None:
     fuzz_routes(web_app, client, role, routes_for(role, "team"))
 
 
 def test_every_post_route_is_fuzzed(web_app: Flask) -> None:
     """A new POST route fails here until it is added to ROUTES (and so is fuzzed)."""
-    posted = {rule.endpoint for rule in web_app.url_map.iter_rules()
-              if "POST" in (rule.methods or ())}
+    posted = {
+        rule.endpoint for rule in web_app.url_map.iter_rules() if "POST" in (rule.methods or ())
+    }
     fuzzed = {route.endpoint for route in ROUTES}
     assert posted == fuzzed
     for route in ROUTES:
-        groups = [group for group in ("anonymous", "account", "coordinator", "team")
-                  for role in route.roles if route in routes_for(role, group)]
+        groups = [
+            group
+            for group in ("anonymous", "account", "coordinator", "team")
+            for role in route.roles
+            if route in routes_for(role, group)
+        ]
         assert groups, f"{route.endpoint} is in no test"
 
 
@@ -1402,8 +2051,7 @@ def test_every_form_class_is_fuzzed(web_app: Flask) -> None:
     with web_app.test_request_context():
         used = {type(route.form(role)) for route in ROUTES if route.form for role in route.roles}
     ours = {cls for cls in _subclasses(FlaskForm) if cls.__module__.startswith("godparents.")}
-    unused = {cls.__qualname__ for cls in ours
-              if not any(issubclass(form, cls) for form in used)}
+    unused = {cls.__qualname__ for cls in ours if not any(issubclass(form, cls) for form in used)}
     assert not unused
     for route in ROUTES:  # and their fields can be read
         if route.form is not None:
@@ -1413,8 +2061,11 @@ def test_every_form_class_is_fuzzed(web_app: Flask) -> None:
 # Ids and tokens in the path -----------------------------------------------------------------
 
 PATH_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
-ID_VALUES = st.one_of(st.sampled_from([2**31 - 1, 2**31, 2**63 - 1, 2**63, 2**64, 10**30]),
-                      st.integers(0, 10**40), st.integers(0, 40))
+ID_VALUES = st.one_of(
+    st.sampled_from([2**31 - 1, 2**31, 2**63 - 1, 2**63, 2**64, 10**30]),
+    st.integers(0, 10**40),
+    st.integers(0, 40),
+)
 
 
 def path_routes(web_app: Flask, role: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -1424,8 +2075,9 @@ def path_routes(web_app: Flask, role: str) -> list[tuple[str, str, dict[str, str
     for rule in web_app.url_map.iter_rules():
         if not reachable(role, rule.endpoint):
             continue
-        arguments = {name: converter or "default"
-                     for converter, name in PATH_ARGUMENT.findall(rule.rule)}
+        arguments = {
+            name: converter or "default" for converter, name in PATH_ARGUMENT.findall(rule.rule)
+        }
         if not arguments or rule.endpoint == "static":
             continue
         for method in ("GET", "POST"):
@@ -1446,8 +2098,9 @@ def reachable(role: str, endpoint: str) -> bool:
 
 
 @pytest.mark.parametrize("role", LOGGED_IN)
-def test_ids_and_tokens_in_the_path_never_crash(web_app: Flask, client: FlaskClient,
-                                                role: str) -> None:
+def test_ids_and_tokens_in_the_path_never_crash(
+    web_app: Flask, client: FlaskClient, role: str
+) -> None:
     """Every route with an id or a token in its path, with odd and huge ids, for each role
     (the others are refused with 403 before the id is looked at, or should be)."""
     world = build_world()
@@ -1461,8 +2114,11 @@ def test_ids_and_tokens_in_the_path_never_crash(web_app: Flask, client: FlaskCli
             visitor.ensure_session()
             path = rule
             for name, converter in arguments.items():
-                value = str(data.draw(ID_VALUES)) if converter == "int" else quote(
-                    data.draw(st.one_of(WILD_TEXT, st.just("x"))), safe="") or "x"
+                value = (
+                    str(data.draw(ID_VALUES))
+                    if converter == "int"
+                    else quote(data.draw(st.one_of(WILD_TEXT, st.just("x"))), safe="") or "x"
+                )
                 path = re.sub(rf"<(?:[^>:]+:)?{name}>", lambda _m, v=value: v, path)
             data.draw(st.just(path), label=f"{role} {method}")
             try:
@@ -1482,6 +2138,7 @@ def test_ids_and_tokens_in_the_path_never_crash(web_app: Flask, client: FlaskCli
 
 # Throttled answers --------------------------------------------------------------------------
 
+
 def test_throttled_forms_answer_429_not_500(web_app: Flask, client: FlaskClient) -> None:
     """With the real limits: wrong passwords, wrong codes and reset requests until the
     limiter answers, and its answer is a 429 page, not a crash."""
@@ -1494,16 +2151,20 @@ def test_throttled_forms_answer_429_not_500(web_app: Flask, client: FlaskClient)
     @given(st.data())
     def examples(data: st.DataObject) -> None:
         visitor.fresh_client()
-        login = {"email": world.sponsor_email, "password": data.draw(WILD_TEXT.filter(bool)),
-                 "next": data.draw(st.sampled_from(NEXT_TARGETS))}
+        login = {
+            "email": world.sponsor_email,
+            "password": data.draw(WILD_TEXT.filter(bool)),
+            "next": data.draw(st.sampled_from(NEXT_TARGETS)),
+        }
         code = {"code": data.draw(st.one_of(st.sampled_from(("123456", "000000")), WILD_TEXT))}
         reset = {"email": data.draw(st.sampled_from(world.emails))}
         with contextlib.suppress(Problem):
             statuses.append(visitor.post("/auth/login", login, ctx)[0].status_code)
         visitor.fresh_client()
         with contextlib.suppress(Problem):
-            visitor.post("/auth/login",
-                         {"email": world.coordinator_email, "password": PASSWORD}, ctx)
+            visitor.post(
+                "/auth/login", {"email": world.coordinator_email, "password": PASSWORD}, ctx
+            )
             statuses.append(visitor.post("/auth/two-factor", code, ctx)[0].status_code)
         with contextlib.suppress(Problem):
             statuses.append(visitor.post("/auth/reset", reset, ctx)[0].status_code)
@@ -1519,64 +2180,90 @@ NON_ASCII_EMAIL = "jürgen@beispiel.de"  # valid (RFC 6531): the forms accept it
 
 
 def test_a_contact_email_with_an_umlaut_does_not_crash_the_reminder_run(
-        web_app: Flask, client: FlaskClient) -> None:
+    web_app: Flask, client: FlaskClient
+) -> None:
     """Found by the coordinators' fuzzing: a godparent's contact address with a non-ASCII
     local part is accepted (here from the godparent's settings), and writing a reminder
     to it raises UnicodeEncodeError in reminders.messages.compose (only TemplateProblem
     is caught there): POST /coordinator/reminders/run answers 500."""
     make_default_rules()
     sponsor = make_sponsor()
-    make_sponsorship(sponsor, make_prisoner(),  # the welcome is due today
-                     started_on=campaign_today(web_app.config["TIMEZONE"]))
+    make_sponsorship(
+        sponsor,
+        make_prisoner(),  # the welcome is due today
+        started_on=campaign_today(web_app.config["TIMEZONE"]),
+    )
     coordinator = make_coordinator()
     godparent = web_app.test_client()
     Auth(godparent).login(sponsor.email)
-    saved = godparent.post("/account/", data={
-        "csrf_token": csrf_token(godparent, "/account/"), "contact_email": NON_ASCII_EMAIL,
-        "locale": "en", "timezone": "Europe/Berlin", "birthday_card_days": "30",
-        "reminders": [kind.value for kind in SPONSOR_REMINDERS]})
+    saved = godparent.post(
+        "/account/",
+        data={
+            "csrf_token": csrf_token(godparent, "/account/"),
+            "contact_email": NON_ASCII_EMAIL,
+            "locale": "en",
+            "timezone": "Europe/Berlin",
+            "birthday_card_days": "30",
+            "reminders": [kind.value for kind in SPONSOR_REMINDERS],
+        },
+    )
     assert saved.status_code in (200, 302)
     if saved.status_code == 302:  # accepted (refusing it at the form would do as well)
         Auth(client).login(coordinator.email)
         response = client.post(
             "/coordinator/reminders/run",
-            data={"csrf_token": csrf_token(client, "/coordinator/reminders/")})
+            data={"csrf_token": csrf_token(client, "/coordinator/reminders/")},
+        )
         assert response.status_code == 302
 
 
 def test_an_invitation_to_an_address_with_an_umlaut_does_not_crash(
-        auth: Auth, client: FlaskClient, smtp_server: Any) -> None:
+    auth: Auth, client: FlaskClient, smtp_server: Any
+) -> None:
     """The same address in the register's invitation form, with a real mail server."""
     sponsor = make_sponsor(with_login=False)
     auth.login(make_coordinator().email)
     page = f"/coordinator/sponsors/{sponsor.id}"
-    response = client.post(f"{page}/invite", data={"csrf_token": csrf_token(client, page),
-                                                   "email": NON_ASCII_EMAIL})
+    response = client.post(
+        f"{page}/invite", data={"csrf_token": csrf_token(client, page), "email": NON_ASCII_EMAIL}
+    )
     assert response.status_code in (200, 302)  # refused at the field, or sent (or not)
 
 
 HUGE = "9" * 30  # beyond any integer column (SQLite: 2**63 - 1; PostgreSQL integer: 2**31 - 1)
 
 
-@pytest.mark.parametrize(("path", "field"), [
-    ("/account/", "birthday_card_days"),
-    ("/coordinator/reminders/new", "days"),
-])
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/account/", "birthday_card_days"),
+        ("/coordinator/reminders/new", "days"),
+    ],
+)
 def test_a_number_beyond_a_float_in_a_range_checked_field_is_refused_not_a_crash(
-        auth: Auth, client: FlaskClient, path: str, field: str) -> None:
+    auth: Auth, client: FlaskClient, path: str, field: str
+) -> None:
     """Found by the account fuzzing: WTForms' NumberRange calls math.isnan() on the
     integer, which raises OverflowError above about 1.8e308 (310 digits; int() takes up
     to 4,300): the form never gets to say "out of range", the request answers 500."""
     auth.login(make_coordinator().email)
-    response = client.post(path, data={"csrf_token": csrf_token(client, path), "name": "Rule",
-                                       "locale": "en", "timezone": "Europe/Berlin",
-                                       field: "1" + "0" * 309})
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "name": "Rule",
+            "locale": "en",
+            "timezone": "Europe/Berlin",
+            field: "1" + "0" * 309,
+        },
+    )
     assert response.status_code in (200, 400)  # the form again, "out of range" at the field
 
 
 @pytest.mark.parametrize("path", ["/coordinator/sponsorships/new", "handover"])
 def test_an_id_beyond_the_database_integers_in_a_pairing_form_is_refused(
-        auth: Auth, client: FlaskClient, path: str) -> None:
+    auth: Auth, client: FlaskClient, path: str
+) -> None:
     """Found by the coordinators' fuzzing: the godparent and prisoner selects of the pairing
     and handover forms do not check their choices (validate_choice=False), and the views
     look the coerced id up directly: OverflowError on SQLite, DataError (integer out of
@@ -1586,20 +2273,32 @@ def test_an_id_beyond_the_database_integers_in_a_pairing_form_is_refused(
     if path == "handover":
         path = f"/coordinator/sponsorships/{make_sponsorship(sponsor, prisoner).id}/handover"
     auth.login(make_coordinator().email)
-    response = client.post(path, data={
-        "csrf_token": csrf_token(client, path), "sponsor_id": HUGE, "prisoner_id": HUGE,
-        "started_on": "2025-01-10", "on": "2025-01-10", "status": "active",
-        "end_reason": "other"})
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "sponsor_id": HUGE,
+            "prisoner_id": HUGE,
+            "started_on": "2025-01-10",
+            "on": "2025-01-10",
+            "status": "active",
+            "end_reason": "other",
+        },
+    )
     assert response.status_code in (200, 400, 404)  # refused, not a crash
 
 
-@pytest.mark.parametrize(("role", "path"), [
-    (ANONYMOUS, f"/photos/{2**63}.jpg"),
-    (COORDINATOR, f"/coordinator/prisoners/{2**63}/edit"),
-    (SPONSOR, f"/sponsor/actions/{2**63}/edit"),
-])
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (ANONYMOUS, f"/photos/{2**63}.jpg"),
+        (COORDINATOR, f"/coordinator/prisoners/{2**63}/edit"),
+        (SPONSOR, f"/sponsor/actions/{2**63}/edit"),
+    ],
+)
 def test_an_id_beyond_the_database_integers_in_the_path_is_a_404(
-        auth: Auth, client: FlaskClient, role: str, path: str) -> None:
+    auth: Auth, client: FlaskClient, role: str, path: str
+) -> None:
     """Found by the path fuzzing: ``<int:...>`` takes any number of digits, and the lookup
     of an id the database cannot hold raises (OverflowError on SQLite from 2**63,
     DataError on PostgreSQL from 2**31): a 500 on every route with an id, the public
@@ -1611,13 +2310,19 @@ def test_an_id_beyond_the_database_integers_in_the_path_is_a_404(
     assert client.get(path).status_code in (400, 404)
 
 
-@pytest.mark.parametrize(("path", "data"), [
-    ("/coordinator/sponsors/new", {"full_name": "Anna\x00Nowak", "body": "Sejm",
-                                   "country": "PL", "language": "en"}),
-    ("/auth/login", {"email": "anna\x00@example.org", "password": "correct horse battery"}),
-])
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        (
+            "/coordinator/sponsors/new",
+            {"full_name": "Anna\x00Nowak", "body": "Sejm", "country": "PL", "language": "en"},
+        ),
+        ("/auth/login", {"email": "anna\x00@example.org", "password": "correct horse battery"}),
+    ],
+)
 def test_a_nul_byte_in_a_text_field_is_refused_not_a_crash(
-        auth: Auth, client: FlaskClient, path: str, data: dict[str, str]) -> None:
+    auth: Auth, client: FlaskClient, path: str, data: dict[str, str]
+) -> None:
     """Found by the fuzzing on PostgreSQL: a NUL character passes the forms (none of them
     refuses control characters), and PostgreSQL cannot hold it in text, not even as a query
     parameter: psycopg raises DataError, a 500 on saving a godparent, and on the public
@@ -1630,7 +2335,8 @@ def test_a_nul_byte_in_a_text_field_is_refused_not_a_crash(
 
 
 def test_a_prisoner_edit_without_the_list_fields_is_not_a_crash(
-        auth: Auth, client: FlaskClient) -> None:
+    auth: Auth, client: FlaskClient
+) -> None:
     """Found by the coordinators' fuzzing: the edit form is filled from the prisoner
     (``obj=``), so a field missing from the request keeps the stored value; for the
     aliases and articles that is a list, which split_list() (re.split) cannot take:
@@ -1638,7 +2344,14 @@ def test_a_prisoner_edit_without_the_list_fields_is_not_a_crash(
     prisoner = make_prisoner(aliases=["Ales Bialiacki"], articles=["342"])
     auth.login(make_coordinator().email)
     path = f"/coordinator/prisoners/{prisoner.id}/edit"
-    response = client.post(path, data={"csrf_token": csrf_token(client, path),
-                                       "name_latin": "Ales Bialiatski", "status": "sentenced",
-                                       "gender": "", "detained_on": "2021-07-14"})
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "name_latin": "Ales Bialiatski",
+            "status": "sentenced",
+            "gender": "",
+            "detained_on": "2021-07-14",
+        },
+    )
     assert response.status_code in (200, 302)

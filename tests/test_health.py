@@ -14,8 +14,9 @@ def test_healthz_is_ok_and_public(client: FlaskClient) -> None:
 
 
 def test_healthz_says_unavailable_when_the_database_does_not_answer() -> None:
-    app = create_app({"TESTING": True,
-                      "SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent/dir/godparents.db"})
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent/dir/godparents.db"}
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable"}

@@ -71,14 +71,16 @@ def _views(client: FlaskClient, count_queries: Callable) -> tuple[int, str]:
 
 def _action(pairing_of: Sponsor, summary: str) -> None:
     pairing = pairing_of.sponsorships[0]
-    db.session.add(Action(sponsorship=pairing, kind=ActionKind.LETTER, occurred_on=_today(),
-                          summary=summary))
+    db.session.add(
+        Action(sponsorship=pairing, kind=ActionKind.LETTER, occurred_on=_today(), summary=summary)
+    )
     db.session.commit()
 
 
 @pytest.mark.settings(PAGE_CACHE_SECONDS=600)
 def test_the_cached_home_stays_through_other_teams_writes(
-        teams: Teams, auth: Auth, client: FlaskClient, count_queries: Callable) -> None:
+    teams: Teams, auth: Auth, client: FlaskClient, count_queries: Callable
+) -> None:
     auth.login(teams.mine.email)
     uncached, _page = _views(client, count_queries)
     cached, page = _views(client, count_queries)
@@ -87,8 +89,14 @@ def test_the_cached_home_stays_through_other_teams_writes(
     # Another team's action, prisoner, address and pairing; a coordinator's new account.
     _action(teams.other, "Somebody else's letter")
     teams.other_prisoner.sentence = "10 years"
-    db.session.add(PrisonerAddress(prisoner=teams.other_prisoner, facility="Colony 3",
-                                   postal_address="Витебск", valid_from=_today()))
+    db.session.add(
+        PrisonerAddress(
+            prisoner=teams.other_prisoner,
+            facility="Colony 3",
+            postal_address="Витебск",
+            valid_from=_today(),
+        )
+    )
     make_sponsorship(teams.other, make_prisoner(name_latin="New For Jan"))
     make_coordinator()
     db.session.commit()
@@ -103,6 +111,7 @@ def change(name: str) -> Callable[[Callable[[Teams], str | None]], Callable[[Tea
     def register(function: Callable[[Teams], str | None]) -> Callable[[Teams], str | None]:
         CHANGES[name] = function
         return function
+
     return register
 
 
@@ -114,16 +123,28 @@ def _(t: Teams) -> str:
 
 @change("their prisoner's address")
 def _(t: Teams) -> str:
-    db.session.add(PrisonerAddress(prisoner=t.prisoner, facility="Penal colony No. 4",
-                                   postal_address="г. Гомель", valid_from=_today()))
+    db.session.add(
+        PrisonerAddress(
+            prisoner=t.prisoner,
+            facility="Penal colony No. 4",
+            postal_address="г. Гомель",
+            valid_from=_today(),
+        )
+    )
     db.session.commit()
     return "Penal colony No. 4"
 
 
 @change("their prisoner's key date")
 def _(t: Teams) -> str:
-    db.session.add(KeyDate(prisoner=t.prisoner, kind=KeyDateKind.HEARING,
-                           occurs_on=_today() + timedelta(days=5), note="Appeal in Minsk"))
+    db.session.add(
+        KeyDate(
+            prisoner=t.prisoner,
+            kind=KeyDateKind.HEARING,
+            occurs_on=_today() + timedelta(days=5),
+            note="Appeal in Minsk",
+        )
+    )
     db.session.commit()
     return "Appeal in Minsk"
 
@@ -151,8 +172,9 @@ def _(t: Teams) -> str:
 @change("a campaign day")
 def _(t: Teams) -> str:
     soon = _today() + timedelta(days=3)
-    db.session.add(CampaignDay(name="Day of the letters", month=soon.month, day=soon.day,
-                               is_active=True))
+    db.session.add(
+        CampaignDay(name="Day of the letters", month=soon.month, day=soon.day, is_active=True)
+    )
     db.session.commit()
     return "Day of the letters"
 
@@ -176,8 +198,10 @@ def _(t: Teams) -> str:
     t.prisoner.external_id = "x-1"
     db.session.commit()
     # A new address for the same person (a new name would be an identity change, held back).
-    listed = (f"external_id,name_latin,facility,postal_address\r\n"
-              f'x-1,{t.prisoner.name_latin},IK-15,"213410, Gorki, ul. Imported 1"\r\n')
+    listed = (
+        f"external_id,name_latin,facility,postal_address\r\n"
+        f'x-1,{t.prisoner.name_latin},IK-15,"213410, Gorki, ul. Imported 1"\r\n'
+    )
     plan = plan_import(read_prisoners(listed.encode()).rows, db.session)
     apply_import(plan, db.session, _today())
     db.session.commit()
@@ -187,8 +211,8 @@ def _(t: Teams) -> str:
 @pytest.mark.settings(PAGE_CACHE_SECONDS=600)
 @pytest.mark.parametrize("what", list(CHANGES))
 def test_a_change_that_concerns_the_team_empties_its_cached_home(
-        teams: Teams, auth: Auth, client: FlaskClient, count_queries: Callable,
-        what: str) -> None:
+    teams: Teams, auth: Auth, client: FlaskClient, count_queries: Callable, what: str
+) -> None:
     auth.login(teams.mine.email)
     uncached, _page = _views(client, count_queries)
     cached, _page = _views(client, count_queries)
@@ -204,17 +228,29 @@ def test_a_change_that_concerns_the_team_empties_its_cached_home(
 
 
 def test_the_uncached_home_costs_a_fixed_small_number_of_queries(
-        teams: Teams, auth: Auth, client: FlaskClient, count_queries: Callable) -> None:
+    teams: Teams, auth: Auth, client: FlaskClient, count_queries: Callable
+) -> None:
     """Runs on PostgreSQL too (GODPARENTS_TEST_DATABASE_URL). The cache is off here."""
     auth.login(teams.mine.email)
     few, _page = _views(client, count_queries)
     for number in range(12):
         pairing = make_sponsorship(teams.mine, make_prisoner(birth_date=date(1980, 1, 1 + number)))
-        db.session.add(KeyDate(prisoner=pairing.prisoner, kind=KeyDateKind.TRIAL,
-                               occurs_on=_today() + timedelta(days=number)))
+        db.session.add(
+            KeyDate(
+                prisoner=pairing.prisoner,
+                kind=KeyDateKind.TRIAL,
+                occurs_on=_today() + timedelta(days=number),
+            )
+        )
         for day in range(4):
-            db.session.add(Action(sponsorship=pairing, kind=ActionKind.CARD,
-                                  occurred_on=_today() - timedelta(days=day), summary="Card"))
+            db.session.add(
+                Action(
+                    sponsorship=pairing,
+                    kind=ActionKind.CARD,
+                    occurred_on=_today() - timedelta(days=day),
+                    summary="Card",
+                )
+            )
     db.session.commit()
     many, page = _views(client, count_queries)
     assert page.count('<article class="card') == 13
@@ -224,14 +260,18 @@ def test_the_uncached_home_costs_a_fixed_small_number_of_queries(
 
 @pytest.mark.settings(PAGE_CACHE_SECONDS=600)
 def test_the_cached_page_is_per_session_and_never_swallows_a_message(
-        teams: Teams, web_app: Flask, count_queries: Callable) -> None:
+    teams: Teams, web_app: Flask, count_queries: Callable
+) -> None:
     """The whole page is reused per session (it carries the session's CSRF token), and a
     message waiting to be shown once is shown, on a page that is not kept."""
     first, second = web_app.test_client(), web_app.test_client()
     Auth(first).login(teams.mine.email)
     Auth(second).login(teams.mine.email)
-    pages = [_views(first, count_queries)[1], _views(first, count_queries)[1],
-             _views(second, count_queries)[1]]
+    pages = [
+        _views(first, count_queries)[1],
+        _views(first, count_queries)[1],
+        _views(second, count_queries)[1],
+    ]
     tokens = [CSRF_PATTERN.search(page).group(1) for page in pages]
     assert tokens[0] == tokens[1] != tokens[2]
     assert Auth(second).logout().status_code == 302  # its page's token works for it

@@ -65,6 +65,7 @@ def config(config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 
 # Reading and checking -------------------------------------------------------------------------
 
+
 def test_both_sample_files_import_identically(app) -> None:
     plan = _import(SAMPLE.read_bytes())
     assert (len(plan.created), len(plan.changed)) == (5, 0)
@@ -75,8 +76,18 @@ def test_both_sample_files_import_identically(app) -> None:
 
     andrei = _by_external_id("demo-001")
     assert andrei.name_be == "Андрэй Васіленка" and andrei.gender is Gender.MALE
-    assert {"andrei", "vasilenka", "андрэй", "васіленка", "андрей", "василенко", "andrej",
-            "vasilenko", "andrey", "wassilenko"} <= set(key_words(andrei.search_text))
+    assert {
+        "andrei",
+        "vasilenka",
+        "андрэй",
+        "васіленка",
+        "андрей",
+        "василенко",
+        "andrej",
+        "vasilenko",
+        "andrey",
+        "wassilenko",
+    } <= set(key_words(andrei.search_text))
     assert andrei.aliases == ["Andrej Vasilenko", "Andrey Vasilenko"]
     assert andrei.articles == ["342", "361-1"]
     assert andrei.sentence == "8 years, reinforced-regime colony"
@@ -101,8 +112,12 @@ def test_rows_are_numbered_by_the_physical_line_they_start_on(app) -> None:
     for path in (SAMPLE, SEMICOLON):  # quoted addresses span three lines each
         rows = read_prisoners(path.read_bytes()).rows
         assert [(row.line, row.external_id) for row in rows] == [
-            (2, "demo-001"), (5, "demo-002"), (8, "demo-003"), (11, "demo-004"),
-            (12, "demo-005")]
+            (2, "demo-001"),
+            (5, "demo-002"),
+            (8, "demo-003"),
+            (11, "demo-004"),
+            (12, "demo-005"),
+        ]
 
 
 def test_bad_file_reports_every_problem_and_writes_nothing(app) -> None:
@@ -129,17 +144,22 @@ def _header(*columns: str) -> str:
     return ",".join(columns or csvio.COLUMNS) + "\r\n"
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (_header("external_id", "name_latin", "nickname"), [(1, "nickname")]),
-    (_header("external_id", "status"), [(1, "name_latin")]),
-    (_header("external_id", "name_latin", "name_latin"), [(1, "name_latin")]),
-    (_header("external_id", "name_latin") + "a,A\r\nb,B,extra\r\n", [(3, "")]),
-    (_header("external_id", "name_latin") + 'a,"A\r\nb,B\r\n', [(2, "")]),
-    (_header("external_id", "name_latin") + "a,\r\na,A\r\n", [(2, "name_latin"),
-                                                              (3, "external_id")]),
-    (_header("external_id", "name_latin", ""), [(1, "")]),
-    ("", [(1, "")]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (_header("external_id", "name_latin", "nickname"), [(1, "nickname")]),
+        (_header("external_id", "status"), [(1, "name_latin")]),
+        (_header("external_id", "name_latin", "name_latin"), [(1, "name_latin")]),
+        (_header("external_id", "name_latin") + "a,A\r\nb,B,extra\r\n", [(3, "")]),
+        (_header("external_id", "name_latin") + 'a,"A\r\nb,B\r\n', [(2, "")]),
+        (
+            _header("external_id", "name_latin") + "a,\r\na,A\r\n",
+            [(2, "name_latin"), (3, "external_id")],
+        ),
+        (_header("external_id", "name_latin", ""), [(1, "")]),
+        ("", [(1, "")]),
+    ],
+)
 def test_file_level_problems(app, text: str, expected: list[tuple[int, str]]) -> None:
     result = read_prisoners(text)
     assert [(error.line, error.column) for error in result.errors] == expected
@@ -147,7 +167,8 @@ def test_file_level_problems(app, text: str, expected: list[tuple[int, str]]) ->
 
 def test_not_utf8_and_binary_files_are_refused_with_the_line(app) -> None:
     latin1 = _header("external_id", "name_latin").encode() + "a,Łukasz\r\nb,Müller\r\n".encode(
-        "cp1250")
+        "cp1250"
+    )
     [error] = read_prisoners(latin1).errors
     assert error.line == 2 and "UTF-8" in error.message
     [error] = read_prisoners(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").errors
@@ -155,11 +176,22 @@ def test_not_utf8_and_binary_files_are_refused_with_the_line(app) -> None:
 
 
 def test_cells_are_read_leniently_where_it_is_safe(app) -> None:
-    text = (_header("external_id", "name_latin", "gender", "status", "aliases",
-                    "can_receive_letters", "is_public", "source_url", "birth_date")
-            + " x-1 , Name ,F,Sentenced, a ; ;b ,TRUE,0,https://example.org/x,\r\n"
-            + "\r\n,,,,,,,,\r\n"  # a blank line and an empty row: skipped
-            + "x-2,Other,,released,,,,,1990\r\n")
+    text = (
+        _header(
+            "external_id",
+            "name_latin",
+            "gender",
+            "status",
+            "aliases",
+            "can_receive_letters",
+            "is_public",
+            "source_url",
+            "birth_date",
+        )
+        + " x-1 , Name ,F,Sentenced, a ; ;b ,TRUE,0,https://example.org/x,\r\n"
+        + "\r\n,,,,,,,,\r\n"  # a blank line and an empty row: skipped
+        + "x-2,Other,,released,,,,,1990\r\n"
+    )
     result = read_prisoners(text)
     assert result.ok, result.errors
     first, second = result.rows
@@ -172,18 +204,26 @@ def test_cells_are_read_leniently_where_it_is_safe(app) -> None:
     assert second.values["birth_date"] == 1990
 
 
-@pytest.mark.parametrize(("column", "cell"), [
-    ("gender", "male"), ("birth_date", "03/14/1979"), ("birth_date", "2021-02-29"),
-    ("detained_on", "2021-7-14"), ("source_url", "javascript:alert(1)"),
-    ("source_url", "example.org"), ("is_public", "ja"), ("name_be", "Я" * 201),
-])
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [
+        ("gender", "male"),
+        ("birth_date", "03/14/1979"),
+        ("birth_date", "2021-02-29"),
+        ("detained_on", "2021-7-14"),
+        ("source_url", "javascript:alert(1)"),
+        ("source_url", "example.org"),
+        ("is_public", "ja"),
+        ("name_be", "Я" * 201),
+    ],
+)
 def test_bad_cells_are_reported_at_their_column(app, column: str, cell: str) -> None:
-    result = read_prisoners(_header("external_id", "name_latin", column)
-                                  + f"x-1,Name,{cell}\r\n")
+    result = read_prisoners(_header("external_id", "name_latin", column) + f"x-1,Name,{cell}\r\n")
     assert [(error.line, error.column) for error in result.errors] == [(2, column)]
 
 
 # Upsert ---------------------------------------------------------------------------------------
+
 
 def test_reimporting_the_same_file_changes_nothing(app) -> None:
     _import(SAMPLE.read_bytes())
@@ -195,10 +235,12 @@ def test_reimporting_the_same_file_changes_nothing(app) -> None:
 
 def test_a_changed_address_starts_a_new_history_entry(app) -> None:
     _import(SAMPLE.read_bytes())
-    moved = SAMPLE.read_text(encoding="utf-8-sig").replace(
-        "Penal colony No. 3 (Viciebsk)", "Penal colony No. 15 (Mahilioŭ)").replace(
-        "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3", "212013, г. Могилёв,\nИК-15").replace(
-        "demo-002,Alena Krautsova", "demo-002,Alena Krautsova-Nowak")
+    moved = (
+        SAMPLE.read_text(encoding="utf-8-sig")
+        .replace("Penal colony No. 3 (Viciebsk)", "Penal colony No. 15 (Mahilioŭ)")
+        .replace("211300, г. Витебск,\nул. Придвинская, 3,\nИК-3", "212013, г. Могилёв,\nИК-15")
+        .replace("demo-002,Alena Krautsova", "demo-002,Alena Krautsova-Nowak")
+    )
     result = read_prisoners(moved)
     plan = plan_import(result.rows, db.session)
     assert [change.row.external_id for change in plan.changed] == ["demo-001", "demo-002"]
@@ -217,42 +259,58 @@ def test_a_changed_address_starts_a_new_history_entry(app) -> None:
     assert prisoner.current_address.postal_address == "212013, г. Могилёв,\nИК-15"
     assert [a.valid_from for a in _by_external_id("demo-002").addresses] == [TODAY]
     assert "nowak" in _by_external_id("demo-002").search_text  # kept by the flush hook
-    update = db.session.scalar(select(AuditEvent).where(
-        AuditEvent.action == "update", AuditEvent.object_type == "Prisoner",
-        AuditEvent.object_id == alena.prisoner_id))
+    update = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "update",
+            AuditEvent.object_type == "Prisoner",
+            AuditEvent.object_id == alena.prisoner_id,
+        )
+    )
     assert update.changes["name_latin"] == ["Alena Krautsova", "Alena Krautsova-Nowak"]
 
 
 def test_changes_to_different_columns_are_written_and_audited(app) -> None:
     _import(SAMPLE.read_bytes())
-    ids = {external_id: _by_external_id(external_id).id for external_id in ("demo-001",
-                                                                            "demo-003")}
-    plan = _import(_header("external_id", "name_latin", "status", "birth_date", "aliases")
-                   + "demo-001,Andrei Vasilenka,released,1979-03-14,Andrej Vasilenko\r\n"
-                   + "demo-003,Paval Zhuk,pretrial,1965-05-05,\r\n")
+    ids = {external_id: _by_external_id(external_id).id for external_id in ("demo-001", "demo-003")}
+    plan = _import(
+        _header("external_id", "name_latin", "status", "birth_date", "aliases")
+        + "demo-001,Andrei Vasilenka,released,1979-03-14,Andrej Vasilenko\r\n"
+        + "demo-003,Paval Zhuk,pretrial,1965-05-05,\r\n"
+    )
     assert len(plan.changed) == 2
     andrei, pavel = _by_external_id("demo-001"), _by_external_id("demo-003")
     assert andrei.status is PrisonerStatus.RELEASED and andrei.aliases == ["Andrej Vasilenko"]
     assert "andrey vasilenko" not in andrei.search_text
     assert (pavel.name_latin, pavel.birth_date, pavel.birth_year) == (
-        "Paval Zhuk", date(1965, 5, 5), 1965)
+        "Paval Zhuk",
+        date(1965, 5, 5),
+        1965,
+    )
     assert "paval zhuk" in pavel.search_text and pavel.sentence is None  # left as it was
-    events = {event.object_id: event.changes for event in db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "update"))}
+    events = {
+        event.object_id: event.changes
+        for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "update"))
+    }
     assert events[ids["demo-001"]] == {
         "status": ["sentenced", "released"],
         "released_on": [None, TODAY.isoformat()],  # recorded as the release screen does
-        "aliases": [["Andrej Vasilenko", "Andrey Vasilenko"], ["Andrej Vasilenko"]]}
-    assert events[ids["demo-003"]] == {"name_latin": ['Pavel "Pasha" Zhuk', "Paval Zhuk"],
-                                       "birth_date": [None, "1965-05-05"]}
+        "aliases": [["Andrej Vasilenko", "Andrey Vasilenko"], ["Andrej Vasilenko"]],
+    }
+    assert events[ids["demo-003"]] == {
+        "name_latin": ['Pavel "Pasha" Zhuk', "Paval Zhuk"],
+        "birth_date": [None, "1965-05-05"],
+    }
 
 
 def test_columns_left_out_keep_what_is_stored(app) -> None:
     _import(SAMPLE.read_bytes())
-    plan = _import(_header("external_id", "name_latin", "status")
-                   + "demo-001,Andrei Vasilenka,released\r\nnew-1,New Person,pretrial\r\n")
+    plan = _import(
+        _header("external_id", "name_latin", "status")
+        + "demo-001,Andrei Vasilenka,released\r\nnew-1,New Person,pretrial\r\n"
+    )
     assert len(plan.created) == 1 and plan.changed[0].shown() == [
-        ("status", "sentenced", "released")]
+        ("status", "sentenced", "released")
+    ]
     andrei = _by_external_id("demo-001")
     assert andrei.status is PrisonerStatus.RELEASED and andrei.articles == ["342", "361-1"]
     assert len(andrei.addresses) == 1
@@ -262,6 +320,7 @@ def test_columns_left_out_keep_what_is_stored(app) -> None:
 
 
 # Command line ---------------------------------------------------------------------------------
+
 
 def test_cli_import_export_and_dry_run(app, runner: FlaskCliRunner, tmp_path: Path) -> None:
     dry = runner.invoke(args=["prisoners", "import", str(SAMPLE), "--dry-run"])
@@ -278,8 +337,9 @@ def test_cli_import_export_and_dry_run(app, runner: FlaskCliRunner, tmp_path: Pa
     assert event.changes["created"] == 5 and len(event.changes["file_sha256"]) == 64
 
     moved = tmp_path / "moved.csv"
-    moved.write_text(SAMPLE.read_text(encoding="utf-8-sig").replace("ИК-3", "ИК-9"),
-                     encoding="utf-8")
+    moved.write_text(
+        SAMPLE.read_text(encoding="utf-8-sig").replace("ИК-3", "ИК-9"), encoding="utf-8"
+    )
     before = _snapshot()
     dry = runner.invoke(args=["prisoners", "import", str(moved), "--dry-run"])
     assert "change demo-001: Andrei Vasilenka" in dry.output and "ИК-9" in dry.output
@@ -297,8 +357,14 @@ def test_cli_import_export_and_dry_run(app, runner: FlaskCliRunner, tmp_path: Pa
 def test_cli_lists_every_bad_row_and_exits_1(app, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["prisoners", "import", str(BAD)])
     assert result.exit_code == 1
-    for line, column in [(3, "name_latin"), (3, "birth_date"), (4, "status"),
-                         (4, "can_receive_letters"), (5, "released_on"), (6, "external_id")]:
+    for line, column in [
+        (3, "name_latin"),
+        (3, "birth_date"),
+        (4, "status"),
+        (4, "can_receive_letters"),
+        (5, "released_on"),
+        (6, "external_id"),
+    ]:
         assert f"line {line}, column {column}: " in result.output
     assert "6 problem(s) in 4 row(s); nothing was imported." in result.output
     assert _count(Prisoner) == 0 and _count(AuditEvent) == 0
@@ -306,10 +372,14 @@ def test_cli_lists_every_bad_row_and_exits_1(app, runner: FlaskCliRunner) -> Non
 
 # Pages ----------------------------------------------------------------------------------------
 
+
 def _upload(client: FlaskClient, data: bytes, name: str = "prisoners.csv"):
     token = csrf_token(client, IMPORT)
-    return client.post(IMPORT, data={"csrf_token": token, "file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        IMPORT,
+        data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def _confirm(client: FlaskClient, token: str):
@@ -333,21 +403,29 @@ def test_upload_preview_confirm(app, auth: Auth, client: FlaskClient, tmp_path: 
     token = TOKEN_FIELD.search(preview.text).group(1)
     done = _confirm(client, token)
     assert done.status_code == 302 and done.headers["Location"] == "/coordinator/prisoners/"
-    assert "Import done: 4 created, 1 changed, 0 unchanged." in client.get(
-        done.headers["Location"]).text
+    assert (
+        "Import done: 4 created, 1 changed, 0 unchanged."
+        in client.get(done.headers["Location"]).text
+    )
     assert _count(Prisoner) == 5
     assert _by_external_id("demo-001").name_latin == "Andrei Vasilenka"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
     assert event.actor_id == coordinator.id
     assert (event.changes["created"], event.changes["changed"]) == (4, 1)
-    created = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "create",
-                                                          AuditEvent.object_type == "Prisoner"))
+    created = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "create", AuditEvent.object_type == "Prisoner"
+        )
+    )
     assert sorted(e.changes["external_id"] for e in created if e.actor_id == coordinator.id) == [
-        "demo-002", "demo-003", "demo-004", "demo-005"]
+        "demo-002",
+        "demo-003",
+        "demo-004",
+        "demo-005",
+    ]
     changed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update"))
     assert changed.actor_id == coordinator.id
-    assert changed.changes["name_latin"] == ["Andrei Vasilenka (old spelling)",
-                                             "Andrei Vasilenka"]
+    assert changed.changes["name_latin"] == ["Andrei Vasilenka (old spelling)", "Andrei Vasilenka"]
     assert changed.changes["facility"] == ["SIZO No. 1 (Minsk)", "Penal colony No. 3 (Viciebsk)"]
     assert not kept.exists()
 
@@ -356,22 +434,28 @@ def test_upload_preview_confirm(app, auth: Auth, client: FlaskClient, tmp_path: 
     assert _events("import") == 1
 
 
-def test_upload_of_a_bad_file_lists_the_errors(app, auth: Auth, client: FlaskClient,
-                                               tmp_path: Path) -> None:
+def test_upload_of_a_bad_file_lists_the_errors(
+    app, auth: Auth, client: FlaskClient, tmp_path: Path
+) -> None:
     auth.login(make_coordinator().email)
     page = _upload(client, BAD.read_bytes())
     assert page.status_code == 200 and "Nothing was imported." in page.text
     table = page.text.split('id="import-errors"')[1].split("</table>")[0]
     cells = re.findall(r"<tr>\s*<td>(\d+)</td>\s*<td><code>([a-z_]+)</code></td>", table)
-    assert cells == [("3", "name_latin"), ("3", "birth_date"), ("4", "status"),
-                     ("4", "can_receive_letters"), ("5", "released_on"), ("6", "external_id")]
+    assert cells == [
+        ("3", "name_latin"),
+        ("3", "birth_date"),
+        ("4", "status"),
+        ("4", "can_receive_letters"),
+        ("5", "released_on"),
+        ("6", "external_id"),
+    ]
     assert "Confirm import" not in page.text
     assert _count(Prisoner) == 0 and not (tmp_path / "imports").exists()
 
 
 @pytest.mark.settings(PRISONER_IMPORT_MAX_BYTES=1000)
-def test_uploads_that_are_not_csv_get_a_clear_message(app, auth: Auth,
-                                                      client: FlaskClient) -> None:
+def test_uploads_that_are_not_csv_get_a_clear_message(app, auth: Auth, client: FlaskClient) -> None:
     auth.login(make_coordinator().email)
     picture = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"
     page = _upload(client, picture, "photo.png")
@@ -383,8 +467,9 @@ def test_uploads_that_are_not_csv_get_a_clear_message(app, auth: Auth,
     assert _count(Prisoner) == 0
 
 
-def test_a_tampered_or_foreign_token_is_refused(app, auth: Auth, client: FlaskClient,
-                                               tmp_path: Path) -> None:
+def test_a_tampered_or_foreign_token_is_refused(
+    app, auth: Auth, client: FlaskClient, tmp_path: Path
+) -> None:
     auth.login(make_coordinator().email)
     preview = _upload(client, SAMPLE.read_bytes())
     token = TOKEN_FIELD.search(preview.text).group(1)
@@ -403,8 +488,9 @@ def test_a_tampered_or_foreign_token_is_refused(app, auth: Auth, client: FlaskCl
     assert _count(Prisoner) == 0
 
 
-def test_unconfirmed_uploads_are_removed_after_an_hour(app, auth: Auth, client: FlaskClient,
-                                                       tmp_path: Path) -> None:
+def test_unconfirmed_uploads_are_removed_after_an_hour(
+    app, auth: Auth, client: FlaskClient, tmp_path: Path
+) -> None:
     folder = tmp_path / "imports"
     folder.mkdir()
     old, recent = folder / f"{'a' * 32}.csv", folder / f"{'b' * 32}.csv"
@@ -417,8 +503,9 @@ def test_unconfirmed_uploads_are_removed_after_an_hour(app, auth: Auth, client: 
     assert len(list(folder.iterdir())) == 2  # the recent one and the new upload
 
 
-def test_nothing_to_confirm_when_nothing_changes(app, auth: Auth, client: FlaskClient,
-                                                 tmp_path: Path) -> None:
+def test_nothing_to_confirm_when_nothing_changes(
+    app, auth: Auth, client: FlaskClient, tmp_path: Path
+) -> None:
     _import(SAMPLE.read_bytes())
     auth.login(make_coordinator().email)
     page = _upload(client, SEMICOLON.read_bytes())
@@ -426,9 +513,8 @@ def test_nothing_to_confirm_when_nothing_changes(app, auth: Auth, client: FlaskC
     assert not (tmp_path / "imports").exists() or not any((tmp_path / "imports").iterdir())
 
 
-
-
 # Identity changes --------------------------------------------------------------------------
+
 
 def _demo() -> None:
     from godparents.demo.seed import seed_demo
@@ -440,8 +526,11 @@ def _demo() -> None:
 def _open_godparents(external_id: str) -> list[str]:
     db.session.expire_all()
     prisoner = _by_external_id(external_id)
-    return sorted(pairing.sponsor.full_name for pairing in prisoner.sponsorships
-                  if pairing.status in (SponsorshipStatus.ACTIVE, SponsorshipStatus.PROPOSED))
+    return sorted(
+        pairing.sponsor.full_name
+        for pairing in prisoner.sponsorships
+        if pairing.status in (SponsorshipStatus.ACTIVE, SponsorshipStatus.PROPOSED)
+    )
 
 
 def test_the_sample_over_the_demo_data_is_five_identity_changes(app) -> None:
@@ -452,7 +541,12 @@ def test_the_sample_over_the_demo_data_is_five_identity_changes(app) -> None:
     assert darya and _by_external_id("demo-001").name_latin == "Darya Tsvirko"
     plan = plan_import(read_prisoners(SAMPLE.read_bytes()).rows, db.session)
     assert [c.row.external_id for c in plan.identity_changes] == [
-        "demo-001", "demo-002", "demo-003", "demo-004", "demo-005"]
+        "demo-001",
+        "demo-002",
+        "demo-003",
+        "demo-004",
+        "demo-005",
+    ]
     assert plan.changed == [] and plan.created == []
     first = plan.identity_changes[0]
     assert first.identity == ["name", "birth", "gender"] and first.godparents == darya
@@ -465,23 +559,35 @@ def test_the_sample_over_the_demo_data_is_five_identity_changes(app) -> None:
 
 
 def test_a_spelling_correction_is_an_ordinary_change(app) -> None:
-    make_prisoner(name_latin="Andrei Vasilenka", name_be="Андрэй Васіленка",
-                  external_id="demo-001", birth_year=1979, gender=Gender.MALE)
-    text = (_header("external_id", "name_latin", "name_ru", "birth_date", "gender")
-            + "demo-001,Andrej Wassilenko,Андрей Василенко,1979-03-14,m\r\n")
+    make_prisoner(
+        name_latin="Andrei Vasilenka",
+        name_be="Андрэй Васіленка",
+        external_id="demo-001",
+        birth_year=1979,
+        gender=Gender.MALE,
+    )
+    text = (
+        _header("external_id", "name_latin", "name_ru", "birth_date", "gender")
+        + "demo-001,Andrej Wassilenko,Андрей Василенко,1979-03-14,m\r\n"
+    )
     plan = plan_import(read_prisoners(text).rows, db.session)
     assert plan.identity_changes == [] and len(plan.changed) == 1
-    for other, reason in (("Andrei Tsvirko,,1979,m", "name"), ("Andrei Vasilenka,,1980,m",
-                                                                "birth"),
-                          ("Andrei Vasilenka,,1979,f", "gender")):
-        row = _header("external_id", "name_latin", "name_ru", "birth_date", "gender") + \
-            f"demo-001,{other}\r\n"
+    for other, reason in (
+        ("Andrei Tsvirko,,1979,m", "name"),
+        ("Andrei Vasilenka,,1980,m", "birth"),
+        ("Andrei Vasilenka,,1979,f", "gender"),
+    ):
+        row = (
+            _header("external_id", "name_latin", "name_ru", "birth_date", "gender")
+            + f"demo-001,{other}\r\n"
+        )
         [change] = plan_import(read_prisoners(row).rows, db.session).identity_changes
         assert change.identity == [reason], other
 
 
 def test_the_preview_lists_identity_changes_apart_and_applies_only_the_ticked(
-        app, auth: Auth, client: FlaskClient) -> None:
+    app, auth: Auth, client: FlaskClient
+) -> None:
     _demo()
     coordinator = make_coordinator()
     auth.login(coordinator.email)
@@ -494,41 +600,50 @@ def test_the_preview_lists_identity_changes_apart_and_applies_only_the_ticked(
     for name in _open_godparents("demo-001"):
         assert name in section
     token = TOKEN_FIELD.search(preview.text).group(1)
-    done = client.post(CONFIRM, data={"csrf_token": csrf_token(client, IMPORT), "token": token,
-                                      "accept": ["demo-002"]})
+    done = client.post(
+        CONFIRM,
+        data={"csrf_token": csrf_token(client, IMPORT), "token": token, "accept": ["demo-002"]},
+    )
     assert done.status_code == 302
     assert "4 identity changes were not ticked" in client.get(done.headers["Location"]).text
     assert _by_external_id("demo-001").name_latin == "Darya Tsvirko"  # left out
     alena = _by_external_id("demo-002")
     assert alena.name_latin == "Alena Krautsova" and alena.gender is Gender.FEMALE
     assert _open_godparents("demo-002") == zhuk_godparents  # the ticked one moves as asked
-    event = db.session.scalar(select(AuditEvent).where(
-        AuditEvent.action == "update", AuditEvent.object_id == alena.id,
-        AuditEvent.object_type == "Prisoner"))
+    event = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "update",
+            AuditEvent.object_id == alena.id,
+            AuditEvent.object_type == "Prisoner",
+        )
+    )
     assert event.actor_id == coordinator.id and event.changes["identity_change"] == [
-        "name", "birth", "gender"]
+        "name",
+        "birth",
+        "gender",
+    ]
     assert event.changes["name_latin"] == ["Kanstantsin Zhuk", "Alena Krautsova"]
     summary = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
-    assert (summary.changes["identity_changes"], summary.changes["identity_changes_left"]) == (
-        1, 4)
+    assert (summary.changes["identity_changes"], summary.changes["identity_changes_left"]) == (1, 4)
 
 
-def test_the_command_line_refuses_identity_changes_unless_told(app,
-                                                              runner: FlaskCliRunner) -> None:
+def test_the_command_line_refuses_identity_changes_unless_told(app, runner: FlaskCliRunner) -> None:
     _demo()
     refused = runner.invoke(args=["prisoners", "import", str(SAMPLE)])
     assert refused.exit_code == 1
-    assert "IDENTITY CHANGE demo-001 (name, birth, gender): 'Darya Tsvirko' would become " \
-           "'Andrei Vasilenka'" in refused.output
+    assert (
+        "IDENTITY CHANGE demo-001 (name, birth, gender): 'Darya Tsvirko' would become "
+        "'Andrei Vasilenka'" in refused.output
+    )
     assert "5 row(s) would change who a prisoner is; nothing was imported." in refused.output
     assert _by_external_id("demo-001").name_latin == "Darya Tsvirko"
-    done = runner.invoke(args=["prisoners", "import", str(SAMPLE),
-                               "--accept-identity-changes"])
+    done = runner.invoke(args=["prisoners", "import", str(SAMPLE), "--accept-identity-changes"])
     assert done.exit_code == 0, done.output
     assert _by_external_id("demo-001").name_latin == "Andrei Vasilenka"
 
 
 # Releases, deaths, transfers -----------------------------------------------------------------
+
 
 def test_a_release_a_death_and_a_transfer_arrive_by_import(app) -> None:
     released = make_prisoner(name_latin="Maryia Rubtsova", external_id="p-1")
@@ -536,64 +651,88 @@ def test_a_release_a_death_and_a_transfer_arrive_by_import(app) -> None:
     moved = make_prisoner(name_latin="Pavel Zhuk", external_id="p-3")
     godparents = [make_sponsor(full_name=name) for name in ("Anna", "Bernd", "Clara", "Dora")]
     make_sponsorship(godparents[0], released)
-    make_sponsorship(godparents[1], released, status=SponsorshipStatus.PROPOSED,
-                     started_on=None)
+    make_sponsorship(godparents[1], released, status=SponsorshipStatus.PROPOSED, started_on=None)
     make_sponsorship(godparents[2], died)
     make_sponsorship(godparents[3], moved)
-    text = (_header("external_id", "name_latin", "status", "released_on", "facility",
-                    "postal_address")
-            + "p-1,Maryia Rubtsova,released,2026-01-10,,\r\n"
-            + "p-2,Ihar Lasitski,died,,,\r\n"
-            + 'p-3,Pavel Zhuk,sentenced,,Penal colony No. 9 (Horki),"213410, г. Горки,\n'
-              'ИК-9"\r\n')
+    text = (
+        _header("external_id", "name_latin", "status", "released_on", "facility", "postal_address")
+        + "p-1,Maryia Rubtsova,released,2026-01-10,,\r\n"
+        + "p-2,Ihar Lasitski,died,,,\r\n"
+        + 'p-3,Pavel Zhuk,sentenced,,Penal colony No. 9 (Horki),"213410, г. Горки,\n'
+        'ИК-9"\r\n'
+    )
     plan = plan_import(read_prisoners(text).rows, db.session)
     assert [(c.row.external_id, c.godparents) for c in plan.releases] == [
-        ("p-1", ["Anna", "Bernd"]), ("p-2", ["Clara"])]
+        ("p-1", ["Anna", "Bernd"]),
+        ("p-2", ["Clara"]),
+    ]
     done = apply_import(plan, db.session, TODAY)
     db.session.commit()
     assert done.pairings_ended == 3
     db.session.expire_all()
-    ends = {(p.sponsor.full_name, p.status, p.ended_on, p.end_reason)
-            for p in db.session.scalars(select(Sponsorship))}
-    assert ends == {("Anna", SponsorshipStatus.ENDED, date(2026, 1, 10), EndReason.RELEASED),
-                    ("Bernd", SponsorshipStatus.ENDED, date(2026, 1, 10), EndReason.RELEASED),
-                    ("Clara", SponsorshipStatus.ENDED, TODAY, EndReason.DIED),
-                    ("Dora", SponsorshipStatus.ACTIVE, None, None)}
+    ends = {
+        (p.sponsor.full_name, p.status, p.ended_on, p.end_reason)
+        for p in db.session.scalars(select(Sponsorship))
+    }
+    assert ends == {
+        ("Anna", SponsorshipStatus.ENDED, date(2026, 1, 10), EndReason.RELEASED),
+        ("Bernd", SponsorshipStatus.ENDED, date(2026, 1, 10), EndReason.RELEASED),
+        ("Clara", SponsorshipStatus.ENDED, TODAY, EndReason.DIED),
+        ("Dora", SponsorshipStatus.ACTIVE, None, None),
+    }
     assert _by_external_id("p-2").released_on == TODAY  # the day, as the release screen
     waiting = {row.full_name for row in dashboard.freed_godparents()}
     assert waiting == {"Anna", "Bernd", "Clara"}
-    ended = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.object_type == "Sponsorship", AuditEvent.action == "update")).all()
-    assert len(ended) == 3 and all(e.changes["status"] == ["active", "ended"] or
-                                   e.changes["status"] == ["proposed", "ended"] for e in ended)
+    ended = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "Sponsorship", AuditEvent.action == "update"
+        )
+    ).all()
+    assert len(ended) == 3 and all(
+        e.changes["status"] == ["active", "ended"] or e.changes["status"] == ["proposed", "ended"]
+        for e in ended
+    )
     pavel = _by_external_id("p-3")
-    assert [a.facility for a in pavel.addresses] == ["Penal colony No. 9 (Horki)",
-                                                    "SIZO No. 1 (Minsk)"]
+    assert [a.facility for a in pavel.addresses] == [
+        "Penal colony No. 9 (Horki)",
+        "SIZO No. 1 (Minsk)",
+    ]
     colony = pavel.addresses[0].facility_record
     assert (colony.name_en, colony.kind, colony.postcode, colony.institution) == (
-        "Penal colony No. 9 (Horki)", FacilityKind.PENAL_COLONY, "213410", "ИК-9")
+        "Penal colony No. 9 (Horki)",
+        FacilityKind.PENAL_COLONY,
+        "213410",
+        "ИК-9",
+    )
 
 
 def test_deported_and_pardoned_say_why_the_pairing_ended(app) -> None:
     for number in range(2):
         make_sponsorship(make_sponsor(), make_prisoner(external_id=f"x-{number}"))
-    _import(_header("external_id", "name_latin", "status")
-            + "x-0,Prisoner,deported\r\nx-1,Prisoner,pardoned\r\n")
-    reasons = {p.prisoner.external_id: p.end_reason
-               for p in db.session.scalars(select(Sponsorship))}
+    _import(
+        _header("external_id", "name_latin", "status")
+        + "x-0,Prisoner,deported\r\nx-1,Prisoner,pardoned\r\n"
+    )
+    reasons = {
+        p.prisoner.external_id: p.end_reason for p in db.session.scalars(select(Sponsorship))
+    }
     assert reasons == {"x-0": EndReason.DEPORTED, "x-1": EndReason.PARDONED}
 
 
 # Facilities -----------------------------------------------------------------------------------
 
-def test_a_facility_without_its_postal_address_imports(app, auth: Auth,
-                                                       client: FlaskClient) -> None:
+
+def test_a_facility_without_its_postal_address_imports(
+    app, auth: Auth, client: FlaskClient
+) -> None:
     """Real lists name the prison without its address: the prisoner imports, godparents
     read that the address is unknown and whom to ask, the dashboard lists the prisoner."""
     sponsor = make_sponsor()
-    text = (_header("external_id", "name_latin", "status", "facility")
-            + "h-1,Ales Bialiatski,sentenced,Penal colony No. 9 (Horki)\r\n"
-            + "h-2,Maryia Kalesnikava,sentenced,Penal colony No. 9 (Horki)\r\n")
+    text = (
+        _header("external_id", "name_latin", "status", "facility")
+        + "h-1,Ales Bialiatski,sentenced,Penal colony No. 9 (Horki)\r\n"
+        + "h-2,Maryia Kalesnikava,sentenced,Penal colony No. 9 (Horki)\r\n"
+    )
     _import(text)
     ales = _by_external_id("h-1")
     [address] = ales.addresses
@@ -608,13 +747,16 @@ def test_a_facility_without_its_postal_address_imports(app, auth: Auth,
     listed = {row.name_latin for row in dashboard.held_without_address()}
     assert listed == {"Ales Bialiatski", "Maryia Kalesnikava"}
     # Its address arrives later: every prisoner there has it.
-    _import(_header("external_id", "name_latin", "facility", "postal_address")
-            + 'h-1,Ales Bialiatski,Penal colony No. 9 (Horki),"213410, г. Горки,\nИК-9"\r\n')
+    _import(
+        _header("external_id", "name_latin", "facility", "postal_address")
+        + 'h-1,Ales Bialiatski,Penal colony No. 9 (Horki),"213410, г. Горки,\nИК-9"\r\n'
+    )
     assert dashboard.held_without_address() == []
     assert _by_external_id("h-2").current_address.envelope_address == "213410, г. Горки,\nИК-9"
 
 
 # Workbooks, headings of their own, whole names ----------------------------------------------
+
 
 def _workbook(rows: list[list[Any]]) -> bytes:
     from openpyxl import Workbook
@@ -629,101 +771,155 @@ def _workbook(rows: list[list[Any]]) -> bytes:
 
 
 def test_an_xlsx_workbook_imports_like_its_csv(app) -> None:
-    data = _workbook([
-        ["external_id", "name_latin", "name_be", "birth_date", "status", "detained_on",
-         "facility", "postal_address", "is_public"],
-        ["x-1", "Andrei Vasilenka", "Андрэй Васіленка", date(1979, 3, 14), "sentenced",
-         date(2021, 7, 14), "Penal colony No. 3 (Viciebsk)",
-         "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3", True],
-        ["x-2", "Pavel Zhuk", None, 1965, "pretrial", None, None, None, False],
-        [None, None, None, None, None, None, None, None, None],  # an empty row at the end
-    ])
+    data = _workbook(
+        [
+            [
+                "external_id",
+                "name_latin",
+                "name_be",
+                "birth_date",
+                "status",
+                "detained_on",
+                "facility",
+                "postal_address",
+                "is_public",
+            ],
+            [
+                "x-1",
+                "Andrei Vasilenka",
+                "Андрэй Васіленка",
+                date(1979, 3, 14),
+                "sentenced",
+                date(2021, 7, 14),
+                "Penal colony No. 3 (Viciebsk)",
+                "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3",
+                True,
+            ],
+            ["x-2", "Pavel Zhuk", None, 1965, "pretrial", None, None, None, False],
+            [None, None, None, None, None, None, None, None, None],  # an empty row at the end
+        ]
+    )
     result = read_prisoners(data, "list.xlsx")
     assert result.ok, result.errors
     assert [row.line for row in result.rows] == [2, 3]
     _import(data)
     andrei = _by_external_id("x-1")
     assert (andrei.birth_date, andrei.detained_on, andrei.has_public_consent) == (
-        date(1979, 3, 14), date(2021, 7, 14), True)
+        date(1979, 3, 14),
+        date(2021, 7, 14),
+        True,
+    )
     assert andrei.current_address.postal_address.splitlines()[-1] == "ИК-3"
     assert _by_external_id("x-2").birth_year == 1965
 
 
-CYRILLIC_LIST = ("№,ФИО,Дата рождения,Место содержания,Статус\r\n"
-                 "v-1,Васіленка Андрэй Іванавіч,14.03.1979,Penal colony No. 3 (Viciebsk),"
-                 "sentenced\r\n"
-                 "v-2,Кравцова Елена,1988,СИЗО-1,pretrial\r\n")
+CYRILLIC_LIST = (
+    "№,ФИО,Дата рождения,Место содержания,Статус\r\n"
+    "v-1,Васіленка Андрэй Іванавіч,14.03.1979,Penal colony No. 3 (Viciebsk),"
+    "sentenced\r\n"
+    "v-2,Кравцова Елена,1988,СИЗО-1,pretrial\r\n"
+)
 
 
 def test_cyrillic_headings_need_a_mapping_and_a_guess_is_offered(app) -> None:
     result = read_prisoners(CYRILLIC_LIST.encode())
     assert result.needs_mapping and not result.ok
     assert import_mapping.guess(result.headings) == {
-        "№": "external_id", "фио": "full_name", "дата рождения": "birth_date",
-        "место содержания": "facility", "статус": "status"}
-    mapped = read_prisoners(CYRILLIC_LIST.encode(),
-                            mapping=import_mapping.guess(result.headings))
+        "№": "external_id",
+        "фио": "full_name",
+        "дата рождения": "birth_date",
+        "место содержания": "facility",
+        "статус": "status",
+    }
+    mapped = read_prisoners(CYRILLIC_LIST.encode(), mapping=import_mapping.guess(result.headings))
     assert mapped.ok, mapped.errors
     first, second = (row.values for row in mapped.rows)
     assert (first["name_be"], first["name_latin"], first["birth_date"]) == (
-        "Андрэй Васіленка", "Andrei Vasilenka", date(1979, 3, 14))
+        "Андрэй Васіленка",
+        "Andrei Vasilenka",
+        date(1979, 3, 14),
+    )
     assert first["aliases"] == ["Васіленка Андрэй Іванавіч"]
     assert (second["name_ru"], second["name_latin"]) == ("Елена Кравцова", "Elena Kravtsova")
 
 
-@pytest.mark.parametrize(("whole", "first", "surname"), [
-    ("Васіленка Андрэй Іванавіч", "Андрэй", "Васіленка"),  # surname first, patronymic
-    ("Андрей Иванович Василенко", "Андрей", "Василенко"),  # patronymic in the middle
-    ("Кравцова Елена", "Елена", "Кравцова"),  # a known first name second
-    ("Alena Krautsova", "Alena", "Krautsova"),  # a known first name first
-    ("Жук Павел", "Павел", "Жук"),
-    ("Рубцова-Сідарэнка Марыя", "Марыя", "Рубцова-Сідарэнка"),
-    ("Смирнов Аркадий", "Аркадий", "Смирнов"),  # unknown names in Cyrillic: surname first
-])
+@pytest.mark.parametrize(
+    ("whole", "first", "surname"),
+    [
+        ("Васіленка Андрэй Іванавіч", "Андрэй", "Васіленка"),  # surname first, patronymic
+        ("Андрей Иванович Василенко", "Андрей", "Василенко"),  # patronymic in the middle
+        ("Кравцова Елена", "Елена", "Кравцова"),  # a known first name second
+        ("Alena Krautsova", "Alena", "Krautsova"),  # a known first name first
+        ("Жук Павел", "Павел", "Жук"),
+        ("Рубцова-Сідарэнка Марыя", "Марыя", "Рубцова-Сідарэнка"),
+        ("Смирнов Аркадий", "Аркадий", "Смирнов"),  # unknown names in Cyrillic: surname first
+    ],
+)
 def test_whole_names_are_split_sensibly(whole: str, first: str, surname: str) -> None:
     parts = split_full_name(whole)
     assert (parts.first, parts.surname) == (first, surname)
 
 
-def test_the_mapping_step_is_taken_once_per_set_of_headings(app, auth: Auth,
-                                                           client: FlaskClient) -> None:
+def test_the_mapping_step_is_taken_once_per_set_of_headings(
+    app, auth: Auth, client: FlaskClient
+) -> None:
     auth.login(make_coordinator().email)
     page = _upload(client, CYRILLIC_LIST.encode(), "viasna.csv")
     assert "Which column of viasna.csv is which?" in page.text
     assert '<option selected value="full_name">' in page.text
     token = TOKEN_FIELD.search(page.text).group(1)
-    form = {"csrf_token": csrf_token(client, IMPORT), "token": token, "columns-0": "external_id",
-            "columns-1": "full_name", "columns-2": "birth_date", "columns-3": "facility",
-            "columns-4": "status"}
+    form = {
+        "csrf_token": csrf_token(client, IMPORT),
+        "token": token,
+        "columns-0": "external_id",
+        "columns-1": "full_name",
+        "columns-2": "birth_date",
+        "columns-3": "facility",
+        "columns-4": "status",
+    }
     preview = client.post(f"{IMPORT}/mapping", data=form)
     assert preview.status_code == 200 and "2 new prisoners" in preview.text
     assert "The columns were read as you mapped them" in preview.text
     confirm = TOKEN_FIELD.search(preview.text).group(1)
-    done = client.post(CONFIRM, data={"csrf_token": csrf_token(client, IMPORT),
-                                      "token": confirm})
+    done = client.post(CONFIRM, data={"csrf_token": csrf_token(client, IMPORT), "token": confirm})
     assert done.status_code == 302 and _count(Prisoner) == 2
     assert _by_external_id("v-1").name_latin == "Andrei Vasilenka"
     # The same headings again, in another order and case: straight to the preview.
-    again = _upload(client, ("статус,№,фио,дата рождения,место содержания\r\n"
-                             "sentenced,v-3,Жук Павел,1965,СИЗО-1\r\n").encode(), "more.csv")
+    again = _upload(
+        client,
+        (
+            "статус,№,фио,дата рождения,место содержания\r\nsentenced,v-3,Жук Павел,1965,СИЗО-1\r\n"
+        ).encode(),
+        "more.csv",
+    )
     assert "1 new prisoner" in again.text and "Which column" not in again.text
 
 
-def test_a_mapping_without_an_id_or_a_name_is_asked_again(app, auth: Auth,
-                                                          client: FlaskClient) -> None:
+def test_a_mapping_without_an_id_or_a_name_is_asked_again(
+    app, auth: Auth, client: FlaskClient
+) -> None:
     auth.login(make_coordinator().email)
     page = _upload(client, CYRILLIC_LIST.encode(), "viasna.csv")
     token = TOKEN_FIELD.search(page.text).group(1)
-    again = client.post(f"{IMPORT}/mapping", data={
-        "csrf_token": csrf_token(client, IMPORT), "token": token, "columns-0": "",
-        "columns-1": "", "columns-2": "birth_date", "columns-3": "facility",
-        "columns-4": "status"})
+    again = client.post(
+        f"{IMPORT}/mapping",
+        data={
+            "csrf_token": csrf_token(client, IMPORT),
+            "token": token,
+            "columns-0": "",
+            "columns-1": "",
+            "columns-2": "birth_date",
+            "columns-3": "facility",
+            "columns-4": "status",
+        },
+    )
     assert again.status_code == 200 and 'id="mapping-errors"' in again.text
     assert "Say which column holds the name." in again.text
     assert _count(ImportMapping) == 0 and _count(Prisoner) == 0
 
 
 # Hostile files ------------------------------------------------------------------------------
+
 
 def test_hostile_files_are_refused_quickly_with_one_message(app) -> None:
     wide = ",".join(f"c{n}" for n in range(201)) + "\r\n"
@@ -749,17 +945,26 @@ def test_a_broken_workbook_is_one_clear_error(app) -> None:
 
 # Duplicates ---------------------------------------------------------------------------------
 
-def test_a_new_row_that_is_a_prisoner_under_another_id_is_flagged(app, auth: Auth,
-                                                                  client: FlaskClient) -> None:
-    known = make_prisoner(name_latin="Andrei Vasilenka", name_be="Андрэй Васіленка",
-                          external_id="viasna-17", birth_year=1979)
+
+def test_a_new_row_that_is_a_prisoner_under_another_id_is_flagged(
+    app, auth: Auth, client: FlaskClient
+) -> None:
+    known = make_prisoner(
+        name_latin="Andrei Vasilenka",
+        name_be="Андрэй Васіленка",
+        external_id="viasna-17",
+        birth_year=1979,
+    )
     make_prisoner(name_latin="Andrei Vasilenka", external_id="other-1979", birth_year=1950)
-    text = (_header("external_id", "name_latin", "name_ru", "birth_date")
-            + "hrc-3,Andrej Wassilenko,Андрей Василенко,1979-03-14\r\n"
-            + "hrc-4,Alena Krautsova,,1988\r\n")
+    text = (
+        _header("external_id", "name_latin", "name_ru", "birth_date")
+        + "hrc-3,Andrej Wassilenko,Андрей Василенко,1979-03-14\r\n"
+        + "hrc-4,Alena Krautsova,,1988\r\n"
+    )
     plan = plan_import(read_prisoners(text).rows, db.session)
     assert {key: [c.id for c in found] for key, found in plan.duplicates.items()} == {
-        "hrc-3": [known.id]}
+        "hrc-3": [known.id]
+    }
     auth.login(make_coordinator().email)
     preview = _upload(client, text.encode())
     assert f'data-duplicate="{known.id}"' in preview.text

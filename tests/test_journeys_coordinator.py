@@ -22,8 +22,10 @@ pytestmark = pytest.mark.browser
 def _counts(page) -> dict[str, int]:
     page.goto("/coordinator/")
     names = ("prisoners-held", "held-with-godparent", "pairings-active")
-    return {name: int(re.sub(r"\D", "", page.locator(f'[data-count="{name}"]').inner_text()))
-            for name in names}
+    return {
+        name: int(re.sub(r"\D", "", page.locator(f'[data-count="{name}"]').inner_text()))
+        for name in names
+    }
 
 
 def test_pair_then_release_and_re_pair(page, live_server) -> None:
@@ -58,7 +60,8 @@ def test_pair_then_release_and_re_pair(page, live_server) -> None:
     page.wait_for_url("**/sponsorships/new?*")  # loaded: the script follows the typing
     page.get_by_label("Find a godparent").fill("Nowicka")  # the results follow the typing
     page.locator(f'#sponsor-results [data-sponsor="{sponsor.id}"]').get_by_role(
-        "link", name="Choose").click()
+        "link", name="Choose"
+    ).click()
     page.get_by_role("button", name="Pair").click()
     page.wait_for_load_state()
     after_pairing = _counts(page)
@@ -75,15 +78,18 @@ def test_pair_then_release_and_re_pair(page, live_server) -> None:
     page.wait_for_url("**/sponsorships/new?*")
     page.get_by_label("Find a prisoner").fill("waiting godparent")  # any order, prefixes
     page.locator(f'#prisoner-results [data-prisoner="{waiting.id}"]').get_by_role(
-        "link", name="Choose").click()
+        "link", name="Choose"
+    ).click()
     page.get_by_role("button", name="Pair").click()
     page.wait_for_load_state()
 
     after_release = _counts(page)
     assert after_release["prisoners-held"] == after_pairing["prisoners-held"] - 1
     assert after_release["pairings-active"] == after_pairing["pairings-active"]
-    pairings = db.session.scalars(select(Sponsorship).where(
-        Sponsorship.sponsor_id == sponsor.id).order_by(Sponsorship.id)).all()
+    pairings = db.session.scalars(
+        select(Sponsorship).where(Sponsorship.sponsor_id == sponsor.id).order_by(Sponsorship.id)
+    ).all()
     assert [(p.prisoner_id, p.status, p.end_reason) for p in pairings] == [
         (prisoner.id, SponsorshipStatus.ENDED, EndReason.RELEASED),
-        (waiting.id, SponsorshipStatus.ACTIVE, None)]
+        (waiting.id, SponsorshipStatus.ACTIVE, None),
+    ]

@@ -22,9 +22,14 @@ from tests.factories import PASSWORD, make_coordinator
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                 "hasUserVerification": True, "isUserVerified": True,
-                 "automaticPresenceSimulation": True}
+AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
 
 
 @pytest.fixture
@@ -46,16 +51,18 @@ def tab(browser: Any, on_localhost: str) -> Iterator[Any]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" else None)
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
     yield page
     context.close()
     assert errors == []
 
 
 def _authenticator(devtools: Any) -> str:
-    return devtools.send("WebAuthn.addVirtualAuthenticator",
-                         {"options": AUTHENTICATOR})["authenticatorId"]
+    return devtools.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})[
+        "authenticatorId"
+    ]
 
 
 def _add_passkey(tab: Any, name: str) -> None:
@@ -80,8 +87,10 @@ def test_passkeys_added_named_removed_and_used_to_log_in(app: Flask, tab: Any) -
     devtools.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": laptop})
     _authenticator(devtools)
     _add_passkey(tab, "Security key")
-    assert [p.name for p in db.session.scalars(select(Passkey).order_by(Passkey.id))] == \
-        ["Laptop", "Security key"]
+    assert [p.name for p in db.session.scalars(select(Passkey).order_by(Passkey.id))] == [
+        "Laptop",
+        "Security key",
+    ]
 
     item = tab.locator("li", has_text="Security key")
     item.get_by_label("Name").fill("Key on my keyring")
@@ -103,8 +112,9 @@ def test_passkeys_added_named_removed_and_used_to_log_in(app: Flask, tab: Any) -
     tab.get_by_role("button", name="Use a passkey").click()
     tab.wait_for_url("**/coordinator/")
     assert tab.get_by_role("heading", name="Dashboard").is_visible()
-    login = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "login")
-                               .order_by(AuditEvent.id.desc())).first()
+    login = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "login").order_by(AuditEvent.id.desc())
+    ).first()
     assert login.changes == {"second_factor": "passkey"}
     db.session.expire_all()
     assert db.session.scalar(select(Passkey.last_used_at)) is not None

@@ -31,11 +31,16 @@ def _prisoner(external_id: str) -> Prisoner:
 
 def test_import_review_confirm_and_pair(page, live_server, tmp_path) -> None:
     coordinator = make_coordinator()
-    darya = make_prisoner(name_latin="Darya Tsvirko", name_be="Дар'я Цвірко",
-                          external_id="demo-001", birth_year=1981)
+    darya = make_prisoner(
+        name_latin="Darya Tsvirko", name_be="Дар'я Цвірко", external_id="demo-001", birth_year=1981
+    )
     released = make_prisoner(name_latin="Ihar Lasitski", external_id="demo-004")
-    waiting = make_prisoner(name_latin="Alena Krautsova", name_be="Алена Краўцова",
-                            external_id="demo-002", detained_on=date(2020, 9, 7))
+    waiting = make_prisoner(
+        name_latin="Alena Krautsova",
+        name_be="Алена Краўцова",
+        external_id="demo-002",
+        detained_on=date(2020, 9, 7),
+    )
     anna = make_sponsor(full_name="Anna Schmidt")
     make_sponsorship(anna, darya)
     freed = make_sponsor(full_name="Jonas Lindqvist", body="European Parliament")
@@ -45,7 +50,8 @@ def test_import_review_confirm_and_pair(page, live_server, tmp_path) -> None:
         "external_id,name_latin,name_be,status,released_on\r\n"
         "demo-001,Andrei Vasilenka,Андрэй Васіленка,sentenced,\r\n"  # another person
         f"demo-004,Ihar Lasitski,Ігар Ласіцкі,released,{date.today().isoformat()}\r\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
     log_in(page, coordinator.email, PASSWORD)
     page.goto("/coordinator/prisoners/")
@@ -76,10 +82,14 @@ def test_import_review_confirm_and_pair(page, live_server, tmp_path) -> None:
     page.wait_for_url("**/sponsorships/new?*")  # loaded: the script follows the typing
     page.get_by_label("Find a prisoner").fill("Krawzowa")  # the German press spelling
     page.locator(f'#prisoner-results [data-prisoner="{waiting.id}"]').get_by_role(
-        "link", name="Choose").click()
+        "link", name="Choose"
+    ).click()
     assert "Jonas Lindqvist" in page.locator('[data-chosen="sponsor"]').inner_text()
     page.get_by_role("button", name="Pair").click()
     page.wait_for_url(re.compile(rf".*/coordinator/sponsors/{freed.id}$"))
-    pairing = db.session.scalar(select(Sponsorship).where(
-        Sponsorship.sponsor_id == freed.id, Sponsorship.status == SponsorshipStatus.ACTIVE))
+    pairing = db.session.scalar(
+        select(Sponsorship).where(
+            Sponsorship.sponsor_id == freed.id, Sponsorship.status == SponsorshipStatus.ACTIVE
+        )
+    )
     assert pairing.prisoner_id == waiting.id

@@ -35,14 +35,15 @@ def _birth_date_in(days: int) -> date:
     return birthday.replace(year=1985)
 
 
-def test_run_reminders_then_unsubscribe_from_the_email(page, live_server, smtp_server,
-                                                       browser, runners: Runners,
-                                                       web_app) -> None:
+def test_run_reminders_then_unsubscribe_from_the_email(
+    page, live_server, smtp_server, browser, runners: Runners, web_app
+) -> None:
     make_default_rules()
     coordinator = make_coordinator()
     sponsor = make_sponsor(full_name="Marta Nowicka", email="marta@example.org")
-    prisoner = make_prisoner(name_latin="Ales Navumau", name_ru="Алесь Наумов",
-                             birth_date=_birth_date_in(30))
+    prisoner = make_prisoner(
+        name_latin="Ales Navumau", name_ru="Алесь Наумов", birth_date=_birth_date_in(30)
+    )
     make_sponsorship(sponsor, prisoner)
     user_id = sponsor.user.id
 
@@ -51,7 +52,8 @@ def test_run_reminders_then_unsubscribe_from_the_email(page, live_server, smtp_s
 
     page.get_by_role("link", name="Rules").click()
     page.get_by_role("row", name=re.compile("Birthday card")).get_by_role(
-        "link", name="Preview").click()
+        "link", name="Preview"
+    ).click()
     assert "marta@example.org" in page.content()
     assert page.locator("iframe[sandbox]").count() == 1
 
@@ -60,9 +62,15 @@ def test_run_reminders_then_unsubscribe_from_the_email(page, live_server, smtp_s
     page.wait_for_url("**/coordinator/reminders/runs/*")
     assert "Asked for, waiting to start" in page.locator("[data-run-status]").inner_text()
     # The worker, a process of its own, takes the request up; the page follows it.
-    runners.start(smtp_server.port, "reminders", "worker", "--interval", "600",
-                  GODPARENTS_BASE_URL=live_server.url,
-                  GODPARENTS_SECRET_KEY=web_app.config["SECRET_KEY"])  # signs the links
+    runners.start(
+        smtp_server.port,
+        "reminders",
+        "worker",
+        "--interval",
+        "600",
+        GODPARENTS_BASE_URL=live_server.url,
+        GODPARENTS_SECRET_KEY=web_app.config["SECRET_KEY"],
+    )  # signs the links
     page.wait_for_selector('[data-run-status="finished"]', timeout=30_000)
     assert page.locator('[data-count="sent"]').inner_text() == "1"
     page.get_by_role("link", name="Outbox").click()

@@ -11,8 +11,7 @@ from tests.factories import PASSWORD, make_coordinator
 pytestmark = pytest.mark.browser
 
 
-def test_a_new_coordinator_sets_up_two_factors_and_logs_in_with_a_code(page,
-                                                                       live_server) -> None:
+def test_a_new_coordinator_sets_up_two_factors_and_logs_in_with_a_code(page, live_server) -> None:
     coordinator = make_coordinator(totp_secret=None)
     log_in(page, coordinator.email, PASSWORD)
     page.wait_for_url("**/account/two-factor")

@@ -26,8 +26,13 @@ def _log_in(page, email: str) -> None:
 def test_sponsor_and_office_log_for_their_godchild(page, live_server) -> None:
     sponsor = make_sponsor(full_name="Anna Schmidt")
     delegate = make_delegate(sponsor, email="office.schmidt@example.org")
-    prisoner = make_prisoner(name_latin="Andrei Vasilenka", name_ru="Андрей Василенко",
-                             birth_year=1979, address=ADDRESS, detained_on=date(2021, 7, 14))
+    prisoner = make_prisoner(
+        name_latin="Andrei Vasilenka",
+        name_ru="Андрей Василенко",
+        birth_year=1979,
+        address=ADDRESS,
+        detained_on=date(2021, 7, 14),
+    )
     make_sponsorship(sponsor, prisoner, started_on=date(2023, 3, 1))
 
     _log_in(page, sponsor.email)
@@ -35,7 +40,8 @@ def test_sponsor_and_office_log_for_their_godchild(page, live_server) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     card.get_by_role("button", name="Copy address").click()
     assert page.evaluate("navigator.clipboard.readText()") == (
-        ADDRESS + "\nАндрей Василенко, 1979 г.р.")
+        ADDRESS + "\nАндрей Василенко, 1979 г.р."
+    )
     assert card.get_by_role("button", name="Copied").is_visible()
 
     card.get_by_role("link", name="Log what you did").click()
@@ -58,7 +64,8 @@ def test_sponsor_and_office_log_for_their_godchild(page, live_server) -> None:
     page.wait_for_url("**/auth/login")
     _log_in(page, delegate.email)
     page.locator("article.card", has_text="Andrei Vasilenka").get_by_role(
-        "link", name="Log what you did").click()
+        "link", name="Log what you did"
+    ).click()
     page.get_by_text("Card", exact=True).click()
     page.get_by_label("In a few words").fill("Birthday card from the office")
     page.get_by_role("button", name="Save").click()

@@ -35,7 +35,6 @@ def test_a_mail_server_that_never_answers_gives_up_within_the_timeout(app: Flask
 
 
 def test_a_header_with_a_line_break_is_never_sent(app: Flask, smtp_server) -> None:
-    message = Message("Hello\r\nBcc: spy@evil.example", recipients=["mp@example.org"],
-                      body="x\n")
+    message = Message("Hello\r\nBcc: spy@evil.example", recipients=["mp@example.org"], body="x\n")
     assert send_email(message) is False
     assert smtp_server.inbox.messages == []

@@ -54,11 +54,14 @@ def test_stored_outbox_keys_are_rewritten_date_first_and_back(empty_app: Flask) 
     old_keys = ["3:17:prisoner:42:2026-12-26", "11:None:campaign:2:2027-01-01", "manual:1"]
     with db.engine.begin() as connection:
         for number, key in enumerate(old_keys):
-            connection.execute(text(
-                "INSERT INTO outbox_messages (idempotency_key, recipient_email, subject_ref, "
-                "locale, status, attempts, email_subject, created_at) VALUES "
-                "(:key, :email, 'x', 'en', 'sent', 1, '', CURRENT_TIMESTAMP)"),
-                {"key": key, "email": f"to{number}@example.org"})
+            connection.execute(
+                text(
+                    "INSERT INTO outbox_messages (idempotency_key, recipient_email, subject_ref, "
+                    "locale, status, attempts, email_subject, created_at) VALUES "
+                    "(:key, :email, 'x', 'en', 'sent', 1, '', CURRENT_TIMESTAMP)"
+                ),
+                {"key": key, "email": f"to{number}@example.org"},
+            )
     upgrade(revision="8e3b1c7d2a55")
     new_keys = ["2026-12-26:3:17:prisoner:42", "2027-01-01:11:None:campaign:2", "manual:1"]
     assert _keys() == sorted(new_keys)
@@ -77,19 +80,26 @@ def test_inactive_godparents_accounts_are_switched_off(empty_app: Flask) -> None
     upgrade(revision="8e3b1c7d2a55")
     with db.engine.begin() as connection:
         for number, (sponsor_active, user_active) in enumerate(
-                [(False, True), (True, True), (False, False)], start=1):
-            connection.execute(text(
-                "INSERT INTO users (id, email, role, is_active, locale, timezone, "
-                "session_generation, reminder_opt_outs, birthday_card_days, created_at) VALUES "
-                "(:id, :email, 'sponsor', :active, 'en', 'UTC', 1, '[]', 30, "
-                "CURRENT_TIMESTAMP)"),
-                {"id": number, "email": f"s{number}@example.org", "active": user_active})
-            connection.execute(text(
-                "INSERT INTO sponsors (full_name, body, country, language, is_active, "
-                "has_public_consent, user_id, created_at, updated_at) VALUES "
-                "(:name, 'Bundestag', 'DE', 'de', :active, false, :id, CURRENT_TIMESTAMP, "
-                "CURRENT_TIMESTAMP)"),
-                {"name": f"Sponsor {number}", "active": sponsor_active, "id": number})
+            [(False, True), (True, True), (False, False)], start=1
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, email, role, is_active, locale, timezone, "
+                    "session_generation, reminder_opt_outs, birthday_card_days, created_at) VALUES "
+                    "(:id, :email, 'sponsor', :active, 'en', 'UTC', 1, '[]', 30, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"id": number, "email": f"s{number}@example.org", "active": user_active},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO sponsors (full_name, body, country, language, is_active, "
+                    "has_public_consent, user_id, created_at, updated_at) VALUES "
+                    "(:name, 'Bundestag', 'DE', 'de', :active, false, :id, CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"name": f"Sponsor {number}", "active": sponsor_active, "id": number},
+            )
     upgrade()
     assert _active_users() == [2]
     downgrade(revision="8e3b1c7d2a55")
@@ -98,8 +108,9 @@ def test_inactive_godparents_accounts_are_switched_off(empty_app: Flask) -> None
 
 def _active_users() -> list[int]:
     with db.engine.connect() as connection:
-        return sorted(connection.scalars(text("SELECT id FROM users WHERE is_active = :on"),
-                                         {"on": True}))
+        return sorted(
+            connection.scalars(text("SELECT id FROM users WHERE is_active = :on"), {"on": True})
+        )
 
 
 def test_totp_keys_are_encrypted_and_decrypted_again(empty_app: Flask) -> None:
@@ -107,54 +118,73 @@ def test_totp_keys_are_encrypted_and_decrypted_again(empty_app: Flask) -> None:
     the key outside the database; the columns that held them in clear are emptied."""
     upgrade(revision="8e3b1c7d2a55")
     with db.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO users (id, email, role, is_active, locale, timezone, totp_secret, "
-            "session_generation, reminder_opt_outs, birthday_card_days, created_at) VALUES "
-            "(1, 'c@example.org', 'coordinator', :on, 'en', 'UTC', 'JBSWY3DPEHPK3PXPJBSWY3DP', "
-            "1, '[]', 30, CURRENT_TIMESTAMP)"), {"on": True})
-        connection.execute(text(
-            "INSERT INTO user_sessions (token_hash, user_id, generation, created_at, "
-            "last_seen_at, remember, pending_totp_secret) VALUES ('h', 1, 1, "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :off, 'KRSXG5CTMVRXEZLUKRSXG5CT')"),
-            {"off": False})
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, role, is_active, locale, timezone, totp_secret, "
+                "session_generation, reminder_opt_outs, birthday_card_days, created_at) VALUES "
+                "(1, 'c@example.org', 'coordinator', :on, 'en', 'UTC', 'JBSWY3DPEHPK3PXPJBSWY3DP', "
+                "1, '[]', 30, CURRENT_TIMESTAMP)"
+            ),
+            {"on": True},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO user_sessions (token_hash, user_id, generation, created_at, "
+                "last_seen_at, remember, pending_totp_secret) VALUES ('h', 1, 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :off, 'KRSXG5CTMVRXEZLUKRSXG5CT')"
+            ),
+            {"off": False},
+        )
     upgrade()
     with db.engine.connect() as connection:
-        clear, stored = connection.execute(text(
-            "SELECT totp_secret, totp_key FROM users")).one()
-        pending_clear, pending = connection.execute(text(
-            "SELECT pending_totp_secret, pending_totp_key FROM user_sessions")).one()
+        clear, stored = connection.execute(text("SELECT totp_secret, totp_key FROM users")).one()
+        pending_clear, pending = connection.execute(
+            text("SELECT pending_totp_secret, pending_totp_key FROM user_sessions")
+        ).one()
     assert clear is None and pending_clear is None
     assert "JBSWY3DP" not in stored and encryption.decrypt(stored) == "JBSWY3DPEHPK3PXPJBSWY3DP"
     assert encryption.decrypt(pending) == "KRSXG5CTMVRXEZLUKRSXG5CT"
     downgrade(revision="8e3b1c7d2a55")
     with db.engine.connect() as connection:
-        assert connection.scalar(text("SELECT totp_secret FROM users")) == \
-            "JBSWY3DPEHPK3PXPJBSWY3DP"
-        assert connection.scalar(text("SELECT pending_totp_secret FROM user_sessions")) == \
-            "KRSXG5CTMVRXEZLUKRSXG5CT"
+        assert (
+            connection.scalar(text("SELECT totp_secret FROM users")) == "JBSWY3DPEHPK3PXPJBSWY3DP"
+        )
+        assert (
+            connection.scalar(text("SELECT pending_totp_secret FROM user_sessions"))
+            == "KRSXG5CTMVRXEZLUKRSXG5CT"
+        )
 
 
 def test_records_stored_before_versions_start_at_version_one_and_keep_their_data(
-        empty_app: Flask) -> None:
+    empty_app: Flask,
+) -> None:
     """The edit versions (concurrency.py) are added to rows already there: each starts at 1,
     and the first edit after the upgrade is checked against it; downgrading keeps the rows."""
     upgrade(revision="8e3b1c7d2a55")
     with db.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO prisoners (name_latin, aliases, search_text, status, articles, "
-            "can_receive_letters, has_public_consent, created_at, updated_at) VALUES "
-            "('Ihar', '[]', 'ihar', 'sentenced', '[]', true, false, CURRENT_TIMESTAMP, "
-            "CURRENT_TIMESTAMP)"))
-        connection.execute(text(
-            "INSERT INTO sponsors (full_name, body, country, language, has_public_consent, "
-            "is_active, created_at, updated_at) VALUES ('Anna', 'Bundestag', 'DE', 'de', "
-            "false, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        connection.execute(
+            text(
+                "INSERT INTO prisoners (name_latin, aliases, search_text, status, articles, "
+                "can_receive_letters, has_public_consent, created_at, updated_at) VALUES "
+                "('Ihar', '[]', 'ihar', 'sentenced', '[]', true, false, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO sponsors (full_name, body, country, language, has_public_consent, "
+                "is_active, created_at, updated_at) VALUES ('Anna', 'Bundestag', 'DE', 'de', "
+                "false, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
     upgrade()
     with db.engine.connect() as connection:
-        assert connection.execute(text("SELECT name_latin, version FROM prisoners")).all() \
-            == [("Ihar", 1)]
-        assert connection.execute(text("SELECT full_name, version FROM sponsors")).all() \
-            == [("Anna", 1)]
+        assert connection.execute(text("SELECT name_latin, version FROM prisoners")).all() == [
+            ("Ihar", 1)
+        ]
+        assert connection.execute(text("SELECT full_name, version FROM sponsors")).all() == [
+            ("Anna", 1)
+        ]
     downgrade(revision="8e3b1c7d2a55")
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT name_latin FROM prisoners")).all() == [("Ihar",)]
@@ -162,19 +192,24 @@ def test_records_stored_before_versions_start_at_version_one_and_keep_their_data
         assert "form_submissions" not in inspect(connection).get_table_names()
 
 
-def test_search_keys_are_computed_on_the_way_up_and_back_on_the_way_down(
-        empty_app: Flask) -> None:
+def test_search_keys_are_computed_on_the_way_up_and_back_on_the_way_down(empty_app: Flask) -> None:
     upgrade(revision="8e3b1c7d2a55")
     with db.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO prisoners (name_latin, name_be, name_ru, aliases, articles, status, "
-            "can_receive_letters, has_public_consent, search_text, created_at, updated_at) "
-            "VALUES ('Alena Krautsova', 'Алена Краўцова', 'Елена Кравцова', '[\"Olena K\"]', "
-            "'[]', 'sentenced', true, false, 'old key', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
-        connection.execute(text(
-            "INSERT INTO sponsors (full_name, body, country, language, has_public_consent, "
-            "is_active, created_at, updated_at) VALUES ('Krzysztof Wiśniewski', 'Sejm', 'PL', "
-            "'en', false, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        connection.execute(
+            text(
+                "INSERT INTO prisoners (name_latin, name_be, name_ru, aliases, articles, status, "
+                "can_receive_letters, has_public_consent, search_text, created_at, updated_at) "
+                "VALUES ('Alena Krautsova', 'Алена Краўцова', 'Елена Кравцова', '[\"Olena K\"]', "
+                "'[]', 'sentenced', true, false, 'old key', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO sponsors (full_name, body, country, language, has_public_consent, "
+                "is_active, created_at, updated_at) VALUES ('Krzysztof Wiśniewski', 'Sejm', 'PL', "
+                "'en', false, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
     upgrade()
     prisoner_key = _scalar("SELECT search_text FROM prisoners")
     assert {"alena", "krautsova", "krawzowa", "kravtsova", "olena"} <= set(prisoner_key.split())
@@ -183,7 +218,8 @@ def test_search_keys_are_computed_on_the_way_up_and_back_on_the_way_down(
     assert set(prisoner_key.split()) | {"wisniewski"} <= vocabulary
     downgrade(revision="8e3b1c7d2a55")
     assert _scalar("SELECT search_text FROM prisoners") == (
-        "alena krautsova\nалена краўцова\nелена кравцова\nolena k")
+        "alena krautsova\nалена краўцова\nелена кравцова\nolena k"
+    )
     assert "search_text" not in {c["name"] for c in inspect(db.engine).get_columns("sponsors")}
 
 
@@ -204,51 +240,84 @@ def test_addresses_become_facility_references_and_back(empty_app: Flask) -> None
     colony = "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3"
     with db.engine.begin() as connection:
         for number in (1, 2):
-            connection.execute(text(
-                "INSERT INTO prisoners (name_latin, aliases, articles, status, "
-                "can_receive_letters, has_public_consent, search_text, created_at, updated_at) "
-                "VALUES (:name, '[]', '[]', 'sentenced', true, false, '', CURRENT_TIMESTAMP, "
-                "CURRENT_TIMESTAMP)"), {"name": f"Prisoner {number}"})
-        rows = [(1, "Penal colony No. 3 (Viciebsk)", colony),
-                (2, "Penal colony No. 3 (Viciebsk)", colony + " (отряд 5)"),
-                (2, None, "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1")]
+            connection.execute(
+                text(
+                    "INSERT INTO prisoners (name_latin, aliases, articles, status, "
+                    "can_receive_letters, has_public_consent, search_text, created_at, updated_at) "
+                    "VALUES (:name, '[]', '[]', 'sentenced', true, false, '', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"name": f"Prisoner {number}"},
+            )
+        rows = [
+            (1, "Penal colony No. 3 (Viciebsk)", colony),
+            (2, "Penal colony No. 3 (Viciebsk)", colony + " (отряд 5)"),
+            (2, None, "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1"),
+        ]
         for prisoner, facility, address in rows:
-            connection.execute(text(
-                "INSERT INTO prisoner_addresses (prisoner_id, facility, postal_address, "
-                "valid_from, created_at) VALUES (:p, :f, :a, '2024-01-01', CURRENT_TIMESTAMP)"),
-                {"p": prisoner, "f": facility, "a": address})
-        connection.execute(text(
-            "INSERT INTO sponsors (full_name, body, country, language, has_public_consent, "
-            "is_active, created_at, updated_at) VALUES ('A', 'Sejm', 'PL', 'en', false, true, "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            connection.execute(
+                text(
+                    "INSERT INTO prisoner_addresses (prisoner_id, facility, postal_address, "
+                    "valid_from, created_at) VALUES (:p, :f, :a, '2024-01-01', CURRENT_TIMESTAMP)"
+                ),
+                {"p": prisoner, "f": facility, "a": address},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO sponsors (full_name, body, country, language, has_public_consent, "
+                "is_active, created_at, updated_at) VALUES ('A', 'Sejm', 'PL', 'en', false, true, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
     upgrade()
     with db.engine.connect() as connection:
-        linked = connection.execute(text(
-            "SELECT a.facility, a.postal_address, f.name_en, f.name_ru, f.kind, f.postcode, "
-            "f.town, f.institution, f.postal_address FROM prisoner_addresses a "
-            "JOIN facilities f ON f.id = a.facility_id ORDER BY a.id")).all()
+        linked = connection.execute(
+            text(
+                "SELECT a.facility, a.postal_address, f.name_en, f.name_ru, f.kind, f.postcode, "
+                "f.town, f.institution, f.postal_address FROM prisoner_addresses a "
+                "JOIN facilities f ON f.id = a.facility_id ORDER BY a.id"
+            )
+        ).all()
     assert [row[:2] for row in linked] == [row[1:] for row in rows]  # the text is kept
-    colony_record = ("Penal colony No. 3 (Viciebsk)", None, "penal_colony", "211300",
-                     "г. Витебск", "ИК-3", colony)
+    colony_record = (
+        "Penal colony No. 3 (Viciebsk)",
+        None,
+        "penal_colony",
+        "211300",
+        "г. Витебск",
+        "ИК-3",
+        colony,
+    )
     assert linked[0][2:] == colony_record and linked[1][2:] == colony_record
     assert linked[2][2:6] == (None, "СИЗО-1", "pretrial", "220030")
     assert _scalar("SELECT count(*) FROM facilities") == 2
     with db.engine.begin() as connection:  # what the new schema allows
-        connection.execute(text(
-            "INSERT INTO prisoner_addresses (prisoner_id, facility, facility_id, valid_from, "
-            "created_at) VALUES (1, 'IK-9', 1, '2025-01-01', CURRENT_TIMESTAMP)"))
-        connection.execute(text(
-            "INSERT INTO sponsorships (sponsor_id, prisoner_id, status, end_reason, "
-            "has_public_consent, created_at) VALUES (1, 1, 'ended', 'deported', false, "
-            "CURRENT_TIMESTAMP)"))
-        connection.execute(text(  # a row that refers to the pairing, rebuilt on SQLite
-            "INSERT INTO actions (sponsorship_id, kind, occurred_on, summary, is_public, "
-            "created_at, updated_at) VALUES (1, 'letter', '2025-01-02', 'A letter', false, "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        connection.execute(
+            text(
+                "INSERT INTO prisoner_addresses (prisoner_id, facility, facility_id, valid_from, "
+                "created_at) VALUES (1, 'IK-9', 1, '2025-01-01', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO sponsorships (sponsor_id, prisoner_id, status, end_reason, "
+                "has_public_consent, created_at) VALUES (1, 1, 'ended', 'deported', false, "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(  # a row that refers to the pairing, rebuilt on SQLite
+                "INSERT INTO actions (sponsorship_id, kind, occurred_on, summary, is_public, "
+                "created_at, updated_at) VALUES (1, 'letter', '2025-01-02', 'A letter', false, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
     downgrade(revision="8e3b1c7d2a55")
     assert _column("SELECT sponsorship_id FROM actions") == [1]
     assert _column("SELECT postal_address FROM prisoner_addresses ORDER BY id") == [
-        *(row[2] for row in rows), colony]
+        *(row[2] for row in rows),
+        colony,
+    ]
     assert _column("SELECT end_reason FROM sponsorships") == ["released"]
     assert "facilities" not in inspect(db.engine).get_table_names()
     upgrade()  # and up again, with the rows of the way down
@@ -256,33 +325,47 @@ def test_addresses_become_facility_references_and_back(empty_app: Flask) -> None
 
 
 def test_the_outbox_keeps_its_messages_and_bodies_when_its_key_becomes_columns(
-        empty_app: Flask) -> None:
+    empty_app: Flask,
+) -> None:
     """The exactly-once migration rebuilds the outbox's table (SQLite): every message keeps
     its columns and its body (the bodies' table refers to it, ON DELETE CASCADE)."""
     upgrade(revision="8e3b1c7d2a55")
     with db.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO users (id, email, role, is_active, locale, timezone, "
-            "session_generation, reminder_opt_outs, birthday_card_days, created_at) VALUES "
-            "(7, 'mp@example.org', 'sponsor', :on, 'en', 'UTC', 1, '[]', 30, "
-            "CURRENT_TIMESTAMP)"), {"on": True})
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, role, is_active, locale, timezone, "
+                "session_generation, reminder_opt_outs, birthday_card_days, created_at) VALUES "
+                "(7, 'mp@example.org', 'sponsor', :on, 'en', 'UTC', 1, '[]', 30, "
+                "CURRENT_TIMESTAMP)"
+            ),
+            {"on": True},
+        )
         rule = connection.scalar(text("SELECT min(id) FROM reminder_rules"))
-        connection.execute(text(
-            "INSERT INTO outbox_messages (id, idempotency_key, rule_id, recipient_user_id, "
-            "recipient_email, subject_ref, occurs_on, locale, status, attempts, email_subject, "
-            "created_at) VALUES (3, :key, :rule, 7, 'mp@example.org', 'prisoner:42', "
-            "'2026-12-26', 'en', 'sent', 1, 'Card', CURRENT_TIMESTAMP)"),
-            {"key": f"2026-12-26:{rule}:7:prisoner:42", "rule": rule})
-        connection.execute(text(
-            "INSERT INTO outbox_contents (message_id, body_text) VALUES (3, 'Dear MP')"))
+        connection.execute(
+            text(
+                "INSERT INTO outbox_messages (id, idempotency_key, rule_id, recipient_user_id, "
+                "recipient_email, subject_ref, occurs_on, locale, status, attempts, email_subject, "
+                "created_at) VALUES (3, :key, :rule, 7, 'mp@example.org', 'prisoner:42', "
+                "'2026-12-26', 'en', 'sent', 1, 'Card', CURRENT_TIMESTAMP)"
+            ),
+            {"key": f"2026-12-26:{rule}:7:prisoner:42", "rule": rule},
+        )
+        connection.execute(
+            text("INSERT INTO outbox_contents (message_id, body_text) VALUES (3, 'Dear MP')")
+        )
     upgrade()
     with db.engine.connect() as connection:
-        assert connection.execute(text(
-            "SELECT occurs_on, rule_id, recipient_user_id, subject_ref, status "
-            "FROM outbox_messages")).one()[1:] == (rule, 7, "prisoner:42", "sent")
+        assert connection.execute(
+            text(
+                "SELECT occurs_on, rule_id, recipient_user_id, subject_ref, status "
+                "FROM outbox_messages"
+            )
+        ).one()[1:] == (rule, 7, "prisoner:42", "sent")
         assert connection.scalar(text("SELECT body_text FROM outbox_contents")) == "Dear MP"
     downgrade(revision="8e3b1c7d2a55")
     with db.engine.connect() as connection:
-        assert connection.scalar(text("SELECT idempotency_key FROM outbox_messages")) == \
-            f"2026-12-26:{rule}:7:prisoner:42"
+        assert (
+            connection.scalar(text("SELECT idempotency_key FROM outbox_messages"))
+            == f"2026-12-26:{rule}:7:prisoner:42"
+        )
         assert connection.scalar(text("SELECT body_text FROM outbox_contents")) == "Dear MP"

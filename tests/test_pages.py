@@ -30,12 +30,18 @@ def _visible(page: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
 
-def test_sponsor_sees_own_godchildren_with_address_and_days(auth: Auth,
-                                                            client: FlaskClient) -> None:
+def test_sponsor_sees_own_godchildren_with_address_and_days(
+    auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor(full_name="Anna Schmidt")
-    mine = make_prisoner(name_latin="Alena Krautsova", name_be="Алена Краўцова",
-                         name_ru="Елена Кравцова", birth_year=1988,
-                         detained_on=date(2020, 9, 7), can_receive_letters=False)
+    mine = make_prisoner(
+        name_latin="Alena Krautsova",
+        name_be="Алена Краўцова",
+        name_ru="Елена Кравцова",
+        birth_year=1988,
+        detained_on=date(2020, 9, 7),
+        can_receive_letters=False,
+    )
     make_sponsorship(sponsor, mine)
     other = make_prisoner(name_latin="Someone Else")
     make_sponsorship(make_sponsor(), other)
@@ -54,10 +60,16 @@ def test_sponsor_sees_own_godchildren_with_address_and_days(auth: Auth,
 
 def test_former_godchildren_are_listed_apart(auth: Auth, client: FlaskClient) -> None:
     sponsor = make_sponsor()
-    released = make_prisoner(name_latin="Free Now", status=PrisonerStatus.RELEASED,
-                             released_on=date(2025, 6, 21))
-    make_sponsorship(sponsor, released, status=SponsorshipStatus.ENDED,
-                     ended_on=date(2025, 6, 22), end_reason=EndReason.RELEASED)
+    released = make_prisoner(
+        name_latin="Free Now", status=PrisonerStatus.RELEASED, released_on=date(2025, 6, 21)
+    )
+    make_sponsorship(
+        sponsor,
+        released,
+        status=SponsorshipStatus.ENDED,
+        ended_on=date(2025, 6, 22),
+        end_reason=EndReason.RELEASED,
+    )
     make_sponsorship(sponsor, make_prisoner(name_latin="Still Held"))
     auth.login(sponsor.email)
     page = _text(client.get("/sponsor/"))
@@ -66,8 +78,9 @@ def test_former_godchildren_are_listed_apart(auth: Auth, client: FlaskClient) ->
     assert "Free Now" in former and "Prisoner released" in former
 
 
-def test_delegate_sees_the_godchildren_of_their_sponsor_only(auth: Auth,
-                                                             client: FlaskClient) -> None:
+def test_delegate_sees_the_godchildren_of_their_sponsor_only(
+    auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor(full_name="Jan Kowalski")
     make_sponsorship(sponsor, make_prisoner(name_latin="Godchild Of Jan"))
     make_sponsorship(make_sponsor(), make_prisoner(name_latin="Not Jan's"))
@@ -78,14 +91,16 @@ def test_delegate_sees_the_godchildren_of_their_sponsor_only(auth: Auth,
     assert "Godchild Of Jan" in page and "Not Jan's" not in page
 
 
-def test_sponsor_without_godchildren_is_told_what_happens_next(auth: Auth,
-                                                               client: FlaskClient) -> None:
+def test_sponsor_without_godchildren_is_told_what_happens_next(
+    auth: Auth, client: FlaskClient
+) -> None:
     auth.login(make_sponsor().email)
     assert "You have no godchild at the moment." in _text(client.get("/sponsor/"))
 
 
-def test_sponsor_home_runs_a_fixed_number_of_queries(auth: Auth, client: FlaskClient,
-                                                     count_queries) -> None:
+def test_sponsor_home_runs_a_fixed_number_of_queries(
+    auth: Auth, client: FlaskClient, count_queries
+) -> None:
     sponsor = make_sponsor()
     make_sponsorship(sponsor, make_prisoner())
     auth.login(sponsor.email)

@@ -48,16 +48,23 @@ def test_changing_the_password_follows_the_rules(app, client: FlaskClient, case:
     before = _user(sponsor.email).password_hash
     Auth(client).login(sponsor.email)
     token = csrf_token(client, "/account/")
-    response = client.post("/account/password", data={
-        "csrf_token": token, "current_password": PASSWORD, "password": password,
-        "confirm": password})
+    response = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "password": password,
+            "confirm": password,
+        },
+    )
     assert response.status_code == 200 and message in response.text
     assert _user(sponsor.email).password_hash == before
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_the_reset_and_invitation_pages_follow_the_same_rules(app, web_app: Flask,
-                                                              case: str) -> None:
+def test_the_reset_and_invitation_pages_follow_the_same_rules(
+    app, web_app: Flask, case: str
+) -> None:
     password, message = BAD[case]
     now = datetime.now(UTC)
     invited = make_user(Role.SPONSOR, email="anna.novak@example.org", password=None)
@@ -68,8 +75,9 @@ def test_the_reset_and_invitation_pages_follow_the_same_rules(app, web_app: Flas
             url = path.format(tokens.make_token(db.session.merge(user), purpose, now))
         client = web_app.test_client()
         token = csrf_token(client, url)
-        response = client.post(url, data={"csrf_token": token, "password": password,
-                                          "confirm": password})
+        response = client.post(
+            url, data={"csrf_token": token, "password": password, "confirm": password}
+        )
         assert response.status_code == 200 and message in response.text, (path, case)
     assert _user(invited.email).password_hash is None
 
@@ -77,54 +85,74 @@ def test_the_reset_and_invitation_pages_follow_the_same_rules(app, web_app: Flas
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_the_command_line_follows_the_same_rules(app, runner, case: str) -> None:
     password, message = BAD[case]
-    created = runner.invoke(args=["users", "create", "anna.novak@example.org", "--role",
-                                  "coordinator"], input=password + "\n")
+    created = runner.invoke(
+        args=["users", "create", "anna.novak@example.org", "--role", "coordinator"],
+        input=password + "\n",
+    )
     assert created.exit_code != 0 and message in created.output
     assert _user("anna.novak@example.org") is None
     make_sponsor(email="anna.novak@example.org")
-    changed = runner.invoke(args=["users", "password", "anna.novak@example.org"],
-                            input=password + "\n")
+    changed = runner.invoke(
+        args=["users", "password", "anna.novak@example.org"], input=password + "\n"
+    )
     assert changed.exit_code != 0 and message in changed.output
 
 
 def test_no_composition_rules_and_argon2id(app, runner) -> None:
-    result = runner.invoke(args=["users", "create", "ops@example.org", "--role", "coordinator"],
-                           input="lantern river quietly folding\n")
+    result = runner.invoke(
+        args=["users", "create", "ops@example.org", "--role", "coordinator"],
+        input="lantern river quietly folding\n",
+    )
     assert result.exit_code == 0, result.output
     assert _user("ops@example.org").password_hash.startswith("$argon2id$")
-    changed = runner.invoke(args=["users", "password", "ops@example.org"],
-                            input="another lantern by the river\n")
+    changed = runner.invoke(
+        args=["users", "password", "ops@example.org"], input="another lantern by the river\n"
+    )
     assert changed.exit_code == 0, changed.output
-    assert services.authenticate("ops@example.org", "another lantern by the river",
-                                 datetime.now(UTC)) is not None
+    assert (
+        services.authenticate("ops@example.org", "another lantern by the river", datetime.now(UTC))
+        is not None
+    )
 
 
 def test_the_login_form_refuses_an_overlong_password_politely(client: FlaskClient) -> None:
     token = csrf_token(client, "/auth/login")
-    response = client.post("/auth/login", data={"email": "a@example.org", "password": "x" * 5000,
-                                                "csrf_token": token})
+    response = client.post(
+        "/auth/login", data={"email": "a@example.org", "password": "x" * 5000, "csrf_token": token}
+    )
     assert response.status_code == 200
 
 
-def test_changing_the_email_needs_the_current_password(app, web_app, client: FlaskClient,
-                                                       smtp_server) -> None:
+def test_changing_the_email_needs_the_current_password(
+    app, web_app, client: FlaskClient, smtp_server
+) -> None:
     sponsor = make_sponsor(email="old@example.org")
     other_device = web_app.test_client()
     Auth(other_device).login(sponsor.email)
     Auth(client).login(sponsor.email)
     token = csrf_token(client, "/account/")
-    wrong = client.post("/account/email", data={"csrf_token": token, "email": "new@example.org",
-                                                "current_password": "not my password"})
+    wrong = client.post(
+        "/account/email",
+        data={
+            "csrf_token": token,
+            "email": "new@example.org",
+            "current_password": "not my password",
+        },
+    )
     assert "This is not your current password." in wrong.text
     assert _user("old@example.org") is not None
 
     taken = make_sponsor(email="taken@example.org")
-    clash = client.post("/account/email", data={"csrf_token": token, "email": taken.email,
-                                                "current_password": PASSWORD})
+    clash = client.post(
+        "/account/email",
+        data={"csrf_token": token, "email": taken.email, "current_password": PASSWORD},
+    )
     assert "already exists" in clash.text
 
-    done = client.post("/account/email", data={"csrf_token": token, "email": "New@Example.org",
-                                               "current_password": PASSWORD})
+    done = client.post(
+        "/account/email",
+        data={"csrf_token": token, "email": "New@Example.org", "current_password": PASSWORD},
+    )
     assert done.headers["Location"] == "/account/"
     assert _user("new@example.org") is not None and _user("old@example.org") is None
     assert client.get("/sponsor/").status_code == 200

@@ -62,8 +62,10 @@ def _text(response) -> str:
 
 def _errors(response) -> dict[str, str]:
     """The error messages shown at the fields, by field name."""
-    found = re.findall(r'id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)<',
-                       response.get_data(as_text=True))
+    found = re.findall(
+        r'id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)<',
+        response.get_data(as_text=True),
+    )
     return {name: html.unescape(message) for name, message in found}
 
 
@@ -111,8 +113,7 @@ def registry(app: Flask) -> Registry:
     prisoner = make_prisoner(name_latin="Alena Krautsova")
     key_date = KeyDate(prisoner=prisoner, kind=KeyDateKind.TRIAL, occurs_on=date(2026, 3, 1))
     db.session.add(key_date)
-    db.session.add(PrisonerPhoto(prisoner=prisoner, content=b"\xff\xd8jpeg",
-                                 mimetype="image/jpeg"))
+    db.session.add(PrisonerPhoto(prisoner=prisoner, content=b"\xff\xd8jpeg", mimetype="image/jpeg"))
     db.session.commit()
     return Registry(prisoner, key_date)
 
@@ -149,8 +150,9 @@ def test_anonymous_users_are_sent_to_login(registry: Registry, client: FlaskClie
     assert _count(KeyDate) == 1
 
 
-def test_sponsors_and_delegates_get_403_everywhere(registry: Registry, auth: Auth,
-                                                   client: FlaskClient) -> None:
+def test_sponsors_and_delegates_get_403_everywhere(
+    registry: Registry, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     make_sponsorship(sponsor, registry.prisoner)  # even the godparent of this prisoner
     delegate = make_delegate(sponsor)
@@ -163,8 +165,7 @@ def test_sponsors_and_delegates_get_403_everywhere(registry: Registry, auth: Aut
     assert _count(KeyDate) == 1 and _count(Prisoner) == 1
 
 
-def test_coordinators_see_every_page(registry: Registry, auth: Auth,
-                                     client: FlaskClient) -> None:
+def test_coordinators_see_every_page(registry: Registry, auth: Auth, client: FlaskClient) -> None:
     _login_coordinator(auth)
     for method, path in _routes(registry):
         if method == "GET":
@@ -180,8 +181,12 @@ def _sample_prisoners() -> dict[str, tuple[Prisoner, list[str]]]:
     with SAMPLE_CSV.open(encoding="utf-8-sig", newline="") as sample:
         for row in csv.DictReader(sample):
             aliases = [a for a in row["aliases"].split(";") if a]
-            prisoner = make_prisoner(name_latin=row["name_latin"], name_be=row["name_be"],
-                                     name_ru=row["name_ru"], aliases=aliases)
+            prisoner = make_prisoner(
+                name_latin=row["name_latin"],
+                name_be=row["name_be"],
+                name_ru=row["name_ru"],
+                aliases=aliases,
+            )
             spellings = [row["name_latin"], row["name_be"], row["name_ru"], *aliases]
             found[row["external_id"]] = (prisoner, spellings)
     return found
@@ -193,8 +198,9 @@ def _search(client: FlaskClient, q: str, **filters) -> list[int]:
     return _rows(response)
 
 
-def test_search_finds_each_sample_prisoner_by_every_spelling(auth: Auth,
-                                                             client: FlaskClient) -> None:
+def test_search_finds_each_sample_prisoner_by_every_spelling(
+    auth: Auth, client: FlaskClient
+) -> None:
     sample = _sample_prisoners()
     _login_coordinator(auth)
     for prisoner, spellings in sample.values():
@@ -203,31 +209,56 @@ def test_search_finds_each_sample_prisoner_by_every_spelling(auth: Auth,
             assert _search(client, spelling.upper()) == [prisoner.id], spelling
     vasilenka = sample["demo-001"][0].id
     lasitski = sample["demo-004"][0].id
-    for spelling in ("Andrei Vasilenka", "Андрэй Васіленка", "Андрей Василенко",
-                     "Andrej Vasilenko", "andrey vasilenko", "vasilen"):
+    for spelling in (
+        "Andrei Vasilenka",
+        "Андрэй Васіленка",
+        "Андрей Василенко",
+        "Andrej Vasilenko",
+        "andrey vasilenko",
+        "vasilen",
+    ):
         assert _search(client, spelling) == [vasilenka], spelling
-    for spelling in ("Ihar Lasitski", "Igor Lositsky", "Ігар Ласіцкі", "Игорь Лосицкий",
-                     "ЛОСИЦКИЙ"):
+    for spelling in (
+        "Ihar Lasitski",
+        "Igor Lositsky",
+        "Ігар Ласіцкі",
+        "Игорь Лосицкий",
+        "ЛОСИЦКИЙ",
+    ):
         assert _search(client, spelling) == [lasitski], spelling
 
 
 def test_search_ignores_case_and_diacritics(auth: Auth, client: FlaskClient) -> None:
-    bialiatski = make_prisoner(name_latin="Ales Bialiatski", name_be="Алесь Бяляцкі",
-                               name_ru="Алесь Беляцкий", aliases=["Aleś Białacki"])
-    krautsova = make_prisoner(name_latin="Alena Krautsova", name_be="Алена Краўцова",
-                              name_ru="Елена Кравцова")
+    bialiatski = make_prisoner(
+        name_latin="Ales Bialiatski",
+        name_be="Алесь Бяляцкі",
+        name_ru="Алесь Беляцкий",
+        aliases=["Aleś Białacki"],
+    )
+    krautsova = make_prisoner(
+        name_latin="Alena Krautsova", name_be="Алена Краўцова", name_ru="Елена Кравцова"
+    )
     make_prisoner(name_latin="Somebody Else")
     _login_coordinator(auth)
-    for q in ("bialacki", "Bialacki", "BIAŁACKI", "Białacki", "aleś", "беляцкий",
-              "БЯЛЯЦКІ", "бяляцкі"):
+    for q in (
+        "bialacki",
+        "Bialacki",
+        "BIAŁACKI",
+        "Białacki",
+        "aleś",
+        "беляцкий",
+        "БЯЛЯЦКІ",
+        "бяляцкі",
+    ):
         assert _search(client, q) == [bialiatski.id], q
     for q in ("krautsova", "KRAUTSOVA", "Краўцова", "краўцова", "кравцова"):
         assert _search(client, q) == [krautsova.id], q
 
 
 @pytest.mark.parametrize("q", ["%", "_", "a%e", "\\"])
-def test_like_wildcards_in_the_search_are_plain_characters(auth: Auth, client: FlaskClient,
-                                                           q: str) -> None:
+def test_like_wildcards_in_the_search_are_plain_characters(
+    auth: Auth, client: FlaskClient, q: str
+) -> None:
     make_prisoner(name_latin="Alena Krautsova")
     _login_coordinator(auth)
     response = client.get(INDEX, query_string={"q": q})
@@ -235,8 +266,7 @@ def test_like_wildcards_in_the_search_are_plain_characters(auth: Auth, client: F
     assert "No prisoner matches" in response.text
 
 
-def test_empty_registry_says_what_to_do(auth: Auth, client: FlaskClient,
-                                        web_app: Flask) -> None:
+def test_empty_registry_says_what_to_do(auth: Auth, client: FlaskClient, web_app: Flask) -> None:
     _login_coordinator(auth)
     page = _text(client.get(INDEX))
     assert "No prisoners yet: add one or import a CSV." in page
@@ -247,7 +277,8 @@ def test_empty_registry_says_what_to_do(auth: Auth, client: FlaskClient,
 
 
 def test_pages_have_no_inline_styles_or_scripts_and_unique_ids(
-        registry: Registry, auth: Auth, client: FlaskClient) -> None:
+    registry: Registry, auth: Auth, client: FlaskClient
+) -> None:
     make_sponsorship(make_sponsor(), registry.prisoner)
     _login_coordinator(auth)
     p = registry.prisoner.id
@@ -275,17 +306,35 @@ def listed(app: Flask) -> Listed:
     paired_twice = make_prisoner(name_latin="Boris Paired", detained_on=date(2021, 1, 1))
     make_sponsorship(make_sponsor(), paired_twice)
     make_sponsorship(make_sponsor(), paired_twice)
-    make_sponsorship(make_sponsor(), paired_twice, status=SponsorshipStatus.ENDED,
-                     ended_on=date(2023, 1, 1), end_reason=EndReason.WITHDREW)
+    make_sponsorship(
+        make_sponsor(),
+        paired_twice,
+        status=SponsorshipStatus.ENDED,
+        ended_on=date(2023, 1, 1),
+        end_reason=EndReason.WITHDREW,
+    )
     formerly = make_prisoner(name_latin="Anna Former", detained_on=date(2022, 6, 1))
-    make_sponsorship(make_sponsor(), formerly, status=SponsorshipStatus.ENDED,
-                     ended_on=date(2023, 1, 1), end_reason=EndReason.MANDATE_ENDED)
+    make_sponsorship(
+        make_sponsor(),
+        formerly,
+        status=SponsorshipStatus.ENDED,
+        ended_on=date(2023, 1, 1),
+        end_reason=EndReason.MANDATE_ENDED,
+    )
     make_sponsorship(make_sponsor(), formerly, status=SponsorshipStatus.PROPOSED)
-    released = make_prisoner(name_latin="Cyril Free", status=PrisonerStatus.RELEASED,
-                             detained_on=date(2020, 5, 5), released_on=date(2024, 5, 5))
+    released = make_prisoner(
+        name_latin="Cyril Free",
+        status=PrisonerStatus.RELEASED,
+        detained_on=date(2020, 5, 5),
+        released_on=date(2024, 5, 5),
+    )
     make_sponsorship(make_sponsor(), released)
-    pretrial = make_prisoner(name_latin="Dana Pretrial", status=PrisonerStatus.PRETRIAL,
-                             detained_on=date(2025, 2, 2), can_receive_letters=False)
+    pretrial = make_prisoner(
+        name_latin="Dana Pretrial",
+        status=PrisonerStatus.PRETRIAL,
+        detained_on=date(2025, 2, 2),
+        can_receive_letters=False,
+    )
     return Listed(paired_twice, formerly, released, pretrial)
 
 
@@ -313,15 +362,17 @@ def test_filters(listed: Listed, auth: Auth, client: FlaskClient) -> None:
     assert ids(status="held", godparent="yes", letters="yes") == {l.paired_twice.id}
     assert ids(status="held", godparent="no", q="anna") == set()  # proposed: not without
     # Anything not understood is ignored, never an error.
-    assert ids(status="bogus", godparent="maybe", letters="1", sort="drop table",
-               page="x") == everyone
+    assert (
+        ids(status="bogus", godparent="maybe", letters="1", sort="drop table", page="x") == everyone
+    )
     assert ids(page="-3", sort="-") == everyone
     response = client.get(INDEX, query_string={"status": "died"})
     assert "No prisoner matches" in response.text
 
 
-def test_the_list_shows_counts_days_and_letters(listed: Listed, auth: Auth,
-                                                client: FlaskClient) -> None:
+def test_the_list_shows_counts_days_and_letters(
+    listed: Listed, auth: Auth, client: FlaskClient
+) -> None:
     _login_coordinator(auth)
     row = _row(client.get(INDEX, query_string={"q": "Boris"}), listed.paired_twice)
     assert re.search(r"data-godparents>2<", row)  # two active pairings; the ended one not
@@ -331,29 +382,34 @@ def test_the_list_shows_counts_days_and_letters(listed: Listed, auth: Auth,
     assert f"{(_today() - date(2020, 5, 5)).days:,}" not in row  # no longer held
 
 
-@pytest.mark.parametrize(("sort", "expected"), [
-    ("name", ["Anna Former", "Boris Paired", "Cyril Free", "Dana Pretrial"]),
-    ("-name", ["Dana Pretrial", "Cyril Free", "Boris Paired", "Anna Former"]),
-    ("detained_on", ["Cyril Free", "Boris Paired", "Anna Former", "Dana Pretrial"]),
-    ("-detained_on", ["Dana Pretrial", "Anna Former", "Boris Paired", "Cyril Free"]),
-    ("days", ["Dana Pretrial", "Anna Former", "Boris Paired", "Cyril Free"]),
-    ("-days", ["Cyril Free", "Boris Paired", "Anna Former", "Dana Pretrial"]),
-    ("-godparents", ["Boris Paired", "Cyril Free", "Anna Former", "Dana Pretrial"]),
-    ("godparents", ["Anna Former", "Dana Pretrial", "Cyril Free", "Boris Paired"]),
-    # In the order of the life cycle; ties in the order of entry.
-    ("status", ["Dana Pretrial", "Boris Paired", "Anna Former", "Cyril Free"]),
-    ("-status", ["Cyril Free", "Boris Paired", "Anna Former", "Dana Pretrial"]),
-])
-def test_sorting_both_ways(listed: Listed, auth: Auth, client: FlaskClient, sort: str,
-                           expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("name", ["Anna Former", "Boris Paired", "Cyril Free", "Dana Pretrial"]),
+        ("-name", ["Dana Pretrial", "Cyril Free", "Boris Paired", "Anna Former"]),
+        ("detained_on", ["Cyril Free", "Boris Paired", "Anna Former", "Dana Pretrial"]),
+        ("-detained_on", ["Dana Pretrial", "Anna Former", "Boris Paired", "Cyril Free"]),
+        ("days", ["Dana Pretrial", "Anna Former", "Boris Paired", "Cyril Free"]),
+        ("-days", ["Cyril Free", "Boris Paired", "Anna Former", "Dana Pretrial"]),
+        ("-godparents", ["Boris Paired", "Cyril Free", "Anna Former", "Dana Pretrial"]),
+        ("godparents", ["Anna Former", "Dana Pretrial", "Cyril Free", "Boris Paired"]),
+        # In the order of the life cycle; ties in the order of entry.
+        ("status", ["Dana Pretrial", "Boris Paired", "Anna Former", "Cyril Free"]),
+        ("-status", ["Cyril Free", "Boris Paired", "Anna Former", "Dana Pretrial"]),
+    ],
+)
+def test_sorting_both_ways(
+    listed: Listed, auth: Auth, client: FlaskClient, sort: str, expected: list[str]
+) -> None:
     _login_coordinator(auth)
     response = client.get(INDEX, query_string={"sort": sort})
     names = {p.id: p.name_latin for p in db.session.scalars(select(Prisoner))}
     assert [names[i] for i in _rows(response)] == expected
 
 
-def test_column_headers_toggle_the_sort_and_keep_the_filters(listed: Listed, auth: Auth,
-                                                             client: FlaskClient) -> None:
+def test_column_headers_toggle_the_sort_and_keep_the_filters(
+    listed: Listed, auth: Auth, client: FlaskClient
+) -> None:
     _login_coordinator(auth)
     page = _text(client.get(INDEX, query_string={"q": "a", "sort": "name", "status": "held"}))
     link = re.search(r'href="([^"]*sort=-name[^"]*)"', page).group(1)
@@ -361,12 +417,18 @@ def test_column_headers_toggle_the_sort_and_keep_the_filters(listed: Listed, aut
 
 
 def _bulk_prisoners(count: int, start: int = 0) -> None:
-    db.session.add_all([
-        Prisoner(name_latin=f"Bulk {start + i:04d}", status=PrisonerStatus.SENTENCED,
-                 detained_on=date(2021, 1, 1) + timedelta(days=i % 900),
-                 aliases=[f"Alias {i}"], can_receive_letters=bool(i % 2))
-        for i in range(count)
-    ])
+    db.session.add_all(
+        [
+            Prisoner(
+                name_latin=f"Bulk {start + i:04d}",
+                status=PrisonerStatus.SENTENCED,
+                detained_on=date(2021, 1, 1) + timedelta(days=i % 900),
+                aliases=[f"Alias {i}"],
+                can_receive_letters=bool(i % 2),
+            )
+            for i in range(count)
+        ]
+    )
     db.session.commit()
 
 
@@ -383,15 +445,20 @@ def test_pagination(auth: Auth, client: FlaskClient) -> None:
     assert "There are no entries on this page." in beyond.text
 
 
-def test_the_list_runs_a_fixed_number_of_queries(auth: Auth, client: FlaskClient,
-                                                 count_queries) -> None:
+def test_the_list_runs_a_fixed_number_of_queries(
+    auth: Auth, client: FlaskClient, count_queries
+) -> None:
     sponsor = make_sponsor()
     for i in range(10):
         prisoner = make_prisoner(name_latin=f"Seed {i}", aliases=[f"Seed alias {i}"])
         make_sponsorship(sponsor, prisoner)
     _login_coordinator(auth)
-    variants = [{}, {"q": "seed", "godparent": "yes", "status": "held", "letters": "yes"},
-                {"sort": "-godparents"}, {"sort": "days", "godparent": "no"}]
+    variants = [
+        {},
+        {"q": "seed", "godparent": "yes", "status": "held", "letters": "yes"},
+        {"sort": "-godparents"},
+        {"sort": "days", "godparent": "no"},
+    ]
 
     def counts() -> list[int]:
         result = []
@@ -404,10 +471,13 @@ def test_the_list_runs_a_fixed_number_of_queries(auth: Auth, client: FlaskClient
     few = counts()
     _bulk_prisoners(500)
     more_sponsor = make_sponsor()
-    db.session.add_all([Sponsorship(sponsor=more_sponsor, prisoner=p,
-                                    status=SponsorshipStatus.ACTIVE)
-                        for p in db.session.scalars(select(Prisoner).limit(200))
-                        if not p.name_latin.startswith("Seed")])
+    db.session.add_all(
+        [
+            Sponsorship(sponsor=more_sponsor, prisoner=p, status=SponsorshipStatus.ACTIVE)
+            for p in db.session.scalars(select(Prisoner).limit(200))
+            if not p.name_latin.startswith("Seed")
+        ]
+    )
     db.session.commit()
     assert counts() == few
 
@@ -417,30 +487,69 @@ def test_the_list_runs_a_fixed_number_of_queries(auth: Auth, client: FlaskClient
 
 def test_detail_shows_everything_to_coordinators(auth: Auth, client: FlaskClient) -> None:
     prisoner = make_prisoner(
-        name_latin="Andrei Vasilenka", name_be="Андрэй Васіленка", name_ru="Андрей Василенко",
-        aliases=["Andrej Vasilenko"], articles=["342", "361-1"], sentence="8 years",
-        health_notes="Needs insulin", notes="Lawyer visited in May", public_bio="Defender.",
-        external_id="demo-001", source_url="https://example.org/p/1",
-        birth_date=date(1979, 3, 14), birth_year=1979)
-    db.session.add(PrisonerAddress(prisoner=prisoner, facility="Penal colony No. 3",
-                                   postal_address="211300, г. Витебск,\nИК-3",
-                                   valid_from=date(2023, 1, 1)))
-    db.session.add(KeyDate(prisoner=prisoner, kind=KeyDateKind.APPEAL,
-                           occurs_on=date(2026, 4, 1), note="Regional court"))
+        name_latin="Andrei Vasilenka",
+        name_be="Андрэй Васіленка",
+        name_ru="Андрей Василенко",
+        aliases=["Andrej Vasilenko"],
+        articles=["342", "361-1"],
+        sentence="8 years",
+        health_notes="Needs insulin",
+        notes="Lawyer visited in May",
+        public_bio="Defender.",
+        external_id="demo-001",
+        source_url="https://example.org/p/1",
+        birth_date=date(1979, 3, 14),
+        birth_year=1979,
+    )
+    db.session.add(
+        PrisonerAddress(
+            prisoner=prisoner,
+            facility="Penal colony No. 3",
+            postal_address="211300, г. Витебск,\nИК-3",
+            valid_from=date(2023, 1, 1),
+        )
+    )
+    db.session.add(
+        KeyDate(
+            prisoner=prisoner,
+            kind=KeyDateKind.APPEAL,
+            occurs_on=date(2026, 4, 1),
+            note="Regional court",
+        )
+    )
     current = make_sponsor(full_name="Anna Schmidt")
     make_sponsorship(current, prisoner)
-    make_sponsorship(make_sponsor(full_name="Jan Kowalski"), prisoner,
-                     status=SponsorshipStatus.ENDED, ended_on=date(2023, 5, 1),
-                     end_reason=EndReason.MANDATE_ENDED)
+    make_sponsorship(
+        make_sponsor(full_name="Jan Kowalski"),
+        prisoner,
+        status=SponsorshipStatus.ENDED,
+        ended_on=date(2023, 5, 1),
+        end_reason=EndReason.MANDATE_ENDED,
+    )
     _login_coordinator(auth)
     page = _text(client.get(f"{INDEX}{prisoner.id}"))
-    for expected in ("Andrei Vasilenka", "Андрэй Васіленка", "Андрей Василенко",
-                     "Andrej Vasilenko", "342, 361-1", "8 years", "Needs insulin",
-                     "Lawyer visited in May", "Defender.", "demo-001",
-                     "https://example.org/p/1", "211300, г. Витебск,\nИК-3",
-                     "Penal colony No. 3", "SIZO No. 1 (Minsk)", "Regional court",
-                     "Appeal hearing", "Anna Schmidt", "Jan Kowalski", "Mandate ended",
-                     "March 14, 1979"):
+    for expected in (
+        "Andrei Vasilenka",
+        "Андрэй Васіленка",
+        "Андрей Василенко",
+        "Andrej Vasilenko",
+        "342, 361-1",
+        "8 years",
+        "Needs insulin",
+        "Lawyer visited in May",
+        "Defender.",
+        "demo-001",
+        "https://example.org/p/1",
+        "211300, г. Витебск,\nИК-3",
+        "Penal colony No. 3",
+        "SIZO No. 1 (Minsk)",
+        "Regional court",
+        "Appeal hearing",
+        "Anna Schmidt",
+        "Jan Kowalski",
+        "Mandate ended",
+        "March 14, 1979",
+    ):
         assert expected in page, expected
     history = page.split("data-address-history")[1]
     assert "ул. Володарского" in history  # the older address, in the history
@@ -460,20 +569,22 @@ def test_detail_of_an_unknown_prisoner_is_404(auth: Auth, client: FlaskClient) -
 @pytest.fixture
 def other_pages(web_app: Flask) -> Iterator[None]:
     """The pairing pages this registry links to, standing in if they are not built yet."""
+
     def placeholder(prisoner_id: int = 0) -> str:
         return "placeholder"
 
     if "sponsorships.release" not in web_app.view_functions:
-        web_app.add_url_rule("/test/prisoners/<int:prisoner_id>/release",
-                             "sponsorships.release", placeholder)
+        web_app.add_url_rule(
+            "/test/prisoners/<int:prisoner_id>/release", "sponsorships.release", placeholder
+        )
     if "sponsorships.create" not in web_app.view_functions:
         web_app.add_url_rule("/test/sponsorships/new", "sponsorships.create", placeholder)
     yield
 
 
-def test_detail_links_to_release_and_pairing_while_held(other_pages: None, auth: Auth,
-                                                        client: FlaskClient,
-                                                        web_app: Flask) -> None:
+def test_detail_links_to_release_and_pairing_while_held(
+    other_pages: None, auth: Auth, client: FlaskClient, web_app: Flask
+) -> None:
     held = make_prisoner()
     free = make_prisoner(status=PrisonerStatus.RELEASED)
     _login_coordinator(auth)
@@ -486,20 +597,36 @@ def test_detail_links_to_release_and_pairing_while_held(other_pages: None, auth:
     assert "Record release" not in _text(client.get(f"{INDEX}{free.id}"))
 
 
-def test_detail_runs_a_fixed_number_of_queries(auth: Auth, client: FlaskClient,
-                                               count_queries) -> None:
+def test_detail_runs_a_fixed_number_of_queries(
+    auth: Auth, client: FlaskClient, count_queries
+) -> None:
     prisoner = make_prisoner()
     make_sponsorship(make_sponsor(), prisoner)
     _login_coordinator(auth)
     with count_queries() as few:
         assert client.get(f"{INDEX}{prisoner.id}").status_code == 200
     for i in range(8):
-        make_sponsorship(make_sponsor(), prisoner, status=SponsorshipStatus.ENDED,
-                         ended_on=date(2023, 1, 1), end_reason=EndReason.OTHER)
-        db.session.add(PrisonerAddress(prisoner=prisoner, postal_address=f"Address {i}",
-                                       valid_from=date(2022, 1, 1) + timedelta(days=i)))
-        db.session.add(KeyDate(prisoner=prisoner, kind=KeyDateKind.HEARING,
-                               occurs_on=date(2026, 1, 1) + timedelta(days=i)))
+        make_sponsorship(
+            make_sponsor(),
+            prisoner,
+            status=SponsorshipStatus.ENDED,
+            ended_on=date(2023, 1, 1),
+            end_reason=EndReason.OTHER,
+        )
+        db.session.add(
+            PrisonerAddress(
+                prisoner=prisoner,
+                postal_address=f"Address {i}",
+                valid_from=date(2022, 1, 1) + timedelta(days=i),
+            )
+        )
+        db.session.add(
+            KeyDate(
+                prisoner=prisoner,
+                kind=KeyDateKind.HEARING,
+                occurs_on=date(2026, 1, 1) + timedelta(days=i),
+            )
+        )
     db.session.add(PrisonerPhoto(prisoner=prisoner, content=b"jpeg", mimetype="image/jpeg"))
     db.session.commit()
     with count_queries() as many:
@@ -513,15 +640,27 @@ def test_detail_runs_a_fixed_number_of_queries(auth: Auth, client: FlaskClient,
 
 def _prisoner_form(**overrides) -> dict[str, str]:
     values = {
-        "name_latin": "Maryia Rubtsova-Sidarenka", "name_be": "Марыя Рубцова-Сідарэнка",
+        "name_latin": "Maryia Rubtsova-Sidarenka",
+        "name_be": "Марыя Рубцова-Сідарэнка",
         "name_ru": "Мария Рубцова-Сидоренко",
         "aliases": "Maria Rubtsova-Sidorenko\r\nMarja Rubcova; Maryja",
-        "gender": "f", "birth_date": "1995-12-31", "birth_year": "", "status": "sentenced",
-        "detained_on": "2020-09-17", "released_on": "", "articles": "342; 285-2\n293-3",
-        "sentence": "15 years", "expected_release_on": "2035-09-16",
-        "can_receive_letters": "y", "health_notes": "Asthma", "public_bio": "Volunteer.",
-        "notes": "Family in Vilnius", "source_url": "https://example.org/prisoners/demo-005",
-        "external_id": "demo-005", "has_public_consent": "y", "last_verified_on": "2025-11-01",
+        "gender": "f",
+        "birth_date": "1995-12-31",
+        "birth_year": "",
+        "status": "sentenced",
+        "detained_on": "2020-09-17",
+        "released_on": "",
+        "articles": "342; 285-2\n293-3",
+        "sentence": "15 years",
+        "expected_release_on": "2035-09-16",
+        "can_receive_letters": "y",
+        "health_notes": "Asthma",
+        "public_bio": "Volunteer.",
+        "notes": "Family in Vilnius",
+        "source_url": "https://example.org/prisoners/demo-005",
+        "external_id": "demo-005",
+        "has_public_consent": "y",
+        "last_verified_on": "2025-11-01",
         "facility": "Penal colony No. 24 (Zarechcha)",
         "postal_address": "247210, Гомельская обл., Речицкий р-н,\r\nп. Заречье, ИК-24",
         "valid_from": "2024-02-01",
@@ -557,9 +696,21 @@ def test_create_a_prisoner_with_every_field(auth: Auth, client: FlaskClient) -> 
 
 def test_create_with_year_only_and_no_address(auth: Auth, client: FlaskClient) -> None:
     _login_coordinator(auth)
-    response = _post(client, f"{INDEX}new", **_prisoner_form(
-        birth_date="", birth_year="1965", facility="", postal_address="", external_id="",
-        gender="", can_receive_letters=None, has_public_consent=None, source_url=""))
+    response = _post(
+        client,
+        f"{INDEX}new",
+        **_prisoner_form(
+            birth_date="",
+            birth_year="1965",
+            facility="",
+            postal_address="",
+            external_id="",
+            gender="",
+            can_receive_letters=None,
+            has_public_consent=None,
+            source_url="",
+        ),
+    )
     assert response.status_code == 302
     prisoner = db.session.scalar(select(Prisoner))
     assert (prisoner.birth_date, prisoner.birth_year) == (None, 1965)
@@ -569,27 +720,36 @@ def test_create_with_year_only_and_no_address(auth: Auth, client: FlaskClient) -
     assert not prisoner.can_receive_letters and not prisoner.has_public_consent
 
 
-@pytest.mark.parametrize(("overrides", "field", "message"), [
-    ({"name_latin": "  "}, "name_latin", "This field is required."),
-    ({"birth_date": "", "birth_year": "1899"}, "birth_year", "Enter a year from 1900"),
-    ({"birth_date": "", "birth_year": "2999"}, "birth_year", "Enter a year from 1900"),
-    ({"birth_date": "", "birth_year": "nineteen"}, "birth_year", "integer"),
-    ({"birth_date": "1995-12-31", "birth_year": "1996"}, "birth_year",
-     "This does not match the birth date (1995)."),
-    ({"birth_date": "2999-01-01"}, "birth_date", "This date is in the future."),
-    ({"birth_date": "31.12.1995"}, "birth_date", "Enter the date as shown"),
-    ({"detained_on": "2021-07-14", "released_on": "2021-07-13"}, "released_on",
-     "This is before the detention (2021-07-14)."),
-    ({"source_url": "javascript:alert(1)"}, "source_url", "starting with https://"),
-    ({"source_url": "ftp://example.org/x"}, "source_url", "starting with https://"),
-    ({"status": "free"}, "status", "Not a valid choice"),
-    ({"gender": "q"}, "gender", "Not a valid choice"),
-    ({"facility": "I" * 301, "postal_address": " "}, "facility", "longer than 300"),
-    ({"valid_from": "2999-01-01"}, "valid_from", "This date is in the future."),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"name_latin": "  "}, "name_latin", "This field is required."),
+        ({"birth_date": "", "birth_year": "1899"}, "birth_year", "Enter a year from 1900"),
+        ({"birth_date": "", "birth_year": "2999"}, "birth_year", "Enter a year from 1900"),
+        ({"birth_date": "", "birth_year": "nineteen"}, "birth_year", "integer"),
+        (
+            {"birth_date": "1995-12-31", "birth_year": "1996"},
+            "birth_year",
+            "This does not match the birth date (1995).",
+        ),
+        ({"birth_date": "2999-01-01"}, "birth_date", "This date is in the future."),
+        ({"birth_date": "31.12.1995"}, "birth_date", "Enter the date as shown"),
+        (
+            {"detained_on": "2021-07-14", "released_on": "2021-07-13"},
+            "released_on",
+            "This is before the detention (2021-07-14).",
+        ),
+        ({"source_url": "javascript:alert(1)"}, "source_url", "starting with https://"),
+        ({"source_url": "ftp://example.org/x"}, "source_url", "starting with https://"),
+        ({"status": "free"}, "status", "Not a valid choice"),
+        ({"gender": "q"}, "gender", "Not a valid choice"),
+        ({"facility": "I" * 301, "postal_address": " "}, "facility", "longer than 300"),
+        ({"valid_from": "2999-01-01"}, "valid_from", "This date is in the future."),
+    ],
+)
 def test_bad_input_is_shown_at_its_field_and_nothing_is_written(
-        auth: Auth, client: FlaskClient, overrides: dict[str, str], field: str,
-        message: str) -> None:
+    auth: Auth, client: FlaskClient, overrides: dict[str, str], field: str, message: str
+) -> None:
     _login_coordinator(auth)
     response = _post(client, f"{INDEX}new", **_prisoner_form(**overrides))
     assert response.status_code == 200
@@ -618,12 +778,14 @@ def test_an_external_id_clash_is_an_error_at_the_field(auth: Auth, client: Flask
 
 
 def test_an_external_id_taken_in_a_race_is_still_an_error_at_the_field(
-        auth: Auth, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    auth: Auth, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_prisoner(external_id="demo-005")
     other = make_prisoner(name_latin="Other One")
     # As if another coordinator took the id between the check and the commit.
-    monkeypatch.setattr(services, "_check_external_id", lambda external_id, prisoner_id:
-                        external_id.strip())
+    monkeypatch.setattr(
+        services, "_check_external_id", lambda external_id, prisoner_id: external_id.strip()
+    )
     _login_coordinator(auth)
     response = _post(client, f"{INDEX}new", **_prisoner_form(external_id="demo-005"))
     assert response.status_code == 200
@@ -636,16 +798,29 @@ def test_an_external_id_taken_in_a_race_is_still_an_error_at_the_field(
 
 
 def test_edit_shows_the_stored_values_and_saves_changes(auth: Auth, client: FlaskClient) -> None:
-    prisoner = make_prisoner(name_latin="Ihar Lasitski", aliases=["Igor Lositsky", "Ilya Zaytsev"],
-                             articles=["342", "361-1"], birth_year=1970)
+    prisoner = make_prisoner(
+        name_latin="Ihar Lasitski",
+        aliases=["Igor Lositsky", "Ilya Zaytsev"],
+        articles=["342", "361-1"],
+        birth_year=1970,
+    )
     _login_coordinator(auth)
     path = f"{INDEX}{prisoner.id}/edit"
     form_page = _text(client.get(path))
     assert "Igor Lositsky\nIlya Zaytsev</textarea>" in form_page
     assert "342; 361-1" in form_page and 'value="1970"' in form_page
-    response = _post(client, path, **_prisoner_form(
-        name_latin="Ihar Lasitski", aliases="Igor Lositsky", external_id="demo-004",
-        facility=None, postal_address=None, valid_from=None))
+    response = _post(
+        client,
+        path,
+        **_prisoner_form(
+            name_latin="Ihar Lasitski",
+            aliases="Igor Lositsky",
+            external_id="demo-004",
+            facility=None,
+            postal_address=None,
+            valid_from=None,
+        ),
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == f"{INDEX}{prisoner.id}"
     db.session.refresh(prisoner)
@@ -656,13 +831,15 @@ def test_edit_shows_the_stored_values_and_saves_changes(auth: Auth, client: Flas
 
 
 def test_edit_to_released_with_godparents_leads_to_ending_the_pairings(
-        auth: Auth, client: FlaskClient, web_app: Flask) -> None:
+    auth: Auth, client: FlaskClient, web_app: Flask
+) -> None:
     paired = make_prisoner(name_latin="Paired One")
     make_sponsorship(make_sponsor(), paired)
     unpaired = make_prisoner(name_latin="Unpaired One")
     _login_coordinator(auth)
-    form = _prisoner_form(name_latin="Paired One", status="released",
-                          released_on="2025-06-21", external_id="")
+    form = _prisoner_form(
+        name_latin="Paired One", status="released", released_on="2025-06-21", external_id=""
+    )
     response = _post(client, f"{INDEX}{paired.id}/edit", **form)
     assert response.status_code == 302
     if "sponsorships.release" in web_app.view_functions:
@@ -673,8 +850,7 @@ def test_edit_to_released_with_godparents_leads_to_ending_the_pairings(
     message = "Paired One still has godparents. Please end or hand over their godparenthoods."
     assert message in _text(client.get(f"{INDEX}{paired.id}"))
 
-    response = _post(client, f"{INDEX}{unpaired.id}/edit",
-                     **{**form, "name_latin": "Unpaired One"})
+    response = _post(client, f"{INDEX}{unpaired.id}/edit", **{**form, "name_latin": "Unpaired One"})
     assert response.headers["Location"] == f"{INDEX}{unpaired.id}"
     assert "still has godparents" not in _text(client.get(f"{INDEX}{unpaired.id}"))
 
@@ -687,8 +863,13 @@ def test_a_new_address_keeps_the_history(auth: Auth, client: FlaskClient) -> Non
     _login_coordinator(auth)
     path = f"{INDEX}{prisoner.id}/address"
     assert f'value="{_today().isoformat()}"' in client.get(path).text
-    response = _post(client, path, facility="Penal colony No. 3",
-                     postal_address="211300, г. Витебск,\r\nИК-3", valid_from="2024-03-01")
+    response = _post(
+        client,
+        path,
+        facility="Penal colony No. 3",
+        postal_address="211300, г. Витебск,\r\nИК-3",
+        valid_from="2024-03-01",
+    )
     assert response.status_code == 302
     addresses = db.session.scalars(select(PrisonerAddress).order_by(PrisonerAddress.id)).all()
     assert [a.valid_from for a in addresses] == [date(2021, 7, 14), date(2024, 3, 1)]
@@ -698,13 +879,17 @@ def test_a_new_address_keeps_the_history(auth: Auth, client: FlaskClient) -> Non
     assert "ул. Володарского" in page.split("data-address-history")[1]
 
 
-@pytest.mark.parametrize(("valid_from", "message"), [
-    ("2999-01-01", "This date is in the future."),
-    ("2021-07-13", "The current address is valid from 2021-07-14; choose that day or later."),
-    ("", "This field is required."),
-])
-def test_a_new_address_may_not_predate_the_current_one(auth: Auth, client: FlaskClient,
-                                                       valid_from: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("valid_from", "message"),
+    [
+        ("2999-01-01", "This date is in the future."),
+        ("2021-07-13", "The current address is valid from 2021-07-14; choose that day or later."),
+        ("", "This field is required."),
+    ],
+)
+def test_a_new_address_may_not_predate_the_current_one(
+    auth: Auth, client: FlaskClient, valid_from: str, message: str
+) -> None:
     prisoner = make_prisoner()
     _login_coordinator(auth)
     path = f"{INDEX}{prisoner.id}/address"
@@ -732,12 +917,23 @@ def test_add_and_delete_key_dates(auth: Auth, client: FlaskClient) -> None:
     prisoner = make_prisoner()
     _login_coordinator(auth)
     detail = f"{INDEX}{prisoner.id}"
-    response = _post(client, f"{detail}/key-dates", detail, kind="appeal",
-                     occurs_on="2026-05-04", is_yearly="y", note="Minsk regional court")
+    response = _post(
+        client,
+        f"{detail}/key-dates",
+        detail,
+        kind="appeal",
+        occurs_on="2026-05-04",
+        is_yearly="y",
+        note="Minsk regional court",
+    )
     assert response.status_code == 302
     key_date = db.session.scalar(select(KeyDate))
     assert (key_date.kind, key_date.occurs_on, key_date.is_yearly, key_date.note) == (
-        KeyDateKind.APPEAL, date(2026, 5, 4), True, "Minsk regional court")
+        KeyDateKind.APPEAL,
+        date(2026, 5, 4),
+        True,
+        "Minsk regional court",
+    )
     assert "Minsk regional court" in _text(client.get(detail))
 
     response = _post(client, f"{detail}/key-dates/{key_date.id}/delete", detail)
@@ -745,14 +941,18 @@ def test_add_and_delete_key_dates(auth: Auth, client: FlaskClient) -> None:
     assert _count(KeyDate) == 0
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"kind": "birthday", "occurs_on": "2026-05-04"}, "kind"),
-    ({"kind": "trial", "occurs_on": ""}, "occurs_on"),
-    ({"kind": "trial", "occurs_on": "soon"}, "occurs_on"),
-    ({"kind": "trial", "occurs_on": "2026-05-04", "note": "x" * 501}, "note"),
-])
-def test_a_bad_key_date_is_shown_at_its_field(auth: Auth, client: FlaskClient,
-                                              data: dict[str, str], field: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"kind": "birthday", "occurs_on": "2026-05-04"}, "kind"),
+        ({"kind": "trial", "occurs_on": ""}, "occurs_on"),
+        ({"kind": "trial", "occurs_on": "soon"}, "occurs_on"),
+        ({"kind": "trial", "occurs_on": "2026-05-04", "note": "x" * 501}, "note"),
+    ],
+)
+def test_a_bad_key_date_is_shown_at_its_field(
+    auth: Auth, client: FlaskClient, data: dict[str, str], field: str
+) -> None:
     prisoner = make_prisoner(name_latin="Keyed Prisoner")
     _login_coordinator(auth)
     detail = f"{INDEX}{prisoner.id}"
@@ -797,20 +997,32 @@ def _jpeg_with_gps() -> bytes:
 
 def _png_claiming_size(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims a huge picture (a decompression bomb's first bytes)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _upload(client: FlaskClient, prisoner: Prisoner, content: bytes, filename: str):
     detail = f"{INDEX}{prisoner.id}"
     token = csrf_token(client, detail)
-    return client.post(f"{detail}/photo", content_type="multipart/form-data",
-                       data={"csrf_token": token, "photo": (BytesIO(content), filename)})
+    return client.post(
+        f"{detail}/photo",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "photo": (BytesIO(content), filename)},
+    )
 
 
 def _stored_photo(prisoner: Prisoner) -> PrisonerPhoto:
@@ -837,7 +1049,8 @@ def test_a_png_is_stored_as_a_smaller_jpeg(auth: Auth, client: FlaskClient) -> N
 
 
 def test_exif_and_gps_are_stripped_and_a_new_photo_replaces_the_old(
-        auth: Auth, client: FlaskClient) -> None:
+    auth: Auth, client: FlaskClient
+) -> None:
     prisoner = make_prisoner()
     _login_coordinator(auth)
     original = _jpeg_with_gps()
@@ -854,8 +1067,9 @@ def test_exif_and_gps_are_stripped_and_a_new_photo_replaces_the_old(
     assert b"secret place" not in photo.content and b"CameraMaker" not in photo.content
 
 
-def test_orientation_is_applied_and_transparency_becomes_white(auth: Auth,
-                                                              client: FlaskClient) -> None:
+def test_orientation_is_applied_and_transparency_becomes_white(
+    auth: Auth, client: FlaskClient
+) -> None:
     prisoner = make_prisoner()
     _login_coordinator(auth)
     exif = Image.Exif()
@@ -873,14 +1087,18 @@ def test_orientation_is_applied_and_transparency_becomes_white(auth: Auth,
         assert all(channel > 245 for channel in stored.getpixel((10, 10)))
 
 
-@pytest.mark.parametrize(("content", "filename"), [
-    (b"Just some text pretending to be a picture.\n", "photo.jpg"),
-    (b"\xff\xd8\xff\xe0 broken jpeg", "photo.jpg"),
-    (b"%PDF-1.4\n%\xe2\xe3", "photo.png"),
-    (b"", "empty.jpg"),
-])
+@pytest.mark.parametrize(
+    ("content", "filename"),
+    [
+        (b"Just some text pretending to be a picture.\n", "photo.jpg"),
+        (b"\xff\xd8\xff\xe0 broken jpeg", "photo.jpg"),
+        (b"%PDF-1.4\n%\xe2\xe3", "photo.png"),
+        (b"", "empty.jpg"),
+    ],
+)
 def test_a_file_that_is_not_a_picture_is_refused_at_the_field(
-        auth: Auth, client: FlaskClient, content: bytes, filename: str) -> None:
+    auth: Auth, client: FlaskClient, content: bytes, filename: str
+) -> None:
     prisoner = make_prisoner()
     _login_coordinator(auth)
     response = _upload(client, prisoner, content, filename)
@@ -894,8 +1112,7 @@ def test_truncated_and_unsupported_pictures_are_refused(auth: Auth, client: Flas
     _login_coordinator(auth)
     png = _image("PNG", (300, 300))
     jpeg = _image("JPEG", (300, 300))
-    for content in (png[: len(png) // 2], jpeg[: len(jpeg) // 2], _image("BMP"),
-                    _image("TIFF")):
+    for content in (png[: len(png) // 2], jpeg[: len(jpeg) // 2], _image("BMP"), _image("TIFF")):
         response = _upload(client, prisoner, content, "photo.jpg")
         assert response.status_code == 200
         assert "not a picture we can read" in _errors(response)["photo"]
@@ -903,8 +1120,9 @@ def test_truncated_and_unsupported_pictures_are_refused(auth: Auth, client: Flas
 
 
 @pytest.mark.parametrize("size", [(20_000, 20_000), (10_000, 10_000), (9_000, 9_000)])
-def test_a_decompression_bomb_is_refused(auth: Auth, client: FlaskClient,
-                                         size: tuple[int, int]) -> None:
+def test_a_decompression_bomb_is_refused(
+    auth: Auth, client: FlaskClient, size: tuple[int, int]
+) -> None:
     prisoner = make_prisoner()
     _login_coordinator(auth)
     response = _upload(client, prisoner, _png_claiming_size(*size), "bomb.png")
@@ -935,8 +1153,7 @@ def test_a_request_over_the_global_limit_is_refused(auth: Auth, client: FlaskCli
     assert _count(PrisonerPhoto) == 0
 
 
-def test_an_upload_without_a_file_is_an_error_at_the_field(auth: Auth,
-                                                           client: FlaskClient) -> None:
+def test_an_upload_without_a_file_is_an_error_at_the_field(auth: Auth, client: FlaskClient) -> None:
     prisoner = make_prisoner()
     _login_coordinator(auth)
     response = _post(client, f"{INDEX}{prisoner.id}/photo", f"{INDEX}{prisoner.id}")
@@ -948,8 +1165,9 @@ def test_public_photos_only_with_consent(client: FlaskClient, auth: Auth) -> Non
     private = make_prisoner(has_public_consent=False)
     consenting_without_photo = make_prisoner(has_public_consent=True)
     for prisoner in (consenting, private):
-        db.session.add(PrisonerPhoto(prisoner=prisoner, content=_image("JPEG"),
-                                     mimetype="image/jpeg"))
+        db.session.add(
+            PrisonerPhoto(prisoner=prisoner, content=_image("JPEG"), mimetype="image/jpeg")
+        )
     db.session.commit()
 
     response = client.get(f"/photos/{consenting.id}.jpg")

@@ -32,7 +32,7 @@ from tests.smtp import SMTPServer, free_port
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 README = (ROOT / "README.md").read_text()
-PRODUCTION = README[README.index("## Production"):README.index("## Command line")]
+PRODUCTION = README[README.index("## Production") : README.index("## Command line")]
 
 
 def _environment_example() -> dict[str, str]:
@@ -56,8 +56,16 @@ def test_the_environment_example_names_only_real_settings() -> None:
     settings = {key.removeprefix("GODPARENTS_") for key in example if key.startswith("GODPARENTS_")}
     known = {name for name in dir(Defaults) if name.isupper()}
     assert settings - known == set(), "not a setting the app reads"
-    assert {"SECRET_KEY", "BACKUP_KEY", "SQLALCHEMY_DATABASE_URI", "BASE_URL", "MAIL_SERVER",
-            "RATELIMIT_STORAGE_URI", "PROXY_HOPS", "TIMEZONE"} <= settings
+    assert {
+        "SECRET_KEY",
+        "BACKUP_KEY",
+        "SQLALCHEMY_DATABASE_URI",
+        "BASE_URL",
+        "MAIL_SERVER",
+        "RATELIMIT_STORAGE_URI",
+        "PROXY_HOPS",
+        "TIMEZONE",
+    } <= settings
     assert set(example) - {f"GODPARENTS_{name}" for name in settings} == {"WEB_CONCURRENCY"}
     assert example["GODPARENTS_BASE_URL"].startswith("https://")
 
@@ -76,37 +84,54 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def _filled_in(example: dict[str, str], url: str, smtp: SMTPServer) -> dict[str, str]:
     """The example with its placeholders filled in, pointed at this machine's services."""
-    return {**example,
-            "GODPARENTS_SECRET_KEY": "p" * 64,
-            "GODPARENTS_BACKUP_KEY": Fernet.generate_key().decode(),
-            "GODPARENTS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "GODPARENTS_SQLALCHEMY_DATABASE_URI": url,
-            "GODPARENTS_MAIL_SERVER": smtp.host, "GODPARENTS_MAIL_PORT": str(smtp.port),
-            "GODPARENTS_MAIL_USE_TLS": "false", "GODPARENTS_MAIL_USERNAME": "",
-            "GODPARENTS_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
+    return {
+        **example,
+        "GODPARENTS_SECRET_KEY": "p" * 64,
+        "GODPARENTS_BACKUP_KEY": Fernet.generate_key().decode(),
+        "GODPARENTS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "GODPARENTS_SQLALCHEMY_DATABASE_URI": url,
+        "GODPARENTS_MAIL_SERVER": smtp.host,
+        "GODPARENTS_MAIL_PORT": str(smtp.port),
+        "GODPARENTS_MAIL_USE_TLS": "false",
+        "GODPARENTS_MAIL_USERNAME": "",
+        "GODPARENTS_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+    }
 
 
-def _run(command: list[str], env: dict[str, str], tmp_path: Path,
-         timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
-        env={"PATH": os.environ["PATH"], "GODPARENTS_INSTANCE_PATH": str(tmp_path), **env})
+def _run(
+    command: list[str], env: dict[str, str], tmp_path: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={"PATH": os.environ["PATH"], "GODPARENTS_INSTANCE_PATH": str(tmp_path), **env},
+    )
 
 
 @pytest.mark.slow
 def test_doctor_fails_on_the_example_and_passes_once_it_is_filled_in(
-        migrated: str, smtp_server: SMTPServer, tmp_path: Path) -> None:
+    migrated: str, smtp_server: SMTPServer, tmp_path: Path
+) -> None:
     flask = [str(Path(sys.prefix) / "bin" / "flask"), "--app", "godparents", "doctor"]
     example = _environment_example()
-    as_shipped = _run(flask, {**example, "GODPARENTS_SQLALCHEMY_DATABASE_URI": migrated},
-                      tmp_path)
+    as_shipped = _run(flask, {**example, "GODPARENTS_SQLALCHEMY_DATABASE_URI": migrated}, tmp_path)
     # Without the encryption key nothing starts: one line says which setting is missing.
     assert as_shipped.returncode != 0
     output = as_shipped.stdout + as_shipped.stderr
     assert "GODPARENTS_ENCRYPTION_KEY" in output and "Traceback" not in output, output
-    with_key = _run(flask, {**example, "GODPARENTS_SQLALCHEMY_DATABASE_URI": migrated,
-                            "GODPARENTS_ENCRYPTION_KEY": Fernet.generate_key().decode()},
-                    tmp_path)
+    with_key = _run(
+        flask,
+        {
+            **example,
+            "GODPARENTS_SQLALCHEMY_DATABASE_URI": migrated,
+            "GODPARENTS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        },
+        tmp_path,
+    )
     assert with_key.returncode == 1
     assert "FAIL  secret key: still the example's placeholder" in with_key.stdout
     assert "FAIL  backup key" in with_key.stdout
@@ -124,7 +149,8 @@ def _exec_start(unit: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_gunicorn_as_the_unit_runs_it_answers_with_request_ids(
-        migrated: str, smtp_server: SMTPServer, tmp_path: Path) -> None:
+    migrated: str, smtp_server: SMTPServer, tmp_path: Path
+) -> None:
     command = _exec_start(DEPLOY / "godparents-web.service")
     assert command[0].endswith("/.venv/bin/gunicorn") and command[-1] == "wsgi:app"
     assert "--access-logfile" not in command  # no paths (and tokens) in gunicorn's log
@@ -132,20 +158,30 @@ def test_gunicorn_as_the_unit_runs_it_answers_with_request_ids(
     bind = command.index("--bind")
     command[bind + 1] = f"127.0.0.1:{port}"
     command[0] = str(Path(sys.prefix) / "bin" / "gunicorn")
-    env = {**_filled_in(_environment_example(), migrated, smtp_server),
-           "WEB_CONCURRENCY": "2", "GODPARENTS_SESSION_COOKIE_SECURE": "false",
-           "GODPARENTS_INSTANCE_PATH": str(tmp_path), "PATH": os.environ["PATH"]}
+    env = {
+        **_filled_in(_environment_example(), migrated, smtp_server),
+        "WEB_CONCURRENCY": "2",
+        "GODPARENTS_SESSION_COOKIE_SECURE": "false",
+        "GODPARENTS_INSTANCE_PATH": str(tmp_path),
+        "PATH": os.environ["PATH"],
+    }
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as output:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,  # noqa: S603
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz",
-                                         headers={"X-Request-ID": "proxy-id-0123456789"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "proxy-id-0123456789"}
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=5) as response:
                     body, headers = response.read(), response.headers
                 break
             except OSError:
@@ -179,16 +215,19 @@ def test_the_proxy_log_redacts_every_route_that_carries_a_token(web_app: Flask) 
     redacted = re.findall(r"~\^(/\S+)\s", config)
     secret_routes = [rule.rule for rule in web_app.url_map.iter_rules() if "token" in rule.rule]
     assert len(secret_routes) >= 4, secret_routes
-    uncovered = [rule for rule in secret_routes
-                 if not any(rule.startswith(prefix) for prefix in redacted)]
+    uncovered = [
+        rule for rule in secret_routes if not any(rule.startswith(prefix) for prefix in redacted)
+    ]
     assert uncovered == []
     assert "$godparents_logged_uri" in config.split("log_format godparents", 1)[1].split(";")[0]
 
 
 # The app's request ids and log lines -------------------------------------------------------
 
+
 def test_every_response_carries_a_request_id_and_its_log_line(
-        client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="godparents.requests"):
         first = client.get("/auth/login")
         second = client.get("/auth/login", headers={"X-Request-ID": "from-the-proxy-42"})
@@ -202,7 +241,8 @@ def test_every_response_carries_a_request_id_and_its_log_line(
 
 
 def test_log_lines_name_the_route_never_the_token_in_the_path(
-        client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="godparents.requests"):
         client.get("/calendar/secret-calendar-token-123.ics")
     assert "secret-calendar-token-123" not in caplog.text
@@ -210,19 +250,20 @@ def test_log_lines_name_the_route_never_the_token_in_the_path(
 
 
 @pytest.mark.settings(LOG_FORMAT="json")
-def test_json_lines_carry_the_request_id(web_app: Flask,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_lines_carry_the_request_id(
+    web_app: Flask, capsys: pytest.CaptureFixture[str]
+) -> None:
     web_app.test_client().get("/healthz", headers={"X-Request-ID": "json-request-0001"})
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
-             if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
     entry = next(line for line in lines if line.get("request_id") == "json-request-0001")
     assert entry["route"] == "/healthz" and entry["status"] == 200 and entry["level"] == "INFO"
 
 
-
-
 def test_an_error_page_gives_the_reference_that_is_in_the_log(
-        config: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    config: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     served = create_app({**config, "PROPAGATE_EXCEPTIONS": False})
 
     def broken() -> str:

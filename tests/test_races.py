@@ -29,13 +29,14 @@ def _events(action: str) -> int:
 
 
 def _password_step(client: WebClient, email: str, password: str = PASSWORD) -> None:
-    reply = client.post("/auth/login", client.form("/auth/login", email=email,
-                                                   password=password))
+    reply = client.post("/auth/login", client.form("/auth/login", email=email, password=password))
     assert reply.location.endswith("/auth/two-factor"), reply.status
 
 
-@pytest.mark.settings(TWO_FACTOR_LIMIT_PER_ACCOUNT="100 per 15 minutes",
-                      TWO_FACTOR_LIMIT_PER_ADDRESS="100 per 15 minutes")
+@pytest.mark.settings(
+    TWO_FACTOR_LIMIT_PER_ACCOUNT="100 per 15 minutes",
+    TWO_FACTOR_LIMIT_PER_ADDRESS="100 per 15 minutes",
+)
 def test_one_code_logs_in_once_when_sent_at_the_same_moment(app, live_server) -> None:
     """Finding 1: the last-step check read, then wrote; two logins with one code both got in."""
     for _round in range(4):  # a race may be won by chance once; four times, hardly
@@ -45,8 +46,12 @@ def test_one_code_logs_in_once_when_sent_at_the_same_moment(app, live_server) ->
             _password_step(client, coordinator.email)
         code = totp_code(coordinator.email, lasting=30)  # ten posts on a busy machine
         forms = [client.form("/auth/two-factor", code=code) for client in clients]
-        replies = at_once([partial(client.post, "/auth/two-factor", form)
-                           for client, form in zip(clients, forms, strict=True)])
+        replies = at_once(
+            [
+                partial(client.post, "/auth/two-factor", form)
+                for client, form in zip(clients, forms, strict=True)
+            ]
+        )
         statuses = sorted(reply.status for reply in replies)
         assert statuses == [200] * 9 + [302], str(statuses)
         assert all("used already" in reply.text for reply in replies if reply.status == 200)
@@ -60,8 +65,11 @@ def test_a_reset_reply_does_not_wait_for_the_mail_server(app, live_server, smtp_
     smtp_server.inbox.gate = threading.Event()
     client = WebClient(live_server.url)
     replies = []
-    worker = threading.Thread(target=lambda: replies.append(client.post(
-        "/auth/reset", client.form("/auth/reset", email=email))))
+    worker = threading.Thread(
+        target=lambda: replies.append(
+            client.post("/auth/reset", client.form("/auth/reset", email=email))
+        )
+    )
     try:
         worker.start()
         worker.join(timeout=15)  # far longer than a reply takes; the mail server waits 60 s
@@ -82,27 +90,42 @@ def test_parallel_wrong_passwords_are_counted_before_they_are_checked(app, live_
     were all checked against a limit of 10."""
     email = make_sponsor().email
     clients = [WebClient(live_server.url) for _ in range(30)]
-    forms = [client.form("/auth/login", email=email, password=f"wrong password {n}")
-             for n, client in enumerate(clients)]
-    replies = at_once([partial(client.post, "/auth/login", form)
-                       for client, form in zip(clients, forms, strict=True)])
+    forms = [
+        client.form("/auth/login", email=email, password=f"wrong password {n}")
+        for n, client in enumerate(clients)
+    ]
+    replies = at_once(
+        [
+            partial(client.post, "/auth/login", form)
+            for client, form in zip(clients, forms, strict=True)
+        ]
+    )
     statuses = sorted(reply.status for reply in replies)
     assert statuses == [200] * 10 + [429] * 20, str(statuses)
     assert _events("login_failed") == 10
     # And the right password, after all that, from a new browser: still refused.
     late = WebClient(live_server.url)
-    assert late.post("/auth/login", late.form("/auth/login", email=email,
-                                              password=PASSWORD)).status == 429
+    assert (
+        late.post("/auth/login", late.form("/auth/login", email=email, password=PASSWORD)).status
+        == 429
+    )
 
 
 @pytest.mark.settings(LOGIN_LIMIT_PER_ADDRESS="10 per 15 minutes", **SLOWER_HASHING)
 def test_parallel_logins_from_one_address_are_counted_before_they_are_checked(
-        app, live_server) -> None:
+    app, live_server
+) -> None:
     clients = [WebClient(live_server.url) for _ in range(30)]
-    forms = [client.form("/auth/login", email=f"someone{n}@example.org",
-                         password="not the password") for n, client in enumerate(clients)]
-    replies = at_once([partial(client.post, "/auth/login", form)
-                       for client, form in zip(clients, forms, strict=True)])
+    forms = [
+        client.form("/auth/login", email=f"someone{n}@example.org", password="not the password")
+        for n, client in enumerate(clients)
+    ]
+    replies = at_once(
+        [
+            partial(client.post, "/auth/login", form)
+            for client, form in zip(clients, forms, strict=True)
+        ]
+    )
     assert sorted(reply.status for reply in replies) == [200] * 10 + [429] * 20
     assert _events("login_failed") == 10
 
@@ -113,9 +136,12 @@ def test_parallel_wrong_codes_are_counted_before_they_are_checked(app, live_serv
     clients = [WebClient(live_server.url) for _ in range(16)]
     for client in clients:
         _password_step(client, email)
-    forms = [client.form("/auth/two-factor", code=f"wrong-{n}")
-             for n, client in enumerate(clients)]
-    replies = at_once([partial(client.post, "/auth/two-factor", form)
-                       for client, form in zip(clients, forms, strict=True)])
+    forms = [client.form("/auth/two-factor", code=f"wrong-{n}") for n, client in enumerate(clients)]
+    replies = at_once(
+        [
+            partial(client.post, "/auth/two-factor", form)
+            for client, form in zip(clients, forms, strict=True)
+        ]
+    )
     assert sorted(reply.status for reply in replies) == [200] * 5 + [429] * 11
     assert _events("two_factor_failed") == 5

@@ -46,8 +46,13 @@ def rules(app: Flask) -> dict[str, ReminderRule]:
 
 def _birthday_pairing(name: str = "Ales Bialiatski", **fields: Any):
     sponsor = make_sponsor(**fields)
-    prisoner = make_prisoner(name_latin=name, name_ru="Алесь Беляцкий",
-                             birth_date=date(1962, 12, 26), address=ADDRESS, birth_year=1962)
+    prisoner = make_prisoner(
+        name_latin=name,
+        name_ru="Алесь Беляцкий",
+        birth_date=date(1962, 12, 26),
+        address=ADDRESS,
+        birth_year=1962,
+    )
     make_sponsorship(sponsor, prisoner)
     return sponsor, prisoner
 
@@ -63,7 +68,8 @@ def _body(message: EmailMessage, subtype: str) -> str:
 
 
 def test_a_reminder_arrives_with_its_headers_both_parts_and_the_cyrillic_address(
-        rules, smtp_server, config):
+    rules, smtp_server, config
+):
     sponsor, prisoner = _birthday_pairing()
 
     report = job.run(TODAY, NOW)
@@ -93,11 +99,18 @@ def test_a_reminder_arrives_with_its_headers_both_parts_and_the_cyrillic_address
 
 def test_a_cyrillic_subject_travels_encoded_and_arrives_intact(rules, smtp_server):
     sponsor, _prisoner = _birthday_pairing()
-    db.session.add(OutboxMessage(
-        rule=rules["Birthday card"], recipient_user_id=sponsor.user.id,
-        recipient_email=sponsor.email, subject_ref="prisoner:1", occurs_on=TODAY,
-        email_subject="Открытка для Алеся: день рождения через 30 дней",
-        body_text="Адрес:\n" + ADDRESS + "\n", body_html="<p>Адрес</p>"))
+    db.session.add(
+        OutboxMessage(
+            rule=rules["Birthday card"],
+            recipient_user_id=sponsor.user.id,
+            recipient_email=sponsor.email,
+            subject_ref="prisoner:1",
+            occurs_on=TODAY,
+            email_subject="Открытка для Алеся: день рождения через 30 дней",
+            body_text="Адрес:\n" + ADDRESS + "\n",
+            body_html="<p>Адрес</p>",
+        )
+    )
     db.session.commit()
 
     delivery.deliver(NOW)
@@ -157,7 +170,8 @@ def down_then_up(config: dict[str, Any], mail_port: int) -> dict[str, Any]:
 
 
 def test_with_the_server_down_nothing_is_lost_and_later_everything_goes_once(
-        down_then_up, rules, mail_port):
+    down_then_up, rules, mail_port
+):
     sponsors = [_birthday_pairing(name=f"Prisoner {number}")[0] for number in range(3)]
 
     first = job.run(TODAY, NOW)  # nobody listens on the port
@@ -166,7 +180,8 @@ def test_with_the_server_down_nothing_is_lost_and_later_everything_goes_once(
     assert first.delivered.attempted == 0 and first.delivered.unreachable
     assert first.status is RunStatus.UNDELIVERED
     assert {(row.status, row.attempts, row.claimed_by) for row in _outbox()} == {
-        (OutboxStatus.PENDING, 0, None)}
+        (OutboxStatus.PENDING, 0, None)
+    }
     inbox = Inbox()
     controller = start_server(inbox, mail_port)
     try:
@@ -197,8 +212,11 @@ def test_a_broken_template_fails_its_message_only(rules, smtp_server):
     rules["Birthday card"].template = "no_such_template"
     db.session.commit()
     _birthday_pairing(name="Other Prisoner", email="other@example.org")
-    db.session.add(ReminderRule(name="Broken", trigger=Trigger.BIRTHDAY, offset_days=30,
-                                template="also_missing"))
+    db.session.add(
+        ReminderRule(
+            name="Broken", trigger=Trigger.BIRTHDAY, offset_days=30, template="also_missing"
+        )
+    )
     db.session.commit()
 
     report = job.run(TODAY, NOW)
@@ -232,8 +250,9 @@ def test_retrying_a_message_whose_template_failed_writes_it_again(rules, smtp_se
     assert "Ales Bialiatski" in message["Subject"]
 
 
-def _run_in_thread(app: Flask, barrier: threading.Barrier, reports: list[Any],
-                   errors: list[BaseException]) -> None:
+def _run_in_thread(
+    app: Flask, barrier: threading.Barrier, reports: list[Any], errors: list[BaseException]
+) -> None:
     try:
         with app.app_context():
             barrier.wait(timeout=10)
@@ -257,7 +276,8 @@ def two_workers(app: Flask) -> Iterator[list[Flask]]:
 
 @pytest.mark.settings(REMINDER_BATCH_SIZE=5)
 def test_two_runs_at_the_same_moment_send_every_message_exactly_once(
-        rules, smtp_server, two_workers):
+    rules, smtp_server, two_workers
+):
     teams = [_birthday_pairing(name=f"Prisoner {number}") for number in range(12)]
     for sponsor, _prisoner in teams[:6]:
         make_delegate(sponsor)
@@ -265,8 +285,10 @@ def test_two_runs_at_the_same_moment_send_every_message_exactly_once(
     barrier = threading.Barrier(2)
     reports: list[Any] = []
     errors: list[BaseException] = []
-    threads = [threading.Thread(target=_run_in_thread, args=(worker, barrier, reports, errors))
-               for worker in two_workers]
+    threads = [
+        threading.Thread(target=_run_in_thread, args=(worker, barrier, reports, errors))
+        for worker in two_workers
+    ]
 
     for thread in threads:
         thread.start()

@@ -40,8 +40,9 @@ def plan_messages(count: int) -> list[str]:
     make_default_rules()
     for number in range(count):
         sponsor = make_sponsor(email=f"mp{number:03}@example.org")
-        make_sponsorship(sponsor, make_prisoner(name_latin=f"Prisoner {number}",
-                                                birth_date=date(1980, 12, 26)))
+        make_sponsorship(
+            sponsor, make_prisoner(name_latin=f"Prisoner {number}", birth_date=date(1980, 12, 26))
+        )
     now = datetime.now(UTC)
     plan_day(TODAY, now)
     write_pending(TODAY, now)
@@ -84,6 +85,7 @@ def finish(process: subprocess.Popen[str], seconds: float = 60) -> tuple[int, st
 
 # Crashes ----------------------------------------------------------------------------------
 
+
 def test_kill_9_mid_batch_sends_again_only_the_message_in_flight(runners: Runners) -> None:
     expected = plan_messages(12)
     with faulty_server(FaultyInbox(delay=0.3)) as server:  # takes it, then answers slowly
@@ -116,8 +118,10 @@ def test_sigterm_stops_between_two_messages_and_hands_the_rest_back(runners: Run
         assert len(waiting) == 12 - got  # each one that went was marked before it stopped
         # Handed back: due at once, no lease, no attempt used up.
         assert {(row.claimed_by, row.attempts) for row in waiting} == {(None, 0)}
-        assert all(row.next_attempt_at is None or row.next_attempt_at <= datetime.now(UTC)
-                   for row in waiting)
+        assert all(
+            row.next_attempt_at is None or row.next_attempt_at <= datetime.now(UTC)
+            for row in waiting
+        )
         code, output = finish(runners.start(server.port))
         assert code == 0, output
         assert_exactly_once(server, expected)
@@ -139,7 +143,8 @@ def test_the_worker_stops_on_sigterm_within_one_message(runners: Runners) -> Non
 
 
 def test_three_runners_with_a_slow_server_and_a_short_lease_send_each_once(
-        runners: Runners) -> None:
+    runners: Runners,
+) -> None:
     """The lease (4 s) is far shorter than a runner's share of the work (12 messages of
     0.4 s): only renewing it as the batch goes on keeps the others off its messages. The
     third runner starts after the first one's lease would have run out unrenewed."""
@@ -158,9 +163,11 @@ def test_three_runners_with_a_slow_server_and_a_short_lease_send_each_once(
 
 # Connections -----------------------------------------------------------------------------
 
+
 @pytest.mark.skipif(not SERVER_URL, reason="a terminated backend is PostgreSQL's")
-def test_a_terminated_database_connection_sends_nothing_twice(runners: Runners,
-                                                              database_url: str) -> None:
+def test_a_terminated_database_connection_sends_nothing_twice(
+    runners: Runners, database_url: str
+) -> None:
     """No transaction is open while SMTP talks (never "idle in transaction" for long);
     a connection killed mid-run is replaced and the marks still land."""
     expected = plan_messages(12)
@@ -172,16 +179,22 @@ def test_a_terminated_database_connection_sends_nothing_twice(runners: Runners,
             terminated = False
             while process.poll() is None:
                 sending = server.inbox.count() > 0  # delivery under way, not the start
-                for idle, query in look.execute(text(
+                for idle, query in look.execute(
+                    text(
                         "SELECT extract(epoch FROM now() - state_change), query "
                         "FROM pg_stat_activity WHERE application_name = 'runner-under-test' "
-                        "AND state = 'idle in transaction'")):
+                        "AND state = 'idle in transaction'"
+                    )
+                ):
                     if sending and float(idle) > longest_idle:
                         longest_idle, longest_query = float(idle), query
                 if not terminated and server.inbox.count() >= 5:
-                    killed = look.execute(text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE application_name = 'runner-under-test'")).scalar()
+                    killed = look.execute(
+                        text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE application_name = 'runner-under-test'"
+                        )
+                    ).scalar()
                     assert killed >= 1
                     terminated = True
                 time.sleep(0.05)
@@ -200,8 +213,7 @@ def test_a_connection_dropped_in_data_is_opened_again_for_the_rest(app: Flask) -
     expected = plan_messages(10)
     now = datetime.now(UTC)
     with faulty_server(FaultyInbox(drop_at=6)) as server:
-        app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port,
-                          MAIL_SUPPRESS_SEND=False)
+        app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port, MAIL_SUPPRESS_SEND=False)
         report = delivery.deliver(now)
         assert (report.sent, report.retrying, report.failed) == (9, 1, 0)
         [waiting] = [row for row in rows() if row.status is OutboxStatus.PENDING]
@@ -212,23 +224,20 @@ def test_a_connection_dropped_in_data_is_opened_again_for_the_rest(app: Flask) -
         assert_exactly_once(server, expected)
 
 
-def test_a_reply_lost_after_the_server_took_the_message_sends_that_one_twice(
-        app: Flask) -> None:
+def test_a_reply_lost_after_the_server_took_the_message_sends_that_one_twice(app: Flask) -> None:
     """The limit of SMTP: the server took the 6th and the connection died before its
     250 came back. The sender cannot know; it tries again, and that one arrives twice."""
     expected = plan_messages(8)
     now = datetime.now(UTC)
     with faulty_server(FaultyInbox(drop_at=6, drop_after_taking=True)) as server:
-        app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port,
-                          MAIL_SUPPRESS_SEND=False)
+        app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port, MAIL_SUPPRESS_SEND=False)
         delivery.deliver(now)
         delivery.deliver(now + timedelta(minutes=5))
         assert_exactly_once(server, expected, may_repeat=1)
         assert sum(server.inbox.counts().values()) == 9
 
 
-def test_a_server_that_never_greets_ends_the_run_with_nothing_used_up(
-        runners: Runners) -> None:
+def test_a_server_that_never_greets_ends_the_run_with_nothing_used_up(runners: Runners) -> None:
     plan_messages(4)
     with mute_server() as mute:
         started = time.monotonic()
@@ -237,7 +246,8 @@ def test_a_server_that_never_greets_ends_the_run_with_nothing_used_up(
     assert code == 1, output
     assert "mail server" in output
     assert {(row.status, row.attempts, row.claimed_by) for row in rows()} == {
-        (OutboxStatus.PENDING, 0, None)}
+        (OutboxStatus.PENDING, 0, None)
+    }
     run = db.session.scalar(select(ReminderRun).order_by(ReminderRun.id.desc()).limit(1))
     assert run.status is RunStatus.UNDELIVERED
 
@@ -248,8 +258,7 @@ def test_a_server_slower_than_a_message_may_take_is_cut_off(app: Flask) -> None:
     plan_messages(1)
     app.config.update(REMINDER_MESSAGE_SECONDS=1)
     with faulty_server(FaultyInbox(delay=3)) as server:
-        app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port,
-                          MAIL_SUPPRESS_SEND=False)
+        app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port, MAIL_SUPPRESS_SEND=False)
         started = time.monotonic()
         report = delivery.deliver(datetime.now(UTC))
         assert time.monotonic() - started < 2.5
@@ -259,7 +268,8 @@ def test_a_server_slower_than_a_message_may_take_is_cut_off(app: Flask) -> None:
 
 
 def test_a_server_that_dies_mid_run_leaves_the_rest_untried_and_the_run_failed(
-        runners: Runners) -> None:
+    runners: Runners,
+) -> None:
     expected = plan_messages(10)
     with faulty_server(FaultyInbox(delay=0.2)) as server:
         process = runners.start(server.port)
@@ -283,22 +293,26 @@ def test_a_server_that_dies_mid_run_leaves_the_rest_untried_and_the_run_failed(
 
 # Claims and the schema ---------------------------------------------------------------------
 
+
 @pytest.mark.skipif(not SERVER_URL, reason="the planner's trap is PostgreSQL's")
-def test_a_claim_takes_exactly_its_limit_on_postgresql_with_a_real_plan(
-        app: Flask, runner) -> None:
+def test_a_claim_takes_exactly_its_limit_on_postgresql_with_a_real_plan(app: Flask, runner) -> None:
     """At scale 1 and after ANALYZE, PostgreSQL may run a LIMIT ... SKIP LOCKED subquery
     again inside a semi-join and claim far more than asked; the claim must not."""
     make_default_rules()  # the migrations seed them; this database is made from the models
     result = runner.invoke(args=["demo", "seed", "--scale", "1"])
     assert result.exit_code == 0, result.output
-    user_id, rule_id = db.session.execute(text(
-        "SELECT (SELECT min(id) FROM users), (SELECT min(id) FROM reminder_rules)")).one()
-    db.session.execute(text(
-        "INSERT INTO outbox_messages (rule_id, recipient_user_id, recipient_email, "
-        "subject_ref, occurs_on, locale, status, attempts, email_subject, created_at) "
-        "SELECT :rule, :user, 'mp@example.org', 'prisoner:' || n, DATE '2026-11-26', 'en', "
-        "'pending', 0, 'Card', now() FROM generate_series(1, 5000) AS n"),
-        {"rule": rule_id, "user": user_id})
+    user_id, rule_id = db.session.execute(
+        text("SELECT (SELECT min(id) FROM users), (SELECT min(id) FROM reminder_rules)")
+    ).one()
+    db.session.execute(
+        text(
+            "INSERT INTO outbox_messages (rule_id, recipient_user_id, recipient_email, "
+            "subject_ref, occurs_on, locale, status, attempts, email_subject, created_at) "
+            "SELECT :rule, :user, 'mp@example.org', 'prisoner:' || n, DATE '2026-11-26', 'en', "
+            "'pending', 0, 'Card', now() FROM generate_series(1, 5000) AS n"
+        ),
+        {"rule": rule_id, "user": user_id},
+    )
     db.session.commit()
     db.session.execute(text("ANALYZE"))
     db.session.commit()
@@ -312,8 +326,7 @@ def test_a_claim_takes_exactly_its_limit_on_postgresql_with_a_real_plan(
     assert len(again) == 50 and not set(again) & set(claimed)
 
 
-def test_the_job_refuses_a_database_that_is_not_at_head(runners: Runners,
-                                                        databases) -> None:
+def test_the_job_refuses_a_database_that_is_not_at_head(runners: Runners, databases) -> None:
     """A database left behind by a forgotten `db upgrade` (here: never migrated)."""
     runners.database_url = databases.create()
     engine = create_engine(runners.database_url)

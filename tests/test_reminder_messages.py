@@ -69,8 +69,9 @@ class World:
             return Recipient.of(self.coordinator, self.coordinator.email)
         return Recipient.of(self.sponsor.user, self.sponsor.email, self.sponsor)
 
-    def event(self, template: str, prisoner: Prisoner | None = None,
-              pairing: Sponsorship | None = None) -> Event:
+    def event(
+        self, template: str, prisoner: Prisoner | None = None, pairing: Sponsorship | None = None
+    ) -> Event:
         """The event each template is written for, as the planner finds it."""
         held = prisoner or self.prisoner
         pair = pairing or self.pairing
@@ -80,29 +81,34 @@ class World:
         return {
             "birthday_card": Event(date(2026, 9, 25), f"prisoner:{held.id}", number=46, **ids),
             "birthday": Event(TODAY, f"prisoner:{held.id}", number=46, **ids),
-            "detention_anniversary": Event(date(2026, 9, 2), f"prisoner:{held.id}", number=5,
-                                           **ids),
-            "detention_milestone": Event(date(2026, 8, 29), f"prisoner:{held.id}", number=1500,
-                                         **ids),
-            "key_date": Event(trial.occurs_on, f"key_date:{trial.id}", kind="trial",
-                              note=trial.note, **ids),
-            "expected_release": Event(release.occurs_on, f"key_date:{release.id}",
-                                      kind="expected_release", **ids),
-            "campaign_day": Event(date(2026, 9, 2), f"campaign_day:{day.id}",
-                                  campaign_day_id=day.id, note=day.name),
+            "detention_anniversary": Event(
+                date(2026, 9, 2), f"prisoner:{held.id}", number=5, **ids
+            ),
+            "detention_milestone": Event(
+                date(2026, 8, 29), f"prisoner:{held.id}", number=1500, **ids
+            ),
+            "key_date": Event(
+                trial.occurs_on, f"key_date:{trial.id}", kind="trial", note=trial.note, **ids
+            ),
+            "expected_release": Event(
+                release.occurs_on, f"key_date:{release.id}", kind="expected_release", **ids
+            ),
+            "campaign_day": Event(
+                date(2026, 9, 2), f"campaign_day:{day.id}", campaign_day_id=day.id, note=day.name
+            ),
             "inactivity": Event(TODAY, f"sponsorship:{pair.id}", number=60, **ids),
             "welcome": Event(TODAY, f"sponsorship:{pair.id}", **ids),
             "welcome_followup": Event(pair.started_on, f"sponsorship:{pair.id}", **ids),
             "coordinator_digest": Event(MONDAY, "campaign"),
-            "reminder": Event(trial.occurs_on, f"key_date:{trial.id}", kind="trial",
-                              note=trial.note, **ids),
+            "reminder": Event(
+                trial.occurs_on, f"key_date:{trial.id}", kind="trial", note=trial.note, **ids
+            ),
         }[template]
 
     def due(self, template: str, who: str | None = None, **event: object) -> Due:
         if who is None:
             who = "coordinator" if template == "coordinator_digest" else "sponsor"
-        return Due(self.rules[template], self.recipient(who), self.event(template, **event),
-                   TODAY)
+        return Due(self.rules[template], self.recipient(who), self.event(template, **event), TODAY)
 
 
 @pytest.fixture
@@ -110,30 +116,57 @@ def world(app: Flask) -> World:
     rules: dict[str, ReminderRule] = {}
     for rule in make_default_rules():
         rules.setdefault(rule.template, rule)
-    rules["reminder"] = ReminderRule(name="Any date", trigger=Trigger.KEY_DATE, offset_days=7,
-                                     template="reminder", to_delegates=True)
+    rules["reminder"] = ReminderRule(
+        name="Any date",
+        trigger=Trigger.KEY_DATE,
+        offset_days=7,
+        template="reminder",
+        to_delegates=True,
+    )
     db.session.add(rules["reminder"])
     sponsor = make_sponsor(full_name="Anna Beispiel", title="Dr.")
     prisoner = make_prisoner(
-        name_latin="Ihar Kavalenka", name_ru="Игорь Коваленко", name_be="Ігар Каваленка",
-        birth_date=date(1980, 9, 25), birth_year=1980, detained_on=date(2021, 9, 2),
-        has_public_consent=True)
+        name_latin="Ihar Kavalenka",
+        name_ru="Игорь Коваленко",
+        name_be="Ігар Каваленка",
+        birth_date=date(1980, 9, 25),
+        birth_year=1980,
+        detained_on=date(2021, 9, 2),
+        has_public_consent=True,
+    )
     key_dates = {
-        "trial": KeyDate(prisoner=prisoner, kind=KeyDateKind.TRIAL, occurs_on=date(2026, 9, 2),
-                         note="Minsk City Court, room 5, 10:00"),
-        "release": KeyDate(prisoner=prisoner, kind=KeyDateKind.EXPECTED_RELEASE,
-                           occurs_on=date(2026, 9, 9)),
+        "trial": KeyDate(
+            prisoner=prisoner,
+            kind=KeyDateKind.TRIAL,
+            occurs_on=date(2026, 9, 2),
+            note="Minsk City Court, room 5, 10:00",
+        ),
+        "release": KeyDate(
+            prisoner=prisoner, kind=KeyDateKind.EXPECTED_RELEASE, occurs_on=date(2026, 9, 9)
+        ),
         # In the digest's week.
-        "hearing": KeyDate(prisoner=prisoner, kind=KeyDateKind.HEARING,
-                           occurs_on=date(2026, 8, 28), note="Pre-trial hearing"),
+        "hearing": KeyDate(
+            prisoner=prisoner,
+            kind=KeyDateKind.HEARING,
+            occurs_on=date(2026, 8, 28),
+            note="Pre-trial hearing",
+        ),
     }
-    campaign_day = CampaignDay(name="Day of Solidarity with Belarusian Political Prisoners",
-                               month=9, day=2)
+    campaign_day = CampaignDay(
+        name="Day of Solidarity with Belarusian Political Prisoners", month=9, day=2
+    )
     db.session.add_all([*key_dates.values(), campaign_day])
     db.session.commit()
-    return World(rules, sponsor, make_delegate(sponsor), make_coordinator(), prisoner,
-                 make_sponsorship(sponsor, prisoner, started_on=date(2026, 8, 12)),
-                 campaign_day, key_dates)
+    return World(
+        rules,
+        sponsor,
+        make_delegate(sponsor),
+        make_coordinator(),
+        prisoner,
+        make_sponsorship(sponsor, prisoner, started_on=date(2026, 8, 12)),
+        campaign_day,
+        key_dates,
+    )
 
 
 def _render(*items: Due, locale: str = "en") -> list[Rendered | str]:
@@ -212,12 +245,13 @@ def test_the_date_is_said_as_people_say_it(world):
 
     assert card.subject == "Birthday card for Ihar Kavalenka: turns 46 on 25 September"
     assert card.text.startswith("Hello Dr. Anna Beispiel,\n\n")
-    assert ("Ihar Kavalenka (Игорь Коваленко) turns 46 in 30 days, on Friday 25 September 2026."
-            in _flat(card.text))
+    assert (
+        "Ihar Kavalenka (Игорь Коваленко) turns 46 in 30 days, on Friday 25 September 2026."
+        in _flat(card.text)
+    )
     assert greeting.subject == "Ihar Kavalenka turns 46 today"
     assert "turns 46 today, Wednesday 26 August 2026." in _flat(greeting.text)
-    assert '<time datetime="2026-09-25">in 30 days, on Friday 25 September 2026</time>' \
-        in card.html
+    assert '<time datetime="2026-09-25">in 30 days, on Friday 25 September 2026</time>' in card.html
 
 
 @pytest.mark.parametrize("template", LETTERS)
@@ -243,8 +277,10 @@ def test_a_date_to_act_on_carries_the_address_while_letters_get_through(world):
 def test_without_an_address_ask_the_coordinators_and_without_letters_speak_up(world):
     unknown = make_prisoner(name_latin="Unknown Address", address=None)
     silenced = make_prisoner(name_latin="No Letters", can_receive_letters=False)
-    items = [world.due("welcome", prisoner=held, pairing=make_sponsorship(world.sponsor, held))
-             for held in (unknown, silenced)]
+    items = [
+        world.due("welcome", prisoner=held, pairing=make_sponsorship(world.sponsor, held))
+        for held in (unknown, silenced)
+    ]
 
     no_address, no_letters = _render(*items)
 
@@ -262,8 +298,9 @@ def test_html_escapes_what_people_typed_and_plain_text_keeps_it(world):
     world.campaign_day.name = "Freedom & <Day>"
     db.session.commit()
 
-    card, day = _render(world.due("birthday_card", prisoner=evil, pairing=pairing),
-                        world.due("campaign_day"))
+    card, day = _render(
+        world.due("birthday_card", prisoner=evil, pairing=pairing), world.due("campaign_day")
+    )
 
     assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in card.html
     assert "<b>Evil" not in card.html and "<i>" not in card.html
@@ -302,25 +339,34 @@ def test_office_staff_are_told_why_they_get_it(world):
 
 
 def test_the_digest_counts_lists_and_says_how_many_more(world):
-    for held in (make_prisoner(name_latin="Week Prisoner", birth_date=date(1990, 8, 27),
-                               detained_on=date(2022, 8, 30)),
-                 make_prisoner(name_latin="Milestone Prisoner", detained_on=date(2023, 11, 29))):
+    for held in (
+        make_prisoner(
+            name_latin="Week Prisoner", birth_date=date(1990, 8, 27), detained_on=date(2022, 8, 30)
+        ),
+        make_prisoner(name_latin="Milestone Prisoner", detained_on=date(2023, 11, 29)),
+    ):
         make_sponsorship(world.sponsor, held)
     for number in range(25):
         make_outbox_message(
-            recipient_email=f"mp{number}@example.org", subject_ref="prisoner:1",
-            occurs_on=TODAY, status=OutboxStatus.FAILED,
+            recipient_email=f"mp{number}@example.org",
+            subject_ref="prisoner:1",
+            occurs_on=TODAY,
+            status=OutboxStatus.FAILED,
             last_error="550 5.1.1 <nobody>: Recipient address rejected",
-            email_subject=f"Birthday card number {number}", body_text="")
+            email_subject=f"Birthday card number {number}",
+            body_text="",
+        )
 
     message = _rendered(world.due("coordinator_digest"))
 
     text = _flat(message.text)
     assert "4 dates this week" in text
-    assert ("- Tue 25 Aug · 1,000 days in detention · Milestone Prisoner "
-            "- Thu 27 Aug · Birthday (turns 36) · Week Prisoner "
-            "- Fri 28 Aug · Hearing · Pre-trial hearing · Ihar Kavalenka "
-            "- Sun 30 Aug · 4 years in detention · Week Prisoner") in text
+    assert (
+        "- Tue 25 Aug · 1,000 days in detention · Milestone Prisoner "
+        "- Thu 27 Aug · Birthday (turns 36) · Week Prisoner "
+        "- Fri 28 Aug · Hearing · Pre-trial hearing · Ihar Kavalenka "
+        "- Sun 30 Aug · 4 years in detention · Week Prisoner"
+    ) in text
     assert "25 emails failed" in text and "… and 5 more." in text
     assert "Birthday card number 24 · mp24@example.org · 550 5.1.1" in text
     assert "&lt;nobody&gt;" in message.html
@@ -334,8 +380,16 @@ def test_the_days_plan_renders_in_full(world):
     written = render_due(planned, TODAY)
 
     templates = {item.rule.template for item in planned}
-    assert {"birthday_card", "detention_anniversary", "key_date", "expected_release",
-            "campaign_day", "welcome_followup", "coordinator_digest", "reminder"} <= templates
+    assert {
+        "birthday_card",
+        "detention_anniversary",
+        "key_date",
+        "expected_release",
+        "campaign_day",
+        "welcome_followup",
+        "coordinator_digest",
+        "reminder",
+    } <= templates
     assert all(isinstance(outcome, Rendered) for outcome in written.values()), written
 
 

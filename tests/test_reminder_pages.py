@@ -39,17 +39,18 @@ from tests.factories import (
 RULES = "/coordinator/reminders/"
 NEW = "/coordinator/reminders/new"
 OUTBOX = "/coordinator/reminders/outbox"
-SANDBOX_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; "
-               "frame-ancestors 'self'")
+SANDBOX_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'"
+)
 _keys = itertools.count(1)
 
 # Used only where the email templates (written elsewhere) do not exist yet: the real
 # templates come first, so these never hide them.
 FALLBACK_EMAILS = {
-    "reminders/email/birthday_card.txt":
-        "A birthday card for {{ prisoner.name_latin }}\n\nTheir birthday is on {{ on }}.\n",
-    "reminders/email/birthday_card.html":
-        "<p>A birthday card for {{ prisoner.name_latin }}</p>",
+    "reminders/email/birthday_card.txt": (
+        "A birthday card for {{ prisoner.name_latin }}\n\nTheir birthday is on {{ on }}.\n"
+    ),
+    "reminders/email/birthday_card.html": "<p>A birthday card for {{ prisoner.name_latin }}</p>",
 }
 
 
@@ -62,20 +63,27 @@ def coordinator(app: Flask, auth: Auth) -> User:
 
 @pytest.fixture
 def emails(web_app: Flask) -> Iterator[None]:
-    web_app.jinja_env.loader = ChoiceLoader([web_app.jinja_env.loader,
-                                             DictLoader(FALLBACK_EMAILS)])
+    web_app.jinja_env.loader = ChoiceLoader([web_app.jinja_env.loader, DictLoader(FALLBACK_EMAILS)])
     yield
 
 
 def _errors(response) -> dict[str, str]:
     """The error message shown at each field, by field id."""
-    return {field: html.unescape(message) for field, message in re.findall(
-        r'id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)<', response.text)}
+    return {
+        field: html.unescape(message)
+        for field, message in re.findall(
+            r'id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)<', response.text
+        )
+    }
 
 
 def _flashes(response) -> list[str]:
-    return [html.unescape(text) for text in
-            re.findall(r'<div class="alert alert-\w+" role="\w+">([^<]*)</div>', response.text)]
+    return [
+        html.unescape(text)
+        for text in re.findall(
+            r'<div class="alert alert-\w+" role="\w+">([^<]*)</div>', response.text
+        )
+    ]
 
 
 def _count(model: type) -> int:
@@ -96,13 +104,24 @@ def make_message(rule: ReminderRule | None = None, **fields: object) -> OutboxMe
 
 # Access ---------------------------------------------------------------------------------------
 
+
 def _routes(rule: ReminderRule, message: OutboxMessage) -> list[tuple[str, str]]:
     r, m = f"{RULES}{rule.id}", f"{OUTBOX}/{message.id}"
     return [
-        ("GET", RULES), ("GET", NEW), ("POST", NEW), ("GET", f"{r}/edit"), ("POST", f"{r}/edit"),
-        ("POST", f"{r}/toggle"), ("GET", f"{r}/preview"), ("GET", f"{r}/preview.html"),
-        ("POST", f"{RULES}run"), ("GET", OUTBOX), ("GET", m), ("GET", f"{m}.html"),
-        ("POST", f"{m}/retry"), ("POST", f"{m}/cancel"),
+        ("GET", RULES),
+        ("GET", NEW),
+        ("POST", NEW),
+        ("GET", f"{r}/edit"),
+        ("POST", f"{r}/edit"),
+        ("POST", f"{r}/toggle"),
+        ("GET", f"{r}/preview"),
+        ("GET", f"{r}/preview.html"),
+        ("POST", f"{RULES}run"),
+        ("GET", OUTBOX),
+        ("GET", m),
+        ("GET", f"{m}.html"),
+        ("POST", f"{m}/retry"),
+        ("POST", f"{m}/cancel"),
     ]
 
 
@@ -117,8 +136,9 @@ def test_anonymous_users_are_sent_to_login(app: Flask, client: FlaskClient) -> N
 
 
 @pytest.mark.parametrize("who", ["sponsor", "delegate"])
-def test_sponsors_and_delegates_get_403_everywhere(app: Flask, auth: Auth, client: FlaskClient,
-                                                   who: str) -> None:
+def test_sponsors_and_delegates_get_403_everywhere(
+    app: Flask, auth: Auth, client: FlaskClient, who: str
+) -> None:
     sponsor = make_sponsor()
     delegate = make_delegate(sponsor)
     rule = make_default_rules()[0]
@@ -126,9 +146,18 @@ def test_sponsors_and_delegates_get_403_everywhere(app: Flask, auth: Auth, clien
     auth.login(sponsor.email if who == "sponsor" else delegate.email)
     token = csrf_token(client, "/sponsor/")
     for method, path in _routes(rule, message):
-        response = client.open(path, method=method, data={
-            "csrf_token": token, "name": "Taken over", "trigger": "birthday", "days": "1",
-            "to_sponsor": "y", "template": "birthday"})
+        response = client.open(
+            path,
+            method=method,
+            data={
+                "csrf_token": token,
+                "name": "Taken over",
+                "trigger": "birthday",
+                "days": "1",
+                "to_sponsor": "y",
+                "template": "birthday",
+            },
+        )
         assert response.status_code == 403, (method, path)
     db.session.expire_all()
     assert db.session.get(ReminderRule, rule.id).name == "Birthday card"
@@ -149,23 +178,33 @@ def test_posts_without_csrf_token_are_refused(coordinator: User, client: FlaskCl
 
 
 def test_unknown_ids_give_404(coordinator: User, client: FlaskClient) -> None:
-    for path in (f"{RULES}999/edit", f"{RULES}999/preview", f"{RULES}999/preview.html",
-                 f"{OUTBOX}/999", f"{OUTBOX}/999.html"):
+    for path in (
+        f"{RULES}999/edit",
+        f"{RULES}999/preview",
+        f"{RULES}999/preview.html",
+        f"{OUTBOX}/999",
+        f"{OUTBOX}/999.html",
+    ):
         assert client.get(path).status_code == 404, path
-    for path in (f"{RULES}999/edit", f"{RULES}999/toggle", f"{OUTBOX}/999/retry",
-                 f"{OUTBOX}/999/cancel"):
+    for path in (
+        f"{RULES}999/edit",
+        f"{RULES}999/toggle",
+        f"{OUTBOX}/999/retry",
+        f"{OUTBOX}/999/cancel",
+    ):
         assert _post(client, path).status_code == 404, path
 
 
-def test_navigation_and_dashboard_lead_to_reminders(app: Flask, coordinator: User,
-                                                    client: FlaskClient) -> None:
+def test_navigation_and_dashboard_lead_to_reminders(
+    app: Flask, coordinator: User, client: FlaskClient
+) -> None:
     make_message(status=OutboxStatus.FAILED, last_error="550 no such mailbox")
     make_message()
     make_message()
     page = client.get("/coordinator/").text
     assert f'href="{RULES}"' in page  # the navigation and the card
-    card = page[page.index('data-card="reminders"'):]
-    card = card[:card.index("</section>")]
+    card = page[page.index('data-card="reminders"') :]
+    card = card[: card.index("</section>")]
     assert "2 waiting" in card and "1 failed" in card
     assert "have not run yet" in card
     assert f'action="{RULES}run"' in card and f'href="{OUTBOX}"' in card
@@ -173,40 +212,83 @@ def test_navigation_and_dashboard_lead_to_reminders(app: Flask, coordinator: Use
 
 # Rules ----------------------------------------------------------------------------------------
 
-def test_the_list_shows_every_rule_in_words(app: Flask, coordinator: User,
-                                            client: FlaskClient) -> None:
+
+def test_the_list_shows_every_rule_in_words(
+    app: Flask, coordinator: User, client: FlaskClient
+) -> None:
     make_default_rules()
     page = html.unescape(client.get(RULES).text)
     assert page.count("data-rule=") == 13
     for name in ("Birthday card", "Weekly digest", "Nothing logged for a while", "Welcome"):
         assert name in page
-    for words in ("7 days before", "on the day", "14 days after the start",
-                  "after 60 days without an action, then every 60 days", "Mondays",
-                  "godparent, office staff", "Trial, appeal or hearing", "Switch off",
-                  "Run reminders now", "have not run yet", "Rules are not deleted"):
+    for words in (
+        "7 days before",
+        "on the day",
+        "14 days after the start",
+        "after 60 days without an action, then every 60 days",
+        "Mondays",
+        "godparent, office staff",
+        "Trial, appeal or hearing",
+        "Switch off",
+        "Run reminders now",
+        "have not run yet",
+        "Rules are not deleted",
+    ):
         assert words in page, words
     assert f'href="{OUTBOX}"' in page and f'href="{NEW}"' in page
 
 
-VALID = {"name": "Card, six weeks ahead", "trigger": "birthday", "days": "42",
-         "to_sponsor": "y", "template": "birthday", "is_active": "y"}
+VALID = {
+    "name": "Card, six weeks ahead",
+    "trigger": "birthday",
+    "days": "42",
+    "to_sponsor": "y",
+    "template": "birthday",
+    "is_active": "y",
+}
 
 
-@pytest.mark.parametrize(("fields", "stored"), [
-    ({}, {"trigger": Trigger.BIRTHDAY, "offset_days": 42, "key_date_kinds": []}),
-    ({"trigger": "key_date", "days": "3", "template": "key_date",
-      "key_date_kinds": ["trial", "appeal"]},
-     {"trigger": Trigger.KEY_DATE, "offset_days": 3, "key_date_kinds": ["appeal", "trial"]}),
-    ({"trigger": "sponsorship_start", "days": "21", "template": "welcome_followup"},
-     {"trigger": Trigger.SPONSORSHIP_START, "offset_days": -21}),
-    ({"trigger": "inactivity", "days": "45", "template": "inactivity", "to_delegates": "y"},
-     {"offset_days": -45, "to_sponsor": True, "to_delegates": True}),
-    ({"trigger": "coordinator_digest", "days": "9", "template": "coordinator_digest",
-      "to_sponsor": "", "to_coordinators": "y", "key_date_kinds": ["trial"]},
-     {"offset_days": 0, "to_sponsor": False, "to_coordinators": True, "key_date_kinds": []}),
-])
-def test_create_a_rule(app: Flask, coordinator: User, client: FlaskClient,
-                       fields: dict[str, object], stored: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("fields", "stored"),
+    [
+        ({}, {"trigger": Trigger.BIRTHDAY, "offset_days": 42, "key_date_kinds": []}),
+        (
+            {
+                "trigger": "key_date",
+                "days": "3",
+                "template": "key_date",
+                "key_date_kinds": ["trial", "appeal"],
+            },
+            {"trigger": Trigger.KEY_DATE, "offset_days": 3, "key_date_kinds": ["appeal", "trial"]},
+        ),
+        (
+            {"trigger": "sponsorship_start", "days": "21", "template": "welcome_followup"},
+            {"trigger": Trigger.SPONSORSHIP_START, "offset_days": -21},
+        ),
+        (
+            {"trigger": "inactivity", "days": "45", "template": "inactivity", "to_delegates": "y"},
+            {"offset_days": -45, "to_sponsor": True, "to_delegates": True},
+        ),
+        (
+            {
+                "trigger": "coordinator_digest",
+                "days": "9",
+                "template": "coordinator_digest",
+                "to_sponsor": "",
+                "to_coordinators": "y",
+                "key_date_kinds": ["trial"],
+            },
+            {"offset_days": 0, "to_sponsor": False, "to_coordinators": True, "key_date_kinds": []},
+        ),
+    ],
+)
+def test_create_a_rule(
+    app: Flask,
+    coordinator: User,
+    client: FlaskClient,
+    fields: dict[str, object],
+    stored: dict[str, object],
+) -> None:
     data = {key: value for key, value in {**VALID, **fields}.items() if value != ""}
     response = _post(client, NEW, NEW, **data)
     assert response.status_code == 302 and response.headers["Location"] == RULES
@@ -217,25 +299,46 @@ def test_create_a_rule(app: Flask, coordinator: User, client: FlaskClient,
     assert "is saved" in html.unescape(client.get(RULES).text)
 
 
-@pytest.mark.parametrize(("fields", "field", "words"), [
-    ({"name": "  "}, "name", "required"),
-    ({"template": "welcome"}, "template", "does not fit"),
-    ({"to_sponsor": ""}, "to_sponsor", "Choose who gets"),
-    ({"trigger": "inactivity", "template": "inactivity", "days": "0"}, "days", "at least 1"),
-    ({"trigger": "coordinator_digest", "template": "coordinator_digest",
-      "to_coordinators": "y"}, "to_sponsor", "coordinators only"),
-    ({"trigger": "coordinator_digest", "template": "coordinator_digest", "to_sponsor": ""},
-     "to_coordinators", "tick this box"),
-    ({"trigger": "full_moon"}, "trigger", "Not a valid choice"),
-    ({"template": "../../base"}, "template", "Not a valid choice"),
-    ({"days": "400"}, "days", "between 0 and 365"),
-    ({"days": "soon"}, "days", "integer"),
-    ({"trigger": "key_date", "template": "key_date", "key_date_kinds": ["moon"]},
-     "key_date_kinds", "valid choice"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"name": "  "}, "name", "required"),
+        ({"template": "welcome"}, "template", "does not fit"),
+        ({"to_sponsor": ""}, "to_sponsor", "Choose who gets"),
+        ({"trigger": "inactivity", "template": "inactivity", "days": "0"}, "days", "at least 1"),
+        (
+            {
+                "trigger": "coordinator_digest",
+                "template": "coordinator_digest",
+                "to_coordinators": "y",
+            },
+            "to_sponsor",
+            "coordinators only",
+        ),
+        (
+            {"trigger": "coordinator_digest", "template": "coordinator_digest", "to_sponsor": ""},
+            "to_coordinators",
+            "tick this box",
+        ),
+        ({"trigger": "full_moon"}, "trigger", "Not a valid choice"),
+        ({"template": "../../base"}, "template", "Not a valid choice"),
+        ({"days": "400"}, "days", "between 0 and 365"),
+        ({"days": "soon"}, "days", "integer"),
+        (
+            {"trigger": "key_date", "template": "key_date", "key_date_kinds": ["moon"]},
+            "key_date_kinds",
+            "valid choice",
+        ),
+    ],
+)
 def test_bad_input_is_shown_at_the_field_and_changes_nothing(
-        app: Flask, coordinator: User, client: FlaskClient, fields: dict[str, object],
-        field: str, words: str) -> None:
+    app: Flask,
+    coordinator: User,
+    client: FlaskClient,
+    fields: dict[str, object],
+    field: str,
+    words: str,
+) -> None:
     rule = make_default_rules()[0]
     before = _count(ReminderRule)
     data = {key: value for key, value in {**VALID, **fields}.items() if value != ""}
@@ -249,7 +352,11 @@ def test_bad_input_is_shown_at_the_field_and_changes_nothing(
     db.session.expire_all()
     unchanged = db.session.get(ReminderRule, rule.id)
     assert (unchanged.name, unchanged.trigger, unchanged.offset_days, unchanged.template) == (
-        "Birthday card", Trigger.BIRTHDAY, 30, "birthday_card")
+        "Birthday card",
+        Trigger.BIRTHDAY,
+        30,
+        "birthday_card",
+    )
 
 
 def test_edit_a_rule(app: Flask, coordinator: User, client: FlaskClient) -> None:
@@ -258,17 +365,30 @@ def test_edit_a_rule(app: Flask, coordinator: User, client: FlaskClient) -> None
     form = client.get(f"{RULES}{nudge.id}/edit").text
     assert 'value="60"' in form  # stored as -60: the form speaks of days without an action
     assert 'value="Nothing logged for a while"' in form
-    response = _post(client, f"{RULES}{nudge.id}/edit", f"{RULES}{nudge.id}/edit",
-                     name="Quiet for a month",
-                     trigger="inactivity", days="30", to_sponsor="y", to_coordinators="y",
-                     template="inactivity")
+    response = _post(
+        client,
+        f"{RULES}{nudge.id}/edit",
+        f"{RULES}{nudge.id}/edit",
+        name="Quiet for a month",
+        trigger="inactivity",
+        days="30",
+        to_sponsor="y",
+        to_coordinators="y",
+        template="inactivity",
+    )
     assert response.status_code == 302
     db.session.expire_all()
     nudge = db.session.get(ReminderRule, nudge.id)
-    assert (nudge.name, nudge.offset_days, nudge.to_delegates, nudge.to_coordinators,
-            nudge.is_active) == ("Quiet for a month", -30, False, True, False)
+    assert (
+        nudge.name,
+        nudge.offset_days,
+        nudge.to_delegates,
+        nudge.to_coordinators,
+        nudge.is_active,
+    ) == ("Quiet for a month", -30, False, True, False)
     assert "after 30 days without an action, then every 30 days" in html.unescape(
-        client.get(RULES).text)
+        client.get(RULES).text
+    )
     assert _count(ReminderRule) == 13
 
 
@@ -287,20 +407,23 @@ def test_switch_a_rule_off_and_on(app: Flask, coordinator: User, client: FlaskCl
 
 # Preview --------------------------------------------------------------------------------------
 
-def test_preview_lists_what_the_rule_would_send(app: Flask, coordinator: User,
-                                                client: FlaskClient, emails: None) -> None:
+
+def test_preview_lists_what_the_rule_would_send(
+    app: Flask, coordinator: User, client: FlaskClient, emails: None
+) -> None:
     card = make_default_rules()[0]
     assert card.template == "birthday_card"
     sponsor = make_sponsor(email="mep@example.org")
     birthday = _today() + timedelta(days=35)
-    prisoner = make_prisoner(name_latin="Maria Kalesnikava",
-                             birth_date=date(1984, birthday.month, birthday.day))
+    prisoner = make_prisoner(
+        name_latin="Maria Kalesnikava", birth_date=date(1984, birthday.month, birthday.day)
+    )
     make_sponsorship(sponsor, prisoner)
 
     page = client.get(f"{RULES}{card.id}/preview")
     assert page.status_code == 200
     text = html.unescape(page.text)
-    listed = text[text.index('data-list="preview"'):text.index("</table>")]
+    listed = text[text.index('data-list="preview"') : text.index("</table>")]
     assert "mep@example.org" in listed and "Maria Kalesnikava" in listed
     assert listed.count("<tr>") == 2  # the header and the one card reminder
     subject = re.search(r"data-sample-subject>([^<]*)<", page.text)
@@ -326,10 +449,10 @@ def test_preview_with_nothing_due(app: Flask, coordinator: User, client: FlaskCl
     assert client.get(f"{RULES}{card.id}/preview.html").status_code == 404
 
 
-def test_preview_shows_a_template_error(app: Flask, coordinator: User,
-                                        client: FlaskClient) -> None:
-    rule = ReminderRule(name="Broken", trigger=Trigger.BIRTHDAY, offset_days=3,
-                        template="no_such_template")
+def test_preview_shows_a_template_error(app: Flask, coordinator: User, client: FlaskClient) -> None:
+    rule = ReminderRule(
+        name="Broken", trigger=Trigger.BIRTHDAY, offset_days=3, template="no_such_template"
+    )
     db.session.add(rule)
     sponsor = make_sponsor()
     birthday = _today() + timedelta(days=5)
@@ -343,23 +466,33 @@ def test_preview_shows_a_template_error(app: Flask, coordinator: User,
 
 # Outbox ---------------------------------------------------------------------------------------
 
+
 def _rows(page: str) -> list[str]:
     return re.findall(r'data-message="(\d+)"', page)
 
 
-def test_outbox_filters_by_status_and_email(app: Flask, coordinator: User,
-                                            client: FlaskClient) -> None:
+def test_outbox_filters_by_status_and_email(
+    app: Flask, coordinator: User, client: FlaskClient
+) -> None:
     rule = make_default_rules()[0]
     old = datetime(2026, 1, 5, 9, tzinfo=UTC)
     waiting = make_message(rule, recipient_email="anna@bundestag.example", created_at=old)
-    sent = make_message(rule, status=OutboxStatus.SENT, sent_at=old,
-                        created_at=old + timedelta(hours=1))
-    failed = make_message(None, status=OutboxStatus.FAILED, attempts=5,
-                          last_error="550 mailbox unavailable " + "x" * 200,
-                          created_at=old + timedelta(hours=2))
-    cancelled = make_message(rule, status=OutboxStatus.CANCELLED,
-                             recipient_email="a_b%@ep.example",
-                             created_at=old + timedelta(hours=3))
+    sent = make_message(
+        rule, status=OutboxStatus.SENT, sent_at=old, created_at=old + timedelta(hours=1)
+    )
+    failed = make_message(
+        None,
+        status=OutboxStatus.FAILED,
+        attempts=5,
+        last_error="550 mailbox unavailable " + "x" * 200,
+        created_at=old + timedelta(hours=2),
+    )
+    cancelled = make_message(
+        rule,
+        status=OutboxStatus.CANCELLED,
+        recipient_email="a_b%@ep.example",
+        created_at=old + timedelta(hours=3),
+    )
 
     everything = client.get(OUTBOX).text
     assert _rows(everything) == [str(m.id) for m in (cancelled, failed, sent, waiting)]
@@ -385,7 +518,8 @@ def test_outbox_filters_by_status_and_email(app: Flask, coordinator: User,
 
 
 def test_outbox_runs_the_same_queries_for_5_or_40_messages(
-        app: Flask, coordinator: User, client: FlaskClient, count_queries) -> None:
+    app: Flask, coordinator: User, client: FlaskClient, count_queries
+) -> None:
     rules = make_default_rules()
     for n in range(5):
         make_message(rules[n % 13], status=list(OutboxStatus)[n % 4])
@@ -400,11 +534,16 @@ def test_outbox_runs_the_same_queries_for_5_or_40_messages(
     assert many.count == few.count
 
 
-def test_message_page_escapes_what_it_shows(app: Flask, coordinator: User,
-                                            client: FlaskClient) -> None:
-    message = make_message(make_default_rules()[0], email_subject="<script>alert(1)</script>",
-                           body_text="Dear <b>friend</b>\n", body_html="<p>Dear friend</p>",
-                           occurs_on=date(2026, 3, 1))
+def test_message_page_escapes_what_it_shows(
+    app: Flask, coordinator: User, client: FlaskClient
+) -> None:
+    message = make_message(
+        make_default_rules()[0],
+        email_subject="<script>alert(1)</script>",
+        body_text="Dear <b>friend</b>\n",
+        body_html="<p>Dear friend</p>",
+        occurs_on=date(2026, 3, 1),
+    )
     page = client.get(f"{OUTBOX}/{message.id}")
     assert page.status_code == 200
     assert "<script>alert(1)</script>" not in page.text
@@ -424,10 +563,17 @@ def test_retry_a_failed_message(app: Flask, coordinator: User, client: FlaskClie
     sponsor = make_sponsor()
     prisoner = make_prisoner(name_latin="Retried Prisoner", birth_date=date(1980, 12, 26))
     make_sponsorship(sponsor, prisoner)
-    message = make_message(make_default_rules()[0], status=OutboxStatus.FAILED, attempts=5,
-                           last_error="421 try later", recipient_user_id=sponsor.user.id,
-                           recipient_email=sponsor.email, subject_ref=f"prisoner:{prisoner.id}",
-                           occurs_on=date(2026, 12, 26), email_subject="Old words")
+    message = make_message(
+        make_default_rules()[0],
+        status=OutboxStatus.FAILED,
+        attempts=5,
+        last_error="421 try later",
+        recipient_user_id=sponsor.user.id,
+        recipient_email=sponsor.email,
+        subject_ref=f"prisoner:{prisoner.id}",
+        occurs_on=date(2026, 12, 26),
+        email_subject="Old words",
+    )
     path = f"{OUTBOX}/{message.id}"
     response = _post(client, f"{path}/retry", path)
     assert response.status_code == 302 and response.headers["Location"] == path
@@ -439,12 +585,17 @@ def test_retry_a_failed_message(app: Flask, coordinator: User, client: FlaskClie
     assert "goes out with the next run" in html.unescape(client.get(path).text)
 
 
-def test_retry_that_cannot_write_the_message_says_why(app: Flask, coordinator: User,
-                                                      client: FlaskClient) -> None:
+def test_retry_that_cannot_write_the_message_says_why(
+    app: Flask, coordinator: User, client: FlaskClient
+) -> None:
     """A message whose template had failed has no text; without its rule it cannot be
     written again, and stays failed."""
-    message = make_message(None, status=OutboxStatus.FAILED, body_text="",
-                           last_error="TemplateNotFound: reminders/email/gone.txt")
+    message = make_message(
+        None,
+        status=OutboxStatus.FAILED,
+        body_text="",
+        last_error="TemplateNotFound: reminders/email/gone.txt",
+    )
     path = f"{OUTBOX}/{message.id}"
     assert _post(client, f"{path}/retry", path).status_code == 302
     assert "could not be written again" in html.unescape(client.get(path).text)
@@ -452,8 +603,9 @@ def test_retry_that_cannot_write_the_message_says_why(app: Flask, coordinator: U
     assert db.session.get(OutboxMessage, message.id).status is OutboxStatus.FAILED
 
 
-def test_retry_from_the_list_returns_to_the_list(app: Flask, coordinator: User,
-                                                 client: FlaskClient) -> None:
+def test_retry_from_the_list_returns_to_the_list(
+    app: Flask, coordinator: User, client: FlaskClient
+) -> None:
     message = make_message(status=OutboxStatus.FAILED, attempts=5)
     back = f"{OUTBOX}?status=failed"
     response = _post(client, f"{OUTBOX}/{message.id}/retry", back, next=back)
@@ -471,8 +623,9 @@ def test_cancel_a_waiting_message(app: Flask, coordinator: User, client: FlaskCl
     assert "is cancelled" in client.get(path).text
 
 
-def test_a_waiting_message_is_not_retried(app: Flask, coordinator: User,
-                                          client: FlaskClient) -> None:
+def test_a_waiting_message_is_not_retried(
+    app: Flask, coordinator: User, client: FlaskClient
+) -> None:
     """A worker may be sending it this very moment: a retry could send it twice."""
     lease = datetime.now(UTC) + timedelta(minutes=10)
     message = make_message(attempts=1, next_attempt_at=lease)
@@ -486,8 +639,9 @@ def test_a_waiting_message_is_not_retried(app: Flask, coordinator: User,
 
 
 @pytest.mark.parametrize("action", ["retry", "cancel"])
-def test_a_sent_message_stays_sent(app: Flask, coordinator: User, client: FlaskClient,
-                                   action: str) -> None:
+def test_a_sent_message_stays_sent(
+    app: Flask, coordinator: User, client: FlaskClient, action: str
+) -> None:
     sent_at = datetime(2026, 2, 1, 8, tzinfo=UTC)
     message = make_message(status=OutboxStatus.SENT, attempts=1, sent_at=sent_at)
     path = f"{OUTBOX}/{message.id}"
@@ -502,7 +656,8 @@ def test_a_sent_message_stays_sent(app: Flask, coordinator: User, client: FlaskC
 
 
 def test_run_button_asks_the_worker_and_shows_how_the_run_gets_on(
-        app: Flask, coordinator: User, client: FlaskClient, runner: FlaskCliRunner) -> None:
+    app: Flask, coordinator: User, client: FlaskClient, runner: FlaskCliRunner
+) -> None:
     message_id = make_message(recipient_email="mep@example.org", email_subject="Card time").id
     token = csrf_token(client, "/coordinator/")
     with mail.record_messages() as sent:  # mail is suppressed under TESTING, and recorded
@@ -531,8 +686,9 @@ def test_run_button_asks_the_worker_and_shows_how_the_run_gets_on(
     assert "Last run for" in client.get(RULES).text
 
 
-def test_a_stale_rule_form_does_not_undo_a_newer_save(app: Flask, coordinator: User,
-                                                       client: FlaskClient) -> None:
+def test_a_stale_rule_form_does_not_undo_a_newer_save(
+    app: Flask, coordinator: User, client: FlaskClient
+) -> None:
     """Two coordinators edit the same rule: the second, from a form read before the first
     saved, is shown what changed and keeps it unless they choose to save theirs over it."""
     rule = make_default_rules()[0]
@@ -540,10 +696,20 @@ def test_a_stale_rule_form_does_not_undo_a_newer_save(app: Flask, coordinator: U
     page = client.get(path).text
     read_at = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    fields = {"csrf_token": token, "trigger": "birthday", "days": "30", "to_sponsor": "y",
-              "template": "birthday_card", "is_active": "y"}
-    assert client.post(path, data={**fields, "version": read_at,
-                                   "name": "Card, first save"}).status_code == 302
+    fields = {
+        "csrf_token": token,
+        "trigger": "birthday",
+        "days": "30",
+        "to_sponsor": "y",
+        "template": "birthday_card",
+        "is_active": "y",
+    }
+    assert (
+        client.post(
+            path, data={**fields, "version": read_at, "name": "Card, first save"}
+        ).status_code
+        == 302
+    )
 
     stale = client.post(path, data={**fields, "version": read_at, "name": "Card, stale"})
 
@@ -552,8 +718,9 @@ def test_a_stale_rule_form_does_not_undo_a_newer_save(app: Flask, coordinator: U
     db.session.expire_all()
     assert db.session.get(ReminderRule, rule.id).name == "Card, first save"
     current = re.search(r'name="version"[^>]*value="(\d+)"', stale.text).group(1)
-    kept = client.post(path, data={**fields, "version": current, "name": "Card, stale",
-                                   "keep": "mine"})
+    kept = client.post(
+        path, data={**fields, "version": current, "name": "Card, stale", "keep": "mine"}
+    )
     assert kept.status_code == 302
     db.session.expire_all()
     assert db.session.get(ReminderRule, rule.id).name == "Card, stale"

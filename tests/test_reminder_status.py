@@ -37,8 +37,14 @@ STATUS = "/reminders/status"
 
 def _run(status: RunStatus, minutes_ago: int, **fields: object) -> ReminderRun:
     when = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    values = {"started_at": when, "finished_at": when, "heartbeat_at": when,
-              "planned_for": when.date(), "window_start": when.date(), **fields}
+    values = {
+        "started_at": when,
+        "finished_at": when,
+        "heartbeat_at": when,
+        "planned_for": when.date(),
+        "window_start": when.date(),
+        **fields,
+    }
     run = ReminderRun(status=status, **values)
     db.session.add(run)
     db.session.commit()
@@ -51,8 +57,9 @@ def _get(client: FlaskClient, token: str | None = TOKEN):
 
 
 @pytest.mark.settings(REMINDER_STATUS_TOKEN=TOKEN)
-def test_the_status_needs_the_token_or_a_coordinator(app: Flask, client: FlaskClient,
-                                                     auth: Auth) -> None:
+def test_the_status_needs_the_token_or_a_coordinator(
+    app: Flask, client: FlaskClient, auth: Auth
+) -> None:
     _run(RunStatus.FINISHED, 5, sent=3)
     assert _get(client, token=None).status_code == 401
     assert _get(client, token="wrong").status_code == 401
@@ -66,11 +73,14 @@ def test_the_status_needs_the_token_or_a_coordinator(app: Flask, client: FlaskCl
 
 
 @pytest.mark.settings(REMINDER_STATUS_TOKEN=TOKEN)
-def test_a_healthy_job_answers_200_with_numbers_and_no_names(app: Flask,
-                                                             client: FlaskClient) -> None:
+def test_a_healthy_job_answers_200_with_numbers_and_no_names(
+    app: Flask, client: FlaskClient
+) -> None:
     _run(RunStatus.FINISHED, 5, sent=3, planned=3, written=3)
-    make_outbox_message(recipient_email="secret-mp@example.org",
-                        next_attempt_at=datetime.now(UTC) + timedelta(hours=1))
+    make_outbox_message(
+        recipient_email="secret-mp@example.org",
+        next_attempt_at=datetime.now(UTC) + timedelta(hours=1),
+    )
 
     response = _get(client)
 
@@ -83,15 +93,19 @@ def test_a_healthy_job_answers_200_with_numbers_and_no_names(app: Flask,
 
 
 @pytest.mark.settings(REMINDER_STATUS_TOKEN=TOKEN)
-@pytest.mark.parametrize(("setup", "problem"), [
-    ("never", "never_ran"),
-    ("undelivered", "last_run_failed"),
-    ("stale", "no_complete_run"),
-    ("overdue", "overdue"),
-    ("silent", "run_silent"),
-])
-def test_an_unhealthy_job_answers_503_and_says_why(app: Flask, client: FlaskClient,
-                                                   setup: str, problem: str) -> None:
+@pytest.mark.parametrize(
+    ("setup", "problem"),
+    [
+        ("never", "never_ran"),
+        ("undelivered", "last_run_failed"),
+        ("stale", "no_complete_run"),
+        ("overdue", "overdue"),
+        ("silent", "run_silent"),
+    ],
+)
+def test_an_unhealthy_job_answers_503_and_says_why(
+    app: Flask, client: FlaskClient, setup: str, problem: str
+) -> None:
     if setup == "undelivered":
         _run(RunStatus.FINISHED, 30)
         _run(RunStatus.UNDELIVERED, 5, error="mail server unavailable: refused")
@@ -121,11 +135,15 @@ def test_the_dashboard_says_what_is_wrong(app: Flask, client: FlaskClient, auth:
 
 
 def test_the_job_exits_non_zero_when_the_mail_server_is_away(
-        app: Flask, runner: FlaskCliRunner) -> None:
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     make_outbox_message()
     # The command runs in the test's app context (Flask's CLI reuses the one it finds).
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),  # nobody there
-                      MAIL_SUPPRESS_SEND=False)
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=free_port(),  # nobody there
+        MAIL_SUPPRESS_SEND=False,
+    )
 
     result = runner.invoke(args=["reminders", "run", "--quiet", "--today", "2026-11-26"])
 
@@ -135,41 +153,55 @@ def test_the_job_exits_non_zero_when_the_mail_server_is_away(
     assert run.status is RunStatus.UNDELIVERED
 
 
-def test_every_failed_message_goes_again_at_once(app: Flask, client: FlaskClient,
-                                                 auth: Auth) -> None:
+def test_every_failed_message_goes_again_at_once(
+    app: Flask, client: FlaskClient, auth: Auth
+) -> None:
     make_default_rules()
     sponsor = make_sponsor()
     make_sponsorship(sponsor, make_prisoner(birth_date=date(1980, 12, 26)))
-    failed = [make_outbox_message(recipient=sponsor.user, status=OutboxStatus.FAILED,
-                                  subject_ref=f"prisoner:{number}", attempts=5,
-                                  last_error="mail server unavailable")
-              for number in range(3)]
+    failed = [
+        make_outbox_message(
+            recipient=sponsor.user,
+            status=OutboxStatus.FAILED,
+            subject_ref=f"prisoner:{number}",
+            attempts=5,
+            last_error="mail server unavailable",
+        )
+        for number in range(3)
+    ]
     bounced = make_outbox_message(status=OutboxStatus.FAILED, last_error="bounced: 5.1.1")
     db.session.add(UndeliverableAddress(email=bounced.recipient_email))
     db.session.commit()
     auth.login(make_coordinator().email)
 
-    response = client.post("/coordinator/reminders/outbox/retry-failed",
-                           data={"csrf_token": csrf_token(client, "/coordinator/")})
+    response = client.post(
+        "/coordinator/reminders/outbox/retry-failed",
+        data={"csrf_token": csrf_token(client, "/coordinator/")},
+    )
 
     assert response.status_code == 302
-    assert "3 failed messages go again with the next run." in client.get(
-        response.headers["Location"]).text
+    assert (
+        "3 failed messages go again with the next run."
+        in client.get(response.headers["Location"]).text
+    )
     db.session.expire_all()
     again = [db.session.get(OutboxMessage, message.id) for message in failed]
     assert {(m.status, m.attempts, m.email_subject) for m in again} == {
-        (OutboxStatus.PENDING, 0, "")}  # written anew by the next run
+        (OutboxStatus.PENDING, 0, "")
+    }  # written anew by the next run
     assert db.session.get(OutboxMessage, bounced.id).status is OutboxStatus.FAILED
     assert outbox.retry_failed(datetime.now(UTC)) == 0
 
 
-def test_a_run_killed_long_ago_no_longer_blocks_the_button(app: Flask, client: FlaskClient,
-                                                           auth: Auth) -> None:
+def test_a_run_killed_long_ago_no_longer_blocks_the_button(
+    app: Flask, client: FlaskClient, auth: Auth
+) -> None:
     dead = _run(RunStatus.RUNNING, 30, finished_at=None)  # heartbeat 30 minutes ago
     auth.login(make_coordinator().email)
 
-    response = client.post("/coordinator/reminders/run",
-                           data={"csrf_token": csrf_token(client, "/coordinator/")})
+    response = client.post(
+        "/coordinator/reminders/run", data={"csrf_token": csrf_token(client, "/coordinator/")}
+    )
 
     db.session.expire_all()
     assert db.session.get(ReminderRun, dead.id).status is RunStatus.CRASHED
@@ -196,8 +228,7 @@ def test_a_batch_ends_after_its_time_and_claims_again(app: Flask, monkeypatch) -
 
     monkeypatch.setattr(delivery, "claim", counting)
     with faulty_server(FaultyInbox(delay=0.3)) as server:
-        app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port,
-                          MAIL_SUPPRESS_SEND=False)
+        app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port, MAIL_SUPPRESS_SEND=False)
         report = delivery.deliver(datetime.now(UTC))
     assert report.sent == 6 and sorted(server.inbox.counts().values()) == [1] * 6
     assert claims[0] == 6 and len(claims) >= 3  # 6, then the rest handed back, ..., then 0

@@ -99,8 +99,9 @@ def test_29_february_is_28_february_in_common_years(rules):
     assert [item.event.number for item in _due(greeting, date(2028, 2, 29))] == [28]
 
 
-@pytest.mark.parametrize("change", ["released", "ended", "inactive_user", "opted_out",
-                                    "inactive_sponsor"])
+@pytest.mark.parametrize(
+    "change", ["released", "ended", "inactive_user", "opted_out", "inactive_sponsor"]
+)
 def test_nothing_for_released_prisoners_ended_pairings_or_people_who_said_no(rules, change):
     sponsor, prisoner, pairing = _pair(birth_date=date(1980, 12, 26))
     greeting = rules["Birthday greeting"]
@@ -121,8 +122,9 @@ def test_nothing_for_released_prisoners_ended_pairings_or_people_who_said_no(rul
 
 
 def test_an_opt_out_of_one_kind_keeps_the_others(rules):
-    sponsor, _prisoner, _pairing = _pair(birth_date=date(1980, 12, 26),
-                                         detained_on=date(2021, 12, 3))
+    sponsor, _prisoner, _pairing = _pair(
+        birth_date=date(1980, 12, 26), detained_on=date(2021, 12, 3)
+    )
     sponsor.user.reminder_opt_outs = [Trigger.BIRTHDAY.value]
     db.session.commit()
 
@@ -147,14 +149,19 @@ def test_detention_anniversaries_and_milestones(rules):
 
 def test_trials_and_hearings_a_week_and_a_day_before_and_the_release_two_weeks(rules):
     _sponsor, prisoner, _pairing = _pair(expected_release_on=date(2027, 3, 1))
-    trial = KeyDate(prisoner=prisoner, kind=KeyDateKind.TRIAL, occurs_on=date(2026, 12, 10),
-                    note="Minsk city court")
+    trial = KeyDate(
+        prisoner=prisoner,
+        kind=KeyDateKind.TRIAL,
+        occurs_on=date(2026, 12, 10),
+        note="Minsk city court",
+    )
     db.session.add(trial)
     db.session.commit()
 
     week = _due(rules["Trial or hearing, a week before"], date(2026, 12, 3))
     assert [(item.event.subject_ref, item.event.note) for item in week] == [
-        (f"key_date:{trial.id}", "Minsk city court")]
+        (f"key_date:{trial.id}", "Minsk city court")
+    ]
     assert len(_due(rules["Trial or hearing, the day before"], date(2026, 12, 9))) == 1
     assert _due(rules["Expected release"], date(2026, 12, 3)) == []
     release = _due(rules["Expected release"], date(2027, 2, 15))
@@ -175,8 +182,9 @@ def test_campaign_days_go_to_every_active_godparent(rules):
 
 
 def _log(pairing, on: date) -> None:
-    db.session.add(Action(sponsorship=pairing, kind=ActionKind.LETTER, occurred_on=on,
-                          summary="A letter"))
+    db.session.add(
+        Action(sponsorship=pairing, kind=ActionKind.LETTER, occurred_on=on, summary="A letter")
+    )
     db.session.commit()
 
 
@@ -233,9 +241,17 @@ def _run(day: date, dry_run: bool = False) -> job.RunReport:
 
 
 def _outbox_keys() -> list[tuple[date, int, int, str]]:
-    return sorted(tuple(row) for row in db.session.execute(select(
-        OutboxMessage.occurs_on, OutboxMessage.rule_id, OutboxMessage.recipient_user_id,
-        OutboxMessage.subject_ref)))
+    return sorted(
+        tuple(row)
+        for row in db.session.execute(
+            select(
+                OutboxMessage.occurs_on,
+                OutboxMessage.rule_id,
+                OutboxMessage.recipient_user_id,
+                OutboxMessage.subject_ref,
+            )
+        )
+    )
 
 
 def test_two_runs_on_one_day_plan_each_reminder_once(rules):
@@ -251,13 +267,17 @@ def test_two_runs_on_one_day_plan_each_reminder_once(rules):
     [row] = db.session.scalars(select(OutboxMessage)).all()
     # Stored as the models read them back, whichever way the rows went in.
     assert (row.occurs_on, row.created_at, row.status) == (
-        date(2026, 12, 26), NOW, OutboxStatus.SENT)
+        date(2026, 12, 26),
+        NOW,
+        OutboxStatus.SENT,
+    )
 
 
 def test_missed_days_are_caught_up_but_nothing_past_is_reminded(rules):
     _sponsor, prisoner, _pairing = _pair(birth_date=date(1980, 12, 28))
-    db.session.add(KeyDate(prisoner=prisoner, kind=KeyDateKind.HEARING,
-                           occurs_on=date(2026, 11, 28)))
+    db.session.add(
+        KeyDate(prisoner=prisoner, kind=KeyDateKind.HEARING, occurs_on=date(2026, 11, 28))
+    )
     db.session.commit()
     _run(date(2026, 11, 26))
     assert _outbox_keys() == []
@@ -268,7 +288,8 @@ def test_missed_days_are_caught_up_but_nothing_past_is_reminded(rules):
 
     assert report.planned.start == date(2026, 11, 26)
     assert [(item.rule.template, item.send_on) for item in report.planned.new] == [
-        ("birthday_card", date(2026, 11, 28))]
+        ("birthday_card", date(2026, 11, 28))
+    ]
     assert report.delivered.sent == 1
 
 
@@ -297,8 +318,9 @@ def test_a_run_just_before_and_just_after_midnight_in_the_campaigns_time_zone(ru
     assert [item.rule.template for item in late.planned.new] == ["birthday"]
 
 
-def test_a_dry_run_prints_the_plan_and_writes_and_sends_nothing(rules, runner: FlaskCliRunner,
-                                                                smtp_server):
+def test_a_dry_run_prints_the_plan_and_writes_and_sends_nothing(
+    rules, runner: FlaskCliRunner, smtp_server
+):
     _pair(birth_date=date(1980, 12, 26))
 
     result = runner.invoke(args=["reminders", "run", "--today", "2026-11-26", "--dry-run"])
@@ -342,16 +364,33 @@ def test_the_worker_runs_on_a_loop_until_told_to_stop(rules, smtp_server, databa
     sponsor, _prisoner, _pairing = _pair(birth_date=born)
     email = sponsor.email
     root = Path(__file__).resolve().parent.parent
-    env = {"GODPARENTS_SECRET_KEY": "x" * 40, "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
-           "GODPARENTS_SQLALCHEMY_DATABASE_URI": database_url,
-           "GODPARENTS_MAIL_SERVER": smtp_server.host,
-           "GODPARENTS_MAIL_PORT": str(smtp_server.port),
-           "GODPARENTS_BASE_URL": "http://godparents.test",
-           "PATH": str(Path(sys.executable).parent)}
+    env = {
+        "GODPARENTS_SECRET_KEY": "x" * 40,
+        "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "GODPARENTS_SQLALCHEMY_DATABASE_URI": database_url,
+        "GODPARENTS_MAIL_SERVER": smtp_server.host,
+        "GODPARENTS_MAIL_PORT": str(smtp_server.port),
+        "GODPARENTS_BASE_URL": "http://godparents.test",
+        "PATH": str(Path(sys.executable).parent),
+    }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "godparents", "reminders", "worker",
-         "--interval", "30"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "godparents",
+            "reminders",
+            "worker",
+            "--interval",
+            "30",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = worker.stdout.readline()  # the run's summary line, after the first run
         assert "finished; planned 1, written 1" in first and "sent 1" in first, first

@@ -25,10 +25,15 @@ def _ago(days: float) -> datetime:
 
 def _message(key: str, status: OutboxStatus, days: float) -> OutboxMessage:
     """A message told apart by its subject (``key``)."""
-    return make_outbox_message(recipient_email="a@example.org", subject_ref=key,
-                               email_subject="Hello", status=status, created_at=_ago(days + 1),
-                               sent_at=_ago(days) if status is OutboxStatus.SENT else None,
-                               body_text=f"the body of {key}")
+    return make_outbox_message(
+        recipient_email="a@example.org",
+        subject_ref=key,
+        email_subject="Hello",
+        status=status,
+        created_at=_ago(days + 1),
+        sent_at=_ago(days) if status is OutboxStatus.SENT else None,
+        body_text=f"the body of {key}",
+    )
 
 
 def _event(action: str, days: float) -> None:
@@ -39,10 +44,12 @@ def _state() -> dict[str, list]:
     db.session.expire_all()
     return {
         "messages": sorted(db.session.scalars(select(OutboxMessage.subject_ref))),
-        "bodies": sorted(db.session.scalars(
-            select(OutboxMessage.subject_ref).join(OutboxContent))),
-        "events": sorted(db.session.scalars(  # those made here (the others are new)
-            select(AuditEvent.action).where(AuditEvent.ip == "192.0.2.1"))),
+        "bodies": sorted(db.session.scalars(select(OutboxMessage.subject_ref).join(OutboxContent))),
+        "events": sorted(
+            db.session.scalars(  # those made here (the others are new)
+                select(AuditEvent.action).where(AuditEvent.ip == "192.0.2.1")
+            )
+        ),
         "sessions": sorted(db.session.scalars(select(UserSession.user_agent))),
     }
 
@@ -57,9 +64,15 @@ def test_everything_past_its_period_goes_and_nothing_else(app: Flask) -> None:
     _message("cancelled-long-ago", OutboxStatus.CANCELLED, 500)
     _message("failed-long-ago", OutboxStatus.FAILED, 401)
     _message("waiting-for-ever", OutboxStatus.PENDING, 900)
-    for action, days in [("login_failed", 89), ("login_failed", 91), ("throttled", 100),
-                         ("access_refused", 95), ("update", 100), ("update", 729),
-                         ("login", 731)]:
+    for action, days in [
+        ("login_failed", 89),
+        ("login_failed", 91),
+        ("throttled", 100),
+        ("access_refused", 95),
+        ("update", 100),
+        ("update", 729),
+        ("login", 731),
+    ]:
         _event(action, days)
     sponsor = make_sponsor()
     user = sponsor.user
@@ -74,10 +87,17 @@ def test_everything_past_its_period_goes_and_nothing_else(app: Flask) -> None:
         ("logged out everywhere 8 days ago", False, 9, 8, old),
         ("logged out everywhere yesterday", False, 2, 1, old),
     ]:
-        db.session.add(UserSession(token_hash=sessions.token_hash(label), user=user,
-                                   generation=generation, created_at=_ago(created),
-                                   last_seen_at=_ago(seen), user_agent=label,
-                                   remember=remember))
+        db.session.add(
+            UserSession(
+                token_hash=sessions.token_hash(label),
+                user=user,
+                generation=generation,
+                created_at=_ago(created),
+                last_seen_at=_ago(seen),
+                user_agent=label,
+                remember=remember,
+            )
+        )
     db.session.commit()
 
     dry = run(_periods(app), NOW, dry_run=True)
@@ -86,19 +106,35 @@ def test_everything_past_its_period_goes_and_nothing_else(app: Flask) -> None:
     counts = run(_periods(app), NOW)
     db.session.commit()
     # The bodies of the three done more than 30 days ago (two of them with their messages).
-    assert dry == counts == {"outbox bodies": 3, "outbox messages": 2, "failed logins": 3,
-                             "audit events": 1, "ended sessions": 3}
+    assert (
+        dry
+        == counts
+        == {
+            "outbox bodies": 3,
+            "outbox messages": 2,
+            "failed logins": 3,
+            "audit events": 1,
+            "ended sessions": 3,
+        }
+    )
     after = _state()
     assert after["messages"] == ["sent-a-while-ago", "sent-recently", "waiting-for-ever"]
     assert after["bodies"] == ["sent-recently", "waiting-for-ever"]  # "sent-a-while-ago"'s gone
     assert after["events"] == sorted(["login_failed", "update", "update"])
-    assert after["sessions"] == sorted(["live", "remembered, idle 13 days",
-                                        "remembered, timed out a day ago",
-                                        "timed out 6 days ago",
-                                        "logged out everywhere yesterday"])
+    assert after["sessions"] == sorted(
+        [
+            "live",
+            "remembered, idle 13 days",
+            "remembered, timed out a day ago",
+            "timed out 6 days ago",
+            "logged out everywhere yesterday",
+        ]
+    )
     assert before != after
-    assert db.session.scalar(select(AuditEvent.changes)
-                             .where(AuditEvent.action == "retention")) == counts
+    assert (
+        db.session.scalar(select(AuditEvent.changes).where(AuditEvent.action == "retention"))
+        == counts
+    )
 
 
 def test_the_command_and_its_dry_run(app: Flask, runner) -> None:

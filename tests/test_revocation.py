@@ -35,31 +35,42 @@ def _calendar_url(client: FlaskClient) -> str:
     return url.removeprefix("http://godparents.test")
 
 
-def test_logging_out_everywhere_ends_the_calendar_link(app: Flask, auth: Auth,
-                                                       client: FlaskClient) -> None:
+def test_logging_out_everywhere_ends_the_calendar_link(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     url = _calendar_url(client)
     assert client.get(url).status_code == 200
-    client.post("/account/sign-out-everywhere",
-                data={"csrf_token": csrf_token(client, "/account/")})
+    client.post(
+        "/account/sign-out-everywhere", data={"csrf_token": csrf_token(client, "/account/")}
+    )
     assert client.get(url).status_code == 404
 
 
-def test_a_password_change_ends_the_calendar_link_and_says_so(app: Flask, auth: Auth,
-                                                              client: FlaskClient) -> None:
+def test_a_password_change_ends_the_calendar_link_and_says_so(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     url = _calendar_url(client)
-    response = client.post("/account/password", data={
-        "csrf_token": csrf_token(client, "/account/"), "current_password": PASSWORD,
-        "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, follow_redirects=True)
+    response = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(client, "/account/"),
+            "current_password": PASSWORD,
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+        follow_redirects=True,
+    )
     assert "Your calendar link was switched off too" in response.text
     assert client.get(url).status_code == 404
 
 
-def test_deactivation_ends_the_calendar_link_for_good(app: Flask, auth: Auth,
-                                                      client: FlaskClient) -> None:
+def test_deactivation_ends_the_calendar_link_for_good(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     url = _calendar_url(client)
@@ -71,13 +82,15 @@ def test_deactivation_ends_the_calendar_link_for_good(app: Flask, auth: Auth,
     assert client.get(url).status_code == 404
 
 
-def test_a_removed_delegate_invited_again_starts_afresh(app: Flask, auth: Auth,
-                                                        client: FlaskClient) -> None:
+def test_a_removed_delegate_invited_again_starts_afresh(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     """The dead link of a removed delegate must not come back, least of all with the new
     team's godchildren in it; nor the old password or second factor."""
     first, second = make_sponsor(), make_sponsor()
-    make_sponsorship(second, make_prisoner(name_latin="New Team Godchild",
-                                           birth_date=date(1990, 1, 2)))
+    make_sponsorship(
+        second, make_prisoner(name_latin="New Team Godchild", birth_date=date(1990, 1, 2))
+    )
     delegate = make_delegate(first, totp_secret=pyotp.random_base32())
     auth.login(delegate.email)
     url = _calendar_url(client)

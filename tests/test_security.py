@@ -28,13 +28,17 @@ PUBLIC = {
 
 
 def test_only_the_listed_endpoints_are_public(web_app: Flask) -> None:
-    public = {rule.endpoint for rule in web_app.url_map.iter_rules()
-              if is_public_endpoint(web_app, rule.endpoint)}
+    public = {
+        rule.endpoint
+        for rule in web_app.url_map.iter_rules()
+        if is_public_endpoint(web_app, rule.endpoint)
+    }
     assert public == PUBLIC
 
 
-def test_every_other_page_sends_anonymous_users_to_login(web_app: Flask,
-                                                         client: FlaskClient) -> None:
+def test_every_other_page_sends_anonymous_users_to_login(
+    web_app: Flask, client: FlaskClient
+) -> None:
     for rule in web_app.url_map.iter_rules():
         if rule.endpoint in PUBLIC:
             continue
@@ -49,8 +53,9 @@ def test_every_other_page_sends_anonymous_users_to_login(web_app: Flask,
 
 
 @pytest.mark.parametrize("path", ["/coordinator/", "/auth/invite"])
-def test_sponsors_and_delegates_get_403_on_coordinator_pages(auth: Auth, client: FlaskClient,
-                                                             path: str) -> None:
+def test_sponsors_and_delegates_get_403_on_coordinator_pages(
+    auth: Auth, client: FlaskClient, path: str
+) -> None:
     sponsor = make_sponsor()
     delegate = make_delegate(sponsor)
     for email in (sponsor.email, delegate.email):
@@ -66,11 +71,21 @@ def test_coordinators_get_403_on_the_sponsor_home(auth: Auth, client: FlaskClien
     assert client.get("/sponsor/").status_code == 403
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example", "/\\evil.example", "\\\\evil.example", "https://evil.example",
-    "http:/evil.example", "javascript:alert(1)", "/\t/evil.example", " //evil.example",
-    "evil.example", "",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "https://evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        " //evil.example",
+        "evil.example",
+        "",
+    ],
+)
 def test_next_never_leaves_the_site(target: str) -> None:
     assert safe_next(target) is None
 
@@ -80,8 +95,7 @@ def test_next_keeps_paths_on_the_site(target: str) -> None:
     assert safe_next(target) == target
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example",
-                                    "https://evil.example/x"])
+@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https://evil.example/x"])
 def test_login_with_a_foreign_next_lands_at_home(auth: Auth, target: str) -> None:
     sponsor = make_sponsor()
     response = auth.login(sponsor.email, next=target)
@@ -138,13 +152,13 @@ def test_a_crash_shows_a_500_page_that_leaks_nothing(web_app: Flask, client: Fla
     assert "secret detail" not in response.text and "Traceback" not in response.text
 
 
-def test_every_coordinator_route_refuses_sponsors_and_delegates(web_app: Flask, auth: Auth,
-                                                                client: FlaskClient) -> None:
+def test_every_coordinator_route_refuses_sponsors_and_delegates(
+    web_app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     """Whatever is added under /coordinator/ later, godparents and their staff get 403."""
     sponsor = make_sponsor()
     delegate = make_delegate(sponsor)
-    rules = [rule for rule in web_app.url_map.iter_rules()
-             if rule.rule.startswith("/coordinator/")]
+    rules = [rule for rule in web_app.url_map.iter_rules() if rule.rule.startswith("/coordinator/")]
     assert len(rules) > 30
     for email in (sponsor.email, delegate.email):
         auth.login(email)
@@ -158,11 +172,18 @@ def test_every_coordinator_route_refuses_sponsors_and_delegates(web_app: Flask, 
         auth.logout()
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    ("https://spring96.org/en/news/1", "https://spring96.org/en/news/1"),
-    ("HTTP://example.org", "HTTP://example.org"),
-    ("javascript:alert(1)", None), (" JavaScript:alert(1)", None),
-    ("data:text/html,<script>", None), ("//evil.example", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("https://spring96.org/en/news/1", "https://spring96.org/en/news/1"),
+        ("HTTP://example.org", "HTTP://example.org"),
+        ("javascript:alert(1)", None),
+        (" JavaScript:alert(1)", None),
+        ("data:text/html,<script>", None),
+        ("//evil.example", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_stored_links_reach_an_href_only_when_they_are_web_links(value, shown) -> None:
     assert web_link(value) == shown

@@ -18,9 +18,16 @@ STRICT = ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'")
 
 
 def _plain_get_pages(web_app: Flask, prefix: str) -> list[str]:
-    return sorted({rule.rule for rule in web_app.url_map.iter_rules()
-                   if "GET" in rule.methods and not rule.arguments
-                   and rule.rule.startswith(prefix) and not rule.rule.endswith(".csv")})
+    return sorted(
+        {
+            rule.rule
+            for rule in web_app.url_map.iter_rules()
+            if "GET" in rule.methods
+            and not rule.arguments
+            and rule.rule.startswith(prefix)
+            and not rule.rule.endswith(".csv")
+        }
+    )
 
 
 def _check(response, path: str, logged_in: bool) -> list[str]:
@@ -44,8 +51,10 @@ def test_every_page_carries_the_headers(app, web_app: Flask) -> None:
     coordinator, sponsor = make_coordinator(), make_sponsor()
     problems: list[str] = []
     visited = 0
-    for user, prefixes in ((coordinator, ("/coordinator/", "/account/")),
-                           (sponsor, ("/sponsor/", "/account/"))):
+    for user, prefixes in (
+        (coordinator, ("/coordinator/", "/account/")),
+        (sponsor, ("/sponsor/", "/account/")),
+    ):
         client = web_app.test_client()
         Auth(client).login(user.email)
         for prefix in prefixes:
@@ -60,8 +69,9 @@ def test_every_page_carries_the_headers(app, web_app: Flask) -> None:
     assert visited > 15 and problems == []
 
 
-def test_security_events_land_in_the_audit_log_without_secrets(app, web_app: Flask,
-                                                               client: FlaskClient) -> None:
+def test_security_events_land_in_the_audit_log_without_secrets(
+    app, web_app: Flask, client: FlaskClient
+) -> None:
     coordinator = make_coordinator()
     sponsor = make_sponsor()
     delegate = make_delegate(sponsor)
@@ -73,19 +83,28 @@ def test_security_events_land_in_the_audit_log_without_secrets(app, web_app: Fla
 
     Auth(client).login(coordinator.email)
     token = csrf_token(client, "/coordinator/accounts/")
-    client.post(f"/coordinator/accounts/{sponsor.user.id}/reset-two-factors",
-                data={"csrf_token": token, "current_password": PASSWORD})
+    client.post(
+        f"/coordinator/accounts/{sponsor.user.id}/reset-two-factors",
+        data={"csrf_token": token, "current_password": PASSWORD},
+    )
     client.post(f"/coordinator/accounts/{delegate.id}/sign-out", data={"csrf_token": token})
     token = csrf_token(client, "/account/two-factor")
-    renewed = client.post("/account/two-factor/recovery-codes",
-                          data={"csrf_token": token, "current_password": PASSWORD})
+    renewed = client.post(
+        "/account/two-factor/recovery-codes",
+        data={"csrf_token": token, "current_password": PASSWORD},
+    )
     assert renewed.status_code == 200
 
     db.session.expire_all()
     events = list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
     actions = [event.action for event in events]
-    for wanted in ("login_failed", "login", "access_refused", "sign_out_everywhere",
-                   "recovery_codes_renewed"):
+    for wanted in (
+        "login_failed",
+        "login",
+        "access_refused",
+        "sign_out_everywhere",
+        "recovery_codes_renewed",
+    ):
         assert wanted in actions, wanted
     refused = [e.changes for e in events if e.action == "access_refused"]
     assert {"status": 403, "method": "GET", "path": "/coordinator/"} in refused

@@ -80,9 +80,15 @@ def test_a_password_change_ends_every_other_session(app, web_app, client: FlaskC
     Auth(phone).login(sponsor.email)
     copied = _cookie(laptop)
     token = csrf_token(laptop, "/account/")
-    laptop.post("/account/password", data={"csrf_token": token, "current_password": PASSWORD,
-                                           "password": "a completely new passphrase",
-                                           "confirm": "a completely new passphrase"})
+    laptop.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "password": "a completely new passphrase",
+            "confirm": "a completely new passphrase",
+        },
+    )
     assert _logged_in(laptop)  # this device carries on, with a new session
     assert not _logged_in(phone)
     assert not _logged_in(_with_cookie(web_app, copied))
@@ -101,8 +107,9 @@ def test_signing_out_everywhere_ends_this_session_too(app, web_app, client: Flas
     assert _sessions() == 0
 
 
-def test_a_coordinator_signs_someone_out_everywhere(app, web_app, auth: Auth,
-                                                    client: FlaskClient) -> None:
+def test_a_coordinator_signs_someone_out_everywhere(
+    app, web_app, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     coordinator = make_coordinator()
     victim_laptop = web_app.test_client()
@@ -116,8 +123,9 @@ def test_a_coordinator_signs_someone_out_everywhere(app, web_app, auth: Auth,
     assert client.get("/coordinator/").status_code == 200  # their own session is untouched
 
 
-def test_a_deactivated_coordinator_is_logged_out(app, web_app, auth: Auth,
-                                                 client: FlaskClient) -> None:
+def test_a_deactivated_coordinator_is_logged_out(
+    app, web_app, auth: Auth, client: FlaskClient
+) -> None:
     coordinator = make_coordinator()
     leaving = make_coordinator()
     their_laptop = web_app.test_client()
@@ -128,12 +136,17 @@ def test_a_deactivated_coordinator_is_logged_out(app, web_app, auth: Auth,
     assert not _logged_in(their_laptop, "/coordinator/")
     assert Auth(web_app.test_client()).login(leaving.email).status_code == 200  # refused
     # Not oneself: that would lock the campaign out by a slip of the mouse.
-    assert client.post(f"/coordinator/accounts/{coordinator.id}/active",
-                       data={"csrf_token": token}).status_code == 400
+    assert (
+        client.post(
+            f"/coordinator/accounts/{coordinator.id}/active", data={"csrf_token": token}
+        ).status_code
+        == 400
+    )
 
 
-def test_a_coordinator_times_out_after_thirty_idle_minutes(app, auth: Auth,
-                                                           client: FlaskClient) -> None:
+def test_a_coordinator_times_out_after_thirty_idle_minutes(
+    app, auth: Auth, client: FlaskClient
+) -> None:
     coordinator = make_coordinator()
     auth.login(coordinator.email)
     _age(last_seen_at=utcnow() - timedelta(minutes=29))
@@ -161,8 +174,9 @@ def test_the_idle_timeout_is_configurable(app, auth: Auth, client: FlaskClient) 
     assert not _logged_in(client, "/coordinator/")
 
 
-def test_activity_keeps_a_session_alive_until_the_absolute_timeout(app, auth: Auth,
-                                                                   client: FlaskClient) -> None:
+def test_activity_keeps_a_session_alive_until_the_absolute_timeout(
+    app, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     auth.login(sponsor.email)
     _age(created_at=utcnow() - timedelta(hours=11, minutes=59), last_seen_at=utcnow())
@@ -191,8 +205,9 @@ def test_keep_me_logged_in_is_for_sponsors_only(app, web_app, client: FlaskClien
     assert not _logged_in(office, "/coordinator/")
 
 
-def test_the_session_cookie_is_httponly_lax_and_not_remembered(auth: Auth,
-                                                               client: FlaskClient) -> None:
+def test_the_session_cookie_is_httponly_lax_and_not_remembered(
+    auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     response = auth.login(sponsor.email)
     header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(COOKIE))
@@ -202,8 +217,7 @@ def test_the_session_cookie_is_httponly_lax_and_not_remembered(auth: Auth,
 
 
 def test_outside_development_the_cookie_is_secure(config, database_url) -> None:
-    production = create_app({**config, "TESTING": False, "SECRET_KEY": "s" * 32,
-                             **FAST_HASHING})
+    production = create_app({**config, "TESTING": False, "SECRET_KEY": "s" * 32, **FAST_HASHING})
     assert production.config["SESSION_COOKIE_SECURE"] is True
     client = production.test_client()
     response = client.get("/auth/login", base_url="https://godparents.test")
@@ -212,7 +226,8 @@ def test_outside_development_the_cookie_is_secure(config, database_url) -> None:
 
 
 def test_the_accounts_page_costs_the_same_queries_for_3_or_60_accounts(
-        app, web_app, auth: Auth, client: FlaskClient, count_queries) -> None:
+    app, web_app, auth: Auth, client: FlaskClient, count_queries
+) -> None:
     coordinator = make_coordinator()
     auth.login(coordinator.email)
 

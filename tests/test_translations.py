@@ -12,17 +12,23 @@ from flask_babel import force_locale, gettext
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "godparents" / "translations" / "de" / "LC_MESSAGES" / "messages.po"
-METHODS = [("godparents/**.py", "python"), ("templates/**.html", "jinja2"),
-           ("templates/**.txt", "jinja2")]
+METHODS = [
+    ("godparents/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+    ("templates/**.txt", "jinja2"),
+]
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 
 
 def _source_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHODS, keywords=KEYWORDS,
-        directory_filter=lambda path: not any(
-            part in Path(path).parts for part in (".venv", "node_modules", ".git", "tests")),
+        str(ROOT),
+        METHODS,
+        keywords=KEYWORDS,
+        directory_filter=lambda path: (
+            not any(part in Path(path).parts for part in (".venv", "node_modules", ".git", "tests"))
+        ),
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found

@@ -22,18 +22,23 @@ def _link(web_app: Flask, user_id: int, trigger: Trigger = Trigger.BIRTHDAY) -> 
 
 
 def _waiting(rule: ReminderRule, user: User, key: str) -> OutboxMessage:
-    message = OutboxMessage(rule=rule, recipient_user_id=user.id,
-                            recipient_email=user.email, subject_ref=f"prisoner:{key}",
-                            occurs_on=date(2026, 12, 26), email_subject="Card",
-                            body_text="Card\n")
+    message = OutboxMessage(
+        rule=rule,
+        recipient_user_id=user.id,
+        recipient_email=user.email,
+        subject_ref=f"prisoner:{key}",
+        occurs_on=date(2026, 12, 26),
+        email_subject="Card",
+        body_text="Card\n",
+    )
     db.session.add(message)
     db.session.commit()
     return message
 
 
-def test_one_click_unsubscribes_without_login_and_cancels_what_waits(app: Flask,
-                                                                     web_app: Flask,
-                                                                     client: FlaskClient):
+def test_one_click_unsubscribes_without_login_and_cancels_what_waits(
+    app: Flask, web_app: Flask, client: FlaskClient
+):
     rules = {rule.template: rule for rule in make_default_rules()}
     user = make_sponsor(email="mep@example.org").user
     card = _waiting(rules["birthday_card"], user, "a")
@@ -70,8 +75,12 @@ def test_a_forged_or_spoiled_link_does_nothing(app: Flask, web_app: Flask, clien
     good = _link(web_app, user.id)
     # The test's own app has another secret key: its signature is a forgery here.
     signed_elsewhere = f"/reminders/unsubscribe/{unsubscribe_token(user.id, Trigger.BIRTHDAY)}"
-    for path in (good[:-2] + "xx", "/reminders/unsubscribe/nonsense",
-                 _link(web_app, user.id + 99, Trigger.KEY_DATE), signed_elsewhere):
+    for path in (
+        good[:-2] + "xx",
+        "/reminders/unsubscribe/nonsense",
+        _link(web_app, user.id + 99, Trigger.KEY_DATE),
+        signed_elsewhere,
+    ):
         response = client.post(path)
         assert response.status_code == 404
         assert "not valid" in response.text

@@ -35,10 +35,18 @@ pytestmark = [
 ]
 
 
-def run(command: list[str], cwd: Path, env: dict[str, str] | None = None,
-        timeout: float = 300) -> str:
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,  # noqa: S603
-                            timeout=timeout, check=False)
+def run(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> str:
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -51,12 +59,36 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run([str(UV), "build", "--quiet", "--out-dir", str(work / "dist")], ROOT)
     wheel = next((work / "dist").glob("godparents-*.whl"))
     requirements = work / "requirements.txt"
-    requirements.write_text(run([str(UV), "export", "--frozen", "--no-dev", "--no-hashes",
-                                 "--no-emit-project", "--quiet"], ROOT))
+    requirements.write_text(
+        run(
+            [
+                str(UV),
+                "export",
+                "--frozen",
+                "--no-dev",
+                "--no-hashes",
+                "--no-emit-project",
+                "--quiet",
+            ],
+            ROOT,
+        )
+    )
     venv = work / "venv"
     run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], work)
-    run([str(UV), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-         "-r", str(requirements), str(wheel)], work)
+    run(
+        [
+            str(UV),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(venv / "bin" / "python"),
+            "-r",
+            str(requirements),
+            str(wheel),
+        ],
+        work,
+    )
     return venv
 
 
@@ -76,11 +108,19 @@ def environment(work: Path, smtp_port: int = 25) -> dict[str, str]:
 
 
 def test_the_wheel_alone_serves_german_pages_and_writes_german_reminders(
-        installed: Path, tmp_path: Path, smtp_server: SMTPServer) -> None:
+    installed: Path, tmp_path: Path, smtp_server: SMTPServer
+) -> None:
     bin_ = installed / "bin"
     env = environment(tmp_path, smtp_server.port)
-    where = run([str(bin_ / "python"), "-c", "import godparents as g; "
-                 "print(g.__file__); print(g.shipped('templates'))"], tmp_path, env)
+    where = run(
+        [
+            str(bin_ / "python"),
+            "-c",
+            "import godparents as g; print(g.__file__); print(g.shipped('templates'))",
+        ],
+        tmp_path,
+        env,
+    )
     module, templates = where.split()
     assert module.startswith(str(installed)) and templates.startswith(str(installed)), where
 
@@ -92,12 +132,15 @@ def test_the_wheel_alone_serves_german_pages_and_writes_german_reminders(
     # godparent, the German ones in German (the sentence as the checkout's catalog has it).
     output = run([*flask, "reminders", "run", "--today", "2027-05-14"], tmp_path, env)
     assert "sent" in output, output
-    english = ("On this day godparents in many parliaments speak up together for the political "
-               "prisoners in Belarus. Please take part in public: a post on social media, a "
-               "statement, a speech or an event.")
+    english = (
+        "On this day godparents in many parliaments speak up together for the political "
+        "prisoners in Belarus. Please take part in public: a post on social media, a "
+        "statement, a speech or an event."
+    )
     german = _german(english)
-    bodies = [" ".join(m.get_body(("plain",)).get_content().split())
-              for m in smtp_server.inbox.messages]
+    bodies = [
+        " ".join(m.get_body(("plain",)).get_content().split()) for m in smtp_server.inbox.messages
+    ]
     assert bodies, output
     assert any(german in body for body in bodies), bodies[:3]
     assert any(english in body for body in bodies), "the English godparents get English"
@@ -105,10 +148,21 @@ def test_the_wheel_alone_serves_german_pages_and_writes_german_reminders(
     port = free_port()
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as output:
-        server = subprocess.Popen(  # noqa: S603
-            [str(bin_ / "gunicorn"), "--no-control-socket", "--workers", "1",
-             "--bind", f"127.0.0.1:{port}", "godparents:create_app()"],
-            cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [
+                str(bin_ / "gunicorn"),
+                "--no-control-socket",
+                "--workers",
+                "1",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "godparents:create_app()",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         page = _get(f"http://127.0.0.1:{port}/auth/login", server, log)
         assert "Passwort" in page and "Anmelden" in page, page[:2000]
@@ -121,16 +175,15 @@ def test_the_wheel_alone_serves_german_pages_and_writes_german_reminders(
 
 def _get(url: str, server: subprocess.Popen[bytes], log: Path) -> str:
     deadline = time.monotonic() + 60
-    request = urllib.request.Request(url, headers={"Accept-Language": "de"})  # noqa: S310
+    request = urllib.request.Request(url, headers={"Accept-Language": "de"})
     while True:
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as response:
                 return response.read().decode()
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not answer {url}:\n{log.read_text()}")
             time.sleep(0.2)
-
 
 
 def _german(msgid: str) -> str:

@@ -32,8 +32,9 @@ class SoftAuthenticator:
         self.sign_count = 0
 
     def _client_data(self, kind: str, challenge: str) -> bytes:
-        return json.dumps({"type": kind, "challenge": challenge, "origin": self.origin,
-                           "crossOrigin": False}).encode()
+        return json.dumps(
+            {"type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": False}
+        ).encode()
 
     def _auth_data(self, flags: int, attested: bytes = b"") -> bytes:
         rp_hash = hashlib.sha256(self.rp_id.encode()).digest()
@@ -42,29 +43,54 @@ class SoftAuthenticator:
     def create(self, options: dict[str, Any]) -> str:
         """The JSON a browser posts after ``navigator.credentials.create(options)``."""
         numbers = self.key.public_key().public_numbers()
-        cose = cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"),
-                            -3: numbers.y.to_bytes(32, "big")})
-        attested = (bytes(16) + struct.pack(">H", len(self.credential_id))
-                    + self.credential_id + cose)
+        cose = cbor2.dumps(
+            {
+                1: 2,
+                3: -7,
+                -1: 1,
+                -2: numbers.x.to_bytes(32, "big"),
+                -3: numbers.y.to_bytes(32, "big"),
+            }
+        )
+        attested = (
+            bytes(16) + struct.pack(">H", len(self.credential_id)) + self.credential_id + cose
+        )
         auth_data = self._auth_data(0x45, attested)  # user present and verified, attested
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", options["challenge"])
-        return json.dumps({
-            "id": b64url(self.credential_id), "rawId": b64url(self.credential_id),
-            "type": "public-key", "clientExtensionResults": {},
-            "response": {"clientDataJSON": b64url(client_data),
-                         "attestationObject": b64url(attestation), "transports": ["internal"]}})
+        return json.dumps(
+            {
+                "id": b64url(self.credential_id),
+                "rawId": b64url(self.credential_id),
+                "type": "public-key",
+                "clientExtensionResults": {},
+                "response": {
+                    "clientDataJSON": b64url(client_data),
+                    "attestationObject": b64url(attestation),
+                    "transports": ["internal"],
+                },
+            }
+        )
 
     def get(self, options: dict[str, Any]) -> str:
         """The JSON a browser posts after ``navigator.credentials.get(options)``."""
         self.sign_count += 1
         auth_data = self._auth_data(0x05)  # user present and verified
         client_data = self._client_data("webauthn.get", options["challenge"])
-        signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(),
-                                  ec.ECDSA(hashes.SHA256()))
-        return json.dumps({
-            "id": b64url(self.credential_id), "rawId": b64url(self.credential_id),
-            "type": "public-key", "clientExtensionResults": {},
-            "response": {"clientDataJSON": b64url(client_data),
-                         "authenticatorData": b64url(auth_data),
-                         "signature": b64url(signature), "userHandle": None}})
+        signature = self.key.sign(
+            auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
+        )
+        return json.dumps(
+            {
+                "id": b64url(self.credential_id),
+                "rawId": b64url(self.credential_id),
+                "type": "public-key",
+                "clientExtensionResults": {},
+                "response": {
+                    "clientDataJSON": b64url(client_data),
+                    "authenticatorData": b64url(auth_data),
+                    "signature": b64url(signature),
+                    "userHandle": None,
+                },
+            }
+        )

@@ -44,8 +44,14 @@ def index() -> str:
         query = query.where(User.role == Role(role))
     page = paginate(query.order_by(User.role, User.email))
     live = sessions.live_counts(list(page.items), utcnow())
-    return render_template("account/accounts.html", page=page, live=live, roles=list(Role),
-                           action_form=AccountActionForm(), reset_form=TwoFactorResetForm())
+    return render_template(
+        "account/accounts.html",
+        page=page,
+        live=live,
+        roles=list(Role),
+        action_form=AccountActionForm(),
+        reset_form=TwoFactorResetForm(),
+    )
 
 
 def _account_or_404(user_id: int) -> User:
@@ -89,9 +95,14 @@ def reset_two_factors(user_id: int) -> Response:
         flash(str(error), "danger")
         return _back()
     db.session.commit()
-    flash(_("The two factors of %(email)s are off and their sessions ended. Coordinators "
+    flash(
+        _(
+            "The two factors of %(email)s are off and their sessions ended. Coordinators "
             "must set up two factors again at their next login; others may.",
-            email=user.email), "warning")
+            email=user.email,
+        ),
+        "warning",
+    )
     return _back()
 
 
@@ -105,6 +116,10 @@ def set_active(user_id: int) -> Response:
         abort(400)
     services.set_coordinator_active(user, not user.is_active, current_user)
     db.session.commit()
-    flash(_("%(email)s can log in again.", email=user.email) if user.is_active
-          else _("%(email)s can no longer log in.", email=user.email), "info")
+    flash(
+        _("%(email)s can log in again.", email=user.email)
+        if user.is_active
+        else _("%(email)s can no longer log in.", email=user.email),
+        "info",
+    )
     return _back()

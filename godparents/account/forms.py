@@ -29,11 +29,28 @@ from godparents.reminders.models import Trigger
 
 # Offered first; any other IANA zone is accepted too.
 COMMON_TIMEZONES = (
-    "Europe/Berlin", "Europe/Amsterdam", "Europe/Brussels", "Europe/Dublin", "Europe/Helsinki",
-    "Europe/Lisbon", "Europe/London", "Europe/Luxembourg", "Europe/Madrid", "Europe/Paris",
-    "Europe/Prague", "Europe/Riga", "Europe/Rome", "Europe/Stockholm", "Europe/Tallinn",
-    "Europe/Vienna", "Europe/Vilnius", "Europe/Warsaw", "Europe/Zurich", "America/New_York",
-    "America/Toronto", "UTC",
+    "Europe/Berlin",
+    "Europe/Amsterdam",
+    "Europe/Brussels",
+    "Europe/Dublin",
+    "Europe/Helsinki",
+    "Europe/Lisbon",
+    "Europe/London",
+    "Europe/Luxembourg",
+    "Europe/Madrid",
+    "Europe/Paris",
+    "Europe/Prague",
+    "Europe/Riga",
+    "Europe/Rome",
+    "Europe/Stockholm",
+    "Europe/Tallinn",
+    "Europe/Vienna",
+    "Europe/Vilnius",
+    "Europe/Warsaw",
+    "Europe/Zurich",
+    "America/New_York",
+    "America/Toronto",
+    "UTC",
 )
 
 SPONSOR_REMINDERS = {
@@ -52,11 +69,13 @@ class ProfileForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Optional(), Length(max=100)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
     contact_email = EmailField(
-        _l("Contact email"), validators=[Optional(), EmailAddress(), Length(max=254)],
+        _l("Contact email"),
+        validators=[Optional(), EmailAddress(), Length(max=254)],
         description=_l("Where the campaign writes to you, if not to your login address."),
     )
-    locale = SelectField(_l("Language"), choices=[SelectChoice("en", "English"),
-                                                  SelectChoice("de", "Deutsch")])
+    locale = SelectField(
+        _l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("de", "Deutsch")]
+    )
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
     reminders = MultiCheckboxField(_l("Send me reminders about"), validators=[Optional()])
     birthday_card_days = BoundedIntegerField(
@@ -66,18 +85,21 @@ class ProfileForm(FlaskForm):
     )
     submit = SubmitField(_l("Save"))
 
-    def __init__(self, *args: object, reminder_kinds: dict[Trigger, object],
-                 **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, reminder_kinds: dict[Trigger, object], **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         zones = list(COMMON_TIMEZONES) + sorted(available_timezones() - set(COMMON_TIMEZONES))
         self.timezone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
-        self.reminders.choices = [SelectChoice(kind.value, str(text))
-                                  for kind, text in reminder_kinds.items()]
+        self.reminders.choices = [
+            SelectChoice(kind.value, str(text)) for kind, text in reminder_kinds.items()
+        ]
 
 
 class PasswordChangeForm(PasswordSetForm):
-    current_password = PasswordField(_l("Current password"),
-                                     validators=[DataRequired(), Length(max=1024)])
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=1024)]
+    )
     submit = SubmitField(_l("Change password"))
 
 
@@ -94,15 +116,17 @@ def _current_password() -> PasswordField:
 
 
 class EmailChangeForm(FlaskForm):
-    email = EmailField(_l("New login email"),
-                       validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    email = EmailField(
+        _l("New login email"), validators=[DataRequired(), EmailAddress(), Length(max=254)]
+    )
     current_password = _current_password()
     submit = SubmitField(_l("Change login email"))
 
 
 class TwoFactorEnableForm(FlaskForm):
     code = StringField(
-        _l("Code from the app"), validators=[DataRequired(), Length(max=10)],
+        _l("Code from the app"),
+        validators=[DataRequired(), Length(max=10)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
     current_password = _current_password()
@@ -136,15 +160,20 @@ class AccountActionForm(FlaskForm):
 
 
 class TwoFactorResetForm(FlaskForm):
-    current_password = PasswordField(_l("Your password"),
-                                     validators=[DataRequired(), Length(max=1024)])
+    current_password = PasswordField(
+        _l("Your password"), validators=[DataRequired(), Length(max=1024)]
+    )
     submit = SubmitField(_l("Reset two factors"))
 
 
 def _passkey_name() -> StringField:
-    return StringField(_l("Name"), validators=[DataRequired(), Length(max=100)],
-                       description=_l("So that you know which one it is, e.g. “Laptop” or "
-                                      "“Security key on my keyring”."))
+    return StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l(
+            "So that you know which one it is, e.g. “Laptop” or “Security key on my keyring”."
+        ),
+    )
 
 
 class PasskeyAddForm(FlaskForm):

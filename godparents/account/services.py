@@ -19,9 +19,16 @@ from godparents.auth.services import AccountError, find_user, set_password
 from godparents.reminders.models import Trigger
 
 
-def update_profile(user: User, *, locale: str, timezone: str, wanted: set[str],
-                   offered: set[str], birthday_card_days: int,
-                   contact: dict[str, str | None] | None = None) -> None:
+def update_profile(
+    user: User,
+    *,
+    locale: str,
+    timezone: str,
+    wanted: set[str],
+    offered: set[str],
+    birthday_card_days: int,
+    contact: dict[str, str | None] | None = None,
+) -> None:
     """Save the settings; reminder kinds offered but not wanted become opt-outs."""
     user.locale, user.timezone, user.birthday_card_days = locale, timezone, birthday_card_days
     kept = {kind for kind in (user.reminder_opt_outs or []) if kind not in offered}
@@ -48,9 +55,12 @@ def check_current_password(user: User, current: str) -> None:
                 attempt.fail()
     except throttling.Throttled as throttled:
         throttling.record_throttled(
-            "account", str(current_app.config[throttled.counter.setting]), actor=user)
-        raise AccountError(_("Too many wrong passwords. Please wait a few minutes, then try "
-                             "again."), "current_password") from throttled
+            "account", str(current_app.config[throttled.counter.setting]), actor=user
+        )
+        raise AccountError(
+            _("Too many wrong passwords. Please wait a few minutes, then try again."),
+            "current_password",
+        ) from throttled
     if attempt.failed:
         raise AccountError(_("This is not your current password."), "current_password")
 
@@ -77,15 +87,21 @@ def change_email(user: User, current: str, new: str) -> str:
     return old
 
 
-def enable_two_factors(user: User, current: str, secret: str, code: str,
-                       now: datetime) -> list[str]:
+def enable_two_factors(
+    user: User, current: str, secret: str, code: str, now: datetime
+) -> list[str]:
     """Confirm the key with a code from the app; returns the recovery codes to show once.
     Every session ends (the caller starts a new one for this device)."""
     check_current_password(user, current)
     step = twofactor.matching_step(secret, code, now)
     if step is None:
-        raise AccountError(_("This code is not right. Check the time on your phone and "
-                             "type the code the app shows now."), "code")
+        raise AccountError(
+            _(
+                "This code is not right. Check the time on your phone and "
+                "type the code the app shows now."
+            ),
+            "code",
+        )
     codes = twofactor.enable(user, secret, step)
     sessions.end_all(user)
     record(user, "two_factor_enabled", user)
@@ -145,8 +161,10 @@ def email_changed_notice(user: User, old_email: str) -> Message:
     """Told to the old address: if someone else changed it, the owner learns at once."""
     with force_locale(user.locale):
         return Message(
-            subject=_("Your godparents login email was changed"), recipients=[old_email],
-            body=render_template("auth/email/email_changed.txt", new_email=user.email))
+            subject=_("Your godparents login email was changed"),
+            recipients=[old_email],
+            body=render_template("auth/email/email_changed.txt", new_email=user.email),
+        )
 
 
 def reset_two_factors_of(user: User, actor: User, actor_password: str) -> None:

@@ -66,8 +66,9 @@ def _profile_form() -> ProfileForm:
         form.locale.data = user.locale
         form.timezone.data = user.timezone
         form.birthday_card_days.data = user.birthday_card_days
-        form.reminders.data = [kind.value for kind in _reminder_kinds()
-                               if services.wants(user, kind)]
+        form.reminders.data = [
+            kind.value for kind in _reminder_kinds() if services.wants(user, kind)
+        ]
         if user.sponsor is not None:
             form.title.data = user.sponsor.title
             form.phone.data = user.sponsor.phone
@@ -78,13 +79,17 @@ def _profile_form() -> ProfileForm:
 def _render(**forms: object) -> str:
     """The settings page, with the forms given (a failed one keeps its errors)."""
     defaults = {
-        "form": _profile_form, "password_form": PasswordChangeForm,
-        "email_form": EmailChangeForm, "calendar_form": CalendarForm,
-        "calendar_off_form": CalendarOffForm, "sign_out_form": SignOutEverywhereForm,
+        "form": _profile_form,
+        "password_form": PasswordChangeForm,
+        "email_form": EmailChangeForm,
+        "calendar_form": CalendarForm,
+        "calendar_off_form": CalendarOffForm,
+        "sign_out_form": SignOutEverywhereForm,
     }
     context = {name: forms.get(name) or make() for name, make in defaults.items()}
-    return render_template("account/profile.html", calendar_url=forms.get("calendar_url"),
-                           **context)
+    return render_template(
+        "account/profile.html", calendar_url=forms.get("calendar_url"), **context
+    )
 
 
 def _renew_session(had_calendar: bool) -> None:
@@ -94,8 +99,13 @@ def _renew_session(had_calendar: bool) -> None:
     remember = bool(row and row.remember)
     start_session(current_user._get_current_object(), remember=remember)
     if had_calendar:
-        flash(_("Your calendar link was switched off too. If you use it, create a new one "
-                "below and subscribe to that."), "info")
+        flash(
+            _(
+                "Your calendar link was switched off too. If you use it, create a new one "
+                "below and subscribe to that."
+            ),
+            "info",
+        )
 
 
 def _has_calendar() -> bool:
@@ -108,13 +118,19 @@ def profile() -> Response | str:
     if form.validate_on_submit():
         contact = None
         if current_user.sponsor is not None:
-            contact = {"title": form.title.data or None, "phone": form.phone.data or None,
-                       "email": (form.contact_email.data or "").strip().lower() or None}
+            contact = {
+                "title": form.title.data or None,
+                "phone": form.phone.data or None,
+                "email": (form.contact_email.data or "").strip().lower() or None,
+            }
         services.update_profile(
-            current_user, locale=form.locale.data, timezone=form.timezone.data,
+            current_user,
+            locale=form.locale.data,
+            timezone=form.timezone.data,
             wanted=set(form.reminders.data or []),
             offered={kind.value for kind in _reminder_kinds()},
-            birthday_card_days=form.birthday_card_days.data, contact=contact,
+            birthday_card_days=form.birthday_card_days.data,
+            contact=contact,
         )
         db.session.commit()
         flash(_("Your settings are saved."), "success")
@@ -128,14 +144,14 @@ def change_password() -> Response | str:
     had_calendar = _has_calendar()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data or "",
-                                     form.password.data or "")
+            services.change_password(
+                current_user, form.current_password.data or "", form.password.data or ""
+            )
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
             _renew_session(had_calendar)
-            flash(_("Your password is changed. Other devices have been logged out."),
-                  "success")
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("account.profile"))
     return _render(password_form=form)
 
@@ -146,15 +162,21 @@ def change_email() -> Response | str:
     had_calendar = _has_calendar()
     if form.validate_on_submit():
         try:
-            old = services.change_email(current_user, form.current_password.data or "",
-                                        form.email.data or "")
+            old = services.change_email(
+                current_user, form.current_password.data or "", form.email.data or ""
+            )
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
             _renew_session(had_calendar)
             send_email(services.email_changed_notice(current_user, old))
-            flash(_("You now log in as %(email)s. Other devices have been logged out.",
-                    email=current_user.email), "success")
+            flash(
+                _(
+                    "You now log in as %(email)s. Other devices have been logged out.",
+                    email=current_user.email,
+                ),
+                "success",
+            )
             return redirect(url_for("account.profile"))
     return _render(email_form=form)
 
@@ -176,9 +198,12 @@ def _two_factor_page(enable_form: TwoFactorEnableForm | None = None) -> str:
     user = current_user
     if user.has_two_factors:
         return render_template(
-            "account/two_factor.html", codes_form=RecoveryCodesForm(),
-            disable_form=TwoFactorDisableForm(), replace_form=TwoFactorReplaceForm(),
-            codes_left=twofactor.recovery_codes_left(user))
+            "account/two_factor.html",
+            codes_form=RecoveryCodesForm(),
+            disable_form=TwoFactorDisableForm(),
+            replace_form=TwoFactorReplaceForm(),
+            codes_left=twofactor.recovery_codes_left(user),
+        )
     row = sessions.find(user.session_token)
     if row is None:  # cannot happen for a logged-in request; be safe anyway
         abort(400)
@@ -188,8 +213,11 @@ def _two_factor_page(enable_form: TwoFactorEnableForm | None = None) -> str:
     secret = row.pending_totp_secret
     uri = twofactor.provisioning_uri(secret, user.email)
     return render_template(
-        "account/two_factor_setup.html", form=enable_form or TwoFactorEnableForm(),
-        qr_code=twofactor.qr_code_data_uri(uri), key=twofactor.grouped(secret))
+        "account/two_factor_setup.html",
+        form=enable_form or TwoFactorEnableForm(),
+        qr_code=twofactor.qr_code_data_uri(uri),
+        key=twofactor.grouped(secret),
+    )
 
 
 @bp.get("/two-factor")
@@ -207,14 +235,23 @@ def enable_two_factor() -> Response | str:
     if form.validate_on_submit():
         try:
             codes = services.enable_two_factors(
-                current_user, form.current_password.data or "", row.pending_totp_secret,
-                form.code.data or "", utcnow())
+                current_user,
+                form.current_password.data or "",
+                row.pending_totp_secret,
+                form.code.data or "",
+                utcnow(),
+            )
         except AccountError as error:
             form[error.field].errors.append(str(error))
         else:
             _renew_session(had_calendar)
-            flash(_("Two factors are on. From now on you log in with your password and a "
-                    "code from the app."), "success")
+            flash(
+                _(
+                    "Two factors are on. From now on you log in with your password and a "
+                    "code from the app."
+                ),
+                "success",
+            )
             return _recovery_codes_page(codes)
     return _two_factor_page(enable_form=form)
 
@@ -244,8 +281,9 @@ def _password_checked(form: PasswordConfirmedForm, change: Callable[[str], objec
 def renew_recovery_codes() -> Response | str:
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
-    codes = _password_checked(RecoveryCodesForm(),
-                              partial(services.new_recovery_codes, current_user))
+    codes = _password_checked(
+        RecoveryCodesForm(), partial(services.new_recovery_codes, current_user)
+    )
     if codes is REFUSED:
         return redirect(url_for("account.two_factor"))
     db.session.commit()
@@ -257,8 +295,12 @@ def disable_two_factor() -> Response:
     had_calendar = _has_calendar()
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
-    if _password_checked(TwoFactorDisableForm(), partial(services.disable_two_factors,
-                                                         current_user)) is not REFUSED:
+    if (
+        _password_checked(
+            TwoFactorDisableForm(), partial(services.disable_two_factors, current_user)
+        )
+        is not REFUSED
+    ):
         _renew_session(had_calendar)
         flash(_("Two factors are off. Other devices have been logged out."), "info")
     return redirect(url_for("account.two_factor"))
@@ -269,11 +311,14 @@ def replace_two_factor() -> Response:
     had_calendar = _has_calendar()
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
-    if _password_checked(TwoFactorReplaceForm(), partial(services.replace_two_factors,
-                                                         current_user)) is not REFUSED:
+    if (
+        _password_checked(
+            TwoFactorReplaceForm(), partial(services.replace_two_factors, current_user)
+        )
+        is not REFUSED
+    ):
         _renew_session(had_calendar)
-        flash(_("The old key no longer works. Scan the new code with your new phone."),
-              "info")
+        flash(_("The old key no longer works. Scan the new code with your new phone."), "info")
     return redirect(url_for("account.two_factor"))
 
 
@@ -310,9 +355,13 @@ def _passkey_page(add_form: PasskeyAddForm | None = None) -> str:
     options, challenge = passkeys.registration_options(current_user)
     session[REGISTRATION_KEY] = bytes_to_base64url(challenge)
     return render_template(
-        "account/passkeys.html", passkeys=passkeys.passkeys_of(current_user),
-        add_form=add_form or PasskeyAddForm(), options=options,
-        rename_form=PasskeyRenameForm(), remove_form=PasskeyRemoveForm())
+        "account/passkeys.html",
+        passkeys=passkeys.passkeys_of(current_user),
+        add_form=add_form or PasskeyAddForm(),
+        options=options,
+        rename_form=PasskeyRenameForm(),
+        remove_form=PasskeyRemoveForm(),
+    )
 
 
 def _own_passkey_or_404(passkey_id: int) -> Passkey:
@@ -339,17 +388,22 @@ def add_passkey() -> Response | str:
         try:
             services.check_current_password(current_user, form.current_password.data or "")
             passkey = passkeys.register(
-                current_user, (form.name.data or "").strip(), form.credential.data or "",
+                current_user,
+                (form.name.data or "").strip(),
+                form.credential.data or "",
                 base64url_to_bytes(challenge) if isinstance(challenge, str) else None,
-                utcnow())
+                utcnow(),
+            )
         except AccountError as error:
             form[error.field].errors.append(str(error))
         except passkeys.PasskeyError as error:
             form.credential.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("The passkey “%(name)s” is added. Use it at your next login.",
-                    name=passkey.name), "success")
+            flash(
+                _("The passkey “%(name)s” is added. Use it at your next login.", name=passkey.name),
+                "success",
+            )
             return redirect(url_for("account.passkey_list"))
     return _passkey_page(add_form=form)
 
@@ -371,8 +425,12 @@ def rename_passkey(passkey_id: int) -> Response:
 def remove_passkey(passkey_id: int) -> Response:
     passkey = _own_passkey_or_404(passkey_id)
     name = passkey.name
-    if _password_checked(PasskeyRemoveForm(), partial(services.remove_passkey, current_user,
-                                                      passkey)) is not REFUSED:
+    if (
+        _password_checked(
+            PasskeyRemoveForm(), partial(services.remove_passkey, current_user, passkey)
+        )
+        is not REFUSED
+    ):
         db.session.commit()
         flash(_("The passkey “%(name)s” is removed.", name=name), "info")
     return redirect(url_for("account.passkey_list"))

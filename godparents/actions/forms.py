@@ -27,11 +27,15 @@ class ActionForm(FlaskForm):
     kind = RadioField(_l("What did you do?"), validators=[InputRequired()])
     occurred_on = DayField(_l("When"), validators=[InputRequired()])
     summary = TextAreaField(
-        _l("In a few words"), validators=[DataRequired(), Length(max=SUMMARY_MAX)],
+        _l("In a few words"),
+        validators=[DataRequired(), Length(max=SUMMARY_MAX)],
         description=_l("For example: Birthday card in Russian, posted from Berlin."),
     )
-    link = StringField(_l("Link (optional)"), validators=[Optional(), Length(max=LINK_MAX)],
-                       description=_l("A speech, a post or an article, if there is one."))
+    link = StringField(
+        _l("Link (optional)"),
+        validators=[Optional(), Length(max=LINK_MAX)],
+        description=_l("A speech, a post or an article, if there is one."),
+    )
     version = VersionField()  # the entry's version when the form was read (concurrency.py)
     submit = SubmitField(_l("Save"))
 

@@ -104,8 +104,11 @@ def index() -> str:
     filters = _filters()
     page = paginate(action_list_query(filters))
     return render_template(
-        "action_registry/index.html", page=page, filters=filters, bodies=bodies(),
-        kinds=list(ActionKind), outcomes=list(LetterOutcome),
+        "action_registry/index.html",
+        page=page,
+        filters=filters,
+        bodies=bodies(),
+        kinds=list(ActionKind),
+        outcomes=list(LetterOutcome),
         prisoner_links="prisoners.detail" in current_app.view_functions,
     )
-

@@ -47,8 +47,10 @@ def action_for(user: User, action_id: int) -> Action | None:
         select(Action)
         .where(Action.id == action_id)
         .where(Action.sponsorship_id.in_(pairings_for(user).with_only_columns(Sponsorship.id)))
-        .options(joinedload(Action.sponsorship).joinedload(Sponsorship.prisoner),
-                 joinedload(Action.sponsorship).joinedload(Sponsorship.sponsor))
+        .options(
+            joinedload(Action.sponsorship).joinedload(Sponsorship.prisoner),
+            joinedload(Action.sponsorship).joinedload(Sponsorship.sponsor),
+        )
     )
 
 
@@ -66,20 +68,26 @@ def can_record_outcome(user: User, action: Action) -> bool:
     return action.kind.is_mail and is_current(action.sponsorship)
 
 
-def _check(pairing: Sponsorship, occurred_on: date, summary: str, link: str | None,
-           today: date) -> tuple[str, str | None]:
+def _check(
+    pairing: Sponsorship, occurred_on: date, summary: str, link: str | None, today: date
+) -> tuple[str, str | None]:
     if occurred_on > today:
         raise ActionError(_("This date is in the future."), "occurred_on")
     if pairing.started_on is not None and occurred_on < pairing.started_on:
         raise ActionError(
-            _("The godparenthood began on %(date)s; choose that day or later.",
-              date=pairing.started_on.isoformat()), "occurred_on")
+            _(
+                "The godparenthood began on %(date)s; choose that day or later.",
+                date=pairing.started_on.isoformat(),
+            ),
+            "occurred_on",
+        )
     summary = summary.strip()
     if not summary:
         raise ActionError(_("Please say in a few words what you did."), "summary")
     if len(summary) > SUMMARY_MAX:
-        raise ActionError(_("Please keep it under %(count)d characters.", count=SUMMARY_MAX),
-                          "summary")
+        raise ActionError(
+            _("Please keep it under %(count)d characters.", count=SUMMARY_MAX), "summary"
+        )
     return summary, check_link(link)
 
 
@@ -93,11 +101,24 @@ def check_link(link: str | None) -> str | None:
     return link
 
 
-def log_action(pairing: Sponsorship, user: User, kind: ActionKind, occurred_on: date,
-               summary: str, link: str | None, today: date) -> Action:
+def log_action(
+    pairing: Sponsorship,
+    user: User,
+    kind: ActionKind,
+    occurred_on: date,
+    summary: str,
+    link: str | None,
+    today: date,
+) -> Action:
     summary, link = _check(pairing, occurred_on, summary, link, today)
-    action = Action(sponsorship=pairing, kind=kind, occurred_on=occurred_on, summary=summary,
-                    link=link, logged_by=user)
+    action = Action(
+        sponsorship=pairing,
+        kind=kind,
+        occurred_on=occurred_on,
+        summary=summary,
+        link=link,
+        logged_by=user,
+    )
     if kind.is_mail:
         action.letter_outcome = LetterOutcome.SENT
         action.outcome_on = occurred_on
@@ -106,24 +127,41 @@ def log_action(pairing: Sponsorship, user: User, kind: ActionKind, occurred_on: 
     return action
 
 
-def update_action(action: Action, user: User, kind: ActionKind, occurred_on: date,
-                  summary: str, link: str | None, today: date) -> None:
+def update_action(
+    action: Action,
+    user: User,
+    kind: ActionKind,
+    occurred_on: date,
+    summary: str,
+    link: str | None,
+    today: date,
+) -> None:
     summary, link = _check(action.sponsorship, occurred_on, summary, link, today)
     action.kind, action.occurred_on, action.summary, action.link = (
-        kind, occurred_on, summary, link)
+        kind,
+        occurred_on,
+        summary,
+        link,
+    )
     if kind.is_mail and action.letter_outcome is None:
         action.letter_outcome, action.outcome_on = LetterOutcome.SENT, occurred_on
     elif not kind.is_mail:
         action.letter_outcome, action.outcome_on = None, None
 
 
-def set_outcome(action: Action, user: User, outcome: LetterOutcome, outcome_on: date,
-                today: date) -> None:
+def set_outcome(
+    action: Action, user: User, outcome: LetterOutcome, outcome_on: date, today: date
+) -> None:
     if outcome_on > today:
         raise ActionError(_("This date is in the future."), "outcome_on")
     if outcome_on < action.occurred_on:
-        raise ActionError(_("This is before the letter was sent (%(date)s).",
-                            date=action.occurred_on.isoformat()), "outcome_on")
+        raise ActionError(
+            _(
+                "This is before the letter was sent (%(date)s).",
+                date=action.occurred_on.isoformat(),
+            ),
+            "outcome_on",
+        )
     action.letter_outcome, action.outcome_on = outcome, outcome_on
 
 

@@ -44,8 +44,11 @@ def _today() -> date:
 
 
 def _prisoner_page(action: Action) -> str:
-    return url_for("sponsors.prisoner", prisoner_id=action.sponsorship.prisoner_id,
-                   _anchor=f"action-{action.id}")
+    return url_for(
+        "sponsors.prisoner",
+        prisoner_id=action.sponsorship.prisoner_id,
+        _anchor=f"action-{action.id}",
+    )
 
 
 @bp.route("/prisoners/<int:prisoner_id>/actions/new", methods=["GET", "POST"])
@@ -65,8 +68,14 @@ def create(prisoner_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             action = services.log_action(
-                pairing, current_user, ActionKind(form.kind.data), form.occurred_on.data,
-                form.summary.data or "", form.link.data, today)
+                pairing,
+                current_user,
+                ActionKind(form.kind.data),
+                form.occurred_on.data,
+                form.summary.data or "",
+                form.link.data,
+                today,
+            )
         except services.ActionError as error:
             form[error.field].errors.append(str(error))
         else:
@@ -77,8 +86,9 @@ def create(prisoner_id: int) -> Response | str:
             db.session.commit()
             flash(_("Saved. Thank you!"), "success")
             return redirect(target)
-    return render_template("actions/form.html", form=form, pairing=pairing,
-                           prisoner=pairing.prisoner, action=None)
+    return render_template(
+        "actions/form.html", form=form, pairing=pairing, prisoner=pairing.prisoner, action=None
+    )
 
 
 def _changeable(action_id: int) -> Action:
@@ -99,20 +109,33 @@ def edit(action_id: int) -> Response | str:
         form.kind.data = action.kind.value
     conflict = None
     if form.validate_on_submit() and not (
-            conflict := concurrency.conflict(action, form, lambda: _saved_action_form(action))):
+        conflict := concurrency.conflict(action, form, lambda: _saved_action_form(action))
+    ):
         try:
             services.update_action(
-                action, current_user, ActionKind(form.kind.data), form.occurred_on.data,
-                form.summary.data or "", form.link.data, _today())
+                action,
+                current_user,
+                ActionKind(form.kind.data),
+                form.occurred_on.data,
+                form.summary.data or "",
+                form.link.data,
+                _today(),
+            )
         except services.ActionError as error:
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
             flash(_("Your changes are saved."), "success")
             return redirect(_prisoner_page(action))
-    return render_template("actions/form.html", form=form, pairing=action.sponsorship,
-                           prisoner=action.sponsorship.prisoner, action=action,
-                           delete_form=DeleteForm(), conflict=conflict)
+    return render_template(
+        "actions/form.html",
+        form=form,
+        pairing=action.sponsorship,
+        prisoner=action.sponsorship.prisoner,
+        action=action,
+        delete_form=DeleteForm(),
+        conflict=conflict,
+    )
 
 
 def _saved_action_form(action: Action) -> ActionForm:
@@ -151,18 +174,29 @@ def outcome(action_id: int) -> Response | str:
         form.version.data = str(action.version)
     conflict = None
     if form.validate_on_submit() and not (
-            conflict := concurrency.conflict(action, form, lambda: _saved_outcome_form(action))):
+        conflict := concurrency.conflict(action, form, lambda: _saved_outcome_form(action))
+    ):
         try:
-            services.set_outcome(action, current_user, LetterOutcome(form.letter_outcome.data),
-                                 form.outcome_on.data, _today())
+            services.set_outcome(
+                action,
+                current_user,
+                LetterOutcome(form.letter_outcome.data),
+                form.outcome_on.data,
+                _today(),
+            )
         except services.ActionError as error:
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
             flash(_("Updated: %(outcome)s.", outcome=label(action.letter_outcome)), "success")
             return redirect(_prisoner_page(action))
-    return render_template("actions/outcome.html", form=form, action=action,
-                           prisoner=action.sponsorship.prisoner, conflict=conflict)
+    return render_template(
+        "actions/outcome.html",
+        form=form,
+        action=action,
+        prisoner=action.sponsorship.prisoner,
+        conflict=conflict,
+    )
 
 
 def _saved_outcome_form(action: Action) -> OutcomeForm:

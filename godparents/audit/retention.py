@@ -37,22 +37,44 @@ from godparents.extensions import db
 from godparents.types import utcnow
 
 # Audit actions that record a failure to get in (or a probe), with the address it came from.
-FAILED_LOGIN_ACTIONS = ("login_failed", "two_factor_failed", "passkey_failed", "throttled",
-                        "access_refused")
+FAILED_LOGIN_ACTIONS = (
+    "login_failed",
+    "two_factor_failed",
+    "passkey_failed",
+    "throttled",
+    "access_refused",
+)
 DONE = ("sent", "failed", "cancelled")  # outbox statuses; "pending" messages still wait
 
-_messages = sa.table("outbox_messages", sa.column("id", sa.Integer),
-                     sa.column("status", sa.String), sa.column("sent_at", sa.DateTime),
-                     sa.column("created_at", sa.DateTime))
+_messages = sa.table(
+    "outbox_messages",
+    sa.column("id", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("sent_at", sa.DateTime),
+    sa.column("created_at", sa.DateTime),
+)
 _contents = sa.table("outbox_contents", sa.column("message_id", sa.Integer))
-_events = sa.table("audit_events", sa.column("id", sa.Integer), sa.column("action", sa.String),
-                   sa.column("created_at", sa.DateTime))
-_sessions = sa.table("user_sessions", sa.column("id", sa.Integer),
-                     sa.column("user_id", sa.Integer), sa.column("generation", sa.Integer),
-                     sa.column("remember", sa.Boolean),
-                     sa.column("created_at", sa.DateTime), sa.column("last_seen_at", sa.DateTime))
-_users = sa.table("users", sa.column("id", sa.Integer), sa.column("is_active", sa.Boolean),
-                  sa.column("session_generation", sa.Integer))
+_events = sa.table(
+    "audit_events",
+    sa.column("id", sa.Integer),
+    sa.column("action", sa.String),
+    sa.column("created_at", sa.DateTime),
+)
+_sessions = sa.table(
+    "user_sessions",
+    sa.column("id", sa.Integer),
+    sa.column("user_id", sa.Integer),
+    sa.column("generation", sa.Integer),
+    sa.column("remember", sa.Boolean),
+    sa.column("created_at", sa.DateTime),
+    sa.column("last_seen_at", sa.DateTime),
+)
+_users = sa.table(
+    "users",
+    sa.column("id", sa.Integer),
+    sa.column("is_active", sa.Boolean),
+    sa.column("session_generation", sa.Integer),
+)
 
 
 @dataclass(frozen=True)
@@ -68,11 +90,15 @@ class Periods:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Periods:
-        days = {name: timedelta(days=int(config[f"RETENTION_{name.upper()}_DAYS"]))
-                for name in ("outbox_body", "outbox", "failed_login", "audit", "session")}
+        days = {
+            name: timedelta(days=int(config[f"RETENTION_{name.upper()}_DAYS"]))
+            for name in ("outbox_body", "outbox", "failed_login", "audit", "session")
+        }
         return cls(
-            outbox_bodies=days["outbox_body"], outbox_messages=days["outbox"],
-            failed_logins=days["failed_login"], audit_events=days["audit"],
+            outbox_bodies=days["outbox_body"],
+            outbox_messages=days["outbox"],
+            failed_logins=days["failed_login"],
+            audit_events=days["audit"],
             ended_sessions=days["session"],
             idle=max(config["SESSION_IDLE_TIMEOUT"], config["SESSION_IDLE_TIMEOUT_COORDINATOR"]),
             absolute=config["SESSION_ABSOLUTE_TIMEOUT"],
@@ -91,27 +117,48 @@ def _selections(periods: Periods, now: datetime) -> dict[str, tuple[Any, Any]]:
     done_messages = _messages.c.status.in_(DONE)
     finished = sa.func.coalesce(_messages.c.sent_at, _messages.c.created_at)
     old_bodies = sa.select(_messages.c.id).where(
-        done_messages, finished < _at(now - periods.outbox_bodies))
+        done_messages, finished < _at(now - periods.outbox_bodies)
+    )
     ended = ~sa.exists().where(
-        _users.c.id == _sessions.c.user_id, _users.c.is_active.is_(True),
-        _users.c.session_generation == _sessions.c.generation)
+        _users.c.id == _sessions.c.user_id,
+        _users.c.is_active.is_(True),
+        _users.c.session_generation == _sessions.c.generation,
+    )
     grace = periods.ended_sessions
     return {
         "outbox bodies": (_contents, _contents.c.message_id.in_(old_bodies)),
-        "outbox messages": (_messages, sa.and_(
-            done_messages, _messages.c.created_at < _at(now - periods.outbox_messages))),
-        "failed logins": (_events, sa.and_(
-            _events.c.action.in_(FAILED_LOGIN_ACTIONS),
-            _events.c.created_at < _at(now - periods.failed_logins))),
+        "outbox messages": (
+            _messages,
+            sa.and_(done_messages, _messages.c.created_at < _at(now - periods.outbox_messages)),
+        ),
+        "failed logins": (
+            _events,
+            sa.and_(
+                _events.c.action.in_(FAILED_LOGIN_ACTIONS),
+                _events.c.created_at < _at(now - periods.failed_logins),
+            ),
+        ),
         "audit events": (_events, _events.c.created_at < _at(now - periods.audit_events)),
-        "ended sessions": (_sessions, sa.or_(
-            sa.and_(_sessions.c.remember.is_(False), sa.or_(
-                _sessions.c.last_seen_at < _at(now - periods.idle - grace),
-                _sessions.c.created_at < _at(now - periods.absolute - grace))),
-            sa.and_(_sessions.c.remember.is_(True), sa.or_(
-                _sessions.c.last_seen_at < _at(now - periods.remembered - grace),
-                _sessions.c.created_at < _at(now - periods.remembered - grace))),
-            sa.and_(ended, _sessions.c.last_seen_at < _at(now - grace)))),
+        "ended sessions": (
+            _sessions,
+            sa.or_(
+                sa.and_(
+                    _sessions.c.remember.is_(False),
+                    sa.or_(
+                        _sessions.c.last_seen_at < _at(now - periods.idle - grace),
+                        _sessions.c.created_at < _at(now - periods.absolute - grace),
+                    ),
+                ),
+                sa.and_(
+                    _sessions.c.remember.is_(True),
+                    sa.or_(
+                        _sessions.c.last_seen_at < _at(now - periods.remembered - grace),
+                        _sessions.c.created_at < _at(now - periods.remembered - grace),
+                    ),
+                ),
+                sa.and_(ended, _sessions.c.last_seen_at < _at(now - grace)),
+            ),
+        ),
     }
 
 
@@ -124,12 +171,17 @@ def run(periods: Periods, now: datetime, dry_run: bool = False) -> dict[str, int
     counts: dict[str, int] = {}
     for kind, (table, condition) in _selections(periods, now).items():
         if dry_run:
-            counts[kind] = db.session.scalar(
-                sa.select(sa.func.count()).select_from(table).where(condition)) or 0
+            counts[kind] = (
+                db.session.scalar(sa.select(sa.func.count()).select_from(table).where(condition))
+                or 0
+            )
             continue
         if kind == "outbox messages":  # their bodies too, whatever their age
-            db.session.execute(_contents.delete().where(
-                _contents.c.message_id.in_(sa.select(_messages.c.id).where(condition))))
+            db.session.execute(
+                _contents.delete().where(
+                    _contents.c.message_id.in_(sa.select(_messages.c.id).where(condition))
+                )
+            )
         result = db.session.execute(table.delete().where(condition))
         counts[kind] = result.rowcount  # type: ignore[attr-defined]
     if not dry_run:

@@ -22,20 +22,45 @@ from godparents.audit.models import AuditEvent
 from godparents.types import utcnow
 
 # Never written, whatever the model: secrets, derived and bulky columns.
-HIDDEN = frozenset({"password_hash", "totp_secret", "calendar_token_hash", "content",
-                    "search_text", "created_at", "updated_at", "body_text", "body_html",
-                    "last_login_at", "totp_last_step", "legacy_totp_secret",
-                    "passkey_challenge_hash", "public_key", "sign_count", "last_used_at",
-                    "version", "home_version"})
+HIDDEN = frozenset(
+    {
+        "password_hash",
+        "totp_secret",
+        "calendar_token_hash",
+        "content",
+        "search_text",
+        "created_at",
+        "updated_at",
+        "body_text",
+        "body_html",
+        "last_login_at",
+        "totp_last_step",
+        "legacy_totp_secret",
+        "passkey_challenge_hash",
+        "public_key",
+        "sign_count",
+        "last_used_at",
+        "version",
+        "home_version",
+    }
+)
 SECRET = frozenset({"password_hash", "totp_secret", "calendar_token_hash"})
 # Not audited as objects: the audit log itself, and the outbox (the reminder job's ledger).
 # Sessions and recovery codes are audited as what happened (login, logout, "two factors on")
 # by the views, not row by row.
-UNTRACKED = frozenset({"AuditEvent", "OutboxMessage", "OutboxContent", "ReminderRun",
-                       "UserSession", "RecoveryCode", "FormSubmission"})
+UNTRACKED = frozenset(
+    {
+        "AuditEvent",
+        "OutboxMessage",
+        "OutboxContent",
+        "ReminderRun",
+        "UserSession",
+        "RecoveryCode",
+        "FormSubmission",
+    }
+)
 
-_actor: ContextVar[tuple[int | None, str | None]] = ContextVar("audit_actor",
-                                                               default=(None, None))
+_actor: ContextVar[tuple[int | None, str | None]] = ContextVar("audit_actor", default=(None, None))
 
 
 def set_actor(user_id: int | None, ip: str | None) -> None:
@@ -87,8 +112,11 @@ def _object_id(obj: Any) -> int | None:
 def _record(session: Session, flush_context: Any) -> None:
     actor_id, ip = _actor.get()
     rows = []
-    for kind, objects in (("create", session.new), ("update", session.dirty),
-                          ("delete", session.deleted)):
+    for kind, objects in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
         for obj in objects:
             name = type(obj).__name__
             if name in UNTRACKED or not hasattr(obj, "__table__"):
@@ -96,9 +124,17 @@ def _record(session: Session, flush_context: Any) -> None:
             changes = _changes(obj, kind)
             if kind == "update" and not changes:
                 continue
-            rows.append({"actor_id": actor_id, "action": kind, "object_type": name,
-                         "object_id": _object_id(obj), "changes": changes, "ip": ip,
-                         "created_at": utcnow()})
+            rows.append(
+                {
+                    "actor_id": actor_id,
+                    "action": kind,
+                    "object_type": name,
+                    "object_id": _object_id(obj),
+                    "changes": changes,
+                    "ip": ip,
+                    "created_at": utcnow(),
+                }
+            )
     if rows:
         session.connection().execute(insert(AuditEvent.__table__), rows)
 

@@ -42,8 +42,9 @@ def index() -> str:
     query = select(AuditEvent).options(joinedload(AuditEvent.actor))
     actor = request.args.get("actor", "").strip()
     if actor:
-        query = query.join(AuditEvent.actor).where(User.email.contains(normalise_email(actor),
-                                                                      autoescape=True))
+        query = query.join(AuditEvent.actor).where(
+            User.email.contains(normalise_email(actor), autoescape=True)
+        )
     action = request.args.get("action", "")
     if action:
         query = query.where(AuditEvent.action == action)
@@ -54,18 +55,22 @@ def index() -> str:
     if object_id is not None:
         # No object has an id beyond what the column holds: no event, rather than an
         # overflow inside the database driver.
-        query = query.where(AuditEvent.object_id == object_id if 0 < object_id <= MAX_ID
-                            else false())
+        query = query.where(
+            AuditEvent.object_id == object_id if 0 < object_id <= MAX_ID else false()
+        )
     zone = current_user.timezone
     if (since := _day("from")) is not None:
         query = query.where(AuditEvent.created_at >= _start_of(since, zone))
     if (until := _day("to")) is not None:
         query = query.where(AuditEvent.created_at < _start_of(until + timedelta(days=1), zone))
     page = paginate(query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()))
-    actions = db.session.scalars(select(AuditEvent.action).distinct()
-                                 .order_by(AuditEvent.action))
-    objects = db.session.scalars(select(AuditEvent.object_type).distinct()
-                                 .where(AuditEvent.object_type.is_not(None))
-                                 .order_by(AuditEvent.object_type))
-    return render_template("audit/index.html", page=page, actions=list(actions),
-                           objects=list(objects))
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    objects = db.session.scalars(
+        select(AuditEvent.object_type)
+        .distinct()
+        .where(AuditEvent.object_type.is_not(None))
+        .order_by(AuditEvent.object_type)
+    )
+    return render_template(
+        "audit/index.html", page=page, actions=list(actions), objects=list(objects)
+    )

@@ -54,8 +54,15 @@ def create_user(
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     if role == Role.SPONSOR:
-        db.session.add(Sponsor(full_name=name or user.email, body=body, country=country.upper(),
-                               email=user.email, user=user))
+        db.session.add(
+            Sponsor(
+                full_name=name or user.email,
+                body=body,
+                country=country.upper(),
+                email=user.email,
+                user=user,
+            )
+        )
     elif sponsor is not None:
         db.session.add(Delegation(sponsor=sponsor, user=user))
     db.session.commit()

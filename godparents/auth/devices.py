@@ -60,7 +60,12 @@ def remember(response: Response, user: User) -> Response:
     device = known_device(user) or secrets.token_urlsafe(16)
     value = _serializer().dumps({"u": user.id, "d": device, "f": _fingerprint(user)})
     response.set_cookie(
-        COOKIE, value, max_age=current_app.config["LOGIN_DEVICE_DAYS"] * 86400,
-        path="/auth/", secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
-        samesite="Strict")
+        COOKIE,
+        value,
+        max_age=current_app.config["LOGIN_DEVICE_DAYS"] * 86400,
+        path="/auth/",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Strict",
+    )
     return response

@@ -33,11 +33,17 @@ class LoginForm(FlaskForm):
 
 class TwoFactorForm(FlaskForm):
     code = StringField(
-        _l("Code"), validators=[DataRequired(), Length(max=40)],
-        description=_l("The six digits your authenticator app shows now, or one of your "
-                       "recovery codes."),
-        render_kw={"autocomplete": "one-time-code", "inputmode": "text",
-                   "autocapitalize": "off", "spellcheck": "false"},
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l(
+            "The six digits your authenticator app shows now, or one of your recovery codes."
+        ),
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "text",
+            "autocapitalize": "off",
+            "spellcheck": "false",
+        },
     )
     submit = SubmitField(_l("Continue"))
 
@@ -50,8 +56,10 @@ class PasswordResetRequestForm(FlaskForm):
 class PasswordSetForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(max=1024, message=_l(
-            "Use at most %(max)d characters."))],
+        validators=[
+            DataRequired(),
+            Length(max=1024, message=_l("Use at most %(max)d characters.")),
+        ],
         description=_l("At least 12 characters. A few unrelated words make a good one."),
     )
     confirm = PasswordField(
@@ -65,8 +73,10 @@ class InvitationCreateForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
     role = SelectField(
         _l("Invite as"),
-        choices=[SelectChoice(Role.SPONSOR.value, _l("Godparent")),
-                 SelectChoice(Role.DELEGATE.value, _l("Office staff of a godparent"))],
+        choices=[
+            SelectChoice(Role.SPONSOR.value, _l("Godparent")),
+            SelectChoice(Role.DELEGATE.value, _l("Office staff of a godparent")),
+        ],
         validators=[InputRequired()],
     )
     sponsor_id = SelectField(_l("Godparent"), coerce=database_id, validators=[InputRequired()])

@@ -46,8 +46,7 @@ class User(UserMixin, db.Model):
     # claimed once (auth/passkeys.py), so an answer to it cannot be replayed.
     passkey_challenge_hash: Mapped[str | None] = mapped_column(String(64))
     # Where the key was kept in clear before December 2026: see UserSession's like column.
-    legacy_totp_secret: Mapped[str | None] = mapped_column("totp_secret", String(64),
-                                                           deferred=True)
+    legacy_totp_secret: Mapped[str | None] = mapped_column("totp_secret", String(64), deferred=True)
     # Part of the session's user id: bumping it logs this user out everywhere.
     session_generation: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -123,7 +122,8 @@ class UserSession(db.Model):
     # encrypted it, and kept (always empty, never loaded) because dropping a column means
     # rebuilding the table on SQLite.
     legacy_pending_totp_secret: Mapped[str | None] = mapped_column(
-        "pending_totp_secret", String(64), deferred=True)
+        "pending_totp_secret", String(64), deferred=True
+    )
 
     user: Mapped[User] = relationship()
 
@@ -134,15 +134,13 @@ class RecoveryCode(db.Model):
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def normalise_email(value: str) -> str:
     return value.strip().lower()
-
 
 
 class Passkey(db.Model):

@@ -62,13 +62,20 @@ def _challenge_hash(challenge: bytes) -> str:
 
 
 def passkeys_of(user: User) -> list[Passkey]:
-    return list(db.session.scalars(select(Passkey).where(Passkey.user_id == user.id)
-                                   .order_by(Passkey.created_at, Passkey.id)))
+    return list(
+        db.session.scalars(
+            select(Passkey)
+            .where(Passkey.user_id == user.id)
+            .order_by(Passkey.created_at, Passkey.id)
+        )
+    )
 
 
 def _descriptors(user: User) -> list[PublicKeyCredentialDescriptor]:
-    return [PublicKeyCredentialDescriptor(id=base64url_to_bytes(passkey.credential_id))
-            for passkey in passkeys_of(user)]
+    return [
+        PublicKeyCredentialDescriptor(id=base64url_to_bytes(passkey.credential_id))
+        for passkey in passkeys_of(user)
+    ]
 
 
 def registration_options(user: User) -> tuple[str, bytes]:
@@ -76,12 +83,16 @@ def registration_options(user: User) -> tuple[str, bytes]:
     challenge they carry (to keep until the answer comes)."""
     rp_id, _origin = relying_party()
     options = generate_registration_options(
-        rp_id=rp_id, rp_name=current_app.config["TOTP_ISSUER"], user_name=user.email,
-        user_id=str(user.id).encode(), user_display_name=user.email,
+        rp_id=rp_id,
+        rp_name=current_app.config["TOTP_ISSUER"],
+        user_name=user.email,
+        user_id=str(user.id).encode(),
+        user_display_name=user.email,
         exclude_credentials=_descriptors(user),
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.PREFERRED,
-            user_verification=UserVerificationRequirement.PREFERRED),
+            user_verification=UserVerificationRequirement.PREFERRED,
+        ),
     )
     return options_to_json(options), options.challenge
 
@@ -96,30 +107,44 @@ def _credential(data: str) -> str:
     return data
 
 
-def register(user: User, name: str, credential: str, challenge: bytes | None,
-             now: datetime) -> Passkey:
+def register(
+    user: User, name: str, credential: str, challenge: bytes | None, now: datetime
+) -> Passkey:
     """Check the browser's answer to ``registration_options`` and keep the passkey."""
     if not user.has_two_factors:
-        raise PasskeyError(_("Turn on two factors first: the code from the app stays your "
-                             "fallback."))
+        raise PasskeyError(
+            _("Turn on two factors first: the code from the app stays your fallback.")
+        )
     if len(passkeys_of(user)) >= MAX_PASSKEYS:
-        raise PasskeyError(_("You have %(count)d passkeys, the most there can be. Remove "
-                             "one first.", count=MAX_PASSKEYS))
+        raise PasskeyError(
+            _(
+                "You have %(count)d passkeys, the most there can be. Remove one first.",
+                count=MAX_PASSKEYS,
+            )
+        )
     if challenge is None:
         raise PasskeyError(_("The form has expired. Please try again."))
     rp_id, origin = relying_party()
     try:
         verified = verify_registration_response(
-            credential=_credential(credential), expected_challenge=challenge,
-            expected_rp_id=rp_id, expected_origin=origin)
+            credential=_credential(credential),
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+        )
     except WebAuthnException as error:
         raise PasskeyError(_("This passkey could not be checked. Please try again.")) from error
     credential_id = bytes_to_base64url(verified.credential_id)
     if db.session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)):
         raise PasskeyError(_("This passkey is registered already."))
-    passkey = Passkey(user_id=user.id, credential_id=credential_id,
-                      public_key=verified.credential_public_key,
-                      sign_count=verified.sign_count, name=name, created_at=now)
+    passkey = Passkey(
+        user_id=user.id,
+        credential_id=credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+        name=name,
+        created_at=now,
+    )
     db.session.add(passkey)
     db.session.flush()
     record(user, "passkey_added", user, {"passkey": name})
@@ -135,8 +160,11 @@ def login_options(user: User) -> str | None:
     rp_id, _origin = relying_party()
     challenge = secrets.token_bytes(32)
     options = generate_authentication_options(
-        rp_id=rp_id, challenge=challenge, allow_credentials=descriptors,
-        user_verification=UserVerificationRequirement.PREFERRED)
+        rp_id=rp_id,
+        challenge=challenge,
+        allow_credentials=descriptors,
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
     user.passkey_challenge_hash = _challenge_hash(challenge)
     return options_to_json(options)
 
@@ -145,8 +173,9 @@ def _answered_challenge(credential: str) -> bytes | None:
     """The challenge the browser signed, read from its client data (checked afterwards by
     the library against what we offered)."""
     try:
-        client_data = json.loads(base64url_to_bytes(
-            json.loads(credential)["response"]["clientDataJSON"]))
+        client_data = json.loads(
+            base64url_to_bytes(json.loads(credential)["response"]["clientDataJSON"])
+        )
         return base64url_to_bytes(client_data["challenge"])
     except (KeyError, TypeError, ValueError):
         return None
@@ -165,24 +194,31 @@ def verify_login(user: User, credential: str, now: datetime) -> Passkey | None:
         credential_id = str(json.loads(credential).get("id", ""))[:1400]
     except (AttributeError, ValueError):
         return None
-    passkey = db.session.scalar(select(Passkey).where(Passkey.user_id == user.id,
-                                                      Passkey.credential_id == credential_id))
+    passkey = db.session.scalar(
+        select(Passkey).where(Passkey.user_id == user.id, Passkey.credential_id == credential_id)
+    )
     if passkey is None:
         return None
     rp_id, origin = relying_party()
     try:
         verified = verify_authentication_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=rp_id,
-            expected_origin=origin, credential_public_key=passkey.public_key,
-            credential_current_sign_count=passkey.sign_count)
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+            credential_public_key=passkey.public_key,
+            credential_current_sign_count=passkey.sign_count,
+        )
     except WebAuthnException:
         return None
     # The challenge is good once: claimed by one conditional UPDATE (two answers sent at
     # the same moment: the database lets one through).
     claimed = db.session.execute(
-        update(User).where(User.id == user.id,
-                           User.passkey_challenge_hash == _challenge_hash(challenge))
-        .values(passkey_challenge_hash=None).execution_options(synchronize_session=False))
+        update(User)
+        .where(User.id == user.id, User.passkey_challenge_hash == _challenge_hash(challenge))
+        .values(passkey_challenge_hash=None)
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None
     passkey.sign_count = verified.new_sign_count
@@ -198,5 +234,3 @@ def rename(passkey: Passkey, name: str, actor: User) -> None:
 def remove(passkey: Passkey, actor: User) -> None:
     db.session.delete(passkey)
     record(actor, "passkey_removed", actor, {"passkey": passkey.name})
-
-

@@ -48,8 +48,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """True if the password matches; a missing hash still costs one verification."""
     hasher = _hasher()
     try:
-        return hasher.verify(password_hash or _dummy_hash(), password) \
-            and password_hash is not None
+        return hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -72,5 +71,7 @@ def is_common(password: str) -> bool:
     lowered = password.lower()
     if lowered in _common_passwords():
         return True
-    return any(len(lowered) % size == 0 and lowered == lowered[:size] * (len(lowered) // size)
-               for size in range(1, 5))
+    return any(
+        len(lowered) % size == 0 and lowered == lowered[:size] * (len(lowered) // size)
+        for size in range(1, 5)
+    )

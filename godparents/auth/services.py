@@ -58,12 +58,12 @@ def authenticate(email: str, password: str, now: datetime, ip: str | None = None
     return user
 
 
-def complete_login(user: User, now: datetime, ip: str | None = None,
-                   second_factor: str | None = None) -> None:
+def complete_login(
+    user: User, now: datetime, ip: str | None = None, second_factor: str | None = None
+) -> None:
     """Both factors (or the only one) are right: the login counts from here."""
     user.last_login_at = now
-    record(user, "login", user, {"second_factor": second_factor} if second_factor else None,
-           ip=ip)
+    record(user, "login", user, {"second_factor": second_factor} if second_factor else None, ip=ip)
 
 
 def create_user(email: str, role: Role, password: str | None = None) -> User:
@@ -93,8 +93,13 @@ def check_password_policy(password: str, email: str | None = None) -> None:
     if len(password) > maximum:
         raise AccountError(_("Use at most %(count)d characters.", count=maximum), "password")
     if is_common(password):
-        raise AccountError(_("This password is on a list of passwords that attackers try "
-                             "first. Please choose another."), "password")
+        raise AccountError(
+            _(
+                "This password is on a list of passwords that attackers try "
+                "first. Please choose another."
+            ),
+            "password",
+        )
     local_part = normalise_email(email or "").partition("@")[0]
     if len(local_part) >= 4 and local_part in password.lower():
         raise AccountError(_("Do not use your email address in the password."), "password")
@@ -115,7 +120,11 @@ class Invitation:
 
 
 def invite(
-    email: str, role: Role, sponsor: Sponsor, inviter: User, now: datetime,
+    email: str,
+    role: Role,
+    sponsor: Sponsor,
+    inviter: User,
+    now: datetime,
     ip: str | None = None,
 ) -> Invitation:
     """Invite a sponsor, or a delegate of ``sponsor``: an account without a password yet.
@@ -131,19 +140,27 @@ def invite(
     if not sponsor.is_active:
         # An inactive godparent and their team log in no more: an invitation must not
         # make (or wake) an account that would.
-        raise AccountError(_("This godparent is inactive. Make them active again first."),
-                           "sponsor_id")
+        raise AccountError(
+            _("This godparent is inactive. Make them active again first."), "sponsor_id"
+        )
     user = find_user(email)
-    if (user is not None and role is Role.DELEGATE and user.role is Role.DELEGATE
-            and not user.is_active and not user.delegations):
+    if (
+        user is not None
+        and role is Role.DELEGATE
+        and user.role is Role.DELEGATE
+        and not user.is_active
+        and not user.delegations
+    ):
         user.is_active = True
         user.password_hash = None
         twofactor.forget(user)
         sessions.end_all(user)
     if user is not None and (user.has_password or user.role is not role):
         raise AccountExists
-    if role is Role.SPONSOR and sponsor.user_id is not None and (
-        user is None or sponsor.user_id != user.id
+    if (
+        role is Role.SPONSOR
+        and sponsor.user_id is not None
+        and (user is None or sponsor.user_id != user.id)
     ):
         raise AccountError(_("This godparent already has an account."), "sponsor_id")
     if user is None:

@@ -34,13 +34,20 @@ def timeouts(user: User, remember: bool) -> tuple[timedelta, timedelta]:
     config = current_app.config
     if remember and not user.is_coordinator:
         return config["SESSION_REMEMBER_DURATION"], config["SESSION_REMEMBER_DURATION"]
-    idle = config["SESSION_IDLE_TIMEOUT_COORDINATOR" if user.is_coordinator
-                  else "SESSION_IDLE_TIMEOUT"]
+    idle = config[
+        "SESSION_IDLE_TIMEOUT_COORDINATOR" if user.is_coordinator else "SESSION_IDLE_TIMEOUT"
+    ]
     return idle, config["SESSION_ABSOLUTE_TIMEOUT"]
 
 
-def start(user: User, now: datetime, *, remember: bool = False, ip: str | None = None,
-          user_agent: str | None = None) -> str:
+def start(
+    user: User,
+    now: datetime,
+    *,
+    remember: bool = False,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> str:
     """A new session: returns the token for the cookie (only its hash is stored).
 
     Coordinators are never remembered, whatever was asked. The user's sessions that have
@@ -49,11 +56,18 @@ def start(user: User, now: datetime, *, remember: bool = False, ip: str | None =
     remember = remember and not user.is_coordinator
     _delete_expired(user, now)
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(
-        token_hash=token_hash(token), user=user, generation=user.session_generation,
-        created_at=now, last_seen_at=now, remember=remember, ip=ip,
-        user_agent=(user_agent or "")[:200] or None,
-    ))
+    db.session.add(
+        UserSession(
+            token_hash=token_hash(token),
+            user=user,
+            generation=user.session_generation,
+            created_at=now,
+            last_seen_at=now,
+            remember=remember,
+            ip=ip,
+            user_agent=(user_agent or "")[:200] or None,
+        )
+    )
     return token
 
 
@@ -66,7 +80,8 @@ class Loaded:
 def load(token: str, now: datetime) -> Loaded:
     """The session's user if the token names a live session; an ended one is deleted."""
     row = db.session.scalar(
-        select(UserSession).options(joinedload(UserSession.user))
+        select(UserSession)
+        .options(joinedload(UserSession.user))
         .where(UserSession.token_hash == token_hash(token))
     )
     if row is None:
@@ -80,8 +95,9 @@ def load(token: str, now: datetime) -> Loaded:
         _end_row(row.id)
         return Loaded(None, expired=True)
     if now - row.last_seen_at >= TOUCH_EVERY:
-        db.session.execute(update(UserSession).where(UserSession.id == row.id)
-                           .values(last_seen_at=now))
+        db.session.execute(
+            update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+        )
         db.session.commit()
     return Loaded(user, expired=False)
 
@@ -123,15 +139,23 @@ def live_counts(users: list[User], now: datetime) -> dict[int, int]:
     if not by_id:
         return counts
     rows = db.session.execute(
-        select(UserSession.user_id, UserSession.generation, UserSession.remember,
-               UserSession.created_at, UserSession.last_seen_at)
-        .where(UserSession.user_id.in_(by_id))
+        select(
+            UserSession.user_id,
+            UserSession.generation,
+            UserSession.remember,
+            UserSession.created_at,
+            UserSession.last_seen_at,
+        ).where(UserSession.user_id.in_(by_id))
     )
     for user_id, generation, remember, created_at, last_seen_at in rows:
         user = by_id[user_id]
         idle, absolute = timeouts(user, remember)
-        if (user.is_active and generation == user.session_generation
-                and now - last_seen_at <= idle and now - created_at <= absolute):
+        if (
+            user.is_active
+            and generation == user.session_generation
+            and now - last_seen_at <= idle
+            and now - created_at <= absolute
+        ):
             counts[user_id] += 1
     return counts
 
@@ -139,14 +163,17 @@ def live_counts(users: list[User], now: datetime) -> dict[int, int]:
 def _delete_expired(user: User, now: datetime) -> None:
     idle, absolute = timeouts(user, remember=False)
     long_idle, long_absolute = timeouts(user, remember=True)
-    db.session.execute(delete(UserSession).where(
-        UserSession.user_id == user.id,
-        or_(
-            UserSession.generation != user.session_generation,
-            UserSession.created_at < now - max(absolute, long_absolute),
-            UserSession.last_seen_at < now - max(idle, long_idle),
-            (UserSession.remember.is_(False))
-            & or_(UserSession.created_at < now - absolute,
-                  UserSession.last_seen_at < now - idle),
-        ),
-    ))
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id,
+            or_(
+                UserSession.generation != user.session_generation,
+                UserSession.created_at < now - max(absolute, long_absolute),
+                UserSession.last_seen_at < now - max(idle, long_idle),
+                (UserSession.remember.is_(False))
+                & or_(
+                    UserSession.created_at < now - absolute, UserSession.last_seen_at < now - idle
+                ),
+            ),
+        )
+    )

@@ -78,17 +78,19 @@ def login_counters(email: str, device: str | None = None) -> list[Counter]:
     """From a browser that logged in to this account before (``auth.devices``), the
     account's count goes on but does not hold the login back: the device's own count and
     its backoff (``wait_for_device``) do. Strangers are held by the account and address."""
-    account = Counter("login-account", account_key(email), "LOGIN_LIMIT_PER_ACCOUNT",
-                      enforced=device is None)
+    account = Counter(
+        "login-account", account_key(email), "LOGIN_LIMIT_PER_ACCOUNT", enforced=device is None
+    )
     if device is not None:
         return [account, device_counter(device)]
-    return [account, Counter("login-address", str(request.remote_addr),
-                             "LOGIN_LIMIT_PER_ADDRESS")]
+    return [account, Counter("login-address", str(request.remote_addr), "LOGIN_LIMIT_PER_ADDRESS")]
 
 
 def two_factor_counters(user_id: int) -> list[Counter]:
-    return [Counter("code-account", str(user_id), "TWO_FACTOR_LIMIT_PER_ACCOUNT"),
-            Counter("code-address", str(request.remote_addr), "TWO_FACTOR_LIMIT_PER_ADDRESS")]
+    return [
+        Counter("code-account", str(user_id), "TWO_FACTOR_LIMIT_PER_ACCOUNT"),
+        Counter("code-address", str(request.remote_addr), "TWO_FACTOR_LIMIT_PER_ADDRESS"),
+    ]
 
 
 def password_check_counters(user: User) -> list[Counter]:
@@ -134,14 +136,20 @@ def _keys(counter: Counter, now: float) -> tuple[str, str, float, int, float]:
     period = limit.get_expiry()
     window = int(now // period)
     prefix = f"{current_app.config.get('RATELIMIT_KEY_PREFIX', '')}attempts/{counter.scope}"
-    return (f"{prefix}/{counter.key}/{window}", f"{prefix}/{counter.key}/{window - 1}",
-            period, limit.amount, 1 - (now % period) / period)
+    return (
+        f"{prefix}/{counter.key}/{window}",
+        f"{prefix}/{counter.key}/{window - 1}",
+        period,
+        limit.amount,
+        1 - (now % period) / period,
+    )
 
 
 def failures(counter: Counter, now: float | None = None) -> float:
     """How many failures the counter holds now (in flight ones included)."""
-    current, previous, _period, _amount, weight = _keys(counter, time.time() if now is None
-                                                        else now)
+    current, previous, _period, _amount, weight = _keys(
+        counter, time.time() if now is None else now
+    )
     storage = _storage()
     return storage.get(previous) * weight + storage.get(current)
 
@@ -253,16 +261,22 @@ def record_throttled(scope: str, limit: str, actor: User | None = None) -> None:
     """The audit event of a refused attempt, committed at once (the refusal itself is kept
     even though nothing else of the request is)."""
     db.session.rollback()
-    record(actor, "throttled", changes={"endpoint": request.endpoint, "scope": scope,
-                                        "limit": limit}, ip=request.remote_addr)
+    record(
+        actor,
+        "throttled",
+        changes={"endpoint": request.endpoint, "scope": scope, "limit": limit},
+        ip=request.remote_addr,
+    )
     db.session.commit()
 
 
 def refuse(throttled: Throttled) -> None:
     """Record the refusal and answer 429, the same page whether or not the account exists."""
     counter = throttled.counter
-    record_throttled("account" if counter.scope.endswith("account") else "address",
-                     str(current_app.config[counter.setting]))
+    record_throttled(
+        "account" if counter.scope.endswith("account") else "address",
+        str(current_app.config[counter.setting]),
+    )
     abort(429)
 
 
@@ -278,18 +292,27 @@ def _recorder(scope: str) -> Callable[[RequestLimit], None]:
     return record_breach
 
 
-def limits(per_account: str, per_address: str,
-           account_key: Callable[[], str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def limits(
+    per_account: str, per_address: str, account_key: Callable[[], str]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Two POST limits on a view that count every request, read from the configuration at
     request time (Flask-Limiter counts them before the view runs)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        view = limiter.limit(lambda: current_app.config[per_account], key_func=account_key,
-                             methods=["POST"], scope=per_account,
-                             on_breach=_recorder("account"))(view)
-        return limiter.limit(lambda: current_app.config[per_address],
-                             key_func=get_remote_address, methods=["POST"],
-                             scope=per_address, on_breach=_recorder("address"))(view)
+        view = limiter.limit(
+            lambda: current_app.config[per_account],
+            key_func=account_key,
+            methods=["POST"],
+            scope=per_account,
+            on_breach=_recorder("account"),
+        )(view)
+        return limiter.limit(
+            lambda: current_app.config[per_address],
+            key_func=get_remote_address,
+            methods=["POST"],
+            scope=per_address,
+            on_breach=_recorder("address"),
+        )(view)
 
     return decorator
 
@@ -297,7 +320,13 @@ def limits(per_account: str, per_address: str,
 def init_app(app: Flask) -> None:
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
-                                x_host=0, x_port=0, x_prefix=0)
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=hops,
+            x_proto=hops,  # type: ignore[method-assign]
+            x_host=0,
+            x_port=0,
+            x_prefix=0,
+        )
     limiter.init_app(app)
     app.extensions[_STORAGE] = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])

@@ -36,7 +36,8 @@ def new_secret() -> str:
 
 def provisioning_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(
-        name=email, issuer_name=current_app.config["TOTP_ISSUER"])
+        name=email, issuer_name=current_app.config["TOTP_ISSUER"]
+    )
 
 
 def qr_code_data_uri(uri: str) -> str:
@@ -46,7 +47,7 @@ def qr_code_data_uri(uri: str) -> str:
 
 def grouped(secret: str) -> str:
     """The key in groups of four, for typing into an app by hand."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def _digits(code: str) -> str:
@@ -82,8 +83,7 @@ def verify_totp(user: User, code: str, now: datetime) -> bool:
         return False
     claimed = db.session.execute(
         update(User)
-        .where(User.id == user.id,
-               or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False)
     )
@@ -100,11 +100,12 @@ def _code_hash(code: str) -> str:
 
 def new_recovery_codes(user: User) -> list[str]:
     """Ten fresh codes, replacing any the user had; returned once, stored hashed."""
-    codes = ["-".join("".join(secrets.choice(_ALPHABET) for _ in range(4)) for _ in range(3))
-             for _ in range(RECOVERY_CODE_COUNT)]
+    codes = [
+        "-".join("".join(secrets.choice(_ALPHABET) for _ in range(4)) for _ in range(3))
+        for _ in range(RECOVERY_CODE_COUNT)
+    ]
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_hash(code))
-                       for code in codes)
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_hash(code)) for code in codes)
     return codes
 
 
@@ -114,16 +115,25 @@ def use_recovery_code(user: User, code: str, now: datetime) -> bool:
         return False
     used = db.session.execute(
         update(RecoveryCode)
-        .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _code_hash(code),
-               RecoveryCode.used_at.is_(None))
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _code_hash(code),
+            RecoveryCode.used_at.is_(None),
+        )
         .values(used_at=now)
     )
     return used.rowcount == 1  # type: ignore[attr-defined]
 
 
 def recovery_codes_left(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
 
 
 def enable(user: User, secret: str, step: int) -> list[str]:

@@ -79,9 +79,13 @@ def start_session(user: User, remember: bool = False) -> None:
     """A fresh session for a fresh login: a new token, nothing from before it carried over."""
     clear_session()
     remember = remember and not user.is_coordinator
-    user.session_token = sessions.start(user, utcnow(), remember=remember,
-                                        ip=request.remote_addr,
-                                        user_agent=request.user_agent.string)
+    user.session_token = sessions.start(
+        user,
+        utcnow(),
+        remember=remember,
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
     db.session.commit()
     session.permanent = remember  # else the cookie goes when the browser closes
     login_user(user)
@@ -104,10 +108,13 @@ def login() -> Response | str:
         if device is not None and throttling.device_exhausted(device):
             device = None  # too many failures from it: a stranger's, from now on
         try:
-            with (throttling.device_turn(device) if device else nullcontext(),
-                  throttling.attempt(*throttling.login_counters(email, device)) as attempt):
-                user = services.authenticate(email, form.password.data or "", now,
-                                             request.remote_addr)
+            with (
+                throttling.device_turn(device) if device else nullcontext(),
+                throttling.attempt(*throttling.login_counters(email, device)) as attempt,
+            ):
+                user = services.authenticate(
+                    email, form.password.data or "", now, request.remote_addr
+                )
                 if user is None:
                     db.session.commit()  # the failure's audit event
                     attempt.fail()
@@ -115,10 +122,15 @@ def login() -> Response | str:
                         throttling.device_failed(device)
         except throttling.Backoff as backoff:
             throttling.record_throttled("device", f"wait {backoff.retry_after} s")
-            form.password.errors.append(ngettext(
-                "Too many wrong passwords from this browser. Wait %(num)d second, then try "
-                "again.", "Too many wrong passwords from this browser. Wait %(num)d seconds, "
-                "then try again.", backoff.retry_after))
+            form.password.errors.append(
+                ngettext(
+                    "Too many wrong passwords from this browser. Wait %(num)d second, then try "
+                    "again.",
+                    "Too many wrong passwords from this browser. Wait %(num)d seconds, "
+                    "then try again.",
+                    backoff.retry_after,
+                )
+            )
             return render_template("auth/login.html", form=form), 429  # type: ignore[return-value]
         except throttling.Throttled as throttled:
             throttling.refuse(throttled)
@@ -130,8 +142,10 @@ def login() -> Response | str:
             db.session.commit()
             session.clear()
             session[throttling.PENDING_KEY] = {
-                "user": user.id, "generation": user.session_generation,
-                "at": int(now.timestamp()), "remember": bool(form.remember.data),
+                "user": user.id,
+                "generation": user.session_generation,
+                "at": int(now.timestamp()),
+                "remember": bool(form.remember.data),
                 "next": safe_next(form.next.data) or "",
             }
             return redirect(url_for("auth.two_factor"))
@@ -152,8 +166,12 @@ def _pending_user() -> tuple[User, dict] | None:
     if age < 0 or age > current_app.config["TWO_FACTOR_PENDING_SECONDS"]:
         return None
     user = db.session.get(User, pending.get("user"))
-    if (user is None or not user.is_active or not user.has_two_factors
-            or user.session_generation != pending.get("generation")):
+    if (
+        user is None
+        or not user.is_active
+        or not user.has_two_factors
+        or user.session_generation != pending.get("generation")
+    ):
         return None
     return user, pending
 
@@ -174,9 +192,13 @@ def two_factor() -> Response | str:
         code = form.code.data or ""
         try:
             with throttling.attempt(*throttling.two_factor_counters(user.id)) as attempt:
-                method = ("totp" if twofactor.verify_totp(user, code, now)
-                          else "recovery_code" if twofactor.use_recovery_code(user, code, now)
-                          else None)
+                method = (
+                    "totp"
+                    if twofactor.verify_totp(user, code, now)
+                    else "recovery_code"
+                    if twofactor.use_recovery_code(user, code, now)
+                    else None
+                )
                 if method is None:
                     record(user, "two_factor_failed", user, ip=request.remote_addr)
                     db.session.commit()
@@ -184,18 +206,24 @@ def two_factor() -> Response | str:
         except throttling.Throttled as throttled:
             throttling.refuse(throttled)
         if method is None:
-            form.code.errors.append(_("This code is not right, or it was used already. "
-                                      "Codes change every 30 seconds."))
+            form.code.errors.append(
+                _("This code is not right, or it was used already. Codes change every 30 seconds.")
+            )
         else:
             services.complete_login(user, now, request.remote_addr, second_factor=method)
             start_session(user, remember=bool(pending.get("remember")))
             if method == "recovery_code":
                 left = twofactor.recovery_codes_left(user)
-                flash(ngettext("You used a recovery code; %(num)d is left. If your phone is "
-                               "lost, choose “Move to a new phone” in your settings now.",
-                               "You used a recovery code; %(num)d are left. If your phone is "
-                               "lost, choose “Move to a new phone” in your settings now.",
-                               left), "warning")
+                flash(
+                    ngettext(
+                        "You used a recovery code; %(num)d is left. If your phone is "
+                        "lost, choose “Move to a new phone” in your settings now.",
+                        "You used a recovery code; %(num)d are left. If your phone is "
+                        "lost, choose “Move to a new phone” in your settings now.",
+                        left,
+                    ),
+                    "warning",
+                )
             return devices.remember(_after_login(pending.get("next")), user)
     return _two_factor_page(user, form)
 
@@ -204,8 +232,9 @@ def _two_factor_page(user: User, form: TwoFactorForm) -> str:
     """The code form, and a passkey button with a fresh challenge if the user has any."""
     options = passkeys.login_options(user)
     db.session.commit()
-    return render_template("auth/two_factor.html", form=form, passkey_options=options,
-                           passkey_form=PasskeyLoginForm())
+    return render_template(
+        "auth/two_factor.html", form=form, passkey_options=options, passkey_form=PasskeyLoginForm()
+    )
 
 
 @bp.post("/two-factor/passkey")
@@ -234,8 +263,9 @@ def two_factor_passkey() -> Response:
         except throttling.Throttled as throttled:
             throttling.refuse(throttled)
     if passkey is None:
-        flash(_("The passkey was not accepted. Try again, or type the code from your app."),
-              "danger")
+        flash(
+            _("The passkey was not accepted. Try again, or type the code from your app."), "danger"
+        )
         return redirect(url_for("auth.two_factor"))
     services.complete_login(user, utcnow(), request.remote_addr, second_factor="passkey")
     start_session(user, remember=bool(pending.get("remember")))
@@ -256,14 +286,18 @@ def logout() -> Response:
 
 @bp.route("/reset", methods=["GET", "POST"])
 @public
-@throttling.limits("RESET_LIMIT_PER_ACCOUNT", "RESET_LIMIT_PER_ADDRESS",
-                   throttling.typed_account)
+@throttling.limits("RESET_LIMIT_PER_ACCOUNT", "RESET_LIMIT_PER_ADDRESS", throttling.typed_account)
 def request_password_reset() -> Response | str:
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
         # The same words whether or not the address has an account.
-        flash(_("If an account uses this address, we have sent it a link to set a new "
-                "password. The link works once, for one hour."), "info")
+        flash(
+            _(
+                "If an account uses this address, we have sent it a link to set a new "
+                "password. The link works once, for one hour."
+            ),
+            "info",
+        )
         response = redirect(url_for("auth.login"))
         # The same work before the reply, too: the account is looked up and the email
         # written and sent only once the reply has gone, so its timing tells nothing.
@@ -317,8 +351,9 @@ def accept_invitation(token: str) -> Response | str:
     form = PasswordSetForm()
     if form.validate_on_submit():
         try:
-            services.accept_invitation(user, form.password.data or "", utcnow(),
-                                       request.remote_addr)
+            services.accept_invitation(
+                user, form.password.data or "", utcnow(), request.remote_addr
+            )
         except services.AccountError as error:
             form.password.errors.append(str(error))
         else:
@@ -336,26 +371,35 @@ def invite() -> Response | str:
     sponsors = db.session.scalars(
         select(Sponsor).where(Sponsor.is_active).order_by(Sponsor.full_name)
     ).all()
-    form.sponsor_id.choices = [SelectChoice(str(s.id), f"{s.full_name} ({s.body})")
-                               for s in sponsors]
+    form.sponsor_id.choices = [
+        SelectChoice(str(s.id), f"{s.full_name} ({s.body})") for s in sponsors
+    ]
     if form.validate_on_submit():
         sponsor = db.session.get(Sponsor, form.sponsor_id.data)
         if sponsor is None:  # the choices hold only existing sponsors; deleted meanwhile
             abort(404)
         try:
             invitation = services.invite(
-                form.email.data or "", Role(form.role.data), sponsor, current_user,
-                utcnow(), request.remote_addr,
+                form.email.data or "",
+                Role(form.role.data),
+                sponsor,
+                current_user,
+                utcnow(),
+                request.remote_addr,
             )
         except services.AccountError as error:
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
             if send_email(services.invitation_email(invitation)):
-                flash(_("Invitation sent to %(email)s.", email=invitation.user.email),
-                      "success")
+                flash(_("Invitation sent to %(email)s.", email=invitation.user.email), "success")
             else:
-                flash(_("The account was created but the email could not be sent. "
-                        "Check the mail settings and send the invitation again."), "danger")
+                flash(
+                    _(
+                        "The account was created but the email could not be sent. "
+                        "Check the mail settings and send the invitation again."
+                    ),
+                    "danger",
+                )
             return redirect(url_for("dashboard.index"))
     return render_template("auth/invite.html", form=form)

@@ -69,8 +69,9 @@ def _frames(stream: IO[bytes], fernet: Fernet) -> Iterator[tuple[bool, bytes]]:
     while True:
         prefix = stream.read(_LENGTH.size)
         if len(prefix) < _LENGTH.size:
-            raise ArchiveError(f"the file ends after frame {expected - 1} without its last "
-                               "frame: it is incomplete")
+            raise ArchiveError(
+                f"the file ends after frame {expected - 1} without its last frame: it is incomplete"
+            )
         (length,) = _LENGTH.unpack(prefix)
         if length > MAX_TOKEN:
             raise ArchiveError(f"frame {expected} is damaged (length {length})")
@@ -78,13 +79,16 @@ def _frames(stream: IO[bytes], fernet: Fernet) -> Iterator[tuple[bool, bytes]]:
         try:
             plain = fernet.decrypt(token)
         except InvalidToken as error:
-            raise ArchiveError(f"frame {expected} cannot be decrypted: the wrong backup key, "
-                               "or the file is damaged") from error
+            raise ArchiveError(
+                f"frame {expected} cannot be decrypted: the wrong backup key, "
+                "or the file is damaged"
+            ) from error
         number, last = _FRAME.unpack_from(plain)
         if number != expected:
-            raise ArchiveError(f"frame {number} where frame {expected} belongs: the file "
-                               "has been tampered with")
-        yield bool(last), plain[_FRAME.size:]
+            raise ArchiveError(
+                f"frame {number} where frame {expected} belongs: the file has been tampered with"
+            )
+        yield bool(last), plain[_FRAME.size :]
         expected += 1
         if last:
             if stream.read(1):

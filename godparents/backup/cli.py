@@ -21,8 +21,9 @@ def init_app(app: Flask) -> None:
 
 def _folder(folder: Path | None) -> Path:
     configured = current_app.config.get("BACKUP_FOLDER")
-    chosen = folder or (Path(configured) if configured
-                        else Path(current_app.instance_path) / "backups")
+    chosen = folder or (
+        Path(configured) if configured else Path(current_app.instance_path) / "backups"
+    )
     chosen.mkdir(mode=0o700, parents=True, exist_ok=True)
     return chosen
 
@@ -37,18 +38,30 @@ def _key() -> keys.Fernet:
 def _summary(metadata: dict[str, object]) -> str:
     counts = metadata.get("counts")
     rows = sum(counts.values()) if isinstance(counts, dict) else 0
-    shown = ", ".join(f"{name} {counts[name]}" for name in ("prisoners", "sponsors",
-                                                              "sponsorships", "actions", "users")
-                      if isinstance(counts, dict) and name in counts)
-    return (f"{metadata.get('database')} at revision {metadata.get('revision')}, "
-            f"taken {metadata.get('created_at')}: {rows} rows ({shown})")
+    shown = ", ".join(
+        f"{name} {counts[name]}"
+        for name in ("prisoners", "sponsors", "sponsorships", "actions", "users")
+        if isinstance(counts, dict) and name in counts
+    )
+    return (
+        f"{metadata.get('database')} at revision {metadata.get('revision')}, "
+        f"taken {metadata.get('created_at')}: {rows} rows ({shown})"
+    )
 
 
 @backup.command("create")
-@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where backups go (default: BACKUP_FOLDER, else instance/backups).")
-@click.option("--prune/--no-prune", default=True, show_default=True,
-              help="Delete what the retention (BACKUP_KEEP_DAILY, _WEEKLY) no longer keeps.")
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where backups go (default: BACKUP_FOLDER, else instance/backups).",
+)
+@click.option(
+    "--prune/--no-prune",
+    default=True,
+    show_default=True,
+    help="Delete what the retention (BACKUP_KEEP_DAILY, _WEEKLY) no longer keeps.",
+)
 def create(folder: Path | None, prune: bool) -> None:
     """Write an encrypted backup of the database while the app keeps running."""
     fernet = _key()
@@ -70,14 +83,18 @@ def create(folder: Path | None, prune: bool) -> None:
         raise
     click.echo(f"backup: {path} ({path.stat().st_size} bytes), {_summary(metadata)}")
     if prune:
-        for old in retention.prune(target, current_app.config["BACKUP_KEEP_DAILY"],
-                                   current_app.config["BACKUP_KEEP_WEEKLY"]):
+        for old in retention.prune(
+            target,
+            current_app.config["BACKUP_KEEP_DAILY"],
+            current_app.config["BACKUP_KEEP_WEEKLY"],
+        ):
             click.echo(f"deleted (retention): {old}")
 
 
 @backup.command("verify")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                required=False)
+@click.argument(
+    "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False
+)
 @click.option("--latest", is_flag=True, help="The newest backup in the backup folder.")
 def verify(path: Path | None, latest: bool) -> None:
     """Decrypt and check a backup completely, without touching any database."""
@@ -112,8 +129,12 @@ def restore(path: Path) -> None:
 def prune_command(folder: Path | None, dry_run: bool) -> None:
     """Apply the retention: the newest backup of each of the last BACKUP_KEEP_DAILY days
     and of the last BACKUP_KEEP_WEEKLY weeks stay; the rest go."""
-    for old in retention.prune(_folder(folder), current_app.config["BACKUP_KEEP_DAILY"],
-                               current_app.config["BACKUP_KEEP_WEEKLY"], dry_run=dry_run):
+    for old in retention.prune(
+        _folder(folder),
+        current_app.config["BACKUP_KEEP_DAILY"],
+        current_app.config["BACKUP_KEEP_WEEKLY"],
+        dry_run=dry_run,
+    ):
         click.echo(f"{'would delete' if dry_run else 'deleted'}: {old}")
 
 

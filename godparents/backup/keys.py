@@ -34,13 +34,16 @@ def load_key(app: Flask) -> Fernet:
         if not path.exists():
             raise BackupKeyError(
                 "No backup key: set GODPARENTS_BACKUP_KEY or write one to "
-                f"{path} (make one with `flask --app godparents backup new-key`).")
+                f"{path} (make one with `flask --app godparents backup new-key`)."
+            )
         value, source = path.read_text().strip(), str(path)
     try:
         return Fernet(str(value).encode())
     except (ValueError, TypeError) as error:
-        raise BackupKeyError(f"The backup key in {source} is not a Fernet key "
-                             "(32 bytes, url-safe base64, 44 characters).") from error
+        raise BackupKeyError(
+            f"The backup key in {source} is not a Fernet key "
+            "(32 bytes, url-safe base64, 44 characters)."
+        ) from error
 
 
 def new_key() -> str:

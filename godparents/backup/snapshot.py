@@ -61,8 +61,11 @@ def private_folder(app: Flask) -> Iterator[Path]:
 def _counts(connection: Connection) -> dict[str, int]:
     """Rows per table of the app's (those present), on this connection's view of the data."""
     present = set(inspect(connection).get_table_names())
-    return {name: connection.execute(select(func.count()).select_from(table(name))).scalar_one()
-            for name in table_names() if name in present}
+    return {
+        name: connection.execute(select(func.count()).select_from(table(name))).scalar_one()
+        for name in table_names()
+        if name in present
+    }
 
 
 def _counts_sqlite(path: Path) -> dict[str, int]:
@@ -104,8 +107,13 @@ def _libpq(url: URL) -> tuple[list[str], dict[str, str]]:
 
 
 def _metadata(kind: str, counts: dict[str, int], revision: str | None) -> dict[str, Any]:
-    return {"format": FORMAT, "database": kind, "created_at": datetime.now(UTC).isoformat(),
-            "revision": revision, "counts": counts}
+    return {
+        "format": FORMAT,
+        "database": kind,
+        "created_at": datetime.now(UTC).isoformat(),
+        "revision": revision,
+        "counts": counts,
+    }
 
 
 def create(app: Flask, stream: IO[bytes], fernet: Fernet) -> dict[str, Any]:
@@ -118,8 +126,7 @@ def create(app: Flask, stream: IO[bytes], fernet: Fernet) -> dict[str, Any]:
     raise BackupError(f"no backup for {url.get_backend_name()} databases")
 
 
-def _create_sqlite(app: Flask, source: Path, stream: IO[bytes],
-                   fernet: Fernet) -> dict[str, Any]:
+def _create_sqlite(app: Flask, source: Path, stream: IO[bytes], fernet: Fernet) -> dict[str, Any]:
     if not source.exists():
         raise BackupError(f"{source} does not exist")
     with private_folder(app) as folder:
@@ -140,8 +147,7 @@ def _create_sqlite(app: Flask, source: Path, stream: IO[bytes],
     return metadata
 
 
-def _create_postgresql(app: Flask, url: URL, stream: IO[bytes],
-                       fernet: Fernet) -> dict[str, Any]:
+def _create_postgresql(app: Flask, url: URL, stream: IO[bytes], fernet: Fernet) -> dict[str, Any]:
     arguments, env = _libpq(url)
     with db.engine.connect() as connection:
         # The dump and the counts see the same snapshot: the transaction that exported it
@@ -150,13 +156,26 @@ def _create_postgresql(app: Flask, url: URL, stream: IO[bytes],
         snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         present = set(inspect(connection).get_table_names())
         counts = _counts(connection)
-        revision = (connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                    if "alembic_version" in present else None)
+        revision = (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            if "alembic_version" in present
+            else None
+        )
         metadata = _metadata("postgresql", counts, revision)
-        command = [app.config["BACKUP_PG_DUMP"], "--format=custom", "--no-owner",
-                   "--no-privileges", f"--snapshot={snapshot}", *arguments]
-        with subprocess.Popen(command, stdout=subprocess.PIPE,  # noqa: S603  # nosec B603
-                              stderr=subprocess.PIPE, env=env) as dump:
+        command = [
+            app.config["BACKUP_PG_DUMP"],
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--snapshot={snapshot}",
+            *arguments,
+        ]
+        with subprocess.Popen(  # noqa: S603  # nosec B603
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        ) as dump:
             if dump.stdout is None or dump.stderr is None:  # pipes were asked for
                 raise BackupError("pg_dump gave no output")
             with ArchiveWriter(stream, fernet, metadata) as archive:
@@ -178,10 +197,11 @@ def decrypt_to(path: Path, fernet: Fernet, target: Path) -> dict[str, Any]:
                 plain.write(block)
     except ArchiveError as error:
         raise BackupError(f"{path}: {error}") from error
-    if metadata.get("format") != FORMAT or metadata.get("database") not in ("sqlite",
-                                                                             "postgresql"):
-        raise BackupError(f"{path}: an unknown backup format ({metadata.get('format')!r}, "
-                          f"{metadata.get('database')!r})")
+    if metadata.get("format") != FORMAT or metadata.get("database") not in ("sqlite", "postgresql"):
+        raise BackupError(
+            f"{path}: an unknown backup format ({metadata.get('format')!r}, "
+            f"{metadata.get('database')!r})"
+        )
     return metadata
 
 
@@ -202,15 +222,21 @@ def verify(app: Flask, path: Path, fernet: Fernet) -> dict[str, Any]:
             if check != "ok":
                 raise BackupError(f"{path}: the database copy is damaged: {check}")
             if counts != metadata["counts"]:
-                raise BackupError(f"{path}: the copy's counts {counts} differ from the "
-                                  f"metadata's {metadata['counts']}")
+                raise BackupError(
+                    f"{path}: the copy's counts {counts} differ from the "
+                    f"metadata's {metadata['counts']}"
+                )
         else:
             listing = subprocess.run(  # noqa: S603  # nosec B603
                 [app.config["BACKUP_PG_RESTORE"], "--list", str(plain)],
-                capture_output=True, text=True, check=False)
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if listing.returncode != 0:
-                raise BackupError(f"{path}: pg_restore cannot read the dump: "
-                                  f"{listing.stderr.strip()}")
+                raise BackupError(
+                    f"{path}: pg_restore cannot read the dump: {listing.stderr.strip()}"
+                )
             dumped = set(TABLE_DATA.findall(listing.stdout))
             missing = sorted(set(metadata["counts"]) - dumped)
             if missing:
@@ -231,14 +257,15 @@ def restore(app: Flask, path: Path, fernet: Fernet) -> dict[str, Any]:
     kind = url.get_backend_name()
     present = inspect(db.engine).get_table_names()
     if present:
-        raise BackupError(f"{url.render_as_string(hide_password=True)} is not empty "
-                          f"({len(present)} tables): restore only into a new, empty database")
+        raise BackupError(
+            f"{url.render_as_string(hide_password=True)} is not empty "
+            f"({len(present)} tables): restore only into a new, empty database"
+        )
     with private_folder(app) as folder:
         plain = folder / "plain"
         metadata = decrypt_to(path, fernet, plain)
         if metadata["database"] != kind:
-            raise BackupError(f"{path} is a {metadata['database']} backup; this database is "
-                              f"{kind}")
+            raise BackupError(f"{path} is a {metadata['database']} backup; this database is {kind}")
         db.engine.dispose()
         if kind == "sqlite":
             copy = sqlite3.connect(f"file:{plain}?mode=ro", uri=True)
@@ -253,14 +280,27 @@ def restore(app: Flask, path: Path, fernet: Fernet) -> dict[str, Any]:
         else:
             arguments, env = _libpq(url)
             result = subprocess.run(  # noqa: S603  # nosec B603
-                [app.config["BACKUP_PG_RESTORE"], "--no-owner", "--no-privileges",
-                 "--exit-on-error", "--single-transaction", *arguments, str(plain)],
-                capture_output=True, text=True, env=env, check=False)
+                [
+                    app.config["BACKUP_PG_RESTORE"],
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "--single-transaction",
+                    *arguments,
+                    str(plain),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
             if result.returncode != 0:
-                raise BackupError(f"pg_restore failed ({result.returncode}): "
-                                  f"{result.stderr.strip()}")
+                raise BackupError(
+                    f"pg_restore failed ({result.returncode}): {result.stderr.strip()}"
+                )
     counts = count_rows()
     if counts != metadata["counts"]:
-        raise BackupError(f"restored, but the counts {counts} differ from the backup's "
-                          f"{metadata['counts']}")
+        raise BackupError(
+            f"restored, but the counts {counts} differ from the backup's {metadata['counts']}"
+        )
     return metadata

@@ -32,8 +32,15 @@ def user_for_token(token: str) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def _event(uid: str, summary: str, on: date, now: datetime, *, yearly: bool = False,
-           last_of_february: bool = False) -> Event:
+def _event(
+    uid: str,
+    summary: str,
+    on: date,
+    now: datetime,
+    *,
+    yearly: bool = False,
+    last_of_february: bool = False,
+) -> Event:
     event = Event()
     event.add("uid", f"{uid}@{DOMAIN}")
     event.add("dtstamp", now)
@@ -51,17 +58,28 @@ def _event(uid: str, summary: str, on: date, now: datetime, *, yearly: bool = Fa
 
 
 def _yearly(uid: str, summary: str, origin: date, now: datetime) -> Event:
-    return _event(uid, summary, origin, now, yearly=True,
-                  last_of_february=(origin.month, origin.day) == (2, 29))
+    return _event(
+        uid,
+        summary,
+        origin,
+        now,
+        yearly=True,
+        last_of_february=(origin.month, origin.day) == (2, 29),
+    )
 
 
 def feed(user: User, now: datetime) -> bytes:
     pairings = []
     if user.role in (Role.SPONSOR, Role.DELEGATE):
-        pairings = [p for p in db.session.scalars(
-            pairings_for(user).options(
-                selectinload(Sponsorship.prisoner).selectinload(Prisoner.key_dates))
-        ) if is_current(p)]
+        pairings = [
+            p
+            for p in db.session.scalars(
+                pairings_for(user).options(
+                    selectinload(Sponsorship.prisoner).selectinload(Prisoner.key_dates)
+                )
+            )
+            if is_current(p)
+        ]
     prisoners = {p.prisoner_id: p.prisoner for p in pairings}.values()
     campaign_days = db.session.scalars(select(CampaignDay).where(CampaignDay.is_active))
 
@@ -73,27 +91,48 @@ def feed(user: User, now: datetime) -> bytes:
         for prisoner in sorted(prisoners, key=lambda p: p.id):
             name = prisoner.name_latin
             if prisoner.birth_date:
-                calendar.add_component(_yearly(f"birthday-{prisoner.id}",
-                                               _("Birthday: %(name)s", name=name),
-                                               prisoner.birth_date, now))
+                calendar.add_component(
+                    _yearly(
+                        f"birthday-{prisoner.id}",
+                        _("Birthday: %(name)s", name=name),
+                        prisoner.birth_date,
+                        now,
+                    )
+                )
             if prisoner.detained_on:
-                calendar.add_component(_yearly(
-                    f"detention-{prisoner.id}",
-                    _("Anniversary of detention: %(name)s", name=name),
-                    prisoner.detained_on, now))
+                calendar.add_component(
+                    _yearly(
+                        f"detention-{prisoner.id}",
+                        _("Anniversary of detention: %(name)s", name=name),
+                        prisoner.detained_on,
+                        now,
+                    )
+                )
             has_release_date = False
             for key_date in prisoner.key_dates:
                 has_release_date |= key_date.kind is KeyDateKind.EXPECTED_RELEASE
-                calendar.add_component(_event(
-                    f"keydate-{key_date.id}", _key_date_summary(key_date.kind, name),
-                    key_date.occurs_on, now, yearly=key_date.is_yearly))
+                calendar.add_component(
+                    _event(
+                        f"keydate-{key_date.id}",
+                        _key_date_summary(key_date.kind, name),
+                        key_date.occurs_on,
+                        now,
+                        yearly=key_date.is_yearly,
+                    )
+                )
             if prisoner.expected_release_on and not has_release_date:
-                calendar.add_component(_event(
-                    f"release-{prisoner.id}", _("Expected release: %(name)s", name=name),
-                    prisoner.expected_release_on, now))
+                calendar.add_component(
+                    _event(
+                        f"release-{prisoner.id}",
+                        _("Expected release: %(name)s", name=name),
+                        prisoner.expected_release_on,
+                        now,
+                    )
+                )
         for day in campaign_days:
-            calendar.add_component(_yearly(f"campaign-day-{day.id}", day.name,
-                                           date(2020, day.month, day.day), now))
+            calendar.add_component(
+                _yearly(f"campaign-day-{day.id}", day.name, date(2020, day.month, day.day), now)
+            )
     return calendar.to_ical()
 
 

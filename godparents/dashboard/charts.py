@@ -54,8 +54,16 @@ def stacked_bars(data: MonthlyActions) -> tuple[list[Bar], int]:
                 continue
             height = plot_height * value / top
             y -= height
-            bars.append(Bar(LEFT + index * slot + slot * 0.15, round(y, 1), round(slot * 0.7, 1),
-                            round(height, 1), family, value))
+            bars.append(
+                Bar(
+                    LEFT + index * slot + slot * 0.15,
+                    round(y, 1),
+                    round(slot * 0.7, 1),
+                    round(height, 1),
+                    family,
+                    value,
+                )
+            )
     return bars, top
 
 
@@ -66,8 +74,13 @@ def line_points(data: Coverage) -> list[tuple[float, float, float]]:
     points = []
     for index, share in enumerate(data.shares):
         if share is not None:
-            points.append((round(LEFT + index * slot + slot / 2, 1),
-                           round(HEIGHT - BOTTOM - plot_height * share, 1), share))
+            points.append(
+                (
+                    round(LEFT + index * slot + slot / 2, 1),
+                    round(HEIGHT - BOTTOM - plot_height * share, 1),
+                    share,
+                )
+            )
     return points
 
 

@@ -32,8 +32,13 @@ FAR_FUTURE = date(9999, 12, 31)
 # The kinds of action, in families a chart can show in five colours.
 FAMILIES: dict[str, tuple[ActionKind, ...]] = {
     "post": (ActionKind.LETTER, ActionKind.CARD, ActionKind.PARCEL),
-    "political": (ActionKind.SPEECH, ActionKind.PARLIAMENTARY_QUESTION, ActionKind.STATEMENT,
-                  ActionKind.LETTER_TO_AUTHORITIES, ActionKind.EMBASSY_CONTACT),
+    "political": (
+        ActionKind.SPEECH,
+        ActionKind.PARLIAMENTARY_QUESTION,
+        ActionKind.STATEMENT,
+        ActionKind.LETTER_TO_AUTHORITIES,
+        ActionKind.EMBASSY_CONTACT,
+    ),
     "public": (ActionKind.SOCIAL_MEDIA, ActionKind.EVENT, ActionKind.PETITION),
     "personal": (ActionKind.VISIT, ActionKind.FAMILY_CONTACT),
     "other": (ActionKind.OTHER,),
@@ -41,16 +46,19 @@ FAMILIES: dict[str, tuple[ActionKind, ...]] = {
 
 
 def _active_pairing(prisoner_id: Any) -> Any:
-    return exists().where(Sponsorship.prisoner_id == prisoner_id,
-                          Sponsorship.status == SponsorshipStatus.ACTIVE)
+    return exists().where(
+        Sponsorship.prisoner_id == prisoner_id, Sponsorship.status == SponsorshipStatus.ACTIVE
+    )
 
 
 def _proposed_pairing(prisoner_id: Any) -> Any:
-    return exists().where(Sponsorship.prisoner_id == prisoner_id,
-                          Sponsorship.status == SponsorshipStatus.PROPOSED)
+    return exists().where(
+        Sponsorship.prisoner_id == prisoner_id, Sponsorship.status == SponsorshipStatus.PROPOSED
+    )
 
 
 # Numbers ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Counts:
@@ -78,38 +86,45 @@ def counts(today: date) -> Counts:
     def count(model: Any, *where: Any) -> Any:
         return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
-    row = db.session.execute(select(
-        count(Prisoner),
-        count(Prisoner, held),
-        count(Prisoner, held, _active_pairing(Prisoner.id)),
-        count(Prisoner, held, ~_active_pairing(Prisoner.id), _proposed_pairing(Prisoner.id)),
-        count(Prisoner, not_held, Prisoner.released_on >= date(today.year, 1, 1)),
-        count(Sponsor, Sponsor.erased_at.is_(None)),
-        count(Sponsor, Sponsor.is_active),
-        count(Sponsorship, Sponsorship.status == SponsorshipStatus.ACTIVE),
-    )).one()
+    row = db.session.execute(
+        select(
+            count(Prisoner),
+            count(Prisoner, held),
+            count(Prisoner, held, _active_pairing(Prisoner.id)),
+            count(Prisoner, held, ~_active_pairing(Prisoner.id), _proposed_pairing(Prisoner.id)),
+            count(Prisoner, not_held, Prisoner.released_on >= date(today.year, 1, 1)),
+            count(Sponsor, Sponsor.erased_at.is_(None)),
+            count(Sponsor, Sponsor.is_active),
+            count(Sponsorship, Sponsorship.status == SponsorshipStatus.ACTIVE),
+        )
+    ).one()
     # Both windows in one range scan of the occurred_on index.
     recent = db.session.execute(
-        select(func.sum(case((Action.occurred_on > today - timedelta(days=30), 1), else_=0)),
-               func.count())
-        .where(Action.occurred_on > today - timedelta(days=90))
+        select(
+            func.sum(case((Action.occurred_on > today - timedelta(days=30), 1), else_=0)),
+            func.count(),
+        ).where(Action.occurred_on > today - timedelta(days=90))
     ).one()
     return Counts(*row, int(recent[0] or 0), recent[1])
 
 
 def sponsors_by_parliament() -> list[Row[Any]]:
     """Active sponsors with at least one active pairing, per parliament and country."""
-    paired = exists().where(Sponsorship.sponsor_id == Sponsor.id,
-                            Sponsorship.status == SponsorshipStatus.ACTIVE)
-    return list(db.session.execute(
-        select(Sponsor.body, Sponsor.country, func.count().label("sponsors"))
-        .where(Sponsor.is_active, paired)
-        .group_by(Sponsor.body, Sponsor.country)
-        .order_by(func.count().desc(), Sponsor.body, Sponsor.country)
-    ))
+    paired = exists().where(
+        Sponsorship.sponsor_id == Sponsor.id, Sponsorship.status == SponsorshipStatus.ACTIVE
+    )
+    return list(
+        db.session.execute(
+            select(Sponsor.body, Sponsor.country, func.count().label("sponsors"))
+            .where(Sponsor.is_active, paired)
+            .group_by(Sponsor.body, Sponsor.country)
+            .order_by(func.count().desc(), Sponsor.body, Sponsor.country)
+        )
+    )
 
 
 # Trends (cached) -------------------------------------------------------------------------------
+
 
 def month_starts(today: date, months: int = 12) -> list[date]:
     """The first days of the last ``months`` months, oldest first, this month included."""
@@ -145,8 +160,13 @@ def actions_per_month(today: date) -> MonthlyActions:
     (occurred_on, kind) answers without reading the table or formatting any date.
     """
     months = month_starts(today)
-    bucket = case(*[(Action.occurred_on < start, index - 1)
-                    for index, start in enumerate(months[1:], start=1)], else_=len(months) - 1)
+    bucket = case(
+        *[
+            (Action.occurred_on < start, index - 1)
+            for index, start in enumerate(months[1:], start=1)
+        ],
+        else_=len(months) - 1,
+    )
     rows = db.session.execute(
         select(bucket, Action.kind, func.count())
         .where(Action.occurred_on >= months[0], Action.occurred_on <= today)
@@ -155,8 +175,10 @@ def actions_per_month(today: date) -> MonthlyActions:
     by_kind = {kind: [0] * len(months) for kind in ActionKind}
     for index, kind, number in rows:
         by_kind[kind][int(index)] += number
-    by_family = {family: [sum(by_kind[k][i] for k in kinds) for i in range(len(months))]
-                 for family, kinds in FAMILIES.items()}
+    by_family = {
+        family: [sum(by_kind[k][i] for k in kinds) for i in range(len(months))]
+        for family, kinds in FAMILIES.items()
+    }
     return MonthlyActions(months, by_family, by_kind)
 
 
@@ -168,8 +190,7 @@ class Coverage:
 
     @property
     def shares(self) -> list[float | None]:
-        return [w / h if h else None for h, w in zip(self.held, self.with_godparent,
-                                                     strict=True)]
+        return [w / h if h else None for h, w in zip(self.held, self.with_godparent, strict=True)]
 
 
 def coverage_over_time(today: date) -> Coverage:
@@ -181,11 +202,14 @@ def coverage_over_time(today: date) -> Coverage:
     months = month_starts(today)
     ends = [min(month_end(m), today) for m in months]
     cover = (
-        select(Sponsorship.prisoner_id,
-               func.min(Sponsorship.started_on).label("first"),
-               func.max(func.coalesce(Sponsorship.ended_on, literal(FAR_FUTURE))).label("last"))
-        .where(Sponsorship.status != SponsorshipStatus.PROPOSED,
-               Sponsorship.started_on.is_not(None))
+        select(
+            Sponsorship.prisoner_id,
+            func.min(Sponsorship.started_on).label("first"),
+            func.max(func.coalesce(Sponsorship.ended_on, literal(FAR_FUTURE))).label("last"),
+        )
+        .where(
+            Sponsorship.status != SponsorshipStatus.PROPOSED, Sponsorship.started_on.is_not(None)
+        )
         .group_by(Sponsorship.prisoner_id)
         .subquery()
     )
@@ -208,15 +232,21 @@ def coverage_over_time(today: date) -> Coverage:
 
 # Work lists ------------------------------------------------------------------------------------
 
+
 def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
     """Held prisoners nobody is godparent of, nor proposed as one; longest held first."""
-    return list(db.session.execute(
-        select(Prisoner.id, Prisoner.name_latin, Prisoner.detained_on)
-        .where(Prisoner.status.in_(HELD_STATUSES), ~_active_pairing(Prisoner.id),
-               ~_proposed_pairing(Prisoner.id))
-        .order_by(Prisoner.detained_on.is_(None), Prisoner.detained_on, Prisoner.id)
-        .limit(limit)
-    ))
+    return list(
+        db.session.execute(
+            select(Prisoner.id, Prisoner.name_latin, Prisoner.detained_on)
+            .where(
+                Prisoner.status.in_(HELD_STATUSES),
+                ~_active_pairing(Prisoner.id),
+                ~_proposed_pairing(Prisoner.id),
+            )
+            .order_by(Prisoner.detained_on.is_(None), Prisoner.detained_on, Prisoner.id)
+            .limit(limit)
+        )
+    )
 
 
 def held_without_address(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
@@ -234,15 +264,18 @@ def freed_godparents(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
         .group_by(Sponsorship.sponsor_id)
         .subquery()
     )
-    current = exists().where(Sponsorship.sponsor_id == Sponsor.id,
-                             Sponsorship.status == SponsorshipStatus.ACTIVE)
-    return list(db.session.execute(
-        select(Sponsor.id, Sponsor.full_name, Sponsor.body, released_pairing.c.ended_on)
-        .join(released_pairing, released_pairing.c.sponsor_id == Sponsor.id)
-        .where(Sponsor.is_active, ~current)
-        .order_by(released_pairing.c.ended_on.desc(), Sponsor.id)
-        .limit(limit)
-    ))
+    current = exists().where(
+        Sponsorship.sponsor_id == Sponsor.id, Sponsorship.status == SponsorshipStatus.ACTIVE
+    )
+    return list(
+        db.session.execute(
+            select(Sponsor.id, Sponsor.full_name, Sponsor.body, released_pairing.c.ended_on)
+            .join(released_pairing, released_pairing.c.sponsor_id == Sponsor.id)
+            .where(Sponsor.is_active, ~current)
+            .order_by(released_pairing.c.ended_on.desc(), Sponsor.id)
+            .limit(limit)
+        )
+    )
 
 
 def _quiet_sponsors(today: date, days: int) -> Any:
@@ -254,24 +287,34 @@ def _quiet_sponsors(today: date, days: int) -> Any:
     since = today - timedelta(days=days)
     own_actions = (Action.sponsorship_id == Sponsorship.id, Sponsorship.sponsor_id == Sponsor.id)
     recent = exists().where(*own_actions, Action.occurred_on >= since)
-    last_on = (select(func.max(Action.occurred_on)).where(*own_actions)
-               .correlate(Sponsor).scalar_subquery())
-    paired = exists().where(Sponsorship.sponsor_id == Sponsor.id,
-                            Sponsorship.status == SponsorshipStatus.ACTIVE)
-    return (select(Sponsor.id, Sponsor.full_name, Sponsor.body, last_on.label("last_on"))
-            .where(Sponsor.is_active, paired, ~recent)
-            .subquery())
+    last_on = (
+        select(func.max(Action.occurred_on))
+        .where(*own_actions)
+        .correlate(Sponsor)
+        .scalar_subquery()
+    )
+    paired = exists().where(
+        Sponsorship.sponsor_id == Sponsor.id, Sponsorship.status == SponsorshipStatus.ACTIVE
+    )
+    return (
+        select(Sponsor.id, Sponsor.full_name, Sponsor.body, last_on.label("last_on"))
+        .where(Sponsor.is_active, paired, ~recent)
+        .subquery()
+    )
 
 
-def inactive_sponsors(today: date, limit: int = WORK_LIST_LENGTH,
-                      days: int = INACTIVE_AFTER_DAYS) -> list[Row[Any]]:
+def inactive_sponsors(
+    today: date, limit: int = WORK_LIST_LENGTH, days: int = INACTIVE_AFTER_DAYS
+) -> list[Row[Any]]:
     """Sponsors with an active pairing but no action in ``days`` days, quietest first."""
     candidates = _quiet_sponsors(today, days)
-    return list(db.session.execute(
-        select(candidates)
-        .order_by(candidates.c.last_on.is_not(None), candidates.c.last_on, candidates.c.id)
-        .limit(limit)
-    ))
+    return list(
+        db.session.execute(
+            select(candidates)
+            .order_by(candidates.c.last_on.is_not(None), candidates.c.last_on, candidates.c.id)
+            .limit(limit)
+        )
+    )
 
 
 def inactive_sponsor_count(today: date, days: int = INACTIVE_AFTER_DAYS) -> int:
@@ -279,13 +322,17 @@ def inactive_sponsor_count(today: date, days: int = INACTIVE_AFTER_DAYS) -> int:
 
 
 def mandates_ending(today: date, limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
-    return list(db.session.execute(
-        select(Sponsor.id, Sponsor.full_name, Sponsor.body, Sponsor.mandate_ends_on)
-        .where(Sponsor.is_active, Sponsor.mandate_ends_on.between(today,
-                                                                  today + timedelta(days=90)))
-        .order_by(Sponsor.mandate_ends_on, Sponsor.id)
-        .limit(limit)
-    ))
+    return list(
+        db.session.execute(
+            select(Sponsor.id, Sponsor.full_name, Sponsor.body, Sponsor.mandate_ends_on)
+            .where(
+                Sponsor.is_active,
+                Sponsor.mandate_ends_on.between(today, today + timedelta(days=90)),
+            )
+            .order_by(Sponsor.mandate_ends_on, Sponsor.id)
+            .limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -321,14 +368,20 @@ def _dates_within(today: date, days: int) -> list[DateAhead]:
     held = Prisoner.status.in_(HELD_STATUSES)
     found: list[DateAhead] = []
     for prisoner in db.session.execute(
-        select(Prisoner.id, Prisoner.name_latin, Prisoner.birth_date, Prisoner.detained_on)
-        .where(held, or_(on_day(Prisoner.birth_date), on_day(Prisoner.detained_on)))
+        select(Prisoner.id, Prisoner.name_latin, Prisoner.birth_date, Prisoner.detained_on).where(
+            held, or_(on_day(Prisoner.birth_date), on_day(Prisoner.detained_on))
+        )
     ):
-        for origin, kind in ((prisoner.birth_date, "birthday"),
-                             (prisoner.detained_on, "detention_anniversary")):
+        for origin, kind in (
+            (prisoner.birth_date, "birthday"),
+            (prisoner.detained_on, "detention_anniversary"),
+        ):
             if origin is not None:
-                found.extend(DateAhead(on, kind, prisoner) for on in window
-                             if _same_day(origin, on) and on.year > origin.year)
+                found.extend(
+                    DateAhead(on, kind, prisoner)
+                    for on in window
+                    if _same_day(origin, on) and on.year > origin.year
+                )
     for row in db.session.execute(
         select(KeyDate.occurs_on, KeyDate.kind, KeyDate.note, Prisoner.id, Prisoner.name_latin)
         .join(KeyDate.prisoner)
@@ -336,8 +389,11 @@ def _dates_within(today: date, days: int) -> list[DateAhead]:
     ):
         found.append(DateAhead(row.occurs_on, row.kind.value, row, note=row.note))
     for day in db.session.scalars(select(CampaignDay).where(CampaignDay.is_active)):
-        found.extend(DateAhead(on, "campaign_day", name=day.name) for on in window
-                     if _same_day(date(2000, day.month, day.day), on))
+        found.extend(
+            DateAhead(on, "campaign_day", name=day.name)
+            for on in window
+            if _same_day(date(2000, day.month, day.day), on)
+        )
     found.sort(key=lambda d: (d.on, d.kind, d.prisoner.name_latin if d.prisoner else ""))
     return found
 
@@ -350,17 +406,25 @@ def _same_day(origin: date, on: date) -> bool:
 
 
 def failed_message_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.status == OutboxStatus.FAILED)) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.FAILED)
+        )
+        or 0
+    )
 
 
 def failed_messages(limit: int = WORK_LIST_LENGTH) -> list[OutboxMessage]:
-    return list(db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.FAILED)
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-        .limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.FAILED)
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -376,9 +440,16 @@ class WorkLists:
 
 
 def work_lists(today: date) -> WorkLists:
-    return WorkLists(counts(today), sponsors_by_parliament(), held_without_godparent(),
-                     held_without_address(), freed_godparents(), inactive_sponsors(today),
-                     mandates_ending(today), dates_ahead(today))
+    return WorkLists(
+        counts(today),
+        sponsors_by_parliament(),
+        held_without_godparent(),
+        held_without_address(),
+        freed_godparents(),
+        inactive_sponsors(today),
+        mandates_ending(today),
+        dates_ahead(today),
+    )
 
 
 @dataclass(frozen=True)
@@ -398,11 +469,16 @@ def dashboard(today: date, cache_seconds: float, database: str) -> Dashboard:
     changes (``data_version``); the trends for ``cache_seconds``; failed emails are live."""
     version = data_version()
     return Dashboard(
-        lists=cache.get(("dashboard-lists", database, today, version), cache_seconds,
-                        lambda: work_lists(today)),
-        actions=cache.get(("dashboard-actions", database, today), cache_seconds,
-                          lambda: actions_per_month(today)),
-        coverage=cache.get(("dashboard-coverage", database, today), cache_seconds,
-                           lambda: coverage_over_time(today)),
+        lists=cache.get(
+            ("dashboard-lists", database, today, version), cache_seconds, lambda: work_lists(today)
+        ),
+        actions=cache.get(
+            ("dashboard-actions", database, today), cache_seconds, lambda: actions_per_month(today)
+        ),
+        coverage=cache.get(
+            ("dashboard-coverage", database, today),
+            cache_seconds,
+            lambda: coverage_over_time(today),
+        ),
         failed=failed_messages(),
     )

@@ -24,13 +24,22 @@ def init_app(app: Flask) -> None:
 @roles_required(Role.COORDINATOR)
 def index() -> str:
     today = local_today(current_user.timezone, current_app.config["TIMEZONE"])
-    data = services.dashboard(today, current_app.config["DASHBOARD_CACHE_SECONDS"],
-                              current_app.config["SQLALCHEMY_DATABASE_URI"])
+    data = services.dashboard(
+        today,
+        current_app.config["DASHBOARD_CACHE_SECONDS"],
+        current_app.config["SQLALCHEMY_DATABASE_URI"],
+    )
     bars, bars_top = charts.stacked_bars(data.actions)
     return render_template(
-        "dashboard/index.html", data=data, counts=data.counts, today=today,
-        bars=bars, bars_top=bars_top, line=charts.line_points(data.coverage),
-        ticks=charts.month_ticks(len(data.actions.months)), chart=charts,
+        "dashboard/index.html",
+        data=data,
+        counts=data.counts,
+        today=today,
+        bars=bars,
+        bars_top=bars_top,
+        line=charts.line_points(data.coverage),
+        ticks=charts.month_ticks(len(data.actions.months)),
+        chart=charts,
         families=services.FAMILIES,
         # Live, beside the cached numbers: a few queries, whatever the outbox's size.
         reminders=reminder_outbox.health(datetime.now(UTC)),

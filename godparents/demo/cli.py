@@ -60,25 +60,38 @@ def _refuse_production(public_demo: bool) -> None:
     it are no reason to stop `make run`.)"""
     if demo_data_exists():
         return
-    real = db.session.scalar(select(func.count()).select_from(User).where(
-        ~User.email.like(f"%@{data.DOMAIN}"), ~User.email.like(f"%.{data.DOMAIN}")))
+    real = db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(~User.email.like(f"%@{data.DOMAIN}"), ~User.email.like(f"%.{data.DOMAIN}"))
+    )
     if real:
         raise click.ClickException(
             f"this database has {real} account(s) that are not the demo's: it is not a demo "
-            "database, and the demo's shared logins must never be added to it.")
+            "database, and the demo's shared logins must never be added to it."
+        )
     base_url = str(current_app.config.get("BASE_URL", ""))
     if base_url.startswith("https://") and not current_app.debug and not public_demo:
         raise click.ClickException(
             f"BASE_URL is {base_url}, a public address: this looks like a production server. "
-            "Load the demo there only for a public demonstration, with --public-demo.")
+            "Load the demo there only for a public demonstration, with --public-demo."
+        )
 
 
 @demo.command("seed")
-@click.option("--scale", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Also add N times the real campaign's size (1,500 prisoners, 600 sponsors, "
-                   "2,000 pairings, 50,000 actions each), for benchmarks.")
-@click.option("--public-demo", is_flag=True,
-              help="Allow it on a server whose BASE_URL is https:// (a demonstration server).")
+@click.option(
+    "--scale",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also add N times the real campaign's size (1,500 prisoners, 600 sponsors, "
+    "2,000 pairings, 50,000 actions each), for benchmarks.",
+)
+@click.option(
+    "--public-demo",
+    is_flag=True,
+    help="Allow it on a server whose BASE_URL is https:// (a demonstration server).",
+)
 def seed(scale: int, public_demo: bool) -> None:
     """Load the fictional demo data once and print the demo logins.
 
@@ -115,6 +128,8 @@ def seed(scale: int, public_demo: bool) -> None:
         # Coordinators must use two factors: add this key to an authenticator app.
         click.echo(f"two-factor key of the coordinators: {totp_key}")
     if scale:
-        click.echo(f"bulk data: {result.scale_units_added} unit(s) added, "
-                   f"{result.scale_units} in the database")
+        click.echo(
+            f"bulk data: {result.scale_units_added} unit(s) added, "
+            f"{result.scale_units} in the database"
+        )
     click.echo(result.summary())

@@ -86,8 +86,11 @@ def _bulk_insert(model: type[Any]) -> Insert:
     differing keys, and the ORM would run one statement per group instead of one per batch.
     The database sets the timestamps, which saves converting two datetimes per row.
     """
-    now = {column: func.current_timestamp()
-           for column in ("created_at", "updated_at") if column in model.__table__.c}
+    now = {
+        column: func.current_timestamp()
+        for column in ("created_at", "updated_at")
+        if column in model.__table__.c
+    }
     return insert(model).values(**now).execution_options(render_nulls=True)
 
 
@@ -108,12 +111,20 @@ def _insert_returning_ids(model: type[Any], rows: list[Row]) -> list[int]:
 
 def _account(sponsor: Row) -> Row:
     # No password, second factor or calendar link yet: those columns start empty.
-    unset = dict.fromkeys(("password_hash", "totp_secret", "calendar_token_hash",
-                           "last_login_at", "totp_last_step"))
-    return {"email": sponsor["email"], "role": Role.SPONSOR,
-            "is_active": True, "locale": "de" if sponsor["language"] == "de" else "en",
-            "timezone": "Europe/Berlin", "session_generation": 1, "reminder_opt_outs": [],
-            "birthday_card_days": 30, **unset}
+    unset = dict.fromkeys(
+        ("password_hash", "totp_secret", "calendar_token_hash", "last_login_at", "totp_last_step")
+    )
+    return {
+        "email": sponsor["email"],
+        "role": Role.SPONSOR,
+        "is_active": True,
+        "locale": "de" if sponsor["language"] == "de" else "en",
+        "timezone": "Europe/Berlin",
+        "session_generation": 1,
+        "reminder_opt_outs": [],
+        "birthday_card_days": 30,
+        **unset,
+    }
 
 
 class _ScaleUnit:
@@ -139,22 +150,32 @@ class _ScaleUnit:
         pairing_ids = _insert_returning_ids(Sponsorship, pairing_rows)
         action_rows = self._actions(pairing_ids, windows)
         _insert(Action, action_rows)
-        remember_words(db.session, {word for row in (*prisoner_rows, *sponsor_rows)
-                                    for word in key_words(row["search_text"])})
-        return Counter({
-            Prisoner.__tablename__: len(prisoner_rows),
-            PrisonerAddress.__tablename__: len(address_rows),
-            Sponsor.__tablename__: len(sponsor_ids),
-            User.__tablename__: len(user_ids),
-            Sponsorship.__tablename__: len(pairing_rows),
-            Action.__tablename__: len(action_rows),
-        })
+        remember_words(
+            db.session,
+            {
+                word
+                for row in (*prisoner_rows, *sponsor_rows)
+                for word in key_words(row["search_text"])
+            },
+        )
+        return Counter(
+            {
+                Prisoner.__tablename__: len(prisoner_rows),
+                PrisonerAddress.__tablename__: len(address_rows),
+                Sponsor.__tablename__: len(sponsor_ids),
+                User.__tablename__: len(user_ids),
+                Sponsorship.__tablename__: len(pairing_rows),
+                Action.__tablename__: len(action_rows),
+            }
+        )
 
     def _prisoners(self) -> tuple[list[Row], list[_Custody]]:
         rng, today = self.rng, self.today
-        statuses = rng.choices(list(data.SCALE_STATUS_WEIGHTS),
-                               weights=list(data.SCALE_STATUS_WEIGHTS.values()),
-                               k=PRISONERS_PER_UNIT)
+        statuses = rng.choices(
+            list(data.SCALE_STATUS_WEIGHTS),
+            weights=list(data.SCALE_STATUS_WEIGHTS.values()),
+            k=PRISONERS_PER_UNIT,
+        )
         rows: list[Row] = []
         custody: list[_Custody] = []
         for index, status in enumerate(statuses):
@@ -163,10 +184,16 @@ class _ScaleUnit:
             first = rng.choice(data.FEMALE_FIRST_NAMES if female else data.MALE_FIRST_NAMES)
             surnames = rng.choice(data.SURNAMES)
             surname = surnames.female if female else surnames.male
-            names = [f"{first.latin} {surname.latin}", f"{first.be} {surname.be}",
-                     f"{first.ru} {surname.ru}"]
-            aliases = ([f"{first.variants[0]} {surname.variants[0]}"]
-                       if first.variants and surname.variants and rng.random() < 0.3 else [])
+            names = [
+                f"{first.latin} {surname.latin}",
+                f"{first.be} {surname.be}",
+                f"{first.ru} {surname.ru}",
+            ]
+            aliases = (
+                [f"{first.variants[0]} {surname.variants[0]}"]
+                if first.variants and surname.variants and rng.random() < 0.3
+                else []
+            )
             if status is PrisonerStatus.PRETRIAL:
                 detained_on = today - timedelta(days=rng.randint(60, 300))
             else:
@@ -177,42 +204,51 @@ class _ScaleUnit:
             ended_on, end_reason = self._custody_end(status, detained_on)
             birth_year = detained_on.year - rng.randint(19, 68)
             number = self.unit * PRISONERS_PER_UNIT + index + 1
-            rows.append({
-                "name_latin": names[0],
-                "name_be": names[1],
-                "name_ru": names[2],
-                "aliases": aliases,
-                "search_text": key_text(prisoner_search_words(*names, aliases)),
-                "gender": gender,
-                "birth_year": birth_year,
-                "birth_date": random_date(rng, date(birth_year, 1, 1), date(birth_year, 12, 31)),
-                "status": status,
-                "detained_on": detained_on,
-                "released_on": ended_on if end_reason is EndReason.RELEASED else None,
-                "articles": list(rng.choice(data.ARTICLE_SETS)),
-                "sentence": (None if status is PrisonerStatus.PRETRIAL
-                             else sentence_text(rng, years, gender)),
-                "expected_release_on": (None if status is PrisonerStatus.PRETRIAL
-                                        else add_years(detained_on, years)),
-                "can_receive_letters": status.is_held,
-                "external_id": f"{EXTERNAL_ID_PREFIX}{number:06d}",
-                "has_public_consent": rng.random() < 0.3,
-                "last_verified_on": today - timedelta(days=rng.randint(0, 365)),
-            })
-            custody.append(
-                _Custody(first.latin, detained_on, status.is_held, ended_on, end_reason)
+            rows.append(
+                {
+                    "name_latin": names[0],
+                    "name_be": names[1],
+                    "name_ru": names[2],
+                    "aliases": aliases,
+                    "search_text": key_text(prisoner_search_words(*names, aliases)),
+                    "gender": gender,
+                    "birth_year": birth_year,
+                    "birth_date": random_date(
+                        rng, date(birth_year, 1, 1), date(birth_year, 12, 31)
+                    ),
+                    "status": status,
+                    "detained_on": detained_on,
+                    "released_on": ended_on if end_reason is EndReason.RELEASED else None,
+                    "articles": list(rng.choice(data.ARTICLE_SETS)),
+                    "sentence": (
+                        None
+                        if status is PrisonerStatus.PRETRIAL
+                        else sentence_text(rng, years, gender)
+                    ),
+                    "expected_release_on": (
+                        None if status is PrisonerStatus.PRETRIAL else add_years(detained_on, years)
+                    ),
+                    "can_receive_letters": status.is_held,
+                    "external_id": f"{EXTERNAL_ID_PREFIX}{number:06d}",
+                    "has_public_consent": rng.random() < 0.3,
+                    "last_verified_on": today - timedelta(days=rng.randint(0, 365)),
+                }
             )
+            custody.append(_Custody(first.latin, detained_on, status.is_held, ended_on, end_reason))
         return rows, custody
 
-    def _custody_end(self, status: PrisonerStatus, detained_on: date
-                     ) -> tuple[date | None, EndReason | None]:
+    def _custody_end(
+        self, status: PrisonerStatus, detained_on: date
+    ) -> tuple[date | None, EndReason | None]:
         """When and why a prisoner no longer held left custody (or our sight)."""
         if status.is_held:
             return None, None
-        ended_on = random_date(self.rng, detained_on + timedelta(days=200),
-                               self.today - timedelta(days=30))
-        reason = {PrisonerStatus.DIED: EndReason.DIED,
-                  PrisonerStatus.UNKNOWN: EndReason.OTHER}.get(status, EndReason.RELEASED)
+        ended_on = random_date(
+            self.rng, detained_on + timedelta(days=200), self.today - timedelta(days=30)
+        )
+        reason = {PrisonerStatus.DIED: EndReason.DIED, PrisonerStatus.UNKNOWN: EndReason.OTHER}.get(
+            status, EndReason.RELEASED
+        )
         return ended_on, reason
 
     def _sponsors(self) -> list[Row]:
@@ -221,19 +257,23 @@ class _ScaleUnit:
         for index in range(SPONSORS_PER_UNIT):
             body, country, language = rng.choice(data.PARLIAMENTS)
             number = self.unit * SPONSORS_PER_UNIT + index + 1
-            full_name = (f"{rng.choice(data.SCALE_SPONSOR_FIRST_NAMES)} "
-                         f"{rng.choice(data.SCALE_SPONSOR_SURNAMES)}")
-            rows.append({
-                "full_name": full_name,
-                "search_text": key_text(words_of(full_name)),
-                "title": None,
-                "body": body,
-                "country": country,
-                "email": f"sponsor.{number:06d}@scale.{data.DOMAIN}",
-                "language": language,
-                "mandate_ends_on": today + timedelta(days=rng.randint(10, 1800)),
-                "has_public_consent": rng.random() < 0.3,
-            })
+            full_name = (
+                f"{rng.choice(data.SCALE_SPONSOR_FIRST_NAMES)} "
+                f"{rng.choice(data.SCALE_SPONSOR_SURNAMES)}"
+            )
+            rows.append(
+                {
+                    "full_name": full_name,
+                    "search_text": key_text(words_of(full_name)),
+                    "title": None,
+                    "body": body,
+                    "country": country,
+                    "email": f"sponsor.{number:06d}@scale.{data.DOMAIN}",
+                    "language": language,
+                    "mandate_ends_on": today + timedelta(days=rng.randint(10, 1800)),
+                    "has_public_consent": rng.random() < 0.3,
+                }
+            )
         return rows
 
     def _addresses(self, prisoners: list[Row], prisoner_ids: list[int]) -> list[Row]:
@@ -247,13 +287,22 @@ class _ScaleUnit:
             if status is PrisonerStatus.PRETRIAL:
                 facility, valid_from = rng.choice(data.PRETRIAL_FACILITIES), detained_on
             else:
-                colonies = (data.WOMEN_FACILITIES if prisoner["gender"] is Gender.FEMALE
-                            else data.MEN_FACILITIES)
+                colonies = (
+                    data.WOMEN_FACILITIES
+                    if prisoner["gender"] is Gender.FEMALE
+                    else data.MEN_FACILITIES
+                )
                 facility = rng.choice(colonies)
                 valid_from = min(detained_on + timedelta(days=rng.randint(120, 300)), today)
-            rows.append({"prisoner_id": prisoner_id, "facility": facility.name,
-                         "facility_id": self._facility_id(facility),
-                         "postal_address": facility.postal_address, "valid_from": valid_from})
+            rows.append(
+                {
+                    "prisoner_id": prisoner_id,
+                    "facility": facility.name,
+                    "facility_id": self._facility_id(facility),
+                    "postal_address": facility.postal_address,
+                    "valid_from": valid_from,
+                }
+            )
         return rows
 
     def _facility_id(self, place: data.Facility) -> int:
@@ -268,8 +317,9 @@ class _ScaleUnit:
             self.facility_ids[place.name] = found
         return self.facility_ids[place.name]
 
-    def _pairings(self, prisoner_ids: list[int], sponsor_ids: list[int],
-                  custody: list[_Custody]) -> tuple[list[Row], list[tuple[date, date, str]]]:
+    def _pairings(
+        self, prisoner_ids: list[int], sponsor_ids: list[int], custody: list[_Custody]
+    ) -> tuple[list[Row], list[tuple[date, date, str]]]:
         """Every prisoner paired once, some twice; held ones actively, the rest as history.
 
         Returns the rows and, for each, the days its actions can fall on and the prisoner's
@@ -286,8 +336,7 @@ class _ScaleUnit:
             first = earliest_start(prisoner.detained_on)
             ended_on: date | None = None
             end_reason: EndReason | None = None
-            if (prisoner.held and (sponsor_id, prisoner_id) not in active
-                    and rng.random() < 0.95):
+            if prisoner.held and (sponsor_id, prisoner_id) not in active and rng.random() < 0.95:
                 active.add((sponsor_id, prisoner_id))
                 started_on = random_date(rng, first, today - timedelta(days=14))
             else:
@@ -295,19 +344,20 @@ class _ScaleUnit:
                 started_on = random_date(rng, first, last - timedelta(days=30))
                 ended_on = random_date(rng, started_on + timedelta(days=1), last)
                 end_reason = prisoner.end_reason or EndReason.WITHDREW
-            rows.append({
-                "sponsor_id": sponsor_id,
-                "prisoner_id": prisoner_id,
-                "status": SponsorshipStatus.ENDED if ended_on else SponsorshipStatus.ACTIVE,
-                "started_on": started_on,
-                "ended_on": ended_on,
-                "end_reason": end_reason,
-            })
+            rows.append(
+                {
+                    "sponsor_id": sponsor_id,
+                    "prisoner_id": prisoner_id,
+                    "status": SponsorshipStatus.ENDED if ended_on else SponsorshipStatus.ACTIVE,
+                    "started_on": started_on,
+                    "ended_on": ended_on,
+                    "end_reason": end_reason,
+                }
+            )
             windows.append((started_on, ended_on or today, prisoner.first_name))
         return rows, windows
 
-    def _actions(self, pairing_ids: list[int], windows: list[tuple[date, date, str]]
-                 ) -> list[Row]:
+    def _actions(self, pairing_ids: list[int], windows: list[tuple[date, date, str]]) -> list[Row]:
         """Actions spread over the pairings, each within its pairing's time.
 
         The random choices for all rows are drawn up front, a list at a time: one call per
@@ -315,10 +365,14 @@ class _ScaleUnit:
         """
         rng, today = self.rng, self.today
         count = ACTIONS_PER_UNIT
-        kinds = rng.choices(list(data.ACTION_KIND_WEIGHTS),
-                            weights=list(data.ACTION_KIND_WEIGHTS.values()), k=count)
-        outcomes = rng.choices(list(data.LETTER_OUTCOME_WEIGHTS),
-                               weights=list(data.LETTER_OUTCOME_WEIGHTS.values()), k=count)
+        kinds = rng.choices(
+            list(data.ACTION_KIND_WEIGHTS), weights=list(data.ACTION_KIND_WEIGHTS.values()), k=count
+        )
+        outcomes = rng.choices(
+            list(data.LETTER_OUTCOME_WEIGHTS),
+            weights=list(data.LETTER_OUTCOME_WEIGHTS.values()),
+            k=count,
+        )
         pairings = rng.choices(range(len(pairing_ids)), k=count)
         fractions = [rng.random() for _ in range(count)]  # where in its pairing's time
         delays = rng.choices(range(18, 61), k=count)  # days until a letter's fate is known
@@ -335,12 +389,14 @@ class _ScaleUnit:
                 outcome = None
             elif (outcome_on := occurred_on + timedelta(days=delay)) > today:
                 outcome, outcome_on = LetterOutcome.SENT, occurred_on
-            rows.append({
-                "sponsorship_id": pairing_ids[pairing],
-                "kind": kind,
-                "occurred_on": occurred_on,
-                "summary": summaries[kind].format(name=first_name),
-                "letter_outcome": outcome,
-                "outcome_on": outcome_on,
-            })
+            rows.append(
+                {
+                    "sponsorship_id": pairing_ids[pairing],
+                    "kind": kind,
+                    "occurred_on": occurred_on,
+                    "summary": summaries[kind].format(name=first_name),
+                    "letter_outcome": outcome,
+                    "outcome_on": outcome_on,
+                }
+            )
         return rows

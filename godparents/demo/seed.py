@@ -72,8 +72,9 @@ class SeedResult:
         return f"created: {counts}"
 
 
-def seed_demo(today: date, password_hash: str, scale: int = 0,
-              totp_secret: str | None = None) -> SeedResult:
+def seed_demo(
+    today: date, password_hash: str, scale: int = 0, totp_secret: str | None = None
+) -> SeedResult:
     """Add the campaign days, the demo campaign and ``scale`` units of bulk data, where missing.
 
     ``password_hash`` becomes every new demo account's password, and ``totp_secret`` the
@@ -109,8 +110,9 @@ def demo_logins() -> list[tuple[str, Role]]:
     """Every demo account that can log in (email, role): coordinators, then sponsors, then
     delegates."""
     users = db.session.execute(
-        select(User.email, User.role, User.id)
-        .where(User.email.like(f"%@{data.DOMAIN}"), User.is_active.is_(True))
+        select(User.email, User.role, User.id).where(
+            User.email.like(f"%@{data.DOMAIN}"), User.is_active.is_(True)
+        )
     ).all()
     users.sort(key=lambda user: (ROLE_ORDER.index(user.role), user.id))
     return [(user.email, user.role) for user in users]
@@ -159,40 +161,59 @@ class _DemoBuilder:
         return obj
 
     def _user(self, email: str, role: Role, locale: str, timezone: str) -> User:
-        return self._add(User(email=email, role=role, locale=locale, timezone=timezone,
-                              password_hash=self.password_hash))
+        return self._add(
+            User(
+                email=email,
+                role=role,
+                locale=locale,
+                timezone=timezone,
+                password_hash=self.password_hash,
+            )
+        )
 
     # --- people --------------------------------------------------------------------------
 
     def _coordinators(self) -> None:
         for email, locale in data.COORDINATORS:
-            self._user(email, Role.COORDINATOR, locale, "Europe/Berlin").totp_secret = \
-                self.totp_secret
+            self._user(
+                email, Role.COORDINATOR, locale, "Europe/Berlin"
+            ).totp_secret = self.totp_secret
 
     def _sponsors(self) -> list[Sponsor]:
         sponsors = []
         for seed in data.SPONSORS:
             mandate_ends_on = (
-                None if seed.mandate_days is None
+                None
+                if seed.mandate_days is None
                 else self.today + timedelta(days=seed.mandate_days)
             )
             email = email_address(seed.full_name)
             timezone = data.TIMEZONES.get(seed.country, "Europe/Berlin")
-            sponsor = self._add(Sponsor(
-                full_name=seed.full_name, title=seed.title, body=seed.body,
-                country=seed.country, party=seed.party, email=email,
-                phone=self._phone(seed.country, len(sponsors)), language=seed.language,
-                mandate_ends_on=mandate_ends_on,
-                has_public_consent=seed.quote is not None, public_quote=seed.quote,
-                notes=seed.notes, is_active=seed.mandate_days is None or seed.mandate_days > 0,
-                user=self._user(email, Role.SPONSOR, seed.language, timezone),
-            ))
+            sponsor = self._add(
+                Sponsor(
+                    full_name=seed.full_name,
+                    title=seed.title,
+                    body=seed.body,
+                    country=seed.country,
+                    party=seed.party,
+                    email=email,
+                    phone=self._phone(seed.country, len(sponsors)),
+                    language=seed.language,
+                    mandate_ends_on=mandate_ends_on,
+                    has_public_consent=seed.quote is not None,
+                    public_quote=seed.quote,
+                    notes=seed.notes,
+                    is_active=seed.mandate_days is None or seed.mandate_days > 0,
+                    user=self._user(email, Role.SPONSOR, seed.language, timezone),
+                )
+            )
             # A former godparent logs in no more, as after deactivation in the register.
             sponsor.user.is_active = sponsor.is_active
             if seed.has_delegate:
                 surname = seed.full_name.split()[-1]
-                office = self._user(email_address(f"office {surname}"), Role.DELEGATE,
-                                    seed.language, timezone)
+                office = self._user(
+                    email_address(f"office {surname}"), Role.DELEGATE, seed.language, timezone
+                )
                 self._add(Delegation(sponsor=sponsor, user=office))
                 self.delegates[sponsor] = [office]
             sponsors.append(sponsor)
@@ -207,12 +228,12 @@ class _DemoBuilder:
 
     def _prisoners(self) -> list[Prisoner]:
         rng = self.rng
-        statuses = [status for status, count in data.STATUS_COUNTS.items()
-                    for _ in range(count)]
+        statuses = [status for status, count in data.STATUS_COUNTS.items() for _ in range(count)]
         rng.shuffle(statuses)
         names: set[str] = set()
-        prisoners = [self._prisoner(number, status, names)
-                     for number, status in enumerate(statuses, start=1)]
+        prisoners = [
+            self._prisoner(number, status, names) for number, status in enumerate(statuses, start=1)
+        ]
         self._special_birthdays([p for p in prisoners if p.is_held])
         for prisoner in prisoners:
             self._addresses(prisoner)
@@ -325,24 +346,31 @@ class _DemoBuilder:
             years = rng.choice([y for y in data.SENTENCE_YEARS if y >= 5])
             prisoner.sentence = sentence_text(rng, years, prisoner.gender)
             prisoner.expected_release_on = add_years(detained_on, years)
-            released_on = random_date(rng, max(detained_on + timedelta(days=365),
-                                               date(2024, 7, 1)), today - timedelta(days=30))
+            released_on = random_date(
+                rng,
+                max(detained_on + timedelta(days=365), date(2024, 7, 1)),
+                today - timedelta(days=30),
+            )
             prisoner.released_on = released_on
             self.custody_ended[prisoner] = released_on
             if status is PrisonerStatus.DEPORTED:
-                prisoner.notes = (f"Released on {released_on:%d.%m.%Y} and taken to the "
-                                  "Lithuanian border the same day; now in Vilnius.")
+                prisoner.notes = (
+                    f"Released on {released_on:%d.%m.%Y} and taken to the "
+                    "Lithuanian border the same day; now in Vilnius."
+                )
         elif status is PrisonerStatus.DIED:
             years = rng.choice(data.SENTENCE_YEARS[4:])
             prisoner.sentence = sentence_text(rng, years, prisoner.gender)
             prisoner.expected_release_on = add_years(detained_on, years)
-            died_on = random_date(rng, detained_on + timedelta(days=400),
-                                  today - timedelta(days=60))
+            died_on = random_date(
+                rng, detained_on + timedelta(days=400), today - timedelta(days=60)
+            )
             prisoner.notes = f"Died in custody on {died_on:%d.%m.%Y}; the cause was not disclosed."
             self.custody_ended[prisoner] = died_on
         else:  # unknown
-            last_news = random_date(rng, detained_on + timedelta(days=200),
-                                    today - timedelta(days=120))
+            last_news = random_date(
+                rng, detained_on + timedelta(days=200), today - timedelta(days=120)
+            )
             prisoner.notes = f"No reliable news since {last_news:%B %Y}; the family has no contact."
             self.custody_ended[prisoner] = last_news
 
@@ -361,10 +389,10 @@ class _DemoBuilder:
             PrisonerStatus.PRETRIAL: f"{he} {was} held in pre-trial detention awaiting trial.",
             PrisonerStatus.SENTENCED: f"{he} {was} sentenced to {prisoner.sentence}.",
             PrisonerStatus.RELEASED: f"{he} {was} released in {released} after serving "
-                                     "the full sentence.",
+            "the full sentence.",
             PrisonerStatus.PARDONED: f"{he} {was} pardoned and released in {released}.",
             PrisonerStatus.DEPORTED: f"{he} {was} released in {released} and forced to leave "
-                                     "Belarus the same day.",
+            "Belarus the same day.",
             PrisonerStatus.DIED: f"{he} died in custody.",
             PrisonerStatus.UNKNOWN: f"There has been no reliable news of {him} for months.",
         }[prisoner.status]
@@ -377,10 +405,12 @@ class _DemoBuilder:
             return
         detained_on = prisoner.detained_on
         assert detained_on is not None  # noqa: S101  # nosec B101
-        colonies = (data.WOMEN_FACILITIES if prisoner.gender is Gender.FEMALE
-                    else data.MEN_FACILITIES)
-        sentenced_on = min(detained_on + timedelta(days=rng.randint(120, 300)),
-                           today - timedelta(days=30))
+        colonies = (
+            data.WOMEN_FACILITIES if prisoner.gender is Gender.FEMALE else data.MEN_FACILITIES
+        )
+        sentenced_on = min(
+            detained_on + timedelta(days=rng.randint(120, 300)), today - timedelta(days=30)
+        )
         chance = rng.random()
         if prisoner.status is PrisonerStatus.PRETRIAL:
             first, second = rng.sample(data.PRETRIAL_FACILITIES, 2)
@@ -390,23 +420,32 @@ class _DemoBuilder:
         elif chance < 0.4 or prisoner.status is PrisonerStatus.UNKNOWN:
             moves = [(rng.choice(colonies), sentenced_on)]
         elif chance < 0.85:
-            moves = [(rng.choice(data.PRETRIAL_FACILITIES), detained_on),
-                     (rng.choice(colonies), sentenced_on)]
+            moves = [
+                (rng.choice(data.PRETRIAL_FACILITIES), detained_on),
+                (rng.choice(colonies), sentenced_on),
+            ]
         else:
-            moves = [(rng.choice(colonies), sentenced_on),
-                     (rng.choice(data.PRISONS),
-                      random_date(rng, sentenced_on + timedelta(days=30),
-                                  today - timedelta(days=7)))]
+            moves = [
+                (rng.choice(colonies), sentenced_on),
+                (
+                    rng.choice(data.PRISONS),
+                    random_date(rng, sentenced_on + timedelta(days=30), today - timedelta(days=7)),
+                ),
+            ]
         for facility, valid_from in moves:
-            self._add(PrisonerAddress(prisoner=prisoner, facility=facility.name,
-                                      facility_record=self._facility(facility),
-                                      postal_address=facility.postal_address,
-                                      valid_from=min(valid_from, today)))
+            self._add(
+                PrisonerAddress(
+                    prisoner=prisoner,
+                    facility=facility.name,
+                    facility_record=self._facility(facility),
+                    postal_address=facility.postal_address,
+                    valid_from=min(valid_from, today),
+                )
+            )
 
     def _facility(self, place: data.Facility) -> Facility:
         if place.name not in self.facilities:
-            self.facilities[place.name] = self._add(new_facility(place.name,
-                                                                 place.postal_address))
+            self.facilities[place.name] = self._add(new_facility(place.name, place.postal_address))
         return self.facilities[place.name]
 
     def _key_dates(self, prisoner: Prisoner) -> None:
@@ -414,36 +453,56 @@ class _DemoBuilder:
         rng, today = self.rng, self.today
 
         def key_date(kind: KeyDateKind, occurs_on: date, note: str, yearly: bool = False) -> None:
-            self._add(KeyDate(prisoner=prisoner, kind=kind, occurs_on=occurs_on,
-                              note=note, is_yearly=yearly))
+            self._add(
+                KeyDate(
+                    prisoner=prisoner, kind=kind, occurs_on=occurs_on, note=note, is_yearly=yearly
+                )
+            )
 
         if prisoner.status is PrisonerStatus.PRETRIAL:
-            key_date(KeyDateKind.TRIAL, today + timedelta(days=rng.randint(12, 80)),
-                     rng.choice(data.TRIAL_NOTES))
+            key_date(
+                KeyDateKind.TRIAL,
+                today + timedelta(days=rng.randint(12, 80)),
+                rng.choice(data.TRIAL_NOTES),
+            )
             return
         if prisoner.status is not PrisonerStatus.SENTENCED:
             return
         release = prisoner.expected_release_on
         if release is not None and release <= today + timedelta(days=425):
-            key_date(KeyDateKind.EXPECTED_RELEASE, release,
-                     data.KEY_DATE_NOTES[KeyDateKind.EXPECTED_RELEASE])
+            key_date(
+                KeyDateKind.EXPECTED_RELEASE,
+                release,
+                data.KEY_DATE_NOTES[KeyDateKind.EXPECTED_RELEASE],
+            )
         chance = rng.random()
         if chance < 0.15:
-            key_date(KeyDateKind.APPEAL, today + timedelta(days=rng.randint(10, 60)),
-                     data.KEY_DATE_NOTES[KeyDateKind.APPEAL])
+            key_date(
+                KeyDateKind.APPEAL,
+                today + timedelta(days=rng.randint(10, 60)),
+                data.KEY_DATE_NOTES[KeyDateKind.APPEAL],
+            )
         elif chance < 0.3:
-            key_date(KeyDateKind.HEARING, today + timedelta(days=rng.randint(5, 90)),
-                     data.KEY_DATE_NOTES[KeyDateKind.HEARING])
+            key_date(
+                KeyDateKind.HEARING,
+                today + timedelta(days=rng.randint(5, 90)),
+                data.KEY_DATE_NOTES[KeyDateKind.HEARING],
+            )
         elif chance < 0.4:
             assert prisoner.detained_on is not None  # noqa: S101  # nosec B101
             anniversary = random_date(rng, date(2005, 1, 1), prisoner.detained_on)
-            key_date(KeyDateKind.CUSTOM, anniversary, data.KEY_DATE_NOTES[KeyDateKind.CUSTOM],
-                     yearly=True)
+            key_date(
+                KeyDateKind.CUSTOM,
+                anniversary,
+                data.KEY_DATE_NOTES[KeyDateKind.CUSTOM],
+                yearly=True,
+            )
 
     # --- pairings ------------------------------------------------------------------------
 
-    def _sponsorships(self, sponsors: list[Sponsor], prisoners: list[Prisoner]
-                      ) -> list[Sponsorship]:
+    def _sponsorships(
+        self, sponsors: list[Sponsor], prisoners: list[Prisoner]
+    ) -> list[Sponsorship]:
         """Active pairings for most held prisoners, plus the history: handovers, ends."""
         rng, today = self.rng, self.today
         current = [sponsor for sponsor in sponsors if sponsor.is_active]
@@ -454,36 +513,44 @@ class _DemoBuilder:
         rng.shuffle(held)
         # Four without a godparent (two of them proposed to one), four with two.
         unpaired, doubles, singles = held[:4], held[4:8], held[8:]
-        long_held = [p for p in singles
-                     if p.detained_on and p.detained_on <= today - timedelta(days=500)]
+        long_held = [
+            p for p in singles if p.detained_on and p.detained_on <= today - timedelta(days=500)
+        ]
         handed_over, withdrawn = long_held[:2], long_held[2:4]
         pairings: list[Sponsorship] = []
 
         for prisoner in singles + doubles + doubles:
             if prisoner in handed_over or prisoner in withdrawn:
                 continue
-            started_on = random_date(rng, self._earliest_start(prisoner),
-                                     today - timedelta(days=14))
+            started_on = random_date(
+                rng, self._earliest_start(prisoner), today - timedelta(days=14)
+            )
             pairings.append(self._pairing(picker.pick(prisoner), prisoner, started_on))
 
         for prisoner, predecessor in zip(handed_over, itertools.cycle(former), strict=False):
             assert predecessor.mandate_ends_on is not None  # noqa: S101  # nosec B101
             left_on = predecessor.mandate_ends_on
-            started_on = random_date(rng, self._earliest_start(prisoner),
-                                     left_on - timedelta(days=60))
-            pairings.append(self._pairing(predecessor, prisoner, started_on, left_on,
-                                          EndReason.MANDATE_ENDED))
-            successor_from = min(left_on + timedelta(days=rng.randint(5, 40)),
-                                 today - timedelta(days=7))
+            started_on = random_date(
+                rng, self._earliest_start(prisoner), left_on - timedelta(days=60)
+            )
+            pairings.append(
+                self._pairing(predecessor, prisoner, started_on, left_on, EndReason.MANDATE_ENDED)
+            )
+            successor_from = min(
+                left_on + timedelta(days=rng.randint(5, 40)), today - timedelta(days=7)
+            )
             pairings.append(self._pairing(picker.pick(prisoner), prisoner, successor_from))
 
         for prisoner in withdrawn:
-            started_on = random_date(rng, self._earliest_start(prisoner),
-                                     today - timedelta(days=300))
-            left_on = random_date(rng, started_on + timedelta(days=60),
-                                  today - timedelta(days=120))
-            pairings.append(self._pairing(picker.pick(prisoner), prisoner, started_on, left_on,
-                                          EndReason.WITHDREW))
+            started_on = random_date(
+                rng, self._earliest_start(prisoner), today - timedelta(days=300)
+            )
+            left_on = random_date(rng, started_on + timedelta(days=60), today - timedelta(days=120))
+            pairings.append(
+                self._pairing(
+                    picker.pick(prisoner), prisoner, started_on, left_on, EndReason.WITHDREW
+                )
+            )
             successor_from = left_on + timedelta(days=rng.randint(10, 60))
             pairings.append(self._pairing(picker.pick(prisoner), prisoner, successor_from))
 
@@ -491,15 +558,28 @@ class _DemoBuilder:
         gone = [p for p in prisoners if p in self.custody_ended]
         for prisoner in gone[:-2]:  # two former prisoners never had a godparent
             ended_on = self.custody_ended[prisoner]
-            started_on = random_date(rng, self._earliest_start(prisoner),
-                                     ended_on - timedelta(days=30))
+            started_on = random_date(
+                rng, self._earliest_start(prisoner), ended_on - timedelta(days=30)
+            )
             ended_on = min(ended_on + timedelta(days=rng.randint(0, 10)), today)
-            pairings.append(self._pairing(picker.pick(prisoner), prisoner, started_on, ended_on,
-                                          reasons.get(prisoner.status, EndReason.RELEASED)))
+            pairings.append(
+                self._pairing(
+                    picker.pick(prisoner),
+                    prisoner,
+                    started_on,
+                    ended_on,
+                    reasons.get(prisoner.status, EndReason.RELEASED),
+                )
+            )
 
         for prisoner in unpaired[:2]:
-            self._add(Sponsorship(sponsor=picker.pick(prisoner), prisoner=prisoner,
-                                  status=SponsorshipStatus.PROPOSED))
+            self._add(
+                Sponsorship(
+                    sponsor=picker.pick(prisoner),
+                    prisoner=prisoner,
+                    status=SponsorshipStatus.PROPOSED,
+                )
+            )
         return pairings
 
     @staticmethod
@@ -507,19 +587,29 @@ class _DemoBuilder:
         assert prisoner.detained_on is not None  # noqa: S101  (every demo prisoner has one)  # nosec B101
         return earliest_start(prisoner.detained_on)
 
-    def _pairing(self, sponsor: Sponsor, prisoner: Prisoner, started_on: date,
-                 ended_on: date | None = None, end_reason: EndReason | None = None
-                 ) -> Sponsorship:
+    def _pairing(
+        self,
+        sponsor: Sponsor,
+        prisoner: Prisoner,
+        started_on: date,
+        ended_on: date | None = None,
+        end_reason: EndReason | None = None,
+    ) -> Sponsorship:
         """An active pairing, or an ended one when ``ended_on`` is given."""
         public = sponsor.has_public_consent and prisoner.has_public_consent
         announced_on = started_on + timedelta(days=self.rng.randint(7, 21))
-        return self._add(Sponsorship(
-            sponsor=sponsor, prisoner=prisoner,
-            status=SponsorshipStatus.ENDED if ended_on else SponsorshipStatus.ACTIVE,
-            started_on=started_on, ended_on=ended_on, end_reason=end_reason,
-            has_public_consent=public,
-            announced_on=announced_on if public and announced_on <= self.today else None,
-        ))
+        return self._add(
+            Sponsorship(
+                sponsor=sponsor,
+                prisoner=prisoner,
+                status=SponsorshipStatus.ENDED if ended_on else SponsorshipStatus.ACTIVE,
+                started_on=started_on,
+                ended_on=ended_on,
+                end_reason=end_reason,
+                has_public_consent=public,
+                announced_on=announced_on if public and announced_on <= self.today else None,
+            )
+        )
 
     # --- actions -------------------------------------------------------------------------
 
@@ -542,15 +632,18 @@ class _DemoBuilder:
         slots.sort(key=lambda slot: slot[1])
 
         kinds = list(ActionKind)[: len(slots)]
-        kinds += rng.choices(list(data.ACTION_KIND_WEIGHTS),
-                             weights=list(data.ACTION_KIND_WEIGHTS.values()),
-                             k=len(slots) - len(kinds))
+        kinds += rng.choices(
+            list(data.ACTION_KIND_WEIGHTS),
+            weights=list(data.ACTION_KIND_WEIGHTS.values()),
+            k=len(slots) - len(kinds),
+        )
         rng.shuffle(kinds)
         for number, ((pairing, occurred_on), kind) in enumerate(zip(slots, kinds, strict=True)):
             self._action(pairing, kind, occurred_on, number)
 
-    def _action(self, pairing: Sponsorship, kind: ActionKind, occurred_on: date,
-                number: int) -> None:
+    def _action(
+        self, pairing: Sponsorship, kind: ActionKind, occurred_on: date, number: int
+    ) -> None:
         rng = self.rng
         sponsor = pairing.sponsor
         language = "de" if sponsor.language == "de" else "en"
@@ -559,14 +652,24 @@ class _DemoBuilder:
         delegates = self.delegates.get(sponsor, [])
         by_delegate = bool(delegates) and rng.random() < (0.6 if kind.is_mail else 0.3)
         outcome, outcome_on = self._letter_outcome(occurred_on) if kind.is_mail else (None, None)
-        link = (f"https://{data.DOMAIN}/{kind.value.replace('_', '-')}/{number}"
-                if kind in data.LINKED_KINDS else None)
-        self._add(Action(
-            sponsorship=pairing, kind=kind, occurred_on=occurred_on, summary=summary,
-            link=link, letter_outcome=outcome, outcome_on=outcome_on,
-            logged_by=rng.choice(delegates) if by_delegate else sponsor.user,
-            is_public=pairing.has_public_consent and link is not None and rng.random() < 0.5,
-        ))
+        link = (
+            f"https://{data.DOMAIN}/{kind.value.replace('_', '-')}/{number}"
+            if kind in data.LINKED_KINDS
+            else None
+        )
+        self._add(
+            Action(
+                sponsorship=pairing,
+                kind=kind,
+                occurred_on=occurred_on,
+                summary=summary,
+                link=link,
+                letter_outcome=outcome,
+                outcome_on=outcome_on,
+                logged_by=rng.choice(delegates) if by_delegate else sponsor.user,
+                is_public=pairing.has_public_consent and link is not None and rng.random() < 0.5,
+            )
+        )
 
     def _letter_outcome(self, sent_on: date) -> tuple[LetterOutcome, date]:
         """What became of a letter: only "sent" until weeks have passed."""
@@ -590,4 +693,3 @@ class _SponsorPicker:
             sponsor = next(self._cycle)
         paired.add(sponsor)
         return sponsor
-

@@ -43,14 +43,17 @@ def _print_plan(plan: ImportPlan) -> None:
 
 def _print_identity_changes(plan: ImportPlan) -> None:
     for change in plan.identity_changes:
-        click.echo(f"IDENTITY CHANGE {change.row.external_id} ({', '.join(change.identity)}): "
-                   f"{change.current.name_latin!r} would become {change.row.name!r}")
+        click.echo(
+            f"IDENTITY CHANGE {change.row.external_id} ({', '.join(change.identity)}): "
+            f"{change.current.name_latin!r} would become {change.row.name!r}"
+        )
         for column, old, new in change.side_by_side():
             if old != new:
                 click.echo(f"    {column}: {old!r} -> {new!r}")
         if change.godparents:
-            click.echo(f"    godparents who would follow the new person: "
-                       f"{', '.join(change.godparents)}")
+            click.echo(
+                f"    godparents who would follow the new person: {', '.join(change.godparents)}"
+            )
 
 
 def _mapping_for(data: bytes) -> dict[str, str] | None:
@@ -64,11 +67,15 @@ def _mapping_for(data: bytes) -> dict[str, str] | None:
 
 @prisoners.command("import")
 @click.argument("file", type=click.File("rb"))
-@click.option("--dry-run", is_flag=True,
-              help="Check the file and print what would change; write nothing.")
-@click.option("--accept-identity-changes", is_flag=True,
-              help="Also apply rows whose external_id names a prisoner who is someone else "
-                   "(other names, birth or gender). Without it such a file is refused.")
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and print what would change; write nothing."
+)
+@click.option(
+    "--accept-identity-changes",
+    is_flag=True,
+    help="Also apply rows whose external_id names a prisoner who is someone else "
+    "(other names, birth or gender). Without it such a file is refused.",
+)
 def import_prisoners(file: BinaryIO, dry_run: bool, accept_identity_changes: bool) -> None:
     """Create and update prisoners from a CSV or XLSX FILE, matched by external_id.
 
@@ -83,16 +90,20 @@ def import_prisoners(file: BinaryIO, dry_run: bool, accept_identity_changes: boo
         for error in result.errors:
             click.echo(str(error), err=True)
         if result.needs_mapping:
-            click.echo("These headings are not the import format's: map them once in the "
-                       "web import (Prisoners > Import); the mapping is then remembered.",
-                       err=True)
+            click.echo(
+                "These headings are not the import format's: map them once in the "
+                "web import (Prisoners > Import); the mapping is then remembered.",
+                err=True,
+            )
         more = " (at least; reading stopped there)" if result.stopped_early else ""
         raise click.ClickException(
             f"{len(result.errors)} problem(s){more} in {result.bad_lines} row(s); "
-            "nothing was imported.")
+            "nothing was imported."
+        )
 
-    with click.progressbar(result.rows, label="Comparing with the registry",
-                           file=sys.stderr) as rows:
+    with click.progressbar(
+        result.rows, label="Comparing with the registry", file=sys.stderr
+    ) as rows:
         plan = plan_import(rows, db.session)
     if dry_run:
         _print_plan(plan)
@@ -102,18 +113,26 @@ def import_prisoners(file: BinaryIO, dry_run: bool, accept_identity_changes: boo
         _print_identity_changes(plan)
         raise click.ClickException(
             f"{len(plan.identity_changes)} row(s) would change who a prisoner is; nothing was "
-            "imported. Correct the external_id, or run again with --accept-identity-changes.")
+            "imported. Correct the external_id, or run again with --accept-identity-changes."
+        )
 
     today = campaign_today(current_app.config["TIMEZONE"])
     accepted = [change.row.external_id for change in plan.identity_changes]
     try:
         with click.progressbar(length=plan.writes, label="Writing", file=sys.stderr) as bar:
-            done = apply_import(plan, db.session, today, accepted=accepted,
-                                progress=bar.update)
-        record(None, "import", None, {"created": done.created, "changed": done.changed,
-                                      "identity_changes": done.identity_changes,
-                                      "pairings_ended": done.pairings_ended,
-                                      "file_sha256": hashlib.sha256(data).hexdigest()})
+            done = apply_import(plan, db.session, today, accepted=accepted, progress=bar.update)
+        record(
+            None,
+            "import",
+            None,
+            {
+                "created": done.created,
+                "changed": done.changed,
+                "identity_changes": done.identity_changes,
+                "pairings_ended": done.pairings_ended,
+                "file_sha256": hashlib.sha256(data).hexdigest(),
+            },
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()

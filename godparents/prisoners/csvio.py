@@ -31,9 +31,25 @@ from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 
 COLUMNS: tuple[str, ...] = (
-    "external_id", "name_latin", "name_be", "name_ru", "aliases", "gender", "birth_date",
-    "status", "detained_on", "released_on", "articles", "sentence", "expected_release_on",
-    "facility", "postal_address", "can_receive_letters", "source_url", "is_public", "bio",
+    "external_id",
+    "name_latin",
+    "name_be",
+    "name_ru",
+    "aliases",
+    "gender",
+    "birth_date",
+    "status",
+    "detained_on",
+    "released_on",
+    "articles",
+    "sentence",
+    "expected_release_on",
+    "facility",
+    "postal_address",
+    "can_receive_letters",
+    "source_url",
+    "is_public",
+    "bio",
 )
 # Any other column may be left out: new prisoners then get the default, existing ones keep
 # what they have. That lets a coordinator send, say, only external_id, name_latin and status.
@@ -70,11 +86,17 @@ FALSE_WORDS = frozenset({"no", "false", "0"})
 CHUNK = 1000
 
 # The columns of a prisoner that the export writes (and the import compares).
-_PRISONER_COLUMNS = (Prisoner.id, Prisoner.external_id, Prisoner.birth_date, Prisoner.birth_year,
-                     *(getattr(Prisoner, attribute) for attribute in ATTRIBUTES.values()))
+_PRISONER_COLUMNS = (
+    Prisoner.id,
+    Prisoner.external_id,
+    Prisoner.birth_date,
+    Prisoner.birth_year,
+    *(getattr(Prisoner, attribute) for attribute in ATTRIBUTES.values()),
+)
 
 
 # Exports --------------------------------------------------------------------------------------
+
 
 def cell(value: Any) -> str:
     """A value as the import format writes it (lists joined with ``;``, booleans yes/no)."""
@@ -116,11 +138,13 @@ def write_prisoners(prisoners: Iterable[Any], stream: TextIO) -> int:
     writer.writerow(COLUMNS)
     count = 0
     for prisoner in prisoners:
-        values = {column: getattr(prisoner, attribute)
-                  for column, attribute in ATTRIBUTES.items()}
-        values.update(external_id=prisoner.external_id,
-                      birth_date=prisoner.birth_date or prisoner.birth_year,
-                      facility=prisoner.facility, postal_address=prisoner.postal_address)
+        values = {column: getattr(prisoner, attribute) for column, attribute in ATTRIBUTES.items()}
+        values.update(
+            external_id=prisoner.external_id,
+            birth_date=prisoner.birth_date or prisoner.birth_year,
+            facility=prisoner.facility,
+            postal_address=prisoner.postal_address,
+        )
         writer.writerow(spreadsheets.safe_row(cell(values[column]) for column in COLUMNS))
         count += 1
     return count
@@ -143,10 +167,14 @@ def prisoner_rows(session: Session) -> Iterable[Any]:
     Columns rather than ORM objects with their address lists: 15,000 of those would take
     about 80 MB more while the export is written.
     """
-    current = (select(PrisonerAddress.id)
-               .where(PrisonerAddress.prisoner_id == Prisoner.id)
-               .order_by(PrisonerAddress.valid_from.desc(), PrisonerAddress.id.desc())
-               .limit(1).correlate(Prisoner).scalar_subquery())
+    current = (
+        select(PrisonerAddress.id)
+        .where(PrisonerAddress.prisoner_id == Prisoner.id)
+        .order_by(PrisonerAddress.valid_from.desc(), PrisonerAddress.id.desc())
+        .limit(1)
+        .correlate(Prisoner)
+        .scalar_subquery()
+    )
     query = (
         select(*_PRISONER_COLUMNS, PrisonerAddress.facility, PrisonerAddress.postal_address)
         .outerjoin(PrisonerAddress, PrisonerAddress.id == current)
@@ -160,21 +188,48 @@ def export_prisoners(session: Session, stream: TextIO) -> int:
     return write_prisoners(prisoner_rows(session), stream)
 
 
-SPONSOR_HEADER = ("id", "full_name", "title", "parliament", "country", "party", "email",
-                  "phone", "language", "mandate_ends_on", "is_active", "has_public_consent",
-                  "public_quote", "has_login", "active_godchildren")
+SPONSOR_HEADER = (
+    "id",
+    "full_name",
+    "title",
+    "parliament",
+    "country",
+    "party",
+    "email",
+    "phone",
+    "language",
+    "mandate_ends_on",
+    "is_active",
+    "has_public_consent",
+    "public_quote",
+    "has_login",
+    "active_godchildren",
+)
 
 
 def _sponsor_rows(session: Session) -> Iterator[tuple[Any, ...]]:
     # Internal notes stay out, and so does everything about the login but that there is one.
-    active = (select(func.count(Sponsorship.id))
-              .where(Sponsorship.sponsor_id == Sponsor.id,
-                     Sponsorship.status == SponsorshipStatus.ACTIVE)
-              .correlate(Sponsor).scalar_subquery())
+    active = (
+        select(func.count(Sponsorship.id))
+        .where(Sponsorship.sponsor_id == Sponsor.id, Sponsorship.status == SponsorshipStatus.ACTIVE)
+        .correlate(Sponsor)
+        .scalar_subquery()
+    )
     query: Select[Any] = select(
-        Sponsor.id, Sponsor.full_name, Sponsor.title, Sponsor.body, Sponsor.country,
-        Sponsor.party, Sponsor.email, Sponsor.phone, Sponsor.language, Sponsor.mandate_ends_on,
-        Sponsor.is_active, Sponsor.has_public_consent, Sponsor.public_quote, Sponsor.user_id,
+        Sponsor.id,
+        Sponsor.full_name,
+        Sponsor.title,
+        Sponsor.body,
+        Sponsor.country,
+        Sponsor.party,
+        Sponsor.email,
+        Sponsor.phone,
+        Sponsor.language,
+        Sponsor.mandate_ends_on,
+        Sponsor.is_active,
+        Sponsor.has_public_consent,
+        Sponsor.public_quote,
+        Sponsor.user_id,
         active,
     ).order_by(Sponsor.id)
     for row in session.execute(query):
@@ -186,18 +241,42 @@ def export_sponsors(session: Session, stream: TextIO) -> int:
     return _write_table(stream, SPONSOR_HEADER, _sponsor_rows(session))
 
 
-SPONSORSHIP_HEADER = ("id", "sponsor_id", "sponsor_name", "parliament", "country",
-                      "prisoner_id", "prisoner_external_id", "prisoner_name", "status",
-                      "started_on", "ended_on", "end_reason", "has_public_consent",
-                      "announced_on")
+SPONSORSHIP_HEADER = (
+    "id",
+    "sponsor_id",
+    "sponsor_name",
+    "parliament",
+    "country",
+    "prisoner_id",
+    "prisoner_external_id",
+    "prisoner_name",
+    "status",
+    "started_on",
+    "ended_on",
+    "end_reason",
+    "has_public_consent",
+    "announced_on",
+)
 
 
 def export_sponsorships(session: Session, stream: TextIO) -> int:
     query = (
-        select(Sponsorship.id, Sponsor.id, Sponsor.full_name, Sponsor.body, Sponsor.country,
-               Prisoner.id, Prisoner.external_id, Prisoner.name_latin, Sponsorship.status,
-               Sponsorship.started_on, Sponsorship.ended_on, Sponsorship.end_reason,
-               Sponsorship.has_public_consent, Sponsorship.announced_on)
+        select(
+            Sponsorship.id,
+            Sponsor.id,
+            Sponsor.full_name,
+            Sponsor.body,
+            Sponsor.country,
+            Prisoner.id,
+            Prisoner.external_id,
+            Prisoner.name_latin,
+            Sponsorship.status,
+            Sponsorship.started_on,
+            Sponsorship.ended_on,
+            Sponsorship.end_reason,
+            Sponsorship.has_public_consent,
+            Sponsorship.announced_on,
+        )
         .join(Sponsor, Sponsorship.sponsor)
         .join(Prisoner, Sponsorship.prisoner)
         .order_by(Sponsorship.id)
@@ -205,18 +284,46 @@ def export_sponsorships(session: Session, stream: TextIO) -> int:
     return _write_table(stream, SPONSORSHIP_HEADER, session.execute(query))
 
 
-ACTION_HEADER = ("id", "sponsorship_id", "occurred_on", "kind", "sponsor_id", "sponsor_name",
-                 "parliament", "country", "prisoner_id", "prisoner_external_id",
-                 "prisoner_name", "summary", "link", "letter_outcome", "outcome_on",
-                 "is_public")
+ACTION_HEADER = (
+    "id",
+    "sponsorship_id",
+    "occurred_on",
+    "kind",
+    "sponsor_id",
+    "sponsor_name",
+    "parliament",
+    "country",
+    "prisoner_id",
+    "prisoner_external_id",
+    "prisoner_name",
+    "summary",
+    "link",
+    "letter_outcome",
+    "outcome_on",
+    "is_public",
+)
 
 
 def export_actions(session: Session, stream: TextIO) -> int:
     query = (
-        select(Action.id, Action.sponsorship_id, Action.occurred_on, Action.kind, Sponsor.id,
-               Sponsor.full_name, Sponsor.body, Sponsor.country, Prisoner.id,
-               Prisoner.external_id, Prisoner.name_latin, Action.summary, Action.link,
-               Action.letter_outcome, Action.outcome_on, Action.is_public)
+        select(
+            Action.id,
+            Action.sponsorship_id,
+            Action.occurred_on,
+            Action.kind,
+            Sponsor.id,
+            Sponsor.full_name,
+            Sponsor.body,
+            Sponsor.country,
+            Prisoner.id,
+            Prisoner.external_id,
+            Prisoner.name_latin,
+            Action.summary,
+            Action.link,
+            Action.letter_outcome,
+            Action.outcome_on,
+            Action.is_public,
+        )
         .join(Sponsorship, Action.sponsorship)
         .join(Sponsor, Sponsorship.sponsor)
         .join(Prisoner, Sponsorship.prisoner)

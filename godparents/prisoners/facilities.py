@@ -19,13 +19,28 @@ from godparents.prisoners.names import fold
 from godparents.prisoners.spellings import is_cyrillic, language_of
 
 _KINDS: tuple[tuple[FacilityKind, re.Pattern[str]], ...] = (
-    (FacilityKind.PRETRIAL, re.compile(r"\bsizo\b|сизо|сiзо|сізо|pre-?trial|remand|"
-                                       r"следствен|untersuchung")),
+    (
+        FacilityKind.PRETRIAL,
+        re.compile(
+            r"\bsizo\b|сизо|сiзо|сізо|pre-?trial|remand|"
+            r"следствен|untersuchung"
+        ),
+    ),
     (FacilityKind.SETTLEMENT, re.compile(r"settlement|поселени|пасяленн|kp-|кп-")),
-    (FacilityKind.TEMPORARY, re.compile(r"\bivs\b|\bцип\b|\bивс\b|\bізу\b|temporary|"
-                                        r"изолятор временного")),
-    (FacilityKind.PENAL_COLONY, re.compile(r"colony|колони|калоні|\bik-?\d|\bик-?\d|\bік-?\d|"
-                                           r"strafkolonie")),
+    (
+        FacilityKind.TEMPORARY,
+        re.compile(
+            r"\bivs\b|\bцип\b|\bивс\b|\bізу\b|temporary|"
+            r"изолятор временного"
+        ),
+    ),
+    (
+        FacilityKind.PENAL_COLONY,
+        re.compile(
+            r"colony|колони|калоні|\bik-?\d|\bик-?\d|\bік-?\d|"
+            r"strafkolonie"
+        ),
+    ),
     (FacilityKind.PRISON, re.compile(r"prison|тюрьм|турм|gefängnis")),
 )
 _POSTCODE = re.compile(r"^\s*(\d{6})\s*,?\s*")
@@ -61,7 +76,7 @@ def postal_parts(text: str | None) -> PostalParts:
     body = text.strip()
     postcode = None
     if match := _POSTCODE.match(body):
-        postcode, body = match.group(1), body[match.end():]
+        postcode, body = match.group(1), body[match.end() :]
     pieces = [piece.strip(" ,") for piece in re.split(r"[\n,]", body)]
     pieces = [piece for piece in pieces if piece]
     region = town = street = institution = None
@@ -75,8 +90,9 @@ def postal_parts(text: str | None) -> PostalParts:
         elif re.match(r"(ул|пр|пер|просп|бул|вул|шоссе|тракт)\.?\s", folded):
             street = piece
             # "ул. Придвинская, 3": the house number is the next piece
-            if index + 1 < len(pieces) and re.fullmatch(r"\d+[а-яa-z]?(/\d+)?",
-                                                         fold(pieces[index + 1])):
+            if index + 1 < len(pieces) and re.fullmatch(
+                r"\d+[а-яa-z]?(/\d+)?", fold(pieces[index + 1])
+            ):
                 street = f"{piece}, {pieces[index + 1]}"
         elif street and piece in street:
             continue
@@ -84,8 +100,13 @@ def postal_parts(text: str | None) -> PostalParts:
             rest.append(piece)
     if rest:
         institution = ", ".join(rest)
-    return PostalParts(postcode, _limit(region, 200), _limit(town, 200), _limit(street, 300),
-                       _limit(institution, 300))
+    return PostalParts(
+        postcode,
+        _limit(region, 200),
+        _limit(town, 200),
+        _limit(street, 300),
+        _limit(institution, 300),
+    )
 
 
 def _key(text: str | None) -> str:
@@ -164,7 +185,6 @@ def new_facility(name: str | None, postal_address: str | None) -> Facility:
             facility.name_en = name
     else:
         parts = postal_parts(postal_address)
-        facility.name_ru = _limit(parts.institution or (postal_address or "").split("\n")[-1],
-                                  300)
+        facility.name_ru = _limit(parts.institution or (postal_address or "").split("\n")[-1], 300)
     set_postal_address(facility, postal_address)
     return facility

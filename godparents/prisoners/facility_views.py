@@ -42,9 +42,13 @@ class FacilityForm(FlaskForm):
     institution = _text(_l("Institution line"), 300)
     postal_address = TextAreaField(
         _l("Postal address as on the envelope"),
-        validators=[Optional(), Length(max=2000)], render_kw={"rows": 4, "lang": "ru"},
-        description=_l("In Cyrillic, without the name. Left empty, it is written from the "
-                       "parts above; with no part either, the address is unknown."))
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 4, "lang": "ru"},
+        description=_l(
+            "In Cyrillic, without the name. Left empty, it is written from the "
+            "parts above; with no part either, the address is unknown."
+        ),
+    )
     submit = SubmitField(_l("Save the facility"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -54,8 +58,10 @@ class FacilityForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         if not super().validate(extra_validators):
             return False
-        if not any((field.data or "").strip() for field in (self.name_en, self.name_de,
-                                                             self.name_ru, self.name_be)):
+        if not any(
+            (field.data or "").strip()
+            for field in (self.name_en, self.name_de, self.name_ru, self.name_be)
+        ):
             self.name_en.errors.append(_("Give the facility a name in at least one language."))
             return False
         return True
@@ -71,10 +77,13 @@ def _facility_or_404(facility_id: int) -> Facility:
 def _held_here() -> Any:
     """Held prisoners per facility of their current address, as a subquery."""
     current = current_address_ids().subquery()
-    return (select(current.c.facility_id, func.count().label("held"))
-            .join(Prisoner, Prisoner.id == current.c.prisoner_id)
-            .where(Prisoner.status.in_(HELD_STATUSES))
-            .group_by(current.c.facility_id).subquery())
+    return (
+        select(current.c.facility_id, func.count().label("held"))
+        .join(Prisoner, Prisoner.id == current.c.prisoner_id)
+        .where(Prisoner.status.in_(HELD_STATUSES))
+        .group_by(current.c.facility_id)
+        .subquery()
+    )
 
 
 @bp.get("/facilities/")
@@ -83,17 +92,26 @@ def facilities() -> str:
     """Every facility with its kind, its address (or that it is unknown) and how many held
     prisoners are there now: three queries, whatever the number."""
     held = _held_here()
-    query: Select[Any] = (select(Facility).outerjoin(held, held.c.facility_id == Facility.id)
-                          .order_by(func.coalesce(held.c.held, 0).desc(), Facility.id))
+    query: Select[Any] = (
+        select(Facility)
+        .outerjoin(held, held.c.facility_id == Facility.id)
+        .order_by(func.coalesce(held.c.held, 0).desc(), Facility.id)
+    )
     unknown = request.args.get("unknown") == "1"
     if unknown:
         query = query.where(Facility.postal_address.is_(None))
     page = paginate(query)
     ids = [facility.id for facility in page.items]
-    counts = dict(db.session.execute(select(held.c.facility_id, held.c.held)
-                                     .where(held.c.facility_id.in_(ids))).all()) if ids else {}
-    return render_template("prisoners/facilities.html", page=page, counts=counts,
-                           unknown=unknown)
+    counts = (
+        dict(
+            db.session.execute(
+                select(held.c.facility_id, held.c.held).where(held.c.facility_id.in_(ids))
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return render_template("prisoners/facilities.html", page=page, counts=counts, unknown=unknown)
 
 
 @bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
@@ -102,16 +120,35 @@ def facility_edit(facility_id: int) -> BaseResponse | str:
     facility = _facility_or_404(facility_id)
     form = FacilityForm(obj=facility)
     if form.validate_on_submit():
-        for name in ("name_en", "name_de", "name_ru", "name_be", "postcode", "region", "town",
-                     "street", "institution"):
+        for name in (
+            "name_en",
+            "name_de",
+            "name_ru",
+            "name_be",
+            "postcode",
+            "region",
+            "town",
+            "street",
+            "institution",
+        ):
             setattr(facility, name, (getattr(form, name).data or "").strip() or None)
         facility.kind = FacilityKind(form.kind.data)
         text = (form.postal_address.data or "").replace("\r\n", "\n").strip()
-        if text and not any((facility.postcode, facility.region, facility.town,
-                             facility.street, facility.institution)):
+        if text and not any(
+            (
+                facility.postcode,
+                facility.region,
+                facility.town,
+                facility.street,
+                facility.institution,
+            )
+        ):
             parts = postal_parts(text)
-            facility.postcode, facility.region, facility.town = (parts.postcode, parts.region,
-                                                                 parts.town)
+            facility.postcode, facility.region, facility.town = (
+                parts.postcode,
+                parts.region,
+                parts.town,
+            )
             facility.street, facility.institution = parts.street, parts.institution
         facility.postal_address = text or compose_postal_address(facility) or None
         db.session.commit()

@@ -36,46 +36,64 @@ def _optional_text(max_length: int) -> list[object]:
 class PrisonerForm(FlaskForm):
     """Every field of a prisoner that coordinators edit."""
 
-    name_latin = StringField(_l("Name in Latin letters"),
-                             validators=[DataRequired(), Length(max=200)])
+    name_latin = StringField(
+        _l("Name in Latin letters"), validators=[DataRequired(), Length(max=200)]
+    )
     name_be = StringField(_l("Name in Belarusian"), validators=_optional_text(200))
     name_ru = StringField(_l("Name in Russian"), validators=_optional_text(200))
     aliases = TextAreaField(
-        _l("Other spellings"), validators=_optional_text(2000), render_kw={"rows": 3},
-        description=_l("One per line, or separated by ';'. Search finds each of them."))
+        _l("Other spellings"),
+        validators=_optional_text(2000),
+        render_kw={"rows": 3},
+        description=_l("One per line, or separated by ';'. Search finds each of them."),
+    )
     gender = SelectField(_l("Gender"))
     birth_date = DayField(_l("Birth date"), validators=[Optional()])
-    birth_year = BoundedIntegerField(_l("Year of birth"), validators=[Optional()],
-                              description=_l("When only the year is known."))
+    birth_year = BoundedIntegerField(
+        _l("Year of birth"), validators=[Optional()], description=_l("When only the year is known.")
+    )
     status = SelectField(_l("Status"), validators=[InputRequired()])
     detained_on = DayField(_l("Detained on"), validators=[Optional()])
     released_on = DayField(_l("Released on"), validators=[Optional()])
     articles = TextAreaField(
-        _l("Articles of the Criminal Code"), validators=_optional_text(1000),
-        render_kw={"rows": 2}, description=_l("For example: 342; 361-1"))
+        _l("Articles of the Criminal Code"),
+        validators=_optional_text(1000),
+        render_kw={"rows": 2},
+        description=_l("For example: 342; 361-1"),
+    )
     sentence = StringField(_l("Sentence"), validators=_optional_text(500))
     expected_release_on = DayField(_l("Expected release"), validators=[Optional()])
     can_receive_letters = BooleanField(_l("Letters are known to get through"))
     health_notes = TextAreaField(
-        _l("Health and vulnerability (internal)"), validators=_optional_text(NOTES_MAX),
-        render_kw={"rows": 3})
+        _l("Health and vulnerability (internal)"),
+        validators=_optional_text(NOTES_MAX),
+        render_kw={"rows": 3},
+    )
     public_bio = TextAreaField(
-        _l("Public biography"), validators=_optional_text(NOTES_MAX), render_kw={"rows": 4},
-        description=_l("Godparents read this; published only with consent."))
-    notes = TextAreaField(_l("Internal notes"), validators=_optional_text(NOTES_MAX),
-                          render_kw={"rows": 3})
+        _l("Public biography"),
+        validators=_optional_text(NOTES_MAX),
+        render_kw={"rows": 4},
+        description=_l("Godparents read this; published only with consent."),
+    )
+    notes = TextAreaField(
+        _l("Internal notes"), validators=_optional_text(NOTES_MAX), render_kw={"rows": 3}
+    )
     source_url = StringField(_l("Source (web address)"), validators=_optional_text(URL_MAX))
-    external_id = StringField(_l("External id"), validators=_optional_text(100),
-                              description=_l("The id in the source list; CSV imports match "
-                                             "prisoners by it."))
+    external_id = StringField(
+        _l("External id"),
+        validators=_optional_text(100),
+        description=_l("The id in the source list; CSV imports match prisoners by it."),
+    )
     has_public_consent = BooleanField(_l("Consents to being named and shown in public"))
     last_verified_on = DayField(_l("Last verified on"), validators=[Optional()])
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.gender.choices = [SelectChoice("", _l("Not recorded")),
-                               *(SelectChoice(g.value, text) for g, text in GENDERS.items())]
+        self.gender.choices = [
+            SelectChoice("", _l("Not recorded")),
+            *(SelectChoice(g.value, text) for g, text in GENDERS.items()),
+        ]
         self.status.choices = [SelectChoice(s.value, label(s)) for s in PrisonerStatus]
 
     version = VersionField()  # the record's version when the form was read (concurrency.py)
@@ -116,40 +134,60 @@ class PrisonerForm(FlaskForm):
 class PrisonerCreateForm(PrisonerForm):
     """A new prisoner, with the first postal address if it is known."""
 
-    facility = StringField(_l("Facility"), validators=_optional_text(300),
-                           description=_l("For example: Penal colony No. 3 (Viciebsk)"))
+    facility = StringField(
+        _l("Facility"),
+        validators=_optional_text(300),
+        description=_l("For example: Penal colony No. 3 (Viciebsk)"),
+    )
     postal_address = TextAreaField(
-        _l("Postal address"), validators=_optional_text(2000), render_kw={"rows": 4, "lang": "ru"},
-        description=_l("In Cyrillic, exactly as on the envelope, without the name."))
+        _l("Postal address"),
+        validators=_optional_text(2000),
+        render_kw={"rows": 4, "lang": "ru"},
+        description=_l("In Cyrillic, exactly as on the envelope, without the name."),
+    )
     valid_from = DayField(_l("Valid from"), validators=[Optional()])
 
     def first_address(self, today: date) -> AddressData | None:
         """The address to store, or None when neither facility nor address was given."""
         if not (self.postal_address.data or "").strip() and not (self.facility.data or "").strip():
             return None
-        return AddressData(postal_address=self.postal_address.data or "",
-                           valid_from=self.valid_from.data or today,
-                           facility=self.facility.data)
+        return AddressData(
+            postal_address=self.postal_address.data or "",
+            valid_from=self.valid_from.data or today,
+            facility=self.facility.data,
+        )
 
 
 class AddressChangeForm(FlaskForm):
-    facility = StringField(_l("Facility"), validators=_optional_text(300),
-                           description=_l("For example: Penal colony No. 3 (Viciebsk). A "
-                                          "facility of the registry is matched by any of its "
-                                          "names; a new one is added."),
-                           render_kw={"list": "facility-names"})
+    facility = StringField(
+        _l("Facility"),
+        validators=_optional_text(300),
+        description=_l(
+            "For example: Penal colony No. 3 (Viciebsk). A "
+            "facility of the registry is matched by any of its "
+            "names; a new one is added."
+        ),
+        render_kw={"list": "facility-names"},
+    )
     postal_address = TextAreaField(
-        _l("Postal address"), validators=_optional_text(2000),
+        _l("Postal address"),
+        validators=_optional_text(2000),
         render_kw={"rows": 4, "lang": "ru"},
-        description=_l("In Cyrillic, exactly as on the envelope, without the name. Leave it "
-                       "empty when only the facility is known (or its address is on record): "
-                       "godparents are told when it is unknown."))
+        description=_l(
+            "In Cyrillic, exactly as on the envelope, without the name. Leave it "
+            "empty when only the facility is known (or its address is on record): "
+            "godparents are told when it is unknown."
+        ),
+    )
     valid_from = DayField(_l("Valid from"), validators=[InputRequired()])
     submit = SubmitField(_l("Save the new address"))
 
     def to_data(self) -> AddressData:
-        return AddressData(postal_address=self.postal_address.data or "",
-                           valid_from=self.valid_from.data, facility=self.facility.data)
+        return AddressData(
+            postal_address=self.postal_address.data or "",
+            valid_from=self.valid_from.data,
+            facility=self.facility.data,
+        )
 
 
 class KeyDateAddForm(FlaskForm):
@@ -172,12 +210,16 @@ class KeyDateDeleteForm(FlaskForm):
 class PhotoUploadForm(FlaskForm):
     """Shown on the prisoner's page beside the key date form: its button is in the template."""
 
-    photo = FileField(_l("Photo"), validators=[FileRequired()],
-                      render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"})
+    photo = FileField(
+        _l("Photo"),
+        validators=[FileRequired()],
+        render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"},
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.photo.description = _(
             "JPEG, PNG, GIF or WebP, at most %(size)s MB. It is stored smaller and without "
             "its metadata (such as the place where it was taken).",
-            size=size_in_mb(max_photo_bytes()))
+            size=size_in_mb(max_photo_bytes()),
+        )

@@ -19,7 +19,8 @@ from godparents.prisoners.spellings import BE_PASSPORT, is_cyrillic, language_of
 
 _PATRONYMIC = re.compile(
     r"(ович|евич|ёвич|ьич|ична|инична|овна|евна|авіч|евіч|эвіч|ёвіч|аўна|еўна|ічна|ovich|"
-    r"evich|ovna|evna|avich|ivich|ichna|auna|euna)$")
+    r"evich|ovna|evna|avich|ivich|ichna|auna|euna)$"
+)
 # Common first names, folded, in the forms lists use (Belarusian, Russian, Latin).
 _FIRST_NAMES_TEXT = """
     андрэй андрей andrei andrey сяргей сергей siarhei sergei sergey аляксандр александр

@@ -39,11 +39,16 @@ def stem(word: str) -> str:
     return word
 
 
-def name_forms(name_latin: str | None, name_be: str | None, name_ru: str | None,
-               aliases: Iterable[str] | None) -> list[tuple[str | None, str]]:
+def name_forms(
+    name_latin: str | None, name_be: str | None, name_ru: str | None, aliases: Iterable[str] | None
+) -> list[tuple[str | None, str]]:
     """A prisoner's names with the language their systems are chosen by."""
-    return [(name_latin, ""), (name_be, "be"), (name_ru, "ru"),
-            *((alias, "") for alias in aliases or [])]
+    return [
+        (name_latin, ""),
+        (name_be, "be"),
+        (name_ru, "ru"),
+        *((alias, "") for alias in aliases or []),
+    ]
 
 
 def positions(names: Iterable[tuple[str | None, str]]) -> list[Word]:
@@ -55,8 +60,10 @@ def positions(names: Iterable[tuple[str | None, str]]) -> list[Word]:
     """
     merged: list[set[str]] = []
     for name, language in names:
-        words = [spellings | {stem(spelled) for spelled in spellings}
-                 for spellings in name_words(name, language)]
+        words = [
+            spellings | {stem(spelled) for spelled in spellings}
+            for spellings in name_words(name, language)
+        ]
         aligned = len(words) == len(merged)
         for index, spellings in enumerate(words):
             target = next((word for word in merged if word & spellings), None)
@@ -77,8 +84,11 @@ def _similar(a: Word, b: Word) -> bool:
     """One spelling in common, or two spellings one letter apart (Paval, Pavel)."""
     if a & b:
         return True
-    return any(len(x) >= FUZZY_LENGTH and abs(len(x) - len(y)) <= 1 and within_one_edit(x, y)
-               for x in a for y in b)
+    return any(
+        len(x) >= FUZZY_LENGTH and abs(len(x) - len(y)) <= 1 and within_one_edit(x, y)
+        for x in a
+        for y in b
+    )
 
 
 def names_match(a: Sequence[Word], b: Sequence[Word]) -> bool:
@@ -136,9 +146,13 @@ def _same_year(a: int | None, b: int | None) -> bool:
     return a is None or b is None or a == b
 
 
-def possible_duplicates(session: Session, names: Iterable[tuple[str | None, str]],
-                        birth_year: int | None, exclude_id: int | None = None,
-                        limit: int = 5) -> list[Candidate]:
+def possible_duplicates(
+    session: Session,
+    names: Iterable[tuple[str | None, str]],
+    birth_year: int | None,
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[Candidate]:
     """Prisoners whose names match these and whose birth year is the same (or unknown on
     either side), in one query."""
     words = positions(names)
@@ -146,29 +160,47 @@ def possible_duplicates(session: Session, names: Iterable[tuple[str | None, str]
         return []
     # A spelling one letter from another (Olena, Alena) counts too, as in names_match.
     near = near_words(session, {spelled for word in words for spelled in word})
-    words = [word | {other for other in near if any(within_one_edit(other, spelled)
-                                                      for spelled in word)}
-             for word in words]
-    matched = [case((or_(*(Prisoner.search_text.like(f"% {spelled}%" if spelled == stem(spelled)
-                                                      and len(spelled) >= STEM_LENGTH - 1
-                                                      else f"% {spelled} %")
-                           for spelled in sorted(word))), 1), else_=0) for word in words]
+    words = [
+        word | {other for other in near if any(within_one_edit(other, spelled) for spelled in word)}
+        for word in words
+    ]
+    matched = [
+        case(
+            (
+                or_(
+                    *(
+                        Prisoner.search_text.like(
+                            f"% {spelled}%"
+                            if spelled == stem(spelled) and len(spelled) >= STEM_LENGTH - 1
+                            else f"% {spelled} %"
+                        )
+                        for spelled in sorted(word)
+                    )
+                ),
+                1,
+            ),
+            else_=0,
+        )
+        for word in words
+    ]
     query: Select[Any] = (
         select(Prisoner.id, Prisoner.external_id, Prisoner.name_latin, Prisoner.birth_year)
         .where(sum(matched[1:], matched[0]) >= _needed(words))
-        .order_by(Prisoner.id).limit(limit))
+        .order_by(Prisoner.id)
+        .limit(limit)
+    )
     if birth_year is not None:
-        query = query.where(or_(Prisoner.birth_year.is_(None),
-                                Prisoner.birth_year == birth_year))
+        query = query.where(or_(Prisoner.birth_year.is_(None), Prisoner.birth_year == birth_year))
     if exclude_id is not None:
         query = query.where(Prisoner.id != exclude_id)
     return [Candidate(*row) for row in session.execute(query)]
 
 
-def duplicates_in_registry(session: Session,
-                           people: Sequence[tuple[str, list[tuple[str | None, str]],
-                                                  int | None]],
-                           limit: int = 5) -> dict[str, list[Candidate]]:
+def duplicates_in_registry(
+    session: Session,
+    people: Sequence[tuple[str, list[tuple[str | None, str]], int | None]],
+    limit: int = 5,
+) -> dict[str, list[Candidate]]:
     """For many new people at once (key, names, birth year): the registry's prisoners who
     may be the same, by key.
 
@@ -185,8 +217,13 @@ def duplicates_in_registry(session: Session,
             wanted.update(word)
     postings: dict[str, set[int]] = defaultdict(set)
     found: dict[int, Candidate] = {}
-    query = select(Prisoner.id, Prisoner.external_id, Prisoner.name_latin,
-                   Prisoner.birth_year, Prisoner.search_text)
+    query = select(
+        Prisoner.id,
+        Prisoner.external_id,
+        Prisoner.name_latin,
+        Prisoner.birth_year,
+        Prisoner.search_text,
+    )
     for row in session.execute(query.execution_options(yield_per=2000)):
         words = (row.search_text or "").split()
         hits = wanted.intersection([*words, *(stem(word) for word in words)])
@@ -199,18 +236,24 @@ def duplicates_in_registry(session: Session,
         return result
     for key, names, year in people:
         words = positions(names)
-        holders = [set().union(*(postings.get(spelled, ()) for spelled in word))
-                   for word in words]
+        holders = [set().union(*(postings.get(spelled, ()) for spelled in word)) for word in words]
         holders = [ids for ids in holders if ids]
         if len(holders) < _needed(words) or not holders:
             continue
         if _needed(words) == 1:
             ids = holders[0]
         else:
-            ids = set().union(*(holders[i] & holders[j] for i in range(len(holders))
-                                for j in range(i + 1, len(holders))))
-        matches = sorted((found[i] for i in ids if _same_year(found[i].birth_year, year)),
-                         key=lambda candidate: candidate.id)
+            ids = set().union(
+                *(
+                    holders[i] & holders[j]
+                    for i in range(len(holders))
+                    for j in range(i + 1, len(holders))
+                )
+            )
+        matches = sorted(
+            (found[i] for i in ids if _same_year(found[i].birth_year, year)),
+            key=lambda candidate: candidate.id,
+        )
         if matches:
             result[key] = matches[:limit]
     return result

@@ -30,8 +30,13 @@ def _text(limit: int, required: bool = False) -> Callable[[str], str | None]:
                 raise CellError(_("This value is required."))
             return None
         if len(cell) > limit:
-            raise CellError(_("At most %(limit)d characters (this has %(length)d).",
-                              limit=limit, length=len(cell)))
+            raise CellError(
+                _(
+                    "At most %(limit)d characters (this has %(length)d).",
+                    limit=limit,
+                    length=len(cell),
+                )
+            )
         return cell
 
     return parse
@@ -46,8 +51,13 @@ def _list(cell: str) -> list[str]:
     return [item for item in items if item]
 
 
-_GENDER_WORDS = {"m": Gender.MALE, "f": Gender.FEMALE, "x": Gender.OTHER,
-                 "м": Gender.MALE, "ж": Gender.FEMALE}
+_GENDER_WORDS = {
+    "m": Gender.MALE,
+    "f": Gender.FEMALE,
+    "x": Gender.OTHER,
+    "м": Gender.MALE,
+    "ж": Gender.FEMALE,
+}
 
 
 def _gender(cell: str) -> Gender | None:
@@ -67,16 +77,25 @@ def _real_date(cell: str) -> date:
 
 
 def _is_iso_date(cell: str) -> bool:
-    return (len(cell) == _DATE_LENGTH and cell[4] == "-" and cell[7] == "-"
-            and cell[:4].isdigit() and cell[5:7].isdigit() and cell[8:].isdigit()
-            and cell.isascii())
+    return (
+        len(cell) == _DATE_LENGTH
+        and cell[4] == "-"
+        and cell[7] == "-"
+        and cell[:4].isdigit()
+        and cell[5:7].isdigit()
+        and cell[8:].isdigit()
+        and cell.isascii()
+    )
 
 
 def _day_first(cell: str) -> str:
     """14.03.1979, as lists from Belarus write dates, as 1979-03-14; anything else as it is."""
     parts = cell.split(".")
-    if (len(parts) == 3 and [len(p) for p in parts] == [2, 2, 4]
-            and all(p.isdigit() and p.isascii() for p in parts)):
+    if (
+        len(parts) == 3
+        and [len(p) for p in parts] == [2, 2, 4]
+        and all(p.isdigit() and p.isascii() for p in parts)
+    ):
         return f"{parts[2]}-{parts[1]}-{parts[0]}"
     return cell
 
@@ -108,10 +127,12 @@ def _status(cell: str) -> PrisonerStatus:
     except ValueError:
         choices = ", ".join(status.value for status in PrisonerStatus)
         if not cell:
-            raise CellError(_("This value is required: one of %(choices)s.",
-                              choices=choices)) from None
-        raise CellError(_("Unknown status “%(value)s”: use one of %(choices)s.",
-                          value=cell, choices=choices)) from None
+            raise CellError(
+                _("This value is required: one of %(choices)s.", choices=choices)
+            ) from None
+        raise CellError(
+            _("Unknown status “%(value)s”: use one of %(choices)s.", value=cell, choices=choices)
+        ) from None
 
 
 def _boolean(default: bool) -> Callable[[str], bool]:
@@ -123,8 +144,9 @@ def _boolean(default: bool) -> Callable[[str], bool]:
             return True
         if word in FALSE_WORDS:
             return False
-        raise CellError(_("Unknown value “%(value)s”: use yes or no (or true/false, 1/0).",
-                          value=cell))
+        raise CellError(
+            _("Unknown value “%(value)s”: use yes or no (or true/false, 1/0).", value=cell)
+        )
 
     return parse
 

@@ -42,9 +42,14 @@ from godparents.sponsorships.services import OPEN_STATUSES, RELEASE_STATUSES
 T = TypeVar("T")
 
 # What is compared of a stored prisoner.
-PRISONER_COLUMNS = (Prisoner.id, Prisoner.version, Prisoner.external_id, Prisoner.birth_date,
-                    Prisoner.birth_year,
-                    *(getattr(Prisoner, attribute) for attribute in ATTRIBUTES.values()))
+PRISONER_COLUMNS = (
+    Prisoner.id,
+    Prisoner.version,
+    Prisoner.external_id,
+    Prisoner.birth_date,
+    Prisoner.birth_year,
+    *(getattr(Prisoner, attribute) for attribute in ATTRIBUTES.values()),
+)
 NAME_COLUMNS = ("name_latin", "name_be", "name_ru", "aliases")
 
 
@@ -78,20 +83,25 @@ class Change:
 
     def shown(self) -> list[tuple[str, str, str]]:
         """Column, old and new value as the file writes them, in the file's column order."""
-        return [(column, cell(self.fields[column][0]), cell(self.fields[column][1]))
-                for column in COLUMNS if column in self.fields]
+        return [
+            (column, cell(self.fields[column][0]), cell(self.fields[column][1]))
+            for column in COLUMNS
+            if column in self.fields
+        ]
 
     def side_by_side(self) -> list[tuple[str, str, str]]:
         """For an identity change: who the prisoner is now and who the row says, field by
         field (names, birth, gender), whether or not each field changes."""
         now, new = self.current, self.row.values
         stored_birth = now.birth_date or now.birth_year
-        pairs = [("name_latin", now.name_latin, new.get("name_latin")),
-                 ("name_be", now.name_be, new.get("name_be", now.name_be)),
-                 ("name_ru", now.name_ru, new.get("name_ru", now.name_ru)),
-                 ("aliases", now.aliases, new.get("aliases", now.aliases)),
-                 ("birth_date", stored_birth, new.get("birth_date", stored_birth)),
-                 ("gender", now.gender, new.get("gender", now.gender))]
+        pairs = [
+            ("name_latin", now.name_latin, new.get("name_latin")),
+            ("name_be", now.name_be, new.get("name_be", now.name_be)),
+            ("name_ru", now.name_ru, new.get("name_ru", now.name_ru)),
+            ("aliases", now.aliases, new.get("aliases", now.aliases)),
+            ("birth_date", stored_birth, new.get("birth_date", stored_birth)),
+            ("gender", now.gender, new.get("gender", now.gender)),
+        ]
         return [(column, cell(old), cell(value)) for column, old, value in pairs]
 
 
@@ -111,12 +121,17 @@ class ImportPlan:
     @property
     def releases(self) -> list[Change]:
         """The changes that end a detention and, with it, godparenthoods."""
-        return [change for change in (*self.changed, *self.identity_changes)
-                if change.ends_detention and change.godparents]
+        return [
+            change
+            for change in (*self.changed, *self.identity_changes)
+            if change.ends_detention and change.godparents
+        ]
 
     def summary(self) -> str:
-        text = (f"{len(self.created)} created, {len(self.changed)} changed, "
-                f"{len(self.unchanged)} unchanged")
+        text = (
+            f"{len(self.created)} created, {len(self.changed)} changed, "
+            f"{len(self.unchanged)} unchanged"
+        )
         if self.identity_changes:
             text += f", {len(self.identity_changes)} identity change(s)"
         return text
@@ -152,13 +167,20 @@ def current_addresses(session: Session, prisoner_ids: list[int]) -> dict[int, An
         return {}
     current: dict[int, Any] = {}
     for address in session.execute(
-        select(PrisonerAddress.prisoner_id, PrisonerAddress.facility,
-               func.coalesce(PrisonerAddress.postal_address,
-                             Facility.postal_address).label("postal_address"))
+        select(
+            PrisonerAddress.prisoner_id,
+            PrisonerAddress.facility,
+            func.coalesce(PrisonerAddress.postal_address, Facility.postal_address).label(
+                "postal_address"
+            ),
+        )
         .outerjoin(Facility, Facility.id == PrisonerAddress.facility_id)
         .where(PrisonerAddress.prisoner_id.in_(prisoner_ids))
-        .order_by(PrisonerAddress.prisoner_id, PrisonerAddress.valid_from.desc(),
-                  PrisonerAddress.id.desc())
+        .order_by(
+            PrisonerAddress.prisoner_id,
+            PrisonerAddress.valid_from.desc(),
+            PrisonerAddress.id.desc(),
+        )
     ):
         current.setdefault(address.prisoner_id, address)
     return current
@@ -202,8 +224,12 @@ def _row_names(row: PrisonerRow) -> list[tuple[str | None, str]]:
     """The names a row gives (never mixed with stored ones: a row naming someone else must
     not borrow the stored person's other names)."""
     values = row.values
-    return name_forms(values.get("name_latin"), values.get("name_be"), values.get("name_ru"),
-                      values.get("aliases"))
+    return name_forms(
+        values.get("name_latin"),
+        values.get("name_be"),
+        values.get("name_ru"),
+        values.get("aliases"),
+    )
 
 
 def identity_differences(row: PrisonerRow, current: Any) -> list[str]:
@@ -227,8 +253,7 @@ def godparents_of(session: Session, prisoner_ids: list[int]) -> dict[int, list[s
     for prisoner_id, name in session.execute(
         select(Sponsorship.prisoner_id, Sponsor.full_name)
         .join(Sponsor, Sponsor.id == Sponsorship.sponsor_id)
-        .where(Sponsorship.prisoner_id.in_(prisoner_ids),
-               Sponsorship.status.in_(OPEN_STATUSES))
+        .where(Sponsorship.prisoner_id.in_(prisoner_ids), Sponsorship.status.in_(OPEN_STATUSES))
         .order_by(Sponsorship.prisoner_id, Sponsor.full_name, Sponsorship.id)
     ):
         found.setdefault(prisoner_id, []).append(name)
@@ -239,8 +264,10 @@ def _merged_ids(session: Session) -> dict[str, str]:
     """The external id of each record merged into another -> that other's external id."""
     found: dict[str, str] = {}
     for external_id, former in session.execute(
-            select(Prisoner.external_id, Prisoner.former_external_ids)
-            .where(cast(Prisoner.former_external_ids, Text) != "[]")):
+        select(Prisoner.external_id, Prisoner.former_external_ids).where(
+            cast(Prisoner.former_external_ids, Text) != "[]"
+        )
+    ):
         for old in former or []:
             if external_id:
                 found[old] = external_id
@@ -258,8 +285,12 @@ def plan_import(rows: Iterable[PrisonerRow], session: Session) -> ImportPlan:
     merged = _merged_ids(session)
     for chunk in chunks(rows):
         external_ids = [merged.get(row.external_id, row.external_id) for row in chunk]
-        existing = {found.external_id: found for found in session.execute(
-            select(*PRISONER_COLUMNS).where(Prisoner.external_id.in_(external_ids)))}
+        existing = {
+            found.external_id: found
+            for found in session.execute(
+                select(*PRISONER_COLUMNS).where(Prisoner.external_id.in_(external_ids))
+            )
+        }
         addresses = current_addresses(session, [found.id for found in existing.values()])
         changes: list[Change] = []
         for row in chunk:
@@ -279,7 +310,11 @@ def plan_import(rows: Iterable[PrisonerRow], session: Session) -> ImportPlan:
         for change in changes:
             change.godparents = godparents.get(change.prisoner_id, [])
             (plan.identity_changes if change.identity else plan.changed).append(change)
-    plan.duplicates = duplicates_in_registry(session, [
-        (row.external_id, _row_names(row), birth_year_of(row.values.get("birth_date")))
-        for row in plan.created])
+    plan.duplicates = duplicates_in_registry(
+        session,
+        [
+            (row.external_id, _row_names(row), birth_year_of(row.values.get("birth_date")))
+            for row in plan.created
+        ],
+    )
     return plan

@@ -47,7 +47,6 @@ IGNORED = ""  # a mapping target: the column is not imported
 XLSX_MAGIC = b"PK\x03\x04"
 
 
-
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem in the file: the physical line where its record starts, the column."""
@@ -107,6 +106,7 @@ NAME_COLUMNS = ("name_latin", "name_be", "name_ru", FULL_NAME)
 
 # Files: CSV and XLSX as rows of text cells -------------------------------------------------
 
+
 @dataclass
 class Table:
     """A file's headings, and its rows as (line, cells) after them."""
@@ -116,10 +116,18 @@ class Table:
 
 
 def _too_wide(count: int) -> FileError:
-    return FileError(RowError(1, "", _(
-        "This file has %(count)d columns; an import reads at most %(limit)d. Is it the right "
-        "file? Delete the columns that are not needed and try again.",
-        count=count, limit=MAX_COLUMNS)))
+    return FileError(
+        RowError(
+            1,
+            "",
+            _(
+                "This file has %(count)d columns; an import reads at most %(limit)d. "
+                "Is it the right file? Delete the columns that are not needed and try again.",
+                count=count,
+                limit=MAX_COLUMNS,
+            ),
+        )
+    )
 
 
 def _text_of(data: bytes | str) -> str:
@@ -127,18 +135,30 @@ def _text_of(data: bytes | str) -> str:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     binary = raw.find(b"\x00")  # UTF-8 text never has one; images and workbooks do
     if binary >= 0:
-        raise FileError(RowError(raw.count(b"\n", 0, binary) + 1, "", _(
-            "This is not a CSV text file: it contains binary data. In your spreadsheet, "
-            "save it as “CSV UTF-8”, or upload the workbook itself (.xlsx).")))
+        raise FileError(
+            RowError(
+                raw.count(b"\n", 0, binary) + 1,
+                "",
+                _(
+                    "This is not a CSV text file: it contains binary data. In your spreadsheet, "
+                    "save it as “CSV UTF-8”, or upload the workbook itself (.xlsx)."
+                ),
+            )
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise FileError(RowError(raw.count(b"\n", 0, error.start) + 1, "", _(
-            "This line is not UTF-8 text. Save the file as “CSV UTF-8” and try again."))
+        raise FileError(
+            RowError(
+                raw.count(b"\n", 0, error.start) + 1,
+                "",
+                _("This line is not UTF-8 text. Save the file as “CSV UTF-8” and try again."),
+            )
         ) from None
     if not text.strip():
-        raise FileError(RowError(1, "", _(
-            "The file is empty: it needs a header row with the column names.")))
+        raise FileError(
+            RowError(1, "", _("The file is empty: it needs a header row with the column names."))
+        )
     return text
 
 
@@ -150,9 +170,14 @@ def _delimiter(text: str) -> str:
 
 
 def _unreadable(line: int, problem: csv.Error) -> RowError:
-    return RowError(line, "", _(
-        "This row cannot be read as CSV (%(detail)s): check its quotation marks.",
-        detail=str(problem)[:200]))
+    return RowError(
+        line,
+        "",
+        _(
+            "This row cannot be read as CSV (%(detail)s): check its quotation marks.",
+            detail=str(problem)[:200],
+        ),
+    )
 
 
 def _csv_table(data: bytes | str) -> Table:
@@ -197,17 +222,27 @@ def _xlsx_cell(value: Any) -> str:
 def _xlsx_table(data: bytes) -> Table:
     import openpyxl  # only for workbooks: a few hundred milliseconds to import
 
-    unreadable = FileError(RowError(1, "", _(
-        "This workbook cannot be read. Save it again as .xlsx, or as “CSV UTF-8”.")))
+    unreadable = FileError(
+        RowError(
+            1, "", _("This workbook cannot be read. Save it again as .xlsx, or as “CSV UTF-8”.")
+        )
+    )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError):
         raise unreadable from None
     if unpacked > MAX_UNPACKED_BYTES:
-        raise FileError(RowError(1, "", _(
-            "This workbook unpacks to more than %(size)d MB; split it into parts.",
-            size=MAX_UNPACKED_BYTES // 1024 // 1024)))
+        raise FileError(
+            RowError(
+                1,
+                "",
+                _(
+                    "This workbook unpacks to more than %(size)d MB; split it into parts.",
+                    size=MAX_UNPACKED_BYTES // 1024 // 1024,
+                ),
+            )
+        )
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]
@@ -217,8 +252,9 @@ def _xlsx_table(data: bytes) -> Table:
     except Exception:  # openpyxl raises many kinds for broken workbooks
         raise unreadable from None
     if first is None:
-        raise FileError(RowError(1, "", _(
-            "The file is empty: it needs a header row with the column names.")))
+        raise FileError(
+            RowError(1, "", _("The file is empty: it needs a header row with the column names."))
+        )
     headings = [_xlsx_cell(value).strip() for value in first]
     while headings and not headings[-1]:
         headings.pop()  # formatted but empty columns at the right
@@ -249,12 +285,12 @@ def read_table(data: bytes | str, filename: str = "") -> Table:
 
 # Headings -----------------------------------------------------------------------------------
 
+
 def normalised(heading: str) -> str:
     return " ".join(heading.split()).casefold()
 
 
-def _check_columns(columns: Sequence[str], headings: Sequence[str],
-                   mapped: bool) -> list[RowError]:
+def _check_columns(columns: Sequence[str], headings: Sequence[str], mapped: bool) -> list[RowError]:
     """The columns the headings give (``IGNORED`` for a column left out), checked."""
     errors = []
     known = ", ".join(COLUMNS)
@@ -264,22 +300,29 @@ def _check_columns(columns: Sequence[str], headings: Sequence[str],
             if not heading:
                 errors.append(RowError(1, "", _("A column has no name: delete it or name it.")))
             else:
-                errors.append(RowError(1, heading, _(
-                    "Unknown column. The known columns are: %(known)s.", known=known)))
+                errors.append(
+                    RowError(
+                        1,
+                        heading,
+                        _("Unknown column. The known columns are: %(known)s.", known=known),
+                    )
+                )
         elif column != IGNORED and column in columns[:position]:
             errors.append(RowError(1, shown, _("This column appears twice.")))
     present = set(columns)
     # A mapped list may give the name in another column: the Latin one is made from it.
     required = ("external_id",) if mapped else REQUIRED_COLUMNS
-    errors.extend(RowError(1, name, _("This column is required."))
-                  for name in required if name not in present)
+    errors.extend(
+        RowError(1, name, _("This column is required.")) for name in required if name not in present
+    )
     if mapped and not present & set(NAME_COLUMNS):
         errors.append(RowError(1, "name_latin", _("Say which column holds the name.")))
     return errors
 
 
-def columns_for(headings: Sequence[str], mapping: Mapping[str, str] | None
-                ) -> tuple[list[str], bool]:
+def columns_for(
+    headings: Sequence[str], mapping: Mapping[str, str] | None
+) -> tuple[list[str], bool]:
     """The column each heading gives, and whether a mapping was used for it.
 
     Headings that are all the format's columns need no mapping. Otherwise ``mapping`` (by
@@ -289,20 +332,31 @@ def columns_for(headings: Sequence[str], mapping: Mapping[str, str] | None
     if mapping is None or all(name in COLUMNS for name in plain if name):
         return [name if name in COLUMNS else IGNORED for name in plain], False
     targets = set(COLUMNS) | {FULL_NAME}
-    return [mapping.get(name, IGNORED) if mapping.get(name, IGNORED) in targets else IGNORED
-            for name in plain], True
+    return [
+        mapping.get(name, IGNORED) if mapping.get(name, IGNORED) in targets else IGNORED
+        for name in plain
+    ], True
 
 
 # Rows ---------------------------------------------------------------------------------------
+
 
 def _cross_check(line: int, values: dict[str, Any]) -> list[RowError]:
     """Rules between cells of one row, for cells that were readable on their own."""
     errors = []
     detained, released = values.get("detained_on"), values.get("released_on")
     if detained and released and released < detained:
-        errors.append(RowError(line, "released_on", _(
-            "The release (%(released)s) is before the detention (%(detained)s).",
-            released=released.isoformat(), detained=detained.isoformat())))
+        errors.append(
+            RowError(
+                line,
+                "released_on",
+                _(
+                    "The release (%(released)s) is before the detention (%(detained)s).",
+                    released=released.isoformat(),
+                    detained=detained.isoformat(),
+                ),
+            )
+        )
     return errors
 
 
@@ -321,8 +375,9 @@ def _names_from_full(values: dict[str, Any], whole: str) -> None:
         values["aliases"] = [*values.get("aliases", []), " ".join(whole.split())]
 
 
-def _parse_row(line: int, columns: Sequence[str],
-               cells: list[str]) -> tuple[PrisonerRow | None, list[RowError]]:
+def _parse_row(
+    line: int, columns: Sequence[str], cells: list[str]
+) -> tuple[PrisonerRow | None, list[RowError]]:
     values: dict[str, Any] = {}
     errors: list[RowError] = []
     whole = ""
@@ -333,9 +388,17 @@ def _parse_row(line: int, columns: Sequence[str],
         # that an exported list comes back unchanged (spreadsheets.unguarded).
         text = spreadsheets.unguarded(clean(cell))
         if len(text) > MAX_CELL:
-            errors.append(RowError(line, column, _(
-                "At most %(limit)d characters (this has %(length)d).", limit=MAX_CELL,
-                length=len(text))))
+            errors.append(
+                RowError(
+                    line,
+                    column,
+                    _(
+                        "At most %(limit)d characters (this has %(length)d).",
+                        limit=MAX_CELL,
+                        length=len(text),
+                    ),
+                )
+            )
             continue
         if column == FULL_NAME:
             whole = text
@@ -349,16 +412,29 @@ def _parse_row(line: int, columns: Sequence[str],
             values.pop("name_latin", None)
         _names_from_full(values, whole)
         if len(values.get("name_latin") or "") > 200:
-            errors.append(RowError(line, FULL_NAME, _("At most %(limit)d characters (this "
-                                                      "has %(length)d).", limit=200,
-                                                      length=len(values["name_latin"]))))
+            errors.append(
+                RowError(
+                    line,
+                    FULL_NAME,
+                    _(
+                        "At most %(limit)d characters (this has %(length)d).",
+                        limit=200,
+                        length=len(values["name_latin"]),
+                    ),
+                )
+            )
     if FULL_NAME in columns or "name_latin" not in columns:
         names = [values.get(name) for name in ("name_latin", "name_be", "name_ru")]
         if not values.get("name_latin") and any(names):
             values["name_latin"] = latin_name(next(name for name in names if name))
         if not values.get("name_latin"):
-            errors.append(RowError(line, FULL_NAME if FULL_NAME in columns else "name_latin",
-                                   _("This value is required.")))
+            errors.append(
+                RowError(
+                    line,
+                    FULL_NAME if FULL_NAME in columns else "name_latin",
+                    _("This value is required."),
+                )
+            )
     errors.extend(_cross_check(line, values))
     if errors:
         return None, errors
@@ -366,8 +442,9 @@ def _parse_row(line: int, columns: Sequence[str],
     return PrisonerRow(line, external_id, values), []
 
 
-def read_prisoners(data: bytes | str, filename: str = "",
-                   mapping: Mapping[str, str] | None = None) -> ParseResult:
+def read_prisoners(
+    data: bytes | str, filename: str = "", mapping: Mapping[str, str] | None = None
+) -> ParseResult:
     """Parse and check a whole prisoner file; every problem is collected, none raised.
 
     ``data`` is a CSV file (UTF-8, with or without BOM, comma or semicolon separated) or an
@@ -384,7 +461,8 @@ def read_prisoners(data: bytes | str, filename: str = "",
     columns, mapped = columns_for(table.headings, mapping)
     result = ParseResult(headings=table.headings)
     result.needs_mapping = not mapped and any(
-        normalised(heading) not in COLUMNS for heading in table.headings if heading)
+        normalised(heading) not in COLUMNS for heading in table.headings if heading
+    )
     result.errors = _check_columns(columns, table.headings, mapped)
     if result.errors:
         return result
@@ -400,20 +478,46 @@ def read_prisoners(data: bytes | str, filename: str = "",
                 continue  # blank lines, and rows of empty cells that spreadsheets leave
             rows += 1
             if rows > MAX_ROWS:
-                return ParseResult(headings=table.headings, errors=[RowError(line, "", _(
-                    "This file has more than %(limit)d rows; split it into parts.",
-                    limit=MAX_ROWS))])
+                return ParseResult(
+                    headings=table.headings,
+                    errors=[
+                        RowError(
+                            line,
+                            "",
+                            _(
+                                "This file has more than %(limit)d rows; split it into parts.",
+                                limit=MAX_ROWS,
+                            ),
+                        )
+                    ],
+                )
             if len(cells) != width:
-                result.errors.append(RowError(line, "", _(
-                    "This row has %(cells)d cells; the header has %(columns)d.",
-                    cells=len(cells), columns=width)))
+                result.errors.append(
+                    RowError(
+                        line,
+                        "",
+                        _(
+                            "This row has %(cells)d cells; the header has %(columns)d.",
+                            cells=len(cells),
+                            columns=width,
+                        ),
+                    )
+                )
                 continue
             row, errors = _parse_row(line, columns, cells)
             external_id = clean(cells[columns.index("external_id")])
             if external_id in first_line:
-                errors.append(RowError(line, "external_id", _(
-                    "%(value)s is already on line %(line)d: each external_id only once.",
-                    value=external_id, line=first_line[external_id])))
+                errors.append(
+                    RowError(
+                        line,
+                        "external_id",
+                        _(
+                            "%(value)s is already on line %(line)d: each external_id only once.",
+                            value=external_id,
+                            line=first_line[external_id],
+                        ),
+                    )
+                )
             elif external_id:
                 first_line[external_id] = line
             result.errors.extend(errors)

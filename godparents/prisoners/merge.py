@@ -25,9 +25,22 @@ from godparents.prisoners.models import KeyDate, Prisoner, PrisonerAddress, Pris
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
 # Fields the kept record takes from the other when it has none.
-FILLED = ("name_be", "name_ru", "gender", "birth_date", "birth_year", "detained_on",
-          "released_on", "sentence", "expected_release_on", "health_notes", "public_bio",
-          "notes", "source_url", "last_verified_on")
+FILLED = (
+    "name_be",
+    "name_ru",
+    "gender",
+    "birth_date",
+    "birth_year",
+    "detained_on",
+    "released_on",
+    "sentence",
+    "expected_release_on",
+    "health_notes",
+    "public_bio",
+    "notes",
+    "source_url",
+    "last_verified_on",
+)
 
 
 class MergeError(ValueError):
@@ -47,26 +60,38 @@ def _count(model: Any, *where: Any) -> int:
     return len(db.session.scalars(select(model.id).where(*where)).all())
 
 
-def merge(kept: Prisoner, other: Prisoner, keep_other_photo: bool, today: date,
-          actor: User | None, ip: str | None) -> MergeResult:
+def merge(
+    kept: Prisoner,
+    other: Prisoner,
+    keep_other_photo: bool,
+    today: date,
+    actor: User | None,
+    ip: str | None,
+) -> MergeResult:
     """Move everything of ``other`` to ``kept`` and delete ``other``."""
     if kept.id == other.id:
         raise MergeError(_("Choose another prisoner to merge with."))
-    kept_sponsors = set(db.session.scalars(select(Sponsorship.sponsor_id).where(
-        Sponsorship.prisoner_id == kept.id, Sponsorship.status != SponsorshipStatus.ENDED)))
+    kept_sponsors = set(
+        db.session.scalars(
+            select(Sponsorship.sponsor_id).where(
+                Sponsorship.prisoner_id == kept.id, Sponsorship.status != SponsorshipStatus.ENDED
+            )
+        )
+    )
     ended = 0
-    pairings = db.session.scalars(select(Sponsorship).where(
-        Sponsorship.prisoner_id == other.id)).all()
+    pairings = db.session.scalars(
+        select(Sponsorship).where(Sponsorship.prisoner_id == other.id)
+    ).all()
     for pairing in pairings:
         if pairing.status is not SponsorshipStatus.ENDED and pairing.sponsor_id in kept_sponsors:
             pairing.status, pairing.ended_on = SponsorshipStatus.ENDED, today
             pairing.end_reason = EndReason.OTHER
             ended += 1
         pairing.prisoner = kept
-    actions = _count(Action, Action.sponsorship_id.in_([p.id for p in pairings])) \
-        if pairings else 0
-    addresses = db.session.scalars(select(PrisonerAddress).where(
-        PrisonerAddress.prisoner_id == other.id)).all()
+    actions = _count(Action, Action.sponsorship_id.in_([p.id for p in pairings])) if pairings else 0
+    addresses = db.session.scalars(
+        select(PrisonerAddress).where(PrisonerAddress.prisoner_id == other.id)
+    ).all()
     for address in addresses:
         address.prisoner = kept
     key_dates = db.session.scalars(select(KeyDate).where(KeyDate.prisoner_id == other.id)).all()
@@ -80,13 +105,24 @@ def merge(kept: Prisoner, other: Prisoner, keep_other_photo: bool, today: date,
     db.session.expire(other, ["addresses", "key_dates", "sponsorships", "photo"])
     db.session.delete(other)
     db.session.flush()
-    kept.former_external_ids = sorted({*(kept.former_external_ids or []),
-                                       *(i for i in external_ids if i)})
+    kept.former_external_ids = sorted(
+        {*(kept.former_external_ids or []), *(i for i in external_ids if i)}
+    )
     result = MergeResult(len(pairings), actions, len(addresses), len(key_dates), ended)
-    record(actor, "merge", kept, {"merged": removed, "pairings": result.pairings,
-                                  "actions": result.actions, "addresses": result.addresses,
-                                  "key_dates": result.key_dates, "pairings_ended": ended},
-           ip=ip)
+    record(
+        actor,
+        "merge",
+        kept,
+        {
+            "merged": removed,
+            "pairings": result.pairings,
+            "actions": result.actions,
+            "addresses": result.addresses,
+            "key_dates": result.key_dates,
+            "pairings_ended": ended,
+        },
+        ip=ip,
+    )
     return result
 
 
@@ -96,8 +132,10 @@ def _merge_fields(kept: Prisoner, other: Prisoner) -> None:
             setattr(kept, name, getattr(other, name))
     names = [other.name_latin, other.name_be, other.name_ru, *(other.aliases or [])]
     own = {kept.name_latin, kept.name_be, kept.name_ru, *(kept.aliases or [])}
-    kept.aliases = [*(kept.aliases or []),
-                    *dict.fromkeys(name for name in names if name and name not in own)]
+    kept.aliases = [
+        *(kept.aliases or []),
+        *dict.fromkeys(name for name in names if name and name not in own),
+    ]
     kept.articles = list(dict.fromkeys([*(kept.articles or []), *(other.articles or [])]))
     kept.has_public_consent = kept.has_public_consent and other.has_public_consent
 
@@ -112,7 +150,6 @@ def _move_photo(kept: Prisoner, other: Prisoner, keep_other_photo: bool) -> None
         db.session.delete(theirs)
         db.session.flush()
         if mine is None:
-            db.session.add(PrisonerPhoto(prisoner_id=kept.id, content=content,
-                                         mimetype=mimetype))
+            db.session.add(PrisonerPhoto(prisoner_id=kept.id, content=content, mimetype=mimetype))
         else:
             mine.content, mine.mimetype = content, mimetype

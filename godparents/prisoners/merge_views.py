@@ -57,18 +57,30 @@ def merge_records(prisoner_id: int) -> BaseResponse | str:
     if form.validate_on_submit():
         today = local_today(current_user.timezone, current_app.config["TIMEZONE"])
         try:
-            done = merge(kept, other, form.keep_other_photo.data, today, current_user,
-                         request.remote_addr)
+            done = merge(
+                kept, other, form.keep_other_photo.data, today, current_user, request.remote_addr
+            )
         except MergeError as error:
             flash(str(error), "danger")
             return redirect(url_for("prisoners.detail", prisoner_id=kept.id))
         db.session.commit()
-        flash(_("Merged: %(pairings)d godparenthoods, %(actions)d actions, %(addresses)d "
+        flash(
+            _(
+                "Merged: %(pairings)d godparenthoods, %(actions)d actions, %(addresses)d "
                 "addresses and %(dates)d key dates moved to %(name)s.",
-                pairings=done.pairings, actions=done.actions, addresses=done.addresses,
-                dates=done.key_dates, name=kept.name_latin), "success")
+                pairings=done.pairings,
+                actions=done.actions,
+                addresses=done.addresses,
+                dates=done.key_dates,
+                name=kept.name_latin,
+            ),
+            "success",
+        )
         return redirect(url_for("prisoners.detail", prisoner_id=kept.id))
-    return render_template("prisoners/merge.html", form=form, kept=services.detail(kept.id),
-                           other=services.detail(other.id),
-                           both_photos=services.has_photo(kept.id)
-                           and services.has_photo(other.id))
+    return render_template(
+        "prisoners/merge.html",
+        form=form,
+        kept=services.detail(kept.id),
+        other=services.detail(other.id),
+        both_photos=services.has_photo(kept.id) and services.has_photo(other.id),
+    )

@@ -70,8 +70,13 @@ class Prisoner(db.Model):
     __table_args__ = (
         # The reminders find birthdays and anniversaries of prisoners still held from this
         # index alone, without reading the (wide) rows.
-        Index("ix_prisoners_status_dates", "status", "birth_date", "detained_on",
-              "expected_release_on"),
+        Index(
+            "ix_prisoners_status_dates",
+            "status",
+            "birth_date",
+            "detained_on",
+            "expected_release_on",
+        ),
         trigram_index("ix_prisoners_search_text_trigrams", "search_text"),
     )
 
@@ -83,9 +88,7 @@ class Prisoner(db.Model):
     name_latin: Mapped[str] = mapped_column(String(200))
     name_be: Mapped[str | None] = mapped_column(String(200))
     name_ru: Mapped[str | None] = mapped_column(String(200))
-    aliases: Mapped[list[str]] = mapped_column(
-        MutableList.as_mutable(JSON()), default=_string_list
-    )
+    aliases: Mapped[list[str]] = mapped_column(MutableList.as_mutable(JSON()), default=_string_list)
     # Every word of every name and its spellings, folded (godparents.search); kept current
     # by a flush hook there.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -93,9 +96,7 @@ class Prisoner(db.Model):
     # A birth date may be unknown, or known only by its year.
     birth_year: Mapped[int | None]
     birth_date: Mapped[date | None]
-    status: Mapped[PrisonerStatus] = mapped_column(
-        enum_type(PrisonerStatus, "status"), index=True
-    )
+    status: Mapped[PrisonerStatus] = mapped_column(enum_type(PrisonerStatus, "status"), index=True)
     detained_on: Mapped[date | None] = mapped_column(index=True)  # longest held first
     released_on: Mapped[date | None]
     articles: Mapped[list[str]] = mapped_column(
@@ -149,8 +150,11 @@ class Prisoner(db.Model):
         postal address is unknown (a facility known only by its name).
 
         ``address`` is a PrisonerAddress or a row with its ``postal_address``."""
-        postal = (address.envelope_address if isinstance(address, PrisonerAddress)
-                  else address.postal_address)
+        postal = (
+            address.envelope_address
+            if isinstance(address, PrisonerAddress)
+            else address.postal_address
+        )
         if not postal:
             return None
         name = self.name_ru or self.name_be or self.name_latin
@@ -165,8 +169,9 @@ class Prisoner(db.Model):
         return max((end - self.detained_on).days, 0)
 
     def refresh_search_text(self) -> None:
-        self.search_text = key_text(prisoner_search_words(
-            self.name_latin, self.name_be, self.name_ru, self.aliases))
+        self.search_text = key_text(
+            prisoner_search_words(self.name_latin, self.name_be, self.name_ru, self.aliases)
+        )
 
 
 class Facility(db.Model):
@@ -179,8 +184,9 @@ class Facility(db.Model):
     name_de: Mapped[str | None] = mapped_column(String(300))
     name_ru: Mapped[str | None] = mapped_column(String(300))
     name_be: Mapped[str | None] = mapped_column(String(300))
-    kind: Mapped[FacilityKind] = mapped_column(enum_type(FacilityKind, "kind"),
-                                               default=FacilityKind.OTHER)
+    kind: Mapped[FacilityKind] = mapped_column(
+        enum_type(FacilityKind, "kind"), default=FacilityKind.OTHER
+    )
     # The postal address as structured parts, and as it goes on the envelope (Cyrillic,
     # line breaks kept); all empty while it is unknown.
     postcode: Mapped[str | None] = mapped_column(String(40))
@@ -198,8 +204,7 @@ class Facility(db.Model):
     def name(self, locale: str = "en") -> str:
         """The name in the reader's language, else in any language it has."""
         preferred = self.name_de if locale == "de" else self.name_en
-        return (preferred or self.name_en or self.name_de or self.name_be or self.name_ru
-                or "")
+        return preferred or self.name_en or self.name_de or self.name_be or self.name_ru or ""
 
     @property
     def names(self) -> list[str]:
@@ -260,8 +265,7 @@ class ImportMapping(db.Model):
     headings_key: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256, hex
     # Normalised heading -> the import column it holds ("" for a column not imported).
     columns: Mapped[dict[str, str]] = mapped_column(JSON())
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
-                                                                 ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

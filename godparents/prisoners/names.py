@@ -7,8 +7,20 @@ from collections.abc import Iterable
 
 # Letters that Unicode does not decompose into a base letter plus a mark.
 _FOLD = str.maketrans(
-    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ß": "ss",
-     "ı": "i", "ё": "е", "’": "'", "ʼ": "'"}
+    {
+        "ł": "l",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "æ": "ae",
+        "œ": "oe",
+        "ß": "ss",
+        "ı": "i",
+        "ё": "е",
+        "’": "'",
+        "ʼ": "'",
+    }
 )
 
 

@@ -30,8 +30,15 @@ FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
 # What Pillow raises on a broken or hostile file varies with the format and the decoder.
 # Pictures above MAX_PIXELS are refused before decoding; Pillow's own bomb check comes first
 # when opening, and warns (an error where warnings are errors) or raises.
-_UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, struct.error,
-               Image.DecompressionBombError, Image.DecompressionBombWarning)
+_UNREADABLE = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
 
 
 def max_photo_bytes() -> int:
@@ -47,15 +54,17 @@ class PhotoError(ValueError):
 
 
 def _unreadable() -> PhotoError:
-    return PhotoError(_("This file is not a picture we can read. Please upload a JPEG, PNG, "
-                        "GIF or WebP image."))
+    return PhotoError(
+        _("This file is not a picture we can read. Please upload a JPEG, PNG, GIF or WebP image.")
+    )
 
 
 def _check(data: bytes, max_bytes: int) -> None:
     """Refuse files that are too large or not an image of an accepted format."""
     if len(data) > max_bytes:
-        raise PhotoError(_("The picture is too large: at most %(size)s MB, please.",
-                           size=size_in_mb(max_bytes)))
+        raise PhotoError(
+            _("The picture is too large: at most %(size)s MB, please.", size=size_in_mb(max_bytes))
+        )
     with Image.open(BytesIO(data)) as probe:
         if probe.format not in FORMATS:
             raise _unreadable()

@@ -39,8 +39,9 @@ from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 
 HELD = "held"  # the status filter for pre-trial and sentenced together
 # After these a godparenthood has nothing left to do: the coordinator should end it.
-ENDED_STATUSES = frozenset({PrisonerStatus.RELEASED, PrisonerStatus.PARDONED,
-                            PrisonerStatus.DEPORTED, PrisonerStatus.DIED})
+ENDED_STATUSES = frozenset(
+    {PrisonerStatus.RELEASED, PrisonerStatus.PARDONED, PrisonerStatus.DEPORTED, PrisonerStatus.DIED}
+)
 EARLIEST_BIRTH_YEAR = 1900
 URL_MAX = 500
 _LIST_SEPARATORS = re.compile(r"[;\n]")
@@ -75,14 +76,21 @@ class Filters:
         status = args.get("status", "")
         if status != HELD and status not in {s.value for s in PrisonerStatus}:
             status = ""
-        return cls(q=args.get("q", "").strip(), status=status,
-                   has_godparent=_yes_no(args.get("godparent")),
-                   can_receive_letters=_yes_no(args.get("letters")))
+        return cls(
+            q=args.get("q", "").strip(),
+            status=status,
+            has_godparent=_yes_no(args.get("godparent")),
+            can_receive_letters=_yes_no(args.get("letters")),
+        )
 
     @property
     def active(self) -> bool:
-        return bool(fold(self.q) or self.status or self.has_godparent is not None
-                    or self.can_receive_letters is not None)
+        return bool(
+            fold(self.q)
+            or self.status
+            or self.has_godparent is not None
+            or self.can_receive_letters is not None
+        )
 
 
 def _active_pairings() -> Select[tuple[int]]:
@@ -115,9 +123,14 @@ def search(filters: Filters) -> Select[tuple[Prisoner]]:
         query = query.where(Prisoner.status == PrisonerStatus(filters.status))
     if filters.has_godparent is not None:
         paired = _active_pairings().where(Sponsorship.prisoner_id == Prisoner.id).exists()
-        proposed = (select(Sponsorship.id).where(Sponsorship.prisoner_id == Prisoner.id,
-                                                 Sponsorship.status == SponsorshipStatus.PROPOSED)
-                    .exists())
+        proposed = (
+            select(Sponsorship.id)
+            .where(
+                Sponsorship.prisoner_id == Prisoner.id,
+                Sponsorship.status == SponsorshipStatus.PROPOSED,
+            )
+            .exists()
+        )
         # A proposed godparent is on the way: such a prisoner is not "without".
         query = query.where(paired if filters.has_godparent else ~paired & ~proposed)
     if filters.can_receive_letters is not None:
@@ -136,8 +149,9 @@ def sorted_search(filters: Filters, sort: Sort) -> Select[tuple[Prisoner]]:
     columns: dict[str, ColumnElement[Any]] = {
         "name": func.lower(Prisoner.name_latin),
         # In the order of the statuses' life cycle, not alphabetically.
-        "status": case({status: rank for rank, status in enumerate(PrisonerStatus)},
-                       value=Prisoner.status),
+        "status": case(
+            {status: rank for rank, status in enumerate(PrisonerStatus)}, value=Prisoner.status
+        ),
         "detained_on": Prisoner.detained_on,
         "godparents": func.coalesce(counts.c.godparents, 0),
     }
@@ -162,8 +176,11 @@ def godparent_counts(prisoner_ids: list[int]) -> dict[int, int]:
 
 # --- The detail page ------------------------------------------------------------------------
 
-_PAIRING_ORDER = {SponsorshipStatus.ACTIVE: 0, SponsorshipStatus.PROPOSED: 1,
-                  SponsorshipStatus.ENDED: 2}
+_PAIRING_ORDER = {
+    SponsorshipStatus.ACTIVE: 0,
+    SponsorshipStatus.PROPOSED: 1,
+    SponsorshipStatus.ENDED: 2,
+}
 
 
 @dataclass
@@ -180,30 +197,42 @@ def detail(prisoner_id: int) -> PrisonerDetail | None:
     prisoner = db.session.scalar(
         select(Prisoner)
         .where(Prisoner.id == prisoner_id)
-        .options(selectinload(Prisoner.addresses), selectinload(Prisoner.key_dates),
-                 selectinload(Prisoner.sponsorships).joinedload(Sponsorship.sponsor))
+        .options(
+            selectinload(Prisoner.addresses),
+            selectinload(Prisoner.key_dates),
+            selectinload(Prisoner.sponsorships).joinedload(Sponsorship.sponsor),
+        )
     )
     if prisoner is None:
         return None
-    pairings = sorted(prisoner.sponsorships, key=lambda p: (
-        _PAIRING_ORDER[p.status], -(p.started_on or date.min).toordinal(), -p.id))
+    pairings = sorted(
+        prisoner.sponsorships,
+        key=lambda p: (_PAIRING_ORDER[p.status], -(p.started_on or date.min).toordinal(), -p.id),
+    )
     duplicates = possible_duplicates(
-        db.session, name_forms(prisoner.name_latin, prisoner.name_be, prisoner.name_ru,
-                               prisoner.aliases), prisoner.birth_year, exclude_id=prisoner.id)
+        db.session,
+        name_forms(prisoner.name_latin, prisoner.name_be, prisoner.name_ru, prisoner.aliases),
+        prisoner.birth_year,
+        exclude_id=prisoner.id,
+    )
     return PrisonerDetail(prisoner, pairings, has_photo(prisoner_id), duplicates)
 
 
 def has_photo(prisoner_id: int) -> bool:
     """Whether there is a photo, without loading its bytes."""
-    return db.session.scalar(
-        select(PrisonerPhoto.prisoner_id).where(PrisonerPhoto.prisoner_id == prisoner_id)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(PrisonerPhoto.prisoner_id).where(PrisonerPhoto.prisoner_id == prisoner_id)
+        )
+        is not None
+    )
 
 
 def has_active_pairings(prisoner: Prisoner) -> bool:
-    return db.session.scalar(
-        _active_pairings().where(Sponsorship.prisoner_id == prisoner.id).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(_active_pairings().where(Sponsorship.prisoner_id == prisoner.id).limit(1))
+        is not None
+    )
 
 
 # --- Creating and editing -------------------------------------------------------------------
@@ -268,12 +297,20 @@ def _birth_year(data: PrisonerData, today: date) -> int | None:
         if data.birth_date > today:
             raise PrisonerError(_("This date is in the future."), "birth_date")
         if data.birth_year is not None and data.birth_year != data.birth_date.year:
-            raise PrisonerError(_("This does not match the birth date (%(year)d).",
-                                  year=data.birth_date.year), "birth_year")
+            raise PrisonerError(
+                _("This does not match the birth date (%(year)d).", year=data.birth_date.year),
+                "birth_year",
+            )
         return data.birth_date.year
     if data.birth_year is not None and not EARLIEST_BIRTH_YEAR <= data.birth_year <= today.year:
-        raise PrisonerError(_("Enter a year from %(first)d to %(last)d.",
-                              first=EARLIEST_BIRTH_YEAR, last=today.year), "birth_year")
+        raise PrisonerError(
+            _(
+                "Enter a year from %(first)d to %(last)d.",
+                first=EARLIEST_BIRTH_YEAR,
+                last=today.year,
+            ),
+            "birth_year",
+        )
     return data.birth_year
 
 
@@ -283,8 +320,9 @@ def _check_url(url: str | None) -> str | None:
         return None
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > URL_MAX:
-        raise PrisonerError(_("Enter a web address starting with https:// or http://."),
-                            "source_url")
+        raise PrisonerError(
+            _("Enter a web address starting with https:// or http://."), "source_url"
+        )
     return url
 
 
@@ -311,8 +349,10 @@ def _cleaned(data: PrisonerData, prisoner_id: int | None, today: date) -> dict[s
         raise PrisonerError(_("Enter the name in Latin letters."), "name_latin")
     birth_year = _birth_year(data, today)
     if data.detained_on and data.released_on and data.released_on < data.detained_on:
-        raise PrisonerError(_("This is before the detention (%(date)s).",
-                              date=data.detained_on.isoformat()), "released_on")
+        raise PrisonerError(
+            _("This is before the detention (%(date)s).", date=data.detained_on.isoformat()),
+            "released_on",
+        )
     return {
         "name_latin": name_latin,
         "name_be": _blank_to_none(data.name_be),
@@ -338,30 +378,43 @@ def _cleaned(data: PrisonerData, prisoner_id: int | None, today: date) -> dict[s
     }
 
 
-def _check_address(address: AddressData, current: PrisonerAddress | None,
-                   today: date) -> PrisonerAddress:
+def _check_address(
+    address: AddressData, current: PrisonerAddress | None, today: date
+) -> PrisonerAddress:
     """The new address entry, its facility matched by name or address (or made): a
     facility may come without a postal address, a postal address without a facility."""
     postal_address = _multiline(address.postal_address) or None
     facility = _blank_to_none(address.facility)
     if not postal_address and not facility:
-        raise PrisonerError(_("Enter the facility, the postal address (in Cyrillic as on the "
-                              "envelope), or both."), "postal_address")
+        raise PrisonerError(
+            _("Enter the facility, the postal address (in Cyrillic as on the envelope), or both."),
+            "postal_address",
+        )
     if address.valid_from > today:
         raise PrisonerError(_("This date is in the future."), "valid_from")
     if current is not None and address.valid_from < current.valid_from:
-        raise PrisonerError(_("The current address is valid from %(date)s; choose that day "
-                              "or later.", date=current.valid_from.isoformat()), "valid_from")
+        raise PrisonerError(
+            _(
+                "The current address is valid from %(date)s; choose that day or later.",
+                date=current.valid_from.isoformat(),
+            ),
+            "valid_from",
+        )
     record = FacilityIndex(db.session).resolve(facility, postal_address)
-    return PrisonerAddress(facility=facility, facility_record=record,
-                           postal_address=postal_address, valid_from=address.valid_from)
+    return PrisonerAddress(
+        facility=facility,
+        facility_record=record,
+        postal_address=postal_address,
+        valid_from=address.valid_from,
+    )
 
 
 def facility_names() -> list[str]:
     """Every name of every facility, for the address forms' suggestions."""
     names: set[str] = set()
-    for row in db.session.execute(select(Facility.name_en, Facility.name_de, Facility.name_ru,
-                                         Facility.name_be)):
+    for row in db.session.execute(
+        select(Facility.name_en, Facility.name_de, Facility.name_ru, Facility.name_be)
+    ):
         names.update(name for name in row if name)
     return sorted(names)
 
@@ -389,8 +442,11 @@ def update_prisoner(prisoner: Prisoner, data: PrisonerData, today: date) -> None
 
 def needs_release(previous: PrisonerStatus, prisoner: Prisoner) -> bool:
     """The prisoner just left detention for good and godparents are still paired."""
-    return (prisoner.status != previous and prisoner.status in ENDED_STATUSES
-            and has_active_pairings(prisoner))
+    return (
+        prisoner.status != previous
+        and prisoner.status in ENDED_STATUSES
+        and has_active_pairings(prisoner)
+    )
 
 
 def change_address(prisoner: Prisoner, address: AddressData, today: date) -> PrisonerAddress:
@@ -405,10 +461,16 @@ def change_address(prisoner: Prisoner, address: AddressData, today: date) -> Pri
 # --- Key dates ------------------------------------------------------------------------------
 
 
-def add_key_date(prisoner: Prisoner, kind: KeyDateKind, occurs_on: date, is_yearly: bool,
-                 note: str | None) -> KeyDate:
-    key_date = KeyDate(prisoner=prisoner, kind=kind, occurs_on=occurs_on, is_yearly=is_yearly,
-                       note=_blank_to_none(note))
+def add_key_date(
+    prisoner: Prisoner, kind: KeyDateKind, occurs_on: date, is_yearly: bool, note: str | None
+) -> KeyDate:
+    key_date = KeyDate(
+        prisoner=prisoner,
+        kind=kind,
+        occurs_on=occurs_on,
+        is_yearly=is_yearly,
+        note=_blank_to_none(note),
+    )
     db.session.add(key_date)
     db.session.flush()
     return key_date

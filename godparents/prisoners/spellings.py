@@ -79,114 +79,329 @@ def _before(letter: str, following: str, value: str) -> dict[str, str]:
     return {letter + after: value for after in following}
 
 
-def _schema(name: str, mapping: dict[str, str], prev: dict[str, str] | None = None,
-            next_: dict[str, str] | None = None,
-            endings: dict[str, str] | None = None) -> TranslitSchema:
-    return TranslitSchema(name=name, mapping=mapping, prev_mapping=prev, next_mapping=next_,
-                          ending_mapping=endings)
+def _schema(
+    name: str,
+    mapping: dict[str, str],
+    prev: dict[str, str] | None = None,
+    next_: dict[str, str] | None = None,
+    endings: dict[str, str] | None = None,
+) -> TranslitSchema:
+    return TranslitSchema(
+        name=name, mapping=mapping, prev_mapping=prev, next_mapping=next_, ending_mapping=endings
+    )
 
 
-_BE_COMMON = {"а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "з": "z", "і": "i",
-              "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
-              "т": "t", "у": "u", "ф": "f", "ы": "y", "ь": "", "э": "e"}
+_BE_COMMON = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "h",
+    "ґ": "g",
+    "д": "d",
+    "з": "z",
+    "і": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+}
 # The soft sign makes the consonant before it soft: ź, ĺ, ń, ś, ć in the national system.
 _BE_SOFT = {"зь": "ź", "ль": "ĺ", "нь": "ń", "сь": "ś", "ць": "ć"}
 
 # Belarusian passports and most English-language press (Tsikhanouskaya, Bialiatski).
-BE_PASSPORT = _schema("be_passport", {
-    **_BE_COMMON, "е": "e", "ё": "io", "ж": "zh", "й": "i", "ў": "u", "х": "kh", "ц": "ts",
-    "ч": "ch", "ш": "sh", "ю": "iu", "я": "ia",
-}, prev={
-    **_iotated({"е": "ye", "ё": "yo", "ю": "yu", "я": "ya"}, BE_IOTATING),
-    "ыя": "ia",  # Maryia
-    "й": "y",
-}, endings={"ый": "y"})
+BE_PASSPORT = _schema(
+    "be_passport",
+    {
+        **_BE_COMMON,
+        "е": "e",
+        "ё": "io",
+        "ж": "zh",
+        "й": "i",
+        "ў": "u",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "ю": "iu",
+        "я": "ia",
+    },
+    prev={
+        **_iotated({"е": "ye", "ё": "yo", "ю": "yu", "я": "ya"}, BE_IOTATING),
+        "ыя": "ia",  # Maryia
+        "й": "y",
+    },
+    endings={"ый": "y"},
+)
 
 # BGN/PCGN 1979 for Belarusian (Krawtsova, Byalyatski).
-BE_BGN = _schema("be_bgn_pcgn", {
-    **_BE_COMMON, "е": "e", "ё": "ë", "ж": "zh", "й": "y", "ў": "w", "х": "kh", "ц": "ts",
-    "ч": "ch", "ш": "sh", "ю": "yu", "я": "ya",
-}, prev=_iotated({"е": "ye", "ё": "yo"}, BE_IOTATING))
+BE_BGN = _schema(
+    "be_bgn_pcgn",
+    {
+        **_BE_COMMON,
+        "е": "e",
+        "ё": "ë",
+        "ж": "zh",
+        "й": "y",
+        "ў": "w",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "ю": "yu",
+        "я": "ya",
+    },
+    prev=_iotated({"е": "ye", "ё": "yo"}, BE_IOTATING),
+)
 
 # The national system of 2007 (UN-approved; road signs, maps): Kraŭcova, Viciebsk.
-BE_NATIONAL = _schema("be_national", {
-    **_BE_COMMON, "е": "ie", "ё": "io", "ж": "ž", "й": "j", "ў": "ŭ", "х": "ch", "ц": "c",
-    "ч": "č", "ш": "š", "ю": "iu", "я": "ia",
-}, prev=_iotated({"е": "je", "ё": "jo", "ю": "ju", "я": "ja"}, BE_IOTATING), next_=_BE_SOFT)
+BE_NATIONAL = _schema(
+    "be_national",
+    {
+        **_BE_COMMON,
+        "е": "ie",
+        "ё": "io",
+        "ж": "ž",
+        "й": "j",
+        "ў": "ŭ",
+        "х": "ch",
+        "ц": "c",
+        "ч": "č",
+        "ш": "š",
+        "ю": "iu",
+        "я": "ia",
+    },
+    prev=_iotated({"е": "je", "ё": "jo", "ю": "ju", "я": "ja"}, BE_IOTATING),
+    next_=_BE_SOFT,
+)
 
 # Classical Łacinka: like the national system, but a hard л is ł and a soft one l, whose
 # vowel then loses its i (Łukašenka, Bialacki).
 _SOFT_AFTER_L = {"е": "e", "ё": "o", "ю": "u", "я": "a"}
-BE_LACINKA = _schema("be_lacinka", {
-    **_BE_COMMON, "е": "ie", "ё": "io", "ж": "ž", "й": "j", "л": "ł", "ў": "ŭ", "х": "ch",
-    "ц": "c", "ч": "č", "ш": "š", "ю": "iu", "я": "ia",
-}, prev={
-    **_iotated({"е": "je", "ё": "jo", "ю": "ju", "я": "ja"}, BE_IOTATING),
-    **_after("л", _SOFT_AFTER_L),
-}, next_={**_BE_SOFT, **_before("л", "еёюяіь", "l")})
+BE_LACINKA = _schema(
+    "be_lacinka",
+    {
+        **_BE_COMMON,
+        "е": "ie",
+        "ё": "io",
+        "ж": "ž",
+        "й": "j",
+        "л": "ł",
+        "ў": "ŭ",
+        "х": "ch",
+        "ц": "c",
+        "ч": "č",
+        "ш": "š",
+        "ю": "iu",
+        "я": "ia",
+    },
+    prev={
+        **_iotated({"е": "je", "ё": "jo", "ю": "ju", "я": "ja"}, BE_IOTATING),
+        **_after("л", _SOFT_AFTER_L),
+    },
+    next_={**_BE_SOFT, **_before("л", "еёюяіь", "l")},
+)
 
 # ISO 9:1995 (GOST 7.79 system A), one Latin letter for each Cyrillic one.
-BE_ISO9 = _schema("be_iso9", {
-    **_BE_COMMON, "г": "g", "ґ": "g̀", "е": "e", "ё": "ë", "ж": "ž", "і": "ì", "й": "j",
-    "ў": "ǔ", "х": "h", "ц": "c", "ч": "č", "ш": "š", "ь": "ʹ", "э": "è", "ю": "û", "я": "â",
-})
+BE_ISO9 = _schema(
+    "be_iso9",
+    {
+        **_BE_COMMON,
+        "г": "g",
+        "ґ": "g̀",
+        "е": "e",
+        "ё": "ë",
+        "ж": "ž",
+        "і": "ì",
+        "й": "j",
+        "ў": "ǔ",
+        "х": "h",
+        "ц": "c",
+        "ч": "č",
+        "ш": "š",
+        "ь": "ʹ",
+        "э": "è",
+        "ю": "û",
+        "я": "â",
+    },
+)
 
 # Polish press from the Belarusian form (Wasilenka, Cichanouska, Żuk).
-BE_POLISH = _schema("be_polish", {
-    **_BE_COMMON, "в": "w", "е": "ie", "ё": "io", "ж": "ż", "й": "j", "л": "ł", "ў": "u",
-    "х": "ch", "ц": "c", "ч": "cz", "ш": "sz", "ю": "iu", "я": "ia",
-}, prev={
-    **_iotated({"е": "je", "ё": "jo", "ю": "ju", "я": "ja"}, BE_IOTATING),
-    **_after("л", _SOFT_AFTER_L),
-    **_after(HUSHING + "р", {"е": "e", "ё": "o"}),
-}, next_={**_before("л", "еёюяіь", "l"), "зь": "ź", "нь": "ń", "сь": "ś", "ць": "ć"},
-    endings={"ая": "a", "ый": "y", "ій": "i"})
+BE_POLISH = _schema(
+    "be_polish",
+    {
+        **_BE_COMMON,
+        "в": "w",
+        "е": "ie",
+        "ё": "io",
+        "ж": "ż",
+        "й": "j",
+        "л": "ł",
+        "ў": "u",
+        "х": "ch",
+        "ц": "c",
+        "ч": "cz",
+        "ш": "sz",
+        "ю": "iu",
+        "я": "ia",
+    },
+    prev={
+        **_iotated({"е": "je", "ё": "jo", "ю": "ju", "я": "ja"}, BE_IOTATING),
+        **_after("л", _SOFT_AFTER_L),
+        **_after(HUSHING + "р", {"е": "e", "ё": "o"}),
+    },
+    next_={**_before("л", "еёюяіь", "l"), "зь": "ź", "нь": "ń", "сь": "ś", "ць": "ć"},
+    endings={"ая": "a", "ый": "y", "ій": "i"},
+)
 
 # German press from the Belarusian form (Wassilenka, Krauzowa, Bjaljazki).
 _GERMAN_S = {
-    **{"с": "s"}, **_after("бвгджзйклмнпрстфхцчшщьў", {"с": "s"}),
+    **{"с": "s"},
+    **_after("бвгджзйклмнпрстфхцчшщьў", {"с": "s"}),
 }
-BE_GERMAN = _schema("be_german", {
-    **_BE_COMMON, "в": "w", "е": "e", "ё": "jo", "ж": "sch", "з": "s", "й": "i", "ў": "u",
-    "х": "ch", "ц": "z", "ч": "tsch", "ш": "sch", "ю": "ju", "я": "ja",
-}, prev={
-    **_iotated({"е": "je"}, BE_IOTATING), **_after(HUSHING, {"ё": "o"}), **_GERMAN_S,
-}, next_=_before("с", BE_VOWELS, "ss"), endings={"ый": "y", "ій": "i"})
+BE_GERMAN = _schema(
+    "be_german",
+    {
+        **_BE_COMMON,
+        "в": "w",
+        "е": "e",
+        "ё": "jo",
+        "ж": "sch",
+        "з": "s",
+        "й": "i",
+        "ў": "u",
+        "х": "ch",
+        "ц": "z",
+        "ч": "tsch",
+        "ш": "sch",
+        "ю": "ju",
+        "я": "ja",
+    },
+    prev={
+        **_iotated({"е": "je"}, BE_IOTATING),
+        **_after(HUSHING, {"ё": "o"}),
+        **_GERMAN_S,
+    },
+    next_=_before("с", BE_VOWELS, "ss"),
+    endings={"ый": "y", "ій": "i"},
+)
 
-_RU_COMMON = {"а": "a", "б": "b", "г": "g", "д": "d", "и": "i", "к": "k", "л": "l", "м": "m",
-              "н": "n", "о": "o", "п": "p", "р": "r", "т": "t", "у": "u", "ф": "f", "ъ": "",
-              "ы": "y", "ь": "", "э": "e"}
+_RU_COMMON = {
+    "а": "a",
+    "б": "b",
+    "г": "g",
+    "д": "d",
+    "и": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+}
 
 # Polish press from the Russian form (Wasilenko, Krawcowa, Łosicki, Tichanowska).
-RU_POLISH = _schema("ru_polish", {
-    **_RU_COMMON, "в": "w", "е": "ie", "ё": "io", "ж": "ż", "з": "z", "й": "j", "л": "ł",
-    "с": "s", "х": "ch", "ц": "c", "ч": "cz", "ш": "sz", "щ": "szcz", "ю": "iu", "я": "ia",
-}, prev={
-    **_iotated({"е": "je", "ё": "jo", "ю": "ju", "я": "ja"}, RU_IOTATING),
-    **_after("л", _SOFT_AFTER_L),
-    **_after(HUSHING + "р", {"е": "e", "ё": "o"}),
-    **_after("жшц", {"и": "y"}),
-}, next_={**_before("л", "еёюяиь", "l"), "зь": "ź", "нь": "ń", "сь": "ś", "ць": "ć"},
-    endings={"ая": "a", "ый": "y", "ий": "i"})
+RU_POLISH = _schema(
+    "ru_polish",
+    {
+        **_RU_COMMON,
+        "в": "w",
+        "е": "ie",
+        "ё": "io",
+        "ж": "ż",
+        "з": "z",
+        "й": "j",
+        "л": "ł",
+        "с": "s",
+        "х": "ch",
+        "ц": "c",
+        "ч": "cz",
+        "ш": "sz",
+        "щ": "szcz",
+        "ю": "iu",
+        "я": "ia",
+    },
+    prev={
+        **_iotated({"е": "je", "ё": "jo", "ю": "ju", "я": "ja"}, RU_IOTATING),
+        **_after("л", _SOFT_AFTER_L),
+        **_after(HUSHING + "р", {"е": "e", "ё": "o"}),
+        **_after("жшц", {"и": "y"}),
+    },
+    next_={**_before("л", "еёюяиь", "l"), "зь": "ź", "нь": "ń", "сь": "ś", "ць": "ć"},
+    endings={"ая": "a", "ый": "y", "ий": "i"},
+)
 
 # German press and the Duden's rules, from the Russian form (Wassilenko, Krawzowa, Schuk).
-RU_GERMAN = _schema("ru_german", {
-    **_RU_COMMON, "в": "w", "е": "e", "ё": "jo", "ж": "sch", "з": "s", "й": "i", "с": "s",
-    "х": "ch", "ц": "z", "ч": "tsch", "ш": "sch", "щ": "schtsch", "ю": "ju", "я": "ja",
-}, prev={
-    **_iotated({"е": "je"}, RU_IOTATING), **_after(HUSHING, {"ё": "o"}), "й": "j",
-    **{"с": "s"}, **_after("бвгджзйклмнпрстфхцчшщьъ", {"с": "s"}),
-}, next_=_before("с", RU_VOWELS, "ss"), endings={"ий": "i", "ый": "y"})
+RU_GERMAN = _schema(
+    "ru_german",
+    {
+        **_RU_COMMON,
+        "в": "w",
+        "е": "e",
+        "ё": "jo",
+        "ж": "sch",
+        "з": "s",
+        "й": "i",
+        "с": "s",
+        "х": "ch",
+        "ц": "z",
+        "ч": "tsch",
+        "ш": "sch",
+        "щ": "schtsch",
+        "ю": "ju",
+        "я": "ja",
+    },
+    prev={
+        **_iotated({"е": "je"}, RU_IOTATING),
+        **_after(HUSHING, {"ё": "o"}),
+        "й": "j",
+        **{"с": "s"},
+        **_after("бвгджзйклмнпрстфхцчшщьъ", {"с": "s"}),
+    },
+    next_=_before("с", RU_VOWELS, "ss"),
+    endings={"ий": "i", "ый": "y"},
+)
 
-BELARUSIAN: tuple[TranslitSchema, ...] = (BE_PASSPORT, BE_BGN, BE_NATIONAL, BE_LACINKA,
-                                          BE_ISO9, BE_POLISH, BE_GERMAN)
-RUSSIAN: tuple[object, ...] = (iuliia.ICAO_DOC_9303, iuliia.MVD_310, iuliia.BGN_PCGN,
-                               iuliia.WIKIPEDIA, iuliia.GOST_779, iuliia.SCIENTIFIC,
-                               RU_POLISH, RU_GERMAN)
+BELARUSIAN: tuple[TranslitSchema, ...] = (
+    BE_PASSPORT,
+    BE_BGN,
+    BE_NATIONAL,
+    BE_LACINKA,
+    BE_ISO9,
+    BE_POLISH,
+    BE_GERMAN,
+)
+RUSSIAN: tuple[object, ...] = (
+    iuliia.ICAO_DOC_9303,
+    iuliia.MVD_310,
+    iuliia.BGN_PCGN,
+    iuliia.WIKIPEDIA,
+    iuliia.GOST_779,
+    iuliia.SCIENTIFIC,
+    RU_POLISH,
+    RU_GERMAN,
+)
 
 
 def language_of(word: str) -> str:
-    """"be", "ru", or "" when the letters could be either (Павел, Жук)."""
+    """ "be", "ru", or "" when the letters could be either (Павел, Жук)."""
     letters = set(word.lower())
     if letters & _BE_ONLY:
         return "be"
@@ -271,10 +486,17 @@ def search_words(names: Iterable[tuple[str | None, str]]) -> list[str]:
     return list(seen)
 
 
-def prisoner_search_words(name_latin: str | None, name_be: str | None, name_ru: str | None,
-                          aliases: Iterable[str] | None) -> list[str]:
+def prisoner_search_words(
+    name_latin: str | None, name_be: str | None, name_ru: str | None, aliases: Iterable[str] | None
+) -> list[str]:
     """A prisoner's search words: the Belarusian name by the Belarusian systems, the
     Russian by the Russian ones, the Latin name and aliases as they are (a Cyrillic alias by
     the systems its letters suggest)."""
-    return search_words([(name_latin, ""), (name_be, "be"), (name_ru, "ru"),
-                         *((alias, "") for alias in aliases or [])])
+    return search_words(
+        [
+            (name_latin, ""),
+            (name_be, "be"),
+            (name_ru, "ru"),
+            *((alias, "") for alias in aliases or []),
+        ]
+    )

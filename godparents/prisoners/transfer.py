@@ -64,14 +64,20 @@ _KEPT_NAME = re.compile(r"[0-9a-f]{32}")
 class ImportForm(FlaskForm):
     file = FileField(
         _l("File"),
-        validators=[FileRequired(_l("Choose a CSV or XLSX file.")),
-                    FileAllowed(["csv", "xlsx"],
-                                _l("Choose a CSV or XLSX file (its name ends in .csv or "
-                                   ".xlsx)."))],
-        description=_l("A workbook (.xlsx), or a text file saved as “CSV UTF-8”, separated "
-                       "by commas or semicolons."),
-        render_kw={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"
-                             "officedocument.spreadsheetml.sheet"},
+        validators=[
+            FileRequired(_l("Choose a CSV or XLSX file.")),
+            FileAllowed(
+                ["csv", "xlsx"], _l("Choose a CSV or XLSX file (its name ends in .csv or .xlsx).")
+            ),
+        ],
+        description=_l(
+            "A workbook (.xlsx), or a text file saved as “CSV UTF-8”, separated "
+            "by commas or semicolons."
+        ),
+        render_kw={
+            "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"
+            "officedocument.spreadsheetml.sheet"
+        },
     )
     submit = SubmitField(_l("Check the file"))
 
@@ -93,8 +99,10 @@ class ImportMappingForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [SelectChoice(target, _target_label(target))
-                   for target in (IGNORED, FULL_NAME, *csvio.COLUMNS)]
+        choices = [
+            SelectChoice(target, _target_label(target))
+            for target in (IGNORED, FULL_NAME, *csvio.COLUMNS)
+        ]
         for entry in self.columns:
             entry.choices = choices
 
@@ -147,23 +155,32 @@ def _keep(data: bytes) -> str:
 
 
 def _token(name: str, data: bytes, filename: str, mapping: dict[str, str] | None) -> str:
-    return _serializer().dumps({"file": name, "sha256": _sha256(data), "user": current_user.id,
-                                "name": filename[:200], "mapping": mapping})
+    return _serializer().dumps(
+        {
+            "file": name,
+            "sha256": _sha256(data),
+            "user": current_user.id,
+            "name": filename[:200],
+            "mapping": mapping,
+        }
+    )
 
 
 def _claim(token: str) -> dict[str, Any] | None:
     """The signed claim of a form if it is intact, recent and this user's."""
     claim = _serializer().loads(token, max_age=KEEP_SECONDS)
-    if (not isinstance(claim, dict) or claim.get("user") != current_user.id
-            or not _KEPT_NAME.fullmatch(str(claim.get("file", "")))
-            or not isinstance(claim.get("mapping") or {}, dict)):
+    if (
+        not isinstance(claim, dict)
+        or claim.get("user") != current_user.id
+        or not _KEPT_NAME.fullmatch(str(claim.get("file", "")))
+        or not isinstance(claim.get("mapping") or {}, dict)
+    ):
         return None
     return claim
 
 
 def _upload_page(form: ImportForm, result: ParseResult | None = None) -> str:
-    return render_template("prisoners/import.html", form=form, result=result,
-                           columns=csvio.COLUMNS)
+    return render_template("prisoners/import.html", form=form, result=result, columns=csvio.COLUMNS)
 
 
 def _read_upload(form: ImportForm) -> bytes | None:
@@ -171,33 +188,66 @@ def _read_upload(form: ImportForm) -> bytes | None:
     limit = int(current_app.config.get("PRISONER_IMPORT_MAX_BYTES", MAX_BYTES))
     data = form.file.data.read(limit + 1)
     if len(data) > limit:
-        form.file.errors.append(_("The file is larger than %(size)s MB; split it into parts.",
-                                  size=f"{limit / 1024 / 1024:g}"))
+        form.file.errors.append(
+            _(
+                "The file is larger than %(size)s MB; split it into parts.",
+                size=f"{limit / 1024 / 1024:g}",
+            )
+        )
         return None
     return data
 
 
-def _mapping_page(token: str, headings: list[str], mapping: dict[str, str],
-                  filename: str, result: ParseResult | None = None) -> str:
-    form = ImportMappingForm(formdata=None, data={
-        "token": token, "columns": [mapping.get(normalised(h), IGNORED) for h in headings]})
-    return render_template("prisoners/import_mapping.html", form=form,
-                           rows=list(zip(headings, form.columns, strict=True)),
-                           filename=filename, result=result)
+def _mapping_page(
+    token: str,
+    headings: list[str],
+    mapping: dict[str, str],
+    filename: str,
+    result: ParseResult | None = None,
+) -> str:
+    form = ImportMappingForm(
+        formdata=None,
+        data={"token": token, "columns": [mapping.get(normalised(h), IGNORED) for h in headings]},
+    )
+    return render_template(
+        "prisoners/import_mapping.html",
+        form=form,
+        rows=list(zip(headings, form.columns, strict=True)),
+        filename=filename,
+        result=result,
+    )
 
 
-def _preview(data: bytes, result: ParseResult, filename: str, kept: str | None,
-             mapping: dict[str, str] | None) -> str:
+def _preview(
+    data: bytes,
+    result: ParseResult,
+    filename: str,
+    kept: str | None,
+    mapping: dict[str, str] | None,
+) -> str:
     """The plan of what the import would do, with the form that confirms it."""
     plan = plan_import(result.rows, db.session)
     confirm = None
     if plan.writes:  # else there is nothing to confirm, and nothing to keep
         confirm = ImportConfirmForm(formdata=None)
         confirm.token.data = _token(kept or _keep(data), data, filename, mapping)
-    mapped = [(heading, mapping.get(normalised(heading), IGNORED))
-              for heading in result.headings if heading.strip()] if mapping else []
-    return render_template("prisoners/import_preview.html", plan=plan, form=confirm,
-                           filename=filename, limit=PREVIEW_LIMIT, mapped=mapped)
+    mapped = (
+        [
+            (heading, mapping.get(normalised(heading), IGNORED))
+            for heading in result.headings
+            if heading.strip()
+        ]
+        if mapping
+        else []
+    )
+    return render_template(
+        "prisoners/import_preview.html",
+        plan=plan,
+        form=confirm,
+        filename=filename,
+        limit=PREVIEW_LIMIT,
+        mapped=mapped,
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -218,8 +268,9 @@ def import_upload() -> str:
         mapping = import_mapping.remembered(db.session, result.headings)
         if mapping is None:
             guess = import_mapping.guess(result.headings)
-            return _mapping_page(_token(_keep(data), data, filename, None), result.headings,
-                                 guess, filename)
+            return _mapping_page(
+                _token(_keep(data), data, filename, None), result.headings, guess, filename
+            )
         result = read_prisoners(data, filename, mapping)
     if not result.ok:
         return _upload_page(form, result)
@@ -271,8 +322,11 @@ def import_mapping_save() -> BaseResponse | str:
     if len(chosen) != len(headings):
         abort(400)
     targets = set(import_mapping.TARGETS) | {IGNORED}
-    mapping = {normalised(heading): column if column in targets else IGNORED
-               for heading, column in zip(headings, chosen, strict=True) if heading.strip()}
+    mapping = {
+        normalised(heading): column if column in targets else IGNORED
+        for heading, column in zip(headings, chosen, strict=True)
+        if heading.strip()
+    }
     result = read_prisoners(data, filename, mapping)
     if not result.ok:
         if any(error.line == 1 for error in result.errors):  # the mapping itself is wrong
@@ -305,36 +359,71 @@ def import_confirm() -> BaseResponse | str:
         return _upload_page(ImportForm(formdata=None), result)
     plan = plan_import(result.rows, db.session)
     try:
-        done = apply_import(plan, db.session, _today(), actor=current_user,
-                            ip=request.remote_addr, accepted=set(form.accept.data or []))
-        record(current_user, "import", None,
-               {"created": done.created, "changed": done.changed,
+        done = apply_import(
+            plan,
+            db.session,
+            _today(),
+            actor=current_user,
+            ip=request.remote_addr,
+            accepted=set(form.accept.data or []),
+        )
+        record(
+            current_user,
+            "import",
+            None,
+            {
+                "created": done.created,
+                "changed": done.changed,
                 "identity_changes": done.identity_changes,
                 "identity_changes_left": done.identity_changes_left,
                 "pairings_ended": done.pairings_ended,
                 "facilities_created": done.facilities_created,
-                "file_sha256": claim["sha256"]}, ip=request.remote_addr)
+                "file_sha256": claim["sha256"],
+            },
+            ip=request.remote_addr,
+        )
         db.session.commit()
     except IntegrityError:
         # Someone added one of these external ids since the comparison: nothing was written.
         db.session.rollback()
-        flash(_("The registry changed during the import, so nothing was imported. "
-                "Please upload the file again."), "danger")
+        flash(
+            _(
+                "The registry changed during the import, so nothing was imported. "
+                "Please upload the file again."
+            ),
+            "danger",
+        )
         return redirect(url_for("prisoners.import_upload"))
     path.unlink(missing_ok=True)
-    flash(_("Import done: %(created)d created, %(changed)d changed, %(unchanged)d unchanged.",
-            created=done.created, changed=done.changed + done.identity_changes,
-            unchanged=len(plan.unchanged)), "success")
+    flash(
+        _(
+            "Import done: %(created)d created, %(changed)d changed, %(unchanged)d unchanged.",
+            created=done.created,
+            changed=done.changed + done.identity_changes,
+            unchanged=len(plan.unchanged),
+        ),
+        "success",
+    )
     if done.identity_changes_left:
-        flash(ngettext("%(num)d identity change was not ticked and was left out.",
-                       "%(num)d identity changes were not ticked and were left out.",
-                       done.identity_changes_left), "warning")
+        flash(
+            ngettext(
+                "%(num)d identity change was not ticked and was left out.",
+                "%(num)d identity changes were not ticked and were left out.",
+                done.identity_changes_left,
+            ),
+            "warning",
+        )
     if done.pairings_ended:
-        flash(ngettext("%(num)d godparenthood of a prisoner no longer held was ended; the "
-                       "godparent is waiting for a new godchild.",
-                       "%(num)d godparenthoods of prisoners no longer held were ended; their "
-                       "godparents are waiting for a new godchild.", done.pairings_ended),
-              "info")
+        flash(
+            ngettext(
+                "%(num)d godparenthood of a prisoner no longer held was ended; the "
+                "godparent is waiting for a new godchild.",
+                "%(num)d godparenthoods of prisoners no longer held were ended; their "
+                "godparents are waiting for a new godchild.",
+                done.pairings_ended,
+            ),
+            "info",
+        )
     return redirect(url_for("prisoners.index"))
 
 
@@ -358,5 +447,6 @@ def export_csv(kind: str) -> Response:
     db.session.commit()
     response = Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{kind}-{_today().isoformat()}.csv"')
+        f'attachment; filename="{kind}-{_today().isoformat()}.csv"'
+    )
     return response

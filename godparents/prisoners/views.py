@@ -33,9 +33,15 @@ from godparents.timeutil import local_today
 RELEASE_ENDPOINT = "sponsorships.release"
 # Pages of other features that this one links to, when they are there: they are built
 # alongside, and a link to a missing endpoint would break the page.
-LINKED_ENDPOINTS = ("prisoners.import_upload", "prisoners.export", RELEASE_ENDPOINT,
-                    "sponsorships.create", "sponsorships.end", "sponsorships.handover",
-                    "sponsor_registry.detail")
+LINKED_ENDPOINTS = (
+    "prisoners.import_upload",
+    "prisoners.export",
+    RELEASE_ENDPOINT,
+    "sponsorships.create",
+    "sponsorships.end",
+    "sponsorships.handover",
+    "sponsor_registry.detail",
+)
 
 
 def _today() -> date:
@@ -66,19 +72,38 @@ def index() -> str:
     sort = sort_from_request(dict.fromkeys(services.SORT_KEYS), services.DEFAULT_SORT)
     # A name search scans every spelling: count in the same scan. Without one, the count
     # is cheap and a window over the whole registry would not be.
-    query = services.sorted_search(filters, sort).options(load_only(
-        Prisoner.id, Prisoner.name_latin, Prisoner.name_be, Prisoner.name_ru, Prisoner.status,
-        Prisoner.detained_on, Prisoner.released_on, Prisoner.can_receive_letters))
+    query = services.sorted_search(filters, sort).options(
+        load_only(
+            Prisoner.id,
+            Prisoner.name_latin,
+            Prisoner.name_be,
+            Prisoner.name_ru,
+            Prisoner.status,
+            Prisoner.detained_on,
+            Prisoner.released_on,
+            Prisoner.can_receive_letters,
+        )
+    )
     page = paginate_in_one_scan(query) if filters.q.strip() else paginate(query)
     counts = services.godparent_counts([prisoner.id for prisoner in page.items])
     return render_template(
-        "prisoners/index.html", page=page, counts=counts, filters=filters, sort=sort,
-        today=_today(), statuses=list(PrisonerStatus), held=services.HELD, links=_links(),
+        "prisoners/index.html",
+        page=page,
+        counts=counts,
+        filters=filters,
+        sort=sort,
+        today=_today(),
+        statuses=list(PrisonerStatus),
+        held=services.HELD,
+        links=_links(),
     )
 
 
-def _render_detail(prisoner_id: int, key_date_form: KeyDateAddForm | None = None,
-                   photo_form: PhotoUploadForm | None = None) -> str:
+def _render_detail(
+    prisoner_id: int,
+    key_date_form: KeyDateAddForm | None = None,
+    photo_form: PhotoUploadForm | None = None,
+) -> str:
     """The prisoner's page; a form that failed is shown again with its errors."""
     view = services.detail(prisoner_id)
     if view is None:
@@ -87,9 +112,14 @@ def _render_detail(prisoner_id: int, key_date_form: KeyDateAddForm | None = None
     if key_date_form.kind.data is None:
         key_date_form.kind.data = KeyDateKind.TRIAL.value
     return render_template(
-        "prisoners/detail.html", view=view, prisoner=view.prisoner, today=_today(),
-        key_date_form=key_date_form, photo_form=photo_form or PhotoUploadForm(formdata=None),
-        genders=GENDERS, links=_links(),
+        "prisoners/detail.html",
+        view=view,
+        prisoner=view.prisoner,
+        today=_today(),
+        key_date_form=key_date_form,
+        photo_form=photo_form or PhotoUploadForm(formdata=None),
+        genders=GENDERS,
+        links=_links(),
     )
 
 
@@ -134,7 +164,8 @@ def edit(prisoner_id: int) -> BaseResponse | str:
         form.fill(prisoner)
     conflict = None
     if form.validate_on_submit() and not (
-            conflict := concurrency.conflict(prisoner, form, lambda: _saved_form(prisoner))):
+        conflict := concurrency.conflict(prisoner, form, lambda: _saved_form(prisoner))
+    ):
         try:
             services.update_prisoner(prisoner, form.to_data(), _today())
             release_due = services.needs_release(previous_status, prisoner)
@@ -150,8 +181,7 @@ def edit(prisoner_id: int) -> BaseResponse | str:
             if release_due:
                 return _after_release(prisoner)
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
-    return render_template("prisoners/form.html", form=form, prisoner=prisoner,
-                           conflict=conflict)
+    return render_template("prisoners/form.html", form=form, prisoner=prisoner, conflict=conflict)
 
 
 def _saved_form(prisoner: Prisoner) -> PrisonerForm:
@@ -163,8 +193,13 @@ def _saved_form(prisoner: Prisoner) -> PrisonerForm:
 
 def _after_release(prisoner: Prisoner) -> BaseResponse:
     """Send the coordinator on to end the pairings of a prisoner who is no longer held."""
-    flash(_("%(name)s still has godparents. Please end or hand over their godparenthoods.",
-            name=prisoner.name_latin), "warning")
+    flash(
+        _(
+            "%(name)s still has godparents. Please end or hand over their godparenthoods.",
+            name=prisoner.name_latin,
+        ),
+        "warning",
+    )
     if _has_endpoint(RELEASE_ENDPOINT):
         return redirect(url_for(RELEASE_ENDPOINT, prisoner_id=prisoner.id))
     return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id, _anchor="pairings"))
@@ -186,10 +221,15 @@ def change_address(prisoner_id: int) -> BaseResponse | str:
         else:
             db.session.commit()
             flash(_("The new address is saved; the old one stays in the history."), "success")
-            return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id,
-                                    _anchor="addresses"))
-    return render_template("prisoners/address.html", form=form, prisoner=prisoner,
-                           facility_names=services.facility_names())
+            return redirect(
+                url_for("prisoners.detail", prisoner_id=prisoner.id, _anchor="addresses")
+            )
+    return render_template(
+        "prisoners/address.html",
+        form=form,
+        prisoner=prisoner,
+        facility_names=services.facility_names(),
+    )
 
 
 @bp.post("/<int:prisoner_id>/key-dates")
@@ -199,8 +239,13 @@ def add_key_date(prisoner_id: int) -> BaseResponse | str:
     form = KeyDateAddForm()
     if not form.validate_on_submit():
         return _render_detail(prisoner_id, key_date_form=form)
-    services.add_key_date(prisoner, KeyDateKind(form.kind.data), form.occurs_on.data,
-                          form.is_yearly.data, form.note.data)
+    services.add_key_date(
+        prisoner,
+        KeyDateKind(form.kind.data),
+        form.occurs_on.data,
+        form.is_yearly.data,
+        form.note.data,
+    )
     db.session.commit()
     flash(_("The date is added."), "success")
     return redirect(url_for("prisoners.detail", prisoner_id=prisoner_id, _anchor="key-dates"))

@@ -101,42 +101,50 @@ def _verp_id(message: Message) -> int | None:
     if not bounce:
         return None
     local, _at, domain = getaddresses([bounce])[0][1].partition("@")
-    pattern = re.compile(rf"^{re.escape(local)}\+(\d+)-([0-9a-f]{{10}})@{re.escape(domain)}$",
-                         re.IGNORECASE)
+    pattern = re.compile(
+        rf"^{re.escape(local)}\+(\d+)-([0-9a-f]{{10}})@{re.escape(domain)}$", re.IGNORECASE
+    )
     for header in ("Delivered-To", "X-Original-To", "Envelope-To", "To"):
-        for _name, address in getaddresses([str(value) for value in
-                                            message.get_all(header, [])]):
+        for _name, address in getaddresses([str(value) for value in message.get_all(header, [])]):
             match = pattern.match(address.strip())
-            if match and hmac.compare_digest(match.group(2).lower(),
-                                             verp_signature(int(match.group(1)))):
+            if match and hmac.compare_digest(
+                match.group(2).lower(), verp_signature(int(match.group(1)))
+            ):
                 return int(match.group(1))
     return None
 
 
 def parse(message: Message) -> Parsed | None:
     """The report in ``message``, or None when it is not an RFC 3464 delivery report."""
-    if message.get_content_type() != "multipart/report" or \
-            (message.get_param("report-type") or "").lower() != "delivery-status":
+    if (
+        message.get_content_type() != "multipart/report"
+        or (message.get_param("report-type") or "").lower() != "delivery-status"
+    ):
         return None
-    parsed = Parsed(verp_id=_verp_id(message),
-                    report_id=(str(message.get("Message-ID") or "").strip() or None))
+    parsed = Parsed(
+        verp_id=_verp_id(message), report_id=(str(message.get("Message-ID") or "").strip() or None)
+    )
     for part in message.walk():
         kind = part.get_content_type()
         if kind == "message/delivery-status":
             blocks = part.get_payload()
             for block in blocks[1:] if isinstance(blocks, list) else []:
                 status = _STATUS.match(str(block.get("Status", "")).strip())
-                recipient = _address(block.get("Final-Recipient")) or \
-                    _address(block.get("Original-Recipient"))
+                recipient = _address(block.get("Final-Recipient")) or _address(
+                    block.get("Original-Recipient")
+                )
                 if not recipient or status is None:
                     continue
                 diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split()) or None
-                parsed.reports.append(Report(
-                    recipient, str(block.get("Action", "")).strip().lower(),
-                    ".".join(status.groups()),
-                    diagnostic[:MAX_DIAGNOSTIC] if diagnostic else None))
-        elif kind in ("text/rfc822-headers", "message/rfc822") and \
-                parsed.quoted_message_id is None:
+                parsed.reports.append(
+                    Report(
+                        recipient,
+                        str(block.get("Action", "")).strip().lower(),
+                        ".".join(status.groups()),
+                        diagnostic[:MAX_DIAGNOSTIC] if diagnostic else None,
+                    )
+                )
+        elif kind in ("text/rfc822-headers", "message/rfc822") and parsed.quoted_message_id is None:
             parsed.quoted_message_id = _quoted_message_id(part)
     return parsed
 
@@ -158,8 +166,11 @@ def _message_for(parsed: Parsed) -> OutboxMessage | None:
         if found is not None:
             return found
     if parsed.quoted_message_id:
-        return db.session.scalar(select(OutboxMessage).where(
-            OutboxMessage.email_message_id == parsed.quoted_message_id).limit(1))
+        return db.session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.email_message_id == parsed.quoted_message_id)
+            .limit(1)
+        )
     return None
 
 
@@ -178,8 +189,11 @@ def apply(message: Message, now: datetime, outcome: Outcome) -> bool:
         outcome.ignored += 1
         return False
     begin_write()
-    if parsed.report_id and db.session.scalar(
-            select(Bounce.id).where(Bounce.report_id == parsed.report_id)) is not None:
+    if (
+        parsed.report_id
+        and db.session.scalar(select(Bounce.id).where(Bounce.report_id == parsed.report_id))
+        is not None
+    ):
         db.session.rollback()
         return True  # read before: done already
     found = _message_for(parsed)
@@ -188,11 +202,18 @@ def apply(message: Message, now: datetime, outcome: Outcome) -> bool:
         db.session.rollback()
         outcome.ignored += 1
         return found is not None  # ours, with nothing to act on (delayed, delivered)
-    report = next((r for r in failures if r.recipient == found.recipient_email.lower()),
-                  failures[0])
-    bounce = Bounce(message=found, email=found.recipient_email.lower(), kind=report.kind,
-                    status_code=report.status, diagnostic=report.diagnostic,
-                    report_id=parsed.report_id, received_at=now)
+    report = next(
+        (r for r in failures if r.recipient == found.recipient_email.lower()), failures[0]
+    )
+    bounce = Bounce(
+        message=found,
+        email=found.recipient_email.lower(),
+        kind=report.kind,
+        status_code=report.status,
+        diagnostic=report.diagnostic,
+        report_id=parsed.report_id,
+        received_at=now,
+    )
     db.session.add(bounce)
     if report.kind is BounceKind.HARD:
         _undeliverable(found, bounce, report, now)
@@ -211,24 +232,34 @@ def _describe(report: Report) -> str:
     return f"bounced: {report.status} {report.diagnostic or ''}".strip()[:1000]
 
 
-def _undeliverable(message: OutboxMessage, bounce: Bounce, report: Report,
-                   now: datetime) -> None:
+def _undeliverable(message: OutboxMessage, bounce: Bounce, report: Report, now: datetime) -> None:
     """Nothing more to this address: the message shows as failed, what waits for the
     address fails with it, and the address goes on the coordinators' work list."""
     address = message.recipient_email.lower()
     message.status, message.last_error = OutboxStatus.FAILED, _describe(report)
     db.session.flush()
-    if db.session.scalar(select(UndeliverableAddress.id).where(
-            UndeliverableAddress.email == address)) is None:
+    if (
+        db.session.scalar(
+            select(UndeliverableAddress.id).where(UndeliverableAddress.email == address)
+        )
+        is None
+    ):
         db.session.add(UndeliverableAddress(email=address, bounce=bounce, since=now))
     db.session.execute(
-        update(OutboxMessage).where(func.lower(OutboxMessage.recipient_email) == address,
-                                    OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.FAILED, claimed_by=None, next_attempt_at=None,
-                last_error="the address bounced: no more mail goes to it")
-        .execution_options(synchronize_session=False))
-    current_app.logger.info("outbox message %s bounced for good (%s)", message.id,
-                            report.status)
+        update(OutboxMessage)
+        .where(
+            func.lower(OutboxMessage.recipient_email) == address,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(
+            status=OutboxStatus.FAILED,
+            claimed_by=None,
+            next_attempt_at=None,
+            last_error="the address bounced: no more mail goes to it",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    current_app.logger.info("outbox message %s bounced for good (%s)", message.id, report.status)
 
 
 def _again(message: OutboxMessage, report: Report, now: datetime) -> None:
@@ -241,12 +272,12 @@ def _again(message: OutboxMessage, report: Report, now: datetime) -> None:
     if attempts > len(delays):
         message.status, message.next_attempt_at = OutboxStatus.FAILED, None
     else:
-        message.status, message.next_attempt_at = OutboxStatus.PENDING, \
-            now + delays[attempts - 1]
+        message.status, message.next_attempt_at = OutboxStatus.PENDING, now + delays[attempts - 1]
     message.sent_at, message.claimed_by = None, None
 
 
 # Mailboxes.
+
 
 def read_mailbox(location: str, now: datetime) -> Outcome:
     """Read the new mail of the bounce mailbox (``maildir:/path`` or
@@ -284,8 +315,14 @@ def _imap_parts(location: str) -> tuple[str, int, bool, str, str, str]:
     if not url.hostname or not url.username:
         raise MailboxError("the bounce mailbox needs a host and a user")
     folder = unquote(url.path.lstrip("/")) or "INBOX"
-    return (url.hostname, url.port or (993 if secure else 143), secure, unquote(url.username),
-            unquote(url.password or ""), folder)
+    return (
+        url.hostname,
+        url.port or (993 if secure else 143),
+        secure,
+        unquote(url.username),
+        unquote(url.password or ""),
+        folder,
+    )
 
 
 def read_imap(location: str, now: datetime) -> Outcome:
@@ -295,8 +332,11 @@ def read_imap(location: str, now: datetime) -> Outcome:
     timeout = float(current_app.config.get("MAIL_TIMEOUT", 30))
     outcome = Outcome()
     try:
-        client = (imaplib.IMAP4_SSL(host, port, timeout=timeout) if secure
-                  else imaplib.IMAP4(host, port, timeout=timeout))
+        client = (
+            imaplib.IMAP4_SSL(host, port, timeout=timeout)
+            if secure
+            else imaplib.IMAP4(host, port, timeout=timeout)
+        )
         try:
             client.login(user, password)
             client.select(folder)
@@ -318,4 +358,3 @@ def _unseen(client: imaplib.IMAP4) -> Iterator[tuple[bytes, bytes]]:
         for item in data:
             if isinstance(item, tuple):
                 yield number, item[1]
-

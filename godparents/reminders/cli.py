@@ -42,11 +42,15 @@ def _print_plan(planned: runner.Planned, dry_run: bool) -> None:
     for item in planned.due:
         fresh = "would plan" if dry_run else "planned"
         state = fresh if item.key in new else "already planned"
-        click.echo(f"{state}: {item.send_on.isoformat()} rule {item.rule.id} "
-                   f"({item.rule.template}) to user {item.recipient.user_id} about "
-                   f"{item.event.subject_ref} on {item.event.on.isoformat()}")
-    click.echo(f"{len(planned.new)} new of {len(planned.due)} due"
-               + (" (dry run: nothing written, nothing sent)" if dry_run else ""))
+        click.echo(
+            f"{state}: {item.send_on.isoformat()} rule {item.rule.id} "
+            f"({item.rule.template}) to user {item.recipient.user_id} about "
+            f"{item.event.subject_ref} on {item.event.on.isoformat()}"
+        )
+    click.echo(
+        f"{len(planned.new)} new of {len(planned.due)} due"
+        + (" (dry run: nothing written, nothing sent)" if dry_run else "")
+    )
 
 
 def _summary(report: runner.RunReport) -> str:
@@ -54,8 +58,10 @@ def _summary(report: runner.RunReport) -> str:
     written = report.written.count if report.written else 0
     problems = len(report.written.problems) if report.written else 0
     sent = report.delivered
-    line = (f"reminder run {report.run_id}: {report.status}; planned {len(report.planned.new)},"
-            f" written {written}, could not write {problems}")
+    line = (
+        f"reminder run {report.run_id}: {report.status}; planned {len(report.planned.new)},"
+        f" written {written}, could not write {problems}"
+    )
     if sent is not None:
         line += f", sent {sent.sent}, to retry {sent.retrying}, failed {sent.failed}"
         if sent.unreachable:
@@ -65,8 +71,9 @@ def _summary(report: runner.RunReport) -> str:
     return line
 
 
-def run_once(today: date | None, dry_run: bool, stop: Callable[[], bool],
-             verbose: bool = True) -> int:
+def run_once(
+    today: date | None, dry_run: bool, stop: Callable[[], bool], verbose: bool = True
+) -> int:
     """One run, reported on the terminal and in the log; its exit code. The session is
     closed after it, whatever happens."""
     now = system_clock()
@@ -114,8 +121,12 @@ def _stop_flag() -> Callable[[], bool]:
 
 
 @reminders.command("run")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Plan as if it were this day (YYYY-MM-DD) in the campaign's time zone.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Plan as if it were this day (YYYY-MM-DD) in the campaign's time zone.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing, send nothing.")
 @click.option("--quiet", is_flag=True, help="Print the summary only, not every reminder.")
 def run(today: datetime | None, dry_run: bool, quiet: bool) -> None:
@@ -131,8 +142,13 @@ def run(today: datetime | None, dry_run: bool, quiet: bool) -> None:
 
 
 @reminders.command("worker")
-@click.option("--interval", type=click.IntRange(min=10), default=900, show_default=True,
-              help="Seconds between runs.")
+@click.option(
+    "--interval",
+    type=click.IntRange(min=10),
+    default=900,
+    show_default=True,
+    help="Seconds between runs.",
+)
 def worker(interval: int) -> None:
     """Run again and again, for hosts without cron or systemd timers; a coordinator's "Run
     reminders now" starts a run within seconds. Stop with Ctrl+C or SIGTERM: it stops
@@ -167,9 +183,11 @@ def _wait(interval: int, stopping: Callable[[], bool]) -> None:
 
 
 @reminders.command("bounces")
-@click.option("--mailbox", default=None,
-              help="maildir:/path or imaps://user:password@host/FOLDER "
-                   "(default: REMINDER_BOUNCE_MAILBOX).")
+@click.option(
+    "--mailbox",
+    default=None,
+    help="maildir:/path or imaps://user:password@host/FOLDER (default: REMINDER_BOUNCE_MAILBOX).",
+)
 def read_bounces(mailbox: str | None) -> None:
     """Read delivery reports from the bounce mailbox: hard bounces stop mail to that
     address, soft ones send the message again later. `reminders run` does this too when
@@ -184,5 +202,6 @@ def read_bounces(mailbox: str | None) -> None:
         raise SystemExit(EXIT_UNDELIVERED) from error
     finally:
         db.session.remove()
-    click.echo(f"hard bounces {outcome.hard}, soft bounces {outcome.soft}, "
-               f"other mail {outcome.ignored}")
+    click.echo(
+        f"hard bounces {outcome.hard}, soft bounces {outcome.soft}, other mail {outcome.ignored}"
+    )

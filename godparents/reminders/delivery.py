@@ -112,10 +112,12 @@ class Limits:
     @classmethod
     def from_config(cls, batch_size: int | None = None) -> Limits:
         config = current_app.config
-        return cls(batch_size or config["REMINDER_BATCH_SIZE"],
-                   float(config["REMINDER_BATCH_SECONDS"]),
-                   timedelta(seconds=float(config["REMINDER_LEASE_SECONDS"])),
-                   float(config["REMINDER_MESSAGE_SECONDS"]))
+        return cls(
+            batch_size or config["REMINDER_BATCH_SIZE"],
+            float(config["REMINDER_BATCH_SECONDS"]),
+            timedelta(seconds=float(config["REMINDER_LEASE_SECONDS"])),
+            float(config["REMINDER_MESSAGE_SECONDS"]),
+        )
 
     @property
     def margin(self) -> timedelta:
@@ -130,8 +132,11 @@ def retry_delays() -> list[timedelta]:
 
 def is_due(now: datetime) -> object:
     """Waiting, written out (a subject), and its time has come (or its lease ran out)."""
-    return (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.email_subject != "") \
+    return (
+        (OutboxMessage.status == OutboxStatus.PENDING)
+        & (OutboxMessage.email_subject != "")
         & or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+    )
 
 
 _PG_CLAIM = text("""
@@ -153,17 +158,25 @@ def claim(owner: str, now: datetime, limit: int, lease: timedelta) -> list[int]:
     """Take up to ``limit`` due messages for ``owner`` and commit: theirs alone until
     ``now + lease`` (unless renewed). Exactly ``limit`` when that many are due."""
     if db.engine.dialect.name == "postgresql":
-        claimed = db.session.scalars(_PG_CLAIM, {
-            "now": now, "limit": limit, "owner": owner, "until": now + lease}).all()
+        claimed = db.session.scalars(
+            _PG_CLAIM, {"now": now, "limit": limit, "owner": owner, "until": now + lease}
+        ).all()
     else:
         begin_write()  # SQLite's writer lock: nobody else claims between the two
-        ids = db.session.scalars(select(OutboxMessage.id).where(is_due(now))
-                                 .order_by(OutboxMessage.id).limit(limit)).all()
-        claimed = db.session.scalars(
-            update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-            .values(claimed_by=owner, next_attempt_at=now + lease)
-            .returning(OutboxMessage.id).execution_options(synchronize_session=False)
-        ).all() if ids else []
+        ids = db.session.scalars(
+            select(OutboxMessage.id).where(is_due(now)).order_by(OutboxMessage.id).limit(limit)
+        ).all()
+        claimed = (
+            db.session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(claimed_by=owner, next_attempt_at=now + lease)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+            if ids
+            else []
+        )
     db.session.commit()
     return sorted(claimed)
 
@@ -177,10 +190,15 @@ def renew(owner: str, ids: list[int], until: datetime) -> set[int]:
     if not ids:
         return set()
     begin_write()
-    kept = set(db.session.scalars(
-        update(OutboxMessage).where(OutboxMessage.id.in_(ids), _mine(owner))
-        .values(next_attempt_at=until).returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)))
+    kept = set(
+        db.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), _mine(owner))
+            .values(next_attempt_at=until)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     return kept
 
@@ -192,9 +210,11 @@ def release(owner: str, ids: list[int], now: datetime) -> None:
         return
     begin_write()
     db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(ids), _mine(owner))
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), _mine(owner))
         .values(claimed_by=None, next_attempt_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
@@ -204,14 +224,24 @@ def _mark_sent_statement(new_message_id: bool) -> Any:
     email was composed just now (else it is the one stored when it was written)."""
     table = OutboxMessage.__table__
     values: dict[str, Any] = {
-        "status": OutboxStatus.SENT, "sent_at": bindparam("now"), "next_attempt_at": None,
-        "claimed_by": None, "last_error": None, "attempts": table.c.attempts + 1}
+        "status": OutboxStatus.SENT,
+        "sent_at": bindparam("now"),
+        "next_attempt_at": None,
+        "claimed_by": None,
+        "last_error": None,
+        "attempts": table.c.attempts + 1,
+    }
     if new_message_id:
         values["email_message_id"] = bindparam("email_message_id", type_=String)
-    return (table.update()
-            .where(table.c.id == bindparam("message_id"), table.c.claimed_by == bindparam("owner"),
-                   table.c.status == OutboxStatus.PENDING)
-            .values(**values))
+    return (
+        table.update()
+        .where(
+            table.c.id == bindparam("message_id"),
+            table.c.claimed_by == bindparam("owner"),
+            table.c.status == OutboxStatus.PENDING,
+        )
+        .values(**values)
+    )
 
 
 class Marker:
@@ -248,8 +278,9 @@ class Marker:
             with contextlib.suppress(DBAPIError):
                 connection.close()
 
-    def sent(self, owner: str, message_id: int, now: datetime,
-             email_message_id: str | None) -> bool:
+    def sent(
+        self, owner: str, message_id: int, now: datetime, email_message_id: str | None
+    ) -> bool:
         """Sent, right after the server's 250; only by its owner. False if another runner
         owns it by now (its lease ran out: a frozen process)."""
         values = {"message_id": message_id, "owner": owner, "now": now}
@@ -257,20 +288,36 @@ class Marker:
             values["email_message_id"] = email_message_id
         return self._write(_mark_sent_statement(email_message_id is not None), values) == 1
 
-    def error(self, owner: str, row: Row, error: str, permanent: bool, now: datetime,
-              report: DeliveryReport) -> None:
+    def error(
+        self,
+        owner: str,
+        row: Row,
+        error: str,
+        permanent: bool,
+        now: datetime,
+        report: DeliveryReport,
+    ) -> None:
         """Tried and not taken: again later, with a longer wait each time; failed after
         the last attempt, or at once when the server refused for good (5xx)."""
         delays = retry_delays()
         attempts = row.attempts + 1
         failed = permanent or attempts > len(delays)
         table = OutboxMessage.__table__
-        statement = table.update().where(
-            table.c.id == row.id, table.c.claimed_by == owner,
-            table.c.status == OutboxStatus.PENDING).values(
-            attempts=attempts, last_error=error[:MAX_ERROR], claimed_by=None,
-            status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
-            next_attempt_at=None if failed else now + delays[attempts - 1])
+        statement = (
+            table.update()
+            .where(
+                table.c.id == row.id,
+                table.c.claimed_by == owner,
+                table.c.status == OutboxStatus.PENDING,
+            )
+            .values(
+                attempts=attempts,
+                last_error=error[:MAX_ERROR],
+                claimed_by=None,
+                status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
+                next_attempt_at=None if failed else now + delays[attempts - 1],
+            )
+        )
         if self._write(statement, {}) == 1:
             if failed:
                 report.failed += 1
@@ -299,12 +346,22 @@ class Row:
 def load(ids: list[int]) -> list[Row]:
     """The claimed messages, as plain values; the transaction ends before SMTP starts."""
     rows = db.session.execute(
-        select(OutboxMessage.id, OutboxMessage.recipient_email, OutboxMessage.attempts,
-               OutboxContent.mime, OutboxMessage.email_subject, OutboxContent.body_text,
-               OutboxContent.body_html, OutboxMessage.recipient_user_id, ReminderRule.trigger)
+        select(
+            OutboxMessage.id,
+            OutboxMessage.recipient_email,
+            OutboxMessage.attempts,
+            OutboxContent.mime,
+            OutboxMessage.email_subject,
+            OutboxContent.body_text,
+            OutboxContent.body_html,
+            OutboxMessage.recipient_user_id,
+            ReminderRule.trigger,
+        )
         .join(ReminderRule, ReminderRule.id == OutboxMessage.rule_id)
         .outerjoin(OutboxContent, OutboxContent.message_id == OutboxMessage.id)
-        .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)).all()
+        .where(OutboxMessage.id.in_(ids))
+        .order_by(OutboxMessage.id)
+    ).all()
     db.session.rollback()  # nothing written: no transaction stays open while SMTP talks
     return [Row(*row[:5], row[5] or "", *row[6:]) for row in rows]
 
@@ -316,8 +373,9 @@ def _bytes(row: Row) -> tuple[bytes, str | None]:
     if row.mime is not None:
         return dated(row.mime), None
     with url_context():
-        data = compose(row.subject, row.body_text, row.body_html, row.email,
-                       row.user_id, row.trigger)  # type: ignore[arg-type]
+        data = compose(
+            row.subject, row.body_text, row.body_html, row.email, row.user_id, row.trigger
+        )  # type: ignore[arg-type]
     return dated(data), message_id_of(data)
 
 
@@ -367,8 +425,11 @@ class Runner:
                 while limit is None or report.attempted < limit:
                     if self._must_end(report):
                         break
-                    wanted = self.limits.batch_size if limit is None else \
-                        min(self.limits.batch_size, limit - report.attempted)
+                    wanted = (
+                        self.limits.batch_size
+                        if limit is None
+                        else min(self.limits.batch_size, limit - report.attempted)
+                    )
                     ids = claim(self.owner, self.clock(), wanted, self.limits.lease)
                     if not ids:
                         break
@@ -389,8 +450,9 @@ class Runner:
             report.out_of_time = True
         return report.stopped or report.out_of_time
 
-    def _send_batch(self, ids: list[int], session: Session, report: DeliveryReport,
-                    limit: int | None) -> None:
+    def _send_batch(
+        self, ids: list[int], session: Session, report: DeliveryReport, limit: int | None
+    ) -> None:
         rows = load(ids)
         undeliverable = self._undeliverable(rows)
         lease_end = self.clock() + self.limits.lease
@@ -398,13 +460,22 @@ class Runner:
         sender_of = _envelope_senders()
         ids = [row.id for row in rows]
         for index, row in enumerate(rows):
-            if self._must_end(report) or time.monotonic() >= ends or \
-                    (limit is not None and report.attempted >= limit):
+            if (
+                self._must_end(report)
+                or time.monotonic() >= ends
+                or (limit is not None and report.attempted >= limit)
+            ):
                 release(self.owner, ids[index:], self.clock())
                 return
             if row.email in undeliverable:
-                self.marker.error(self.owner, row, "the address bounced: no more mail goes to it",
-                           True, self.clock(), report)
+                self.marker.error(
+                    self.owner,
+                    row,
+                    "the address bounced: no more mail goes to it",
+                    True,
+                    self.clock(),
+                    report,
+                )
                 continue
             if lease_end - self.clock() < self.limits.margin:
                 owned = renew(self.owner, ids[index:], self.clock() + self.limits.lease)
@@ -427,37 +498,55 @@ class Runner:
             try:
                 session.send(sender_of(row.id), row.email, data)
             except Refused as refusal:
-                self.marker.error(self.owner, row, str(refusal), refusal.permanent, self.clock(),
-                           report)
+                self.marker.error(
+                    self.owner, row, str(refusal), refusal.permanent, self.clock(), report
+                )
             except Dropped as drop:
                 # It may have arrived: it waits like a 4xx; the rest go on a new connection.
-                current_app.logger.warning("mail connection lost during message %s: %s",
-                                           row.id, drop)
-                self.marker.error(self.owner, row, f"connection lost while sending: {drop}", False,
-                           self.clock(), report)
+                current_app.logger.warning(
+                    "mail connection lost during message %s: %s", row.id, drop
+                )
+                self.marker.error(
+                    self.owner,
+                    row,
+                    f"connection lost while sending: {drop}",
+                    False,
+                    self.clock(),
+                    report,
+                )
             else:
                 if self.marker.sent(self.owner, row.id, self.clock(), message_id):
                     report.sent += 1
                 else:
                     report.lost_leases += 1
-                    current_app.logger.error("message %s was sent after its lease ran out",
-                                             row.id)
+                    current_app.logger.error("message %s was sent after its lease ran out", row.id)
 
     @staticmethod
     def _undeliverable(rows: list[Row]) -> set[str]:
         emails = sorted({row.email.lower() for row in rows})
         if not emails:
             return set()
-        found = {email.lower() for email in db.session.scalars(
-            select(UndeliverableAddress.email).where(
-                func.lower(UndeliverableAddress.email).in_(emails)))}
+        found = {
+            email.lower()
+            for email in db.session.scalars(
+                select(UndeliverableAddress.email).where(
+                    func.lower(UndeliverableAddress.email).in_(emails)
+                )
+            )
+        }
         db.session.rollback()
         return {row.email for row in rows if row.email.lower() in found}
 
 
-def deliver(now: datetime | Clock, batch_size: int | None = None, limit: int | None = None,
-            *, stop: Callable[[], bool] = never, deadline: float | None = None,
-            heartbeat: Callable[[DeliveryReport], None] | None = None) -> DeliveryReport:
+def deliver(
+    now: datetime | Clock,
+    batch_size: int | None = None,
+    limit: int | None = None,
+    *,
+    stop: Callable[[], bool] = never,
+    deadline: float | None = None,
+    heartbeat: Callable[[DeliveryReport], None] | None = None,
+) -> DeliveryReport:
     """Send every due message (at most ``limit``), a batch per claim. ``now`` is a clock,
     or a fixed time for replays and tests."""
     clock = now if callable(now) else fixed_clock(now)
@@ -469,12 +558,14 @@ def forget_composed() -> int:
     """Drop the composed bytes of messages that went or will not go (the bodies stay):
     housekeeping after delivery, kept out of its way."""
     done = select(OutboxMessage.id).where(
-        OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.CANCELLED]))
+        OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.CANCELLED])
+    )
     begin_write()
     result = db.session.execute(
-        update(OutboxContent).where(OutboxContent.mime.is_not(None),
-                                    OutboxContent.message_id.in_(done))
-        .values(mime=None).execution_options(synchronize_session=False))
+        update(OutboxContent)
+        .where(OutboxContent.mime.is_not(None), OutboxContent.message_id.in_(done))
+        .values(mime=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return result.rowcount or 0
-

@@ -23,22 +23,28 @@ def digest(today: date, monday: date) -> Digest:
     sunday = monday + timedelta(days=6)
     result = Digest(monday, sunday)
     week_range = [(monday, sunday)]
-    week = [*events.birthdays(week_range), *events.detention_anniversaries(week_range),
-            *events.detention_milestones(week_range), *events.key_dates(week_range, []),
-            *events.campaign_days(week_range)]
+    week = [
+        *events.birthdays(week_range),
+        *events.detention_anniversaries(week_range),
+        *events.detention_milestones(week_range),
+        *events.key_dates(week_range, []),
+        *events.campaign_days(week_range),
+    ]
     seen: dict[tuple[str, date], events.Event] = {}
     for event in week:
         seen.setdefault((event.subject_ref, event.on), event)
-    prisoners = prisoners_by_id({event.prisoner_id for event in seen.values()
-                                 if event.prisoner_id})
-    result.dates = [{"event": event, "prisoner": prisoners.get(event.prisoner_id)}
-                    for event in sorted(seen.values(), key=lambda e: (e.on, e.subject_ref))]
+    prisoners = prisoners_by_id({event.prisoner_id for event in seen.values() if event.prisoner_id})
+    result.dates = [
+        {"event": event, "prisoner": prisoners.get(event.prisoner_id)}
+        for event in sorted(seen.values(), key=lambda e: (e.on, e.subject_ref))
+    ]
     # The same work lists as the dashboard's, with the digest's own 60 days of quiet.
     result.failed_count = work_lists.failed_message_count()
     result.failed = work_lists.failed_messages(DIGEST_LIST)
     result.inactive_count = work_lists.inactive_sponsor_count(today, QUIET_DAYS)
-    result.inactive = [(row, row.last_on)
-                       for row in work_lists.inactive_sponsors(today, DIGEST_LIST, QUIET_DAYS)]
+    result.inactive = [
+        (row, row.last_on) for row in work_lists.inactive_sponsors(today, DIGEST_LIST, QUIET_DAYS)
+    ]
     return result
 
 
@@ -46,6 +52,9 @@ def prisoners_by_id(ids: set[int]) -> dict[int, Prisoner]:
     """The prisoners with these ids and their addresses, in one query each."""
     if not ids:
         return {}
-    rows = db.session.scalars(select(Prisoner).where(Prisoner.id.in_(sorted(ids)))
-                              .options(selectinload(Prisoner.addresses)))
+    rows = db.session.scalars(
+        select(Prisoner)
+        .where(Prisoner.id.in_(sorted(ids)))
+        .options(selectinload(Prisoner.addresses))
+    )
     return {prisoner.id: prisoner for prisoner in rows}

@@ -88,8 +88,9 @@ def month_days(ranges: Iterable[Range]) -> list[str]:
 
 def _each(ranges: Iterable[Range], dates: Iterable[tuple[date, int]]) -> Iterator[tuple[date, int]]:
     wanted = list(ranges)
-    return ((on, number) for on, number in dates
-            if any(start <= on <= end for start, end in wanted))
+    return (
+        (on, number) for on, number in dates if any(start <= on <= end for start, end in wanted)
+    )
 
 
 def _yearly_in(origin: date, ranges: list[Range]) -> Iterator[tuple[date, int]]:
@@ -115,8 +116,11 @@ def active_pairings() -> Any:
         select(Sponsorship.id, Sponsorship.sponsor_id, Sponsorship.prisoner_id)
         .join(Prisoner, Prisoner.id == Sponsorship.prisoner_id)
         .join(Sponsor, Sponsor.id == Sponsorship.sponsor_id)
-        .where(Sponsorship.status == SponsorshipStatus.ACTIVE,
-               Prisoner.status.in_(HELD_STATUSES), Sponsor.is_active.is_(True))
+        .where(
+            Sponsorship.status == SponsorshipStatus.ACTIVE,
+            Prisoner.status.in_(HELD_STATUSES),
+            Sponsor.is_active.is_(True),
+        )
     )
 
 
@@ -139,9 +143,15 @@ def _days_param(name: str, column: Any) -> Any:
 def _in_any(column: Any, ranges: int) -> Any:
     """``column`` in any of so many ranges, their bounds given at execution as first0,
     last0, first1, ..."""
-    return or_(*(column.between(bindparam(f"first{index}", type_=column.type),
-                                bindparam(f"last{index}", type_=column.type))
-                 for index in range(ranges)))
+    return or_(
+        *(
+            column.between(
+                bindparam(f"first{index}", type_=column.type),
+                bindparam(f"last{index}", type_=column.type),
+            )
+            for index in range(ranges)
+        )
+    )
 
 
 def _bounds(ranges: list[Range]) -> dict[str, date]:
@@ -156,6 +166,7 @@ def _bounds(ranges: list[Range]) -> dict[str, date]:
 # anew, a statement cost the planner more than the database spent answering it (building,
 # then the cache key that finds its compiled form). The SQL is the same either way.
 
+
 @cache
 def _earliest(name: str) -> Any:
     column = getattr(Prisoner, name)
@@ -168,10 +179,12 @@ def _held_on(name: str, exact: bool) -> Any:
     (``exact``), or on one of the given 'MM-DD' days."""
     column = getattr(Prisoner, name)
     if exact:
-        return active_pairings().add_columns(column).where(
-            column.in_(_days_param("days", column)))
-    return active_pairings().add_columns(column).where(
-        month_day(column).in_(bindparam("days", expanding=True, type_=String())))
+        return active_pairings().add_columns(column).where(column.in_(_days_param("days", column)))
+    return (
+        active_pairings()
+        .add_columns(column)
+        .where(month_day(column).in_(bindparam("days", expanding=True, type_=String())))
+    )
 
 
 # Above this many dates a list of exact dates costs more than reading every held prisoner's
@@ -197,76 +210,136 @@ def _on_month_days(name: str, ranges: list[Range]) -> list[Any] | None:
     if len(years) * len(keys) > MAX_EXACT_DATES:
         return list(columns(_held_on(name, exact=False), {"days": keys}))
     pairs = [(int(key[:2]), int(key[3:])) for key in keys]
-    exact = [date(year, month, day) for year in years for month, day in pairs
-             if day != 29 or month != 2 or calendar.isleap(year)]
+    exact = [
+        date(year, month, day)
+        for year in years
+        for month, day in pairs
+        if day != 29 or month != 2 or calendar.isleap(year)
+    ]
     return list(columns(_held_on(name, exact=True), {"days": exact}))
 
 
 def birthdays(ranges: list[Range]) -> list[Event]:
     rows = _on_month_days("birth_date", ranges) or []
-    return [Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=age,
-                  kind="birthday")
-            for pairing, sponsor, prisoner, born in rows for on, age in _yearly_in(born, ranges)]
+    return [
+        Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=age, kind="birthday")
+        for pairing, sponsor, prisoner, born in rows
+        for on, age in _yearly_in(born, ranges)
+    ]
 
 
 def detention_anniversaries(ranges: list[Range]) -> list[Event]:
     rows = _on_month_days("detained_on", ranges) or []
-    return [Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=years,
-                  kind="detention_anniversary")
-            for pairing, sponsor, prisoner, detained in rows
-            for on, years in _yearly_in(detained, ranges)]
+    return [
+        Event(
+            on,
+            f"prisoner:{prisoner}",
+            sponsor,
+            prisoner,
+            pairing,
+            number=years,
+            kind="detention_anniversary",
+        )
+        for pairing, sponsor, prisoner, detained in rows
+        for on, years in _yearly_in(detained, ranges)
+    ]
 
 
 def detention_milestones(ranges: list[Range]) -> list[Event]:
-    origins = {day - timedelta(days=count) for start, end in ranges for day in days(start, end)
-               for count in range(MILESTONE_STEP, MAX_MILESTONE + 1, MILESTONE_STEP)}
+    origins = {
+        day - timedelta(days=count)
+        for start, end in ranges
+        for day in days(start, end)
+        for count in range(MILESTONE_STEP, MAX_MILESTONE + 1, MILESTONE_STEP)
+    }
     rows = columns(_held_on("detained_on", exact=True), {"days": sorted(origins)})
     first, last = _span(ranges)
-    return [Event(on, f"prisoner:{prisoner}", sponsor, prisoner, pairing, number=count,
-                  kind="detention_milestone")
-            for pairing, sponsor, prisoner, detained in rows
-            for on, count in _each(ranges, milestones(detained, first, last))]
+    return [
+        Event(
+            on,
+            f"prisoner:{prisoner}",
+            sponsor,
+            prisoner,
+            pairing,
+            number=count,
+            kind="detention_milestone",
+        )
+        for pairing, sponsor, prisoner, detained in rows
+        for on, count in _each(ranges, milestones(detained, first, last))
+    ]
 
 
 @cache
 def _key_dates_statement(ranges: int) -> Any:
-    return (active_pairings()
-            .add_columns(KeyDate.id.label("key_date_id"), KeyDate.kind, KeyDate.occurs_on,
-                         KeyDate.is_yearly, KeyDate.note)
-            .join(KeyDate, KeyDate.prisoner_id == Sponsorship.prisoner_id)
-            .where(KeyDate.kind.in_(_days_param("kinds", KeyDate.kind)),
-                   or_(_in_any(KeyDate.occurs_on, ranges),
-                       and_(KeyDate.is_yearly.is_(True),
-                            month_day(KeyDate.occurs_on).in_(
-                                bindparam("keys", expanding=True, type_=String()))))))
+    return (
+        active_pairings()
+        .add_columns(
+            KeyDate.id.label("key_date_id"),
+            KeyDate.kind,
+            KeyDate.occurs_on,
+            KeyDate.is_yearly,
+            KeyDate.note,
+        )
+        .join(KeyDate, KeyDate.prisoner_id == Sponsorship.prisoner_id)
+        .where(
+            KeyDate.kind.in_(_days_param("kinds", KeyDate.kind)),
+            or_(
+                _in_any(KeyDate.occurs_on, ranges),
+                and_(
+                    KeyDate.is_yearly.is_(True),
+                    month_day(KeyDate.occurs_on).in_(
+                        bindparam("keys", expanding=True, type_=String())
+                    ),
+                ),
+            ),
+        )
+    )
 
 
 @cache
 def _releases_statement(ranges: int) -> Any:
-    listed = exists().where(KeyDate.prisoner_id == Prisoner.id,
-                            KeyDate.kind == KeyDateKind.EXPECTED_RELEASE)
-    return (active_pairings().add_columns(Prisoner.expected_release_on)
-            .where(_in_any(Prisoner.expected_release_on, ranges), ~listed))
+    listed = exists().where(
+        KeyDate.prisoner_id == Prisoner.id, KeyDate.kind == KeyDateKind.EXPECTED_RELEASE
+    )
+    return (
+        active_pairings()
+        .add_columns(Prisoner.expected_release_on)
+        .where(_in_any(Prisoner.expected_release_on, ranges), ~listed)
+    )
 
 
 def key_dates(ranges: list[Range], kinds: Iterable[str]) -> list[Event]:
     """Key dates of these kinds (all if none), yearly ones included; and the prisoner's
     expected release when no key date gives it (as on the sponsor's pages)."""
     chosen = [KeyDateKind(kind) for kind in kinds] or list(KeyDateKind)
-    rows = columns(_key_dates_statement(len(ranges)),
-                   {"kinds": chosen, "keys": month_days(ranges), **_bounds(ranges)})
+    rows = columns(
+        _key_dates_statement(len(ranges)),
+        {"kinds": chosen, "keys": month_days(ranges), **_bounds(ranges)},
+    )
     found = []
     for pairing, sponsor, prisoner, key_date, kind, occurs_on, is_yearly, note in rows:
         dates = {on for on, _years in _yearly_in(occurs_on, ranges)} if is_yearly else set()
         if any(start <= occurs_on <= end for start, end in ranges):
             dates.add(occurs_on)
-        found.extend(Event(on, f"key_date:{key_date}", sponsor, prisoner, pairing,
-                           kind=kind.value, note=note) for on in sorted(dates))
+        found.extend(
+            Event(
+                on, f"key_date:{key_date}", sponsor, prisoner, pairing, kind=kind.value, note=note
+            )
+            for on in sorted(dates)
+        )
     if KeyDateKind.EXPECTED_RELEASE in chosen:
         rows = columns(_releases_statement(len(ranges)), _bounds(ranges))
-        found.extend(Event(release, f"release:{prisoner}", sponsor, prisoner, pairing,
-                           kind=KeyDateKind.EXPECTED_RELEASE.value)
-                     for pairing, sponsor, prisoner, release in rows)
+        found.extend(
+            Event(
+                release,
+                f"release:{prisoner}",
+                sponsor,
+                prisoner,
+                pairing,
+                kind=KeyDateKind.EXPECTED_RELEASE.value,
+            )
+            for pairing, sponsor, prisoner, release in rows
+        )
     return found
 
 
@@ -282,15 +355,21 @@ def campaign_days(ranges: list[Range]) -> list[Event]:
     for start, end in ranges:
         for o in campaign_dates(active, start, end):
             found[o.campaign_day.id, o.on] = Event(
-                o.on, f"campaign_day:{o.campaign_day.id}", campaign_day_id=o.campaign_day.id,
-                note=o.campaign_day.name)
+                o.on,
+                f"campaign_day:{o.campaign_day.id}",
+                campaign_day_id=o.campaign_day.id,
+                note=o.campaign_day.name,
+            )
     return list(found.values())
 
 
 @cache
 def _starts_statement(ranges: int, without_actions: bool) -> Any:
-    query = active_pairings().add_columns(Sponsorship.started_on).where(
-        _in_any(Sponsorship.started_on, ranges))
+    query = (
+        active_pairings()
+        .add_columns(Sponsorship.started_on)
+        .where(_in_any(Sponsorship.started_on, ranges))
+    )
     if without_actions:
         query = query.where(~exists().where(Action.sponsorship_id == Sponsorship.id))
     return query
@@ -299,8 +378,10 @@ def _starts_statement(ranges: int, without_actions: bool) -> Any:
 def pairing_starts(ranges: list[Range], *, without_actions: bool) -> list[Event]:
     """Pairings that started in the ranges; optionally only those with nothing logged."""
     rows = columns(_starts_statement(len(ranges), without_actions), _bounds(ranges))
-    return [Event(started, f"sponsorship:{pairing}", sponsor, prisoner, pairing)
-            for pairing, sponsor, prisoner, started in rows]
+    return [
+        Event(started, f"sponsorship:{pairing}", sponsor, prisoner, pairing)
+        for pairing, sponsor, prisoner, started in rows
+    ]
 
 
 @cache
@@ -315,15 +396,28 @@ def _quiet_statements() -> tuple[Any, Any]:
 
     # Last actions first, on their own: the database starts from the few days asked for,
     # then takes the active pairings among them by their key.
-    last = (select(Action.sponsorship_id, func.max(Action.occurred_on).label("last_on"))
-            .where(Action.occurred_on.in_(origins),
-                   nothing_after(Action.sponsorship_id, Action.occurred_on))
-            .group_by(Action.sponsorship_id).subquery("last_actions"))
-    last_actions = (active_pairings().add_columns(Sponsorship.started_on, last.c.last_on)
-                    .join(last, last.c.sponsorship_id == Sponsorship.id))
-    since_start = (active_pairings().add_columns(Sponsorship.started_on)
-                   .where(Sponsorship.started_on.in_(origins),
-                          nothing_after(Sponsorship.id, Sponsorship.started_on)))
+    last = (
+        select(Action.sponsorship_id, func.max(Action.occurred_on).label("last_on"))
+        .where(
+            Action.occurred_on.in_(origins),
+            nothing_after(Action.sponsorship_id, Action.occurred_on),
+        )
+        .group_by(Action.sponsorship_id)
+        .subquery("last_actions")
+    )
+    last_actions = (
+        active_pairings()
+        .add_columns(Sponsorship.started_on, last.c.last_on)
+        .join(last, last.c.sponsorship_id == Sponsorship.id)
+    )
+    since_start = (
+        active_pairings()
+        .add_columns(Sponsorship.started_on)
+        .where(
+            Sponsorship.started_on.in_(origins),
+            nothing_after(Sponsorship.id, Sponsorship.started_on),
+        )
+    )
     return last_actions, since_start
 
 
@@ -339,19 +433,22 @@ def quiet_pairings(start: date, end: date, period: int) -> list[Event]:
     """
     # Six origins a day whatever the pairings: an origin before every active pairing's
     # start can lead to no nudge (the checks below compare with the start).
-    origins = sorted({day - timedelta(days=period * count) for day in days(start, end)
-                      for count in range(1, MAX_NUDGES + 1)})
+    origins = sorted(
+        {
+            day - timedelta(days=period * count)
+            for day in days(start, end)
+            for count in range(1, MAX_NUDGES + 1)
+        }
+    )
     if not origins:
         return []
     # pairing -> (sponsor, prisoner, quiet since); rows taken as tuples, not by name
     quiet_since: dict[int, tuple[int, int, date]] = {}
     last_actions, since_start = _quiet_statements()
-    for pairing, sponsor, prisoner, started, last_on in columns(
-            last_actions, {"origins": origins}):
+    for pairing, sponsor, prisoner, started, last_on in columns(last_actions, {"origins": origins}):
         if last_on >= started:
             quiet_since[pairing] = (sponsor, prisoner, last_on)
-    for pairing, sponsor, prisoner, started in columns(
-            since_start, {"origins": origins}):
+    for pairing, sponsor, prisoner, started in columns(since_start, {"origins": origins}):
         quiet_since.setdefault(pairing, (sponsor, prisoner, started))
     in_range = list(days(start, end))
     found = []
@@ -359,8 +456,9 @@ def quiet_pairings(start: date, end: date, period: int) -> list[Event]:
         for day in in_range:
             quiet = (day - since).days
             if 0 < quiet <= period * MAX_NUDGES and quiet % period == 0:
-                found.append(Event(day, f"sponsorship:{pairing}", sponsor, prisoner, pairing,
-                                   number=quiet))
+                found.append(
+                    Event(day, f"sponsorship:{pairing}", sponsor, prisoner, pairing, number=quiet)
+                )
     return found
 
 
@@ -391,15 +489,27 @@ def rebuild(subject_ref: str, on: date, number_of: str | None = None) -> Event |
         return Event(on, subject_ref, prisoner_id=prisoner.id, number=number, kind=what)
     if kind == "key_date":
         key_date = db.session.get(KeyDate, found)
-        return None if key_date is None else Event(
-            on, subject_ref, prisoner_id=key_date.prisoner_id, kind=key_date.kind.value,
-            note=key_date.note)
+        return (
+            None
+            if key_date is None
+            else Event(
+                on,
+                subject_ref,
+                prisoner_id=key_date.prisoner_id,
+                kind=key_date.kind.value,
+                note=key_date.note,
+            )
+        )
     if kind == "sponsorship":
         pairing = db.session.get(Sponsorship, found)
-        return None if pairing is None else Event(
-            on, subject_ref, pairing.sponsor_id, pairing.prisoner_id, pairing.id)
+        return (
+            None
+            if pairing is None
+            else Event(on, subject_ref, pairing.sponsor_id, pairing.prisoner_id, pairing.id)
+        )
     if kind == "campaign_day":
         day = db.session.get(CampaignDay, found)
-        return None if day is None else Event(on, subject_ref, campaign_day_id=day.id,
-                                              note=day.name)
+        return (
+            None if day is None else Event(on, subject_ref, campaign_day_id=day.id, note=day.name)
+        )
     return None

@@ -21,8 +21,15 @@ from godparents.reminders.defaults import TEMPLATES, TEMPLATES_FOR
 from godparents.reminders.models import ReminderRule, Trigger
 
 # The triggers whose days count before the date; the others count after, or not at all.
-DAYS_BEFORE = frozenset({Trigger.BIRTHDAY, Trigger.DETENTION_ANNIVERSARY,
-                         Trigger.DETENTION_MILESTONE, Trigger.KEY_DATE, Trigger.CAMPAIGN_DAY})
+DAYS_BEFORE = frozenset(
+    {
+        Trigger.BIRTHDAY,
+        Trigger.DETENTION_ANNIVERSARY,
+        Trigger.DETENTION_MILESTONE,
+        Trigger.KEY_DATE,
+        Trigger.CAMPAIGN_DAY,
+    }
+)
 DAYS_AFTER = frozenset({Trigger.SPONSORSHIP_START, Trigger.INACTIVITY})
 
 
@@ -57,17 +64,24 @@ def _strip(value: str | None) -> str | None:
 
 class RuleForm(FlaskForm):
     version = VersionField()  # the rule's version when the form was read (concurrency.py)
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)],
-                       description=_l("What coordinators call this reminder; recipients do not "
-                                      "see it."))
+    name = StringField(
+        _l("Name"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("What coordinators call this reminder; recipients do not see it."),
+    )
     trigger = SelectField(_l("Reminds of"), validators=[InputRequired()])
     days = BoundedIntegerField(
-        _l("Days"), default=0, validators=[InputRequired(), NumberRange(min=0, max=365)],
-        description=_l("Birthday, anniversary, days in detention, key date, campaign day: days "
-                       "before the date (0: on the day; for the birthday card each godparent's "
-                       "own setting counts). Start of a godparenthood: days after the start "
-                       "(0: on the day). Nothing logged: days without an action, then again "
-                       "every as many days. Weekly digest: not used (Mondays)."),
+        _l("Days"),
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0, max=365)],
+        description=_l(
+            "Birthday, anniversary, days in detention, key date, campaign day: days "
+            "before the date (0: on the day; for the birthday card each godparent's "
+            "own setting counts). Start of a godparenthood: days after the start "
+            "(0: on the day). Nothing logged: days without an action, then again "
+            "every as many days. Weekly digest: not used (Mondays)."
+        ),
     )
     key_date_kinds = MultiCheckboxField(
         _l("Kinds of key date"),
@@ -76,8 +90,11 @@ class RuleForm(FlaskForm):
     to_sponsor = BooleanField(_l("The godparent"))
     to_delegates = BooleanField(_l("Their office staff"))
     to_coordinators = BooleanField(_l("Coordinators"))
-    template = SelectField(_l("Email"), validators=[InputRequired()],
-                           description=_l("The email must fit what the rule reminds of."))
+    template = SelectField(
+        _l("Email"),
+        validators=[InputRequired()],
+        description=_l("The email must fit what the rule reminds of."),
+    )
     is_active = BooleanField(_l("Switched on"), default=True)
     submit = SubmitField(_l("Save"))
 
@@ -91,13 +108,21 @@ class RuleForm(FlaskForm):
     def for_rule(cls, rule: ReminderRule, **options: Any) -> RuleForm:
         """The form filled in from ``rule`` (on a POST the submitted values win, unless
         ``formdata=None``: the rule as saved now)."""
-        return cls(**options, data={
-            "version": rule.version,
-            "name": rule.name, "trigger": rule.trigger.value, "days": days_for(rule),
-            "key_date_kinds": list(rule.key_date_kinds or []), "to_sponsor": rule.to_sponsor,
-            "to_delegates": rule.to_delegates, "to_coordinators": rule.to_coordinators,
-            "template": rule.template, "is_active": rule.is_active,
-        })
+        return cls(
+            **options,
+            data={
+                "version": rule.version,
+                "name": rule.name,
+                "trigger": rule.trigger.value,
+                "days": days_for(rule),
+                "key_date_kinds": list(rule.key_date_kinds or []),
+                "to_sponsor": rule.to_sponsor,
+                "to_delegates": rule.to_delegates,
+                "to_coordinators": rule.to_coordinators,
+                "template": rule.template,
+                "is_active": rule.is_active,
+            },
+        )
 
     @property
     def chosen_trigger(self) -> Trigger | None:
@@ -113,10 +138,13 @@ class RuleForm(FlaskForm):
             return  # the select's own check reports it
         fitting = TEMPLATES_FOR[trigger]
         if field.data not in fitting:
-            raise ValidationError(_(
-                "This email does not fit “%(trigger)s”. Choose one of: %(templates)s.",
-                trigger=label(trigger),
-                templates=", ".join(f"“{TEMPLATES[name]}”" for name in fitting)))
+            raise ValidationError(
+                _(
+                    "This email does not fit “%(trigger)s”. Choose one of: %(templates)s.",
+                    trigger=label(trigger),
+                    templates=", ".join(f"“{TEMPLATES[name]}”" for name in fitting),
+                )
+            )
 
     def validate_to_sponsor(self, field: Field) -> None:
         if self.chosen_trigger is Trigger.COORDINATOR_DIGEST:
@@ -139,8 +167,9 @@ class RuleForm(FlaskForm):
         rule.name = self.name.data or ""
         rule.trigger = trigger
         rule.offset_days = offset_for(trigger, self.days.data or 0)
-        rule.key_date_kinds = (sorted(self.key_date_kinds.data or [])
-                               if trigger is Trigger.KEY_DATE else [])
+        rule.key_date_kinds = (
+            sorted(self.key_date_kinds.data or []) if trigger is Trigger.KEY_DATE else []
+        )
         rule.to_sponsor = bool(self.to_sponsor.data)
         rule.to_delegates = bool(self.to_delegates.data)
         rule.to_coordinators = bool(self.to_coordinators.data)

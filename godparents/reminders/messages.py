@@ -112,9 +112,15 @@ def url_context() -> Iterator[None]:
         yield
 
 
-def context(due: Due, user: User, today: date, prisoner: Prisoner | None,
-            campaign_day: CampaignDay | None, digest: Digest | None,
-            godparent: Sponsor | None = None) -> dict[str, Any]:
+def context(
+    due: Due,
+    user: User,
+    today: date,
+    prisoner: Prisoner | None,
+    campaign_day: CampaignDay | None,
+    digest: Digest | None,
+    godparent: Sponsor | None = None,
+) -> dict[str, Any]:
     """What the templates get. ``user`` is the recipient's account; ``godparent`` the
     sponsor of the pairing the reminder is about (office staff read whose godchild it is);
     ``sponsor`` the recipient's own, when they are the godparent."""
@@ -122,14 +128,16 @@ def context(due: Due, user: User, today: date, prisoner: Prisoner | None,
     links = {
         "home": external_url("main.index"),
         "settings": external_url("account.profile", _anchor="reminders"),
-        "unsubscribe": external_url("reminders_public.unsubscribe",
-                                    token=unsubscribe_token(user.id, rule.trigger)),
+        "unsubscribe": external_url(
+            "reminders_public.unsubscribe", token=unsubscribe_token(user.id, rule.trigger)
+        ),
     }
     suggested = SUGGESTED_ACTION.get(rule.template)
     if prisoner is not None and not user.is_coordinator:
         links["prisoner"] = external_url("sponsors.prisoner", prisoner_id=prisoner.id)
-        links["log"] = external_url("actions.create", prisoner_id=prisoner.id,
-                                    kind=suggested.value if suggested else None)
+        links["log"] = external_url(
+            "actions.create", prisoner_id=prisoner.id, kind=suggested.value if suggested else None
+        )
     if user.is_coordinator:
         links["dashboard"] = external_url("dashboard.index")
         links["outbox"] = external_url("reminders.outbox")
@@ -141,7 +149,8 @@ def context(due: Due, user: User, today: date, prisoner: Prisoner | None,
         "sponsor": sponsor,
         "godparent": godparent or sponsor,
         "greeting_name": " ".join(filter(None, [sponsor.title, sponsor.full_name]))
-        if sponsor else None,
+        if sponsor
+        else None,
         "rule": rule,
         "event": event,
         "on": event.on,
@@ -163,8 +172,7 @@ def render(template: str, locale: str, values: dict[str, Any]) -> Rendered:
             text = render_template(f"reminders/email/{template}.txt", **values)
             subject, _newline, body = text.lstrip().partition("\n")
             subject = single_line(subject)
-            html = render_template(f"reminders/email/{template}.html", subject=subject,
-                                   **values)
+            html = render_template(f"reminders/email/{template}.html", subject=subject, **values)
     except Exception as error:
         raise TemplateProblem(f"{type(error).__name__}: {error}") from error
     if not subject:
@@ -193,13 +201,20 @@ def outbox_row(due: Due, now: datetime) -> dict[str, Any]:
 WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
-def compose(subject: str, text: str, html: str | None, email: str, user_id: int | None,
-            trigger: Trigger | None) -> bytes:
+def compose(
+    subject: str,
+    text: str,
+    html: str | None,
+    email: str,
+    user_id: int | None,
+    trigger: Trigger | None,
+) -> bytes:
     """The email as it goes over the wire, through Flask-Mail (addresses, encodings, the
     Message-ID); delivery adds only the date. Header injection fails here, for good."""
     headers = list_unsubscribe_headers(user_id, trigger) if user_id and trigger else {}
-    message = Message(subject=subject, recipients=[email], body=text, html=html,
-                      extra_headers=headers)
+    message = Message(
+        subject=subject, recipients=[email], body=text, html=html, extra_headers=headers
+    )
     message.msgId = make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname)
     if message.has_bad_headers():
         raise TemplateProblem("a header would hold a line break")
@@ -219,8 +234,7 @@ def dated(data: bytes, when: float | None = None) -> bytes:
     if start == 0:
         return data
     end = data.find(b"\n", start)
-    return b"".join((data[:start], b"Date: ", formatdate(when, usegmt=True).encode(),
-                     data[end:]))
+    return b"".join((data[:start], b"Date: ", formatdate(when, usegmt=True).encode(), data[end:]))
 
 
 def message_id_of(data: bytes) -> str | None:
@@ -237,4 +251,3 @@ def list_unsubscribe_headers(user_id: int, trigger: Trigger) -> dict[str, str]:
     """RFC 2369 and RFC 8058: mail programs offer a one-click "unsubscribe" from this kind."""
     link = external_url("reminders_public.unsubscribe", token=unsubscribe_token(user_id, trigger))
     return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-

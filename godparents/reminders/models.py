@@ -66,9 +66,7 @@ class ReminderRule(db.Model):
     trigger: Mapped[Trigger] = mapped_column(enum_type(Trigger, "trigger"))
     offset_days: Mapped[int] = mapped_column(default=0)
     # For the key-date trigger: which kinds of key date (KeyDateKind values); empty: all.
-    key_date_kinds: Mapped[list[str]] = mapped_column(
-        MutableList.as_mutable(JSON()), default=list
-    )
+    key_date_kinds: Mapped[list[str]] = mapped_column(MutableList.as_mutable(JSON()), default=list)
     to_sponsor: Mapped[bool] = mapped_column(default=True)
     to_delegates: Mapped[bool] = mapped_column(default=False)
     to_coordinators: Mapped[bool] = mapped_column(default=False)
@@ -101,8 +99,9 @@ class ReminderRun(db.Model):
     __tablename__ = "reminder_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[RunStatus] = mapped_column(enum_type(RunStatus, "status"),
-                                              default=RunStatus.FINISHED, index=True)
+    status: Mapped[RunStatus] = mapped_column(
+        enum_type(RunStatus, "status"), default=RunStatus.FINISHED, index=True
+    )
     # "today" in the campaign's zone, set in the planning transaction itself.
     planned_for: Mapped[date | None] = mapped_column(index=True)
     window_start: Mapped[date | None]
@@ -112,8 +111,7 @@ class ReminderRun(db.Model):
     retrying: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Written now and then while it runs: a run whose heartbeat stopped has died.
@@ -147,15 +145,21 @@ class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         Index(None, "status", "next_attempt_at"),
-        UniqueConstraint("occurs_on", "rule_id", "recipient_user_id", "subject_ref",
-                         name="uq_outbox_messages_reminder"),
+        UniqueConstraint(
+            "occurs_on",
+            "rule_id",
+            "recipient_user_id",
+            "subject_ref",
+            name="uq_outbox_messages_reminder",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Rules are switched off, never deleted: their ledger stays. A deleted account's
     # messages go with it (the erasure of a godparent deletes them first anyway).
-    rule_id: Mapped[int] = mapped_column(ForeignKey("reminder_rules.id", ondelete="RESTRICT"),
-                                         index=True)
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("reminder_rules.id", ondelete="RESTRICT"), index=True
+    )
     recipient_user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
@@ -184,7 +188,8 @@ class OutboxMessage(db.Model):
     # sends it (claimed, sent), and a row of a few hundred bytes costs far less to rewrite
     # than one carrying two bodies and the composed email.
     content: Mapped[OutboxContent | None] = relationship(
-        back_populates="message", cascade="all, delete-orphan", passive_deletes=True)
+        back_populates="message", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     def _content(self) -> OutboxContent:
         if self.content is None:
@@ -225,7 +230,8 @@ class OutboxContent(db.Model):
     __tablename__ = "outbox_contents"
 
     message_id: Mapped[int] = mapped_column(
-        ForeignKey("outbox_messages.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), primary_key=True
+    )
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
     mime: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -248,7 +254,8 @@ class Bounce(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True)
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
+    )
     email: Mapped[str] = mapped_column(String(254), index=True)
     kind: Mapped[BounceKind] = mapped_column(enum_type(BounceKind, "kind"))
     status_code: Mapped[str] = mapped_column(String(16))  # RFC 3463: "5.1.1"

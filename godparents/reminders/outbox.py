@@ -48,20 +48,31 @@ def retry_failed(now: datetime) -> int:
     writes each anew from today's data and sends it. Messages to an address that bounced
     stay failed until the address is cleared. How many."""
     bounced = select(UndeliverableAddress.email)
-    failed = (OutboxMessage.status == OutboxStatus.FAILED) & \
-        OutboxMessage.recipient_email.not_in(bounced)
+    failed = (OutboxMessage.status == OutboxStatus.FAILED) & OutboxMessage.recipient_email.not_in(
+        bounced
+    )
     ids = list(db.session.scalars(select(OutboxMessage.id).where(failed)))
     for chunk in range(0, len(ids), 500):
-        part = ids[chunk:chunk + 500]
+        part = ids[chunk : chunk + 500]
         db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(part), failed)
-            .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
-                    claimed_by=None, email_subject="", last_error=None)
-            .execution_options(synchronize_session=False))
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(part), failed)
+            .values(
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                claimed_by=None,
+                email_subject="",
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
         db.session.execute(
-            update(OutboxContent).where(OutboxContent.message_id.in_(part))
+            update(OutboxContent)
+            .where(OutboxContent.message_id.in_(part))
             .values(body_text="", body_html=None, mime=None)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
     return len(ids)
 
 
@@ -70,8 +81,7 @@ def cancel(message: OutboxMessage) -> None:
     sent: the outbox says what happened.)"""
     if message.status is OutboxStatus.SENT:
         raise ValueError("a sent message cannot be cancelled")
-    message.status, message.next_attempt_at, message.claimed_by = \
-        OutboxStatus.CANCELLED, None, None
+    message.status, message.next_attempt_at, message.claimed_by = OutboxStatus.CANCELLED, None, None
 
 
 def unsubscribe(user: User, trigger: Trigger) -> int:
@@ -79,9 +89,14 @@ def unsubscribe(user: User, trigger: Trigger) -> int:
     if trigger.value not in (user.reminder_opt_outs or []):
         user.reminder_opt_outs = sorted({*(user.reminder_opt_outs or []), trigger.value})
     waiting = db.session.scalars(
-        select(OutboxMessage).join(ReminderRule, ReminderRule.id == OutboxMessage.rule_id)
-        .where(OutboxMessage.recipient_user_id == user.id, ReminderRule.trigger == trigger,
-               OutboxMessage.status == OutboxStatus.PENDING)).all()
+        select(OutboxMessage)
+        .join(ReminderRule, ReminderRule.id == OutboxMessage.rule_id)
+        .where(
+            OutboxMessage.recipient_user_id == user.id,
+            ReminderRule.trigger == trigger,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    ).all()
     for message in waiting:
         cancel(message)
     return len(waiting)
@@ -94,8 +109,9 @@ def clear_address(address: UndeliverableAddress) -> None:
 
 def status_counts(*where: ColumnElement[bool]) -> dict[OutboxStatus, int]:
     """How many messages have each status (one grouped query); every status is present."""
-    rows = db.session.execute(select(OutboxMessage.status, func.count())
-                              .where(*where).group_by(OutboxMessage.status))
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).where(*where).group_by(OutboxMessage.status)
+    )
     counts = dict.fromkeys(OutboxStatus, 0)
     counts.update({status: count for status, count in rows})
     return counts
@@ -138,20 +154,32 @@ def health(now: datetime) -> Health:
     """The job's state in a few queries: the newest run, the backlog, the failures, the
     addresses that bounce; and what is wrong, in words (empty when all is well)."""
     stale = timedelta(minutes=current_app.config["REMINDER_STALE_MINUTES"])
-    last = db.session.scalar(select(ReminderRun).where(ReminderRun.status.not_in(
-        [RunStatus.REQUESTED])).order_by(ReminderRun.id.desc()).limit(1))
-    finished = (select(func.max(ReminderRun.finished_at))
-                .where(ReminderRun.status == RunStatus.FINISHED).scalar_subquery())
+    last = db.session.scalar(
+        select(ReminderRun)
+        .where(ReminderRun.status.not_in([RunStatus.REQUESTED]))
+        .order_by(ReminderRun.id.desc())
+        .limit(1)
+    )
+    finished = (
+        select(func.max(ReminderRun.finished_at))
+        .where(ReminderRun.status == RunStatus.FINISHED)
+        .scalar_subquery()
+    )
     bounced = select(func.count()).select_from(UndeliverableAddress).scalar_subquery()
     waiting, due, oldest, failed, finished_at, undeliverable = db.session.execute(
-        select(func.count().filter(OutboxMessage.status == OutboxStatus.PENDING),
-               func.count().filter(is_due(now)),
-               func.min(func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at))
-               .filter(is_due(now)),
-               func.count().filter(OutboxMessage.status == OutboxStatus.FAILED),
-               finished, bounced)
+        select(
+            func.count().filter(OutboxMessage.status == OutboxStatus.PENDING),
+            func.count().filter(is_due(now)),
+            func.min(func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at)).filter(
+                is_due(now)
+            ),
+            func.count().filter(OutboxMessage.status == OutboxStatus.FAILED),
+            finished,
+            bounced,
+        )
         .select_from(OutboxMessage)
-        .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))).one()
+        .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
+    ).one()
     if finished_at is not None and finished_at.tzinfo is None:  # SQLite, through Core
         finished_at = finished_at.replace(tzinfo=UTC)
     if oldest is not None and oldest.tzinfo is None:
@@ -161,15 +189,26 @@ def health(now: datetime) -> Health:
         problems.append(NEVER_RAN)
     elif last.status in (RunStatus.UNDELIVERED, RunStatus.CRASHED):
         problems.append(LAST_RUN_FAILED)
-    elif last.status is RunStatus.RUNNING and last.heartbeat_at is not None \
-            and now - last.heartbeat_at > stale:
+    elif (
+        last.status is RunStatus.RUNNING
+        and last.heartbeat_at is not None
+        and now - last.heartbeat_at > stale
+    ):
         problems.append(RUN_SILENT)
     if last is not None and (finished_at is None or now - finished_at > stale):
         problems.append(NO_COMPLETE_RUN)
     if oldest is not None and now - oldest > stale:
         problems.append(OVERDUE)
-    return Health(last, finished_at, waiting or 0, due or 0, oldest, failed or 0,
-                  undeliverable or 0, tuple(problems))
+    return Health(
+        last,
+        finished_at,
+        waiting or 0,
+        due or 0,
+        oldest,
+        failed or 0,
+        undeliverable or 0,
+        tuple(problems),
+    )
 
 
 def health_document(found: Health, now: datetime) -> dict[str, object]:
@@ -183,14 +222,26 @@ def health_document(found: Health, now: datetime) -> dict[str, object]:
         "status": "ok" if found.ok else "failing",
         "problems": [{"code": code, "text": PROBLEM_TEXT[code]} for code in found.problems],
         "checked_at": when(now),
-        "last_run": None if last is None else {
-            "id": last.id, "status": str(last.status), "started_at": when(last.started_at),
-            "finished_at": when(last.finished_at), "planned_for": when(last.planned_for),
-            "planned": last.planned, "written": last.written, "sent": last.sent,
-            "retrying": last.retrying, "failed": last.failed},
+        "last_run": None
+        if last is None
+        else {
+            "id": last.id,
+            "status": str(last.status),
+            "started_at": when(last.started_at),
+            "finished_at": when(last.finished_at),
+            "planned_for": when(last.planned_for),
+            "planned": last.planned,
+            "written": last.written,
+            "sent": last.sent,
+            "retrying": last.retrying,
+            "failed": last.failed,
+        },
         "last_complete_run_at": when(found.last_finished_at),
-        "backlog": {"waiting": found.waiting, "due": found.due,
-                    "oldest_due_at": when(found.oldest_due_at)},
+        "backlog": {
+            "waiting": found.waiting,
+            "due": found.due,
+            "oldest_due_at": when(found.oldest_due_at),
+        },
         "failed": found.failed,
         "undeliverable_addresses": found.undeliverable,
     }
@@ -206,5 +257,6 @@ def undeliverable_addresses(limit: int) -> list[tuple[UndeliverableAddress, User
         .outerjoin(User, User.id == OutboxMessage.recipient_user_id)
         .options(contains_eager(UndeliverableAddress.bounce), selectinload(User.sponsor))
         .order_by(UndeliverableAddress.since.desc(), UndeliverableAddress.id.desc())
-        .limit(limit)).all()
+        .limit(limit)
+    ).all()
     return [(address, user) for address, user in rows]

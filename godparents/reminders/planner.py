@@ -26,12 +26,25 @@ from godparents.reminders.events import Event
 from godparents.reminders.models import ReminderRule, Trigger, UndeliverableAddress
 from godparents.sponsors.models import Delegation, Sponsor
 
-DATED = frozenset({Trigger.BIRTHDAY, Trigger.DETENTION_ANNIVERSARY, Trigger.DETENTION_MILESTONE,
-                   Trigger.KEY_DATE, Trigger.CAMPAIGN_DAY})
+DATED = frozenset(
+    {
+        Trigger.BIRTHDAY,
+        Trigger.DETENTION_ANNIVERSARY,
+        Trigger.DETENTION_MILESTONE,
+        Trigger.KEY_DATE,
+        Trigger.CAMPAIGN_DAY,
+    }
+)
 DIGEST_WEEKDAY = 0  # Monday
 # Triggers whose day, once planned, need not be planned again (see ``plan``).
-PLANNED_ONCE = frozenset({Trigger.BIRTHDAY, Trigger.DETENTION_ANNIVERSARY,
-                          Trigger.DETENTION_MILESTONE, Trigger.INACTIVITY})
+PLANNED_ONCE = frozenset(
+    {
+        Trigger.BIRTHDAY,
+        Trigger.DETENTION_ANNIVERSARY,
+        Trigger.DETENTION_MILESTONE,
+        Trigger.INACTIVITY,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -47,11 +60,15 @@ class Recipient:
     sponsor_id: int | None = None  # set when they are the godparent themselves
 
     @classmethod
-    def of(cls, user: User, email: str | None = None, sponsor: Sponsor | None = None
-           ) -> Recipient:
-        return cls(user.id, email or user.email, user.locale,
-                   frozenset(user.reminder_opt_outs or ()), user.birthday_card_days,
-                   sponsor.id if sponsor is not None else None)
+    def of(cls, user: User, email: str | None = None, sponsor: Sponsor | None = None) -> Recipient:
+        return cls(
+            user.id,
+            email or user.email,
+            user.locale,
+            frozenset(user.reminder_opt_outs or ()),
+            user.birthday_card_days,
+            sponsor.id if sponsor is not None else None,
+        )
 
     def wants(self, trigger: Trigger) -> bool:
         return trigger.value not in self.opt_outs
@@ -70,8 +87,11 @@ class Due:
     key: tuple[date, int, int, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "key", (self.event.on, self.rule.id, self.recipient.user_id,
-                                         self.event.subject_ref))
+        object.__setattr__(
+            self,
+            "key",
+            (self.event.on, self.rule.id, self.recipient.user_id, self.event.subject_ref),
+        )
 
 
 @dataclass
@@ -101,16 +121,24 @@ class Teams:
             found.extend(self.coordinators)
         kind = trigger.value  # as ``Recipient.wants``, once per event instead of per person
         if self.undeliverable:
-            return [recipient for recipient in found if kind not in recipient.opt_outs
-                    and recipient.email.lower() not in self.undeliverable]
+            return [
+                recipient
+                for recipient in found
+                if kind not in recipient.opt_outs
+                and recipient.email.lower() not in self.undeliverable
+            ]
         return [recipient for recipient in found if kind not in recipient.opt_outs]
 
 
 # The opt-outs as the JSON text they are stored as: a handful of distinct values, each
 # decoded once (``_opt_outs``) rather than once per row, thousands of rows a day.
-_RECIPIENT_COLUMNS = (User.id, User.email, User.locale,
-                      type_coerce(User.reminder_opt_outs, Text).label("reminder_opt_outs"),
-                      User.birthday_card_days)
+_RECIPIENT_COLUMNS = (
+    User.id,
+    User.email,
+    User.locale,
+    type_coerce(User.reminder_opt_outs, Text).label("reminder_opt_outs"),
+    User.birthday_card_days,
+)
 
 
 @lru_cache(maxsize=256)
@@ -126,26 +154,35 @@ def _opt_outs(stored: Any) -> frozenset[str]:
     return frozenset(stored or ())
 
 
-def _recipient(user_id: int, email: str, locale: str, opt_outs: Any, card_days: int,
-               contact: str | None = None, sponsor_id: int | None = None) -> Recipient:
+def _recipient(
+    user_id: int,
+    email: str,
+    locale: str,
+    opt_outs: Any,
+    card_days: int,
+    contact: str | None = None,
+    sponsor_id: int | None = None,
+) -> Recipient:
     """A recipient from the values of ``_RECIPIENT_COLUMNS`` (taken from the rows as
     tuples: reading a row's values by name cost more than the rest of the work)."""
-    return Recipient(user_id, contact or email, locale, _opt_outs(opt_outs), card_days,
-                     sponsor_id)
+    return Recipient(user_id, contact or email, locale, _opt_outs(opt_outs), card_days, sponsor_id)
 
 
 @cache
 def _team_statements(chosen: bool) -> tuple[Any, Any]:
     """The godparents' own logins and their delegates': of the chosen godparents (their
     ids given at execution as ``sponsors``), or of all active ones. Built once."""
-    sponsors = (select(Sponsor.id.label("sponsor_id"), Sponsor.email.label("contact"),
-                       *_RECIPIENT_COLUMNS)
-                .join(User, User.id == Sponsor.user_id)
-                .where(Sponsor.is_active.is_(True), User.is_active.is_(True)))
-    delegates = (select(Delegation.sponsor_id, *_RECIPIENT_COLUMNS)
-                 .join(User, User.id == Delegation.user_id)
-                 .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
-                 .where(Sponsor.is_active.is_(True), User.is_active.is_(True)))
+    sponsors = (
+        select(Sponsor.id.label("sponsor_id"), Sponsor.email.label("contact"), *_RECIPIENT_COLUMNS)
+        .join(User, User.id == Sponsor.user_id)
+        .where(Sponsor.is_active.is_(True), User.is_active.is_(True))
+    )
+    delegates = (
+        select(Delegation.sponsor_id, *_RECIPIENT_COLUMNS)
+        .join(User, User.id == Delegation.user_id)
+        .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
+        .where(Sponsor.is_active.is_(True), User.is_active.is_(True))
+    )
     if chosen:
         wanted = bindparam("sponsors", expanding=True, type_=Sponsor.id.type)
         sponsors = sponsors.where(Sponsor.id.in_(wanted))
@@ -155,9 +192,11 @@ def _team_statements(chosen: bool) -> tuple[Any, Any]:
 
 @cache
 def _coordinators_statement() -> Any:
-    return (select(*_RECIPIENT_COLUMNS)
-            .where(User.role == Role.COORDINATOR, User.is_active.is_(True))
-            .order_by(User.id))
+    return (
+        select(*_RECIPIENT_COLUMNS)
+        .where(User.role == Role.COORDINATOR, User.is_active.is_(True))
+        .order_by(User.id)
+    )
 
 
 def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> Teams:
@@ -171,10 +210,12 @@ def load_teams(sponsor_ids: Iterable[int] | None, coordinators: bool = True) -> 
     for sponsor_id, *user in events.columns(delegates, values):
         teams.delegates[sponsor_id].append(_recipient(*user))
     if coordinators:
-        teams.coordinators = [_recipient(*user)
-                              for user in events.columns(_coordinators_statement())]
+        teams.coordinators = [
+            _recipient(*user) for user in events.columns(_coordinators_statement())
+        ]
     teams.undeliverable = frozenset(
-        email.lower() for email in events.columns(_undeliverable_statement()).scalars())
+        email.lower() for email in events.columns(_undeliverable_statement()).scalars()
+    )
     return teams
 
 
@@ -196,8 +237,11 @@ def _personal_leads() -> list[int]:
 
 @cache
 def _personal_leads_statement() -> Any:
-    return (select(User.birthday_card_days).distinct()
-            .where(User.is_active.is_(True), User.role.in_([Role.SPONSOR, Role.DELEGATE])))
+    return (
+        select(User.birthday_card_days)
+        .distinct()
+        .where(User.is_active.is_(True), User.role.in_([Role.SPONSOR, Role.DELEGATE]))
+    )
 
 
 def _lead_for(rule: ReminderRule, recipient: Recipient) -> int:
@@ -227,8 +271,9 @@ _FINDERS = {
 }
 
 
-def _events(trigger: Trigger, rules: list[ReminderRule], start: date,
-            today: date) -> Iterator[tuple[ReminderRule, Event]]:
+def _events(
+    trigger: Trigger, rules: list[ReminderRule], start: date, today: date
+) -> Iterator[tuple[ReminderRule, Event]]:
     """Each rule's events whose send date can fall from start to today; one query for all
     the rules of a trigger where one does (the card and the greeting read birthdays once)."""
     ranges = {rule.id: _event_range(rule, start, today) for rule in rules}
@@ -251,14 +296,16 @@ def _events(trigger: Trigger, rules: list[ReminderRule], start: date,
         found = events.key_dates(spans, kinds)
         for rule in wanted:
             chosen = set(rule.key_date_kinds)
-            yield from within(rule, [event for event in found
-                                     if not chosen or event.kind in chosen])
+            yield from within(
+                rule, [event for event in found if not chosen or event.kind in chosen]
+            )
     elif trigger is Trigger.SPONSORSHIP_START:
         for follow_up in (False, True):
             group = [rule for rule in wanted if (rule.offset_days < 0) is follow_up]
             if group:
-                found = events.pairing_starts(sorted({ranges[rule.id] for rule in group}),
-                                              without_actions=follow_up)
+                found = events.pairing_starts(
+                    sorted({ranges[rule.id] for rule in group}), without_actions=follow_up
+                )
                 for rule in group:
                     yield from within(rule, found)
     elif trigger is Trigger.INACTIVITY:
@@ -283,8 +330,9 @@ def _send_on(rule: ReminderRule, event: Event, recipient: Recipient) -> date:
     return event.on  # the nudge's day, the digest's Monday
 
 
-def plan(rules: Iterable[ReminderRule], start: date, today: date,
-         planned_before: date | None = None) -> list[Due]:
+def plan(
+    rules: Iterable[ReminderRule], start: date, today: date, planned_before: date | None = None
+) -> list[Due]:
     """Every reminder of these rules due from ``start`` to ``today`` (the campaign's days).
 
     ``planned_before`` is a day an earlier run planned already. It is looked at again for
@@ -303,11 +351,13 @@ def plan(rules: Iterable[ReminderRule], start: date, today: date,
         found.extend(_events(trigger, group, first, today))
     if not found:
         return []
-    everyone = any(event.sponsor_id is None and rule.trigger is Trigger.CAMPAIGN_DAY
-                   for rule, event in found)
-    teams = load_teams(None if everyone else
-                       (event.sponsor_id for _rule, event in found if event.sponsor_id),
-                       coordinators=any(rule.to_coordinators for rule, _event in found))
+    everyone = any(
+        event.sponsor_id is None and rule.trigger is Trigger.CAMPAIGN_DAY for rule, event in found
+    )
+    teams = load_teams(
+        None if everyone else (event.sponsor_id for _rule, event in found if event.sponsor_id),
+        coordinators=any(rule.to_coordinators for rule, _event in found),
+    )
     due: dict[tuple[date, int, int, str], Due] = {}
     for rule, event in found:
         if rule.trigger in DATED and event.on < today:
@@ -316,8 +366,11 @@ def plan(rules: Iterable[ReminderRule], start: date, today: date,
         if not recipients:
             continue
         # The send date depends on the person only for a lead time of their own.
-        same = None if rule.template in PERSONAL_LEAD_TEMPLATES \
+        same = (
+            None
+            if rule.template in PERSONAL_LEAD_TEMPLATES
             else _send_on(rule, event, recipients[0])
+        )
         for recipient in recipients:
             send_on = same or _send_on(rule, event, recipient)
             if not start <= send_on <= today:

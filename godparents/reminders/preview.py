@@ -32,8 +32,7 @@ def preview(rule: ReminderRule, today: date, days: int = 30) -> Preview:
         result.due.extend(plan([rule], day, day))
     if result.due:
         result.sample_due = result.due[0]
-        outcome = render_due([result.sample_due], result.sample_due.send_on)[
-            result.sample_due.key]
+        outcome = render_due([result.sample_due], result.sample_due.send_on)[result.sample_due.key]
         if isinstance(outcome, Rendered):
             result.sample = outcome
         else:

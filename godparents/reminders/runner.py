@@ -49,7 +49,8 @@ def check_schema() -> None:
         found = ", ".join(sorted(current)) or "none (not migrated)"
         raise SchemaMismatch(
             f"the database is at revision {found}, this code needs {', '.join(sorted(heads))}:"
-            " run `flask --app godparents db upgrade` first")
+            " run `flask --app godparents db upgrade` first"
+        )
 
 
 @dataclass
@@ -104,14 +105,20 @@ def _existing(keys: list[tuple[date, int, int, str]]) -> set[tuple[date, int, in
     unique = tuple_(*(table.c[name] for name in _UNIQUE))
     found: set[tuple[date, int, int, str]] = set()
     for chunk in range(0, len(keys), 500):
-        found.update(tuple(row) for row in events.columns(
-            select(*(table.c[name] for name in _UNIQUE)).where(
-                unique.in_(keys[chunk:chunk + 500]))))
+        found.update(
+            tuple(row)
+            for row in events.columns(
+                select(*(table.c[name] for name in _UNIQUE)).where(
+                    unique.in_(keys[chunk : chunk + 500])
+                )
+            )
+        )
     return found
 
 
-def plan_day(today: date, now: datetime, *, dry_run: bool = False,
-             run_id: int | None = None) -> Planned:
+def plan_day(
+    today: date, now: datetime, *, dry_run: bool = False, run_id: int | None = None
+) -> Planned:
     """Plan ``today`` (and the missed days before it) into the outbox, in one transaction.
 
     A reminder already in the outbox is skipped, also when another run inserts it at the
@@ -166,15 +173,30 @@ def _insert_planned(items: list[Due], now: datetime) -> set[tuple[date, int, int
         rows = [outbox_row(item, now) for item in items]
         inserted: set[tuple[date, int, int, str]] = set()
         for chunk in range(0, len(rows), 1000):
-            inserted.update(tuple(row) for row in db.session.execute(
-                _insert_new().returning(*unique), rows[chunk:chunk + 1000]))
+            inserted.update(
+                tuple(row)
+                for row in db.session.execute(
+                    _insert_new().returning(*unique), rows[chunk : chunk + 1000]
+                )
+            )
         return inserted
     newest = events.columns(_newest_message_statement()).scalar() or 0
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # how UTCDateTime stores it
-    db.session.connection().exec_driver_sql(_SQLITE_INSERT, [
-        (item.rule.id, item.recipient.user_id, item.recipient.email, item.event.subject_ref,
-         item.event.on.isoformat(), item.recipient.locale, stamp)
-        for item in items])
+    db.session.connection().exec_driver_sql(
+        _SQLITE_INSERT,
+        [
+            (
+                item.rule.id,
+                item.recipient.user_id,
+                item.recipient.email,
+                item.event.subject_ref,
+                item.event.on.isoformat(),
+                item.recipient.locale,
+                stamp,
+            )
+            for item in items
+        ],
+    )
     return {tuple(row) for row in events.columns(_keys_after_statement(), {"newest": newest})}
 
 
@@ -186,8 +208,7 @@ def _newest_message_statement() -> Any:
 @cache
 def _keys_after_statement() -> Any:
     table = OutboxMessage.__table__
-    return select(*(table.c[name] for name in _UNIQUE)).where(
-        table.c.id > bindparam("newest"))
+    return select(*(table.c[name] for name in _UNIQUE)).where(table.c.id > bindparam("newest"))
 
 
 def _insert_new() -> Any:
@@ -196,24 +217,30 @@ def _insert_new() -> Any:
 
     table = OutboxMessage.__table__  # Core, not the ORM: thousands of rows a day
     return dialect_insert(table).on_conflict_do_nothing(
-        index_elements=[table.c[name] for name in _UNIQUE])
+        index_elements=[table.c[name] for name in _UNIQUE]
+    )
 
 
 # The record of runs.
+
 
 def _bury_dead_runs(now: datetime) -> None:
     """A run that stopped giving signs of life for longer than any run may take was
     killed (``kill -9``, a power cut): it is recorded so, and no longer counts as under
     way. Call inside a write transaction."""
     config = current_app.config
-    longest = timedelta(seconds=config["REMINDER_RUN_SECONDS"]
-                        + 2 * config["REMINDER_MESSAGE_SECONDS"] + 60)
+    longest = timedelta(
+        seconds=config["REMINDER_RUN_SECONDS"] + 2 * config["REMINDER_MESSAGE_SECONDS"] + 60
+    )
     db.session.execute(
         update(ReminderRun)
-        .where(ReminderRun.status == RunStatus.RUNNING,
-               func.coalesce(ReminderRun.heartbeat_at, ReminderRun.started_at) < now - longest)
+        .where(
+            ReminderRun.status == RunStatus.RUNNING,
+            func.coalesce(ReminderRun.heartbeat_at, ReminderRun.started_at) < now - longest,
+        )
         .values(status=RunStatus.CRASHED, error="it stopped giving signs of life")
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def request_run(user: User, now: datetime) -> ReminderRun:
@@ -233,13 +260,20 @@ def request_run(user: User, now: datetime) -> ReminderRun:
 
 def current_run() -> ReminderRun | None:
     """The run asked for or under way, if any (the oldest)."""
-    return db.session.scalar(select(ReminderRun).where(ReminderRun.status.in_(ACTIVE))
-                             .order_by(ReminderRun.id).limit(1))
+    return db.session.scalar(
+        select(ReminderRun).where(ReminderRun.status.in_(ACTIVE)).order_by(ReminderRun.id).limit(1)
+    )
 
 
 def requested_run_waiting() -> bool:
-    return db.session.scalar(select(func.count()).select_from(ReminderRun).where(
-        ReminderRun.status == RunStatus.REQUESTED)) > 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ReminderRun)
+            .where(ReminderRun.status == RunStatus.REQUESTED)
+        )
+        > 0
+    )
 
 
 def begin_run(now: datetime) -> int:
@@ -248,13 +282,16 @@ def begin_run(now: datetime) -> int:
     begin_write()
     _bury_dead_runs(now)
     for requested in db.session.scalars(
-            select(ReminderRun.id).where(ReminderRun.status == RunStatus.REQUESTED)
-            .order_by(ReminderRun.id)).all():
+        select(ReminderRun.id)
+        .where(ReminderRun.status == RunStatus.REQUESTED)
+        .order_by(ReminderRun.id)
+    ).all():
         taken = db.session.execute(
-            update(ReminderRun).where(ReminderRun.id == requested,
-                                      ReminderRun.status == RunStatus.REQUESTED)
+            update(ReminderRun)
+            .where(ReminderRun.id == requested, ReminderRun.status == RunStatus.REQUESTED)
             .values(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if taken:
             db.session.commit()
             return requested
@@ -264,21 +301,34 @@ def begin_run(now: datetime) -> int:
     return run.id
 
 
-def _record(run_id: int, now: datetime, report: RunReport, *, status: RunStatus | None = None,
-            error: str | None = None) -> None:
+def _record(
+    run_id: int,
+    now: datetime,
+    report: RunReport,
+    *,
+    status: RunStatus | None = None,
+    error: str | None = None,
+) -> None:
     values: dict[str, Any] = {"heartbeat_at": now}
     if report.written is not None:
         values["written"] = report.written.count
     if report.delivered is not None:
-        values.update(sent=report.delivered.sent, retrying=report.delivered.retrying,
-                      failed=report.delivered.failed)
+        values.update(
+            sent=report.delivered.sent,
+            retrying=report.delivered.retrying,
+            failed=report.delivered.failed,
+        )
     if status is not None:
         values.update(status=status, finished_at=now)
     if error is not None:
         values["error"] = error[:2000]
     begin_write()
-    db.session.execute(update(ReminderRun).where(ReminderRun.id == run_id).values(**values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(ReminderRun)
+        .where(ReminderRun.id == run_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
@@ -295,9 +345,15 @@ def _outcome(report: RunReport) -> tuple[RunStatus, str | None]:
     return RunStatus.FINISHED, None
 
 
-def run(today: date, now: datetime | Clock, *, dry_run: bool = False,
-        limit: int | None = None, stop: Callable[[], bool] = never,
-        seconds: float | None = None) -> RunReport:
+def run(
+    today: date,
+    now: datetime | Clock,
+    *,
+    dry_run: bool = False,
+    limit: int | None = None,
+    stop: Callable[[], bool] = never,
+    seconds: float | None = None,
+) -> RunReport:
     """Plan, write the new messages, then deliver what is due; recorded as a run.
 
     ``now`` is the clock (or a fixed time for replays and tests); ``stop`` is asked between
@@ -316,15 +372,25 @@ def run(today: date, now: datetime | Clock, *, dry_run: bool = False,
         report.written = write_pending(today, clock())
         _read_bounces(clock())
         report.delivered = delivery.deliver(
-            clock, limit=limit, stop=stop, deadline=deadline,
+            clock,
+            limit=limit,
+            stop=stop,
+            deadline=deadline,
             heartbeat=lambda delivered: _record(
-                run_id, clock(), RunReport(report.planned, report.written, delivered)))
+                run_id, clock(), RunReport(report.planned, report.written, delivered)
+            ),
+        )
         delivery.forget_composed()
         optimize_database()
     except BaseException as error:
         db.session.rollback()
-        _record(run_id, clock(), report, status=RunStatus.CRASHED,
-                error=f"{type(error).__name__}: {error}")
+        _record(
+            run_id,
+            clock(),
+            report,
+            status=RunStatus.CRASHED,
+            error=f"{type(error).__name__}: {error}",
+        )
         raise
     report.status, problem = _outcome(report)
     _record(run_id, clock(), report, status=report.status, error=problem)
@@ -353,5 +419,9 @@ def optimize_database() -> None:
 
 def last_run() -> ReminderRun | None:
     """The newest run that planned a day (what the rules page shows)."""
-    return db.session.scalar(select(ReminderRun).where(ReminderRun.planned_for.is_not(None))
-                             .order_by(ReminderRun.id.desc()).limit(1))
+    return db.session.scalar(
+        select(ReminderRun)
+        .where(ReminderRun.planned_for.is_not(None))
+        .order_by(ReminderRun.id.desc())
+        .limit(1)
+    )

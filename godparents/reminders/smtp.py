@@ -93,8 +93,7 @@ class _Watchdog:
         self.connection, self.expired = connection, False
         self.deadline = time.monotonic() + seconds
         if self.thread is None:
-            self.thread = threading.Thread(target=self._watch, name="smtp-watchdog",
-                                           daemon=True)
+            self.thread = threading.Thread(target=self._watch, name="smtp-watchdog", daemon=True)
             self.thread.start()
 
     def disarm(self) -> None:
@@ -137,8 +136,11 @@ class Session:
         try:
             if settings.use_ssl:
                 connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                    settings.host, settings.port, timeout=settings.timeout,
-                    context=ssl.create_default_context())
+                    settings.host,
+                    settings.port,
+                    timeout=settings.timeout,
+                    context=ssl.create_default_context(),
+                )
             else:
                 connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
             try:
@@ -175,8 +177,7 @@ class Session:
         except (OSError, smtplib.SMTPException) as error:
             self._forget()
             if self.watchdog.expired:
-                raise Dropped(f"no reply within {self.settings.message_seconds:g} s") \
-                    from error
+                raise Dropped(f"no reply within {self.settings.message_seconds:g} s") from error
             raise Dropped(_describe(error)) from error
         finally:
             self.watchdog.disarm()

@@ -62,7 +62,7 @@ PREVIEW_DAYS = 30
 # An email body is shown in a frame of its own: no scripts, no requests, an opaque origin.
 SANDBOX_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                               "sandbox; frame-ancestors 'self'",
+    "sandbox; frame-ancestors 'self'",
     "X-Frame-Options": "SAMEORIGIN",
 }
 _DEFAULT_NAMES = frozenset(fields["name"] for fields in DEFAULT_RULES)
@@ -82,6 +82,7 @@ def _reader_today() -> date:
 
 
 # Words for rules, also used by the outbox pages.
+
 
 @bp.app_template_filter("rule_name")
 def rule_name(rule: ReminderRule | None) -> str:
@@ -108,17 +109,25 @@ def rule_when(rule: ReminderRule) -> str:
             return _("on the day it starts")
         return ngettext("%(num)d day after the start", "%(num)d days after the start", -days)
     if rule.trigger is Trigger.INACTIVITY:
-        return ngettext("after %(num)d day without an action, then every day",
-                        "after %(num)d days without an action, then every %(num)d days",
-                        max(-days, 1))
+        return ngettext(
+            "after %(num)d day without an action, then every day",
+            "after %(num)d days without an action, then every %(num)d days",
+            max(-days, 1),
+        )
     return _("Mondays")
 
 
 @bp.app_template_filter("rule_recipients")
 def rule_recipients(rule: ReminderRule) -> str:
-    found = [text for wanted, text in [(rule.to_sponsor, _("godparent")),
-                                        (rule.to_delegates, _("office staff")),
-                                        (rule.to_coordinators, _("coordinators"))] if wanted]
+    found = [
+        text
+        for wanted, text in [
+            (rule.to_sponsor, _("godparent")),
+            (rule.to_delegates, _("office staff")),
+            (rule.to_coordinators, _("coordinators")),
+        ]
+        if wanted
+    ]
     return ", ".join(found) or _("nobody")
 
 
@@ -136,11 +145,19 @@ class OutboxSummary:
 
 def outbox_summary() -> OutboxSummary:
     """For the dashboard's card: waiting and failed messages and the last run, one query."""
-    last_run = (select(ReminderRun.finished_at).where(ReminderRun.finished_at.is_not(None))
-                .order_by(ReminderRun.id.desc()).limit(1).scalar_subquery())
+    last_run = (
+        select(ReminderRun.finished_at)
+        .where(ReminderRun.finished_at.is_not(None))
+        .order_by(ReminderRun.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     row = db.session.execute(
-        select(func.count().filter(OutboxMessage.status == OutboxStatus.PENDING),
-               func.count().filter(OutboxMessage.status == OutboxStatus.FAILED), last_run)
+        select(
+            func.count().filter(OutboxMessage.status == OutboxStatus.PENDING),
+            func.count().filter(OutboxMessage.status == OutboxStatus.FAILED),
+            last_run,
+        )
         .select_from(OutboxMessage)
         .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
     ).one()
@@ -159,6 +176,7 @@ def _sandboxed(html: str) -> Response:
 
 # Rules.
 
+
 def _rule_or_404(rule_id: int) -> ReminderRule:
     rule = db.session.get(ReminderRule, rule_id)
     if rule is None:
@@ -170,8 +188,9 @@ def _rule_or_404(rule_id: int) -> ReminderRule:
 @roles_required(Role.COORDINATOR)
 def rules() -> str:
     found = db.session.scalars(select(ReminderRule).order_by(ReminderRule.id))
-    return render_template("reminders/rules.html", rules=list(found), last=runner.last_run(),
-                           kinds=_kind_labels())
+    return render_template(
+        "reminders/rules.html", rules=list(found), last=runner.last_run(), kinds=_kind_labels()
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -194,8 +213,9 @@ def edit(rule_id: int) -> Response | str:
     rule = _rule_or_404(rule_id)
     form = RuleForm.for_rule(rule)
     conflict = None
-    if form.validate_on_submit() and not (conflict := concurrency.conflict(
-            rule, form, lambda: RuleForm.for_rule(rule, formdata=None))):
+    if form.validate_on_submit() and not (
+        conflict := concurrency.conflict(rule, form, lambda: RuleForm.for_rule(rule, formdata=None))
+    ):
         form.apply_to(rule)
         db.session.commit()
         flash(_("Your changes are saved."), "success")
@@ -212,8 +232,10 @@ def toggle(rule_id: int) -> Response:
     if rule.is_active:
         flash(_("“%(name)s” is switched on.", name=rule_name(rule)), "success")
     else:
-        flash(_("“%(name)s” is switched off: it plans no new reminders.", name=rule_name(rule)),
-              "info")
+        flash(
+            _("“%(name)s” is switched off: it plans no new reminders.", name=rule_name(rule)),
+            "info",
+        )
     return redirect(url_for("reminders.rules"))
 
 
@@ -224,11 +246,24 @@ def preview(rule_id: int) -> str:
     rule = _rule_or_404(rule_id)
     result = previews.preview(rule, _reader_today(), PREVIEW_DAYS)
     ids = sorted({item.event.prisoner_id for item in result.due if item.event.prisoner_id})
-    names = {row.id: row.name_latin for row in db.session.execute(
-        select(Prisoner.id, Prisoner.name_latin).where(Prisoner.id.in_(ids)))} if ids else {}
-    return render_template("reminders/preview.html", rule=rule, result=result, names=names,
-                           kinds=_kind_labels(),
-                           days=PREVIEW_DAYS)
+    names = (
+        {
+            row.id: row.name_latin
+            for row in db.session.execute(
+                select(Prisoner.id, Prisoner.name_latin).where(Prisoner.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    return render_template(
+        "reminders/preview.html",
+        rule=rule,
+        result=result,
+        names=names,
+        kinds=_kind_labels(),
+        days=PREVIEW_DAYS,
+    )
 
 
 @bp.get("/<int:rule_id>/preview.html")
@@ -248,8 +283,13 @@ def run() -> Response:
     The web server never waits for the mail server."""
     found = runner.request_run(current_user, _now())
     if found.requested_by_id == current_user.id and found.status is RunStatus.REQUESTED:
-        flash(_("A run is asked for: it starts within seconds when the worker runs, else "
-                "with the next scheduled run."), "success")
+        flash(
+            _(
+                "A run is asked for: it starts within seconds when the worker runs, else "
+                "with the next scheduled run."
+            ),
+            "success",
+        )
     else:
         flash(_("A run is already under way: here is how far it got."), "info")
     return redirect(url_for("reminders.run_detail", run_id=found.id))
@@ -260,12 +300,16 @@ def run() -> Response:
 def run_detail(run_id: int) -> str:
     """How a run is getting on; the page reloads itself while it waits or runs."""
     found = db.get_or_404(ReminderRun, run_id)
-    return render_template("reminders/run.html", run=found,
-                           health=outbox_services.health(_now()),
-                           active=found.status in runner.ACTIVE)
+    return render_template(
+        "reminders/run.html",
+        run=found,
+        health=outbox_services.health(_now()),
+        active=found.status in runner.ACTIVE,
+    )
 
 
 # The outbox.
+
 
 def _status_filter() -> OutboxStatus | None:
     try:
@@ -280,20 +324,31 @@ def outbox() -> str:
     """Every message, newest first; by status and by a part of the recipient's address."""
     status = _status_filter()
     q = request.args.get("q", "").strip()[:254]
-    where = [func.lower(OutboxMessage.recipient_email).contains(q.lower(), autoescape=True)] \
-        if q else []
+    where = (
+        [func.lower(OutboxMessage.recipient_email).contains(q.lower(), autoescape=True)]
+        if q
+        else []
+    )
     query = select(OutboxMessage).options(joinedload(OutboxMessage.rule)).where(*where)
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     page = paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
-    return render_template("reminders/outbox.html", page=page, status=status, q=q,
-                           counts=outbox_services.status_counts(*where),
-                           statuses=list(OutboxStatus))
+    return render_template(
+        "reminders/outbox.html",
+        page=page,
+        status=status,
+        q=q,
+        counts=outbox_services.status_counts(*where),
+        statuses=list(OutboxStatus),
+    )
 
 
 def _message_or_404(message_id: int) -> OutboxMessage:
-    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id)
-                                .options(joinedload(OutboxMessage.rule)))
+    message = db.session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .options(joinedload(OutboxMessage.rule))
+    )
     if message is None:
         abort(404)
     return message
@@ -332,16 +387,25 @@ def retry(message_id: int) -> Response:
         if found.status is OutboxStatus.SENT:
             flash(_("This message was sent already: it is not sent again."), "danger")
         else:
-            flash(_("This message is still waiting to go: only a failed or cancelled message "
-                    "is sent again."), "warning")
+            flash(
+                _(
+                    "This message is still waiting to go: only a failed or cancelled message "
+                    "is sent again."
+                ),
+                "warning",
+            )
         return _back(found)
     db.session.commit()
     if found.status is OutboxStatus.PENDING:
-        flash(_("The message to %(email)s goes out with the next run.",
-                email=found.recipient_email), "success")
+        flash(
+            _("The message to %(email)s goes out with the next run.", email=found.recipient_email),
+            "success",
+        )
     else:
-        flash(_("The message could not be written again: %(error)s",
-                error=found.last_error or ""), "danger")
+        flash(
+            _("The message could not be written again: %(error)s", error=found.last_error or ""),
+            "danger",
+        )
     return _back(found)
 
 
@@ -367,12 +431,19 @@ def retry_failed() -> Response:
     count = outbox_services.retry_failed(_now())
     db.session.commit()
     if count:
-        flash(ngettext("%(num)d failed message goes again with the next run.",
-                       "%(num)d failed messages go again with the next run.", count), "success")
+        flash(
+            ngettext(
+                "%(num)d failed message goes again with the next run.",
+                "%(num)d failed messages go again with the next run.",
+                count,
+            ),
+            "success",
+        )
     else:
         flash(_("No failed message to send again."), "info")
-    return redirect(safe_next(request.form.get("next")) or url_for("reminders.outbox",
-                                                                    status="pending"))
+    return redirect(
+        safe_next(request.form.get("next")) or url_for("reminders.outbox", status="pending")
+    )
 
 
 @bp.post("/undeliverable/<int:address_id>/clear")
@@ -387,6 +458,7 @@ def clear_undeliverable(address_id: int) -> Response:
 
 
 # For everyone, from the emails.
+
 
 @public_bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @public
@@ -403,9 +475,14 @@ def unsubscribe(token: str) -> Response | str | tuple[str, int]:
         outbox_services.unsubscribe(user, trigger)
         db.session.commit()
         done = True
-    return render_template("reminders/unsubscribe.html", invalid=False, done=done,
-                           kind=label(trigger), email=_masked(user.email),
-                           already=not done and trigger.value in (user.reminder_opt_outs or []))
+    return render_template(
+        "reminders/unsubscribe.html",
+        invalid=False,
+        done=done,
+        kind=label(trigger),
+        email=_masked(user.email),
+        already=not done and trigger.value in (user.reminder_opt_outs or []),
+    )
 
 
 def _masked(email: str) -> str:
@@ -420,8 +497,10 @@ def status() -> tuple[Response, int]:
     """The job's health for monitoring: JSON, 200 when all is well, 503 when not. Open to
     a logged-in coordinator or with the token (``Authorization: Bearer ...``); it carries
     numbers and times only, never a name or an address."""
-    if not (current_user.is_authenticated and current_user.is_coordinator) \
-            and not _status_token_ok():
+    if (
+        not (current_user.is_authenticated and current_user.is_coordinator)
+        and not _status_token_ok()
+    ):
         return jsonify({"error": "a coordinator's login or the status token is needed"}), 401
     now = _now()
     found = outbox_services.health(now)
@@ -434,5 +513,7 @@ def _status_token_ok() -> bool:
     if not expected or not given.startswith("Bearer "):
         return False
     digest = hashlib.sha256
-    return hmac.compare_digest(digest(given.removeprefix("Bearer ").encode()).digest(),
-                               digest(str(expected).encode()).digest())
+    return hmac.compare_digest(
+        digest(given.removeprefix("Bearer ").encode()).digest(),
+        digest(str(expected).encode()).digest(),
+    )

@@ -48,20 +48,38 @@ class Written:
     problems: dict[int, str] = field(default_factory=dict)  # message id -> why not
 
 
-def render_due(items: list[Due], today: date,
-               digests: dict[date, Digest] | None = None) -> dict[Key, Rendered | str]:
+def render_due(
+    items: list[Due], today: date, digests: dict[date, Digest] | None = None
+) -> dict[Key, Rendered | str]:
     """Each reminder written out, or the reason it could not be (by key). A failure is
     that message's alone: the others are written all the same."""
-    prisoners = prisoners_by_id({item.event.prisoner_id for item in items
-                                 if item.event.prisoner_id})
+    prisoners = prisoners_by_id(
+        {item.event.prisoner_id for item in items if item.event.prisoner_id}
+    )
     sponsors = _sponsors({item.event.sponsor_id for item in items if item.event.sponsor_id})
     campaign_ids = {item.event.campaign_day_id for item in items if item.event.campaign_day_id}
-    campaign = {day.id: day for day in db.session.scalars(
-        select(CampaignDay).where(CampaignDay.id.in_(sorted(campaign_ids))))} if campaign_ids \
+    campaign = (
+        {
+            day.id: day
+            for day in db.session.scalars(
+                select(CampaignDay).where(CampaignDay.id.in_(sorted(campaign_ids)))
+            )
+        }
+        if campaign_ids
         else {}
-    users = {user.id: user for user in db.session.scalars(
-        select(User).where(User.id.in_(sorted({item.recipient.user_id for item in items})))
-        .options(selectinload(User.sponsor)))} if items else {}
+    )
+    users = (
+        {
+            user.id: user
+            for user in db.session.scalars(
+                select(User)
+                .where(User.id.in_(sorted({item.recipient.user_id for item in items})))
+                .options(selectinload(User.sponsor))
+            )
+        }
+        if items
+        else {}
+    )
     digests = {} if digests is None else digests
     written: dict[Key, Rendered | str] = {}
     with url_context():
@@ -73,9 +91,15 @@ def render_due(items: list[Due], today: date,
                         digests[item.event.on] = digest(today, item.event.on)
                     weekly = digests[item.event.on]
                 user = users[item.recipient.user_id]
-                values = context(item, user, today, prisoners.get(item.event.prisoner_id or 0),
-                                 campaign.get(item.event.campaign_day_id or 0), weekly,
-                                 sponsors.get(item.event.sponsor_id or 0))
+                values = context(
+                    item,
+                    user,
+                    today,
+                    prisoners.get(item.event.prisoner_id or 0),
+                    campaign.get(item.event.campaign_day_id or 0),
+                    weekly,
+                    sponsors.get(item.event.sponsor_id or 0),
+                )
                 written[item.key] = render(item.rule.template, user.locale, values)
             except TemplateProblem as problem:
                 written[item.key] = str(problem)
@@ -84,16 +108,22 @@ def render_due(items: list[Due], today: date,
             except Exception as error:
                 written[item.key] = f"{type(error).__name__}: {error}"
             if isinstance(written[item.key], str):
-                current_app.logger.warning("reminder %s (template %s) could not be written: %s",
-                                           item.key, item.rule.template, written[item.key])
+                current_app.logger.warning(
+                    "reminder %s (template %s) could not be written: %s",
+                    item.key,
+                    item.rule.template,
+                    written[item.key],
+                )
     return written
 
 
 def _sponsors(ids: set[int]) -> dict[int, Sponsor]:
     if not ids:
         return {}
-    return {sponsor.id: sponsor for sponsor in db.session.scalars(
-        select(Sponsor).where(Sponsor.id.in_(sorted(ids))))}
+    return {
+        sponsor.id: sponsor
+        for sponsor in db.session.scalars(select(Sponsor).where(Sponsor.id.in_(sorted(ids))))
+    }
 
 
 def _unwritten() -> object:
@@ -105,26 +135,37 @@ def _preload(rows: list[OutboxMessage]) -> list[object]:
     and the recipients come from the session's identity map instead of a query each. The
     caller keeps the returned objects alive (the identity map only holds them weakly)."""
     users = {row.recipient_user_id for row in rows}
-    loaded: list[object] = list(db.session.scalars(
-        select(User).where(User.id.in_(sorted(users))).options(selectinload(User.sponsor))))
+    loaded: list[object] = list(
+        db.session.scalars(
+            select(User).where(User.id.in_(sorted(users))).options(selectinload(User.sponsor))
+        )
+    )
     refs: dict[str, set[int]] = {}
     for row in rows:
         kind, _colon, ident = row.subject_ref.partition(":")
         if ident.isdigit():
             refs.setdefault(kind, set()).add(int(ident))
     if refs.get("key_date"):
-        loaded.extend(db.session.scalars(
-            select(KeyDate).where(KeyDate.id.in_(sorted(refs["key_date"])))))
+        loaded.extend(
+            db.session.scalars(select(KeyDate).where(KeyDate.id.in_(sorted(refs["key_date"]))))
+        )
     if refs.get("sponsorship"):
-        loaded.extend(db.session.scalars(select(Sponsorship).where(
-            Sponsorship.id.in_(sorted(refs["sponsorship"])))))
+        loaded.extend(
+            db.session.scalars(
+                select(Sponsorship).where(Sponsorship.id.in_(sorted(refs["sponsorship"])))
+            )
+        )
     prisoner_ids = refs.get("prisoner", set()) | refs.get("release", set())
     if prisoner_ids:
-        loaded.extend(db.session.scalars(
-            select(Prisoner).where(Prisoner.id.in_(sorted(prisoner_ids)))))
+        loaded.extend(
+            db.session.scalars(select(Prisoner).where(Prisoner.id.in_(sorted(prisoner_ids))))
+        )
     if refs.get("campaign_day"):
-        loaded.extend(db.session.scalars(
-            select(CampaignDay).where(CampaignDay.id.in_(sorted(refs["campaign_day"])))))
+        loaded.extend(
+            db.session.scalars(
+                select(CampaignDay).where(CampaignDay.id.in_(sorted(refs["campaign_day"])))
+            )
+        )
     return loaded
 
 
@@ -132,8 +173,14 @@ def _composed(row: OutboxMessage, rendered: Rendered) -> bytes | str:
     """The email composed for the wire, or why it cannot be sent."""
     try:
         with url_context():
-            return compose(rendered.subject, rendered.text, rendered.html, row.recipient_email,
-                           row.recipient_user_id, row.rule.trigger)
+            return compose(
+                rendered.subject,
+                rendered.text,
+                rendered.html,
+                row.recipient_email,
+                row.recipient_user_id,
+                row.rule.trigger,
+            )
     except TemplateProblem as problem:
         return str(problem)
 
@@ -160,17 +207,22 @@ def write_pending(today: date, now: datetime, batch_size: int | None = None) -> 
     return report
 
 
-def _write_batch(today: date, size: int, digests: dict[date, Digest], done: set[int],
-                 report: Written) -> bool:
+def _write_batch(
+    today: date, size: int, digests: dict[date, Digest], done: set[int], report: Written
+) -> bool:
     """Write the next batch; False when nothing was left to write.
 
     Two runs may write the same messages at once: PostgreSQL hands each row to one of them
     (SKIP LOCKED); on SQLite the one that takes the write lock second finds them written
     and leaves them be.
     """
-    query = (select(OutboxMessage).where(_unwritten(), OutboxMessage.id.not_in(done))
-             .options(joinedload(OutboxMessage.rule), selectinload(OutboxMessage.content))
-             .order_by(OutboxMessage.id).limit(size))
+    query = (
+        select(OutboxMessage)
+        .where(_unwritten(), OutboxMessage.id.not_in(done))
+        .options(joinedload(OutboxMessage.rule), selectinload(OutboxMessage.content))
+        .order_by(OutboxMessage.id)
+        .limit(size)
+    )
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     rows = db.session.scalars(query).all()
@@ -191,8 +243,11 @@ def _write_batch(today: date, size: int, digests: dict[date, Digest], done: set[
         else:
             outcomes[row.id] = outcome
     begin_write()
-    still = set(db.session.scalars(select(OutboxMessage.id).where(
-        OutboxMessage.id.in_(list(outcomes)), _unwritten())))
+    still = set(
+        db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.id.in_(list(outcomes)), _unwritten())
+        )
+    )
     for row in rows:
         if row.id not in still:
             continue  # another run wrote it meanwhile

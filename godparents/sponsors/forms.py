@@ -11,8 +11,9 @@ from godparents.fields import EmailAddress
 
 
 class DelegateInviteForm(FlaskForm):
-    email = EmailField(_l("Email of your colleague"),
-                       validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    email = EmailField(
+        _l("Email of your colleague"), validators=[DataRequired(), EmailAddress(), Length(max=254)]
+    )
     submit = SubmitField(_l("Send invitation"))
 
 

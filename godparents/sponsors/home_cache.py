@@ -42,7 +42,9 @@ def team_key(user: User) -> tuple[tuple[int, int], ...]:
     """The (sponsor id, home version) of every sponsor the user acts for: one query."""
     rows = db.session.execute(
         select(Sponsor.id, Sponsor.home_version)
-        .where(Sponsor.id.in_(sponsor_ids_for(user))).order_by(Sponsor.id))
+        .where(Sponsor.id.in_(sponsor_ids_for(user)))
+        .order_by(Sponsor.id)
+    )
     return tuple((int(sponsor_id), int(version)) for sponsor_id, version in rows)
 
 
@@ -50,8 +52,11 @@ def _values(obj: Any, attribute: str) -> set[int]:
     """The attribute's value now and, if the flush changed it, before."""
     state = inspect(obj)
     history = state.attrs[attribute].history
-    found = {value for value in (*history.added, *history.deleted, *history.unchanged)
-             if isinstance(value, int)}
+    found = {
+        value
+        for value in (*history.added, *history.deleted, *history.unchanged)
+        if isinstance(value, int)
+    }
     current = getattr(obj, attribute, None) if not state.deleted else None
     if isinstance(current, int):
         found.add(current)
@@ -63,8 +68,9 @@ def bump(session: Session, sponsor_ids: Iterable[int] | None) -> None:
     table = Sponsor.__table__
     # updated_at named explicitly: its onupdate would otherwise date the sponsor's record
     # to every action of their team.
-    statement = update(table).values(home_version=table.c.home_version + 1,
-                                     updated_at=table.c.updated_at)
+    statement = update(table).values(
+        home_version=table.c.home_version + 1, updated_at=table.c.updated_at
+    )
     if sponsor_ids is not None:
         ids = sorted(set(sponsor_ids))  # one order for every writer: no deadlock between two
         if not ids:
@@ -81,9 +87,13 @@ def prisoners_changed(session: Session, prisoner_ids: Iterable[int]) -> None:
 
 
 def _sponsors_of_prisoners(session: Session, prisoner_ids: list[int]) -> set[int]:
-    return set(session.connection().scalars(
-        select(Sponsorship.__table__.c.sponsor_id)
-        .where(Sponsorship.__table__.c.prisoner_id.in_(prisoner_ids)).distinct()))
+    return set(
+        session.connection().scalars(
+            select(Sponsorship.__table__.c.sponsor_id)
+            .where(Sponsorship.__table__.c.prisoner_id.in_(prisoner_ids))
+            .distinct()
+        )
+    )
 
 
 @event.listens_for(Session, "after_flush")
@@ -104,8 +114,11 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             prisoners |= _values(obj, "prisoner_id")
         elif isinstance(obj, Sponsor | Delegation):
             if isinstance(obj, Sponsor) and obj.id is not None:
-                if session.is_modified(obj, include_collections=False) or obj in session.new \
-                        or obj in session.deleted:
+                if (
+                    session.is_modified(obj, include_collections=False)
+                    or obj in session.new
+                    or obj in session.deleted
+                ):
                     sponsors.add(obj.id)
             elif isinstance(obj, Delegation):
                 sponsors |= _values(obj, "sponsor_id")
@@ -115,9 +128,13 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         bump(session, None)
         return
     if pairings:
-        sponsors |= set(session.connection().scalars(
-            select(Sponsorship.__table__.c.sponsor_id)
-            .where(Sponsorship.__table__.c.id.in_(sorted(pairings)))))
+        sponsors |= set(
+            session.connection().scalars(
+                select(Sponsorship.__table__.c.sponsor_id).where(
+                    Sponsorship.__table__.c.id.in_(sorted(pairings))
+                )
+            )
+        )
     if prisoners:
         sponsors |= _sponsors_of_prisoners(session, sorted(prisoners))
     bump(session, sponsors)

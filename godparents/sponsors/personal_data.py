@@ -24,8 +24,15 @@ from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
 # Never exported: a copy of these would let someone log in or read the calendar feed.
-SECRET_COLUMNS = frozenset({"password_hash", "totp_secret", "calendar_token_hash",
-                            "legacy_totp_secret", "passkey_challenge_hash"})
+SECRET_COLUMNS = frozenset(
+    {
+        "password_hash",
+        "totp_secret",
+        "calendar_token_hash",
+        "legacy_totp_secret",
+        "passkey_challenge_hash",
+    }
+)
 ERASED_NAME = "Erased godparent #%(id)d"
 ERASED_CHANGES = {"erased": True}
 ERASED_TEXT = "[erased]"
@@ -48,16 +55,22 @@ def _plain(value: Any) -> Any:
 
 
 def _columns(obj: Any, leave_out: frozenset[str] = frozenset()) -> dict[str, Any]:
-    return {column.key: _plain(getattr(obj, column.key))
-            for column in obj.__mapper__.column_attrs if column.key not in leave_out}
+    return {
+        column.key: _plain(getattr(obj, column.key))
+        for column in obj.__mapper__.column_attrs
+        if column.key not in leave_out
+    }
 
 
 def _user(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
-    return {**_columns(user, SECRET_COLUMNS), "has_password": user.has_password,
-            "has_two_factor": user.totp_secret is not None,
-            "has_calendar_feed": user.calendar_token_hash is not None}
+    return {
+        **_columns(user, SECRET_COLUMNS),
+        "has_password": user.has_password,
+        "has_two_factor": user.totp_secret is not None,
+        "has_calendar_feed": user.calendar_token_hash is not None,
+    }
 
 
 def _audit_filter(sponsor: Sponsor) -> Any:
@@ -79,22 +92,31 @@ def _emails_filter(sponsor: Sponsor) -> Any:
 def export(sponsor: Sponsor, now: datetime) -> dict[str, Any]:
     """Everything the app holds about one godparent, as plain JSON values, secrets left out."""
     delegations = db.session.scalars(
-        select(Delegation).where(Delegation.sponsor_id == sponsor.id)
-        .options(joinedload(Delegation.user)).order_by(Delegation.created_at)
+        select(Delegation)
+        .where(Delegation.sponsor_id == sponsor.id)
+        .options(joinedload(Delegation.user))
+        .order_by(Delegation.created_at)
     ).all()
     pairings = db.session.scalars(
-        select(Sponsorship).where(Sponsorship.sponsor_id == sponsor.id)
-        .options(joinedload(Sponsorship.prisoner)).order_by(Sponsorship.id)
+        select(Sponsorship)
+        .where(Sponsorship.sponsor_id == sponsor.id)
+        .options(joinedload(Sponsorship.prisoner))
+        .order_by(Sponsorship.id)
     ).all()
     actions = db.session.scalars(
-        select(Action).join(Action.sponsorship).where(Sponsorship.sponsor_id == sponsor.id)
-        .options(joinedload(Action.logged_by)).order_by(Action.occurred_on, Action.id)
+        select(Action)
+        .join(Action.sponsorship)
+        .where(Sponsorship.sponsor_id == sponsor.id)
+        .options(joinedload(Action.logged_by))
+        .order_by(Action.occurred_on, Action.id)
     ).all()
     events = db.session.scalars(
         select(AuditEvent).where(_audit_filter(sponsor)).order_by(AuditEvent.id)
     ).all()
     emails = db.session.scalars(
-        select(OutboxMessage).where(_emails_filter(sponsor)).order_by(OutboxMessage.id)
+        select(OutboxMessage)
+        .where(_emails_filter(sponsor))
+        .order_by(OutboxMessage.id)
         .options(selectinload(OutboxMessage.content))
     ).all()
     return {
@@ -102,27 +124,30 @@ def export(sponsor: Sponsor, now: datetime) -> dict[str, Any]:
         "sponsor": _columns(sponsor),
         "user": _user(sponsor.user),
         "delegates": [
-            {"user_id": d.user_id, "email": d.user.email, "is_active": d.user.is_active,
-             "has_password": d.user.has_password, "since": _plain(d.created_at)}
+            {
+                "user_id": d.user_id,
+                "email": d.user.email,
+                "is_active": d.user.is_active,
+                "has_password": d.user.has_password,
+                "since": _plain(d.created_at),
+            }
             for d in delegations
         ],
-        "pairings": [
-            {**_columns(p), "prisoner_name": p.prisoner.name_latin} for p in pairings
-        ],
+        "pairings": [{**_columns(p), "prisoner_name": p.prisoner.name_latin} for p in pairings],
         "actions": [
             {**_columns(a), "logged_by": a.logged_by.email if a.logged_by else None}
             for a in actions
         ],
         "audit_events": [_columns(e) for e in events],
         "emails": [
-            {**_columns(m, frozenset({"claimed_by"})), "body_text": m.body_text}
-            for m in emails
+            {**_columns(m, frozenset({"claimed_by"})), "body_text": m.body_text} for m in emails
         ],
     }
 
 
 def check_confirmation(sponsor: Sponsor, typed: str) -> None:
     """The coordinator must type the full name: erasing cannot be undone."""
+
     def normal(text: str) -> str:
         return " ".join(text.split()).casefold()
 
@@ -131,10 +156,13 @@ def check_confirmation(sponsor: Sponsor, typed: str) -> None:
 
 
 def _works_elsewhere(user_id: int, sponsor_id: int) -> bool:
-    return bool(db.session.scalar(
-        select(func.count()).select_from(Delegation)
-        .where(Delegation.user_id == user_id, Delegation.sponsor_id != sponsor_id)
-    ))
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Delegation)
+            .where(Delegation.user_id == user_id, Delegation.sponsor_id != sponsor_id)
+        )
+    )
 
 
 def _scrub(condition: Any) -> None:
@@ -167,23 +195,36 @@ def _forget_emails(sponsor: Sponsor, user_ids: list[int]) -> None:
     traces = _known_traces(sponsor)
     if not traces:
         return
-    in_subject = or_(*(OutboxMessage.email_subject.contains(trace, autoescape=True)
-                       for trace in traces))
-    in_body = or_(*(column.contains(trace, autoescape=True) for trace in traces
-                    for column in (OutboxContent.body_text, OutboxContent.body_html)))
-    naming = select(OutboxMessage.id).where(in_subject).union(
-        select(OutboxContent.message_id).where(in_body))
+    in_subject = or_(
+        *(OutboxMessage.email_subject.contains(trace, autoescape=True) for trace in traces)
+    )
+    in_body = or_(
+        *(
+            column.contains(trace, autoescape=True)
+            for trace in traces
+            for column in (OutboxContent.body_text, OutboxContent.body_html)
+        )
+    )
+    naming = (
+        select(OutboxMessage.id)
+        .where(in_subject)
+        .union(select(OutboxContent.message_id).where(in_body))
+    )
     ids = list(db.session.scalars(naming))
     if ids:
-        db.session.execute(OutboxMessage.__table__.update().where(
-            OutboxMessage.id.in_(ids)).values(email_subject=ERASED_TEXT))
-        db.session.execute(OutboxContent.__table__.update().where(
-            OutboxContent.message_id.in_(ids)).values(body_text=ERASED_TEXT, body_html=None,
-                                                      mime=None))
+        db.session.execute(
+            OutboxMessage.__table__.update()
+            .where(OutboxMessage.id.in_(ids))
+            .values(email_subject=ERASED_TEXT)
+        )
+        db.session.execute(
+            OutboxContent.__table__.update()
+            .where(OutboxContent.message_id.in_(ids))
+            .values(body_text=ERASED_TEXT, body_html=None, mime=None)
+        )
 
 
-def erase(sponsor: Sponsor, actor: User, today: date, now: datetime,
-          ip: str | None = None) -> None:
+def erase(sponsor: Sponsor, actor: User, today: date, now: datetime, ip: str | None = None) -> None:
     """Erase the godparent's personal data; their actions stay, anonymous, and still count.
 
     Ends their open pairings, deletes their account and the accounts of delegates who work
@@ -219,8 +260,15 @@ def erase(sponsor: Sponsor, actor: User, today: date, now: datetime,
         db.session.delete(user)
     db.session.flush()
 
-    about_users = (and_(AuditEvent.object_type == "User", AuditEvent.object_id.in_(doomed_ids))
-                   if doomed_ids else False)
-    _scrub(or_(and_(AuditEvent.object_type == "Sponsor", AuditEvent.object_id == sponsor.id),
-               about_users))
+    about_users = (
+        and_(AuditEvent.object_type == "User", AuditEvent.object_id.in_(doomed_ids))
+        if doomed_ids
+        else False
+    )
+    _scrub(
+        or_(
+            and_(AuditEvent.object_type == "Sponsor", AuditEvent.object_id == sponsor.id),
+            about_users,
+        )
+    )
     record(actor, "erase", sponsor, {"sponsor_id": sponsor.id}, ip=ip)

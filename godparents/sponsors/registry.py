@@ -77,8 +77,13 @@ def index() -> str:
     page = paginate(services.sponsor_list_query(filters, sort))
     bodies, countries = services.bodies_and_countries()
     return render_template(
-        "sponsor_registry/index.html", page=page, rows=services.rows_for(list(page.items)),
-        filters=filters, sort=sort, bodies=bodies, countries=countries,
+        "sponsor_registry/index.html",
+        page=page,
+        rows=services.rows_for(list(page.items)),
+        filters=filters,
+        sort=sort,
+        bodies=bodies,
+        countries=countries,
         active=request.args.get("active", ""),
     )
 
@@ -93,8 +98,9 @@ def _sponsor_or_404(sponsor_id: int) -> Sponsor:
 def _not_erased(sponsor: Sponsor) -> Sponsor:
     """Nothing more is done with an erased record: it only keeps the statistics whole."""
     if sponsor.erased_at is not None:
-        flash(_("This godparent's personal data was erased; the record cannot be changed."),
-              "warning")
+        flash(
+            _("This godparent's personal data was erased; the record cannot be changed."), "warning"
+        )
         abort(redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id)))
     return sponsor
 
@@ -104,9 +110,12 @@ def _render_detail(sponsor_id: int, invite_form: SponsorInviteForm | None = None
     if detail is None:
         abort(404)
     return render_template(
-        "sponsor_registry/detail.html", detail=detail, sponsor=detail.sponsor,
+        "sponsor_registry/detail.html",
+        detail=detail,
+        sponsor=detail.sponsor,
         login=services.login_status(detail.sponsor),
-        invite_form=invite_form or SponsorInviteForm(), confirm_form=ConfirmForm(),
+        invite_form=invite_form or SponsorInviteForm(),
+        confirm_form=ConfirmForm(),
         prisoner_links="prisoners.detail" in current_app.view_functions,
     )
 
@@ -136,14 +145,15 @@ def edit(sponsor_id: int) -> BaseResponse | str:
     form = SponsorForm(obj=sponsor)
     conflict = None
     if form.validate_on_submit() and not (
-            conflict := concurrency.conflict(sponsor, form,
-                                             lambda: SponsorForm(None, obj=sponsor))):
+        conflict := concurrency.conflict(sponsor, form, lambda: SponsorForm(None, obj=sponsor))
+    ):
         services.update_sponsor(sponsor, form.data)
         db.session.commit()
         flash(_("Your changes are saved."), "success")
         return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id))
-    return render_template("sponsor_registry/form.html", form=form, sponsor=sponsor,
-                           conflict=conflict)
+    return render_template(
+        "sponsor_registry/form.html", form=form, sponsor=sponsor, conflict=conflict
+    )
 
 
 def _invitation_address(form: SponsorInviteForm, sponsor: Sponsor) -> str | None:
@@ -155,8 +165,9 @@ def _invitation_address(form: SponsorInviteForm, sponsor: Sponsor) -> str | None
     try:
         return checked_email(email)
     except EmailError:
-        form.email.errors.append(_("%(email)s is not a valid email address: enter another.",
-                                   email=email))
+        form.email.errors.append(
+            _("%(email)s is not a valid email address: enter another.", email=email)
+        )
         return None
 
 
@@ -164,8 +175,13 @@ def _send_invitation(invitation: accounts.Invitation) -> None:
     if send_email(accounts.invitation_email(invitation)):
         flash(_("Invitation sent to %(email)s.", email=invitation.user.email), "success")
     else:
-        flash(_("The account was created but the email could not be sent. "
-                "Check the mail settings and send the invitation again."), "danger")
+        flash(
+            _(
+                "The account was created but the email could not be sent. "
+                "Check the mail settings and send the invitation again."
+            ),
+            "danger",
+        )
 
 
 @bp.post("/<int:sponsor_id>/invite")
@@ -175,8 +191,9 @@ def invite(sponsor_id: int) -> BaseResponse | str:
     form = SponsorInviteForm()
     if form.validate_on_submit() and (email := _invitation_address(form, sponsor)):
         try:
-            invitation = accounts.invite(email, Role.SPONSOR, sponsor, current_user, utcnow(),
-                                         request.remote_addr)
+            invitation = accounts.invite(
+                email, Role.SPONSOR, sponsor, current_user, utcnow(), request.remote_addr
+            )
         except accounts.AccountError as error:
             form.email.errors.append(str(error))
         else:
@@ -194,17 +211,27 @@ def delegates(sponsor_id: int) -> BaseResponse | str:
     form = DelegateInviteForm()
     if form.validate_on_submit():
         try:
-            invitation = accounts.invite(form.email.data or "", Role.DELEGATE, sponsor,
-                                         current_user, utcnow(), request.remote_addr)
+            invitation = accounts.invite(
+                form.email.data or "",
+                Role.DELEGATE,
+                sponsor,
+                current_user,
+                utcnow(),
+                request.remote_addr,
+            )
         except accounts.AccountError as error:
             form.email.errors.append(str(error))
         else:
             db.session.commit()
             _send_invitation(invitation)
             return redirect(url_for("sponsor_registry.delegates", sponsor_id=sponsor.id))
-    return render_template("sponsor_registry/delegates.html", sponsor=sponsor,
-                           delegates=services.delegates_of(sponsor), form=form,
-                           remove_form=ConfirmForm())
+    return render_template(
+        "sponsor_registry/delegates.html",
+        sponsor=sponsor,
+        delegates=services.delegates_of(sponsor),
+        form=form,
+        remove_form=ConfirmForm(),
+    )
 
 
 @bp.post("/<int:sponsor_id>/delegates/<int:user_id>/remove")
@@ -218,8 +245,10 @@ def remove_delegate(sponsor_id: int, user_id: int) -> BaseResponse:
         abort(400)
     remove_delegation(sponsor, delegate, current_user)
     db.session.commit()
-    flash(_("%(email)s no longer works for %(name)s.", email=delegate.email,
-            name=sponsor.full_name), "info")
+    flash(
+        _("%(email)s no longer works for %(name)s.", email=delegate.email, name=sponsor.full_name),
+        "info",
+    )
     return redirect(url_for("sponsor_registry.delegates", sponsor_id=sponsor.id))
 
 
@@ -233,8 +262,10 @@ def deactivate(sponsor_id: int) -> BaseResponse:
     db.session.commit()
     flash(_("%(name)s is inactive and logged out.", name=sponsor.full_name), "info")
     if still_paired:
-        flash(_("Their godchildren still count on them: hand each godparenthood over below."),
-              "warning")
+        flash(
+            _("Their godchildren still count on them: hand each godparenthood over below."),
+            "warning",
+        )
     return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id))
 
 
@@ -255,13 +286,18 @@ def reactivate(sponsor_id: int) -> BaseResponse:
 def export_personal_data(sponsor_id: int) -> Response:
     sponsor = _sponsor_or_404(sponsor_id)
     data = personal_data.export(sponsor, utcnow())
-    record(current_user, "export_personal_data", sponsor, {"sponsor_id": sponsor.id},
-           ip=request.remote_addr)
+    record(
+        current_user,
+        "export_personal_data",
+        sponsor,
+        {"sponsor_id": sponsor.id},
+        ip=request.remote_addr,
+    )
     db.session.commit()
-    response = Response(json.dumps(data, ensure_ascii=False, indent=2),
-                        mimetype="application/json")
+    response = Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="godparent-{sponsor_id}-personal-data.json"')
+        f'attachment; filename="godparent-{sponsor_id}-personal-data.json"'
+    )
     return response
 
 
@@ -278,9 +314,15 @@ def erase(sponsor_id: int) -> BaseResponse | str:
         else:
             personal_data.erase(sponsor, current_user, _today(), utcnow(), request.remote_addr)
             db.session.commit()
-            flash(_("The godparent's personal data is erased. Their actions still count, "
-                    "anonymously."), "success")
+            flash(
+                _(
+                    "The godparent's personal data is erased. Their actions still count, "
+                    "anonymously."
+                ),
+                "success",
+            )
             return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor_id))
     active = sum(1 for p in sponsor.sponsorships if p.is_active)
-    return render_template("sponsor_registry/erase.html", sponsor=sponsor, form=form,
-                           active_pairings=active)
+    return render_template(
+        "sponsor_registry/erase.html", sponsor=sponsor, form=form, active_pairings=active
+    )

@@ -31,8 +31,20 @@ RECENT_ACTIONS = 20
 MAX_SEARCH_WORDS = 8
 # Optional text fields: an empty input is stored as None, not as "".
 OPTIONAL_TEXT = ("title", "party", "email", "phone", "public_quote", "notes")
-EDITABLE = ("full_name", "title", "body", "country", "party", "email", "phone", "language",
-            "mandate_ends_on", "has_public_consent", "public_quote", "notes")
+EDITABLE = (
+    "full_name",
+    "title",
+    "body",
+    "country",
+    "party",
+    "email",
+    "phone",
+    "language",
+    "mandate_ends_on",
+    "has_public_consent",
+    "public_quote",
+    "notes",
+)
 
 
 class LoginStatus(StrEnum):
@@ -194,28 +206,37 @@ def sponsor_detail(sponsor_id: int) -> SponsorDetail | None:
     )
     if sponsor is None:
         return None
-    pairings = sorted(sponsor.sponsorships,
-                      key=lambda p: (p.started_on or date.min, p.id), reverse=True)
+    pairings = sorted(
+        sponsor.sponsorships, key=lambda p: (p.started_on or date.min, p.id), reverse=True
+    )
     current = [p for p in pairings if p.status is not SponsorshipStatus.ENDED]
     past = [p for p in pairings if p.status is SponsorshipStatus.ENDED]
     delegates = sorted((d.user for d in sponsor.delegations), key=lambda u: u.email)
-    actions = list(db.session.scalars(
-        select(Action)
-        .join(Action.sponsorship)
-        .where(Sponsorship.sponsor_id == sponsor.id)
-        .options(joinedload(Action.sponsorship).joinedload(Sponsorship.prisoner),
-                 joinedload(Action.logged_by))
-        .order_by(Action.occurred_on.desc(), Action.id.desc())
-        .limit(RECENT_ACTIONS)
-    ))
+    actions = list(
+        db.session.scalars(
+            select(Action)
+            .join(Action.sponsorship)
+            .where(Sponsorship.sponsor_id == sponsor.id)
+            .options(
+                joinedload(Action.sponsorship).joinedload(Sponsorship.prisoner),
+                joinedload(Action.logged_by),
+            )
+            .order_by(Action.occurred_on.desc(), Action.id.desc())
+            .limit(RECENT_ACTIONS)
+        )
+    )
     return SponsorDetail(sponsor, current, past, delegates, actions)
 
 
 def delegates_of(sponsor: Sponsor) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(Delegation, Delegation.user_id == User.id)
-        .where(Delegation.sponsor_id == sponsor.id).order_by(User.email)
-    ))
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Delegation, Delegation.user_id == User.id)
+            .where(Delegation.sponsor_id == sponsor.id)
+            .order_by(User.email)
+        )
+    )
 
 
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -35,11 +35,20 @@ from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 HORIZON_DAYS = 60
 RECENT_ACTIONS = 3
 # What the home's cards and dates read of a prisoner (any other column would raise).
-HOME_PRISONER_COLUMNS = (Prisoner.id, Prisoner.name_latin, Prisoner.name_be, Prisoner.name_ru,
-                         Prisoner.status, Prisoner.birth_date, Prisoner.birth_year,
-                         Prisoner.detained_on, Prisoner.released_on,
-                         Prisoner.expected_release_on, Prisoner.can_receive_letters,
-                         Prisoner.version)
+HOME_PRISONER_COLUMNS = (
+    Prisoner.id,
+    Prisoner.name_latin,
+    Prisoner.name_be,
+    Prisoner.name_ru,
+    Prisoner.status,
+    Prisoner.birth_date,
+    Prisoner.birth_year,
+    Prisoner.detained_on,
+    Prisoner.released_on,
+    Prisoner.expected_release_on,
+    Prisoner.can_receive_letters,
+    Prisoner.version,
+)
 
 
 def sponsor_ids_for(user: User) -> Select[tuple[int]]:
@@ -50,16 +59,20 @@ def sponsor_ids_for(user: User) -> Select[tuple[int]]:
         return select(Sponsor.id).where(Sponsor.user_id == user.id, Sponsor.is_active.is_(True))
     if user.role is Role.DELEGATE:
         # Staff work for an active godparent only: a deactivated one's team loses access too.
-        return (select(Delegation.sponsor_id)
-                .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
-                .where(Delegation.user_id == user.id, Sponsor.is_active.is_(True)))
+        return (
+            select(Delegation.sponsor_id)
+            .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
+            .where(Delegation.user_id == user.id, Sponsor.is_active.is_(True))
+        )
     return select(Sponsor.id).where(False)
 
 
 def sponsors_for(user: User) -> list[Sponsor]:
-    return list(db.session.scalars(
-        select(Sponsor).where(Sponsor.id.in_(sponsor_ids_for(user))).order_by(Sponsor.full_name)
-    ))
+    return list(
+        db.session.scalars(
+            select(Sponsor).where(Sponsor.id.in_(sponsor_ids_for(user))).order_by(Sponsor.full_name)
+        )
+    )
 
 
 def is_current(pairing: Sponsorship) -> bool:
@@ -80,9 +93,12 @@ def pairings_for(user: User, prisoner_id: int | None = None) -> Select[tuple[Spo
 
 
 def can_see_prisoner(user: User, prisoner_id: int) -> bool:
-    return db.session.scalar(
-        select(func.count()).select_from(pairings_for(user, prisoner_id).subquery())
-    ) > 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(pairings_for(user, prisoner_id).subquery())
+        )
+        > 0
+    )
 
 
 @dataclass
@@ -112,13 +128,16 @@ def home(user: User, today: date) -> Home:
     The page is what a busy godparent opens from every reminder, so it reads plain rows
     where it can instead of eager-loading whole object graphs (see bench/sponsor_home.py).
     """
-    sponsors = list(db.session.execute(
-        select(Sponsor.id, Sponsor.full_name)
-        .where(Sponsor.id.in_(sponsor_ids_for(user)))
-        .order_by(Sponsor.full_name)
-    ))
-    has_photo = (select(PrisonerPhoto.prisoner_id)
-                 .where(PrisonerPhoto.prisoner_id == Prisoner.id).exists())
+    sponsors = list(
+        db.session.execute(
+            select(Sponsor.id, Sponsor.full_name)
+            .where(Sponsor.id.in_(sponsor_ids_for(user)))
+            .order_by(Sponsor.full_name)
+        )
+    )
+    has_photo = (
+        select(PrisonerPhoto.prisoner_id).where(PrisonerPhoto.prisoner_id == Prisoner.id).exists()
+    )
     rows = db.session.execute(
         select(Sponsorship, Prisoner, has_photo.label("has_photo"))
         .join(Sponsorship.prisoner)
@@ -133,14 +152,18 @@ def home(user: User, today: date) -> Home:
     for pairing, _prisoner, photo in rows:
         if is_current(pairing):
             current_rows.setdefault(pairing.prisoner_id, (pairing, photo))
-    former = [pairing for pairing, _p, _photo in rows
-              if not is_current(pairing) and pairing.prisoner_id not in current_rows]
+    former = [
+        pairing
+        for pairing, _p, _photo in rows
+        if not is_current(pairing) and pairing.prisoner_id not in current_rows
+    ]
 
     ids = list(current_rows)
     addresses = current_addresses(ids)
     key_dates = key_dates_of(ids)
-    recent = recent_actions([pairing.id for pairing, _photo in current_rows.values()],
-                            RECENT_ACTIONS)
+    recent = recent_actions(
+        [pairing.id for pairing, _photo in current_rows.values()], RECENT_ACTIONS
+    )
     campaign_days = list(db.session.scalars(select(CampaignDay).where(CampaignDay.is_active)))
 
     end = today + timedelta(days=HORIZON_DAYS)
@@ -150,8 +173,11 @@ def home(user: User, today: date) -> Home:
         set_committed_value(pairing.prisoner, "key_dates", key_dates.get(prisoner_id, []))
         dates = sorted(prisoner_dates(pairing.prisoner, today, end), key=lambda o: o.on)
         coming_up.extend(dates)
-        current.append(Godchild(pairing, addresses.get(prisoner_id), bool(photo), dates,
-                                recent.get(pairing.id, [])))
+        current.append(
+            Godchild(
+                pairing, addresses.get(prisoner_id), bool(photo), dates, recent.get(pairing.id, [])
+            )
+        )
     coming_up.sort(key=lambda o: (o.on, o.kind.value))
     return Home(sponsors, current, former, coming_up)
 
@@ -162,14 +188,21 @@ def current_addresses(prisoner_ids: list[int]) -> dict[int, Row[Any]]:
         return {}
     found: dict[int, Row[Any]] = {}
     for row in db.session.execute(
-        select(PrisonerAddress.prisoner_id, PrisonerAddress.facility,
-               # The entry's own postal address, else its facility's (None: unknown).
-               func.coalesce(PrisonerAddress.postal_address,
-                             Facility.postal_address).label("postal_address"))
+        select(
+            PrisonerAddress.prisoner_id,
+            PrisonerAddress.facility,
+            # The entry's own postal address, else its facility's (None: unknown).
+            func.coalesce(PrisonerAddress.postal_address, Facility.postal_address).label(
+                "postal_address"
+            ),
+        )
         .outerjoin(Facility, Facility.id == PrisonerAddress.facility_id)
         .where(PrisonerAddress.prisoner_id.in_(prisoner_ids))
-        .order_by(PrisonerAddress.prisoner_id, PrisonerAddress.valid_from.desc(),
-                  PrisonerAddress.id.desc())
+        .order_by(
+            PrisonerAddress.prisoner_id,
+            PrisonerAddress.valid_from.desc(),
+            PrisonerAddress.id.desc(),
+        )
     ):
         found.setdefault(row.prisoner_id, row)
     return found
@@ -179,8 +212,7 @@ def key_dates_of(prisoner_ids: list[int]) -> dict[int, list[KeyDate]]:
     grouped: dict[int, list[KeyDate]] = defaultdict(list)
     if prisoner_ids:
         for key_date in db.session.scalars(
-            select(KeyDate).where(KeyDate.prisoner_id.in_(prisoner_ids))
-            .order_by(KeyDate.occurs_on)
+            select(KeyDate).where(KeyDate.prisoner_id.in_(prisoner_ids)).order_by(KeyDate.occurs_on)
         ):
             grouped[key_date.prisoner_id].append(key_date)
     return grouped
@@ -194,16 +226,23 @@ def recent_actions(sponsorship_ids: list[int], per_pairing: int) -> dict[int, li
         select(
             Action.id,
             func.row_number()
-            .over(partition_by=Action.sponsorship_id,
-                  order_by=(Action.occurred_on.desc(), Action.id.desc()))
+            .over(
+                partition_by=Action.sponsorship_id,
+                order_by=(Action.occurred_on.desc(), Action.id.desc()),
+            )
             .label("rank"),
         )
         .where(Action.sponsorship_id.in_(sponsorship_ids))
         .subquery()
     )
     rows = db.session.execute(
-        select(Action.sponsorship_id, Action.kind, Action.occurred_on, Action.summary,
-               Action.letter_outcome)
+        select(
+            Action.sponsorship_id,
+            Action.kind,
+            Action.occurred_on,
+            Action.summary,
+            Action.letter_outcome,
+        )
         .join(ranked, ranked.c.id == Action.id)
         .where(ranked.c.rank <= per_pairing)
         .order_by(Action.occurred_on.desc(), Action.id.desc())
@@ -226,27 +265,41 @@ class PrisonerView:
 
 def prisoner_view(user: User, prisoner_id: int, today: date) -> PrisonerView | None:
     """A godchild's page as the team sees it; None if the team never paired with them."""
-    pairings = list(db.session.scalars(
-        pairings_for(user, prisoner_id)
-        .options(joinedload(Sponsorship.prisoner).selectinload(Prisoner.addresses),
-                 joinedload(Sponsorship.prisoner).selectinload(Prisoner.key_dates),
-                 joinedload(Sponsorship.sponsor))
-        .order_by(Sponsorship.started_on)
-    ).unique())
+    pairings = list(
+        db.session.scalars(
+            pairings_for(user, prisoner_id)
+            .options(
+                joinedload(Sponsorship.prisoner).selectinload(Prisoner.addresses),
+                joinedload(Sponsorship.prisoner).selectinload(Prisoner.key_dates),
+                joinedload(Sponsorship.sponsor),
+            )
+            .order_by(Sponsorship.started_on)
+        ).unique()
+    )
     if not pairings:
         return None
     prisoner = pairings[0].prisoner
     current = next((p for p in pairings if is_current(p)), None)
-    actions = list(db.session.scalars(
-        select(Action)
-        .where(Action.sponsorship_id.in_([p.id for p in pairings]))
-        .options(joinedload(Action.logged_by))
-        .order_by(Action.occurred_on.desc(), Action.id.desc())
-    ))
-    has_photo = db.session.get(PrisonerPhoto, prisoner_id, options=[
-        load_only(PrisonerPhoto.prisoner_id)]) is not None
-    upcoming = (sorted(prisoner_dates(prisoner, today, today + timedelta(days=HORIZON_DAYS)),
-                       key=lambda o: o.on) if current else [])
+    actions = list(
+        db.session.scalars(
+            select(Action)
+            .where(Action.sponsorship_id.in_([p.id for p in pairings]))
+            .options(joinedload(Action.logged_by))
+            .order_by(Action.occurred_on.desc(), Action.id.desc())
+        )
+    )
+    has_photo = (
+        db.session.get(PrisonerPhoto, prisoner_id, options=[load_only(PrisonerPhoto.prisoner_id)])
+        is not None
+    )
+    upcoming = (
+        sorted(
+            prisoner_dates(prisoner, today, today + timedelta(days=HORIZON_DAYS)),
+            key=lambda o: o.on,
+        )
+        if current
+        else []
+    )
     return PrisonerView(prisoner, pairings, current, actions, has_photo, upcoming)
 
 
@@ -264,7 +317,8 @@ def remove_delegate(sponsor: Sponsor, delegate: User, actor: User) -> None:
     db.session.delete(delegation)
     db.session.flush()
     remaining = db.session.scalar(
-        select(func.count()).select_from(Delegation).where(Delegation.user_id == delegate.id))
+        select(func.count()).select_from(Delegation).where(Delegation.user_id == delegate.id)
+    )
     if not remaining:
         delegate.is_active = False
         sessions.end_all(delegate)  # their open sessions end now

@@ -63,14 +63,24 @@ def home() -> str:
     around it is reused too, per session (it holds the session's CSRF token), unless a
     message waits to be shown once."""
     today = _today()
-    key = ("sponsor-home", current_app.config["SQLALCHEMY_DATABASE_URI"], current_user.id,
-           str(get_locale()), today, home_cache.team_key(current_user))
+    key = (
+        "sponsor-home",
+        current_app.config["SQLALCHEMY_DATABASE_URI"],
+        current_user.id,
+        str(get_locale()),
+        today,
+        home_cache.team_key(current_user),
+    )
     max_age = current_app.config["PAGE_CACHE_SECONDS"]
 
     def page() -> str:
-        content = cache.get(key, max_age, lambda: render_template(
-            "sponsors/_home_content.html", home=services.home(current_user, today),
-            today=today))
+        content = cache.get(
+            key,
+            max_age,
+            lambda: render_template(
+                "sponsors/_home_content.html", home=services.home(current_user, today), today=today
+            ),
+        )
         # Markup: the fragment is our own template's output, already escaped when rendered.
         fragment = Markup(content)  # noqa: S704  # nosec B704
         return render_template("sponsors/home.html", content=fragment)
@@ -89,7 +99,10 @@ def prisoner(prisoner_id: int) -> str:
     if view is None:
         abort(404)
     return render_template(
-        "sponsors/prisoner.html", view=view, prisoner=view.prisoner, today=today,
+        "sponsors/prisoner.html",
+        view=view,
+        prisoner=view.prisoner,
+        today=today,
         can_change=lambda action: actions.can_change(current_user, action),
         can_record_outcome=lambda action: actions.can_record_outcome(current_user, action),
         delete_form=DeleteForm(),
@@ -121,10 +134,13 @@ def _invitations_by_user() -> str:
 
 @bp.route("/team", methods=["GET", "POST"])
 @roles_required(Role.SPONSOR)
-@limiter.limit(lambda: current_app.config["TEAM_INVITE_LIMIT"], key_func=_invitations_by_user,
-               methods=["POST"], scope="TEAM_INVITE_LIMIT",
-               on_breach=lambda limit: record_throttled("account", str(limit.limit),
-                                                        actor=current_user))
+@limiter.limit(
+    lambda: current_app.config["TEAM_INVITE_LIMIT"],
+    key_func=_invitations_by_user,
+    methods=["POST"],
+    scope="TEAM_INVITE_LIMIT",
+    on_breach=lambda limit: record_throttled("account", str(limit.limit), actor=current_user),
+)
 def team() -> BaseResponse | str:
     """The sponsor's office staff: invite and remove. Delegates cannot manage each other.
 
@@ -138,12 +154,18 @@ def team() -> BaseResponse | str:
     if form.validate_on_submit():
         email = form.email.data or ""
         try:
-            invitation = accounts.invite(email, Role.DELEGATE, sponsor, current_user,
-                                         utcnow(), request.remote_addr)
+            invitation = accounts.invite(
+                email, Role.DELEGATE, sponsor, current_user, utcnow(), request.remote_addr
+            )
         except accounts.AccountExists:
             db.session.rollback()
-            record(current_user, "invite_existing_account", accounts.find_user(email),
-                   {"sponsor_id": sponsor.id}, ip=request.remote_addr)
+            record(
+                current_user,
+                "invite_existing_account",
+                accounts.find_user(email),
+                {"sponsor_id": sponsor.id},
+                ip=request.remote_addr,
+            )
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=normalise_email(email)), "success")
             return redirect(url_for("sponsors.team"))
@@ -157,8 +179,9 @@ def team() -> BaseResponse | str:
                 flash(_("The email could not be sent. Please try again later."), "danger")
             return redirect(url_for("sponsors.team"))
     delegates = [d.user for d in sponsor.delegations]
-    return render_template("sponsors/team.html", form=form, delegates=delegates,
-                           remove_form=DelegateRemoveForm())
+    return render_template(
+        "sponsors/team.html", form=form, delegates=delegates, remove_form=DelegateRemoveForm()
+    )
 
 
 @bp.post("/team/<int:user_id>/remove")

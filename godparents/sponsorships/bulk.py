@@ -52,15 +52,17 @@ class BulkPlan:
 
 def _rows(data: bytes) -> tuple[list[tuple[int, list[str]]], list[RowError]]:
     if len(data) > MAX_BYTES or b"\x00" in data:
-        return [], [RowError(1, "", _("This is not a small CSV text file of external_id and "
-                                      "email."))]
+        return [], [
+            RowError(1, "", _("This is not a small CSV text file of external_id and email."))
+        ]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return [], [RowError(1, "", _("The file is not UTF-8 text. Save it as “CSV UTF-8”."))]
     first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""),
-                        delimiter=";" if first.count(";") > first.count(",") else ",")
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=";" if first.count(";") > first.count(",") else ","
+    )
     rows: list[tuple[int, list[str]]] = []
     try:
         header = [cell.strip().lower() for cell in next(reader, [])]
@@ -70,8 +72,13 @@ def _rows(data: bytes) -> tuple[list[tuple[int, list[str]]], list[RowError]]:
             if any(cell.strip() for cell in cells):
                 rows.append((reader.line_num, [cell.strip() for cell in cells]))
             if len(rows) > MAX_ROWS:
-                return [], [RowError(reader.line_num, "", _(
-                    "At most %(limit)d pairings in one file.", limit=MAX_ROWS))]
+                return [], [
+                    RowError(
+                        reader.line_num,
+                        "",
+                        _("At most %(limit)d pairings in one file.", limit=MAX_ROWS),
+                    )
+                ]
     except csv.Error:
         return [], [RowError(reader.line_num, "", _("This row cannot be read as CSV."))]
     return rows, []
@@ -86,64 +93,118 @@ def plan(data: bytes) -> BulkPlan:
         return result
     external_ids = {cells[0] for _line, cells in rows if cells}
     emails = {cells[1].lower() for _line, cells in rows if len(cells) > 1}
-    prisoners = {row.external_id: row for row in db.session.execute(
-        select(Prisoner.id, Prisoner.external_id, Prisoner.name_latin, Prisoner.status)
-        .where(Prisoner.external_id.in_(external_ids)))} if external_ids else {}
+    prisoners = (
+        {
+            row.external_id: row
+            for row in db.session.execute(
+                select(
+                    Prisoner.id, Prisoner.external_id, Prisoner.name_latin, Prisoner.status
+                ).where(Prisoner.external_id.in_(external_ids))
+            )
+        }
+        if external_ids
+        else {}
+    )
     sponsors: dict[str, tuple[int, str, bool]] = {}
     if emails:
         for sponsor_id, name, active, email, login in db.session.execute(
-                select(Sponsor.id, Sponsor.full_name, Sponsor.is_active,
-                       func.lower(Sponsor.email), User.email)
-                .outerjoin(User, User.id == Sponsor.user_id)
-                .where((func.lower(Sponsor.email).in_(emails)) | (User.email.in_(emails)))):
+            select(
+                Sponsor.id,
+                Sponsor.full_name,
+                Sponsor.is_active,
+                func.lower(Sponsor.email),
+                User.email,
+            )
+            .outerjoin(User, User.id == Sponsor.user_id)
+            .where((func.lower(Sponsor.email).in_(emails)) | (User.email.in_(emails)))
+        ):
             for address in (email, login):
                 if address:
                     sponsors.setdefault(address, (sponsor_id, name, active))
-    open_pairs = set(db.session.execute(
-        select(Sponsorship.sponsor_id, Sponsorship.prisoner_id)
-        .where(Sponsorship.status.in_(services.OPEN_STATUSES),
-               Sponsorship.prisoner_id.in_([p.id for p in prisoners.values()]))).all()) \
-        if prisoners else set()
+    open_pairs = (
+        set(
+            db.session.execute(
+                select(Sponsorship.sponsor_id, Sponsorship.prisoner_id).where(
+                    Sponsorship.status.in_(services.OPEN_STATUSES),
+                    Sponsorship.prisoner_id.in_([p.id for p in prisoners.values()]),
+                )
+            ).all()
+        )
+        if prisoners
+        else set()
+    )
     seen: dict[tuple[int, int], int] = {}
     for line, cells in rows:
         if len(cells) != len(COLUMNS):
-            result.errors.append(RowError(line, "", _("Each row has an external_id and an "
-                                                      "email, nothing else.")))
+            result.errors.append(
+                RowError(line, "", _("Each row has an external_id and an email, nothing else."))
+            )
             continue
         external_id, email = cells[0], cells[1].lower()
         prisoner = prisoners.get(external_id)
         sponsor = sponsors.get(email)
         if prisoner is None:
-            result.errors.append(RowError(line, "external_id", _("No prisoner has this "
-                                                                 "external_id.")))
+            result.errors.append(
+                RowError(line, "external_id", _("No prisoner has this external_id."))
+            )
         elif not prisoner.status.is_held:
-            result.errors.append(RowError(line, "external_id", _(
-                "%(name)s is no longer held.", name=prisoner.name_latin)))
+            result.errors.append(
+                RowError(
+                    line, "external_id", _("%(name)s is no longer held.", name=prisoner.name_latin)
+                )
+            )
         if sponsor is None:
             result.errors.append(RowError(line, "email", _("No godparent has this email.")))
         elif not sponsor[2]:
-            result.errors.append(RowError(line, "email", _(
-                "%(name)s is inactive.", name=sponsor[1])))
+            result.errors.append(
+                RowError(line, "email", _("%(name)s is inactive.", name=sponsor[1]))
+            )
         if prisoner is None or sponsor is None or not prisoner.status.is_held or not sponsor[2]:
             continue
         key = (sponsor[0], prisoner.id)
         if key in open_pairs:
-            result.errors.append(RowError(line, "", _(
-                "%(sponsor)s is already godparent of %(prisoner)s (or proposed).",
-                sponsor=sponsor[1], prisoner=prisoner.name_latin)))
+            result.errors.append(
+                RowError(
+                    line,
+                    "",
+                    _(
+                        "%(sponsor)s is already godparent of %(prisoner)s (or proposed).",
+                        sponsor=sponsor[1],
+                        prisoner=prisoner.name_latin,
+                    ),
+                )
+            )
         elif key in seen:
-            result.errors.append(RowError(line, "", _(
-                "The same pairing is already on line %(line)d.", line=seen[key])))
+            result.errors.append(
+                RowError(
+                    line, "", _("The same pairing is already on line %(line)d.", line=seen[key])
+                )
+            )
         else:
             seen[key] = line
-            result.pairs.append(BulkPair(line, external_id, email, prisoner.id,
-                                         prisoner.name_latin, sponsor[0], sponsor[1]))
+            result.pairs.append(
+                BulkPair(
+                    line,
+                    external_id,
+                    email,
+                    prisoner.id,
+                    prisoner.name_latin,
+                    sponsor[0],
+                    sponsor[1],
+                )
+            )
     return result
 
 
 def apply(bulk: BulkPlan, status: SponsorshipStatus, today: date) -> int:
     """Pair every planned pair from today, through the pairing form's checks."""
     for pair in bulk.pairs:
-        services.pair(db.session.get(Sponsor, pair.sponsor_id),
-                      db.session.get(Prisoner, pair.prisoner_id), status, today, False, today)
+        services.pair(
+            db.session.get(Sponsor, pair.sponsor_id),
+            db.session.get(Prisoner, pair.prisoner_id),
+            status,
+            today,
+            False,
+            today,
+        )
     return len(bulk.pairs)

@@ -29,10 +29,12 @@ def end_reason_choices() -> list[SelectChoice]:
 class PairForm(FlaskForm):
     # The choices list the active godparents and held prisoners; the service gives a clearer
     # message than "Not a valid choice" for anyone else, so the select does not check.
-    sponsor_id = SelectField(_l("Godparent"), coerce=_optional_int, validate_choice=False,
-                             validators=[InputRequired()])
-    prisoner_id = SelectField(_l("Prisoner"), coerce=_optional_int, validate_choice=False,
-                              validators=[InputRequired()])
+    sponsor_id = SelectField(
+        _l("Godparent"), coerce=_optional_int, validate_choice=False, validators=[InputRequired()]
+    )
+    prisoner_id = SelectField(
+        _l("Prisoner"), coerce=_optional_int, validate_choice=False, validators=[InputRequired()]
+    )
     started_on = DayField(_l("Starts on"), validators=[InputRequired()])
     status = SelectField(_l("Status"), validators=[InputRequired()])
     has_public_consent = BooleanField(_l("Both agree that this godparenthood is made public"))
@@ -57,11 +59,14 @@ class EndForm(FlaskForm):
 
 
 class HandoverForm(FlaskForm):
-    sponsor_id = SelectField(_l("New godparent"), coerce=_optional_int, validate_choice=False,
-                             validators=[InputRequired()])
+    sponsor_id = SelectField(
+        _l("New godparent"),
+        coerce=_optional_int,
+        validate_choice=False,
+        validators=[InputRequired()],
+    )
     on = DayField(_l("Hand over on"), validators=[InputRequired()])
-    end_reason = SelectField(_l("Why the current godparent stops"),
-                             validators=[InputRequired()])
+    end_reason = SelectField(_l("Why the current godparent stops"), validators=[InputRequired()])
     submit = SubmitField(_l("Hand over"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -36,8 +36,9 @@ class EndReason(StrEnum):
 
 # The pairing ended because the prisoner's detention did: the godparent waits for a new
 # godchild.
-DETENTION_ENDED = frozenset({EndReason.RELEASED, EndReason.PARDONED, EndReason.DEPORTED,
-                             EndReason.DIED})
+DETENTION_ENDED = frozenset(
+    {EndReason.RELEASED, EndReason.PARDONED, EndReason.DEPORTED, EndReason.DIED}
+)
 
 
 class Sponsorship(db.Model):

@@ -51,25 +51,38 @@ class SponsorChoice:
 
 
 def _pairing_counts(status: SponsorshipStatus, column: Any) -> Any:
-    return (select(column.label("key"), func.count().label("number"))
-            .where(Sponsorship.status == status).group_by(column).subquery())
+    return (
+        select(column.label("key"), func.count().label("number"))
+        .where(Sponsorship.status == status)
+        .group_by(column)
+        .subquery()
+    )
 
 
 def _pairings_of_prisoner(status: SponsorshipStatus) -> Any:
     """The prisoner's pairings of that status, counted for the rows found only (the
     prisoner_id index answers it), not grouped over every pairing first."""
-    return (select(func.count()).where(Sponsorship.prisoner_id == Prisoner.id,
-                                       Sponsorship.status == status)
-            .correlate(Prisoner).scalar_subquery())
+    return (
+        select(func.count())
+        .where(Sponsorship.prisoner_id == Prisoner.id, Sponsorship.status == status)
+        .correlate(Prisoner)
+        .scalar_subquery()
+    )
 
 
 def _prisoner_query() -> tuple[Select[Any], Any]:
     """The prisoners' columns with their active and proposed pairings counted; and the
     count of active ones, to sort by."""
     godparents = _pairings_of_prisoner(SponsorshipStatus.ACTIVE)
-    query = select(Prisoner.id, Prisoner.name_latin, Prisoner.name_ru, Prisoner.status,
-                   Prisoner.detained_on, godparents,
-                   _pairings_of_prisoner(SponsorshipStatus.PROPOSED))
+    query = select(
+        Prisoner.id,
+        Prisoner.name_latin,
+        Prisoner.name_ru,
+        Prisoner.status,
+        Prisoner.detained_on,
+        godparents,
+        _pairings_of_prisoner(SponsorshipStatus.PROPOSED),
+    )
     return query, godparents
 
 
@@ -81,7 +94,9 @@ def find_prisoners(query: str, limit: int = RESULTS) -> list[PrisonerChoice]:
     select_prisoners, godparents = _prisoner_query()
     rows = db.session.execute(
         select_prisoners.where(Prisoner.status.in_(HELD_STATUSES), condition)
-        .order_by(godparents, Prisoner.name_latin, Prisoner.id).limit(limit))
+        .order_by(godparents, Prisoner.name_latin, Prisoner.id)
+        .limit(limit)
+    )
     return [PrisonerChoice(*row) for row in rows]
 
 
@@ -102,11 +117,14 @@ def _with_godchildren(sponsors: list[SponsorChoice]) -> list[SponsorChoice]:
         return sponsors
     names: dict[int, list[str]] = defaultdict(list)
     for sponsor_id, name in db.session.execute(
-            select(Sponsorship.sponsor_id, Prisoner.name_latin)
-            .join(Prisoner, Prisoner.id == Sponsorship.prisoner_id)
-            .where(Sponsorship.sponsor_id.in_([s.id for s in sponsors]),
-                   Sponsorship.status == SponsorshipStatus.ACTIVE)
-            .order_by(Sponsorship.sponsor_id, Prisoner.name_latin)):
+        select(Sponsorship.sponsor_id, Prisoner.name_latin)
+        .join(Prisoner, Prisoner.id == Sponsorship.prisoner_id)
+        .where(
+            Sponsorship.sponsor_id.in_([s.id for s in sponsors]),
+            Sponsorship.status == SponsorshipStatus.ACTIVE,
+        )
+        .order_by(Sponsorship.sponsor_id, Prisoner.name_latin)
+    ):
         names[sponsor_id].append(name)
     for sponsor in sponsors:
         sponsor.godchildren = names.get(sponsor.id, [])
@@ -118,9 +136,12 @@ def find_sponsors(query: str, limit: int = RESULTS) -> list[SponsorChoice]:
     condition = matches(Sponsor.search_text, query)
     if condition is None:
         return []
-    rows = db.session.execute(select(*_sponsor_columns())
-                              .where(Sponsor.is_active, condition)
-                              .order_by(Sponsor.full_name, Sponsor.id).limit(limit))
+    rows = db.session.execute(
+        select(*_sponsor_columns())
+        .where(Sponsor.is_active, condition)
+        .order_by(Sponsor.full_name, Sponsor.id)
+        .limit(limit)
+    )
     return _with_godchildren([SponsorChoice(*row) for row in rows])
 
 
@@ -135,18 +156,23 @@ def suggestions(prisoner_id: int, limit: int = SUGGESTIONS) -> list[SponsorChoic
     """Active godparents for this prisoner: the fewest godchildren first, then those waiting
     longest (never paired, then the oldest last pairing); none already paired with them."""
     active = _pairing_counts(SponsorshipStatus.ACTIVE, Sponsorship.sponsor_id)
-    last = (select(Sponsorship.sponsor_id.label("key"),
-                   func.max(func.coalesce(Sponsorship.ended_on, Sponsorship.started_on))
-                   .label("on"))
-            .group_by(Sponsorship.sponsor_id).subquery())
-    paired = (select(Sponsorship.sponsor_id).where(Sponsorship.prisoner_id == prisoner_id,
-                                                   Sponsorship.status.in_(OPEN_STATUSES)))
+    last = (
+        select(
+            Sponsorship.sponsor_id.label("key"),
+            func.max(func.coalesce(Sponsorship.ended_on, Sponsorship.started_on)).label("on"),
+        )
+        .group_by(Sponsorship.sponsor_id)
+        .subquery()
+    )
+    paired = select(Sponsorship.sponsor_id).where(
+        Sponsorship.prisoner_id == prisoner_id, Sponsorship.status.in_(OPEN_STATUSES)
+    )
     rows = db.session.execute(
         select(*_sponsor_columns(), last.c.on)
         .outerjoin(active, active.c.key == Sponsor.id)
         .outerjoin(last, last.c.key == Sponsor.id)
         .where(Sponsor.is_active, Sponsor.id.not_in(paired))
-        .order_by(func.coalesce(active.c.number, 0), last.c.on.is_not(None), last.c.on,
-                  Sponsor.id)
-        .limit(limit))
+        .order_by(func.coalesce(active.c.number, 0), last.c.on.is_not(None), last.c.on, Sponsor.id)
+        .limit(limit)
+    )
     return _with_godchildren([SponsorChoice(*row) for row in rows])

@@ -25,12 +25,18 @@ from godparents.sponsorships.models import (
 )
 
 OPEN_STATUSES = (SponsorshipStatus.ACTIVE, SponsorshipStatus.PROPOSED)
-RELEASE_STATUSES = (PrisonerStatus.RELEASED, PrisonerStatus.PARDONED, PrisonerStatus.DEPORTED,
-                    PrisonerStatus.DIED)
+RELEASE_STATUSES = (
+    PrisonerStatus.RELEASED,
+    PrisonerStatus.PARDONED,
+    PrisonerStatus.DEPORTED,
+    PrisonerStatus.DIED,
+)
 # Why the prisoner's pairings end, by the way the detention ended.
-RELEASE_REASONS = {PrisonerStatus.DIED: EndReason.DIED,
-                   PrisonerStatus.PARDONED: EndReason.PARDONED,
-                   PrisonerStatus.DEPORTED: EndReason.DEPORTED}
+RELEASE_REASONS = {
+    PrisonerStatus.DIED: EndReason.DIED,
+    PrisonerStatus.PARDONED: EndReason.PARDONED,
+    PrisonerStatus.DEPORTED: EndReason.DEPORTED,
+}
 
 
 class SponsorshipError(ValueError):
@@ -42,27 +48,41 @@ class SponsorshipError(ValueError):
 
 
 def get_pairing(sponsorship_id: int) -> Sponsorship | None:
-    return db.session.get(Sponsorship, sponsorship_id, options=[
-        joinedload(Sponsorship.sponsor), joinedload(Sponsorship.prisoner)])
+    return db.session.get(
+        Sponsorship,
+        sponsorship_id,
+        options=[joinedload(Sponsorship.sponsor), joinedload(Sponsorship.prisoner)],
+    )
 
 
 def open_pairing(sponsor_id: int, prisoner_id: int) -> Sponsorship | None:
     """The active or proposed pairing of this godparent with this prisoner, if any."""
     return db.session.scalar(
         select(Sponsorship)
-        .where(Sponsorship.sponsor_id == sponsor_id, Sponsorship.prisoner_id == prisoner_id,
-               Sponsorship.status.in_(OPEN_STATUSES))
+        .where(
+            Sponsorship.sponsor_id == sponsor_id,
+            Sponsorship.prisoner_id == prisoner_id,
+            Sponsorship.status.in_(OPEN_STATUSES),
+        )
         .limit(1)
     )
 
 
 def already_paired_message(sponsor: Sponsor, prisoner: Prisoner) -> str:
-    return _("%(sponsor)s is already godparent of %(prisoner)s.", sponsor=sponsor.full_name,
-             prisoner=prisoner.name_latin)
+    return _(
+        "%(sponsor)s is already godparent of %(prisoner)s.",
+        sponsor=sponsor.full_name,
+        prisoner=prisoner.name_latin,
+    )
 
 
-def _check_new(sponsor: Sponsor | None, prisoner: Prisoner | None, started_on: date,
-               today: date, date_field: str) -> tuple[Sponsor, Prisoner]:
+def _check_new(
+    sponsor: Sponsor | None,
+    prisoner: Prisoner | None,
+    started_on: date,
+    today: date,
+    date_field: str,
+) -> tuple[Sponsor, Prisoner]:
     """Refuse a pairing that cannot start; the error names the field to correct."""
     if sponsor is None:
         raise SponsorshipError(_("Choose a godparent."), "sponsor_id")
@@ -70,30 +90,53 @@ def _check_new(sponsor: Sponsor | None, prisoner: Prisoner | None, started_on: d
         raise SponsorshipError(_("Choose a prisoner."), "prisoner_id")
     if not sponsor.is_active:
         raise SponsorshipError(
-            _("%(name)s is inactive: reactivate them first, or choose another godparent.",
-              name=sponsor.full_name), "sponsor_id")
+            _(
+                "%(name)s is inactive: reactivate them first, or choose another godparent.",
+                name=sponsor.full_name,
+            ),
+            "sponsor_id",
+        )
     if not prisoner.is_held:
         raise SponsorshipError(
-            _("%(name)s is no longer held (%(status)s).", name=prisoner.name_latin,
-              status=label(prisoner.status)), "prisoner_id")
+            _(
+                "%(name)s is no longer held (%(status)s).",
+                name=prisoner.name_latin,
+                status=label(prisoner.status),
+            ),
+            "prisoner_id",
+        )
     existing = open_pairing(sponsor.id, prisoner.id)
     if existing is not None:
-        message = (already_paired_message(sponsor, prisoner) if existing.is_active else
-                   _("This pairing is already proposed: activate it from the list of pairings."))
+        message = (
+            already_paired_message(sponsor, prisoner)
+            if existing.is_active
+            else _("This pairing is already proposed: activate it from the list of pairings.")
+        )
         raise SponsorshipError(message, "prisoner_id")
     if started_on > today:
         raise SponsorshipError(_("This date is in the future."), date_field)
     return sponsor, prisoner
 
 
-def pair(sponsor: Sponsor | None, prisoner: Prisoner | None, status: SponsorshipStatus,
-         started_on: date, has_public_consent: bool, today: date) -> Sponsorship:
+def pair(
+    sponsor: Sponsor | None,
+    prisoner: Prisoner | None,
+    status: SponsorshipStatus,
+    started_on: date,
+    has_public_consent: bool,
+    today: date,
+) -> Sponsorship:
     """A new pairing, active or merely proposed."""
     if status not in OPEN_STATUSES:
         raise SponsorshipError(_("Choose active or proposed."), "status")
     sponsor, prisoner = _check_new(sponsor, prisoner, started_on, today, "started_on")
-    pairing = Sponsorship(sponsor=sponsor, prisoner=prisoner, status=status,
-                          started_on=started_on, has_public_consent=has_public_consent)
+    pairing = Sponsorship(
+        sponsor=sponsor,
+        prisoner=prisoner,
+        status=status,
+        started_on=started_on,
+        has_public_consent=has_public_consent,
+    )
     db.session.add(pairing)
     db.session.flush()
     return pairing
@@ -104,19 +147,26 @@ def activate(pairing: Sponsorship, today: date) -> None:
     if pairing.status is not SponsorshipStatus.PROPOSED:
         raise SponsorshipError(_("Only a proposed pairing can be activated."), "status")
     if not pairing.sponsor.is_active:
-        raise SponsorshipError(_("%(name)s is inactive.", name=pairing.sponsor.full_name),
-                               "sponsor_id")
+        raise SponsorshipError(
+            _("%(name)s is inactive.", name=pairing.sponsor.full_name), "sponsor_id"
+        )
     if not pairing.prisoner.is_held:
-        raise SponsorshipError(_("%(name)s is no longer held.", name=pairing.prisoner.name_latin),
-                               "prisoner_id")
+        raise SponsorshipError(
+            _("%(name)s is no longer held.", name=pairing.prisoner.name_latin), "prisoner_id"
+        )
     active = db.session.scalar(
-        select(func.count()).select_from(Sponsorship)
-        .where(Sponsorship.sponsor_id == pairing.sponsor_id,
-               Sponsorship.prisoner_id == pairing.prisoner_id,
-               Sponsorship.status == SponsorshipStatus.ACTIVE))
+        select(func.count())
+        .select_from(Sponsorship)
+        .where(
+            Sponsorship.sponsor_id == pairing.sponsor_id,
+            Sponsorship.prisoner_id == pairing.prisoner_id,
+            Sponsorship.status == SponsorshipStatus.ACTIVE,
+        )
+    )
     if active:
-        raise SponsorshipError(already_paired_message(pairing.sponsor, pairing.prisoner),
-                               "prisoner_id")
+        raise SponsorshipError(
+            already_paired_message(pairing.sponsor, pairing.prisoner), "prisoner_id"
+        )
     pairing.status = SponsorshipStatus.ACTIVE
     if pairing.started_on is None or pairing.started_on > today:
         pairing.started_on = today
@@ -129,8 +179,12 @@ def _check_end(pairing: Sponsorship, ended_on: date, today: date, date_field: st
         raise SponsorshipError(_("This date is in the future."), date_field)
     if pairing.started_on is not None and ended_on < pairing.started_on:
         raise SponsorshipError(
-            _("The godparenthood began on %(date)s; choose that day or later.",
-              date=pairing.started_on.isoformat()), date_field)
+            _(
+                "The godparenthood began on %(date)s; choose that day or later.",
+                date=pairing.started_on.isoformat(),
+            ),
+            date_field,
+        )
 
 
 def _close(pairing: Sponsorship, ended_on: date, reason: EndReason) -> None:
@@ -144,8 +198,9 @@ def end_pairing(pairing: Sponsorship, ended_on: date, reason: EndReason, today: 
     _close(pairing, ended_on, reason)
 
 
-def hand_over(pairing: Sponsorship, new_sponsor: Sponsor | None, on: date, reason: EndReason,
-              today: date) -> Sponsorship:
+def hand_over(
+    pairing: Sponsorship, new_sponsor: Sponsor | None, on: date, reason: EndReason, today: date
+) -> Sponsorship:
     """End this pairing and pair the same prisoner with another godparent from the same day.
 
     Everything is checked before anything changes, so a refusal leaves both as they were.
@@ -155,25 +210,33 @@ def hand_over(pairing: Sponsorship, new_sponsor: Sponsor | None, on: date, reaso
     _check_end(pairing, on, today, "on")
     new_sponsor, prisoner = _check_new(new_sponsor, pairing.prisoner, on, today, "on")
     _close(pairing, on, reason)
-    successor = Sponsorship(sponsor=new_sponsor, prisoner=prisoner,
-                            status=SponsorshipStatus.ACTIVE, started_on=on)
+    successor = Sponsorship(
+        sponsor=new_sponsor, prisoner=prisoner, status=SponsorshipStatus.ACTIVE, started_on=on
+    )
     db.session.add(successor)
     db.session.flush()
     return successor
 
 
 def open_pairings_of(prisoner: Prisoner) -> list[Sponsorship]:
-    return list(db.session.scalars(
-        select(Sponsorship)
-        .join(Sponsorship.sponsor)
-        .where(Sponsorship.prisoner_id == prisoner.id, Sponsorship.status.in_(OPEN_STATUSES))
-        .options(contains_eager(Sponsorship.sponsor))
-        .order_by(func.lower(Sponsor.full_name), Sponsorship.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Sponsorship)
+            .join(Sponsorship.sponsor)
+            .where(Sponsorship.prisoner_id == prisoner.id, Sponsorship.status.in_(OPEN_STATUSES))
+            .options(contains_eager(Sponsorship.sponsor))
+            .order_by(func.lower(Sponsor.full_name), Sponsorship.id)
+        )
+    )
 
 
-def record_release(prisoner: Prisoner, status: PrisonerStatus, released_on: date,
-                   pairings: list[Sponsorship], today: date) -> None:
+def record_release(
+    prisoner: Prisoner,
+    status: PrisonerStatus,
+    released_on: date,
+    pairings: list[Sponsorship],
+    today: date,
+) -> None:
     """The prisoner is free (or died): set the status and end the chosen pairings that day."""
     if status not in RELEASE_STATUSES:
         raise SponsorshipError(_("Choose how the detention ended."), "status")
@@ -181,16 +244,24 @@ def record_release(prisoner: Prisoner, status: PrisonerStatus, released_on: date
         raise SponsorshipError(_("This date is in the future."), "released_on")
     if prisoner.detained_on is not None and released_on < prisoner.detained_on:
         raise SponsorshipError(
-            _("The detention began on %(date)s; choose that day or later.",
-              date=prisoner.detained_on.isoformat()), "released_on")
+            _(
+                "The detention began on %(date)s; choose that day or later.",
+                date=prisoner.detained_on.isoformat(),
+            ),
+            "released_on",
+        )
     for pairing in pairings:
         if pairing.prisoner_id != prisoner.id or pairing.status is SponsorshipStatus.ENDED:
             raise SponsorshipError(_("Choose among the godparenthoods listed."), "pairing_ids")
         if pairing.started_on is not None and released_on < pairing.started_on:
             raise SponsorshipError(
-                _("The godparenthood of %(name)s began on %(date)s, after this date.",
-                  name=pairing.sponsor.full_name, date=pairing.started_on.isoformat()),
-                "released_on")
+                _(
+                    "The godparenthood of %(name)s began on %(date)s, after this date.",
+                    name=pairing.sponsor.full_name,
+                    date=pairing.started_on.isoformat(),
+                ),
+                "released_on",
+            )
     prisoner.status = status
     prisoner.released_on = released_on
     reason = RELEASE_REASONS.get(status, EndReason.RELEASED)
@@ -198,8 +269,9 @@ def record_release(prisoner: Prisoner, status: PrisonerStatus, released_on: date
         _close(pairing, released_on, reason)
 
 
-def close_for_release(pairing: Sponsorship, status: PrisonerStatus, released_on: date,
-                      today: date) -> None:
+def close_for_release(
+    pairing: Sponsorship, status: PrisonerStatus, released_on: date, today: date
+) -> None:
     """End one pairing because the detention ended (an import's status change): with the
     reason the release screen gives, on the day of the release, but never before the pairing
     began nor after today."""
@@ -224,11 +296,10 @@ def freed_sponsors(prisoner: Prisoner) -> list[FreedSponsor]:
         .group_by(Sponsorship.sponsor_id)
         .subquery()
     )
-    freed = (
-        select(Sponsorship.sponsor_id)
-        .where(Sponsorship.prisoner_id == prisoner.id,
-               Sponsorship.status == SponsorshipStatus.ENDED,
-               Sponsorship.end_reason.in_(DETENTION_ENDED))
+    freed = select(Sponsorship.sponsor_id).where(
+        Sponsorship.prisoner_id == prisoner.id,
+        Sponsorship.status == SponsorshipStatus.ENDED,
+        Sponsorship.end_reason.in_(DETENTION_ENDED),
     )
     if prisoner.released_on is not None:
         freed = freed.where(Sponsorship.ended_on == prisoner.released_on)

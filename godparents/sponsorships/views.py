@@ -93,9 +93,14 @@ def index() -> str:
         started_to=_date_arg("to"),
     )
     page = paginate(services.pairing_list_query(filters))
-    return render_template("sponsorships/index.html", page=page, filters=filters,
-                           statuses=list(SponsorshipStatus), confirm_form=ConfirmForm(),
-                           prisoner_links=_prisoner_links())
+    return render_template(
+        "sponsorships/index.html",
+        page=page,
+        filters=filters,
+        statuses=list(SponsorshipStatus),
+        confirm_form=ConfirmForm(),
+        prisoner_links=_prisoner_links(),
+    )
 
 
 def _picked(name: str) -> int | None:
@@ -130,39 +135,66 @@ def create() -> Response | str:
         sponsor = db.session.get(Sponsor, form.sponsor_id.data)
         prisoner = db.session.get(Prisoner, form.prisoner_id.data)
         try:
-            pairing = services.pair(sponsor, prisoner, SponsorshipStatus(form.status.data),
-                                    form.started_on.data, form.has_public_consent.data, today)
+            pairing = services.pair(
+                sponsor,
+                prisoner,
+                SponsorshipStatus(form.status.data),
+                form.started_on.data,
+                form.has_public_consent.data,
+                today,
+            )
             db.session.commit()
         except services.SponsorshipError as error:
             _show_error(form, error, "prisoner_id")
         except IntegrityError:
             # Someone paired the same two a moment ago: the unique index refused the second.
             db.session.rollback()
-            form.prisoner_id.errors.append(_("This godparent is already paired with this "
-                                             "prisoner."))
+            form.prisoner_id.errors.append(
+                _("This godparent is already paired with this prisoner.")
+            )
         else:
-            flash(_("%(sponsor)s is now godparent of %(prisoner)s.",
-                    sponsor=pairing.sponsor.full_name, prisoner=pairing.prisoner.name_latin),
-                  "success")
+            flash(
+                _(
+                    "%(sponsor)s is now godparent of %(prisoner)s.",
+                    sponsor=pairing.sponsor.full_name,
+                    prisoner=pairing.prisoner.name_latin,
+                ),
+                "success",
+            )
             return redirect(_sponsor_page(pairing.sponsor_id))
     prisoner = picker.prisoner_choice(form.prisoner_id.data)
     sponsor = picker.sponsor_choice(form.sponsor_id.data)
-    state = {"prisoner_id": prisoner.id if prisoner else None,
-             "sponsor_id": sponsor.id if sponsor else None,
-             "prisoner_q": prisoner_q or None, "sponsor_q": sponsor_q or None}
+    state = {
+        "prisoner_id": prisoner.id if prisoner else None,
+        "sponsor_id": sponsor.id if sponsor else None,
+        "prisoner_q": prisoner_q or None,
+        "sponsor_q": sponsor_q or None,
+    }
     found_prisoners = picker.find_prisoners(prisoner_q) if prisoner_q and not prisoner else []
     found_sponsors = picker.find_sponsors(sponsor_q) if sponsor_q and not sponsor else []
     part = request.args.get("part")
     if part in PICKER_PARTS and request.method == "GET":
-        return render_template(f"sponsorships/_picker_{part}.html", state=state,
-                               prisoners=found_prisoners, sponsors=found_sponsors,
-                               query=prisoner_q if part == "prisoners" else sponsor_q,
-                               endpoint="sponsorships.create")
+        return render_template(
+            f"sponsorships/_picker_{part}.html",
+            state=state,
+            prisoners=found_prisoners,
+            sponsors=found_sponsors,
+            query=prisoner_q if part == "prisoners" else sponsor_q,
+            endpoint="sponsorships.create",
+        )
     suggested = picker.suggestions(prisoner.id) if prisoner and not sponsor else []
-    return render_template("sponsorships/create.html", form=form, prisoner=prisoner,
-                           sponsor=sponsor, state=state, prisoner_q=prisoner_q,
-                           sponsor_q=sponsor_q, prisoners=found_prisoners,
-                           sponsors=found_sponsors, suggested=suggested)
+    return render_template(
+        "sponsorships/create.html",
+        form=form,
+        prisoner=prisoner,
+        sponsor=sponsor,
+        state=state,
+        prisoner_q=prisoner_q,
+        sponsor_q=sponsor_q,
+        prisoners=found_prisoners,
+        sponsors=found_sponsors,
+        suggested=suggested,
+    )
 
 
 def _pairing_or_404(sponsorship_id: int) -> Sponsorship:
@@ -190,15 +222,21 @@ def end(sponsorship_id: int) -> Response | str:
         form.end_reason.data = EndReason.OTHER.value
     if form.validate_on_submit():
         try:
-            services.end_pairing(pairing, form.ended_on.data, EndReason(form.end_reason.data),
-                                 today)
+            services.end_pairing(
+                pairing, form.ended_on.data, EndReason(form.end_reason.data), today
+            )
         except services.SponsorshipError as error:
             _show_error(form, error, "ended_on")
         else:
             db.session.commit()
-            flash(_("The godparenthood of %(sponsor)s for %(prisoner)s has ended.",
-                    sponsor=pairing.sponsor.full_name, prisoner=pairing.prisoner.name_latin),
-                  "info")
+            flash(
+                _(
+                    "The godparenthood of %(sponsor)s for %(prisoner)s has ended.",
+                    sponsor=pairing.sponsor.full_name,
+                    prisoner=pairing.prisoner.name_latin,
+                ),
+                "info",
+            )
             return redirect(_sponsor_page(pairing.sponsor_id))
     return render_template("sponsorships/end.html", form=form, pairing=pairing)
 
@@ -218,33 +256,52 @@ def handover(sponsorship_id: int) -> Response | str:
     if form.validate_on_submit():
         new_sponsor = db.session.get(Sponsor, form.sponsor_id.data)
         try:
-            successor = services.hand_over(pairing, new_sponsor, form.on.data,
-                                           EndReason(form.end_reason.data), today)
+            successor = services.hand_over(
+                pairing, new_sponsor, form.on.data, EndReason(form.end_reason.data), today
+            )
             db.session.commit()
         except services.SponsorshipError as error:
             _show_error(form, error, "sponsor_id")
         except IntegrityError:
             db.session.rollback()
-            form.sponsor_id.errors.append(_("This godparent is already paired with this "
-                                            "prisoner."))
+            form.sponsor_id.errors.append(_("This godparent is already paired with this prisoner."))
         else:
-            flash(_("%(prisoner)s's godparent is now %(sponsor)s.",
-                    prisoner=successor.prisoner.name_latin, sponsor=successor.sponsor.full_name),
-                  "success")
+            flash(
+                _(
+                    "%(prisoner)s's godparent is now %(sponsor)s.",
+                    prisoner=successor.prisoner.name_latin,
+                    sponsor=successor.sponsor.full_name,
+                ),
+                "success",
+            )
             return redirect(_sponsor_page(pairing.sponsor_id))
     # The new godparent is found as on the pairing page (search, suggestions).
     sponsor = picker.sponsor_choice(form.sponsor_id.data)
-    state = {"sponsor_id": sponsor.id if sponsor else None, "sponsor_q": sponsor_q or None,
-             "sponsorship_id": pairing.id}
+    state = {
+        "sponsor_id": sponsor.id if sponsor else None,
+        "sponsor_q": sponsor_q or None,
+        "sponsorship_id": pairing.id,
+    }
     found = picker.find_sponsors(sponsor_q) if sponsor_q and not sponsor else []
     if request.args.get("part") == "sponsors" and request.method == "GET":
-        return render_template("sponsorships/_picker_sponsors.html", state=state,
-                               sponsors=found, query=sponsor_q,
-                               endpoint="sponsorships.handover")
+        return render_template(
+            "sponsorships/_picker_sponsors.html",
+            state=state,
+            sponsors=found,
+            query=sponsor_q,
+            endpoint="sponsorships.handover",
+        )
     suggested = picker.suggestions(pairing.prisoner_id) if not sponsor else []
-    return render_template("sponsorships/handover.html", form=form, pairing=pairing,
-                           sponsor=sponsor, state=state, sponsor_q=sponsor_q, sponsors=found,
-                           suggested=suggested)
+    return render_template(
+        "sponsorships/handover.html",
+        form=form,
+        pairing=pairing,
+        sponsor=sponsor,
+        state=state,
+        sponsor_q=sponsor_q,
+        sponsors=found,
+        suggested=suggested,
+    )
 
 
 @bp.post("/<int:sponsorship_id>/activate")
@@ -282,35 +339,56 @@ def release(prisoner_id: int) -> Response | str:
     form.pairing_ids.choices = [(p.id, p.sponsor.full_name) for p in open_pairings]
     today = _today()
     if not form.is_submitted():
-        form.status.data = (prisoner.status.value if prisoner.status in services.RELEASE_STATUSES
-                            else PrisonerStatus.RELEASED.value)
+        form.status.data = (
+            prisoner.status.value
+            if prisoner.status in services.RELEASE_STATUSES
+            else PrisonerStatus.RELEASED.value
+        )
         form.released_on.data = prisoner.released_on or today
         form.pairing_ids.data = [p.id for p in open_pairings]
     if form.validate_on_submit():
         chosen = set(form.pairing_ids.data or [])
         try:
-            services.record_release(prisoner, PrisonerStatus(form.status.data),
-                                    form.released_on.data,
-                                    [p for p in open_pairings if p.id in chosen], today)
+            services.record_release(
+                prisoner,
+                PrisonerStatus(form.status.data),
+                form.released_on.data,
+                [p for p in open_pairings if p.id in chosen],
+                today,
+            )
         except services.SponsorshipError as error:
             _show_error(form, error, "released_on")
         else:
             db.session.commit()
-            flash(_("Recorded: %(name)s, %(status)s.", name=prisoner.name_latin,
-                    status=label(prisoner.status)), "success")
+            flash(
+                _(
+                    "Recorded: %(name)s, %(status)s.",
+                    name=prisoner.name_latin,
+                    status=label(prisoner.status),
+                ),
+                "success",
+            )
             return redirect(url_for("sponsorships.released", prisoner_id=prisoner.id))
-    return render_template("sponsorships/release.html", form=form, prisoner=prisoner,
-                           open_pairings=open_pairings, prisoner_links=_prisoner_links())
+    return render_template(
+        "sponsorships/release.html",
+        form=form,
+        prisoner=prisoner,
+        open_pairings=open_pairings,
+        prisoner_links=_prisoner_links(),
+    )
 
 
 @bp.get("/release/<int:prisoner_id>/done")
 @roles_required(Role.COORDINATOR)
 def released(prisoner_id: int) -> str:
     prisoner = _prisoner_or_404(prisoner_id)
-    return render_template("sponsorships/released.html", prisoner=prisoner,
-                           freed=services.freed_sponsors(prisoner),
-                           still_open=services.open_pairings_of(prisoner),
-                           prisoner_links=_prisoner_links())
+    return render_template(
+        "sponsorships/released.html",
+        prisoner=prisoner,
+        freed=services.freed_sponsors(prisoner),
+        still_open=services.open_pairings_of(prisoner),
+        prisoner_links=_prisoner_links(),
+    )
 
 
 # Pairing many from a file ---------------------------------------------------------------------
@@ -320,10 +398,14 @@ BULK_SECONDS = 3600
 
 
 class BulkUploadForm(FlaskForm):
-    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],
-                     description=_l("Two columns, external_id and email (the godparent's), "
-                                    "one pairing per row."),
-                     render_kw={"accept": ".csv,text/csv"})
+    file = FileField(
+        _l("CSV file"),
+        validators=[FileRequired(_l("Choose a CSV file."))],
+        description=_l(
+            "Two columns, external_id and email (the godparent's), one pairing per row."
+        ),
+        render_kw={"accept": ".csv,text/csv"},
+    )
     status = SelectField(_l("Pair as"), validators=[InputRequired()])
     submit = SubmitField(_l("Check the file"))
 
@@ -356,11 +438,16 @@ def bulk() -> str:
     confirm = None
     if planned.ok:
         confirm = BulkConfirmForm(formdata=None)
-        confirm.token.data = _bulk_serializer().dumps({
-            "csv": data.decode("utf-8-sig"), "status": form.status.data,
-            "user": current_user.id})
-    return render_template("sponsorships/bulk.html", form=form, plan=planned, confirm=confirm,
-                           status=SponsorshipStatus(form.status.data))
+        confirm.token.data = _bulk_serializer().dumps(
+            {"csv": data.decode("utf-8-sig"), "status": form.status.data, "user": current_user.id}
+        )
+    return render_template(
+        "sponsorships/bulk.html",
+        form=form,
+        plan=planned,
+        confirm=confirm,
+        status=SponsorshipStatus(form.status.data),
+    )
 
 
 @bp.post("/bulk/confirm")
@@ -376,21 +463,30 @@ def bulk_confirm() -> Response | str:
         return redirect(url_for("sponsorships.bulk"))
     except BadSignature:
         abort(400)
-    if (not isinstance(claim, dict) or claim.get("user") != current_user.id
-            or claim.get("status") not in (SponsorshipStatus.ACTIVE, SponsorshipStatus.PROPOSED)
-            or not isinstance(claim.get("csv"), str)):
+    if (
+        not isinstance(claim, dict)
+        or claim.get("user") != current_user.id
+        or claim.get("status") not in (SponsorshipStatus.ACTIVE, SponsorshipStatus.PROPOSED)
+        or not isinstance(claim.get("csv"), str)
+    ):
         abort(400)
     planned = bulk_pairing.plan(claim["csv"].encode("utf-8"))
     if not planned.ok:  # the registry changed since the preview
-        return render_template("sponsorships/bulk.html", form=BulkUploadForm(formdata=None),
-                               plan=planned, confirm=None)
+        return render_template(
+            "sponsorships/bulk.html", form=BulkUploadForm(formdata=None), plan=planned, confirm=None
+        )
     try:
         count = bulk_pairing.apply(planned, SponsorshipStatus(claim["status"]), _today())
         db.session.commit()
     except (services.SponsorshipError, IntegrityError):
         db.session.rollback()
-        flash(_("The registry changed meanwhile, so nothing was paired. Please upload the "
-                "file again."), "danger")
+        flash(
+            _(
+                "The registry changed meanwhile, so nothing was paired. Please upload the "
+                "file again."
+            ),
+            "danger",
+        )
         return redirect(url_for("sponsorships.bulk"))
     flash(ngettext("%(num)d pairing made.", "%(num)d pairings made.", count), "success")
     return redirect(url_for("sponsorships.index"))
