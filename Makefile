@@ -14,7 +14,7 @@ DEMO_PASSWORD := instance/demo-password
 DEMO_TOTP_KEY := instance/demo-totp-key
 PORT ?= 5000
 
-.PHONY: run code test test-latest lock lint messages translations clean
+.PHONY: run code test test-latest lock lint messages translations screenshots clean
 
 run: $(INSTALLED) translations $(DEMO_PASSWORD) $(DEMO_TOTP_KEY)
 	$(FLASK) --debug db upgrade
@@ -36,6 +36,11 @@ test: $(INSTALLED) translations
 	@started=$$(date +%s); \
 	$(BIN)/pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadgroup) $(PYTEST_ARGS); status=$$?; \
 	echo "pytest took $$(( $$(date +%s) - started )) s"; exit $$status
+
+# The README's screenshots, made by Chromium from the demo data (commit the result).
+screenshots: $(INSTALLED) translations
+	@scripts/ensure-chromium
+	GODPARENTS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_screenshots.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

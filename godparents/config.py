@@ -101,7 +101,7 @@ class Defaults:
 
     MAIL_TIMEOUT = 30  # seconds for each connect, read and write to the mail server
 
-    # Reminders (godparents/reminders; the README's "Reminders" section explains them).
+    # Reminders (godparents/reminders; docs/operations.md and docs/reminders.md explain them).
     # Missed days are caught up at most REMINDER_GRACE_DAYS back. A runner claims at most
     # REMINDER_BATCH_SIZE messages at a time, for at most REMINDER_BATCH_SECONDS, under a
     # lease of REMINDER_LEASE_SECONDS that it renews while it sends; one message may take

@@ -1,4 +1,4 @@
-"""The README's production checklist, exercised where one machine can: the deploy files,
+"""The production checklist (docs/operations.md), exercised where one machine can: the deploy files,
 the environment example (real settings only; doctor passes once it is filled in and fails
 while it is not), gunicorn as the unit runs it (request ids in header and JSON log), the
 proxy example (forwarding headers, request id, no secret token in its log). Also the app's
@@ -31,8 +31,8 @@ from tests.smtp import SMTPServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-README = (ROOT / "README.md").read_text()
-PRODUCTION = README[README.index("## Production") : README.index("## Command line")]
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
+PRODUCTION = OPERATIONS[OPERATIONS.index("## Production") : OPERATIONS.index("## Command line")]
 
 
 def _environment_example() -> dict[str, str]:

@@ -189,7 +189,9 @@ def run(periods: Periods, now: datetime, dry_run: bool = False) -> dict[str, int
     return counts
 
 
-retention = AppGroup("retention", help="Delete what the app keeps no longer (see README).")
+retention = AppGroup(
+    "retention", help="Delete what the app keeps no longer (see docs/operations.md)."
+)
 
 
 @retention.command("run")

@@ -2,7 +2,7 @@
 
 Backups hold health notes, addresses and the godparents' contacts, so they are encrypted.
 Without this key a backup cannot be read: keep a copy of it away from the backups (see the
-README's "New host" list), never beside them.
+"What a new host needs" in docs/operations.md), never beside them.
 """
 
 from __future__ import annotations

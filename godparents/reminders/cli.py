@@ -133,7 +133,7 @@ def run(today: datetime | None, dry_run: bool, quiet: bool) -> None:
     """Plan today's reminders into the outbox, then send what is due.
 
     Safe to run as often as you like and on several machines at once: every reminder is
-    sent once (see the README for the one exception). Missed days are caught up
+    sent once (see docs/reminders.md for the one exception). Missed days are caught up
     (REMINDER_GRACE_DAYS). Exit code 1 when not everything due could be delivered, 2 when
     the database needs `db upgrade` first.
     """
