@@ -240,11 +240,11 @@ def test_a_reply_lost_after_the_server_took_the_message_sends_that_one_twice(app
 def test_a_server_that_never_greets_ends_the_run_with_nothing_used_up(runners: Runners) -> None:
     plan_messages(4)
     with mute_server() as mute:
-        started = time.monotonic()
+        # It ends (finish raises if the run is still there after 30 s) because the greeting
+        # did not come within MAIL_TIMEOUT (2 s here), whatever the machine's load.
         code, output = finish(runners.start(mute.port), seconds=30)
-    assert time.monotonic() - started < 10  # the connect timeout (2 s), not for ever
     assert code == 1, output
-    assert "mail server" in output
+    assert "did not answer in time" in output
     assert {(row.status, row.attempts, row.claimed_by) for row in rows()} == {
         (OutboxStatus.PENDING, 0, None)
     }

@@ -209,7 +209,10 @@ def _describe(error: BaseException) -> str:
     """An error as a short sentence for the outbox, without a traceback."""
     if isinstance(error, smtplib.SMTPResponseException):
         return f"{error.smtp_code} {_text(error.smtp_error)}"
-    if isinstance(error, TimeoutError | socket.timeout):
+    # smtplib turns a read that timed out into SMTPServerDisconnected; the timeout is its context.
+    if isinstance(error, TimeoutError | socket.timeout) or isinstance(
+        error.__context__, TimeoutError | socket.timeout
+    ):
         return "the mail server did not answer in time"
     if isinstance(error, ConnectionRefusedError):
         return "the mail server refused the connection"
