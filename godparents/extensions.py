@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -10,7 +10,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -26,6 +26,11 @@ class Base(DeclarativeBase):
     """The typed declarative base: every model's columns are ``Mapped[...]``."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model maps a Table (none a join or a select), so its Core table is one:
+        # ``Model.__table__.update()`` and friends check (SQLAlchemy says FromClause).
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)

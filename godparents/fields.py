@@ -25,6 +25,13 @@ def database_id(value: object) -> int:
     return number
 
 
+def add_error(field: Field, message: str) -> None:
+    """Show ``message`` at ``field`` when the form is drawn again: a refusal found after the
+    form's own validation (a service's rule, a taken address). Works before validation too,
+    when WTForms' ``errors`` is still its class-level empty tuple."""
+    field.errors = (*field.errors, message)
+
+
 class BoundedIntegerField(IntegerField):
     """An integer of at most nine digits: WTForms' NumberRange cannot compare a number with
     hundreds of digits (it raises OverflowError instead of saying "out of range")."""

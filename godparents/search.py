@@ -213,7 +213,7 @@ def matches(
     words = query_words(query)
     if not words:
         return false()
-    session = session or db.session
+    session = session or db.session()
     contains = _contains(session)
     conditions = []
     # The longest word first: it narrows most, and the others are tried on fewer rows.

@@ -45,6 +45,7 @@ from godparents.auth.models import Passkey, Role
 from godparents.auth.services import AccountError
 from godparents.auth.views import start_session
 from godparents.extensions import db
+from godparents.fields import add_error
 from godparents.mailer import send_email
 from godparents.types import utcnow
 
@@ -148,7 +149,7 @@ def change_password() -> Response | str:
                 current_user, form.current_password.data or "", form.password.data or ""
             )
         except AccountError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             _renew_session(had_calendar)
             flash(_("Your password is changed. Other devices have been logged out."), "success")
@@ -166,7 +167,7 @@ def change_email() -> Response | str:
                 current_user, form.current_password.data or "", form.email.data or ""
             )
         except AccountError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             _renew_session(had_calendar)
             send_email(services.email_changed_notice(current_user, old))
@@ -242,7 +243,7 @@ def enable_two_factor() -> Response | str:
                 utcnow(),
             )
         except AccountError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             _renew_session(had_calendar)
             flash(
@@ -395,9 +396,9 @@ def add_passkey() -> Response | str:
                 utcnow(),
             )
         except AccountError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         except passkeys.PasskeyError as error:
-            form.credential.errors.append(str(error))
+            add_error(form.credential, str(error))
         else:
             db.session.commit()
             flash(

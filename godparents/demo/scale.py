@@ -151,7 +151,7 @@ class _ScaleUnit:
         action_rows = self._actions(pairing_ids, windows)
         _insert(Action, action_rows)
         remember_words(
-            db.session,
+            db.session(),
             {
                 word
                 for row in (*prisoner_rows, *sponsor_rows)

@@ -210,7 +210,7 @@ def detail(prisoner_id: int) -> PrisonerDetail | None:
         key=lambda p: (_PAIRING_ORDER[p.status], -(p.started_on or date.min).toordinal(), -p.id),
     )
     duplicates = possible_duplicates(
-        db.session,
+        db.session(),
         name_forms(prisoner.name_latin, prisoner.name_be, prisoner.name_ru, prisoner.aliases),
         prisoner.birth_year,
         exclude_id=prisoner.id,
@@ -400,7 +400,7 @@ def _check_address(
             ),
             "valid_from",
         )
-    record = FacilityIndex(db.session).resolve(facility, postal_address)
+    record = FacilityIndex(db.session()).resolve(facility, postal_address)
     return PrisonerAddress(
         facility=facility,
         facility_record=record,
