@@ -183,7 +183,7 @@ def possible_duplicates(
         )
         for word in words
     ]
-    query: Select[Any] = (
+    query: Select[*tuple[Any, ...]] = (
         select(Prisoner.id, Prisoner.external_id, Prisoner.name_latin, Prisoner.birth_year)
         .where(sum(matched[1:], matched[0]) >= _needed(words))
         .order_by(Prisoner.id)
