@@ -102,5 +102,6 @@ class DayField(DateField):
 
 
 class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+    # WTForms has no types: mypy takes the widgets' types from the base class's defaults.
+    widget = ListWidget(prefix_label=False)  # type: ignore[assignment]
+    option_widget = CheckboxInput()  # type: ignore[assignment]

@@ -213,8 +213,8 @@ def duplicates_in_registry(
         return {}
     wanted: set[str] = set()
     for _key, names, _year in people:
-        for word in positions(names):
-            wanted.update(word)
+        for spellings in positions(names):
+            wanted.update(spellings)
     postings: dict[str, set[int]] = defaultdict(set)
     found: dict[int, Candidate] = {}
     query = select(
