@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from flask_wtf import FlaskForm
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from werkzeug.wrappers import Response
 
@@ -79,7 +80,7 @@ def _profile_form() -> ProfileForm:
 
 def _render(**forms: object) -> str:
     """The settings page, with the forms given (a failed one keeps its errors)."""
-    defaults = {
+    defaults: dict[str, Callable[[], FlaskForm]] = {
         "form": _profile_form,
         "password_form": PasswordChangeForm,
         "email_form": EmailChangeForm,

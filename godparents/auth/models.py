@@ -72,6 +72,9 @@ class User(UserMixin, Model):
         return normalise_email(value)
 
     # The token of the session this object was loaded for (auth/sessions.py); not stored.
+    # (Typed for mypy only: an annotation in the class body would ask the ORM for a column.)
+    if TYPE_CHECKING:
+        session_token: str | None
     session_token = None
 
     def get_id(self) -> str | None:

@@ -103,7 +103,7 @@ def facilities() -> str:
         query = query.where(Facility.postal_address.is_(None))
     page = paginate(query)
     ids = [facility.id for facility in page.items]
-    counts = (
+    counts: dict[int, int] = (
         dict(
             db.session.execute(
                 select(held.c.facility_id, held.c.held).where(held.c.facility_id.in_(ids))

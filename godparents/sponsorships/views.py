@@ -132,12 +132,12 @@ def create() -> Response | str:
         form.prisoner_id.data = _picked("prisoner_id")
         form.started_on.data = today
     if form.validate_on_submit():
-        sponsor = db.session.get(Sponsor, form.sponsor_id.data)
-        prisoner = db.session.get(Prisoner, form.prisoner_id.data)
+        chosen_sponsor = db.session.get(Sponsor, form.sponsor_id.data)
+        chosen_prisoner = db.session.get(Prisoner, form.prisoner_id.data)
         try:
             pairing = services.pair(
-                sponsor,
-                prisoner,
+                chosen_sponsor,
+                chosen_prisoner,
                 SponsorshipStatus(form.status.data),
                 form.started_on.data,
                 form.has_public_consent.data,
