@@ -88,7 +88,7 @@ def conflict(record: Any, form: FlaskForm, saved_form: Callable[[], FlaskForm]) 
     since: the fields someone else changed (from the audit log), each with the value saved
     now (``saved_form()``: the same form filled from the record) and the value in ``form``; and
     ``form`` is moved on to the current version, so that saving it again keeps it."""
-    version_field: VersionField = form.version
+    version_field: VersionField = form["version"]
     read_at = version_field.submitted()
     if read_at == record.version:
         return None

@@ -8,7 +8,7 @@ from typing import Any
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import Engine, event, text
+from sqlalchemy import CursorResult, Engine, Result, event, text
 
 from godparents import models  # noqa: F401  (every model registered before Alembic looks)
 from godparents.extensions import db, migrate
@@ -55,6 +55,17 @@ def begin_write() -> None:
     if db.engine.dialect.name == "sqlite":
         with db.session.no_autoflush:
             db.session.execute(text("BEGIN IMMEDIATE"))
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE (without RETURNING) run by the session changed.
+
+    The session returns a CursorResult for those, but its type says Result, since other
+    statements may return other results (SQLAlchemy's typing issue 12913).
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count: {type(result).__name__}")
+    return result.rowcount
 
 
 def schema_revisions() -> tuple[set[str], set[str]]:

@@ -111,7 +111,9 @@ def check_base_url(app: Flask) -> Result:
 def check_mail(app: Flask) -> Result:
     """Connect, greet, STARTTLS when configured (the certificate is checked), log in when a
     user is configured, then leave without sending anything."""
-    host, port = app.config.get("MAIL_SERVER"), int(app.config.get("MAIL_PORT") or 25)
+    # Flask-Mail's defaults when unset.
+    host = app.config.get("MAIL_SERVER") or "localhost"
+    port = int(app.config.get("MAIL_PORT") or 25)
     where = f"{host}:{port}"
     context = ssl.create_default_context()
     try:

@@ -87,7 +87,7 @@ def init_app(app: Flask) -> None:
 
 
 def _fernet() -> MultiFernet:
-    return current_app.extensions[_EXTENSION][0]  # type: ignore[no-any-return]
+    return current_app.extensions[_EXTENSION][0]
 
 
 def keys() -> list[str]:

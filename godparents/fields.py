@@ -25,6 +25,13 @@ def database_id(value: object) -> int:
     return number
 
 
+def add_error(field: Field, message: str) -> None:
+    """Show ``message`` at ``field`` when the form is drawn again: a refusal found after the
+    form's own validation (a service's rule, a taken address). Works before validation too,
+    when WTForms' ``errors`` is still its class-level empty tuple."""
+    field.errors = (*field.errors, message)
+
+
 class BoundedIntegerField(IntegerField):
     """An integer of at most nine digits: WTForms' NumberRange cannot compare a number with
     hundreds of digits (it raises OverflowError instead of saying "out of range")."""
@@ -95,5 +102,6 @@ class DayField(DateField):
 
 
 class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+    # WTForms has no types: mypy takes the widgets' types from the base class's defaults.
+    widget = ListWidget(prefix_label=False)  # type: ignore[assignment]
+    option_widget = CheckboxInput()  # type: ignore[assignment]

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.wrappers import Response
 
-from godparents.extensions import db
+from godparents.extensions import Model, db
 from godparents.security import safe_next
 from godparents.types import UTCDateTime, utcnow
 
@@ -35,7 +35,7 @@ FIELD = "form_token"
 KEEP = timedelta(days=2)  # a repeat comes within minutes; two days is generous
 
 
-class FormSubmission(db.Model):
+class FormSubmission(Model):
     """A committed form: its token, whose it was, and where its answer sent the user."""
 
     __tablename__ = "form_submissions"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Select, SQLColumnExpression, func, select
 
 from godparents.extensions import db
 
@@ -37,7 +36,7 @@ class Sort:
         return key
 
 
-def sort_from_request(columns: Mapping[str, Any], default: str) -> Sort:
+def sort_from_request(columns: Collection[str], default: str) -> Sort:
     """The requested sort if it names one of ``columns``, else ``default``; never raw SQL."""
     raw = request.args.get("sort", default)
     key = raw.removeprefix("-")
@@ -49,8 +48,8 @@ def sort_from_request(columns: Mapping[str, Any], default: str) -> Sort:
 def apply_sort(
     query: Select[Any],
     sort: Sort,
-    columns: Mapping[str, ColumnElement[Any]],
-    tiebreak: ColumnElement[Any],
+    columns: Mapping[str, SQLColumnExpression[Any]],
+    tiebreak: SQLColumnExpression[Any],
 ) -> Select[Any]:
     column = columns[sort.key]
     return query.order_by(column.desc() if sort.descending else column.asc(), tiebreak)

@@ -39,5 +39,8 @@ def send_email(message: Message) -> bool:
         # forms refused them, cannot be written into a header.
         current_app.logger.warning("could not send %r: %s", message.subject, type(error).__name__)
         return False
-    email_dispatched.send(current_app._get_current_object(), message=message)
+    # The app itself, not the proxy: receivers compare it with the app they connected for.
+    # (Flask types current_app as the Flask it stands for, hiding the proxy's method.)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    email_dispatched.send(app, message=message)
     return True

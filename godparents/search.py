@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from godparents.extensions import db
+from godparents.extensions import Model, db
 from godparents.prisoners.spellings import is_cyrillic, word_spellings, words_of
 
 MAX_QUERY_WORDS = 8
@@ -61,7 +61,7 @@ event.listen(
 )
 
 
-class SearchWord(db.Model):
+class SearchWord(Model):
     """The vocabulary of every search_text, for finding the words a typo was meant as."""
 
     __tablename__ = "search_words"
@@ -213,7 +213,7 @@ def matches(
     words = query_words(query)
     if not words:
         return false()
-    session = session or db.session
+    session = session or db.session()
     contains = _contains(session)
     conditions = []
     # The longest word first: it narrows most, and the others are tried on fewer rows.
@@ -251,7 +251,7 @@ def _searchable() -> list[Any]:
     """The models with a search key."""
     return [
         mapper.class_
-        for mapper in db.Model.registry.mappers
+        for mapper in Model.registry.mappers
         if hasattr(mapper.class_, "refresh_search_text")
     ]
 

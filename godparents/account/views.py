@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from flask_wtf import FlaskForm
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from werkzeug.wrappers import Response
 
@@ -45,6 +46,7 @@ from godparents.auth.models import Passkey, Role
 from godparents.auth.services import AccountError
 from godparents.auth.views import start_session
 from godparents.extensions import db
+from godparents.fields import add_error
 from godparents.mailer import send_email
 from godparents.types import utcnow
 
@@ -78,7 +80,7 @@ def _profile_form() -> ProfileForm:
 
 def _render(**forms: object) -> str:
     """The settings page, with the forms given (a failed one keeps its errors)."""
-    defaults = {
+    defaults: dict[str, Callable[[], FlaskForm]] = {
         "form": _profile_form,
         "password_form": PasswordChangeForm,
         "email_form": EmailChangeForm,
@@ -148,7 +150,7 @@ def change_password() -> Response | str:
                 current_user, form.current_password.data or "", form.password.data or ""
             )
         except AccountError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             _renew_session(had_calendar)
             flash(_("Your password is changed. Other devices have been logged out."), "success")
@@ -166,7 +168,7 @@ def change_email() -> Response | str:
                 current_user, form.current_password.data or "", form.email.data or ""
             )
         except AccountError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             _renew_session(had_calendar)
             send_email(services.email_changed_notice(current_user, old))
@@ -242,7 +244,7 @@ def enable_two_factor() -> Response | str:
                 utcnow(),
             )
         except AccountError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             _renew_session(had_calendar)
             flash(
@@ -395,9 +397,9 @@ def add_passkey() -> Response | str:
                 utcnow(),
             )
         except AccountError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         except passkeys.PasskeyError as error:
-            form.credential.errors.append(str(error))
+            add_error(form.credential, str(error))
         else:
             db.session.commit()
             flash(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from godparents.extensions import db
+from godparents.extensions import Model
 from godparents.types import UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class LetterOutcome(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Action(db.Model):
+class Action(Model):
     __tablename__ = "actions"
     __table_args__ = (
         Index(None, "sponsorship_id", "occurred_on"),

@@ -47,7 +47,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def action_list_query(filters: ActionFilters) -> Select[tuple[Action]]:
+def action_list_query(filters: ActionFilters) -> Select[Action]:
     """The actions with their pairing, godparent, prisoner and author joined into the same
     query, so that a page of any size costs one query (plus the count)."""
     query = (

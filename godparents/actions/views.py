@@ -25,6 +25,7 @@ from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.auth.models import Role
 from godparents.extensions import db
+from godparents.fields import add_error
 from godparents.labels import label
 from godparents.security import roles_required
 from godparents.timeutil import local_today
@@ -77,7 +78,7 @@ def create(prisoner_id: int) -> Response | str:
                 today,
             )
         except services.ActionError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             target = _prisoner_page(action)
             # Where a repeat of this form, or a failure after the commit, is sent; known
@@ -122,7 +123,7 @@ def edit(action_id: int) -> Response | str:
                 _today(),
             )
         except services.ActionError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             db.session.commit()
             flash(_("Your changes are saved."), "success")
@@ -185,7 +186,7 @@ def outcome(action_id: int) -> Response | str:
                 _today(),
             )
         except services.ActionError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             db.session.commit()
             flash(_("Updated: %(outcome)s.", outcome=label(action.letter_outcome)), "success")

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from godparents.extensions import db
+from godparents.extensions import Model
 from godparents.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from godparents.auth.models import User
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
     __table_args__ = (Index(None, "object_type", "object_id"),)
 

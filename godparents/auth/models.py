@@ -12,7 +12,7 @@ from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from godparents.encryption import Encrypted
-from godparents.extensions import db
+from godparents.extensions import Model
 from godparents.types import UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class Role(StrEnum):
     DELEGATE = "delegate"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +72,9 @@ class User(UserMixin, db.Model):
         return normalise_email(value)
 
     # The token of the session this object was loaded for (auth/sessions.py); not stored.
+    # (Typed for mypy only: an annotation in the class body would ask the ORM for a column.)
+    if TYPE_CHECKING:
+        session_token: str | None
     session_token = None
 
     def get_id(self) -> str | None:
@@ -97,7 +100,7 @@ class User(UserMixin, db.Model):
         return self.is_coordinator and not self.has_two_factors
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One login on one device (auth/sessions.py). The browser's signed cookie holds a
     random token; only its hash is stored, and deleting the row ends the session for good,
     whatever copies of the cookie exist."""
@@ -128,7 +131,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time code for when the authenticator is lost; only its hash is stored."""
 
     __tablename__ = "recovery_codes"
@@ -143,7 +146,7 @@ def normalise_email(value: str) -> str:
     return value.strip().lower()
 
 
-class Passkey(db.Model):
+class Passkey(Model):
     """A passkey (WebAuthn credential) of a user with two factors: the preferred second
     factor, bound to this site's address, so a phishing site cannot relay it
     (auth/passkeys.py). Only its public key is stored."""

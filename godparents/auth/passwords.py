@@ -48,9 +48,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """True if the password matches; a missing hash still costs one verification."""
     hasher = _hasher()
     try:
-        return hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        hasher.verify(password_hash or _dummy_hash(), password)  # raises unless it matches
     except (VerificationError, InvalidHashError):
         return False
+    return password_hash is not None
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
@@ -229,6 +230,6 @@ def password_reset_email(user: User, token: str) -> Message:
     return _email(user, _l("Reset your godparents password"), "password_reset", link=link)
 
 
-def _external_url(endpoint: str, **values: str) -> str:
+def _external_url(endpoint: str, **values: Any) -> str:
     """An absolute link built on the configured base URL, never on the request's Host."""
     return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)

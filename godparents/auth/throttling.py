@@ -126,7 +126,7 @@ class Attempt:
 
 
 def _storage() -> Storage:
-    return current_app.extensions[_STORAGE]  # type: ignore[no-any-return]
+    return current_app.extensions[_STORAGE]
 
 
 def _keys(counter: Counter, now: float) -> tuple[str, str, float, int, float]:
@@ -320,10 +320,11 @@ def limits(
 def init_app(app: Flask) -> None:
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(
+        # Flask's documented way to wrap its WSGI app (mypy sees a method replaced).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
             x_for=hops,
-            x_proto=hops,  # type: ignore[method-assign]
+            x_proto=hops,
             x_host=0,
             x_port=0,
             x_prefix=0,

@@ -47,6 +47,7 @@ from godparents.auth.forms import (
 )
 from godparents.auth.models import Role, User
 from godparents.extensions import db, login_manager
+from godparents.fields import add_error
 from godparents.mailer import send_email
 from godparents.security import clear_session, public, roles_required, safe_next
 from godparents.sponsors.models import Sponsor
@@ -122,14 +123,15 @@ def login() -> Response | str:
                         throttling.device_failed(device)
         except throttling.Backoff as backoff:
             throttling.record_throttled("device", f"wait {backoff.retry_after} s")
-            form.password.errors.append(
+            add_error(
+                form.password,
                 ngettext(
                     "Too many wrong passwords from this browser. Wait %(num)d second, then try "
                     "again.",
                     "Too many wrong passwords from this browser. Wait %(num)d seconds, "
                     "then try again.",
                     backoff.retry_after,
-                )
+                ),
             )
             return render_template("auth/login.html", form=form), 429  # type: ignore[return-value]
         except throttling.Throttled as throttled:
@@ -137,7 +139,7 @@ def login() -> Response | str:
         if user is not None and device is not None:
             throttling.device_succeeded(device)
         if user is None:
-            form.password.errors.append(_("Email or password is incorrect."))
+            add_error(form.password, _("Email or password is incorrect."))
         elif user.has_two_factors:
             db.session.commit()
             session.clear()
@@ -206,8 +208,9 @@ def two_factor() -> Response | str:
         except throttling.Throttled as throttled:
             throttling.refuse(throttled)
         if method is None:
-            form.code.errors.append(
-                _("This code is not right, or it was used already. Codes change every 30 seconds.")
+            add_error(
+                form.code,
+                _("This code is not right, or it was used already. Codes change every 30 seconds."),
             )
         else:
             services.complete_login(user, now, request.remote_addr, second_factor=method)
@@ -333,7 +336,7 @@ def reset_password(token: str) -> Response | str:
         try:
             services.reset_password(user, form.password.data or "", request.remote_addr)
         except services.AccountError as error:
-            form.password.errors.append(str(error))
+            add_error(form.password, str(error))
         else:
             db.session.commit()
             logout_user()
@@ -355,7 +358,7 @@ def accept_invitation(token: str) -> Response | str:
                 user, form.password.data or "", utcnow(), request.remote_addr
             )
         except services.AccountError as error:
-            form.password.errors.append(str(error))
+            add_error(form.password, str(error))
         else:
             db.session.commit()
             start_session(user)
@@ -388,7 +391,7 @@ def invite() -> Response | str:
                 request.remote_addr,
             )
         except services.AccountError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             db.session.commit()
             if send_email(services.invitation_email(invitation)):

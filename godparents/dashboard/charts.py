@@ -47,7 +47,7 @@ def stacked_bars(data: MonthlyActions) -> tuple[list[Bar], int]:
     slot = (WIDTH - LEFT) / len(data.months)
     bars = []
     for index in range(len(data.months)):
-        y = HEIGHT - BOTTOM
+        y: float = HEIGHT - BOTTOM
         for family, values in data.by_family.items():
             value = values[index]
             if not value:

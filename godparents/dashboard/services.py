@@ -108,7 +108,7 @@ def counts(today: date) -> Counts:
     return Counts(*row, int(recent[0] or 0), recent[1])
 
 
-def sponsors_by_parliament() -> list[Row[Any]]:
+def sponsors_by_parliament() -> list[Row[*tuple[Any, ...]]]:
     """Active sponsors with at least one active pairing, per parliament and country."""
     paired = exists().where(
         Sponsorship.sponsor_id == Sponsor.id, Sponsorship.status == SponsorshipStatus.ACTIVE
@@ -233,7 +233,7 @@ def coverage_over_time(today: date) -> Coverage:
 # Work lists ------------------------------------------------------------------------------------
 
 
-def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
+def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Row[*tuple[Any, ...]]]:
     """Held prisoners nobody is godparent of, nor proposed as one; longest held first."""
     return list(
         db.session.execute(
@@ -249,13 +249,13 @@ def held_without_godparent(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
     )
 
 
-def held_without_address(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
+def held_without_address(limit: int = WORK_LIST_LENGTH) -> list[Row[*tuple[Any, ...]]]:
     """Held prisoners nobody can write to: no address, or a facility without its postal
     address; longest held first."""
     return list(db.session.execute(held_without_postal_address().limit(limit)))
 
 
-def freed_godparents(limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
+def freed_godparents(limit: int = WORK_LIST_LENGTH) -> list[Row[*tuple[Any, ...]]]:
     """Active sponsors waiting for a new godchild: their godchild's detention ended
     (released, pardoned, deported, died) and they have no current pairing."""
     released_pairing = (
@@ -305,7 +305,7 @@ def _quiet_sponsors(today: date, days: int) -> Any:
 
 def inactive_sponsors(
     today: date, limit: int = WORK_LIST_LENGTH, days: int = INACTIVE_AFTER_DAYS
-) -> list[Row[Any]]:
+) -> list[Row[*tuple[Any, ...]]]:
     """Sponsors with an active pairing but no action in ``days`` days, quietest first."""
     candidates = _quiet_sponsors(today, days)
     return list(
@@ -321,7 +321,7 @@ def inactive_sponsor_count(today: date, days: int = INACTIVE_AFTER_DAYS) -> int:
     return db.session.scalar(select(func.count()).select_from(_quiet_sponsors(today, days))) or 0
 
 
-def mandates_ending(today: date, limit: int = WORK_LIST_LENGTH) -> list[Row[Any]]:
+def mandates_ending(today: date, limit: int = WORK_LIST_LENGTH) -> list[Row[*tuple[Any, ...]]]:
     return list(
         db.session.execute(
             select(Sponsor.id, Sponsor.full_name, Sponsor.body, Sponsor.mandate_ends_on)
@@ -339,7 +339,7 @@ def mandates_ending(today: date, limit: int = WORK_LIST_LENGTH) -> list[Row[Any]
 class DateAhead:
     on: date
     kind: str  # "birthday", "detention_anniversary", a KeyDateKind value, "campaign_day"
-    prisoner: Row[Any] | None = None  # id, name_latin
+    prisoner: Row[*tuple[Any, ...]] | None = None  # id, name_latin
     name: str | None = None  # a campaign day's name
     note: str | None = None
 
@@ -430,12 +430,12 @@ def failed_messages(limit: int = WORK_LIST_LENGTH) -> list[OutboxMessage]:
 @dataclass(frozen=True)
 class WorkLists:
     counts: Counts
-    by_parliament: list[Row[Any]]
-    without_godparent: list[Row[Any]]
-    no_postal_address: list[Row[Any]]
-    freed: list[Row[Any]]
-    inactive: list[Row[Any]]
-    mandates: list[Row[Any]]
+    by_parliament: list[Row[*tuple[Any, ...]]]
+    without_godparent: list[Row[*tuple[Any, ...]]]
+    no_postal_address: list[Row[*tuple[Any, ...]]]
+    freed: list[Row[*tuple[Any, ...]]]
+    inactive: list[Row[*tuple[Any, ...]]]
+    mandates: list[Row[*tuple[Any, ...]]]
     dates: list[DateAhead]
 
 

@@ -151,7 +151,7 @@ class _ScaleUnit:
         action_rows = self._actions(pairing_ids, windows)
         _insert(Action, action_rows)
         remember_words(
-            db.session,
+            db.session(),
             {
                 word
                 for row in (*prisoner_rows, *sponsor_rows)
@@ -210,7 +210,9 @@ class _ScaleUnit:
                     "name_be": names[1],
                     "name_ru": names[2],
                     "aliases": aliases,
-                    "search_text": key_text(prisoner_search_words(*names, aliases)),
+                    "search_text": key_text(
+                        prisoner_search_words(names[0], names[1], names[2], aliases)
+                    ),
                     "gender": gender,
                     "birth_year": birth_year,
                     "birth_date": random_date(
@@ -368,7 +370,7 @@ class _ScaleUnit:
         kinds = rng.choices(
             list(data.ACTION_KIND_WEIGHTS), weights=list(data.ACTION_KIND_WEIGHTS.values()), k=count
         )
-        outcomes = rng.choices(
+        outcomes: list[LetterOutcome | None] = rng.choices(
             list(data.LETTER_OUTCOME_WEIGHTS),
             weights=list(data.LETTER_OUTCOME_WEIGHTS.values()),
             k=count,

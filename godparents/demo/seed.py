@@ -114,7 +114,7 @@ def demo_logins() -> list[tuple[str, Role]]:
             User.email.like(f"%@{data.DOMAIN}"), User.is_active.is_(True)
         )
     ).all()
-    users.sort(key=lambda user: (ROLE_ORDER.index(user.role), user.id))
+    users = sorted(users, key=lambda user: (ROLE_ORDER.index(user.role), user.id))
     return [(user.email, user.role) for user in users]
 
 
@@ -180,7 +180,7 @@ class _DemoBuilder:
             ).totp_secret = self.totp_secret
 
     def _sponsors(self) -> list[Sponsor]:
-        sponsors = []
+        sponsors: list[Sponsor] = []
         for seed in data.SPONSORS:
             mandate_ends_on = (
                 None
@@ -189,6 +189,7 @@ class _DemoBuilder:
             )
             email = email_address(seed.full_name)
             timezone = data.TIMEZONES.get(seed.country, "Europe/Berlin")
+            user = self._user(email, Role.SPONSOR, seed.language, timezone)
             sponsor = self._add(
                 Sponsor(
                     full_name=seed.full_name,
@@ -204,11 +205,11 @@ class _DemoBuilder:
                     public_quote=seed.quote,
                     notes=seed.notes,
                     is_active=seed.mandate_days is None or seed.mandate_days > 0,
-                    user=self._user(email, Role.SPONSOR, seed.language, timezone),
+                    user=user,
                 )
             )
             # A former godparent logs in no more, as after deactivation in the register.
-            sponsor.user.is_active = sponsor.is_active
+            user.is_active = sponsor.is_active
             if seed.has_delegate:
                 surname = seed.full_name.split()[-1]
                 office = self._user(

@@ -11,7 +11,8 @@ from godparents.types import UTCDateTime
 config = context.config
 
 # Keep the app's own loggers working after Alembic configures logging.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db

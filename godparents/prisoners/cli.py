@@ -62,7 +62,7 @@ def _mapping_for(data: bytes) -> dict[str, str] | None:
         headings = read_table(data).headings
     except ValueError:
         return None
-    return import_mapping.remembered(db.session, headings)
+    return import_mapping.remembered(db.session(), headings)
 
 
 @prisoners.command("import")
@@ -104,7 +104,7 @@ def import_prisoners(file: BinaryIO, dry_run: bool, accept_identity_changes: boo
     with click.progressbar(
         result.rows, label="Comparing with the registry", file=sys.stderr
     ) as rows:
-        plan = plan_import(rows, db.session)
+        plan = plan_import(rows, db.session())
     if dry_run:
         _print_plan(plan)
         click.echo(f"Dry run: {plan.summary()}. Nothing was written.")
@@ -120,7 +120,7 @@ def import_prisoners(file: BinaryIO, dry_run: bool, accept_identity_changes: boo
     accepted = [change.row.external_id for change in plan.identity_changes]
     try:
         with click.progressbar(length=plan.writes, label="Writing", file=sys.stderr) as bar:
-            done = apply_import(plan, db.session, today, accepted=accepted, progress=bar.update)
+            done = apply_import(plan, db.session(), today, accepted=accepted, progress=bar.update)
         record(
             None,
             "import",
@@ -147,8 +147,8 @@ def import_prisoners(file: BinaryIO, dry_run: bool, accept_identity_changes: boo
 def export_prisoners(file: str) -> None:
     """Write every prisoner to FILE (`-` for standard output) in the import format."""
     if file == "-":
-        count = csvio.export_prisoners(db.session, sys.stdout)
+        count = csvio.export_prisoners(db.session(), sys.stdout)
     else:
         with open(file, "w", encoding="utf-8", newline="") as stream:
-            count = csvio.export_prisoners(db.session, stream)
+            count = csvio.export_prisoners(db.session(), stream)
     click.echo(f"Exported {count} prisoner(s).", err=True)

@@ -215,7 +215,7 @@ def _sponsor_rows(session: Session) -> Iterator[tuple[Any, ...]]:
         .correlate(Sponsor)
         .scalar_subquery()
     )
-    query: Select[Any] = select(
+    query: Select[*tuple[Any, ...]] = select(
         Sponsor.id,
         Sponsor.full_name,
         Sponsor.title,

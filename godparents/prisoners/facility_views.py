@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from godparents.auth.models import Role
 from godparents.extensions import db
+from godparents.fields import add_error
 from godparents.labels import label
 from godparents.listing import paginate
 from godparents.prisoners.blueprint import bp
@@ -62,7 +63,7 @@ class FacilityForm(FlaskForm):
             (field.data or "").strip()
             for field in (self.name_en, self.name_de, self.name_ru, self.name_be)
         ):
-            self.name_en.errors.append(_("Give the facility a name in at least one language."))
+            add_error(self.name_en, _("Give the facility a name in at least one language."))
             return False
         return True
 
@@ -102,7 +103,7 @@ def facilities() -> str:
         query = query.where(Facility.postal_address.is_(None))
     page = paginate(query)
     ids = [facility.id for facility in page.items]
-    counts = (
+    counts: dict[int, int] = (
         dict(
             db.session.execute(
                 select(held.c.facility_id, held.c.held).where(held.c.facility_id.in_(ids))

@@ -183,7 +183,7 @@ def possible_duplicates(
         )
         for word in words
     ]
-    query: Select[Any] = (
+    query: Select[*tuple[Any, ...]] = (
         select(Prisoner.id, Prisoner.external_id, Prisoner.name_latin, Prisoner.birth_year)
         .where(sum(matched[1:], matched[0]) >= _needed(words))
         .order_by(Prisoner.id)
@@ -213,8 +213,8 @@ def duplicates_in_registry(
         return {}
     wanted: set[str] = set()
     for _key, names, _year in people:
-        for word in positions(names):
-            wanted.update(word)
+        for spellings in positions(names):
+            wanted.update(spellings)
     postings: dict[str, set[int]] = defaultdict(set)
     found: dict[int, Candidate] = {}
     query = select(

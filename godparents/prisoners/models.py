@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from godparents.extensions import db
+from godparents.extensions import Model
 from godparents.prisoners.spellings import prisoner_search_words
 from godparents.search import key_text, trigram_index
 from godparents.types import UTCDateTime, enum_type, utcnow
@@ -65,7 +65,7 @@ def _string_list() -> MutableList[str]:
     return MutableList()
 
 
-class Prisoner(db.Model):
+class Prisoner(Model):
     __tablename__ = "prisoners"
     __table_args__ = (
         # The reminders find birthdays and anniversaries of prisoners still held from this
@@ -174,7 +174,7 @@ class Prisoner(db.Model):
         )
 
 
-class Facility(db.Model):
+class Facility(Model):
     """A prison, colony or detention centre: its names, its kind, where letters go."""
 
     __tablename__ = "facilities"
@@ -211,7 +211,7 @@ class Facility(db.Model):
         return [n for n in (self.name_en, self.name_de, self.name_ru, self.name_be) if n]
 
 
-class PrisonerAddress(db.Model):
+class PrisonerAddress(Model):
     """Where to write: prisoners are transferred, so addresses have a history.
 
     An entry names a facility (``facility`` as typed, ``facility_id`` the record) and its
@@ -240,7 +240,7 @@ class PrisonerAddress(db.Model):
         return self.facility_record.postal_address if self.facility_record else None
 
 
-class PrisonerPhoto(db.Model):
+class PrisonerPhoto(Model):
     """A re-encoded photo, kept in the database so every app server has it."""
 
     __tablename__ = "prisoner_photos"
@@ -255,7 +255,7 @@ class PrisonerPhoto(db.Model):
     prisoner: Mapped[Prisoner] = relationship(back_populates="photo")
 
 
-class ImportMapping(db.Model):
+class ImportMapping(Model):
     """How the columns of a list with headings of its own are read, remembered for that set
     of headings (``import_mapping``)."""
 
@@ -269,7 +269,7 @@ class ImportMapping(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class KeyDate(db.Model):
+class KeyDate(Model):
     __tablename__ = "key_dates"
 
     id: Mapped[int] = mapped_column(primary_key=True)

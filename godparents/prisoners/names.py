@@ -32,7 +32,7 @@ def fold(text: str) -> str:
     Belarusian ў and й keep their breve: they are letters of their own, not accented ones.
     """
     text = text.casefold().translate(_FOLD)
-    kept = []
+    kept: list[str] = []
     for char in unicodedata.normalize("NFKD", text):
         if unicodedata.combining(char):
             base = kept[-1] if kept else ""

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from godparents.prisoners.models import HELD_STATUSES, Facility, Prisoner, PrisonerAddress
 
 
-def current_address_ids() -> Select[Any]:
+def current_address_ids() -> Select[*tuple[Any, ...]]:
     """Each prisoner's current (newest) address: prisoner_id, address_id, facility_id and
     whether a postal address is known (its own or its facility's), in one window query."""
     newest = func.row_number().over(
@@ -34,7 +34,7 @@ def current_address_ids() -> Select[Any]:
     ).where(ranked.c.rank == 1)
 
 
-def held_without_postal_address() -> Select[Any]:
+def held_without_postal_address() -> Select[*tuple[Any, ...]]:
     """Held prisoners with no address at all, or whose current one has no postal address,
     longest held first: a select of (id, name_latin, detained_on, facility)."""
     current = current_address_ids().subquery()

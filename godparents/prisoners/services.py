@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
+from sqlalchemy import Select, SQLColumnExpression, Subquery, case, func, select
 from sqlalchemy.orm import selectinload
 
 from godparents.extensions import db
@@ -93,7 +93,7 @@ class Filters:
         )
 
 
-def _active_pairings() -> Select[tuple[int]]:
+def _active_pairings() -> Select[int]:
     return select(Sponsorship.id).where(Sponsorship.status == SponsorshipStatus.ACTIVE)
 
 
@@ -107,7 +107,7 @@ def _godparent_counts() -> Subquery:
     )
 
 
-def search(filters: Filters) -> Select[tuple[Prisoner]]:
+def search(filters: Filters) -> Select[Prisoner]:
     """Prisoners matching ``filters``, unsorted.
 
     Names are matched on ``search_text`` (``godparents.search``): every spelling, the words
@@ -143,10 +143,10 @@ SORT_KEYS = ("name", "status", "detained_on", "days", "godparents")
 DEFAULT_SORT = "name"
 
 
-def sorted_search(filters: Filters, sort: Sort) -> Select[tuple[Prisoner]]:
+def sorted_search(filters: Filters, sort: Sort) -> Select[Prisoner]:
     """The search in the requested order; "days" in detention is ``detained_on`` reversed."""
     counts = _godparent_counts()
-    columns: dict[str, ColumnElement[Any]] = {
+    columns: dict[str, SQLColumnExpression[Any]] = {
         "name": func.lower(Prisoner.name_latin),
         # In the order of the statuses' life cycle, not alphabetically.
         "status": case(
@@ -210,7 +210,7 @@ def detail(prisoner_id: int) -> PrisonerDetail | None:
         key=lambda p: (_PAIRING_ORDER[p.status], -(p.started_on or date.min).toordinal(), -p.id),
     )
     duplicates = possible_duplicates(
-        db.session,
+        db.session(),
         name_forms(prisoner.name_latin, prisoner.name_be, prisoner.name_ru, prisoner.aliases),
         prisoner.birth_year,
         exclude_id=prisoner.id,
@@ -400,7 +400,7 @@ def _check_address(
             ),
             "valid_from",
         )
-    record = FacilityIndex(db.session).resolve(facility, postal_address)
+    record = FacilityIndex(db.session()).resolve(facility, postal_address)
     return PrisonerAddress(
         facility=facility,
         facility_record=record,

@@ -38,7 +38,7 @@ from wtforms.validators import DataRequired
 from godparents.audit.services import record
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.fields import MultiCheckboxField
+from godparents.fields import MultiCheckboxField, add_error
 from godparents.prisoners import csvio, import_mapping
 from godparents.prisoners.blueprint import bp
 from godparents.prisoners.import_apply import apply_import
@@ -188,11 +188,12 @@ def _read_upload(form: ImportForm) -> bytes | None:
     limit = int(current_app.config.get("PRISONER_IMPORT_MAX_BYTES", MAX_BYTES))
     data = form.file.data.read(limit + 1)
     if len(data) > limit:
-        form.file.errors.append(
+        add_error(
+            form.file,
             _(
                 "The file is larger than %(size)s MB; split it into parts.",
                 size=f"{limit / 1024 / 1024:g}",
-            )
+            ),
         )
         return None
     return data
@@ -226,7 +227,7 @@ def _preview(
     mapping: dict[str, str] | None,
 ) -> str:
     """The plan of what the import would do, with the form that confirms it."""
-    plan = plan_import(result.rows, db.session)
+    plan = plan_import(result.rows, db.session())
     confirm = None
     if plan.writes:  # else there is nothing to confirm, and nothing to keep
         confirm = ImportConfirmForm(formdata=None)
@@ -265,7 +266,7 @@ def import_upload() -> str:
     result = read_prisoners(data, filename)
     mapping = None
     if result.needs_mapping:
-        mapping = import_mapping.remembered(db.session, result.headings)
+        mapping = import_mapping.remembered(db.session(), result.headings)
         if mapping is None:
             guess = import_mapping.guess(result.headings)
             return _mapping_page(
@@ -332,7 +333,7 @@ def import_mapping_save() -> BaseResponse | str:
         if any(error.line == 1 for error in result.errors):  # the mapping itself is wrong
             return _mapping_page(form.token.data, headings, mapping, filename, result)
         return _upload_page(ImportForm(formdata=None), result)
-    import_mapping.remember(db.session, headings, mapping, current_user.id)
+    import_mapping.remember(db.session(), headings, mapping, current_user.id)
     db.session.commit()
     return _preview(data, result, filename, claim["file"], mapping)
 
@@ -357,11 +358,11 @@ def import_confirm() -> BaseResponse | str:
     if not result.ok:
         path.unlink(missing_ok=True)
         return _upload_page(ImportForm(formdata=None), result)
-    plan = plan_import(result.rows, db.session)
+    plan = plan_import(result.rows, db.session())
     try:
         done = apply_import(
             plan,
-            db.session,
+            db.session(),
             _today(),
             actor=current_user,
             ip=request.remote_addr,
@@ -442,7 +443,7 @@ def export_csv(kind: str) -> Response:
     if write is None:
         abort(404)
     buffer = io.StringIO()
-    count = write(db.session, buffer)
+    count = write(db.session(), buffer)
     record(current_user, "export", None, {"kind": kind, "rows": count}, ip=request.remote_addr)
     db.session.commit()
     response = Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv")

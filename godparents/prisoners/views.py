@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from godparents import concurrency
 from godparents.auth.models import Role
 from godparents.extensions import db
+from godparents.fields import add_error
 from godparents.listing import paginate, paginate_in_one_scan, sort_from_request
 from godparents.prisoners import photos, services
 from godparents.prisoners.blueprint import bp
@@ -143,11 +144,11 @@ def create() -> BaseResponse | str:
             prisoner = services.create_prisoner(form.to_data(), form.first_address(today), today)
             db.session.commit()
         except services.PrisonerError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         except IntegrityError:
             # The external id was free when checked; an import or a colleague took it since.
             db.session.rollback()
-            form.external_id.errors.append(services.external_id_taken())
+            add_error(form.external_id, services.external_id_taken())
         else:
             flash(_("%(name)s is in the registry.", name=prisoner.name_latin), "success")
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
@@ -171,11 +172,11 @@ def edit(prisoner_id: int) -> BaseResponse | str:
             release_due = services.needs_release(previous_status, prisoner)
             db.session.commit()
         except services.PrisonerError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         except IntegrityError:
             # The external id was free when checked; an import or a colleague took it since.
             db.session.rollback()
-            form.external_id.errors.append(services.external_id_taken())
+            add_error(form.external_id, services.external_id_taken())
         else:
             flash(_("Your changes are saved."), "success")
             if release_due:
@@ -217,7 +218,7 @@ def change_address(prisoner_id: int) -> BaseResponse | str:
         try:
             services.change_address(prisoner, form.to_data(), today)
         except services.PrisonerError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             db.session.commit()
             flash(_("The new address is saved; the old one stays in the history."), "success")
@@ -277,7 +278,7 @@ def upload_photo(prisoner_id: int) -> BaseResponse | str:
         try:
             jpeg = photos.reencode(data, limit)
         except photos.PhotoError as error:
-            form.photo.errors.append(str(error))
+            add_error(form.photo, str(error))
         else:
             services.save_photo(prisoner, jpeg)
             db.session.commit()

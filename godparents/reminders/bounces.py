@@ -116,9 +116,11 @@ def _verp_id(message: Message) -> int | None:
 
 def parse(message: Message) -> Parsed | None:
     """The report in ``message``, or None when it is not an RFC 3464 delivery report."""
+    report_type = message.get_param("report-type")  # a tuple when RFC 2231-encoded
     if (
         message.get_content_type() != "multipart/report"
-        or (message.get_param("report-type") or "").lower() != "delivery-status"
+        or not isinstance(report_type, str)
+        or report_type.lower() != "delivery-status"
     ):
         return None
     parsed = Parsed(
@@ -129,6 +131,8 @@ def parse(message: Message) -> Parsed | None:
         if kind == "message/delivery-status":
             blocks = part.get_payload()
             for block in blocks[1:] if isinstance(blocks, list) else []:
+                if not isinstance(block, Message):
+                    continue
                 status = _STATUS.match(str(block.get("Status", "")).strip())
                 recipient = _address(block.get("Final-Recipient")) or _address(
                     block.get("Original-Recipient")
@@ -152,11 +156,14 @@ def parse(message: Message) -> Parsed | None:
 def _quoted_message_id(part: Message) -> str | None:
     """The Message-ID of the original message, as the report quotes it."""
     payload = part.get_payload()
-    if isinstance(payload, list) and payload:  # message/rfc822: a parsed message
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        # message/rfc822: a parsed message
         found = payload[0].get("Message-ID")
     else:
-        headers = part.get_payload(decode=True) or b""
-        found = message_from_bytes(headers, policy=policy.compat32).get("Message-ID")
+        headers = part.get_payload(decode=True)
+        found = message_from_bytes(
+            headers if isinstance(headers, bytes) else b"", policy=policy.compat32
+        ).get("Message-ID")
     return " ".join(str(found).split()) if found else None
 
 
@@ -351,9 +358,9 @@ def read_imap(location: str, now: datetime) -> Outcome:
     return outcome
 
 
-def _unseen(client: imaplib.IMAP4) -> Iterator[tuple[bytes, bytes]]:
+def _unseen(client: imaplib.IMAP4) -> Iterator[tuple[str, bytes]]:
     _status, found = client.search(None, "UNSEEN")
-    for number in (found[0] or b"").split():
+    for number in (found[0] or b"").decode("ascii").split():
         _status, data = client.fetch(number, "(BODY.PEEK[])")
         for item in data:
             if isinstance(item, tuple):

@@ -100,8 +100,8 @@ def run_once(
         for message_id, problem in report.written.problems.items():
             click.echo(f"  message {message_id}: {problem}", err=True)
     if report.delivered is not None:
-        for error in report.delivered.errors:
-            click.echo(f"  {error}", err=True)
+        for failure in report.delivered.errors:
+            click.echo(f"  {failure}", err=True)
     if report.status in (RunStatus.UNDELIVERED, RunStatus.CRASHED):
         return EXIT_UNDELIVERED
     return 0

@@ -38,11 +38,11 @@ from typing import Any
 
 from flask import current_app
 from flask_mail import sanitize_address
-from sqlalchemy import String, bindparam, func, or_, select, text, update
+from sqlalchemy import ColumnElement, String, bindparam, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from godparents.database import begin_write
+from godparents.database import begin_write, rows_changed
 from godparents.extensions import db
 from godparents.reminders.messages import (
     TemplateProblem,
@@ -56,6 +56,7 @@ from godparents.reminders.models import (
     OutboxMessage,
     OutboxStatus,
     ReminderRule,
+    Trigger,
     UndeliverableAddress,
 )
 from godparents.reminders.smtp import Dropped, Refused, Session, Settings, Unreachable
@@ -130,7 +131,7 @@ def retry_delays() -> list[timedelta]:
     return [timedelta(minutes=minutes) for minutes in current_app.config["REMINDER_RETRY_MINUTES"]]
 
 
-def is_due(now: datetime) -> object:
+def is_due(now: datetime) -> ColumnElement[bool]:
     """Waiting, written out (a subject), and its time has come (or its lease ran out)."""
     return (
         (OutboxMessage.status == OutboxStatus.PENDING)
@@ -181,7 +182,7 @@ def claim(owner: str, now: datetime, limit: int, lease: timedelta) -> list[int]:
     return sorted(claimed)
 
 
-def _mine(owner: str) -> object:
+def _mine(owner: str) -> ColumnElement[bool]:
     return (OutboxMessage.claimed_by == owner) & (OutboxMessage.status == OutboxStatus.PENDING)
 
 
@@ -340,7 +341,7 @@ class Row:
     body_text: str
     body_html: str | None
     user_id: int
-    trigger: object
+    trigger: Trigger
 
 
 def load(ids: list[int]) -> list[Row]:
@@ -375,7 +376,7 @@ def _bytes(row: Row) -> tuple[bytes, str | None]:
     with url_context():
         data = compose(
             row.subject, row.body_text, row.body_html, row.email, row.user_id, row.trigger
-        )  # type: ignore[arg-type]
+        )
     return dated(data), message_id_of(data)
 
 
@@ -568,4 +569,4 @@ def forget_composed() -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount or 0
+    return rows_changed(result) or 0

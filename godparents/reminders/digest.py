@@ -35,7 +35,10 @@ def digest(today: date, monday: date) -> Digest:
         seen.setdefault((event.subject_ref, event.on), event)
     prisoners = prisoners_by_id({event.prisoner_id for event in seen.values() if event.prisoner_id})
     result.dates = [
-        {"event": event, "prisoner": prisoners.get(event.prisoner_id)}
+        {
+            "event": event,
+            "prisoner": prisoners.get(event.prisoner_id) if event.prisoner_id else None,
+        }
         for event in sorted(seen.values(), key=lambda e: (e.on, e.subject_ref))
     ]
     # The same work lists as the dashboard's, with the digest's own 60 days of quiet.

@@ -316,7 +316,7 @@ def key_dates(ranges: list[Range], kinds: Iterable[str]) -> list[Event]:
         _key_dates_statement(len(ranges)),
         {"kinds": chosen, "keys": month_days(ranges), **_bounds(ranges)},
     )
-    found = []
+    found: list[Event] = []
     for pairing, sponsor, prisoner, key_date, kind, occurs_on, is_yearly, note in rows:
         dates = {on for on, _years in _yearly_in(occurs_on, ranges)} if is_yearly else set()
         if any(start <= occurs_on <= end for start, end in ranges):
@@ -354,11 +354,11 @@ def campaign_days(ranges: list[Range]) -> list[Event]:
     found: dict[tuple[int, date], Event] = {}
     for start, end in ranges:
         for o in campaign_dates(active, start, end):
-            found[o.campaign_day.id, o.on] = Event(
-                o.on,
-                f"campaign_day:{o.campaign_day.id}",
-                campaign_day_id=o.campaign_day.id,
-                note=o.campaign_day.name,
+            day = o.campaign_day
+            if day is None:  # never: campaign_dates names the day of each occurrence
+                continue
+            found[day.id, o.on] = Event(
+                o.on, f"campaign_day:{day.id}", campaign_day_id=day.id, note=day.name
             )
     return list(found.values())
 

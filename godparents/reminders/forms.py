@@ -52,6 +52,8 @@ def days_for(rule: ReminderRule) -> int:
 
 
 def _trigger(value: object) -> Trigger | None:
+    if not isinstance(value, str):
+        return None
     try:
         return Trigger(value)
     except ValueError:

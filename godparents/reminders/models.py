@@ -19,11 +19,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from godparents.extensions import db
+from godparents.extensions import Model
 from godparents.types import UTCDateTime, enum_type, utcnow
 
 
-class CampaignDay(db.Model):
+class CampaignDay(Model):
     __tablename__ = "campaign_days"
     __table_args__ = (
         CheckConstraint("month BETWEEN 1 AND 12", name="month"),
@@ -51,7 +51,7 @@ class Trigger(StrEnum):
     COORDINATOR_DIGEST = "coordinator_digest"
 
 
-class ReminderRule(db.Model):
+class ReminderRule(Model):
     """When to write to whom about what.
 
     ``offset_days`` is days before the date for the dated triggers; negative, days after:
@@ -91,7 +91,7 @@ class RunStatus(StrEnum):
     CRASHED = "crashed"  # an error ended it; see ``error``
 
 
-class ReminderRun(db.Model):
+class ReminderRun(Model):
     """One run of the reminder job, from the request (if a coordinator asked for it) to
     its end; a run that planned a day records which (the newest tells the next run where
     to catch up from). Monitoring and the dashboard read the newest runs."""
@@ -129,7 +129,7 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One email to send, and the record that it was planned.
 
     Unique over (date, rule, recipient, subject), every one of them NOT NULL (NULLs never
@@ -224,7 +224,7 @@ class OutboxMessage(db.Model):
         return f"<OutboxMessage {self.id} {self.status}>"
 
 
-class OutboxContent(db.Model):
+class OutboxContent(Model):
     """What an outbox message says, and the email composed from it (dropped once sent)."""
 
     __tablename__ = "outbox_contents"
@@ -247,7 +247,7 @@ class BounceKind(StrEnum):
     SOFT = "soft"  # a mailbox full, a server away (4.x.x): the message is tried again
 
 
-class Bounce(db.Model):
+class Bounce(Model):
     """A delivery report that came back for a message the server had accepted."""
 
     __tablename__ = "bounces"
@@ -271,7 +271,7 @@ class Bounce(db.Model):
         return f"<Bounce {self.kind} {self.status_code}>"
 
 
-class UndeliverableAddress(db.Model):
+class UndeliverableAddress(Model):
     """An address that bounced for good: no reminder goes to it until a coordinator clears
     it or the person's account changes to another address."""
 

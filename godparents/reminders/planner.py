@@ -160,6 +160,7 @@ def _recipient(
     locale: str,
     opt_outs: Any,
     card_days: int,
+    *,
     contact: str | None = None,
     sponsor_id: int | None = None,
 ) -> Recipient:
@@ -276,14 +277,17 @@ def _events(
 ) -> Iterator[tuple[ReminderRule, Event]]:
     """Each rule's events whose send date can fall from start to today; one query for all
     the rules of a trigger where one does (the card and the greeting read birthdays once)."""
-    ranges = {rule.id: _event_range(rule, start, today) for rule in rules}
-    wanted = [rule for rule in rules if ranges[rule.id] is not None]
+    ranges: dict[int, events.Range] = {}
+    for rule in rules:
+        if (span := _event_range(rule, start, today)) is not None:
+            ranges[rule.id] = span
+    wanted = [rule for rule in rules if rule.id in ranges]
     if not wanted:
         return
-    spans = sorted({ranges[rule.id] for rule in wanted})  # type: ignore[misc]
+    spans = sorted({ranges[rule.id] for rule in wanted})
 
     def within(rule: ReminderRule, found: Iterable[Event]) -> Iterator[tuple[ReminderRule, Event]]:
-        first, last = ranges[rule.id]  # type: ignore[misc]
+        first, last = ranges[rule.id]
         return ((rule, event) for event in found if first <= event.on <= last)
 
     if trigger in _FINDERS:

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, text, tuple_, update
 
 from godparents.auth.models import User
-from godparents.database import begin_write, schema_revisions
+from godparents.database import begin_write, rows_changed, schema_revisions
 from godparents.extensions import db
 from godparents.reminders import bounces, delivery, events
 from godparents.reminders.delivery import Clock, DeliveryReport, fixed_clock, never
@@ -267,11 +267,11 @@ def current_run() -> ReminderRun | None:
 
 def requested_run_waiting() -> bool:
     return (
-        db.session.scalar(
+        db.session.execute(
             select(func.count())
             .select_from(ReminderRun)
             .where(ReminderRun.status == RunStatus.REQUESTED)
-        )
+        ).scalar_one()
         > 0
     )
 
@@ -286,12 +286,14 @@ def begin_run(now: datetime) -> int:
         .where(ReminderRun.status == RunStatus.REQUESTED)
         .order_by(ReminderRun.id)
     ).all():
-        taken = db.session.execute(
-            update(ReminderRun)
-            .where(ReminderRun.id == requested, ReminderRun.status == RunStatus.REQUESTED)
-            .values(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        taken = rows_changed(
+            db.session.execute(
+                update(ReminderRun)
+                .where(ReminderRun.id == requested, ReminderRun.status == RunStatus.REQUESTED)
+                .values(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if taken:
             db.session.commit()
             return requested

@@ -3,11 +3,12 @@ email for the wire, a batch and a commit at a time, before any of them is sent."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -126,11 +127,11 @@ def _sponsors(ids: set[int]) -> dict[int, Sponsor]:
     }
 
 
-def _unwritten() -> object:
+def _unwritten() -> ColumnElement[bool]:
     return (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.email_subject == "")
 
 
-def _preload(rows: list[OutboxMessage]) -> list[object]:
+def _preload(rows: Sequence[OutboxMessage]) -> list[object]:
     """Load what writing these messages reads, a query per table: then ``events.rebuild``
     and the recipients come from the session's identity map instead of a query each. The
     caller keeps the returned objects alive (the identity map only holds them weakly)."""
@@ -251,13 +252,13 @@ def _write_batch(
     for row in rows:
         if row.id not in still:
             continue  # another run wrote it meanwhile
-        outcome = outcomes[row.id]
-        if isinstance(outcome, tuple):
-            _keep(row, *outcome)
+        result = outcomes[row.id]
+        if isinstance(result, tuple):
+            _keep(row, *result)
             report.count += 1
         else:
-            row.status, row.last_error = OutboxStatus.FAILED, outcome
-            report.problems[row.id] = outcome
+            row.status, row.last_error = OutboxStatus.FAILED, result
+            report.problems[row.id] = result
     db.session.commit()
     del kept
     return True

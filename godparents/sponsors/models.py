@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from godparents.extensions import db
+from godparents.extensions import Model
 from godparents.prisoners.spellings import words_of
 from godparents.search import key_text, trigram_index
 from godparents.types import UTCDateTime, utcnow
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from godparents.sponsorships.models import Sponsorship
 
 
-class Sponsor(db.Model):
+class Sponsor(Model):
     __tablename__ = "sponsors"
     __table_args__ = (trigram_index("ix_sponsors_search_text_trigrams", "search_text"),)
 
@@ -65,7 +65,7 @@ class Sponsor(db.Model):
         self.search_text = key_text(words_of(self.full_name))
 
 
-class Delegation(db.Model):
+class Delegation(Model):
     """A delegate (office staff) acting on a sponsor's behalf."""
 
     __tablename__ = "delegations"

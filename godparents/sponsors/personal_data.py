@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from godparents.actions.models import Action
@@ -83,7 +83,9 @@ def _audit_filter(sponsor: Sponsor) -> Any:
 
 def _emails_filter(sponsor: Sponsor) -> Any:
     addresses = {a.lower() for a in (sponsor.email, sponsor.user and sponsor.user.email) if a}
-    clauses = [func.lower(OutboxMessage.recipient_email).in_(addresses)] if addresses else []
+    clauses: list[ColumnElement[bool]] = (
+        [func.lower(OutboxMessage.recipient_email).in_(addresses)] if addresses else []
+    )
     if sponsor.user_id is not None:
         clauses.append(OutboxMessage.recipient_user_id == sponsor.user_id)
     return or_(*clauses) if clauses else False
@@ -263,7 +265,7 @@ def erase(sponsor: Sponsor, actor: User, today: date, now: datetime, ip: str | N
     about_users = (
         and_(AuditEvent.object_type == "User", AuditEvent.object_id.in_(doomed_ids))
         if doomed_ids
-        else False
+        else false()
     )
     _scrub(
         or_(

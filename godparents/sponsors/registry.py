@@ -27,7 +27,7 @@ from godparents.audit.services import record
 from godparents.auth import services as accounts
 from godparents.auth.models import Role, User
 from godparents.extensions import db
-from godparents.fields import EmailError, checked_email
+from godparents.fields import EmailError, add_error, checked_email
 from godparents.listing import paginate, sort_from_request
 from godparents.mailer import send_email
 from godparents.security import roles_required
@@ -160,13 +160,13 @@ def _invitation_address(form: SponsorInviteForm, sponsor: Sponsor) -> str | None
     """The typed address, else the godparent's own; None (with the error set) if neither."""
     email = form.email.data or sponsor.email
     if not email:
-        form.email.errors.append(_("The godparent has no email address: enter one."))
+        add_error(form.email, _("The godparent has no email address: enter one."))
         return None
     try:
         return checked_email(email)
     except EmailError:
-        form.email.errors.append(
-            _("%(email)s is not a valid email address: enter another.", email=email)
+        add_error(
+            form.email, _("%(email)s is not a valid email address: enter another.", email=email)
         )
         return None
 
@@ -195,7 +195,7 @@ def invite(sponsor_id: int) -> BaseResponse | str:
                 email, Role.SPONSOR, sponsor, current_user, utcnow(), request.remote_addr
             )
         except accounts.AccountError as error:
-            form.email.errors.append(str(error))
+            add_error(form.email, str(error))
         else:
             db.session.commit()
             _send_invitation(invitation)
@@ -220,7 +220,7 @@ def delegates(sponsor_id: int) -> BaseResponse | str:
                 request.remote_addr,
             )
         except accounts.AccountError as error:
-            form.email.errors.append(str(error))
+            add_error(form.email, str(error))
         else:
             db.session.commit()
             _send_invitation(invitation)
@@ -310,7 +310,7 @@ def erase(sponsor_id: int) -> BaseResponse | str:
         try:
             personal_data.check_confirmation(sponsor, form.confirm_name.data or "")
         except personal_data.ErasureError as error:
-            form[error.field].errors.append(str(error))
+            add_error(form[error.field], str(error))
         else:
             personal_data.erase(sponsor, current_user, _today(), utcnow(), request.remote_addr)
             db.session.commit()

@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import Subquery
 
@@ -117,7 +117,7 @@ def _word_matches(word: str) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def sponsor_list_query(filters: SponsorFilters, sort: Sort) -> Select[tuple[Sponsor]]:
+def sponsor_list_query(filters: SponsorFilters, sort: Sort) -> Select[Sponsor]:
     """The register's rows, filtered and sorted; paginate it, then ``rows_for`` the page."""
     counts, last = _active_counts(), _last_actions()
     query = (
@@ -134,7 +134,7 @@ def sponsor_list_query(filters: SponsorFilters, sort: Sort) -> Select[tuple[Spon
         query = query.where(Sponsor.country == filters.country)
     if filters.active is not None:
         query = query.where(Sponsor.is_active == filters.active)
-    columns: Mapping[str, ColumnElement[Any]] = {
+    columns: Mapping[str, SQLColumnExpression[Any]] = {
         "name": func.lower(Sponsor.full_name),
         "body": Sponsor.body,
         "country": Sponsor.country,

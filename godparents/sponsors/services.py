@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, false, func, select
 from sqlalchemy.orm import joinedload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -51,7 +51,7 @@ HOME_PRISONER_COLUMNS = (
 )
 
 
-def sponsor_ids_for(user: User) -> Select[tuple[int]]:
+def sponsor_ids_for(user: User) -> Select[int]:
     """The sponsors this user acts for: their own record, or those they are delegate of."""
     if user.role is Role.SPONSOR:
         # An inactive godparent's account is switched off; should one be on all the same
@@ -64,7 +64,7 @@ def sponsor_ids_for(user: User) -> Select[tuple[int]]:
             .join(Sponsor, Sponsor.id == Delegation.sponsor_id)
             .where(Delegation.user_id == user.id, Sponsor.is_active.is_(True))
         )
-    return select(Sponsor.id).where(False)
+    return select(Sponsor.id).where(false())
 
 
 def sponsors_for(user: User) -> list[Sponsor]:
@@ -80,7 +80,7 @@ def is_current(pairing: Sponsorship) -> bool:
     return pairing.is_active and pairing.prisoner.is_held
 
 
-def pairings_for(user: User, prisoner_id: int | None = None) -> Select[tuple[Sponsorship]]:
+def pairings_for(user: User, prisoner_id: int | None = None) -> Select[Sponsorship]:
     """The user's team's pairings (ever, not merely proposed), optionally for one prisoner."""
     query = (
         select(Sponsorship)
@@ -94,9 +94,9 @@ def pairings_for(user: User, prisoner_id: int | None = None) -> Select[tuple[Spo
 
 def can_see_prisoner(user: User, prisoner_id: int) -> bool:
     return (
-        db.session.scalar(
+        db.session.execute(
             select(func.count()).select_from(pairings_for(user, prisoner_id).subquery())
-        )
+        ).scalar_one()
         > 0
     )
 
@@ -104,10 +104,10 @@ def can_see_prisoner(user: User, prisoner_id: int) -> bool:
 @dataclass
 class Godchild:
     pairing: Sponsorship
-    address: Row[Any] | None  # facility, postal_address of the current address
+    address: Row[*tuple[Any, ...]] | None  # facility, postal_address of the current address
     has_photo: bool
     upcoming: list[Occurrence] = field(default_factory=list)
-    recent_actions: list[Row[Any]] = field(default_factory=list)
+    recent_actions: list[Row[*tuple[Any, ...]]] = field(default_factory=list)
 
     @property
     def prisoner(self) -> Prisoner:
@@ -116,7 +116,7 @@ class Godchild:
 
 @dataclass
 class Home:
-    sponsors: list[Row[Any]]  # id, full_name
+    sponsors: list[Row[*tuple[Any, ...]]]  # id, full_name
     current: list[Godchild]
     former: list[Sponsorship]
     coming_up: list[Occurrence]
@@ -182,11 +182,11 @@ def home(user: User, today: date) -> Home:
     return Home(sponsors, current, former, coming_up)
 
 
-def current_addresses(prisoner_ids: list[int]) -> dict[int, Row[Any]]:
+def current_addresses(prisoner_ids: list[int]) -> dict[int, Row[*tuple[Any, ...]]]:
     """Each prisoner's newest address (facility, postal_address), in one query."""
     if not prisoner_ids:
         return {}
-    found: dict[int, Row[Any]] = {}
+    found: dict[int, Row[*tuple[Any, ...]]] = {}
     for row in db.session.execute(
         select(
             PrisonerAddress.prisoner_id,
@@ -218,7 +218,9 @@ def key_dates_of(prisoner_ids: list[int]) -> dict[int, list[KeyDate]]:
     return grouped
 
 
-def recent_actions(sponsorship_ids: list[int], per_pairing: int) -> dict[int, list[Row[Any]]]:
+def recent_actions(
+    sponsorship_ids: list[int], per_pairing: int
+) -> dict[int, list[Row[*tuple[Any, ...]]]]:
     """The latest actions of each pairing, in one query (a window function)."""
     if not sponsorship_ids:
         return {}
@@ -247,7 +249,7 @@ def recent_actions(sponsorship_ids: list[int], per_pairing: int) -> dict[int, li
         .where(ranked.c.rank <= per_pairing)
         .order_by(Action.occurred_on.desc(), Action.id.desc())
     )
-    grouped: dict[int, list[Row[Any]]] = defaultdict(list)
+    grouped: dict[int, list[Row[*tuple[Any, ...]]]] = defaultdict(list)
     for row in rows:
         grouped[row.sponsorship_id].append(row)
     return grouped

@@ -32,6 +32,7 @@ from godparents.auth.models import Role, User, normalise_email
 from godparents.auth.throttling import limiter, record_throttled
 from godparents.caching import cache
 from godparents.extensions import db
+from godparents.fields import add_error
 from godparents.mailer import send_email
 from godparents.security import roles_required
 from godparents.sponsors import home_cache, services
@@ -170,7 +171,7 @@ def team() -> BaseResponse | str:
             flash(_("Invitation sent to %(email)s.", email=normalise_email(email)), "success")
             return redirect(url_for("sponsors.team"))
         except accounts.AccountError as error:
-            form.email.errors.append(str(error))
+            add_error(form.email, str(error))
         else:
             db.session.commit()
             if send_email(accounts.invitation_email(invitation)):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from godparents.extensions import db
+from godparents.extensions import Model
 from godparents.types import UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ DETENTION_ENDED = frozenset(
 )
 
 
-class Sponsorship(db.Model):
+class Sponsorship(Model):
     __tablename__ = "sponsorships"
     __table_args__ = (
         # At most one active pairing per (sponsor, prisoner); ended ones stay as history.

@@ -107,7 +107,7 @@ def prisoner_choice(prisoner_id: int | None) -> PrisonerChoice | None:
     return PrisonerChoice(*row) if row else None
 
 
-def _sponsor_columns() -> tuple[Any, ...]:
+def _sponsor_columns() -> tuple[Any, Any, Any, Any, Any]:  # SponsorChoice's first five
     return (Sponsor.id, Sponsor.full_name, Sponsor.body, Sponsor.country, Sponsor.language)
 
 

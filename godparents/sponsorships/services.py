@@ -319,7 +319,7 @@ class PairingFilters:
     started_to: date | None = None
 
 
-def pairing_list_query(filters: PairingFilters) -> Select[tuple[Sponsorship]]:
+def pairing_list_query(filters: PairingFilters) -> Select[Sponsorship]:
     """All pairings, newest first, with their godparent and prisoner in the same query."""
     query = (
         select(Sponsorship)

@@ -30,7 +30,7 @@ from wtforms.validators import DataRequired, InputRequired
 
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.fields import database_id
+from godparents.fields import add_error, database_id
 from godparents.labels import label
 from godparents.listing import paginate
 from godparents.prisoners.models import Prisoner, PrisonerStatus
@@ -64,7 +64,7 @@ def _today() -> date:
 def _show_error(form: FlaskForm, error: services.SponsorshipError, fallback: str) -> None:
     """Put the message at its field, or at ``fallback`` when this form has no such field."""
     field = form[error.field] if error.field in form else form[fallback]
-    field.errors.append(str(error))
+    add_error(field, str(error))
 
 
 def _date_arg(name: str) -> date | None:
@@ -132,12 +132,12 @@ def create() -> Response | str:
         form.prisoner_id.data = _picked("prisoner_id")
         form.started_on.data = today
     if form.validate_on_submit():
-        sponsor = db.session.get(Sponsor, form.sponsor_id.data)
-        prisoner = db.session.get(Prisoner, form.prisoner_id.data)
+        chosen_sponsor = db.session.get(Sponsor, form.sponsor_id.data)
+        chosen_prisoner = db.session.get(Prisoner, form.prisoner_id.data)
         try:
             pairing = services.pair(
-                sponsor,
-                prisoner,
+                chosen_sponsor,
+                chosen_prisoner,
                 SponsorshipStatus(form.status.data),
                 form.started_on.data,
                 form.has_public_consent.data,
@@ -149,9 +149,7 @@ def create() -> Response | str:
         except IntegrityError:
             # Someone paired the same two a moment ago: the unique index refused the second.
             db.session.rollback()
-            form.prisoner_id.errors.append(
-                _("This godparent is already paired with this prisoner.")
-            )
+            add_error(form.prisoner_id, _("This godparent is already paired with this prisoner."))
         else:
             flash(
                 _(
@@ -264,7 +262,7 @@ def handover(sponsorship_id: int) -> Response | str:
             _show_error(form, error, "sponsor_id")
         except IntegrityError:
             db.session.rollback()
-            form.sponsor_id.errors.append(_("This godparent is already paired with this prisoner."))
+            add_error(form.sponsor_id, _("This godparent is already paired with this prisoner."))
         else:
             flash(
                 _(
