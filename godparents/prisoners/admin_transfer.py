@@ -23,30 +23,21 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import FieldList, HiddenField, SelectField, SubmitField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
 
 from godparents.audit.services import record
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.fields import MultiCheckboxField
-from godparents.prisoners import csvio, import_mapping
-from godparents.prisoners.blueprint import bp
+from godparents.prisoners import bp, csvio, import_mapping
+from godparents.prisoners.forms import ImportConfirmForm, ImportForm, ImportMappingForm
 from godparents.prisoners.import_apply import apply_import
 from godparents.prisoners.import_plan import plan_import
 from godparents.prisoners.import_read import (
-    FULL_NAME,
     IGNORED,
-    MAX_COLUMNS,
     ParseResult,
     normalised,
     read_prisoners,
@@ -59,59 +50,6 @@ KEEP_SECONDS = 3600  # how long a previewed file waits for its confirmation
 MAX_BYTES = 10 * 1024 * 1024  # about 20,000 rows; PRISONER_IMPORT_MAX_BYTES overrides
 PREVIEW_LIMIT = 100  # created and changed prisoners listed on the preview, each
 _KEPT_NAME = re.compile(r"[0-9a-f]{32}")
-
-
-class ImportForm(FlaskForm):
-    file = FileField(
-        _l("File"),
-        validators=[
-            FileRequired(_l("Choose a CSV or XLSX file.")),
-            FileAllowed(
-                ["csv", "xlsx"], _l("Choose a CSV or XLSX file (its name ends in .csv or .xlsx).")
-            ),
-        ],
-        description=_l(
-            "A workbook (.xlsx), or a text file saved as “CSV UTF-8”, separated "
-            "by commas or semicolons."
-        ),
-        render_kw={
-            "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"
-            "officedocument.spreadsheetml.sheet"
-        },
-    )
-    submit = SubmitField(_l("Check the file"))
-
-
-def _target_label(column: str) -> str:
-    if column == IGNORED:
-        return str(_l("(do not import)"))
-    if column == FULL_NAME:
-        return str(_l("Whole name in one column (split on import)"))
-    return column
-
-
-class ImportMappingForm(FlaskForm):
-    """One choice per heading of the file: which import column it holds."""
-
-    token = HiddenField(validators=[DataRequired()])
-    columns = FieldList(SelectField(validate_choice=False), max_entries=MAX_COLUMNS)
-    submit = SubmitField(_l("Read the file this way"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        choices = [
-            SelectChoice(target, _target_label(target))
-            for target in (IGNORED, FULL_NAME, *csvio.COLUMNS)
-        ]
-        for entry in self.columns:
-            entry.choices = choices
-
-
-class ImportConfirmForm(FlaskForm):
-    token = HiddenField(validators=[DataRequired()])
-    # The identity changes to apply, by external_id (the preview offers them, unticked).
-    accept = MultiCheckboxField(_l("Apply this identity change"), validate_choice=False)
-    submit = SubmitField(_l("Confirm import"))
 
 
 def _today() -> date:
@@ -250,7 +188,7 @@ def _preview(
     )
 
 
-@bp.route("/import", methods=["GET", "POST"])
+@bp.route("/coordinator/prisoners/import", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def import_upload() -> str:
     """Upload a file: every problem is listed, the mapping step for headings of its own, or
@@ -302,7 +240,7 @@ def _claim_or_redirect(token: str) -> dict[str, Any] | BaseResponse:
     return claim
 
 
-@bp.post("/import/mapping")
+@bp.post("/coordinator/prisoners/import/mapping")
 @roles_required(Role.COORDINATOR)
 def import_mapping_save() -> BaseResponse | str:
     """The coordinator's mapping of the headings: remembered, then the file read with it."""
@@ -337,7 +275,7 @@ def import_mapping_save() -> BaseResponse | str:
     return _preview(data, result, filename, claim["file"], mapping)
 
 
-@bp.post("/import/confirm")
+@bp.post("/coordinator/prisoners/import/confirm")
 @roles_required(Role.COORDINATOR)
 def import_confirm() -> BaseResponse | str:
     """Import the previewed file: read again, compared again, written in one commit."""
@@ -427,14 +365,14 @@ def import_confirm() -> BaseResponse | str:
     return redirect(url_for("prisoners.index"))
 
 
-@bp.get("/export")
+@bp.get("/coordinator/prisoners/export")
 @roles_required(Role.COORDINATOR)
 def export() -> str:
     """The CSV downloads: prisoners in the import format, and the other tables."""
     return render_template("prisoners/export.html", kinds=list(csvio.EXPORTS))
 
 
-@bp.get("/export/<kind>.csv")
+@bp.get("/coordinator/prisoners/export/<kind>.csv")
 @roles_required(Role.COORDINATOR)
 def export_csv(kind: str) -> Response:
     """One export as a dated CSV download; the export is written to the audit log."""
