@@ -98,18 +98,20 @@ from godparents.auth.forms import (
 from godparents.auth.models import Passkey, Role, User
 from godparents.extensions import db
 from godparents.prisoners.csvio import COLUMNS
-from godparents.prisoners.forms import FacilityForm
 from godparents.prisoners.forms import (
     AddressChangeForm,
+    FacilityForm,
+    ImportConfirmForm,
+    ImportForm,
+    ImportMappingForm,
     KeyDateAddForm,
     KeyDateDeleteForm,
+    MergeForm,
     PhotoUploadForm,
     PrisonerCreateForm,
     PrisonerForm,
 )
-from godparents.prisoners.forms import MergeForm
 from godparents.prisoners.models import Facility, KeyDate, KeyDateKind, PrisonerStatus
-from godparents.prisoners.forms import ImportConfirmForm, ImportForm, ImportMappingForm
 from godparents.reminders.defaults import TEMPLATES_FOR
 from godparents.reminders.forms import RuleForm
 from godparents.reminders.messages import unsubscribe_token
@@ -129,10 +131,16 @@ from godparents.sponsors.registry_forms import (
     SponsorForm,
     SponsorInviteForm,
 )
+from godparents.sponsorships.forms import (
+    BulkConfirmForm,
+    BulkUploadForm,
+    EndForm,
+    HandoverForm,
+    PairForm,
+    ReleaseForm,
+)
 from godparents.sponsorships.forms import ConfirmForm as PairingConfirmForm
-from godparents.sponsorships.forms import EndForm, HandoverForm, PairForm, ReleaseForm
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
-from godparents.sponsorships.forms import BulkConfirmForm, BulkUploadForm
 from godparents.timeutil import campaign_today
 from godparents.types import utcnow
 from tests.conftest import CSRF_PATTERN, Auth, csrf_token
