@@ -12,6 +12,7 @@ After a deliberate change of a URL or command, rewrite the files with
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ DATA = Path(__file__).resolve().parent / "data"
 URL_MAP = DATA / "url_map.txt"
 CLI_COMMANDS = DATA / "cli_commands.txt"
 HOOKS = DATA / "hooks.txt"
+PACKAGES = Path(__file__).resolve().parent.parent / "godparents"
 UPDATE = os.environ.get("GODPARENTS_UPDATE_SNAPSHOTS") == "1"
 
 
@@ -120,3 +122,47 @@ def test_the_snapshot_sees_a_changed_url() -> None:
     assert any(line.startswith("/auth/login ") and "POST" in line for line in lines)
     app.add_url_rule("/coordinator/prisoners/new-thing", "x", lambda: "")
     assert url_map_lines(app) != lines
+
+
+# Where a URL's code lives (docs/architecture.md): the first segment after /coordinator/ or
+# /sponsor/ names the package; /coordinator/ pages are in its admin.py (or admin_<topic>.py),
+# all others in its views.py. A collection of another package nested under an object
+# belongs to that package (/sponsor/prisoners/<id>/actions/new: actions). The few paths
+# whose segment names no package:
+SEGMENT_PACKAGE = {"accounts": "account", "team": "sponsors", "": None}
+ROOT_PACKAGE = {"coordinator": "dashboard", "sponsor": "sponsors", "photos": "prisoners"}
+MODULE_PAGES = {"/": "main", "/healthz": "main", "/locale": "i18n"}
+
+
+def _expected_home(path: str) -> tuple[str, str]:
+    """The package and the kind of module ("admin" or "views") a path's view belongs in."""
+    if path in MODULE_PAGES:
+        return MODULE_PAGES[path], ""
+    parts = path.strip("/").split("/")
+    first, segment = parts[0], (parts[1] if len(parts) > 1 else "")
+    if first in ("coordinator", "sponsor"):
+        package = SEGMENT_PACKAGE.get(segment, segment) or ROOT_PACKAGE[first]
+        for before, after in itertools.pairwise(parts[2:]):
+            if before.startswith("<") and (PACKAGES / after).is_dir():
+                package = after
+        return package, "admin" if first == "coordinator" else "views"
+    return ROOT_PACKAGE.get(first, first), "views"
+
+
+def test_a_path_names_the_package_and_module_of_its_view() -> None:
+    app = _app()
+    misplaced = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        module = app.view_functions[rule.endpoint].__module__
+        package, kind = _expected_home(rule.rule)
+        if not kind:
+            wanted_module = module == f"godparents.{package}"
+        else:
+            name = module.removeprefix(f"godparents.{package}.")
+            wanted_module = name == kind or (kind == "admin" and name.startswith("admin_"))
+        blueprint = rule.endpoint.partition(".")[0]
+        if not wanted_module or blueprint != package:
+            misplaced.append(f"{rule.rule} -> {rule.endpoint} in {module}")
+    assert misplaced == []
