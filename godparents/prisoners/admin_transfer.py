@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from godparents.audit.services import record
 from godparents.auth.models import Role
+from godparents.exports import EXPORTS
 from godparents.extensions import db
 from godparents.prisoners import bp, csvio, import_mapping
 from godparents.prisoners.forms import ImportConfirmForm, ImportForm, ImportMappingForm
@@ -369,14 +370,14 @@ def import_confirm() -> BaseResponse | str:
 @roles_required(Role.COORDINATOR)
 def export() -> str:
     """The CSV downloads: prisoners in the import format, and the other tables."""
-    return render_template("prisoners/export.html", kinds=list(csvio.EXPORTS))
+    return render_template("prisoners/export.html", kinds=list(EXPORTS))
 
 
 @bp.get("/coordinator/prisoners/export/<kind>.csv")
 @roles_required(Role.COORDINATOR)
 def export_csv(kind: str) -> Response:
     """One export as a dated CSV download; the export is written to the audit log."""
-    write = csvio.EXPORTS.get(kind)
+    write = EXPORTS.get(kind)
     if write is None:
         abort(404)
     buffer = io.StringIO()
