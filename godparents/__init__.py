@@ -31,7 +31,17 @@ from godparents import (
     sponsorships,
 )
 from godparents import config as configuration
+from godparents.audit import retention, tracking
+from godparents.auth import cli as users_cli
+from godparents.auth import passwords, throttling
+from godparents.auth.views import load_user
+from godparents.backup import cli as backup_cli
+from godparents.demo import cli as demo_cli
+from godparents.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from godparents.prisoners import cli as prisoners_cli
+from godparents.reminders import cli as reminders_cli
 
+# isort: split
 # The modules that hold pages. Importing one attaches its routes to its package's blueprint
 # (``bp`` in the package's __init__.py), which create_app registers. views.py: the pages of
 # godparents, their office staff and the public; admin.py: the coordinators' pages.
@@ -40,24 +50,15 @@ from godparents.account import views as _account_views  # noqa: F401
 from godparents.actions import admin as _actions_admin  # noqa: F401
 from godparents.actions import views as _actions_views  # noqa: F401
 from godparents.audit import admin as _audit_admin  # noqa: F401
-from godparents.audit import retention, tracking
-from godparents.auth import cli as users_cli
-from godparents.auth import passwords, throttling
 from godparents.auth import views as _auth_views  # noqa: F401
-from godparents.auth.views import load_user
-from godparents.backup import cli as backup_cli
 from godparents.calendar import views as _calendar_views  # noqa: F401
 from godparents.dashboard import admin as _dashboard_admin  # noqa: F401
-from godparents.demo import cli as demo_cli
-from godparents.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from godparents.prisoners import admin as _prisoners_admin  # noqa: F401
 from godparents.prisoners import admin_facilities as _prisoners_facilities  # noqa: F401
 from godparents.prisoners import admin_merge as _prisoners_merge  # noqa: F401
 from godparents.prisoners import admin_transfer as _prisoners_transfer  # noqa: F401
-from godparents.prisoners import cli as prisoners_cli
 from godparents.prisoners import views as _prisoners_views  # noqa: F401
 from godparents.reminders import admin as _reminders_admin  # noqa: F401
-from godparents.reminders import cli as reminders_cli
 from godparents.reminders import views as _reminders_views  # noqa: F401
 from godparents.sponsors import admin as _sponsors_admin  # noqa: F401
 from godparents.sponsors import views as _sponsors_views  # noqa: F401

@@ -166,3 +166,20 @@ def test_a_path_names_the_package_and_module_of_its_view() -> None:
         if not wanted_module or blueprint != package:
             misplaced.append(f"{rule.rule} -> {rule.endpoint} in {module}")
     assert misplaced == []
+
+
+def test_create_app_imports_every_module_with_pages() -> None:
+    """A page module create_app does not import would have its routes silently missing."""
+    factory = (PACKAGES / "__init__.py").read_text(encoding="utf-8")
+    pages = [
+        path
+        for path in sorted(PACKAGES.glob("*/*.py"))
+        if path.stem == "views" or path.stem == "admin" or path.stem.startswith("admin_")
+    ]
+    assert pages
+    missing = [
+        f"{path.parent.name}/{path.name}"
+        for path in pages
+        if f"from godparents.{path.parent.name} import {path.stem} as " not in factory
+    ]
+    assert missing == []
