@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from godparents.actions.models import Action
 from godparents.prisoners.models import Prisoner
 from godparents.sponsors.models import Sponsor
+from godparents.sponsorships.exports import PAIRING_COLUMNS, PAIRING_HEADER
 from godparents.sponsorships.models import Sponsorship
 from godparents.spreadsheets import write_table
 
@@ -18,13 +19,7 @@ ACTION_HEADER = (
     "sponsorship_id",
     "occurred_on",
     "kind",
-    "sponsor_id",
-    "sponsor_name",
-    "parliament",
-    "country",
-    "prisoner_id",
-    "prisoner_external_id",
-    "prisoner_name",
+    *PAIRING_HEADER,
     "summary",
     "link",
     "letter_outcome",
@@ -40,13 +35,7 @@ def export_actions(session: Session, stream: TextIO) -> int:
             Action.sponsorship_id,
             Action.occurred_on,
             Action.kind,
-            Sponsor.id,
-            Sponsor.full_name,
-            Sponsor.body,
-            Sponsor.country,
-            Prisoner.id,
-            Prisoner.external_id,
-            Prisoner.name_latin,
+            *PAIRING_COLUMNS,
             Action.summary,
             Action.link,
             Action.letter_outcome,

@@ -12,8 +12,8 @@ from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship
 from godparents.spreadsheets import write_table
 
-SPONSORSHIP_HEADER = (
-    "id",
+# Who a pairing joins, as the pairings' and the actions' exports both show it.
+PAIRING_HEADER = (
     "sponsor_id",
     "sponsor_name",
     "parliament",
@@ -21,6 +21,20 @@ SPONSORSHIP_HEADER = (
     "prisoner_id",
     "prisoner_external_id",
     "prisoner_name",
+)
+PAIRING_COLUMNS = (
+    Sponsor.id,
+    Sponsor.full_name,
+    Sponsor.body,
+    Sponsor.country,
+    Prisoner.id,
+    Prisoner.external_id,
+    Prisoner.name_latin,
+)
+
+SPONSORSHIP_HEADER = (
+    "id",
+    *PAIRING_HEADER,
     "status",
     "started_on",
     "ended_on",
@@ -34,13 +48,7 @@ def export_sponsorships(session: Session, stream: TextIO) -> int:
     query = (
         select(
             Sponsorship.id,
-            Sponsor.id,
-            Sponsor.full_name,
-            Sponsor.body,
-            Sponsor.country,
-            Prisoner.id,
-            Prisoner.external_id,
-            Prisoner.name_latin,
+            *PAIRING_COLUMNS,
             Sponsorship.status,
             Sponsorship.started_on,
             Sponsorship.ended_on,
