@@ -2,30 +2,22 @@
 
 An upload (CSV or XLSX) is checked and shown as a preview; only "Confirm import" writes. A
 list with headings of its own goes through a mapping step first (remembered per set of
-headings). Between the requests the file waits in the instance folder under a random name
-(mode 600, removed after the import or after an hour). The pages carry only a signed token
-with that name, the SHA-256 of the content, the uploader and the mapping: the client can
-neither swap the file nor point at another one, and the confirmed import is exactly the file
-that was previewed, read the same way. Identity changes are written only when ticked.
+headings). Between the requests the file waits on the server (``import_store``): the
+confirmed import is exactly the file that was previewed, read the same way. Identity
+changes are written only when ticked.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
-import re
-import secrets
-import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -33,7 +25,7 @@ from godparents.audit.services import record
 from godparents.auth.models import Role
 from godparents.exports import EXPORTS
 from godparents.extensions import db
-from godparents.prisoners import bp, csvio, import_mapping
+from godparents.prisoners import bp, csvio, import_mapping, import_store
 from godparents.prisoners.forms import ImportConfirmForm, ImportForm, ImportMappingForm
 from godparents.prisoners.import_apply import apply_import
 from godparents.prisoners.import_plan import plan_import
@@ -46,76 +38,12 @@ from godparents.prisoners.import_read import (
 from godparents.security import roles_required
 from godparents.timeutil import campaign_today
 
-TOKEN_SALT = "godparents.import"  # noqa: S105  (a namespace, no secret)  # nosec B105
-KEEP_SECONDS = 3600  # how long a previewed file waits for its confirmation
 MAX_BYTES = 10 * 1024 * 1024  # about 20,000 rows; PRISONER_IMPORT_MAX_BYTES overrides
 PREVIEW_LIMIT = 100  # created and changed prisoners listed on the preview, each
-_KEPT_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 def _today() -> date:
     return campaign_today(current_app.config["TIMEZONE"])
-
-
-def _folder() -> Path:
-    configured = current_app.config.get("PRISONER_IMPORT_FOLDER")
-    return Path(configured) if configured else Path(current_app.instance_path) / "imports"
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _remove_stale(folder: Path) -> None:
-    """Previews nobody confirmed: their files go after KEEP_SECONDS."""
-    cutoff = time.time() - KEEP_SECONDS
-    for path in folder.glob("*.csv"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except FileNotFoundError:  # another request removed it first
-            continue
-
-
-def _keep(data: bytes) -> str:
-    """Store the upload under a new random name, readable by this user account only."""
-    folder = _folder()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _remove_stale(folder)
-    name = secrets.token_hex(16)
-    descriptor = os.open(folder / f"{name}.csv", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as kept:
-        kept.write(data)
-    return name
-
-
-def _token(name: str, data: bytes, filename: str, mapping: dict[str, str] | None) -> str:
-    return _serializer().dumps(
-        {
-            "file": name,
-            "sha256": _sha256(data),
-            "user": current_user.id,
-            "name": filename[:200],
-            "mapping": mapping,
-        }
-    )
-
-
-def _claim(token: str) -> dict[str, Any] | None:
-    """The signed claim of a form if it is intact, recent and this user's."""
-    claim = _serializer().loads(token, max_age=KEEP_SECONDS)
-    if (
-        not isinstance(claim, dict)
-        or claim.get("user") != current_user.id
-        or not _KEPT_NAME.fullmatch(str(claim.get("file", "")))
-        or not isinstance(claim.get("mapping") or {}, dict)
-    ):
-        return None
-    return claim
 
 
 def _upload_page(form: ImportForm, result: ParseResult | None = None) -> str:
@@ -169,7 +97,9 @@ def _preview(
     confirm = None
     if plan.writes:  # else there is nothing to confirm, and nothing to keep
         confirm = ImportConfirmForm(formdata=None)
-        confirm.token.data = _token(kept or _keep(data), data, filename, mapping)
+        confirm.token.data = import_store.token(
+            kept or import_store.keep(data), data, filename, mapping
+        )
     mapped = (
         [
             (heading, mapping.get(normalised(heading), IGNORED))
@@ -208,7 +138,10 @@ def import_upload() -> str:
         if mapping is None:
             guess = import_mapping.guess(result.headings)
             return _mapping_page(
-                _token(_keep(data), data, filename, None), result.headings, guess, filename
+                import_store.token(import_store.keep(data), data, filename, None),
+                result.headings,
+                guess,
+                filename,
             )
         result = read_prisoners(data, filename, mapping)
     if not result.ok:
@@ -216,21 +149,9 @@ def import_upload() -> str:
     return _preview(data, result, filename, None, mapping)
 
 
-def _kept_file(claim: dict[str, Any]) -> bytes | None:
-    """The file a claim names, if it is still there and unchanged (400 if changed)."""
-    path = _folder() / f"{claim['file']}.csv"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    if _sha256(data) != claim.get("sha256"):
-        abort(400)
-    return data
-
-
 def _claim_or_redirect(token: str) -> dict[str, Any] | BaseResponse:
     try:
-        claim = _claim(token)
+        claim = import_store.claim(token)
     except SignatureExpired:
         flash(_("The preview has expired. Please upload the file again."), "warning")
         return redirect(url_for("prisoners.import_upload"))
@@ -251,7 +172,7 @@ def import_mapping_save() -> BaseResponse | str:
     claim = _claim_or_redirect(form.token.data)
     if not isinstance(claim, dict):
         return claim
-    data = _kept_file(claim)
+    data = import_store.kept_file(claim)
     if data is None:
         flash(_("This file was imported already, or its preview has expired."), "warning")
         return redirect(url_for("prisoners.import_upload"))
@@ -286,11 +207,11 @@ def import_confirm() -> BaseResponse | str:
     claim = _claim_or_redirect(form.token.data)
     if not isinstance(claim, dict):
         return claim
-    data = _kept_file(claim)
+    data = import_store.kept_file(claim)
     if data is None:
         flash(_("This file was imported already, or its preview has expired."), "warning")
         return redirect(url_for("prisoners.import_upload"))
-    path = _folder() / f"{claim['file']}.csv"
+    path = import_store.kept_path(claim)
 
     result = read_prisoners(data, str(claim.get("name") or ""), claim.get("mapping"))
     if not result.ok:
