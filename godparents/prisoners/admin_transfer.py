@@ -149,9 +149,15 @@ def import_upload() -> str:
     return _preview(data, result, filename, None, mapping)
 
 
-def _claim_or_redirect(token: str) -> dict[str, Any] | BaseResponse:
+def _claimed(
+    form: ImportMappingForm | ImportConfirmForm,
+) -> tuple[dict[str, Any], bytes] | BaseResponse:
+    """The claim of a posted import step and the file it names; 400 for a form or token
+    that is not intact and this user's, back to the upload when the file is gone."""
+    if not form.validate_on_submit():
+        abort(400)
     try:
-        claim = import_store.claim(token)
+        claim = import_store.claim(form.token.data)
     except SignatureExpired:
         flash(_("The preview has expired. Please upload the file again."), "warning")
         return redirect(url_for("prisoners.import_upload"))
@@ -159,7 +165,11 @@ def _claim_or_redirect(token: str) -> dict[str, Any] | BaseResponse:
         abort(400)
     if claim is None:
         abort(400)
-    return claim
+    data = import_store.kept_file(claim)
+    if data is None:
+        flash(_("This file was imported already, or its preview has expired."), "warning")
+        return redirect(url_for("prisoners.import_upload"))
+    return claim, data
 
 
 @bp.post("/coordinator/prisoners/import/mapping")
@@ -167,15 +177,10 @@ def _claim_or_redirect(token: str) -> dict[str, Any] | BaseResponse:
 def import_mapping_save() -> BaseResponse | str:
     """The coordinator's mapping of the headings: remembered, then the file read with it."""
     form = ImportMappingForm()
-    if not form.validate_on_submit():
-        abort(400)
-    claim = _claim_or_redirect(form.token.data)
-    if not isinstance(claim, dict):
-        return claim
-    data = import_store.kept_file(claim)
-    if data is None:
-        flash(_("This file was imported already, or its preview has expired."), "warning")
-        return redirect(url_for("prisoners.import_upload"))
+    claimed = _claimed(form)
+    if not isinstance(claimed, tuple):
+        return claimed
+    claim, data = claimed
     filename = str(claim.get("name") or "")
     headings = read_prisoners(data, filename).headings
     chosen = [entry.data or IGNORED for entry in form.columns]
@@ -202,15 +207,10 @@ def import_mapping_save() -> BaseResponse | str:
 def import_confirm() -> BaseResponse | str:
     """Import the previewed file: read again, compared again, written in one commit."""
     form = ImportConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    claim = _claim_or_redirect(form.token.data)
-    if not isinstance(claim, dict):
-        return claim
-    data = import_store.kept_file(claim)
-    if data is None:
-        flash(_("This file was imported already, or its preview has expired."), "warning")
-        return redirect(url_for("prisoners.import_upload"))
+    claimed = _claimed(form)
+    if not isinstance(claimed, tuple):
+        return claimed
+    claim, data = claimed
     path = import_store.kept_path(claim)
 
     result = read_prisoners(data, str(claim.get("name") or ""), claim.get("mapping"))
