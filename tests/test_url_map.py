@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pytest
 from flask import Flask
 
 from godparents import create_app
@@ -32,6 +33,12 @@ UPDATE = os.environ.get("GODPARENTS_UPDATE_SNAPSHOTS") == "1"
 
 def _app() -> Flask:
     return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@pytest.fixture(scope="module")
+def built() -> Flask:
+    """One app for the tests that only read it."""
+    return _app()
 
 
 def url_map_lines(app: Flask) -> list[str]:
@@ -102,16 +109,16 @@ def _compare(path: Path, live: list[str], ordered: bool = False) -> None:
         assert live == recorded
 
 
-def test_every_url_answers_as_before() -> None:
-    _compare(URL_MAP, url_map_lines(_app()))
+def test_every_url_answers_as_before(built: Flask) -> None:
+    _compare(URL_MAP, url_map_lines(built))
 
 
-def test_every_command_is_there_as_before() -> None:
-    _compare(CLI_COMMANDS, cli_command_lines(_app()))
+def test_every_command_is_there_as_before(built: Flask) -> None:
+    _compare(CLI_COMMANDS, cli_command_lines(built))
 
 
-def test_every_hook_runs_as_before() -> None:
-    _compare(HOOKS, hook_lines(_app()), ordered=True)
+def test_every_hook_runs_as_before(built: Flask) -> None:
+    _compare(HOOKS, hook_lines(built), ordered=True)
 
 
 def test_the_snapshot_sees_a_changed_url() -> None:
@@ -149,8 +156,8 @@ def _expected_home(path: str) -> tuple[str, str]:
     return ROOT_PACKAGE.get(first, first), "views"
 
 
-def test_a_path_names_the_package_and_module_of_its_view() -> None:
-    app = _app()
+def test_a_path_names_the_package_and_module_of_its_view(built: Flask) -> None:
+    app = built
     misplaced = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
