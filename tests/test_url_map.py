@@ -23,11 +23,13 @@ from flask import Flask
 
 from godparents import create_app
 
-DATA = Path(__file__).resolve().parent / "data"
+# The checkout's root, wherever in tests/ this file is moved.
+ROOT = next(path for path in Path(__file__).resolve().parents if (path / "pyproject.toml").exists())
+DATA = ROOT / "tests" / "data"
 URL_MAP = DATA / "url_map.txt"
 CLI_COMMANDS = DATA / "cli_commands.txt"
 HOOKS = DATA / "hooks.txt"
-PACKAGES = Path(__file__).resolve().parent.parent / "godparents"
+PACKAGES = ROOT / "godparents"
 UPDATE = os.environ.get("GODPARENTS_UPDATE_SNAPSHOTS") == "1"
 
 
