@@ -9,8 +9,13 @@ from typing import Any
 
 from flask import Flask
 
-from godparents import config as configuration
 from godparents import (
+    account,
+    actions,
+    audit,
+    auth,
+    calendar,
+    dashboard,
     database,
     doctor,
     encryption,
@@ -19,29 +24,45 @@ from godparents import (
     idempotency,
     logs,
     main,
+    prisoners,
+    reminders,
     security,
+    sponsors,
+    sponsorships,
 )
-from godparents.account import admin as accounts
-from godparents.account import views as account
-from godparents.actions import registry as action_registry
-from godparents.actions import views as actions
-from godparents.audit import retention
-from godparents.audit import tracking as audit
-from godparents.audit import views as audit_views
-from godparents.auth import views as auth
-from godparents.backup import cli as backup
-from godparents.calendar import views as calendar
-from godparents.dashboard import views as dashboard
-from godparents.demo import cli as demo
-from godparents.extensions import csrf, mail
-from godparents.prisoners import blueprint as prisoners
+from godparents import config as configuration
+from godparents.audit import retention, tracking
+from godparents.auth import cli as users_cli
+from godparents.auth import passwords, throttling
+from godparents.auth.views import load_user
+from godparents.backup import cli as backup_cli
+from godparents.demo import cli as demo_cli
+from godparents.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from godparents.prisoners import cli as prisoners_cli
-from godparents.prisoners import photos as prisoner_photos
 from godparents.reminders import cli as reminders_cli
-from godparents.reminders import views as reminders
-from godparents.sponsors import registry as sponsor_registry
-from godparents.sponsors import views as sponsors
-from godparents.sponsorships import views as sponsorships
+
+# isort: split
+# The modules that hold pages. Importing one attaches its routes to its package's blueprint
+# (``bp`` in the package's __init__.py), which create_app registers. views.py: the pages of
+# godparents, their office staff and the public; admin.py: the coordinators' pages.
+from godparents.account import admin as _account_admin  # noqa: F401
+from godparents.account import views as _account_views  # noqa: F401
+from godparents.actions import admin as _actions_admin  # noqa: F401
+from godparents.actions import views as _actions_views  # noqa: F401
+from godparents.audit import admin as _audit_admin  # noqa: F401
+from godparents.auth import views as _auth_views  # noqa: F401
+from godparents.calendar import views as _calendar_views  # noqa: F401
+from godparents.dashboard import admin as _dashboard_admin  # noqa: F401
+from godparents.prisoners import admin as _prisoners_admin  # noqa: F401
+from godparents.prisoners import admin_facilities as _prisoners_facilities  # noqa: F401
+from godparents.prisoners import admin_merge as _prisoners_merge  # noqa: F401
+from godparents.prisoners import admin_transfer as _prisoners_transfer  # noqa: F401
+from godparents.prisoners import views as _prisoners_views  # noqa: F401
+from godparents.reminders import admin as _reminders_admin  # noqa: F401
+from godparents.reminders import views as _reminders_views  # noqa: F401
+from godparents.sponsors import admin as _sponsors_admin  # noqa: F401
+from godparents.sponsors import views as _sponsors_views  # noqa: F401
+from godparents.sponsorships import admin as _sponsorships_admin  # noqa: F401
 
 PACKAGE = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE.parent
@@ -67,7 +88,13 @@ def instance_folder() -> Path:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints and commands. Nothing more."""
+    """Build the app: configuration, extensions, request hooks, blueprints and commands.
+
+    The order of the hooks is the order below: each ``init_app`` of the app's own modules
+    adds its request hooks where it is called, and ``before_request`` hooks run in the order
+    they were added (logs first, so that every later hook's log lines carry the request id;
+    the audit's actor before CSRF, CSRF before the login check, throttling last).
+    """
     app = Flask(
         __name__,
         instance_path=str(instance_folder()),
@@ -77,36 +104,56 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     configuration.load(app, config)
     security.bound_ids(app)  # before any route is registered
-    logs.init_app(app)  # first: every later hook's log lines carry the request id
+    logs.init_app(app)  # request ids and the request log
 
-    encryption.init_app(app)
-    database.init_app(app)
-    audit.init_app(app)
+    encryption.init_app(app)  # the key for the two-factor secrets; `flask secrets`
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(database.MIGRATIONS), render_as_batch=True, compare_type=True
+    )
+    tracking.init_app(app)  # the audit log's actor for each request
     csrf.init_app(app)
     mail.init_app(app)
-    i18n.init_app(app)
-    security.init_app(app)
-    idempotency.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)  # catalogs compiled, template helpers
+    security.init_app(app)  # login required by default, response headers
+    idempotency.init_app(app)  # a form posted twice is done once
     errors.init_app(app)
-    main.init_app(app)
-    auth.init_app(app)
-    sponsors.init_app(app)
-    actions.init_app(app)
-    account.init_app(app)
-    accounts.init_app(app)
-    calendar.init_app(app)
-    dashboard.init_app(app)
-    prisoners.init_app(app)
-    prisoner_photos.init_app(app)
-    prisoners_cli.init_app(app)
-    sponsor_registry.init_app(app)
-    sponsorships.init_app(app)
-    action_registry.init_app(app)
-    audit_views.init_app(app)
-    retention.init_app(app)
-    reminders.init_app(app)
-    reminders_cli.init_app(app)
-    demo.init_app(app)
-    doctor.init_app(app)
-    backup.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(load_user)
+    passwords.init_app(app)  # the Argon2 hasher with the configured cost
+    throttling.trust_proxies(app)  # PROXY_HOPS: the client's address from X-Forwarded-For
+    limiter.init_app(app)
+    throttling.init_app(app)  # the login limits' counters
+
+    # Pages: one blueprint per feature package, named after it.
+    for blueprint in (
+        main.bp,  # /, /healthz
+        i18n.bp,  # /locale
+        auth.bp,  # /auth/
+        account.bp,  # /account/, /coordinator/accounts/
+        sponsors.bp,  # /sponsor/, /coordinator/sponsors/
+        actions.bp,  # /sponsor/actions/, /coordinator/actions/
+        prisoners.bp,  # /sponsor/prisoners/, /coordinator/prisoners/, /photos/
+        sponsorships.bp,  # /coordinator/sponsorships/
+        reminders.bp,  # /coordinator/reminders/, /reminders/
+        dashboard.bp,  # /coordinator/
+        audit.bp,  # /coordinator/audit/
+        calendar.bp,  # /calendar/
+    ):
+        app.register_blueprint(blueprint)
+
+    # Commands: flask --app godparents <command>.
+    for command in (
+        users_cli.users,
+        encryption.secrets_cli,
+        prisoners_cli.prisoners,
+        retention.retention,
+        reminders_cli.reminders,
+        demo_cli.demo,
+        doctor.doctor,
+        backup_cli.backup,
+    ):
+        app.cli.add_command(command)
     return app

@@ -7,18 +7,12 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask
 from sqlalchemy import CursorResult, Engine, Result, event, text
 
 from godparents import models  # noqa: F401  (every model registered before Alembic looks)
-from godparents.extensions import db, migrate
+from godparents.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-def init_app(app: Flask) -> None:
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
 
 
 # SQLite's own page cache per connection, in KiB (negative: a size, not a page count).

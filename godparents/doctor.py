@@ -316,7 +316,3 @@ def doctor(workers: int | None) -> None:
         failed = failed or result.status == FAIL
     if failed:
         raise SystemExit(1)
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(doctor)

@@ -76,7 +76,6 @@ def _configured_keys(app: Flask) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(secrets_cli)
     keys = _configured_keys(app)
     try:
         app.extensions[_EXTENSION] = (MultiFernet([Fernet(key) for key in keys]), keys)

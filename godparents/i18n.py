@@ -17,7 +17,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from godparents import catalogs, labels
-from godparents.extensions import babel, db
+from godparents.extensions import db
 from godparents.security import public, safe_next
 
 bp = Blueprint("i18n", __name__)
@@ -68,9 +68,8 @@ def compile_missing_catalogs(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    """The templates' language helpers (Babel itself is bound in create_app)."""
     compile_missing_catalogs(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.register_blueprint(bp)
     app.context_processor(_template_context)
     app.add_template_filter(format_decimal, "number")
     labels.init_app(app)

@@ -30,6 +30,7 @@ from werkzeug.routing import IntegerConverter, Map
 from godparents.auth.models import Role
 from godparents.fields import MAX_ID, mailto
 
+T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -70,6 +71,19 @@ def public(view: F) -> F:
     """Mark a view as reachable without logging in."""
     view._public = True  # type: ignore[attr-defined]
     return view
+
+
+def or_404(found: T | None) -> T:
+    """What a view looked up, or a 404 when there is none. Lookups that check the reader's
+    right to see (their team's prisoner, their own passkey) return None for "not yours" too,
+    so that the answer never tells whether the object exists."""
+    if found is None:
+        abort(404)
+    return found
+
+
+# Who works for a godparent: the godparent and their office staff.
+TEAM = (Role.SPONSOR, Role.DELEGATE)
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:

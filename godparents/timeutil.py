@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
+from flask_login import current_user
+
 
 def campaign_today(timezone: str, now: datetime | None = None) -> date:
     """Today in ``timezone``; the campaign's time zone decides it for reminders."""
@@ -17,3 +20,9 @@ def local_today(timezone: str | None, fallback: str, now: datetime | None = None
         return campaign_today(timezone or fallback, now)
     except (ZoneInfoNotFoundError, ValueError):
         return campaign_today(fallback, now)
+
+
+def reader_today() -> date:
+    """Today for the logged-in reader of a page, in their own time zone (else the
+    campaign's). For views only: it reads the request's user and the app's settings."""
+    return local_today(current_user.timezone, current_app.config["TIMEZONE"])

@@ -64,7 +64,7 @@ from tests.test_security import PUBLIC
 NEW_PASSWORD = "a completely different passphrase"  # nosec B105
 # The only POST route that takes no CSRF token: mail programs unsubscribe with a bare POST
 # (RFC 8058); the signed token in its URL decides.
-CSRF_EXEMPT = {"reminders_public.unsubscribe"}
+CSRF_EXEMPT = {"reminders.unsubscribe"}
 # Public, but only as the second step of logging in: without the first it sends back there.
 NEEDS_FIRST_STEP = {"auth.two_factor", "auth.two_factor_passkey"}
 # Coordinator-only routes that do not live under /coordinator/.
@@ -253,7 +253,7 @@ def genuine_tokens(web_app: Flask, world: World) -> dict[str, str]:
             "auth.accept_invitation": tokens.make_token(invited, tokens.INVITATION, utcnow()),
             "auth.reset_password": tokens.make_token(sponsor, tokens.PASSWORD_RESET, utcnow()),
             "calendar.feed": world.calendar_token,
-            "reminders_public.unsubscribe": unsubscribe_token(sponsor.id, Trigger.BIRTHDAY),
+            "reminders.unsubscribe": unsubscribe_token(sponsor.id, Trigger.BIRTHDAY),
         }
 
 
@@ -330,7 +330,7 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "account.renew_recovery_codes": {"current_password": PASSWORD},
         "account.disable_two_factor": {"current_password": PASSWORD},
         "account.replace_two_factor": {"current_password": PASSWORD},
-        "accounts.reset_two_factors": {"current_password": PASSWORD},
+        "account.reset_two_factors": {"current_password": PASSWORD},
         "account.add_passkey": {"name": "Laptop", "current_password": PASSWORD, "credential": "{}"},
         "account.rename_passkey": {"name": "Renamed key"},
         "account.remove_passkey": {"current_password": PASSWORD},
@@ -361,23 +361,23 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "prisoners.merge_records": {"other": str(world.b.prisoner_id)},
         "reminders.create": {"name": "New rule", **rule},
         "reminders.edit": {"name": "Renamed rule", **rule},
-        "sponsor_registry.create": {
+        "sponsors.create": {
             "full_name": "New Godparent",
             "body": "Sejm",
             "country": "PL",
             "language": "en",
             "is_active": "y",
         },
-        "sponsor_registry.delegates": {"email": "more-staff@example.org"},
-        "sponsor_registry.edit": {
+        "sponsors.delegates": {"email": "more-staff@example.org"},
+        "sponsors.edit": {
             "full_name": "Renamed Godparent",
             "body": "Bundestag",
             "country": "DE",
             "language": "en",
             "is_active": "y",
         },
-        "sponsor_registry.erase": {"confirm_name": a.sponsor_name},
-        "sponsor_registry.invite": {"email": "second-login@example.org"},
+        "sponsors.erase": {"confirm_name": a.sponsor_name},
+        "sponsors.invite": {"email": "second-login@example.org"},
         "sponsors.team": {"email": "new-staff@example.org"},
         "sponsorships.create": {
             "sponsor_id": str(world.newcomer_id),
@@ -567,7 +567,7 @@ def test_every_post_route_refuses_a_request_without_csrf_token(
     values, forms = url_values(world, world.a), sample_forms(world)
     token_by_endpoint = genuine_tokens(web_app, world)
     # Signed by the test's own app, whose secret key is not the serving app's.
-    token_by_endpoint["reminders_public.unsubscribe"] = unsubscribe_token(
+    token_by_endpoint["reminders.unsubscribe"] = unsubscribe_token(
         world.a.sponsor_user_id, Trigger.BIRTHDAY
     )
 
@@ -603,7 +603,7 @@ def test_every_post_route_refuses_a_request_without_csrf_token(
     assert posted > 40, posted
 
     # The exemption itself works: the genuine link unsubscribes without a CSRF token.
-    link = genuine_tokens(web_app, world)["reminders_public.unsubscribe"]
+    link = genuine_tokens(web_app, world)["reminders.unsubscribe"]
     response = clients["anonymous"].post(
         f"/reminders/unsubscribe/{link}", data={"List-Unsubscribe": "One-Click"}
     )

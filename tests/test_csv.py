@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, select
 
 from godparents.actions.models import Action, ActionKind
 from godparents.audit.models import AuditEvent
+from godparents.exports import EXPORTS
 from godparents.extensions import db
 from godparents.prisoners import csvio
 from godparents.prisoners.import_apply import apply_import
@@ -59,7 +60,7 @@ def _import(data: bytes | str, today: date = TODAY, accepted: tuple[str, ...] = 
 
 def _export(kind: str = "prisoners") -> str:
     buffer = io.StringIO()
-    csvio.EXPORTS[kind](db.session, buffer)
+    EXPORTS[kind](db.session, buffer)
     return buffer.getvalue()
 
 
@@ -176,7 +177,7 @@ def test_each_export_downloads_as_dated_csv(
 def test_export_page_and_unknown_export(app, auth: Auth, client: FlaskClient) -> None:
     auth.login(make_coordinator().email)
     page = client.get("/coordinator/prisoners/export")
-    for kind in csvio.EXPORTS:
+    for kind in EXPORTS:
         assert f'href="/coordinator/prisoners/export/{kind}.csv"' in page.text
     assert client.get("/coordinator/prisoners/export/users.csv").status_code == 404
 
@@ -301,7 +302,7 @@ ROUTES = [
     ("POST", CONFIRM),
     ("POST", f"{IMPORT}/mapping"),
     ("GET", "/coordinator/prisoners/export"),
-    *[("GET", f"/coordinator/prisoners/export/{kind}.csv") for kind in csvio.EXPORTS],
+    *[("GET", f"/coordinator/prisoners/export/{kind}.csv") for kind in EXPORTS],
 ]
 
 

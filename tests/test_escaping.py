@@ -992,7 +992,7 @@ def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
                     leaked.append(f"{key} shown to {visitor.who} on {path}")
     missing = [*_missing(world, godparent, expected), *_missing(world, staff, staff_expected)]
     unvisited = godparent.unvisited(
-        ("/sponsor/", "/account/", "/calendar/"), besides=["sponsors.photo"]
+        ("/sponsor/", "/account/", "/calendar/"), besides=["prisoners.godchild_photo"]
     )  # the app's own JPEG
     assert (
         not godparent.problems
@@ -1063,7 +1063,7 @@ def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
     # (tests/test_reminder_faults.py checks it tells nothing without the token).
     unvisited = anonymous.unvisited(
         ("/auth/", "/reminders/"),
-        besides=["auth.two_factor", "auth.invite", "reminders_public.status"],
+        besides=["auth.two_factor", "auth.invite", "reminders.status"],
     )
     assert not anonymous.problems and not visit.problems and not echoed and not unvisited, _report(
         anonymous.problems, visit.problems, echoed, unvisited

@@ -98,18 +98,20 @@ from godparents.auth.forms import (
 from godparents.auth.models import Passkey, Role, User
 from godparents.extensions import db
 from godparents.prisoners.csvio import COLUMNS
-from godparents.prisoners.facility_views import FacilityForm
 from godparents.prisoners.forms import (
     AddressChangeForm,
+    FacilityForm,
+    ImportConfirmForm,
+    ImportForm,
+    ImportMappingForm,
     KeyDateAddForm,
     KeyDateDeleteForm,
+    MergeForm,
     PhotoUploadForm,
     PrisonerCreateForm,
     PrisonerForm,
 )
-from godparents.prisoners.merge_views import MergeForm
 from godparents.prisoners.models import Facility, KeyDate, KeyDateKind, PrisonerStatus
-from godparents.prisoners.transfer import ImportConfirmForm, ImportForm, ImportMappingForm
 from godparents.reminders.defaults import TEMPLATES_FOR
 from godparents.reminders.forms import RuleForm
 from godparents.reminders.messages import unsubscribe_token
@@ -129,10 +131,16 @@ from godparents.sponsors.registry_forms import (
     SponsorForm,
     SponsorInviteForm,
 )
+from godparents.sponsorships.forms import (
+    BulkConfirmForm,
+    BulkUploadForm,
+    EndForm,
+    HandoverForm,
+    PairForm,
+    ReleaseForm,
+)
 from godparents.sponsorships.forms import ConfirmForm as PairingConfirmForm
-from godparents.sponsorships.forms import EndForm, HandoverForm, PairForm, ReleaseForm
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
-from godparents.sponsorships.views import BulkConfirmForm, BulkUploadForm
 from godparents.timeutil import campaign_today
 from godparents.types import utcnow
 from tests.conftest import CSRF_PATTERN, Auth, csrf_token
@@ -1501,7 +1509,7 @@ ROUTES: tuple[Route, ...] = (
         shows_saved=True,
     ),
     Route(
-        "reminders_public.unsubscribe",
+        "reminders.unsubscribe",
         (ANONYMOUS,),
         _unsubscribe_path,
         extra_fields={"List-Unsubscribe": ["One-Click"]},
@@ -1687,7 +1695,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     # The register of godparents.
     Route(
-        "sponsor_registry.create",
+        "sponsors.create",
         (COORDINATOR,),
         fixed("/coordinator/sponsors/new"),
         _form(SponsorForm),
@@ -1696,7 +1704,7 @@ ROUTES: tuple[Route, ...] = (
         shows_saved=True,
     ),
     Route(
-        "sponsor_registry.edit",
+        "sponsors.edit",
         (COORDINATOR,),
         lambda ctx, draw: f"/coordinator/sponsors/{ctx.world.edited_sponsor_id}/edit",
         _form(SponsorForm),
@@ -1704,7 +1712,7 @@ ROUTES: tuple[Route, ...] = (
         shows_saved=True,
     ),
     Route(
-        "sponsor_registry.invite",
+        "sponsors.invite",
         (COORDINATOR,),
         _fresh_sponsor("/invite"),
         _form(SponsorInviteForm),
@@ -1712,7 +1720,7 @@ ROUTES: tuple[Route, ...] = (
         shows_saved=True,
     ),
     Route(
-        "sponsor_registry.delegates",
+        "sponsors.delegates",
         (COORDINATOR,),
         lambda ctx, draw: f"/coordinator/sponsors/{ctx.world.sponsor_id}/delegates",
         _form(DelegateInviteForm),
@@ -1721,25 +1729,25 @@ ROUTES: tuple[Route, ...] = (
         shows_saved=True,
     ),
     Route(
-        "sponsor_registry.remove_delegate",
+        "sponsors.remove_delegate",
         (COORDINATOR,),
         _registry_remove_delegate,
         _form(ConfirmForm),
     ),
     Route(
-        "sponsor_registry.deactivate",
+        "sponsors.deactivate",
         (COORDINATOR,),
         _fresh_sponsor("/deactivate"),
         _form(ConfirmForm),
     ),
     Route(
-        "sponsor_registry.reactivate",
+        "sponsors.reactivate",
         (COORDINATOR,),
         _fresh_sponsor("/reactivate", is_active=False),
         _form(ConfirmForm),
     ),
     Route(
-        "sponsor_registry.erase",
+        "sponsors.erase",
         (COORDINATOR,),
         _fresh_sponsor("/erase"),
         _form(EraseForm),
@@ -1758,16 +1766,16 @@ ROUTES: tuple[Route, ...] = (
         },
     ),
     # The coordinators' page of accounts.
-    Route("accounts.sign_out", (COORDINATOR,), _account("/sign-out"), _form(AccountActionForm)),
+    Route("account.sign_out", (COORDINATOR,), _account("/sign-out"), _form(AccountActionForm)),
     Route(
-        "accounts.reset_two_factors",
+        "account.reset_two_factors",
         (COORDINATOR,),
         _account("/reset-two-factors"),
         _form(TwoFactorResetForm),
         lambda w: {"current_password": [PASSWORD_NOW]},
         shows_saved=True,
     ),
-    Route("accounts.set_active", (COORDINATOR,), _account("/active"), _form(AccountActionForm)),
+    Route("account.set_active", (COORDINATOR,), _account("/active"), _form(AccountActionForm)),
     # Godparenthoods.
     Route(
         "sponsorships.create",
@@ -1892,8 +1900,13 @@ ROUTES: tuple[Route, ...] = (
         lambda w: {"email": w.emails},
         shows_saved=True,
     ),
-    Route("sponsors.remove_delegate", TEAM, _team_remove, _form(DelegateRemoveForm)),
+    Route("sponsors.remove_team_member", TEAM, _team_remove, _form(DelegateRemoveForm)),
 )
+
+
+# The coordinators' forms on others' accounts (account/admin.py) share the blueprint of
+# everyone's own settings.
+ACCOUNT_ADMIN = frozenset({"account.set_active", "account.reset_two_factors", "account.sign_out"})
 
 
 def routes_for(role: str, group: str) -> list[Route]:
@@ -1901,18 +1914,21 @@ def routes_for(role: str, group: str) -> list[Route]:
         "account": ("account.", "i18n.", "auth.logout"),
         "coordinator": (
             "prisoners.",
-            "sponsor_registry.",
+            "sponsors.",
             "sponsorships.",
-            "accounts.",
             "reminders.",
             "auth.invite",
         ),
         "team": ("actions.", "sponsors."),
         "anonymous": ("",),
     }[group]
-    return [
-        route for route in ROUTES if role in route.roles and route.endpoint.startswith(prefixes)
-    ]
+
+    def in_group(endpoint: str) -> bool:
+        if endpoint in ACCOUNT_ADMIN:
+            return group == "coordinator"
+        return endpoint.startswith(prefixes)
+
+    return [route for route in ROUTES if role in route.roles and in_group(route.endpoint)]
 
 
 def pages_to_look_at(world: World, role: str) -> list[str]:

@@ -29,7 +29,6 @@ from godparents.prisoners.models import (
     PrisonerPhoto,
     PrisonerStatus,
 )
-from godparents.prisoners.photos import public_bp
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import campaign_today
 from tests.conftest import SAMPLE_DATA, Auth, csrf_token
@@ -43,13 +42,6 @@ from tests.factories import (
 
 SAMPLE_CSV = SAMPLE_DATA / "prisoners-sample.csv"
 INDEX = "/coordinator/prisoners/"
-
-
-@pytest.fixture(autouse=True)
-def public_photos(web_app: Flask) -> None:
-    """The public photo route, until the app factory registers it itself."""
-    if "public_photos" not in web_app.blueprints:
-        web_app.register_blueprint(public_bp)
 
 
 def _today() -> date:

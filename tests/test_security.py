@@ -21,9 +21,9 @@ PUBLIC = {
     "auth.accept_invitation",
     "i18n.set_locale",
     "calendar.feed",
-    "public_photos.photo",
-    "reminders_public.unsubscribe",  # from the emails; a signed token decides (RFC 8058)
-    "reminders_public.status",  # monitoring: a coordinator's login or the status token
+    "prisoners.public_photo",
+    "reminders.unsubscribe",  # from the emails; a signed token decides (RFC 8058)
+    "reminders.status",  # monitoring: a coordinator's login or the status token
 }
 
 

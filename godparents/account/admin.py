@@ -9,30 +9,24 @@ the godparents' pages, where their pairings are handled too).
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from godparents.account import services
+from godparents.account import bp, services
 from godparents.account.forms import AccountActionForm, TwoFactorResetForm
 from godparents.auth import sessions
 from godparents.auth.models import Role, User, normalise_email
 from godparents.auth.services import AccountError
 from godparents.extensions import db
 from godparents.listing import paginate
-from godparents.security import roles_required
+from godparents.security import or_404, roles_required
 from godparents.types import utcnow
 
-bp = Blueprint("accounts", __name__, url_prefix="/coordinator/accounts")
 
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-
-
-@bp.get("/")
+@bp.get("/coordinator/accounts/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
     query = select(User)
@@ -54,21 +48,14 @@ def index() -> str:
     )
 
 
-def _account_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 def _back() -> Response:
-    return redirect(url_for("accounts.index", q=request.args.get("q") or None))
+    return redirect(url_for("account.index", q=request.args.get("q") or None))
 
 
-@bp.post("/<int:user_id>/sign-out")
+@bp.post("/coordinator/accounts/<int:user_id>/sign-out")
 @roles_required(Role.COORDINATOR)
 def sign_out(user_id: int) -> Response:
-    user = _account_or_404(user_id)
+    user = or_404(db.session.get(User, user_id))
     if not AccountActionForm().validate_on_submit():
         abort(400)
     services.sign_out_everywhere(user, current_user)
@@ -79,10 +66,10 @@ def sign_out(user_id: int) -> Response:
     return _back()
 
 
-@bp.post("/<int:user_id>/reset-two-factors")
+@bp.post("/coordinator/accounts/<int:user_id>/reset-two-factors")
 @roles_required(Role.COORDINATOR)
 def reset_two_factors(user_id: int) -> Response:
-    user = _account_or_404(user_id)
+    user = or_404(db.session.get(User, user_id))
     form = TwoFactorResetForm()
     if user.id == current_user.id:
         abort(400)  # one's own: from the settings page, with one's own recovery codes
@@ -106,10 +93,10 @@ def reset_two_factors(user_id: int) -> Response:
     return _back()
 
 
-@bp.post("/<int:user_id>/active")
+@bp.post("/coordinator/accounts/<int:user_id>/active")
 @roles_required(Role.COORDINATOR)
 def set_active(user_id: int) -> Response:
-    user = _account_or_404(user_id)
+    user = or_404(db.session.get(User, user_id))
     if not AccountActionForm().validate_on_submit():
         abort(400)
     if not user.is_coordinator or user.id == current_user.id:

@@ -6,8 +6,6 @@ from collections.abc import Callable
 from functools import partial
 
 from flask import (
-    Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -22,7 +20,7 @@ from flask_wtf import FlaskForm
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from werkzeug.wrappers import Response
 
-from godparents.account import services
+from godparents.account import bp, services
 from godparents.account.forms import (
     COORDINATOR_REMINDERS,
     SPONSOR_REMINDERS,
@@ -48,13 +46,8 @@ from godparents.auth.views import start_session
 from godparents.extensions import db
 from godparents.fields import add_error
 from godparents.mailer import send_email
+from godparents.security import or_404
 from godparents.types import utcnow
-
-bp = Blueprint("account", __name__, url_prefix="/account")
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 def _reminder_kinds() -> dict:
@@ -114,7 +107,7 @@ def _has_calendar() -> bool:
     return current_user.calendar_token_hash is not None
 
 
-@bp.route("/", methods=["GET", "POST"])
+@bp.route("/account/", methods=["GET", "POST"])
 def profile() -> Response | str:
     form = _profile_form()
     if form.validate_on_submit():
@@ -140,7 +133,7 @@ def profile() -> Response | str:
     return _render(form=form)
 
 
-@bp.post("/password")
+@bp.post("/account/password")
 def change_password() -> Response | str:
     form = PasswordChangeForm()
     had_calendar = _has_calendar()
@@ -158,7 +151,7 @@ def change_password() -> Response | str:
     return _render(password_form=form)
 
 
-@bp.post("/email")
+@bp.post("/account/email")
 def change_email() -> Response | str:
     form = EmailChangeForm()
     had_calendar = _has_calendar()
@@ -183,7 +176,7 @@ def change_email() -> Response | str:
     return _render(email_form=form)
 
 
-@bp.post("/sign-out-everywhere")
+@bp.post("/account/sign-out-everywhere")
 def sign_out_everywhere() -> Response:
     form = SignOutEverywhereForm()
     if not form.validate_on_submit():
@@ -222,12 +215,12 @@ def _two_factor_page(enable_form: TwoFactorEnableForm | None = None) -> str:
     )
 
 
-@bp.get("/two-factor")
+@bp.get("/account/two-factor")
 def two_factor() -> str:
     return _two_factor_page()
 
 
-@bp.post("/two-factor/enable")
+@bp.post("/account/two-factor/enable")
 def enable_two_factor() -> Response | str:
     form = TwoFactorEnableForm()
     had_calendar = _has_calendar()
@@ -279,7 +272,7 @@ def _password_checked(form: PasswordConfirmedForm, change: Callable[[str], objec
         return REFUSED
 
 
-@bp.post("/two-factor/recovery-codes")
+@bp.post("/account/two-factor/recovery-codes")
 def renew_recovery_codes() -> Response | str:
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
@@ -292,7 +285,7 @@ def renew_recovery_codes() -> Response | str:
     return _recovery_codes_page(codes)  # type: ignore[arg-type]
 
 
-@bp.post("/two-factor/off")
+@bp.post("/account/two-factor/off")
 def disable_two_factor() -> Response:
     had_calendar = _has_calendar()
     if not current_user.has_two_factors:
@@ -308,7 +301,7 @@ def disable_two_factor() -> Response:
     return redirect(url_for("account.two_factor"))
 
 
-@bp.post("/two-factor/replace")
+@bp.post("/account/two-factor/replace")
 def replace_two_factor() -> Response:
     had_calendar = _has_calendar()
     if not current_user.has_two_factors:
@@ -324,7 +317,7 @@ def replace_two_factor() -> Response:
     return redirect(url_for("account.two_factor"))
 
 
-@bp.post("/calendar")
+@bp.post("/account/calendar")
 def rotate_calendar() -> str:
     """A new secret link, shown this once: only its hash is stored."""
     form = CalendarForm()
@@ -337,7 +330,7 @@ def rotate_calendar() -> str:
     return _render(calendar_url=url)
 
 
-@bp.post("/calendar/off")
+@bp.post("/account/calendar/off")
 def remove_calendar() -> Response:
     form = CalendarOffForm()
     if form.validate_on_submit():
@@ -368,19 +361,17 @@ def _passkey_page(add_form: PasskeyAddForm | None = None) -> str:
 
 def _own_passkey_or_404(passkey_id: int) -> Passkey:
     passkey = db.session.get(Passkey, passkey_id)
-    if passkey is None or passkey.user_id != current_user.id:
-        abort(404)
-    return passkey
+    return or_404(passkey if passkey is not None and passkey.user_id == current_user.id else None)
 
 
-@bp.get("/passkeys")
+@bp.get("/account/passkeys")
 def passkey_list() -> str:
     if not current_user.has_two_factors:  # passkeys come on top of the code from the app
         return render_template("account/passkeys.html", needs_two_factors=True)
     return _passkey_page()
 
 
-@bp.post("/passkeys")
+@bp.post("/account/passkeys")
 def add_passkey() -> Response | str:
     if not current_user.has_two_factors:
         return redirect(url_for("account.two_factor"))
@@ -410,7 +401,7 @@ def add_passkey() -> Response | str:
     return _passkey_page(add_form=form)
 
 
-@bp.post("/passkeys/<int:passkey_id>/rename")
+@bp.post("/account/passkeys/<int:passkey_id>/rename")
 def rename_passkey(passkey_id: int) -> Response:
     passkey = _own_passkey_or_404(passkey_id)
     form = PasskeyRenameForm()
@@ -423,7 +414,7 @@ def rename_passkey(passkey_id: int) -> Response:
     return redirect(url_for("account.passkey_list"))
 
 
-@bp.post("/passkeys/<int:passkey_id>/remove")
+@bp.post("/account/passkeys/<int:passkey_id>/remove")
 def remove_passkey(passkey_id: int) -> Response:
     passkey = _own_passkey_or_404(passkey_id)
     name = passkey.name

@@ -1,1 +1,8 @@
 """What godparents did: logging, editing and the fate of letters."""
+
+from flask import Blueprint
+
+# The package's pages attach their routes to it: views.py those of godparents, their
+# staff and the public, admin.py the coordinators' (docs/architecture.md). create_app
+# registers it.
+bp = Blueprint("actions", __name__)

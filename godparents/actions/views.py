@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
-    Blueprint,
-    Flask,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,45 +15,31 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from godparents import concurrency, idempotency
-from godparents.actions import services
+from godparents.actions import bp, services
 from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind, LetterOutcome
-from godparents.auth.models import Role
 from godparents.extensions import db
 from godparents.fields import add_error
 from godparents.labels import label
-from godparents.security import roles_required
-from godparents.timeutil import local_today
-
-bp = Blueprint("actions", __name__, url_prefix="/sponsor")
-
-TEAM = (Role.SPONSOR, Role.DELEGATE)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-
-
-def _today() -> date:
-    """Today for the reader, in their own time zone."""
-    return local_today(current_user.timezone, current_app.config["TIMEZONE"])
+from godparents.security import TEAM, roles_required
+from godparents.timeutil import reader_today
 
 
 def _prisoner_page(action: Action) -> str:
     return url_for(
-        "sponsors.prisoner",
+        "prisoners.godchild",
         prisoner_id=action.sponsorship.prisoner_id,
         _anchor=f"action-{action.id}",
     )
 
 
-@bp.route("/prisoners/<int:prisoner_id>/actions/new", methods=["GET", "POST"])
+@bp.route("/sponsor/prisoners/<int:prisoner_id>/actions/new", methods=["GET", "POST"])
 @roles_required(*TEAM)
 def create(prisoner_id: int) -> Response | str:
     pairing = services.current_pairing(current_user, prisoner_id)
     if pairing is None:
         abort(404)
-    today = _today()
+    today = reader_today()
     form = ActionForm()
     if not form.is_submitted():
         form.occurred_on.data = today
@@ -101,7 +82,7 @@ def _changeable(action_id: int) -> Action:
     return action
 
 
-@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@bp.route("/sponsor/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @roles_required(*TEAM)
 def edit(action_id: int) -> Response | str:
     action = _changeable(action_id)
@@ -120,7 +101,7 @@ def edit(action_id: int) -> Response | str:
                 form.occurred_on.data,
                 form.summary.data or "",
                 form.link.data,
-                _today(),
+                reader_today(),
             )
         except services.ActionError as error:
             add_error(form[error.field], str(error))
@@ -146,21 +127,21 @@ def _saved_action_form(action: Action) -> ActionForm:
     return saved
 
 
-@bp.post("/actions/<int:action_id>/delete")
+@bp.post("/sponsor/actions/<int:action_id>/delete")
 @roles_required(*TEAM)
 def delete(action_id: int) -> Response:
     action = _changeable(action_id)
     form = DeleteForm()
     if not form.validate_on_submit():
         abort(400)
-    target = url_for("sponsors.prisoner", prisoner_id=action.sponsorship.prisoner_id)
+    target = url_for("prisoners.godchild", prisoner_id=action.sponsorship.prisoner_id)
     services.delete_action(action)
     db.session.commit()
     flash(_("The entry is deleted."), "info")
     return redirect(target)
 
 
-@bp.route("/actions/<int:action_id>/outcome", methods=["GET", "POST"])
+@bp.route("/sponsor/actions/<int:action_id>/outcome", methods=["GET", "POST"])
 @roles_required(*TEAM)
 def outcome(action_id: int) -> Response | str:
     action = services.action_for(current_user, action_id)
@@ -171,7 +152,7 @@ def outcome(action_id: int) -> Response | str:
     form = OutcomeForm()
     if not form.is_submitted():
         form.letter_outcome.data = (action.letter_outcome or LetterOutcome.SENT).value
-        form.outcome_on.data = _today()
+        form.outcome_on.data = reader_today()
         form.version.data = str(action.version)
     conflict = None
     if form.validate_on_submit() and not (
@@ -183,7 +164,7 @@ def outcome(action_id: int) -> Response | str:
                 current_user,
                 LetterOutcome(form.letter_outcome.data),
                 form.outcome_on.data,
-                _today(),
+                reader_today(),
             )
         except services.ActionError as error:
             add_error(form[error.field], str(error))

@@ -29,7 +29,7 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from godparents.audit.services import record
@@ -207,7 +207,3 @@ def run_command(dry_run: bool) -> None:
     verb = "would delete" if dry_run else "deleted"
     for kind, count in counts.items():
         click.echo(f"{verb}: {count} {kind}")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(retention)

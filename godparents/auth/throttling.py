@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, abort, current_app, request, session
-from flask_limiter import Limiter, RequestLimit
+from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.storage import Storage, storage_from_string
@@ -35,9 +35,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from godparents.audit.services import record
 from godparents.auth.models import User, normalise_email
-from godparents.extensions import db
-
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+from godparents.extensions import db, limiter
 
 PENDING_KEY = "two_factor_pending"  # the session entry between password and code
 _STORAGE = "godparents.attempts"
@@ -317,7 +315,9 @@ def limits(
     return decorator
 
 
-def init_app(app: Flask) -> None:
+def trust_proxies(app: Flask) -> None:
+    """Behind ``PROXY_HOPS`` reverse proxies, the client's address and scheme are taken from
+    their ``X-Forwarded-*`` headers (the limits count per address)."""
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         # Flask's documented way to wrap its WSGI app (mypy sees a method replaced).
@@ -329,5 +329,8 @@ def init_app(app: Flask) -> None:
             x_port=0,
             x_prefix=0,
         )
-    limiter.init_app(app)
+
+
+def init_app(app: Flask) -> None:
+    """The store of the counters for the login limits (the Limiter is bound in create_app)."""
     app.extensions[_STORAGE] = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])

@@ -7,8 +7,6 @@ from contextlib import nullcontext
 from datetime import datetime
 
 from flask import (
-    Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -28,10 +26,9 @@ from wtforms.fields.choices import SelectChoice
 
 from godparents.audit.services import record
 from godparents.auth import (
-    cli,
+    bp,
     devices,
     passkeys,
-    passwords,
     services,
     sessions,
     throttling,
@@ -46,28 +43,17 @@ from godparents.auth.forms import (
     TwoFactorForm,
 )
 from godparents.auth.models import Role, User
-from godparents.extensions import db, login_manager
+from godparents.extensions import db
 from godparents.fields import add_error
 from godparents.mailer import send_email
 from godparents.security import clear_session, public, roles_required, safe_next
 from godparents.sponsors.models import Sponsor
 from godparents.types import utcnow
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-
-def init_app(app: Flask) -> None:
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    passwords.init_app(app)
-    throttling.init_app(app)
-    app.register_blueprint(bp)
-    app.cli.add_command(cli.users)
-
-
-@login_manager.user_loader
 def load_user(token: str) -> User | None:
-    """The cookie names a server-side session; only a live one logs the request in."""
+    """The cookie names a server-side session; only a live one logs the request in.
+    (create_app makes it the LoginManager's user loader.)"""
     loaded = sessions.load(token, utcnow())
     if loaded.expired:
         g.session_expired = True
@@ -96,7 +82,7 @@ def _after_login(next_target: str | None) -> Response:
     return redirect(safe_next(next_target) or url_for("main.index"))
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.route("/auth/login", methods=["GET", "POST"])
 @public
 def login() -> Response | str:
     if current_user.is_authenticated:
@@ -178,7 +164,7 @@ def _pending_user() -> tuple[User, dict] | None:
     return user, pending
 
 
-@bp.route("/two-factor", methods=["GET", "POST"])
+@bp.route("/auth/two-factor", methods=["GET", "POST"])
 @public
 def two_factor() -> Response | str:
     """The second step of logging in: a code from the app, or a recovery code."""
@@ -240,7 +226,7 @@ def _two_factor_page(user: User, form: TwoFactorForm) -> str:
     )
 
 
-@bp.post("/two-factor/passkey")
+@bp.post("/auth/two-factor/passkey")
 @public
 def two_factor_passkey() -> Response:
     """The second step with a passkey: the browser's answer to the challenge offered on the
@@ -275,7 +261,7 @@ def two_factor_passkey() -> Response:
     return devices.remember(_after_login(pending.get("next")), user)
 
 
-@bp.post("/logout")
+@bp.post("/auth/logout")
 def logout() -> Response:
     token = current_user.session_token
     record(current_user, "logout", current_user, ip=request.remote_addr)
@@ -287,7 +273,7 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/reset", methods=["GET", "POST"])
+@bp.route("/auth/reset", methods=["GET", "POST"])
 @public
 @throttling.limits("RESET_LIMIT_PER_ACCOUNT", "RESET_LIMIT_PER_ADDRESS", throttling.typed_account)
 def request_password_reset() -> Response | str:
@@ -325,7 +311,7 @@ def _reset_email_sender(email: str, now: datetime) -> Callable[[], None]:
     return send
 
 
-@bp.route("/reset/<token>", methods=["GET", "POST"])
+@bp.route("/auth/reset/<token>", methods=["GET", "POST"])
 @public
 def reset_password(token: str) -> Response | str:
     user = services.read_password_reset(token, utcnow())
@@ -345,7 +331,7 @@ def reset_password(token: str) -> Response | str:
     return render_template("auth/reset_password.html", form=form)
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@bp.route("/auth/invitation/<token>", methods=["GET", "POST"])
 @public
 def accept_invitation(token: str) -> Response | str:
     user = services.read_invitation(token, utcnow())
@@ -367,7 +353,7 @@ def accept_invitation(token: str) -> Response | str:
     return render_template("auth/accept_invitation.html", form=form, user=user)
 
 
-@bp.route("/invite", methods=["GET", "POST"])
+@bp.route("/auth/invite", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def invite() -> Response | str:
     form = InvitationCreateForm()

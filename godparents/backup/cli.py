@@ -7,16 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from godparents.backup import keys, retention, snapshot
 
 backup = AppGroup("backup", help="Encrypted backups of the database: make, check, restore.")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(backup)
 
 
 def _folder(folder: Path | None) -> Path:

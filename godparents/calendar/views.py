@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort
+from flask import Response, abort
 
-from godparents.calendar import services
+from godparents.calendar import bp, services
 from godparents.security import public
 from godparents.types import utcnow
 
-bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-
-
-@bp.get("/<token>.ics")
+@bp.get("/calendar/<token>.ics")
 @public
 def feed(token: str) -> Response:
     user = services.user_for_token(token)

@@ -8,7 +8,7 @@ import os
 import secrets
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select, text
 
@@ -24,10 +24,6 @@ demo = AppGroup("demo", help="Fictional demo data.")
 
 PASSWORD_VARIABLE = "GODPARENTS_DEMO_PASSWORD"  # noqa: S105  (a name)  # nosec B105
 TOTP_VARIABLE = "GODPARENTS_DEMO_TOTP_KEY"
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(demo)
 
 
 def configured_password() -> str | None:

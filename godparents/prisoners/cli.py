@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from godparents.audit.services import record
@@ -21,10 +21,6 @@ from godparents.prisoners.import_read import read_prisoners, read_table
 from godparents.timeutil import campaign_today
 
 prisoners = AppGroup("prisoners", help="Import and export the prisoner registry.")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(prisoners)
 
 
 def _print_plan(plan: ImportPlan) -> None:

@@ -9,26 +9,23 @@ each in a module of its own:
 3. ``import_apply.apply_import`` creates and updates; the caller commits once.
 
 ``write_prisoners`` writes the import format back, so an export imports again unchanged. The
-other exports (godparents, pairings, actions) are plain tables for spreadsheets.
+other features' exports (godparents, pairings, actions) are plain tables in their own
+packages (``exports.py``); ``godparents.exports`` lists them all by name.
 
 Plain functions: no request, an explicit ``today``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
-from enum import Enum
+from collections.abc import Iterable
 from typing import Any, TextIO
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from godparents import spreadsheets
-from godparents.actions.models import Action
 from godparents.prisoners.models import Prisoner, PrisonerAddress
-from godparents.sponsors.models import Sponsor
-from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+from godparents.spreadsheets import cell
 
 COLUMNS: tuple[str, ...] = (
     "external_id",
@@ -79,7 +76,7 @@ ATTRIBUTES: dict[str, str] = {
 }
 
 BOM = "\ufeff"
-LIST_SEPARATOR = ";"
+LIST_SEPARATOR = spreadsheets.LIST_SEPARATOR
 TRUE_WORDS = frozenset({"yes", "true", "1"})
 FALSE_WORDS = frozenset({"no", "false", "0"})
 # Rows per database round trip when comparing and writing: bounded memory, few queries.
@@ -96,21 +93,6 @@ _PRISONER_COLUMNS = (
 
 
 # Exports --------------------------------------------------------------------------------------
-
-
-def cell(value: Any) -> str:
-    """A value as the import format writes it (lists joined with ``;``, booleans yes/no)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return LIST_SEPARATOR.join(str(item) for item in value)
-    return str(value)
 
 
 def neutralised(text: str) -> str:
@@ -150,17 +132,6 @@ def write_prisoners(prisoners: Iterable[Any], stream: TextIO) -> int:
     return count
 
 
-def _write_table(stream: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """A plain table, every cell guarded against formula injection; the number of rows."""
-    writer = _writer(stream)
-    writer.writerow(header)
-    count = 0
-    for row in rows:
-        writer.writerow(spreadsheets.safe_row(cell(value) for value in row))
-        count += 1
-    return count
-
-
 def prisoner_rows(session: Session) -> Iterable[Any]:
     """Every prisoner's columns and current address, streamed from one query.
 
@@ -186,156 +157,3 @@ def prisoner_rows(session: Session) -> Iterable[Any]:
 def export_prisoners(session: Session, stream: TextIO) -> int:
     """Every prisoner, in the import format."""
     return write_prisoners(prisoner_rows(session), stream)
-
-
-SPONSOR_HEADER = (
-    "id",
-    "full_name",
-    "title",
-    "parliament",
-    "country",
-    "party",
-    "email",
-    "phone",
-    "language",
-    "mandate_ends_on",
-    "is_active",
-    "has_public_consent",
-    "public_quote",
-    "has_login",
-    "active_godchildren",
-)
-
-
-def _sponsor_rows(session: Session) -> Iterator[tuple[Any, ...]]:
-    # Internal notes stay out, and so does everything about the login but that there is one.
-    active = (
-        select(func.count(Sponsorship.id))
-        .where(Sponsorship.sponsor_id == Sponsor.id, Sponsorship.status == SponsorshipStatus.ACTIVE)
-        .correlate(Sponsor)
-        .scalar_subquery()
-    )
-    query: Select[*tuple[Any, ...]] = select(
-        Sponsor.id,
-        Sponsor.full_name,
-        Sponsor.title,
-        Sponsor.body,
-        Sponsor.country,
-        Sponsor.party,
-        Sponsor.email,
-        Sponsor.phone,
-        Sponsor.language,
-        Sponsor.mandate_ends_on,
-        Sponsor.is_active,
-        Sponsor.has_public_consent,
-        Sponsor.public_quote,
-        Sponsor.user_id,
-        active,
-    ).order_by(Sponsor.id)
-    for row in session.execute(query):
-        *values, user_id, godchildren = row
-        yield (*values, user_id is not None, godchildren)
-
-
-def export_sponsors(session: Session, stream: TextIO) -> int:
-    return _write_table(stream, SPONSOR_HEADER, _sponsor_rows(session))
-
-
-SPONSORSHIP_HEADER = (
-    "id",
-    "sponsor_id",
-    "sponsor_name",
-    "parliament",
-    "country",
-    "prisoner_id",
-    "prisoner_external_id",
-    "prisoner_name",
-    "status",
-    "started_on",
-    "ended_on",
-    "end_reason",
-    "has_public_consent",
-    "announced_on",
-)
-
-
-def export_sponsorships(session: Session, stream: TextIO) -> int:
-    query = (
-        select(
-            Sponsorship.id,
-            Sponsor.id,
-            Sponsor.full_name,
-            Sponsor.body,
-            Sponsor.country,
-            Prisoner.id,
-            Prisoner.external_id,
-            Prisoner.name_latin,
-            Sponsorship.status,
-            Sponsorship.started_on,
-            Sponsorship.ended_on,
-            Sponsorship.end_reason,
-            Sponsorship.has_public_consent,
-            Sponsorship.announced_on,
-        )
-        .join(Sponsor, Sponsorship.sponsor)
-        .join(Prisoner, Sponsorship.prisoner)
-        .order_by(Sponsorship.id)
-    )
-    return _write_table(stream, SPONSORSHIP_HEADER, session.execute(query))
-
-
-ACTION_HEADER = (
-    "id",
-    "sponsorship_id",
-    "occurred_on",
-    "kind",
-    "sponsor_id",
-    "sponsor_name",
-    "parliament",
-    "country",
-    "prisoner_id",
-    "prisoner_external_id",
-    "prisoner_name",
-    "summary",
-    "link",
-    "letter_outcome",
-    "outcome_on",
-    "is_public",
-)
-
-
-def export_actions(session: Session, stream: TextIO) -> int:
-    query = (
-        select(
-            Action.id,
-            Action.sponsorship_id,
-            Action.occurred_on,
-            Action.kind,
-            Sponsor.id,
-            Sponsor.full_name,
-            Sponsor.body,
-            Sponsor.country,
-            Prisoner.id,
-            Prisoner.external_id,
-            Prisoner.name_latin,
-            Action.summary,
-            Action.link,
-            Action.letter_outcome,
-            Action.outcome_on,
-            Action.is_public,
-        )
-        .join(Sponsorship, Action.sponsorship)
-        .join(Sponsor, Sponsorship.sponsor)
-        .join(Prisoner, Sponsorship.prisoner)
-        .order_by(Action.id)
-    )
-    return _write_table(stream, ACTION_HEADER, session.execute(query))
-
-
-# The exports by the name in their URL and file name.
-EXPORTS: dict[str, Callable[[Session, TextIO], int]] = {
-    "prisoners": export_prisoners,
-    "sponsors": export_sponsors,
-    "sponsorships": export_sponsorships,
-    "actions": export_actions,
-}

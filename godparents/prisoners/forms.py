@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    FieldList,
+    HiddenField,
     SelectField,
     StringField,
     SubmitField,
@@ -19,9 +22,27 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from godparents.concurrency import VersionField
-from godparents.fields import BoundedIntegerField, DayField
+from godparents.fields import (
+    BoundedIntegerField,
+    DayField,
+    MultiCheckboxField,
+    add_error,
+    database_id,
+)
 from godparents.labels import label
-from godparents.prisoners.models import Gender, KeyDateKind, Prisoner, PrisonerStatus
+from godparents.prisoners import csvio
+from godparents.prisoners.import_read import (
+    FULL_NAME,
+    IGNORED,
+    MAX_COLUMNS,
+)
+from godparents.prisoners.models import (
+    FacilityKind,
+    Gender,
+    KeyDateKind,
+    Prisoner,
+    PrisonerStatus,
+)
 from godparents.prisoners.photos import max_photo_bytes, size_in_mb
 from godparents.prisoners.services import URL_MAX, AddressData, PrisonerData, split_list
 
@@ -223,3 +244,113 @@ class PhotoUploadForm(FlaskForm):
             "its metadata (such as the place where it was taken).",
             size=size_in_mb(max_photo_bytes()),
         )
+
+
+def _text(label_text: Any, length: int) -> StringField:
+    return StringField(label_text, validators=[Optional(), Length(max=length)])
+
+
+class FacilityForm(FlaskForm):
+    name_en = _text(_l("Name in English"), 300)
+    name_de = _text(_l("Name in German"), 300)
+    name_ru = _text(_l("Name in Russian"), 300)
+    name_be = _text(_l("Name in Belarusian"), 300)
+    kind = SelectField(_l("Kind"), validators=[InputRequired()])
+    postcode = _text(_l("Postcode"), 40)
+    region = _text(_l("Region and district"), 200)
+    town = _text(_l("Town"), 200)
+    street = _text(_l("Street and number"), 300)
+    institution = _text(_l("Institution line"), 300)
+    postal_address = TextAreaField(
+        _l("Postal address as on the envelope"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 4, "lang": "ru"},
+        description=_l(
+            "In Cyrillic, without the name. Left empty, it is written from the "
+            "parts above; with no part either, the address is unknown."
+        ),
+    )
+    submit = SubmitField(_l("Save the facility"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [SelectChoice(kind.value, label(kind)) for kind in FacilityKind]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not any(
+            (field.data or "").strip()
+            for field in (self.name_en, self.name_de, self.name_ru, self.name_be)
+        ):
+            add_error(self.name_en, _("Give the facility a name in at least one language."))
+            return False
+        return True
+
+
+def optional_id(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return database_id(value)
+    except ValueError:
+        return None
+
+
+class MergeForm(FlaskForm):
+    other = HiddenField(validators=[InputRequired()], filters=[optional_id])
+    keep_other_photo = BooleanField(_l("Keep the other record's photo instead of this one's"))
+    submit = SubmitField(_l("Merge into this record"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("File"),
+        validators=[
+            FileRequired(_l("Choose a CSV or XLSX file.")),
+            FileAllowed(
+                ["csv", "xlsx"], _l("Choose a CSV or XLSX file (its name ends in .csv or .xlsx).")
+            ),
+        ],
+        description=_l(
+            "A workbook (.xlsx), or a text file saved as “CSV UTF-8”, separated "
+            "by commas or semicolons."
+        ),
+        render_kw={
+            "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"
+            "officedocument.spreadsheetml.sheet"
+        },
+    )
+    submit = SubmitField(_l("Check the file"))
+
+
+def _target_label(column: str) -> str:
+    if column == IGNORED:
+        return str(_l("(do not import)"))
+    if column == FULL_NAME:
+        return str(_l("Whole name in one column (split on import)"))
+    return column
+
+
+class ImportMappingForm(FlaskForm):
+    """One choice per heading of the file: which import column it holds."""
+
+    token = HiddenField(validators=[DataRequired()])
+    columns = FieldList(SelectField(validate_choice=False), max_entries=MAX_COLUMNS)
+    submit = SubmitField(_l("Read the file this way"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [
+            SelectChoice(target, _target_label(target))
+            for target in (IGNORED, FULL_NAME, *csvio.COLUMNS)
+        ]
+        for entry in self.columns:
+            entry.choices = choices
+
+
+class ImportConfirmForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+    # The identity changes to apply, by external_id (the preview offers them, unticked).
+    accept = MultiCheckboxField(_l("Apply this identity change"), validate_choice=False)
+    submit = SubmitField(_l("Confirm import"))

@@ -10,13 +10,12 @@ from __future__ import annotations
 import struct
 from io import BytesIO
 
-from flask import Blueprint, Flask, Response, abort, current_app
+from flask import Response, abort, current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from PIL import Image, ImageOps
 
-from godparents.prisoners import services
-from godparents.security import public
+from godparents.prisoners.models import PrisonerPhoto
 
 MAX_BYTES = 5 * 1024 * 1024  # the default of the PHOTO_MAX_BYTES setting
 MAX_SIDE = 800
@@ -108,21 +107,13 @@ def reencode(data: bytes, max_bytes: int = MAX_BYTES) -> bytes:
     return out.getvalue()
 
 
-public_bp = Blueprint("public_photos", __name__)
-
-
-@public_bp.get("/photos/<int:prisoner_id>.jpg")
-@public
-def photo(prisoner_id: int) -> Response:
-    """A prisoner's photo for the campaign's public pages, only with the prisoner's consent."""
-    found = services.public_photo(prisoner_id)
-    if found is None:
+def photo_response(photo: PrisonerPhoto | None, cache_control: str) -> Response:
+    """A stored photo as a response, or 404. ``cache_control``: "private, no-store" for the
+    team's and coordinators' pages, a short public lifetime for the public one."""
+    if photo is None:
         abort(404)
-    response = Response(found.content, mimetype=found.mimetype)
-    # Short, so that a withdrawn consent takes effect within minutes.
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response = Response(photo.content, mimetype=photo.mimetype)
+    response.headers["Cache-Control"] = cache_control
+    if cache_control.startswith("private"):
+        response.headers["Content-Disposition"] = "inline"
     return response
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(public_bp)

@@ -1,299 +1,50 @@
-"""The prisoner registry for coordinators: list, search, create, edit, addresses, photos."""
+"""The prisoners' pages outside the registry: a godchild's page for their godparent's team,
+and a prisoner's photo for the campaign's public pages (only with the prisoner's consent).
+The coordinators' registry is in admin.py."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import load_only
-from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wrappers import Response
 
-from godparents import concurrency
-from godparents.auth.models import Role
-from godparents.extensions import db
-from godparents.fields import add_error
-from godparents.listing import paginate, paginate_in_one_scan, sort_from_request
-from godparents.prisoners import photos, services
-from godparents.prisoners.blueprint import bp
-from godparents.prisoners.forms import (
-    GENDERS,
-    AddressChangeForm,
-    KeyDateAddForm,
-    KeyDateDeleteForm,
-    PhotoUploadForm,
-    PrisonerCreateForm,
-    PrisonerForm,
-)
-from godparents.prisoners.models import KeyDateKind, Prisoner, PrisonerStatus
-from godparents.security import roles_required
-from godparents.timeutil import local_today
-
-RELEASE_ENDPOINT = "sponsorships.release"
-# Pages of other features that this one links to, when they are there: they are built
-# alongside, and a link to a missing endpoint would break the page.
-LINKED_ENDPOINTS = (
-    "prisoners.import_upload",
-    "prisoners.export",
-    RELEASE_ENDPOINT,
-    "sponsorships.create",
-    "sponsorships.end",
-    "sponsorships.handover",
-    "sponsor_registry.detail",
-)
+from godparents.actions import services as actions
+from godparents.actions.forms import DeleteForm
+from godparents.prisoners import bp, services
+from godparents.prisoners.photos import photo_response
+from godparents.security import TEAM, public, roles_required
+from godparents.sponsors import services as team_services
+from godparents.timeutil import reader_today
 
 
-def _today() -> date:
-    """Today for the reader, in their own time zone."""
-    return local_today(current_user.timezone, current_app.config["TIMEZONE"])
-
-
-def _has_endpoint(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions
-
-
-def _links() -> set[str]:
-    """The endpoints of ``LINKED_ENDPOINTS`` that exist, for the templates to check."""
-    return {endpoint for endpoint in LINKED_ENDPOINTS if _has_endpoint(endpoint)}
-
-
-def _prisoner_or_404(prisoner_id: int) -> Prisoner:
-    prisoner = db.session.get(Prisoner, prisoner_id)
-    if prisoner is None:
-        abort(404)
-    return prisoner
-
-
-@bp.get("/")
-@roles_required(Role.COORDINATOR)
-def index() -> str:
-    filters = services.Filters.from_args(request.args)
-    sort = sort_from_request(dict.fromkeys(services.SORT_KEYS), services.DEFAULT_SORT)
-    # A name search scans every spelling: count in the same scan. Without one, the count
-    # is cheap and a window over the whole registry would not be.
-    query = services.sorted_search(filters, sort).options(
-        load_only(
-            Prisoner.id,
-            Prisoner.name_latin,
-            Prisoner.name_be,
-            Prisoner.name_ru,
-            Prisoner.status,
-            Prisoner.detained_on,
-            Prisoner.released_on,
-            Prisoner.can_receive_letters,
-        )
-    )
-    page = paginate_in_one_scan(query) if filters.q.strip() else paginate(query)
-    counts = services.godparent_counts([prisoner.id for prisoner in page.items])
-    return render_template(
-        "prisoners/index.html",
-        page=page,
-        counts=counts,
-        filters=filters,
-        sort=sort,
-        today=_today(),
-        statuses=list(PrisonerStatus),
-        held=services.HELD,
-        links=_links(),
-    )
-
-
-def _render_detail(
-    prisoner_id: int,
-    key_date_form: KeyDateAddForm | None = None,
-    photo_form: PhotoUploadForm | None = None,
-) -> str:
-    """The prisoner's page; a form that failed is shown again with its errors."""
-    view = services.detail(prisoner_id)
+@bp.get("/sponsor/prisoners/<int:prisoner_id>")
+@roles_required(*TEAM)
+def godchild(prisoner_id: int) -> str:
+    """A godchild's page: what the team needs to write, and what it did."""
+    today = reader_today()
+    view = team_services.prisoner_view(current_user, prisoner_id, today)
     if view is None:
         abort(404)
-    key_date_form = key_date_form or KeyDateAddForm(formdata=None)
-    if key_date_form.kind.data is None:
-        key_date_form.kind.data = KeyDateKind.TRIAL.value
     return render_template(
-        "prisoners/detail.html",
+        "prisoners/godchild.html",
         view=view,
         prisoner=view.prisoner,
-        today=_today(),
-        key_date_form=key_date_form,
-        photo_form=photo_form or PhotoUploadForm(formdata=None),
-        genders=GENDERS,
-        links=_links(),
+        today=today,
+        can_change=lambda action: actions.can_change(current_user, action),
+        can_record_outcome=lambda action: actions.can_record_outcome(current_user, action),
+        delete_form=DeleteForm(),
     )
 
 
-@bp.get("/<int:prisoner_id>")
-@roles_required(Role.COORDINATOR)
-def detail(prisoner_id: int) -> str:
-    return _render_detail(prisoner_id)
+@bp.get("/sponsor/prisoners/<int:prisoner_id>/photo")
+@roles_required(*TEAM)
+def godchild_photo(prisoner_id: int) -> Response:
+    return photo_response(team_services.photo_for(current_user, prisoner_id), "private, no-store")
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@roles_required(Role.COORDINATOR)
-def create() -> BaseResponse | str:
-    today = _today()
-    form = PrisonerCreateForm()
-    if not form.is_submitted():
-        form.status.data = PrisonerStatus.SENTENCED.value
-        form.can_receive_letters.data = True
-        form.valid_from.data = today
-    if form.validate_on_submit():
-        try:
-            prisoner = services.create_prisoner(form.to_data(), form.first_address(today), today)
-            db.session.commit()
-        except services.PrisonerError as error:
-            add_error(form[error.field], str(error))
-        except IntegrityError:
-            # The external id was free when checked; an import or a colleague took it since.
-            db.session.rollback()
-            add_error(form.external_id, services.external_id_taken())
-        else:
-            flash(_("%(name)s is in the registry.", name=prisoner.name_latin), "success")
-            return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
-    return render_template("prisoners/form.html", form=form, prisoner=None)
-
-
-@bp.route("/<int:prisoner_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.COORDINATOR)
-def edit(prisoner_id: int) -> BaseResponse | str:
-    prisoner = _prisoner_or_404(prisoner_id)
-    previous_status = prisoner.status
-    form = PrisonerForm(obj=prisoner)
-    if not form.is_submitted():
-        form.fill(prisoner)
-    conflict = None
-    if form.validate_on_submit() and not (
-        conflict := concurrency.conflict(prisoner, form, lambda: _saved_form(prisoner))
-    ):
-        try:
-            services.update_prisoner(prisoner, form.to_data(), _today())
-            release_due = services.needs_release(previous_status, prisoner)
-            db.session.commit()
-        except services.PrisonerError as error:
-            add_error(form[error.field], str(error))
-        except IntegrityError:
-            # The external id was free when checked; an import or a colleague took it since.
-            db.session.rollback()
-            add_error(form.external_id, services.external_id_taken())
-        else:
-            flash(_("Your changes are saved."), "success")
-            if release_due:
-                return _after_release(prisoner)
-            return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
-    return render_template("prisoners/form.html", form=form, prisoner=prisoner, conflict=conflict)
-
-
-def _saved_form(prisoner: Prisoner) -> PrisonerForm:
-    """The edit form as the prisoner is saved now, to show beside a stale form's values."""
-    saved = PrisonerForm(formdata=None, obj=prisoner)
-    saved.fill(prisoner)
-    return saved
-
-
-def _after_release(prisoner: Prisoner) -> BaseResponse:
-    """Send the coordinator on to end the pairings of a prisoner who is no longer held."""
-    flash(
-        _(
-            "%(name)s still has godparents. Please end or hand over their godparenthoods.",
-            name=prisoner.name_latin,
-        ),
-        "warning",
-    )
-    if _has_endpoint(RELEASE_ENDPOINT):
-        return redirect(url_for(RELEASE_ENDPOINT, prisoner_id=prisoner.id))
-    return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id, _anchor="pairings"))
-
-
-@bp.route("/<int:prisoner_id>/address", methods=["GET", "POST"])
-@roles_required(Role.COORDINATOR)
-def change_address(prisoner_id: int) -> BaseResponse | str:
-    prisoner = _prisoner_or_404(prisoner_id)
-    today = _today()
-    form = AddressChangeForm()
-    if not form.is_submitted():
-        form.valid_from.data = today
-    if form.validate_on_submit():
-        try:
-            services.change_address(prisoner, form.to_data(), today)
-        except services.PrisonerError as error:
-            add_error(form[error.field], str(error))
-        else:
-            db.session.commit()
-            flash(_("The new address is saved; the old one stays in the history."), "success")
-            return redirect(
-                url_for("prisoners.detail", prisoner_id=prisoner.id, _anchor="addresses")
-            )
-    return render_template(
-        "prisoners/address.html",
-        form=form,
-        prisoner=prisoner,
-        facility_names=services.facility_names(),
-    )
-
-
-@bp.post("/<int:prisoner_id>/key-dates")
-@roles_required(Role.COORDINATOR)
-def add_key_date(prisoner_id: int) -> BaseResponse | str:
-    prisoner = _prisoner_or_404(prisoner_id)
-    form = KeyDateAddForm()
-    if not form.validate_on_submit():
-        return _render_detail(prisoner_id, key_date_form=form)
-    services.add_key_date(
-        prisoner,
-        KeyDateKind(form.kind.data),
-        form.occurs_on.data,
-        form.is_yearly.data,
-        form.note.data,
-    )
-    db.session.commit()
-    flash(_("The date is added."), "success")
-    return redirect(url_for("prisoners.detail", prisoner_id=prisoner_id, _anchor="key-dates"))
-
-
-@bp.post("/<int:prisoner_id>/key-dates/<int:key_date_id>/delete")
-@roles_required(Role.COORDINATOR)
-def delete_key_date(prisoner_id: int, key_date_id: int) -> BaseResponse:
-    key_date = services.key_date_of(prisoner_id, key_date_id)
-    if key_date is None:
-        abort(404)
-    if not KeyDateDeleteForm().validate_on_submit():
-        abort(400)
-    services.delete_key_date(key_date)
-    db.session.commit()
-    flash(_("The date is deleted."), "info")
-    return redirect(url_for("prisoners.detail", prisoner_id=prisoner_id, _anchor="key-dates"))
-
-
-@bp.post("/<int:prisoner_id>/photo")
-@roles_required(Role.COORDINATOR)
-def upload_photo(prisoner_id: int) -> BaseResponse | str:
-    prisoner = _prisoner_or_404(prisoner_id)
-    form = PhotoUploadForm()
-    if form.validate_on_submit():
-        limit = photos.max_photo_bytes()
-        # One byte more than allowed is enough to know that the file is too large.
-        data = form.photo.data.stream.read(limit + 1)
-        try:
-            jpeg = photos.reencode(data, limit)
-        except photos.PhotoError as error:
-            add_error(form.photo, str(error))
-        else:
-            services.save_photo(prisoner, jpeg)
-            db.session.commit()
-            flash(_("The photo is saved."), "success")
-            return redirect(url_for("prisoners.detail", prisoner_id=prisoner_id))
-    return _render_detail(prisoner_id, photo_form=form)
-
-
-@bp.get("/<int:prisoner_id>/photo")
-@roles_required(Role.COORDINATOR)
-def photo(prisoner_id: int) -> Response:
-    found = services.photo_of(prisoner_id)
-    if found is None:
-        abort(404)
-    response = Response(found.content, mimetype=found.mimetype)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+@bp.get("/photos/<int:prisoner_id>.jpg")
+@public
+def public_photo(prisoner_id: int) -> Response:
+    """A prisoner's photo for the campaign's public pages, only with the prisoner's consent.
+    Cached briefly, so that a withdrawn consent takes effect within minutes."""
+    return photo_response(services.public_photo(prisoner_id), "public, max-age=300")

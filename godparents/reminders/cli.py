@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from types import FrameType
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from godparents.extensions import db
@@ -30,10 +30,6 @@ reminders = AppGroup("reminders", help="Plan and send the reminder emails.")
 
 EXIT_UNDELIVERED = 1
 EXIT_REFUSED = 2
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(reminders)
 
 
 def _print_plan(planned: runner.Planned, dry_run: bool) -> None:

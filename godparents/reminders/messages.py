@@ -129,12 +129,12 @@ def context(
         "home": external_url("main.index"),
         "settings": external_url("account.profile", _anchor="reminders"),
         "unsubscribe": external_url(
-            "reminders_public.unsubscribe", token=unsubscribe_token(user.id, rule.trigger)
+            "reminders.unsubscribe", token=unsubscribe_token(user.id, rule.trigger)
         ),
     }
     suggested = SUGGESTED_ACTION.get(rule.template)
     if prisoner is not None and not user.is_coordinator:
-        links["prisoner"] = external_url("sponsors.prisoner", prisoner_id=prisoner.id)
+        links["prisoner"] = external_url("prisoners.godchild", prisoner_id=prisoner.id)
         links["log"] = external_url(
             "actions.create", prisoner_id=prisoner.id, kind=suggested.value if suggested else None
         )
@@ -249,5 +249,5 @@ def message_id_of(data: bytes) -> str | None:
 
 def list_unsubscribe_headers(user_id: int, trigger: Trigger) -> dict[str, str]:
     """RFC 2369 and RFC 8058: mail programs offer a one-click "unsubscribe" from this kind."""
-    link = external_url("reminders_public.unsubscribe", token=unsubscribe_token(user_id, trigger))
+    link = external_url("reminders.unsubscribe", token=unsubscribe_token(user_id, trigger))
     return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

@@ -1,13 +1,9 @@
-"""The godparent's pages: home, a godchild's page, and the office team."""
+"""The godparent's pages: home and the office team (a godchild's page is in
+prisoners/views.py)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
-    Blueprint,
-    Flask,
-    Response,
     abort,
     current_app,
     flash,
@@ -24,8 +20,6 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from godparents.actions import services as actions
-from godparents.actions.forms import DeleteForm
 from godparents.audit.services import record
 from godparents.auth import services as accounts
 from godparents.auth.models import Role, User, normalise_email
@@ -34,28 +28,15 @@ from godparents.caching import cache
 from godparents.extensions import db
 from godparents.fields import add_error
 from godparents.mailer import send_email
-from godparents.security import roles_required
-from godparents.sponsors import home_cache, services
+from godparents.security import TEAM, roles_required
+from godparents.sponsors import bp, home_cache, services
 from godparents.sponsors.forms import DelegateInviteForm, DelegateRemoveForm
 from godparents.sponsors.models import Sponsor
-from godparents.timeutil import local_today
+from godparents.timeutil import reader_today
 from godparents.types import utcnow
 
-bp = Blueprint("sponsors", __name__, url_prefix="/sponsor")
 
-TEAM = (Role.SPONSOR, Role.DELEGATE)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-
-
-def _today() -> date:
-    """Today for the reader, in their own time zone."""
-    return local_today(current_user.timezone, current_app.config["TIMEZONE"])
-
-
-@bp.get("/")
+@bp.get("/sponsor/")
 @roles_required(*TEAM)
 def home() -> str:
     """The page every reminder leads to. Its content is rendered once per user and reused
@@ -63,7 +44,7 @@ def home() -> str:
     actions, the campaign days), the day turns or the language changes. The whole page
     around it is reused too, per session (it holds the session's CSRF token), unless a
     message waits to be shown once."""
-    today = _today()
+    today = reader_today()
     key = (
         "sponsor-home",
         current_app.config["SQLALCHEMY_DATABASE_URI"],
@@ -92,36 +73,6 @@ def home() -> str:
     return cache.get((*key, "page", session["csrf_token"], current_user.email), max_age, page)
 
 
-@bp.get("/prisoners/<int:prisoner_id>")
-@roles_required(*TEAM)
-def prisoner(prisoner_id: int) -> str:
-    today = _today()
-    view = services.prisoner_view(current_user, prisoner_id, today)
-    if view is None:
-        abort(404)
-    return render_template(
-        "sponsors/prisoner.html",
-        view=view,
-        prisoner=view.prisoner,
-        today=today,
-        can_change=lambda action: actions.can_change(current_user, action),
-        can_record_outcome=lambda action: actions.can_record_outcome(current_user, action),
-        delete_form=DeleteForm(),
-    )
-
-
-@bp.get("/prisoners/<int:prisoner_id>/photo")
-@roles_required(*TEAM)
-def photo(prisoner_id: int) -> Response:
-    found = services.photo_for(current_user, prisoner_id)
-    if found is None:
-        abort(404)
-    response = Response(found.content, mimetype=found.mimetype)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Disposition"] = "inline"
-    return response
-
-
 def _own_sponsor() -> Sponsor:
     sponsor = current_user.sponsor
     if sponsor is None:
@@ -133,7 +84,7 @@ def _invitations_by_user() -> str:
     return f"team-invite:{current_user.id}"
 
 
-@bp.route("/team", methods=["GET", "POST"])
+@bp.route("/sponsor/team", methods=["GET", "POST"])
 @roles_required(Role.SPONSOR)
 @limiter.limit(
     lambda: current_app.config["TEAM_INVITE_LIMIT"],
@@ -185,9 +136,9 @@ def team() -> BaseResponse | str:
     )
 
 
-@bp.post("/team/<int:user_id>/remove")
+@bp.post("/sponsor/team/<int:user_id>/remove")
 @roles_required(Role.SPONSOR)
-def remove_delegate(user_id: int) -> BaseResponse:
+def remove_team_member(user_id: int) -> BaseResponse:
     sponsor = _own_sponsor()
     form = DelegateRemoveForm()
     delegate = db.session.get(User, user_id)

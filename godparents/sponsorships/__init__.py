@@ -1,1 +1,8 @@
 """Sponsorships."""
+
+from flask import Blueprint
+
+# The package's pages attach their routes to it: views.py those of godparents, their
+# staff and the public, admin.py the coordinators' (docs/architecture.md). create_app
+# registers it.
+bp = Blueprint("sponsorships", __name__)

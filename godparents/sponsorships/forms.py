@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SubmitField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import DataRequired, InputRequired
 
 from godparents.fields import DayField, MultiCheckboxField, database_id
 from godparents.labels import label
@@ -97,3 +98,28 @@ class ReleaseForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
+
+
+class BulkUploadForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        validators=[FileRequired(_l("Choose a CSV file."))],
+        description=_l(
+            "Two columns, external_id and email (the godparent's), one pairing per row."
+        ),
+        render_kw={"accept": ".csv,text/csv"},
+    )
+    status = SelectField(_l("Pair as"), validators=[InputRequired()])
+    submit = SubmitField(_l("Check the file"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = [
+            SelectChoice(SponsorshipStatus.PROPOSED.value, label(SponsorshipStatus.PROPOSED)),
+            SelectChoice(SponsorshipStatus.ACTIVE.value, label(SponsorshipStatus.ACTIVE)),
+        ]
+
+
+class BulkConfirmForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Pair them"))

@@ -2,51 +2,36 @@
 
 An upload (CSV or XLSX) is checked and shown as a preview; only "Confirm import" writes. A
 list with headings of its own goes through a mapping step first (remembered per set of
-headings). Between the requests the file waits in the instance folder under a random name
-(mode 600, removed after the import or after an hour). The pages carry only a signed token
-with that name, the SHA-256 of the content, the uploader and the mapping: the client can
-neither swap the file nor point at another one, and the confirmed import is exactly the file
-that was previewed, read the same way. Identity changes are written only when ticked.
+headings). Between the requests the file waits on the server (``import_store``): the
+confirmed import is exactly the file that was previewed, read the same way. Identity
+changes are written only when ticked.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
-import re
-import secrets
-import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import FieldList, HiddenField, SelectField, SubmitField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
 
 from godparents.audit.services import record
 from godparents.auth.models import Role
+from godparents.exports import EXPORTS
 from godparents.extensions import db
-from godparents.fields import MultiCheckboxField, add_error
-from godparents.prisoners import csvio, import_mapping
-from godparents.prisoners.blueprint import bp
+from godparents.fields import add_error
+from godparents.prisoners import bp, csvio, import_mapping, import_store
+from godparents.prisoners.forms import ImportConfirmForm, ImportForm, ImportMappingForm
 from godparents.prisoners.import_apply import apply_import
 from godparents.prisoners.import_plan import plan_import
 from godparents.prisoners.import_read import (
-    FULL_NAME,
     IGNORED,
-    MAX_COLUMNS,
     ParseResult,
     normalised,
     read_prisoners,
@@ -54,129 +39,12 @@ from godparents.prisoners.import_read import (
 from godparents.security import roles_required
 from godparents.timeutil import campaign_today
 
-TOKEN_SALT = "godparents.import"  # noqa: S105  (a namespace, no secret)  # nosec B105
-KEEP_SECONDS = 3600  # how long a previewed file waits for its confirmation
 MAX_BYTES = 10 * 1024 * 1024  # about 20,000 rows; PRISONER_IMPORT_MAX_BYTES overrides
 PREVIEW_LIMIT = 100  # created and changed prisoners listed on the preview, each
-_KEPT_NAME = re.compile(r"[0-9a-f]{32}")
-
-
-class ImportForm(FlaskForm):
-    file = FileField(
-        _l("File"),
-        validators=[
-            FileRequired(_l("Choose a CSV or XLSX file.")),
-            FileAllowed(
-                ["csv", "xlsx"], _l("Choose a CSV or XLSX file (its name ends in .csv or .xlsx).")
-            ),
-        ],
-        description=_l(
-            "A workbook (.xlsx), or a text file saved as “CSV UTF-8”, separated "
-            "by commas or semicolons."
-        ),
-        render_kw={
-            "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"
-            "officedocument.spreadsheetml.sheet"
-        },
-    )
-    submit = SubmitField(_l("Check the file"))
-
-
-def _target_label(column: str) -> str:
-    if column == IGNORED:
-        return str(_l("(do not import)"))
-    if column == FULL_NAME:
-        return str(_l("Whole name in one column (split on import)"))
-    return column
-
-
-class ImportMappingForm(FlaskForm):
-    """One choice per heading of the file: which import column it holds."""
-
-    token = HiddenField(validators=[DataRequired()])
-    columns = FieldList(SelectField(validate_choice=False), max_entries=MAX_COLUMNS)
-    submit = SubmitField(_l("Read the file this way"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        choices = [
-            SelectChoice(target, _target_label(target))
-            for target in (IGNORED, FULL_NAME, *csvio.COLUMNS)
-        ]
-        for entry in self.columns:
-            entry.choices = choices
-
-
-class ImportConfirmForm(FlaskForm):
-    token = HiddenField(validators=[DataRequired()])
-    # The identity changes to apply, by external_id (the preview offers them, unticked).
-    accept = MultiCheckboxField(_l("Apply this identity change"), validate_choice=False)
-    submit = SubmitField(_l("Confirm import"))
 
 
 def _today() -> date:
     return campaign_today(current_app.config["TIMEZONE"])
-
-
-def _folder() -> Path:
-    configured = current_app.config.get("PRISONER_IMPORT_FOLDER")
-    return Path(configured) if configured else Path(current_app.instance_path) / "imports"
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _remove_stale(folder: Path) -> None:
-    """Previews nobody confirmed: their files go after KEEP_SECONDS."""
-    cutoff = time.time() - KEEP_SECONDS
-    for path in folder.glob("*.csv"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except FileNotFoundError:  # another request removed it first
-            continue
-
-
-def _keep(data: bytes) -> str:
-    """Store the upload under a new random name, readable by this user account only."""
-    folder = _folder()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _remove_stale(folder)
-    name = secrets.token_hex(16)
-    descriptor = os.open(folder / f"{name}.csv", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as kept:
-        kept.write(data)
-    return name
-
-
-def _token(name: str, data: bytes, filename: str, mapping: dict[str, str] | None) -> str:
-    return _serializer().dumps(
-        {
-            "file": name,
-            "sha256": _sha256(data),
-            "user": current_user.id,
-            "name": filename[:200],
-            "mapping": mapping,
-        }
-    )
-
-
-def _claim(token: str) -> dict[str, Any] | None:
-    """The signed claim of a form if it is intact, recent and this user's."""
-    claim = _serializer().loads(token, max_age=KEEP_SECONDS)
-    if (
-        not isinstance(claim, dict)
-        or claim.get("user") != current_user.id
-        or not _KEPT_NAME.fullmatch(str(claim.get("file", "")))
-        or not isinstance(claim.get("mapping") or {}, dict)
-    ):
-        return None
-    return claim
 
 
 def _upload_page(form: ImportForm, result: ParseResult | None = None) -> str:
@@ -231,7 +99,9 @@ def _preview(
     confirm = None
     if plan.writes:  # else there is nothing to confirm, and nothing to keep
         confirm = ImportConfirmForm(formdata=None)
-        confirm.token.data = _token(kept or _keep(data), data, filename, mapping)
+        confirm.token.data = import_store.token(
+            kept or import_store.keep(data), data, filename, mapping
+        )
     mapped = (
         [
             (heading, mapping.get(normalised(heading), IGNORED))
@@ -251,7 +121,7 @@ def _preview(
     )
 
 
-@bp.route("/import", methods=["GET", "POST"])
+@bp.route("/coordinator/prisoners/import", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def import_upload() -> str:
     """Upload a file: every problem is listed, the mapping step for headings of its own, or
@@ -270,7 +140,10 @@ def import_upload() -> str:
         if mapping is None:
             guess = import_mapping.guess(result.headings)
             return _mapping_page(
-                _token(_keep(data), data, filename, None), result.headings, guess, filename
+                import_store.token(import_store.keep(data), data, filename, None),
+                result.headings,
+                guess,
+                filename,
             )
         result = read_prisoners(data, filename, mapping)
     if not result.ok:
@@ -278,21 +151,15 @@ def import_upload() -> str:
     return _preview(data, result, filename, None, mapping)
 
 
-def _kept_file(claim: dict[str, Any]) -> bytes | None:
-    """The file a claim names, if it is still there and unchanged (400 if changed)."""
-    path = _folder() / f"{claim['file']}.csv"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    if _sha256(data) != claim.get("sha256"):
+def _claimed(
+    form: ImportMappingForm | ImportConfirmForm,
+) -> tuple[dict[str, Any], bytes] | BaseResponse:
+    """The claim of a posted import step and the file it names; 400 for a form or token
+    that is not intact and this user's, back to the upload when the file is gone."""
+    if not form.validate_on_submit():
         abort(400)
-    return data
-
-
-def _claim_or_redirect(token: str) -> dict[str, Any] | BaseResponse:
     try:
-        claim = _claim(token)
+        claim = import_store.claim(form.token.data)
     except SignatureExpired:
         flash(_("The preview has expired. Please upload the file again."), "warning")
         return redirect(url_for("prisoners.import_upload"))
@@ -300,23 +167,22 @@ def _claim_or_redirect(token: str) -> dict[str, Any] | BaseResponse:
         abort(400)
     if claim is None:
         abort(400)
-    return claim
+    data = import_store.kept_file(claim)
+    if data is None:
+        flash(_("This file was imported already, or its preview has expired."), "warning")
+        return redirect(url_for("prisoners.import_upload"))
+    return claim, data
 
 
-@bp.post("/import/mapping")
+@bp.post("/coordinator/prisoners/import/mapping")
 @roles_required(Role.COORDINATOR)
 def import_mapping_save() -> BaseResponse | str:
     """The coordinator's mapping of the headings: remembered, then the file read with it."""
     form = ImportMappingForm()
-    if not form.validate_on_submit():
-        abort(400)
-    claim = _claim_or_redirect(form.token.data)
-    if not isinstance(claim, dict):
-        return claim
-    data = _kept_file(claim)
-    if data is None:
-        flash(_("This file was imported already, or its preview has expired."), "warning")
-        return redirect(url_for("prisoners.import_upload"))
+    claimed = _claimed(form)
+    if not isinstance(claimed, tuple):
+        return claimed
+    claim, data = claimed
     filename = str(claim.get("name") or "")
     headings = read_prisoners(data, filename).headings
     chosen = [entry.data or IGNORED for entry in form.columns]
@@ -338,21 +204,16 @@ def import_mapping_save() -> BaseResponse | str:
     return _preview(data, result, filename, claim["file"], mapping)
 
 
-@bp.post("/import/confirm")
+@bp.post("/coordinator/prisoners/import/confirm")
 @roles_required(Role.COORDINATOR)
 def import_confirm() -> BaseResponse | str:
     """Import the previewed file: read again, compared again, written in one commit."""
     form = ImportConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    claim = _claim_or_redirect(form.token.data)
-    if not isinstance(claim, dict):
-        return claim
-    data = _kept_file(claim)
-    if data is None:
-        flash(_("This file was imported already, or its preview has expired."), "warning")
-        return redirect(url_for("prisoners.import_upload"))
-    path = _folder() / f"{claim['file']}.csv"
+    claimed = _claimed(form)
+    if not isinstance(claimed, tuple):
+        return claimed
+    claim, data = claimed
+    path = import_store.kept_path(claim)
 
     result = read_prisoners(data, str(claim.get("name") or ""), claim.get("mapping"))
     if not result.ok:
@@ -428,18 +289,18 @@ def import_confirm() -> BaseResponse | str:
     return redirect(url_for("prisoners.index"))
 
 
-@bp.get("/export")
+@bp.get("/coordinator/prisoners/export")
 @roles_required(Role.COORDINATOR)
 def export() -> str:
     """The CSV downloads: prisoners in the import format, and the other tables."""
-    return render_template("prisoners/export.html", kinds=list(csvio.EXPORTS))
+    return render_template("prisoners/export.html", kinds=list(EXPORTS))
 
 
-@bp.get("/export/<kind>.csv")
+@bp.get("/coordinator/prisoners/export/<kind>.csv")
 @roles_required(Role.COORDINATOR)
 def export_csv(kind: str) -> Response:
     """One export as a dated CSV download; the export is written to the audit log."""
-    write = csvio.EXPORTS.get(kind)
+    write = EXPORTS.get(kind)
     if write is None:
         abort(404)
     buffer = io.StringIO()

@@ -4,75 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
 
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.fields import add_error
-from godparents.labels import label
 from godparents.listing import paginate
-from godparents.prisoners.blueprint import bp
+from godparents.prisoners import bp
 from godparents.prisoners.facilities import compose_postal_address, postal_parts
+from godparents.prisoners.forms import FacilityForm
 from godparents.prisoners.models import HELD_STATUSES, Facility, FacilityKind, Prisoner
 from godparents.prisoners.queries import current_address_ids
-from godparents.security import roles_required
-
-
-def _text(label_text: Any, length: int) -> StringField:
-    return StringField(label_text, validators=[Optional(), Length(max=length)])
-
-
-class FacilityForm(FlaskForm):
-    name_en = _text(_l("Name in English"), 300)
-    name_de = _text(_l("Name in German"), 300)
-    name_ru = _text(_l("Name in Russian"), 300)
-    name_be = _text(_l("Name in Belarusian"), 300)
-    kind = SelectField(_l("Kind"), validators=[InputRequired()])
-    postcode = _text(_l("Postcode"), 40)
-    region = _text(_l("Region and district"), 200)
-    town = _text(_l("Town"), 200)
-    street = _text(_l("Street and number"), 300)
-    institution = _text(_l("Institution line"), 300)
-    postal_address = TextAreaField(
-        _l("Postal address as on the envelope"),
-        validators=[Optional(), Length(max=2000)],
-        render_kw={"rows": 4, "lang": "ru"},
-        description=_l(
-            "In Cyrillic, without the name. Left empty, it is written from the "
-            "parts above; with no part either, the address is unknown."
-        ),
-    )
-    submit = SubmitField(_l("Save the facility"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.kind.choices = [SelectChoice(kind.value, label(kind)) for kind in FacilityKind]
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        if not super().validate(extra_validators):
-            return False
-        if not any(
-            (field.data or "").strip()
-            for field in (self.name_en, self.name_de, self.name_ru, self.name_be)
-        ):
-            add_error(self.name_en, _("Give the facility a name in at least one language."))
-            return False
-        return True
-
-
-def _facility_or_404(facility_id: int) -> Facility:
-    facility = db.session.get(Facility, facility_id)
-    if facility is None:
-        abort(404)
-    return facility
+from godparents.security import or_404, roles_required
 
 
 def _held_here() -> Any:
@@ -87,7 +32,7 @@ def _held_here() -> Any:
     )
 
 
-@bp.get("/facilities/")
+@bp.get("/coordinator/prisoners/facilities/")
 @roles_required(Role.COORDINATOR)
 def facilities() -> str:
     """Every facility with its kind, its address (or that it is unknown) and how many held
@@ -115,10 +60,10 @@ def facilities() -> str:
     return render_template("prisoners/facilities.html", page=page, counts=counts, unknown=unknown)
 
 
-@bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
+@bp.route("/coordinator/prisoners/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def facility_edit(facility_id: int) -> BaseResponse | str:
-    facility = _facility_or_404(facility_id)
+    facility = or_404(db.session.get(Facility, facility_id))
     form = FacilityForm(obj=facility)
     if form.validate_on_submit():
         for name in (

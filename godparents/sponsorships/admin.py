@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import (
-    Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -16,17 +14,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, SelectField, SubmitField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired
 
 from godparents.auth.models import Role
 from godparents.extensions import db
@@ -34,11 +27,13 @@ from godparents.fields import add_error, database_id
 from godparents.labels import label
 from godparents.listing import paginate
 from godparents.prisoners.models import Prisoner, PrisonerStatus
-from godparents.security import roles_required, safe_next
+from godparents.security import or_404, roles_required, safe_next
 from godparents.sponsors.models import Sponsor
+from godparents.sponsorships import bp, picker, services
 from godparents.sponsorships import bulk as bulk_pairing
-from godparents.sponsorships import picker, services
 from godparents.sponsorships.forms import (
+    BulkConfirmForm,
+    BulkUploadForm,
     ConfirmForm,
     EndForm,
     HandoverForm,
@@ -46,19 +41,9 @@ from godparents.sponsorships.forms import (
     ReleaseForm,
 )
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
-from godparents.timeutil import local_today
-
-bp = Blueprint("sponsorships", __name__, url_prefix="/coordinator/sponsorships")
+from godparents.timeutil import reader_today
 
 STATUS_VALUES = frozenset(status.value for status in SponsorshipStatus)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-
-
-def _today() -> date:
-    return local_today(current_user.timezone, current_app.config["TIMEZONE"])
 
 
 def _show_error(form: FlaskForm, error: services.SponsorshipError, fallback: str) -> None:
@@ -74,16 +59,11 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-def _prisoner_links() -> bool:
-    """The prisoner registry's detail page is being built alongside: link to it once it is."""
-    return "prisoners.detail" in current_app.view_functions
-
-
 def _sponsor_page(sponsor_id: int) -> str:
-    return url_for("sponsor_registry.detail", sponsor_id=sponsor_id)
+    return url_for("sponsors.detail", sponsor_id=sponsor_id)
 
 
-@bp.get("/")
+@bp.get("/coordinator/sponsorships/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
     status = request.args.get("status", "")
@@ -99,7 +79,6 @@ def index() -> str:
         filters=filters,
         statuses=list(SponsorshipStatus),
         confirm_form=ConfirmForm(),
-        prisoner_links=_prisoner_links(),
     )
 
 
@@ -115,7 +94,7 @@ def _picked(name: str) -> int | None:
 PICKER_PARTS = ("prisoners", "sponsors")
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/coordinator/sponsorships/new", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def create() -> Response | str:
     """Pair a godparent with a prisoner, each found by the registry's search (a GET form and
@@ -124,7 +103,7 @@ def create() -> Response | str:
     form = PairForm()
     form.sponsor_id.choices = []
     form.prisoner_id.choices = []
-    today = _today()
+    today = reader_today()
     prisoner_q = request.args.get("prisoner_q", "").strip()[:200]
     sponsor_q = request.args.get("sponsor_q", "").strip()[:200]
     if not form.is_submitted():
@@ -196,10 +175,7 @@ def create() -> Response | str:
 
 
 def _pairing_or_404(sponsorship_id: int) -> Sponsorship:
-    pairing = services.get_pairing(sponsorship_id)
-    if pairing is None:
-        abort(404)
-    return pairing
+    return or_404(services.get_pairing(sponsorship_id))
 
 
 def _open(pairing: Sponsorship) -> Sponsorship:
@@ -209,12 +185,12 @@ def _open(pairing: Sponsorship) -> Sponsorship:
     return pairing
 
 
-@bp.route("/<int:sponsorship_id>/end", methods=["GET", "POST"])
+@bp.route("/coordinator/sponsorships/<int:sponsorship_id>/end", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def end(sponsorship_id: int) -> Response | str:
     pairing = _open(_pairing_or_404(sponsorship_id))
     form = EndForm()
-    today = _today()
+    today = reader_today()
     if not form.is_submitted():
         form.ended_on.data = today
         form.end_reason.data = EndReason.OTHER.value
@@ -239,13 +215,13 @@ def end(sponsorship_id: int) -> Response | str:
     return render_template("sponsorships/end.html", form=form, pairing=pairing)
 
 
-@bp.route("/<int:sponsorship_id>/handover", methods=["GET", "POST"])
+@bp.route("/coordinator/sponsorships/<int:sponsorship_id>/handover", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def handover(sponsorship_id: int) -> Response | str:
     pairing = _open(_pairing_or_404(sponsorship_id))
     form = HandoverForm()
     form.sponsor_id.choices = []
-    today = _today()
+    today = reader_today()
     sponsor_q = request.args.get("sponsor_q", "").strip()[:200]
     if not form.is_submitted():
         form.on.data = today
@@ -302,14 +278,14 @@ def handover(sponsorship_id: int) -> Response | str:
     )
 
 
-@bp.post("/<int:sponsorship_id>/activate")
+@bp.post("/coordinator/sponsorships/<int:sponsorship_id>/activate")
 @roles_required(Role.COORDINATOR)
 def activate(sponsorship_id: int) -> Response:
     pairing = _pairing_or_404(sponsorship_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.activate(pairing, _today())
+        services.activate(pairing, reader_today())
         db.session.commit()
     except services.SponsorshipError as error:
         flash(str(error), "danger")
@@ -321,21 +297,14 @@ def activate(sponsorship_id: int) -> Response:
     return redirect(safe_next(request.form.get("next")) or url_for("sponsorships.index"))
 
 
-def _prisoner_or_404(prisoner_id: int) -> Prisoner:
-    prisoner = db.session.get(Prisoner, prisoner_id)
-    if prisoner is None:
-        abort(404)
-    return prisoner
-
-
-@bp.route("/release/<int:prisoner_id>", methods=["GET", "POST"])
+@bp.route("/coordinator/sponsorships/release/<int:prisoner_id>", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def release(prisoner_id: int) -> Response | str:
-    prisoner = _prisoner_or_404(prisoner_id)
+    prisoner = or_404(db.session.get(Prisoner, prisoner_id))
     open_pairings = services.open_pairings_of(prisoner)
     form = ReleaseForm()
     form.pairing_ids.choices = [(p.id, p.sponsor.full_name) for p in open_pairings]
-    today = _today()
+    today = reader_today()
     if not form.is_submitted():
         form.status.data = (
             prisoner.status.value
@@ -372,20 +341,18 @@ def release(prisoner_id: int) -> Response | str:
         form=form,
         prisoner=prisoner,
         open_pairings=open_pairings,
-        prisoner_links=_prisoner_links(),
     )
 
 
-@bp.get("/release/<int:prisoner_id>/done")
+@bp.get("/coordinator/sponsorships/release/<int:prisoner_id>/done")
 @roles_required(Role.COORDINATOR)
 def released(prisoner_id: int) -> str:
-    prisoner = _prisoner_or_404(prisoner_id)
+    prisoner = or_404(db.session.get(Prisoner, prisoner_id))
     return render_template(
         "sponsorships/released.html",
         prisoner=prisoner,
         freed=services.freed_sponsors(prisoner),
         still_open=services.open_pairings_of(prisoner),
-        prisoner_links=_prisoner_links(),
     )
 
 
@@ -395,36 +362,11 @@ BULK_SALT = "godparents.bulk-pairing"
 BULK_SECONDS = 3600
 
 
-class BulkUploadForm(FlaskForm):
-    file = FileField(
-        _l("CSV file"),
-        validators=[FileRequired(_l("Choose a CSV file."))],
-        description=_l(
-            "Two columns, external_id and email (the godparent's), one pairing per row."
-        ),
-        render_kw={"accept": ".csv,text/csv"},
-    )
-    status = SelectField(_l("Pair as"), validators=[InputRequired()])
-    submit = SubmitField(_l("Check the file"))
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.status.choices = [
-            SelectChoice(SponsorshipStatus.PROPOSED.value, label(SponsorshipStatus.PROPOSED)),
-            SelectChoice(SponsorshipStatus.ACTIVE.value, label(SponsorshipStatus.ACTIVE)),
-        ]
-
-
-class BulkConfirmForm(FlaskForm):
-    token = HiddenField(validators=[DataRequired()])
-    submit = SubmitField(_l("Pair them"))
-
-
 def _bulk_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=BULK_SALT)
 
 
-@bp.route("/bulk", methods=["GET", "POST"])
+@bp.route("/coordinator/sponsorships/bulk", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def bulk() -> str:
     """Upload a file of pairings: every problem listed, or a preview to confirm."""
@@ -448,7 +390,7 @@ def bulk() -> str:
     )
 
 
-@bp.post("/bulk/confirm")
+@bp.post("/coordinator/sponsorships/bulk/confirm")
 @roles_required(Role.COORDINATOR)
 def bulk_confirm() -> Response | str:
     form = BulkConfirmForm()
@@ -474,7 +416,7 @@ def bulk_confirm() -> Response | str:
             "sponsorships/bulk.html", form=BulkUploadForm(formdata=None), plan=planned, confirm=None
         )
     try:
-        count = bulk_pairing.apply(planned, SponsorshipStatus(claim["status"]), _today())
+        count = bulk_pairing.apply(planned, SponsorshipStatus(claim["status"]), reader_today())
         db.session.commit()
     except (services.SponsorshipError, IntegrityError):
         db.session.rollback()

@@ -2,49 +2,26 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import BooleanField, HiddenField, SubmitField
-from wtforms.validators import InputRequired
 
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.fields import database_id
-from godparents.prisoners import services
-from godparents.prisoners.blueprint import bp
+from godparents.prisoners import bp, services
+from godparents.prisoners.forms import MergeForm, optional_id
 from godparents.prisoners.merge import MergeError, merge
 from godparents.prisoners.models import Prisoner
-from godparents.security import roles_required
-from godparents.timeutil import local_today
-
-
-def _optional_id(value: object) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return database_id(value)
-    except ValueError:
-        return None
-
-
-class MergeForm(FlaskForm):
-    other = HiddenField(validators=[InputRequired()], filters=[_optional_id])
-    keep_other_photo = BooleanField(_l("Keep the other record's photo instead of this one's"))
-    submit = SubmitField(_l("Merge into this record"))
+from godparents.security import or_404, roles_required
+from godparents.timeutil import reader_today
 
 
 def _prisoner_or_404(prisoner_id: int | None) -> Prisoner:
-    prisoner = db.session.get(Prisoner, prisoner_id) if prisoner_id else None
-    if prisoner is None:
-        abort(404)
-    return prisoner
+    return or_404(db.session.get(Prisoner, prisoner_id) if prisoner_id else None)
 
 
-@bp.route("/<int:prisoner_id>/merge", methods=["GET", "POST"])
+@bp.route("/coordinator/prisoners/<int:prisoner_id>/merge", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def merge_records(prisoner_id: int) -> BaseResponse | str:
     """Merge another record (``?other=ID``) into this one: both side by side, then one
@@ -52,10 +29,10 @@ def merge_records(prisoner_id: int) -> BaseResponse | str:
     kept = _prisoner_or_404(prisoner_id)
     form = MergeForm()
     if not form.is_submitted():
-        form.other.data = _optional_id(request.args.get("other"))
+        form.other.data = optional_id(request.args.get("other"))
     other = _prisoner_or_404(form.other.data)
     if form.validate_on_submit():
-        today = local_today(current_user.timezone, current_app.config["TIMEZONE"])
+        today = reader_today()
         try:
             done = merge(
                 kept, other, form.keep_other_photo.data, today, current_user, request.remote_addr

@@ -5,23 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload
 
+from godparents.audit import bp
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import Role, User, normalise_email
 from godparents.extensions import db
 from godparents.fields import MAX_ID
 from godparents.listing import paginate
 from godparents.security import roles_required
-
-bp = Blueprint("audit", __name__, url_prefix="/coordinator/audit")
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 def _day(name: str) -> date | None:
@@ -35,7 +30,7 @@ def _start_of(day: date, zone: str) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
 
 
-@bp.get("/")
+@bp.get("/coordinator/audit/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
     """Newest first; filter by actor email, action, kind of object and days (reader's zone)."""

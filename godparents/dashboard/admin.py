@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, current_app, render_template
-from flask_login import current_user
+from flask import current_app, render_template
 
 from godparents.auth.models import Role
-from godparents.dashboard import charts, services
+from godparents.dashboard import bp, charts, services
 from godparents.reminders import outbox as reminder_outbox
 from godparents.security import roles_required
-from godparents.timeutil import local_today
-
-bp = Blueprint("dashboard", __name__, url_prefix="/coordinator")
+from godparents.timeutil import reader_today
 
 
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-
-
-@bp.get("/")
+@bp.get("/coordinator/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
-    today = local_today(current_user.timezone, current_app.config["TIMEZONE"])
+    today = reader_today()
     data = services.dashboard(
         today,
         current_app.config["DASHBOARD_CACHE_SECONDS"],

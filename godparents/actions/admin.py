@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import render_template, request
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from godparents.actions import bp
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.auth.models import Role
 from godparents.listing import paginate
@@ -17,14 +18,8 @@ from godparents.sponsors.models import Sponsor
 from godparents.sponsors.registry_services import bodies
 from godparents.sponsorships.models import Sponsorship
 
-bp = Blueprint("action_registry", __name__, url_prefix="/coordinator/actions")
-
 KINDS = {kind.value: kind for kind in ActionKind}
 OUTCOMES = {outcome.value: outcome for outcome in LetterOutcome}
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 @dataclass(frozen=True)
@@ -98,17 +93,16 @@ def _filters() -> ActionFilters:
     )
 
 
-@bp.get("/")
+@bp.get("/coordinator/actions/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
     filters = _filters()
     page = paginate(action_list_query(filters))
     return render_template(
-        "action_registry/index.html",
+        "actions/index.html",
         page=page,
         filters=filters,
         bodies=bodies(),
         kinds=list(ActionKind),
         outcomes=list(LetterOutcome),
-        prisoner_links="prisoners.detail" in current_app.view_functions,
     )

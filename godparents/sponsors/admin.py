@@ -4,14 +4,10 @@ office staff, and the personal-data tools (export, erase)."""
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from flask import (
-    Blueprint,
-    Flask,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -30,8 +26,8 @@ from godparents.extensions import db
 from godparents.fields import EmailError, add_error, checked_email
 from godparents.listing import paginate, sort_from_request
 from godparents.mailer import send_email
-from godparents.security import roles_required
-from godparents.sponsors import personal_data
+from godparents.security import or_404, roles_required
+from godparents.sponsors import bp, personal_data
 from godparents.sponsors import registry_services as services
 from godparents.sponsors.models import Sponsor
 from godparents.sponsors.registry_forms import (
@@ -42,20 +38,10 @@ from godparents.sponsors.registry_forms import (
     SponsorInviteForm,
 )
 from godparents.sponsors.services import remove_delegate as remove_delegation
-from godparents.timeutil import local_today
+from godparents.timeutil import reader_today
 from godparents.types import utcnow
 
-bp = Blueprint("sponsor_registry", __name__, url_prefix="/coordinator/sponsors")
-
 ACTIVE_FILTER = {"yes": True, "no": False}
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-
-
-def _today() -> date:
-    return local_today(current_user.timezone, current_app.config["TIMEZONE"])
 
 
 def _filters() -> services.SponsorFilters:
@@ -69,7 +55,7 @@ def _filters() -> services.SponsorFilters:
     )
 
 
-@bp.get("/")
+@bp.get("/coordinator/sponsors/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
     filters = _filters()
@@ -77,7 +63,7 @@ def index() -> str:
     page = paginate(services.sponsor_list_query(filters, sort))
     bodies, countries = services.bodies_and_countries()
     return render_template(
-        "sponsor_registry/index.html",
+        "sponsors/index.html",
         page=page,
         rows=services.rows_for(list(page.items)),
         filters=filters,
@@ -89,10 +75,7 @@ def index() -> str:
 
 
 def _sponsor_or_404(sponsor_id: int) -> Sponsor:
-    sponsor = services.get_sponsor(sponsor_id)
-    if sponsor is None:
-        abort(404)
-    return sponsor
+    return or_404(services.get_sponsor(sponsor_id))
 
 
 def _not_erased(sponsor: Sponsor) -> Sponsor:
@@ -101,7 +84,7 @@ def _not_erased(sponsor: Sponsor) -> Sponsor:
         flash(
             _("This godparent's personal data was erased; the record cannot be changed."), "warning"
         )
-        abort(redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id)))
+        abort(redirect(url_for("sponsors.detail", sponsor_id=sponsor.id)))
     return sponsor
 
 
@@ -110,23 +93,22 @@ def _render_detail(sponsor_id: int, invite_form: SponsorInviteForm | None = None
     if detail is None:
         abort(404)
     return render_template(
-        "sponsor_registry/detail.html",
+        "sponsors/detail.html",
         detail=detail,
         sponsor=detail.sponsor,
         login=services.login_status(detail.sponsor),
         invite_form=invite_form or SponsorInviteForm(),
         confirm_form=ConfirmForm(),
-        prisoner_links="prisoners.detail" in current_app.view_functions,
     )
 
 
-@bp.get("/<int:sponsor_id>")
+@bp.get("/coordinator/sponsors/<int:sponsor_id>")
 @roles_required(Role.COORDINATOR)
 def detail(sponsor_id: int) -> str:
     return _render_detail(sponsor_id)
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/coordinator/sponsors/new", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def create() -> BaseResponse | str:
     form = SponsorForm()
@@ -134,11 +116,11 @@ def create() -> BaseResponse | str:
         sponsor = services.create_sponsor(form.data)
         db.session.commit()
         flash(_("%(name)s is in the register.", name=sponsor.full_name), "success")
-        return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id))
-    return render_template("sponsor_registry/form.html", form=form, sponsor=None)
+        return redirect(url_for("sponsors.detail", sponsor_id=sponsor.id))
+    return render_template("sponsors/form.html", form=form, sponsor=None)
 
 
-@bp.route("/<int:sponsor_id>/edit", methods=["GET", "POST"])
+@bp.route("/coordinator/sponsors/<int:sponsor_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def edit(sponsor_id: int) -> BaseResponse | str:
     sponsor = _not_erased(_sponsor_or_404(sponsor_id))
@@ -150,10 +132,8 @@ def edit(sponsor_id: int) -> BaseResponse | str:
         services.update_sponsor(sponsor, form.data)
         db.session.commit()
         flash(_("Your changes are saved."), "success")
-        return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id))
-    return render_template(
-        "sponsor_registry/form.html", form=form, sponsor=sponsor, conflict=conflict
-    )
+        return redirect(url_for("sponsors.detail", sponsor_id=sponsor.id))
+    return render_template("sponsors/form.html", form=form, sponsor=sponsor, conflict=conflict)
 
 
 def _invitation_address(form: SponsorInviteForm, sponsor: Sponsor) -> str | None:
@@ -184,7 +164,7 @@ def _send_invitation(invitation: accounts.Invitation) -> None:
         )
 
 
-@bp.post("/<int:sponsor_id>/invite")
+@bp.post("/coordinator/sponsors/<int:sponsor_id>/invite")
 @roles_required(Role.COORDINATOR)
 def invite(sponsor_id: int) -> BaseResponse | str:
     sponsor = _not_erased(_sponsor_or_404(sponsor_id))
@@ -199,12 +179,12 @@ def invite(sponsor_id: int) -> BaseResponse | str:
         else:
             db.session.commit()
             _send_invitation(invitation)
-            return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id))
+            return redirect(url_for("sponsors.detail", sponsor_id=sponsor.id))
     db.session.rollback()
     return _render_detail(sponsor_id, invite_form=form)
 
 
-@bp.route("/<int:sponsor_id>/delegates", methods=["GET", "POST"])
+@bp.route("/coordinator/sponsors/<int:sponsor_id>/delegates", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def delegates(sponsor_id: int) -> BaseResponse | str:
     sponsor = _not_erased(_sponsor_or_404(sponsor_id))
@@ -224,9 +204,9 @@ def delegates(sponsor_id: int) -> BaseResponse | str:
         else:
             db.session.commit()
             _send_invitation(invitation)
-            return redirect(url_for("sponsor_registry.delegates", sponsor_id=sponsor.id))
+            return redirect(url_for("sponsors.delegates", sponsor_id=sponsor.id))
     return render_template(
-        "sponsor_registry/delegates.html",
+        "sponsors/delegates.html",
         sponsor=sponsor,
         delegates=services.delegates_of(sponsor),
         form=form,
@@ -234,7 +214,7 @@ def delegates(sponsor_id: int) -> BaseResponse | str:
     )
 
 
-@bp.post("/<int:sponsor_id>/delegates/<int:user_id>/remove")
+@bp.post("/coordinator/sponsors/<int:sponsor_id>/delegates/<int:user_id>/remove")
 @roles_required(Role.COORDINATOR)
 def remove_delegate(sponsor_id: int, user_id: int) -> BaseResponse:
     sponsor = _sponsor_or_404(sponsor_id)
@@ -249,10 +229,10 @@ def remove_delegate(sponsor_id: int, user_id: int) -> BaseResponse:
         _("%(email)s no longer works for %(name)s.", email=delegate.email, name=sponsor.full_name),
         "info",
     )
-    return redirect(url_for("sponsor_registry.delegates", sponsor_id=sponsor.id))
+    return redirect(url_for("sponsors.delegates", sponsor_id=sponsor.id))
 
 
-@bp.post("/<int:sponsor_id>/deactivate")
+@bp.post("/coordinator/sponsors/<int:sponsor_id>/deactivate")
 @roles_required(Role.COORDINATOR)
 def deactivate(sponsor_id: int) -> BaseResponse:
     sponsor = _sponsor_or_404(sponsor_id)
@@ -266,10 +246,10 @@ def deactivate(sponsor_id: int) -> BaseResponse:
             _("Their godchildren still count on them: hand each godparenthood over below."),
             "warning",
         )
-    return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id))
+    return redirect(url_for("sponsors.detail", sponsor_id=sponsor.id))
 
 
-@bp.post("/<int:sponsor_id>/reactivate")
+@bp.post("/coordinator/sponsors/<int:sponsor_id>/reactivate")
 @roles_required(Role.COORDINATOR)
 def reactivate(sponsor_id: int) -> BaseResponse:
     sponsor = _not_erased(_sponsor_or_404(sponsor_id))
@@ -278,10 +258,10 @@ def reactivate(sponsor_id: int) -> BaseResponse:
     services.reactivate(sponsor)
     db.session.commit()
     flash(_("%(name)s is active again.", name=sponsor.full_name), "success")
-    return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor.id))
+    return redirect(url_for("sponsors.detail", sponsor_id=sponsor.id))
 
 
-@bp.get("/<int:sponsor_id>/personal-data")
+@bp.get("/coordinator/sponsors/<int:sponsor_id>/personal-data")
 @roles_required(Role.COORDINATOR)
 def export_personal_data(sponsor_id: int) -> Response:
     sponsor = _sponsor_or_404(sponsor_id)
@@ -301,7 +281,7 @@ def export_personal_data(sponsor_id: int) -> Response:
     return response
 
 
-@bp.route("/<int:sponsor_id>/erase", methods=["GET", "POST"])
+@bp.route("/coordinator/sponsors/<int:sponsor_id>/erase", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def erase(sponsor_id: int) -> BaseResponse | str:
     sponsor = _not_erased(_sponsor_or_404(sponsor_id))
@@ -312,7 +292,9 @@ def erase(sponsor_id: int) -> BaseResponse | str:
         except personal_data.ErasureError as error:
             add_error(form[error.field], str(error))
         else:
-            personal_data.erase(sponsor, current_user, _today(), utcnow(), request.remote_addr)
+            personal_data.erase(
+                sponsor, current_user, reader_today(), utcnow(), request.remote_addr
+            )
             db.session.commit()
             flash(
                 _(
@@ -321,8 +303,8 @@ def erase(sponsor_id: int) -> BaseResponse | str:
                 ),
                 "success",
             )
-            return redirect(url_for("sponsor_registry.detail", sponsor_id=sponsor_id))
+            return redirect(url_for("sponsors.detail", sponsor_id=sponsor_id))
     active = sum(1 for p in sponsor.sponsorships if p.is_active)
     return render_template(
-        "sponsor_registry/erase.html", sponsor=sponsor, form=form, active_pairings=active
+        "sponsors/erase.html", sponsor=sponsor, form=form, active_pairings=active
     )
