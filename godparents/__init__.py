@@ -34,6 +34,7 @@ from godparents.calendar import views as calendar
 from godparents.dashboard import views as dashboard
 from godparents.demo import cli as demo
 from godparents.extensions import csrf, mail
+from godparents.letters import blueprint as letters
 from godparents.prisoners import blueprint as prisoners
 from godparents.prisoners import cli as prisoners_cli
 from godparents.prisoners import photos as prisoner_photos
@@ -109,4 +110,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     demo.init_app(app)
     doctor.init_app(app)
     backup.init_app(app)
+    letters.init_app(app)
     return app
