@@ -1,9 +1,10 @@
 """The letter check: where a text holds words that get letters withheld.
 
 It advises and never blocks: the writer sees each match highlighted with the reason a
-coordinator gave, and decides. A listed word matches at the start of a word, whatever
-follows, ignoring case, and "е" and "ё" alike, so that one stem ("свобод") finds every
-ending ("свобода", "свободы", "свободе") and "Freiheit" finds "Freiheitskampf".
+coordinator gave, and decides. A listed word matches whole words, ignoring case, and "е"
+and "ё" alike; ending in "*" it is a stem and matches whatever follows, so that one entry
+("свобод*") finds every ending ("свобода", "свободы", "свободе"), while "war" alone does
+not find "warm".
 """
 
 from __future__ import annotations
@@ -31,23 +32,24 @@ class Segment:
 
 
 def _pattern(phrase: str) -> str:
-    words = [re.escape(word) for word in phrase.split()]
-    escaped = r"\s+".join(words)
-    return _E.sub("[её]", escaped)
+    stem = phrase.rstrip().endswith("*")
+    words = [re.escape(word) for word in phrase.strip().rstrip("*").split()]
+    escaped = _E.sub("[её]", r"\s+".join(words))
+    return escaped + (r"\w*" if stem else r"(?!\w)")
 
 
 def compile_words(words: Iterable[Word]) -> tuple[re.Pattern[str], list[Word]] | None:
     """One pattern for every listed word, longest first (so "the war" wins over "war");
     None when the list is empty."""
     usable = sorted(
-        (word for word in words if word.phrase.strip()),
+        (word for word in words if word.phrase.strip().rstrip("*").strip()),
         key=lambda word: len(word.phrase),
         reverse=True,
     )
     if not usable:
         return None
     groups = "|".join(f"(?P<w{index}>{_pattern(w.phrase)})" for index, w in enumerate(usable))
-    return re.compile(rf"(?<!\w)(?:{groups})\w*", re.IGNORECASE), usable
+    return re.compile(rf"(?<!\w)(?:{groups})", re.IGNORECASE), usable
 
 
 def check(text: str, words: Sequence[Word]) -> list[Segment]:

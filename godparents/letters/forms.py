@@ -73,7 +73,9 @@ class WatchWordForm(FlaskForm):
     phrase = StringField(
         _l("Word or phrase"),
         validators=[DataRequired(), Length(max=200)],
-        description=_l('Matched at the start of words: "свобод" also finds "свободы".'),
+        description=_l(
+            'Whole words; end it with * for every ending: "свобод*" also finds "свободы".'
+        ),
     )
     language = SelectField(
         _l("Language"),

@@ -48,8 +48,8 @@ class LetterTemplate(db.Model):
 
 
 class WatchWord(db.Model):
-    """A word or topic that gets letters withheld, in one of the four languages; matched at
-    the start of words, so a stem ("свобод") finds every ending ("свободы", "свободе")."""
+    """A word or topic that gets letters withheld, in one of the four languages; matched as
+    whole words, or, ending in "*", as a stem ("свобод*" finds "свободы", "свободе")."""
 
     __tablename__ = "letter_watch_words"
 
