@@ -139,15 +139,19 @@ def _draw_lines(pdf: FPDF, lines: Sequence[str], box: Box, size: int) -> None:
         pdf.cell(box.width, height, line)
 
 
-def envelope_fits(envelope: Envelope, size: str) -> str | None:
-    """None if both blocks fit the envelope, else which does not: "recipient" or "sender"."""
-    form = ENVELOPES[size]
-    with _opened(form.width, form.height) as pdf:
-        if _fitting_size(pdf, _lines(envelope.recipient), form.window, ADDRESS_SIZES) is None:
-            return "recipient"
-        if _fitting_size(pdf, _lines(envelope.sender), form.sender, SENDER_SIZES) is None:
-            return "sender"
-    return None
+def envelope_problems(envelope: Envelope) -> dict[str, str | None]:
+    """For each size, None if both blocks fit the envelope, else which does not:
+    "recipient" or "sender". One font load for all sizes."""
+    problems: dict[str, str | None] = {}
+    with _opened(*A4) as pdf:
+        for size, form in ENVELOPES.items():
+            if _fitting_size(pdf, _lines(envelope.recipient), form.window, ADDRESS_SIZES) is None:
+                problems[size] = "recipient"
+            elif _fitting_size(pdf, _lines(envelope.sender), form.sender, SENDER_SIZES) is None:
+                problems[size] = "sender"
+            else:
+                problems[size] = None
+    return problems
 
 
 def envelope_pdf(envelope: Envelope, size: str) -> bytes:

@@ -147,8 +147,9 @@ class EnvelopeView:
 
 
 def envelope_view(user: User, prisoner_id: int) -> EnvelopeView | None:
-    """None unless the user's team is the prisoner's godparent now (an ended pairing or a
-    released prisoner has nothing to post)."""
+    """The addresses, not yet measured (``measure_envelope``); None unless the user's
+    team is the prisoner's godparent now (an ended pairing or a released prisoner has
+    nothing to post)."""
     pairings = list(
         db.session.scalars(
             pairings_for(user, prisoner_id)
@@ -166,11 +167,13 @@ def envelope_view(user: User, prisoner_id: int) -> EnvelopeView | None:
     address = prisoner.current_address
     recipient = prisoner.envelope(address) if address else None
     sender = (current.sponsor.postal_address or "").strip() or None
-    view = EnvelopeView(prisoner, current.sponsor, recipient, sender)
-    if recipient and sender:
-        envelope = pdf.Envelope(recipient, sender)
-        view.problems = {size: pdf.envelope_fits(envelope, size) for size in pdf.ENVELOPES}
-    return view
+    return EnvelopeView(prisoner, current.sponsor, recipient, sender)
+
+
+def measure_envelope(view: EnvelopeView) -> None:
+    """Fill in ``view.problems``: which sizes the addresses do not fit."""
+    if view.recipient and view.sender:
+        view.problems = pdf.envelope_problems(pdf.Envelope(view.recipient, view.sender))
 
 
 def set_sender_address(sponsor: Sponsor, text: str) -> None:

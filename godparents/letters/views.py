@@ -38,6 +38,7 @@ def _render_envelope(
 ) -> tuple[str, int]:
     if form is None:
         form = SenderAddressForm(formdata=None, postal_address=view.sender or "")
+    services.measure_envelope(view)
     page = render_template(
         "letters/envelope.html",
         view=view,
@@ -64,9 +65,12 @@ def envelope_pdf(prisoner_id: int) -> Response | tuple[str, int]:
     size = request.args.get("size", "dl")
     if size not in pdf.ENVELOPES:
         abort(404)
-    if not view.recipient or not view.sender or view.problems.get(size):
+    if not view.recipient or not view.sender:
         return _render_envelope(view, status=422)
-    content = pdf.envelope_pdf(pdf.Envelope(view.recipient, view.sender), size)
+    try:
+        content = pdf.envelope_pdf(pdf.Envelope(view.recipient, view.sender), size)
+    except pdf.DoesNotFit:
+        return _render_envelope(view, status=422)
     return pdf_response(content, f"envelope-{size}.pdf")
 
 
