@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -441,3 +442,44 @@ def test_label_and_letter_batches_are_audited(
     ).all()
     assert sorted(e.action for e in events) == ["print_labels", "print_letters"]
     assert {e.changes.get("status") for e in events} == {"held"}
+
+
+def test_letter_texts_carry_the_list_for_the_live_check(
+    world: World, client: FlaskClient, auth: Auth
+) -> None:
+    db.session.add(WatchWord(phrase="свабод*", language="be", reason='Politics "quoted"'))
+    db.session.commit()
+    auth.login(world.sponsor.email or "")
+    page = client.get(f"/sponsor/letters/prisoners/{world.prisoner.id}/letter")
+    assert "/static/js/letters.js" in page.text
+    assert 'data-letter-check="[[&#34;свабод*&#34;, &#34;Politics \\&#34;quoted\\&#34;&#34;]]"' in (
+        page.text
+    )
+
+
+def test_pages_print_without_navigation_and_buttons(
+    world: World, client: FlaskClient, auth: Auth
+) -> None:
+    auth.login(world.sponsor.email or "")
+    page = client.get(f"/sponsor/prisoners/{world.prisoner.id}")
+    assert '/static/css/print.css" media="print"' in page.text
+    css = (Path(__file__).resolve().parent.parent / "static/css/print.css").read_text()
+    hidden = {selector.strip() for selector in css.split("*/", 1)[1].split("{")[0].split(",")}
+    assert {"nav", "footer", "form", "button", ".btn", "[data-copy]"} <= hidden
+    assert "display: none !important" in css
+
+
+def test_the_coordinators_letters_page_runs_a_fixed_number_of_queries(
+    world: World, client: FlaskClient, auth: Auth, count_queries
+) -> None:
+    auth.login(world.coordinator.email)
+    counts = []
+    for more in (1, 20):
+        for number in range(more):
+            db.session.add(WatchWord(phrase=f"слова{number}-{more}", language="be", reason="Why"))
+            _template(title=f"Card {number}-{more}")
+        with count_queries() as counter:
+            page = client.get("/coordinator/letters/")
+        assert page.status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts

@@ -89,7 +89,13 @@ def _template_form(template: LetterTemplate | None) -> Response | tuple[str, int
             return redirect(url_for("letters.edit_template", template_id=saved.id))
     elif request.method == "POST" and form.errors:
         status = 422
-    segments = check(form.body.data or "", services.check_words())
+    words = services.check_words()
+    form.body.render_kw = {
+        **(form.body.render_kw or {}),
+        "lang": form.language.data or "ru",
+        "data-letter-check": services.words_json(words),
+    }
+    segments = check(form.body.data or "", words)
     page = render_template(
         "letters/admin/template.html",
         form=form,

@@ -3,6 +3,7 @@ holds, templates with placeholders, and the withheld-words list. The caller comm
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -117,6 +118,12 @@ def watch_words() -> list[WatchWord]:
 
 def check_words() -> list[Word]:
     return [Word(word.phrase, word.reason) for word in watch_words()]
+
+
+def words_json(words: list[Word]) -> str:
+    """The list for the live check in the browser (static/js/letters.js); WTForms escapes
+    it into the attribute."""
+    return json.dumps([[word.phrase, word.reason] for word in words], ensure_ascii=False)
 
 
 def add_watch_word(phrase: str, language: str, reason: str) -> WatchWord:

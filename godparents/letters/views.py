@@ -113,7 +113,13 @@ def letter(prisoner_id: int) -> Response | str:
         # The check advises; it never blocks the print.
         content = pdf.letters_pdf([pdf.Letter(form.text.data or "")])
         return pdf_response(content, "letter.pdf")
-    segments = check(form.text.data or "", services.check_words())
+    words = services.check_words()
+    form.text.render_kw = {
+        **(form.text.render_kw or {}),
+        "lang": language.value,
+        "data-letter-check": services.words_json(words),
+    }
+    segments = check(form.text.data or "", words)
     return render_template(
         "letters/letter.html",
         view=view,
