@@ -268,6 +268,7 @@ def test_a_godparent_writes_from_a_template_and_sees_the_check(
     assert page.status_code == 200
     assert "Дарагі Алесь!" in page.text
     assert 'data-translation="de"' in page.text and "Alles Gute zum Geburtstag" in page.text
+    assert "Lieber Ales!" in page.text and "Dear Ales!" in page.text  # filled in, in Latin
     assert '<mark title="Politics: freedom">свабоды</mark>' in page.text
 
     token = csrf_token(client, f"{path}?template={template.id}")

@@ -46,8 +46,14 @@ def unknown_placeholders(text: str) -> list[str]:
     return list(dict.fromkeys(name for name in found if name not in PLACEHOLDERS))
 
 
+LATIN = "latin"  # for the German and English translations beside a letter
+
+
 def name_in(prisoner: Prisoner, language: LetterLanguage | str) -> str:
-    """The prisoner's name as the letter's language writes it, first name first."""
+    """The prisoner's name as the letter's language writes it (``LATIN``: as the
+    translations write it), first name first."""
+    if language == LATIN:
+        return prisoner.name_latin
     if language == LetterLanguage.BELARUSIAN:
         return prisoner.name_be or prisoner.name_ru or prisoner.name_latin
     return prisoner.name_ru or prisoner.name_be or prisoner.name_latin

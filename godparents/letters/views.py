@@ -131,6 +131,14 @@ def letter(prisoner_id: int) -> Response | str:
         segments=segments,
         found=matches(segments),
         checked=bool(form.text.data),
+        translations={
+            code: services.fill(text, view.prisoner, services.LATIN)
+            for code, text in (
+                ("de", chosen.translation_de if chosen else None),
+                ("en", chosen.translation_en if chosen else None),
+            )
+            if text
+        },
         occasions=OCCASIONS,
         letter_languages=LETTER_LANGUAGES,
     )
