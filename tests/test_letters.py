@@ -484,3 +484,15 @@ def test_the_coordinators_letters_page_runs_a_fixed_number_of_queries(
         assert page.status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+def test_the_prisoner_list_hands_its_filters_to_the_batch(
+    world: World, client: FlaskClient, auth: Auth
+) -> None:
+    auth.login(world.coordinator.email)
+    page = client.get("/coordinator/prisoners/?status=held&letters=yes&_scheme=javascript")
+    assert (
+        'href="/coordinator/letters/batch?status=held&amp;letters=yes&amp;_scheme=javascript"'
+        in page.text
+    )
+    assert 'href="/coordinator/letters/"' in page.text
