@@ -22,6 +22,7 @@ from godparents import (
     errors,
     i18n,
     idempotency,
+    letters,
     logs,
     main,
     prisoners,
@@ -53,6 +54,8 @@ from godparents.audit import admin as _audit_admin  # noqa: F401
 from godparents.auth import views as _auth_views  # noqa: F401
 from godparents.calendar import views as _calendar_views  # noqa: F401
 from godparents.dashboard import admin as _dashboard_admin  # noqa: F401
+from godparents.letters import admin as _letters_admin  # noqa: F401
+from godparents.letters import views as _letters_views  # noqa: F401
 from godparents.prisoners import admin as _prisoners_admin  # noqa: F401
 from godparents.prisoners import admin_facilities as _prisoners_facilities  # noqa: F401
 from godparents.prisoners import admin_merge as _prisoners_merge  # noqa: F401
@@ -141,6 +144,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         dashboard.bp,  # /coordinator/
         audit.bp,  # /coordinator/audit/
         calendar.bp,  # /calendar/
+        letters.bp,  # /sponsor/letters/, /coordinator/letters/
     ):
         app.register_blueprint(blueprint)
 

@@ -7,6 +7,7 @@ from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import Role, User
 from godparents.idempotency import FormSubmission
+from godparents.letters.models import LetterTemplate, WatchWord
 from godparents.prisoners.models import (
     Gender,
     KeyDate,
@@ -41,6 +42,7 @@ __all__ = [
     "KeyDate",
     "KeyDateKind",
     "LetterOutcome",
+    "LetterTemplate",
     "OutboxContent",
     "OutboxMessage",
     "OutboxStatus",
@@ -57,4 +59,5 @@ __all__ = [
     "SponsorshipStatus",
     "Trigger",
     "User",
+    "WatchWord",
 ]

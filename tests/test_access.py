@@ -30,6 +30,7 @@ from godparents.auth import tokens
 from godparents.auth.models import Passkey, Role, User
 from godparents.auth.passwords import verify_password
 from godparents.extensions import db
+from godparents.letters.models import LetterLanguage, LetterTemplate, Occasion, WatchWord
 from godparents.prisoners.models import (
     Facility,
     FacilityKind,
@@ -109,6 +110,8 @@ class World:
     run_id: int
     address_id: int  # an address that bounced
     facility_id: int
+    letter_template_id: int = 0
+    watch_word_id: int = 0
 
 
 def _team(name: str) -> Team:
@@ -202,7 +205,11 @@ def world(app: Flask) -> World:
     )
     bounced = UndeliverableAddress(email="gone@example.org")
     facility = Facility(name_en="SIZO No. 1 (Minsk)", kind=FacilityKind.PRETRIAL)
-    db.session.add_all([run, bounced, facility])
+    letter_template = LetterTemplate(
+        occasion=Occasion.BIRTHDAY, language=LetterLanguage.RUSSIAN, title="Card", body="{name}"
+    )
+    watch_word = WatchWord(phrase="свобод", language="ru", reason="Politics")
+    db.session.add_all([run, bounced, facility, letter_template, watch_word])
     db.session.commit()
     return World(
         coordinator.email,
@@ -216,6 +223,8 @@ def world(app: Flask) -> World:
         run.id,
         bounced.id,
         facility.id,
+        letter_template_id=letter_template.id,
+        watch_word_id=watch_word.id,
     )
 
 
@@ -240,6 +249,8 @@ def url_values(world: World, team: Team) -> dict[str, Any]:
         "filename": "css/app.css",
         "token": "not-a-valid-token",
         "facility_id": world.facility_id,
+        "template_id": world.letter_template_id,
+        "word_id": world.watch_word_id,
     }
 
 
@@ -349,6 +360,23 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
         "auth.two_factor": {"code": "123456"},
         "auth.two_factor_passkey": {"credential": "{}"},
         "i18n.set_locale": {"locale": "de"},
+        "letters.add_word": {"phrase": "Krieg", "language": "de", "reason": "The war"},
+        "letters.create_template": {
+            "occasion": "birthday",
+            "language": "ru",
+            "title": "New card",
+            "body": "С днём рождения, {first_name}!",
+            "submit": "1",
+        },
+        "letters.edit_template": {
+            "occasion": "support",
+            "language": "be",
+            "title": "Changed card",
+            "body": "Дарагі {first_name}!",
+            "submit": "1",
+        },
+        "letters.letter": {"text": "Дорогой друг!", "submit": "1"},
+        "letters.sender": {"postal_address": "Büro Berlin\n11011 Berlin"},
         "prisoners.add_key_date": {"kind": "trial", "occurs_on": today, "note": "Trial"},
         "prisoners.change_address": {
             "facility": "Penal colony No. 3",
@@ -729,6 +757,17 @@ SPONSOR_SIDE: dict[str, Callable[[Team], tuple[str, str, dict[str, str] | None]]
         "POST",
         f"{_action(t)}/outcome",
         {"letter_outcome": "returned", "outcome_on": _today().isoformat(), "version": _version(t)},
+    ),
+    "envelope page": lambda t: (
+        "GET",
+        f"/sponsor/letters/prisoners/{t.prisoner_id}/envelope",
+        None,
+    ),
+    "letter form": lambda t: ("GET", f"/sponsor/letters/prisoners/{t.prisoner_id}/letter", None),
+    "sender's address": lambda t: (
+        "POST",
+        f"/sponsor/letters/prisoners/{t.prisoner_id}/sender",
+        {"postal_address": f"Office {t.sponsor_name}\nBerlin"},
     ),
     "delete an action": lambda t: ("POST", f"{_action(t)}/delete", {}),
     "remove a delegate": lambda t: ("POST", f"/sponsor/team/{t.delegate_id}/remove", {}),

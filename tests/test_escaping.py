@@ -40,6 +40,7 @@ from godparents.audit.models import AuditEvent
 from godparents.auth import services as accounts
 from godparents.auth.models import Passkey, Role, User, UserSession
 from godparents.extensions import db
+from godparents.letters.models import LetterLanguage, LetterTemplate, Occasion, WatchWord
 from godparents.mailer import send_email
 from godparents.prisoners.import_read import read_prisoners
 from godparents.prisoners.models import (
@@ -120,6 +121,7 @@ NOT_TYPED = {
     "OutboxMessage.claimed_by": "a random name a runner gives itself",
     "OutboxMessage.email_message_id": "made by the app when it composes the email",
     "ReminderRun.error": "the job's own words; shown on no page",
+    "WatchWord.language": "chosen from ru, be, de and en",
 }
 
 CSV_KINDS = ("prisoners", "sponsors", "sponsorships", "actions")
@@ -169,6 +171,7 @@ class World:
     campaign_day: CampaignDay
     failed: OutboxMessage
     run: ReminderRun
+    letter_template: LetterTemplate | None = None
 
     def __getitem__(self, key: str) -> str:
         return self.texts.values[key]
@@ -255,6 +258,7 @@ def world(app: Flask) -> World:
         phone=text("Sponsor.phone"),
         public_quote=text("Sponsor.public_quote", before="Free them all.\n"),
         notes=text("Sponsor.notes", before="Met in Vilnius.\n"),
+        postal_address=text("Sponsor.postal_address", before="Büro\n"),
         mandate_ends_on=today + timedelta(days=20),  # on the dashboard's list of mandates
     )
     sponsor.user = make_user(Role.SPONSOR, email="godparent@example.org")
@@ -348,6 +352,19 @@ def world(app: Flask) -> World:
     run = ReminderRun(status=RunStatus.FINISHED, planned_for=today, window_start=today)
     db.session.add(run)
     db.session.commit()
+    letter_template = LetterTemplate(
+        occasion=Occasion.BIRTHDAY,
+        language=LetterLanguage.RUSSIAN,
+        title=text("LetterTemplate.title"),
+        body=text("LetterTemplate.body", before="Дорогой {first_name}!\n"),
+        translation_de=text("LetterTemplate.translation_de"),
+        translation_en=text("LetterTemplate.translation_en"),
+    )
+    watch_word = WatchWord(
+        phrase=text("WatchWord.phrase"), language="ru", reason=text("WatchWord.reason")
+    )
+    db.session.add_all([letter_template, watch_word])
+    db.session.commit()
     return World(
         today,
         text,
@@ -361,6 +378,7 @@ def world(app: Flask) -> World:
         campaign_day,
         failed,
         run,
+        letter_template,
     )
 
 
@@ -651,6 +669,10 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "settings": "/account/",
         "two factors": "/account/two-factor",
         "passkeys": "/account/passkeys",
+        "letters": "/coordinator/letters/",
+        "letter template": f"/coordinator/letters/templates/{world.letter_template.id}",
+        "new letter template": "/coordinator/letters/templates/new",
+        "letter batch": "/coordinator/letters/batch",
     }
     for path in pages.values():
         visit.page(path)
@@ -800,6 +822,13 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "Sponsor.phone": [godparent, godparent_edit, audit],
         "Sponsor.public_quote": [godparent, godparent_edit, audit],
         "Sponsor.notes": [godparent, godparent_edit, audit],
+        "Sponsor.postal_address": [audit],  # coordinators see it only in the log
+        "LetterTemplate.title": [pages["letters"], pages["letter template"], pages["letter batch"]],
+        "LetterTemplate.body": [pages["letter template"]],
+        "LetterTemplate.translation_de": [pages["letter template"]],
+        "LetterTemplate.translation_en": [pages["letter template"]],
+        "WatchWord.phrase": [pages["letters"]],
+        "WatchWord.reason": [pages["letters"]],
         "User.email": [
             godparent,
             pages["office staff"],
@@ -888,8 +917,10 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         not_exported.append("Sponsor.full_name not in the personal data export")
 
     unvisited = visit.unvisited(
-        ("/coordinator/", "/account/", "/auth/invite"), besides=["prisoners.photo"]
-    )  # the app's own JPEG
+        ("/coordinator/", "/account/", "/auth/invite"),
+        # The app's own JPEG; PDFs (no markup; their text is tested in test_letters_pdf.py).
+        besides=["prisoners.photo", "letters.batch_labels", "letters.batch_letters"],
+    )
     assert not visit.problems and not not_exported and not unvisited, _report(
         visit.problems, not_exported, unvisited
     )
@@ -915,6 +946,8 @@ def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
         "log": f"/sponsor/prisoners/{p}/actions/new",
         "action edit": f"/sponsor/actions/{world.action.id}/edit",
         "outcome": f"/sponsor/actions/{world.action.id}/outcome",
+        "envelope": f"/sponsor/letters/prisoners/{p}/envelope",
+        "letter": f"/sponsor/letters/prisoners/{p}/letter?template={world.letter_template.id}",
     }
     for path in pages.values():
         godparent.page(path)
@@ -977,6 +1010,10 @@ def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
         "User.email": [pages["team"], godchild],
         "Action.summary": [home, godchild, pages["action edit"], pages["outcome"]],
         "Action.link": [godchild, pages["action edit"]],
+        "Sponsor.postal_address": [pages["envelope"]],
+        "LetterTemplate.title": [pages["letter"]],
+        "LetterTemplate.translation_de": [pages["letter"]],
+        "LetterTemplate.translation_en": [pages["letter"]],
     }
     staff_expected: dict[str, list[str]] = {
         "Prisoner.name_latin": [staff_pages["staff home"], staff_pages["staff godchild"]],
@@ -992,8 +1029,10 @@ def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
                     leaked.append(f"{key} shown to {visitor.who} on {path}")
     missing = [*_missing(world, godparent, expected), *_missing(world, staff, staff_expected)]
     unvisited = godparent.unvisited(
-        ("/sponsor/", "/account/", "/calendar/"), besides=["prisoners.godchild_photo"]
-    )  # the app's own JPEG
+        ("/sponsor/", "/account/", "/calendar/"),
+        # The app's own JPEG; a PDF (no markup; its text is tested in test_letters_pdf.py).
+        besides=["prisoners.godchild_photo", "letters.envelope_pdf"],
+    )
     assert (
         not godparent.problems
         and not staff.problems

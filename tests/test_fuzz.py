@@ -97,6 +97,15 @@ from godparents.auth.forms import (
 )
 from godparents.auth.models import Passkey, Role, User
 from godparents.extensions import db
+from godparents.letters.forms import (
+    LetterForm,
+    LetterTemplateForm,
+    SenderAddressForm,
+    TemplateDeleteForm,
+    WatchWordDeleteForm,
+    WatchWordForm,
+)
+from godparents.letters.models import LetterLanguage, LetterTemplate, Occasion, WatchWord
 from godparents.prisoners.csvio import COLUMNS
 from godparents.prisoners.forms import (
     AddressChangeForm,
@@ -1309,6 +1318,27 @@ def _facility_path(ctx: Ctx, draw: Draw) -> str:
     return f"/coordinator/prisoners/facilities/{facility.id}/edit"
 
 
+def _letter_template(suffix: str) -> Callable[[Ctx, Draw], str]:
+    def path(ctx: Ctx, draw: Draw) -> str:
+        template = LetterTemplate(
+            occasion=Occasion.BIRTHDAY, language=LetterLanguage.RUSSIAN, title="Card", body="{name}"
+        )
+        db.session.add(template)
+        db.session.commit()
+        return f"/coordinator/letters/templates/{template.id}{suffix}"
+
+    return path
+
+
+def _watch_word_delete(ctx: Ctx, draw: Draw) -> str:
+    word = WatchWord(phrase=f"слово{draw(st.integers(1, 10**6))}", language="ru", reason="Why")
+    db.session.add(word)
+    db.session.commit()
+    return f"/coordinator/letters/words/{word.id}/delete"
+
+
+LETTER_TEXTS = ["С днём рождения, {first_name}!", "Дарагі {name}! Ў нас і ў вас", "{unknown}", ""]
+
 MAPPED_HEADINGS = ("ID", "ФИО", "Дата рождения", "Place of detention")
 MAPPING_TARGETS = (
     "",
@@ -1901,6 +1931,53 @@ ROUTES: tuple[Route, ...] = (
         shows_saved=True,
     ),
     Route("sponsors.remove_team_member", TEAM, _team_remove, _form(DelegateRemoveForm)),
+    # The print kit.
+    Route(
+        "letters.sender",
+        TEAM,
+        lambda ctx, draw: f"/sponsor/letters/prisoners/{ctx.world.prisoner_id}/sender",
+        _form(SenderAddressForm),
+        lambda w: {"postal_address": ["Büro\nPlatz der Republik 1\n11011 Berlin", ""]},
+    ),
+    Route(
+        "letters.letter",
+        TEAM,
+        lambda ctx, draw: f"/sponsor/letters/prisoners/{ctx.world.prisoner_id}/letter",
+        _form(LetterForm),
+        lambda w: {"text": LETTER_TEXTS, "check": ["1", ""], "submit": ["1", ""]},
+    ),
+    Route(
+        "letters.create_template",
+        (COORDINATOR,),
+        fixed("/coordinator/letters/templates/new"),
+        _form(LetterTemplateForm),
+        lambda w: {
+            "body": LETTER_TEXTS,
+            "occasion": ["birthday", "new_year", "wedding"],
+            "submit": ["1"],
+        },
+    ),
+    Route(
+        "letters.edit_template",
+        (COORDINATOR,),
+        _letter_template(""),
+        _form(LetterTemplateForm),
+        lambda w: {"body": LETTER_TEXTS, "language": ["ru", "be", "de"], "submit": ["1"]},
+    ),
+    Route(
+        "letters.delete_template",
+        (COORDINATOR,),
+        _letter_template("/delete"),
+        _form(TemplateDeleteForm),
+    ),
+    Route(
+        "letters.add_word",
+        (COORDINATOR,),
+        fixed("/coordinator/letters/words"),
+        _form(WatchWordForm),
+        lambda w: {"language": ["ru", "be", "de", "en", "fr"]},
+    ),
+    Route("letters.delete_word", (COORDINATOR,), _watch_word_delete, _form(WatchWordDeleteForm)),
 )
 
 
@@ -1918,8 +1995,9 @@ def routes_for(role: str, group: str) -> list[Route]:
             "sponsorships.",
             "reminders.",
             "auth.invite",
+            "letters.",
         ),
-        "team": ("actions.", "sponsors."),
+        "team": ("actions.", "sponsors.", "letters."),
         "anonymous": ("",),
     }[group]
 

@@ -191,3 +191,21 @@ def _german(msgid: str) -> str:
         message = read_po(stream, locale="de").get(msgid)
     assert message is not None and message.string, msgid
     return " ".join(message.string.split())
+
+
+def test_the_wheel_carries_the_letters_font_and_prints_cyrillic(
+    installed: Path, tmp_path: Path
+) -> None:
+    """The font the PDFs embed, and its licence, are inside the installed package."""
+    script = tmp_path / "envelope.py"
+    script.write_text(
+        "from godparents.letters import pdf\n"
+        "print(pdf.FONTS)\n"
+        "envelope = pdf.Envelope('220030, г. Мінск,\\nСІЗА № 1\\nАлесь Бяляцкі', 'Berlin')\n"
+        "open('envelope.pdf', 'wb').write(pdf.envelope_pdf(envelope, 'dl'))\n",
+        encoding="utf-8",
+    )
+    fonts = Path(run([str(installed / "bin" / "python"), str(script)], tmp_path).strip())
+    assert str(fonts).startswith(str(installed)), fonts
+    assert (fonts / "DejaVuSans.ttf").is_file() and (fonts / "LICENSE.txt").is_file()
+    assert (tmp_path / "envelope.pdf").read_bytes().startswith(b"%PDF")

@@ -32,6 +32,7 @@ from godparents.demo.random_facts import (
 )
 from godparents.demo.scale import add_scale_data, scale_units_present
 from godparents.extensions import Base, db
+from godparents.letters import demo as letters_demo
 from godparents.prisoners.facilities import new_facility
 from godparents.prisoners.models import (
     Facility,
@@ -153,6 +154,8 @@ class _DemoBuilder:
         prisoners = self._prisoners()
         sponsorships = self._sponsorships(sponsors, prisoners)
         self._actions(sponsorships)
+        for row in letters_demo.demo_rows(sponsors):
+            self._add(row)
         return self.created
 
     def _add(self, obj: ModelT) -> ModelT:

@@ -34,6 +34,8 @@ class Sponsor(Model):
     party: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(50))
+    # The sender's address on envelopes (the godparent's office, usually), line breaks kept.
+    postal_address: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="en")
     mandate_ends_on: Mapped[date | None]
     has_public_consent: Mapped[bool] = mapped_column(default=False)

@@ -253,6 +253,7 @@ def erase(sponsor: Sponsor, actor: User, today: date, now: datetime, ip: str | N
             pairing.end_reason = EndReason.OTHER
     sponsor.full_name = ERASED_NAME % {"id": sponsor.id}
     sponsor.title = sponsor.party = sponsor.email = sponsor.phone = None
+    sponsor.postal_address = None
     sponsor.public_quote = sponsor.notes = None
     sponsor.has_public_consent = False
     sponsor.is_active = False
