@@ -24,6 +24,7 @@ from godparents import (
 from godparents.account import admin as accounts
 from godparents.account import views as account
 from godparents.actions import registry as action_registry
+from godparents.actions import transit_views as transit
 from godparents.actions import views as actions
 from godparents.audit import retention
 from godparents.audit import tracking as audit
@@ -102,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     sponsor_registry.init_app(app)
     sponsorships.init_app(app)
     action_registry.init_app(app)
+    transit.init_app(app)
     audit_views.init_app(app)
     retention.init_app(app)
     reminders.init_app(app)

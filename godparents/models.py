@@ -4,6 +4,7 @@ The models themselves live with their feature (``godparents/<feature>/models.py`
 """
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
+from godparents.actions.postby import TransitTime
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import Role, User
 from godparents.idempotency import FormSubmission
@@ -55,6 +56,7 @@ __all__ = [
     "Sponsor",
     "Sponsorship",
     "SponsorshipStatus",
+    "TransitTime",
     "Trigger",
     "User",
 ]

@@ -101,6 +101,7 @@ NOT_TYPED = {
     "ReminderRule.template": "chosen from the app's list of templates",
     "ReminderRule.key_date_kinds": "chosen from the kinds of key date",
     "Sponsor.country": "two capital letters (the form's pattern): no room for a payload",
+    "TransitTime.country": "two letters (the form's pattern): no room for a payload",
     "Sponsor.language": "chosen from en and de",
     "User.password_hash": "a secret hash",
     "FormSubmission.token": "a random token the app puts in its own forms; never shown",
@@ -622,6 +623,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "new prisoner": "/coordinator/prisoners/new",
         "export": "/coordinator/prisoners/export",
         "facilities": "/coordinator/prisoners/facilities/",
+        "transit times": "/coordinator/transit-times/",
         "merge": f"/coordinator/prisoners/{world.prisoner.id}/merge?other={world.prisoner.id}",
         "facility": f"/coordinator/prisoners/facilities/{world.prisoner.addresses[0].facility_id}"
         "/edit",

@@ -86,6 +86,7 @@ from godparents.account.forms import (
 )
 from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind
+from godparents.actions.transit_views import TransitTimeForm
 from godparents.auth import tokens
 from godparents.auth.forms import (
     InvitationCreateForm,
@@ -1641,6 +1642,15 @@ ROUTES: tuple[Route, ...] = (
         (COORDINATOR,),
         _prisoner("/photo"),
         _form(PhotoUploadForm),
+        shows_saved=True,
+    ),
+    Route(
+        "transit.index",
+        (COORDINATOR,),
+        fixed("/coordinator/transit-times/"),
+        _form(TransitTimeForm),
+        lambda w: {"country": ["BY", "by ", "Беларусь"], "days": ["21", "0", "121", "-3"]},
+        shows_invalid_form=True,
         shows_saved=True,
     ),
     Route(

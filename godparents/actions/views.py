@@ -20,7 +20,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from godparents import concurrency, idempotency
-from godparents.actions import services
+from godparents.actions import posted, services
 from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.auth.models import Role
@@ -65,6 +65,8 @@ def create(prisoner_id: int) -> Response | str:
         asked = request.args.get("kind", "")
         known = {kind.value for kind in ActionKind}
         form.kind.data = asked if asked in known else ActionKind.LETTER.value
+    # A link from the home or a reminder may fill the rest ("posted" in one tap).
+    quick = posted.prefill(form, request.args, today) if not form.is_submitted() else None
     if form.validate_on_submit():
         try:
             action = services.log_action(
@@ -87,7 +89,12 @@ def create(prisoner_id: int) -> Response | str:
             flash(_("Saved. Thank you!"), "success")
             return redirect(target)
     return render_template(
-        "actions/form.html", form=form, pairing=pairing, prisoner=pairing.prisoner, action=None
+        "actions/form.html",
+        form=form,
+        pairing=pairing,
+        prisoner=pairing.prisoner,
+        action=None,
+        quick=quick,
     )
 
 
