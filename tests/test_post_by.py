@@ -3,12 +3,15 @@ arithmetic, the home that shows them, the coordinators' transit times, the prefi
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from icalendar import Calendar
 from sqlalchemy import func, select
 
 from godparents.actions import postby
@@ -16,9 +19,20 @@ from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.actions.postby import PostBy, Transit, TransitTime
 from godparents.calendar.dates import DateKind, Occurrence, prisoner_dates
 from godparents.extensions import db
+from godparents.reminders.events import Event
+from godparents.reminders.messages import Rendered
+from godparents.reminders.models import CampaignDay
+from godparents.reminders.planner import Due, Recipient
+from godparents.reminders.writing import render_due
 from godparents.timeutil import campaign_today, local_today
 from tests.conftest import Auth, csrf_token
-from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
+from tests.factories import (
+    make_coordinator,
+    make_default_rules,
+    make_prisoner,
+    make_sponsor,
+    make_sponsorship,
+)
 
 
 def _today() -> date:
@@ -288,3 +302,74 @@ def test_a_quick_link_for_another_team_s_godchild_is_not_found(
     auth.login(mine.email)
     path = f"/sponsor/prisoners/{theirs.id}/actions/new?occasion=birthday&kind=card"
     assert client.get(path).status_code == 404
+
+
+# The calendar feed -------------------------------------------------------------------------
+
+
+def _feed(client: FlaskClient) -> dict[str, Any]:
+    token = csrf_token(client, "/account/")
+    page = client.post("/account/calendar", data={"csrf_token": token}).text
+    url = re.search(r'id="calendar-url">([^<]+)</pre>', page).group(1)
+    anonymous = Flask.test_client(client.application)
+    data = anonymous.get(url.removeprefix("http://godparents.test")).data
+    return {str(e["uid"]): e for e in Calendar.from_ical(data).walk("VEVENT")}
+
+
+def test_the_calendar_feed_has_post_by_events_of_their_own(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
+    sponsor = make_sponsor()
+    leap = make_prisoner(name_latin="Alena Krautsova", birth_date=date(1988, 2, 29))
+    make_sponsorship(sponsor, leap)
+    db.session.add(CampaignDay(name="Freedom Day", month=3, day=25))
+    db.session.commit()
+    auth.login(sponsor.email)
+    events = _feed(client)
+    today = _today()
+    posts = {
+        uid: (str(e["summary"]), e.decoded("dtstart"))
+        for uid, e in events.items()
+        if uid.startswith("post-by-")
+    }
+    birthdays = sorted(d for s, d in posts.values() if s.startswith("Post the birthday card"))
+    assert len(birthdays) == 2 and birthdays[0] >= today - timedelta(days=21)
+    for day in birthdays:
+        # 7 February in common years (from the 28th), 8 February in leap years.
+        assert (day.month, day.day) == ((2, 8) if calendar.isleap(day.year) else (2, 7))
+    assert sum(s == "Post cards for Freedom Day by today" for s, _d in posts.values()) == 2
+    assert all((d.month, d.day) == (3, 4) for s, d in posts.values() if "Freedom" in s)
+
+
+# The birthday-card reminder ----------------------------------------------------------------
+
+
+def _birthday_card(today: date, birthday: date) -> Rendered:
+    rule = next(r for r in make_default_rules() if r.template == "birthday_card")
+    sponsor = make_sponsor()
+    prisoner = make_prisoner(birth_date=birthday.replace(year=1980))
+    pairing = make_sponsorship(sponsor, prisoner)
+    event = Event(
+        birthday, f"prisoner:{prisoner.id}", sponsor.id, prisoner.id, pairing.id, number=46
+    )
+    due = Due(rule, Recipient.of(sponsor.user, sponsor.email, sponsor), event, today)
+    written = render_due([due], today)[due.key]
+    assert isinstance(written, Rendered), written
+    return written
+
+
+def test_the_birthday_card_reminder_says_when_to_post_and_links_the_filled_form(
+    app: Flask,
+) -> None:
+    written = _birthday_card(date(2026, 8, 26), date(2026, 9, 25))
+    text = " ".join(written.text.split())
+    assert "Post it by Friday 4 September 2026" in text
+    assert "about 21 days" in text
+    assert "occasion=birthday" in written.text and "kind=card" in written.text
+    assert "Post it by" in written.html
+
+
+def test_a_birthday_card_reminder_read_too_late_says_what_still_works(app: Flask) -> None:
+    written = _birthday_card(date(2026, 9, 20), date(2026, 9, 25))
+    assert "would arrive after the day" in " ".join(written.text.split())
+    assert "Post it by" not in written.text

@@ -20,7 +20,7 @@ from flask import g, has_app_context
 from sqlalchemy import CheckConstraint, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from godparents.calendar.dates import DateKind, Occurrence
+from godparents.calendar.dates import DateKind, Occurrence, in_year
 from godparents.extensions import db
 from godparents.types import UTCDateTime, utcnow
 
@@ -123,4 +123,17 @@ def set_transit_days(country: str, days: int) -> TransitTime:
     else:
         found.days = days
     g.pop("_transit", None)
+    return found
+
+
+def coming_occasions(month: int, day: int, today: date, count: int = 2) -> list[date]:
+    """The next ``count`` yearly occasions on month/day from today on (29 February: the
+    28th in common years), for the calendar feed's dated post-by events."""
+    found: list[date] = []
+    year = today.year
+    while len(found) < count:
+        on = in_year(month, day, year)
+        if on >= today:
+            found.append(on)
+        year += 1
     return found

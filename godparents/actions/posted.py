@@ -30,6 +30,14 @@ SUGGESTED_KIND = {
     DateKind.EXPECTED_RELEASE: ActionKind.LETTER_TO_AUTHORITIES,
     DateKind.CUSTOM: ActionKind.LETTER,
 }
+# The occasion each reminder template is about, for its link's default summary.
+OCCASION_OF_TEMPLATE = {
+    "birthday_card": DateKind.BIRTHDAY,
+    "birthday": DateKind.BIRTHDAY,
+    "campaign_day": DateKind.CAMPAIGN_DAY,
+    "detention_anniversary": DateKind.DETENTION_ANNIVERSARY,
+    "detention_milestone": DateKind.DETENTION_MILESTONE,
+}
 # Once a card would arrive late: what still works for the day.
 TOO_LATE_KIND = ActionKind.SOCIAL_MEDIA
 

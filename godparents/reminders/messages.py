@@ -20,6 +20,7 @@ from flask_babel import force_locale
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from godparents.actions import postby, posted
 from godparents.actions.models import ActionKind
 from godparents.auth.models import User
 from godparents.prisoners.models import Prisoner
@@ -133,10 +134,15 @@ def context(
         ),
     }
     suggested = SUGGESTED_ACTION.get(rule.template)
+    occasion = posted.OCCASION_OF_TEMPLATE.get(rule.template)
     if prisoner is not None and not user.is_coordinator:
         links["prisoner"] = external_url("sponsors.prisoner", prisoner_id=prisoner.id)
         links["log"] = external_url(
-            "actions.create", prisoner_id=prisoner.id, kind=suggested.value if suggested else None
+            "actions.create",
+            prisoner_id=prisoner.id,
+            kind=suggested.value if suggested else None,
+            # "Posted" in one tap: the form opens filled in (actions/posted.py).
+            occasion=occasion.value if occasion else None,
         )
     if user.is_coordinator:
         links["dashboard"] = external_url("dashboard.index")
@@ -161,6 +167,8 @@ def context(
         "campaign_day": campaign_day,
         "digest": digest,
         "suggested_action": suggested,
+        # The day to post a card by (actions/postby.py), for a birthday or a campaign day.
+        "post_by": postby.for_day(event.on, today) if occasion in postby.CARD_DATES else None,
         "links": links,
     }
 
