@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, Regexp
 
-from godparents.actions import postby
+from godparents.actions import outcomes, postby
 from godparents.audit.services import record
 from godparents.auth.models import Role
 from godparents.extensions import db
@@ -25,6 +25,7 @@ bp = Blueprint("transit", __name__, url_prefix="/coordinator/transit-times")
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_global(postby.for_occurrence, "post_by_of")
+    app.add_template_global(outcomes.for_prisoner, "letter_figures")
 
 
 class TransitTimeForm(FlaskForm):

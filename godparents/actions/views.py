@@ -20,7 +20,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from godparents import concurrency, idempotency
-from godparents.actions import posted, services
+from godparents.actions import outcomes, posted, services
 from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.auth.models import Role
@@ -178,6 +178,11 @@ def outcome(action_id: int) -> Response | str:
     if not form.is_submitted():
         form.letter_outcome.data = (action.letter_outcome or LetterOutcome.SENT).value
         form.outcome_on.data = _today()
+        # A one-click answer from the weekly email (?answer=returned) only fills the form:
+        # mail scanners open every link, so nothing changes until the person saves.
+        answer = request.args.get("answer", "")
+        if answer in {outcome.value for outcome in outcomes.ANSWERS}:
+            form.letter_outcome.data = answer
         form.version.data = str(action.version)
     conflict = None
     if form.validate_on_submit() and not (
@@ -200,6 +205,7 @@ def outcome(action_id: int) -> Response | str:
     return render_template(
         "actions/outcome.html",
         form=form,
+        answer=request.args.get("answer") if not form.is_submitted() else None,
         action=action,
         prisoner=action.sponsorship.prisoner,
         conflict=conflict,

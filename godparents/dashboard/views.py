@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Flask, current_app, render_template
 from flask_login import current_user
 
+from godparents.actions import outcomes
 from godparents.auth.models import Role
 from godparents.dashboard import charts, services
 from godparents.reminders import outbox as reminder_outbox
@@ -44,4 +45,6 @@ def index() -> str:
         # Live, beside the cached numbers: a few queries, whatever the outbox's size.
         reminders=reminder_outbox.health(datetime.now(UTC)),
         bounced=reminder_outbox.undeliverable_addresses(services.WORK_LIST_LENGTH),
+        # Letters returned or censored lately (actions/outcomes.py): two queries, live.
+        letters_back=outcomes.came_back(today, limit=services.WORK_LIST_LENGTH),
     )

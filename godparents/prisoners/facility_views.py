@@ -14,6 +14,7 @@ from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from godparents.actions import outcomes
 from godparents.auth.models import Role
 from godparents.extensions import db
 from godparents.labels import label
@@ -111,7 +112,14 @@ def facilities() -> str:
         if ids
         else {}
     )
-    return render_template("prisoners/facilities.html", page=page, counts=counts, unknown=unknown)
+    return render_template(
+        "prisoners/facilities.html",
+        page=page,
+        counts=counts,
+        unknown=unknown,
+        # What became of letters there in the last twelve months (one more query).
+        letter_figures=outcomes.for_facilities(ids, outcomes.reader_today()),
+    )
 
 
 @bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])

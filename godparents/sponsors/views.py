@@ -24,6 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
+from godparents.actions import outcomes
 from godparents.actions import services as actions
 from godparents.actions.forms import DeleteForm
 from godparents.audit.services import record
@@ -103,6 +104,7 @@ def prisoner(prisoner_id: int) -> str:
         view=view,
         prisoner=view.prisoner,
         today=today,
+        figures=outcomes.for_prisoners([prisoner_id], today),
         can_change=lambda action: actions.can_change(current_user, action),
         can_record_outcome=lambda action: actions.can_record_outcome(current_user, action),
         delete_form=DeleteForm(),
