@@ -39,6 +39,7 @@ from godparents.prisoners import blueprint as prisoners
 from godparents.prisoners import cli as prisoners_cli
 from godparents.prisoners import photos as prisoner_photos
 from godparents.reminders import cli as reminders_cli
+from godparents.reminders import notices
 from godparents.reminders import views as reminders
 from godparents.sponsors import registry as sponsor_registry
 from godparents.sponsors import views as sponsors
@@ -108,6 +109,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     retention.init_app(app)
     reminders.init_app(app)
     reminders_cli.init_app(app)
+    notices.init_app(app)
     demo.init_app(app)
     doctor.init_app(app)
     backup.init_app(app)

@@ -26,6 +26,7 @@ from godparents.reminders.models import (
     ReminderRun,
     Trigger,
 )
+from godparents.reminders.notices import ChangeNotice
 from godparents.search import SearchWord
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
@@ -35,6 +36,7 @@ __all__ = [
     "ActionKind",
     "AuditEvent",
     "CampaignDay",
+    "ChangeNotice",
     "Delegation",
     "EndReason",
     "FormSubmission",

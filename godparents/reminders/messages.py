@@ -24,6 +24,7 @@ from godparents.actions import postby, posted
 from godparents.actions.models import ActionKind
 from godparents.auth.models import User
 from godparents.prisoners.models import Prisoner
+from godparents.reminders import notices
 from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus, Trigger
 from godparents.reminders.planner import Due
 from godparents.sponsors.models import Sponsor
@@ -168,6 +169,7 @@ def context(
         "digest": digest,
         "suggested_action": suggested,
         # The day to post a card by (actions/postby.py), for a birthday or a campaign day.
+        "notice": notices.details(event),  # what changed, for the notices' templates
         "post_by": postby.for_day(event.on, today) if occasion in postby.CARD_DATES else None,
         "links": links,
     }

@@ -49,6 +49,15 @@ class Trigger(StrEnum):
     INACTIVITY = "inactivity"
     SPONSORSHIP_START = "sponsorship_start"
     COORDINATOR_DIGEST = "coordinator_digest"
+    # Godparents hear what changed (reminders/notices.py): written when the change is saved.
+    NOTICE_TRANSFER = "notice_transfer"
+    NOTICE_RELEASE = "notice_release"
+    NOTICE_SENTENCE = "notice_sentence"
+    NOTICE_HEARING = "notice_hearing"
+
+    @property
+    def is_notice(self) -> bool:
+        return self.value.startswith("notice_")
 
 
 class ReminderRule(db.Model):

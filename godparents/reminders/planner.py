@@ -318,6 +318,8 @@ def _events(
         if monday >= start:
             for rule in wanted:
                 yield rule, Event(monday, "campaign")
+    elif trigger.is_notice:
+        return  # written when the change is saved (notices.py), never planned
     else:
         raise ValueError(trigger)
 
