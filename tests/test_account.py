@@ -62,6 +62,10 @@ def test_profile_saves_language_time_zone_reminders_and_contact(
         Trigger.CAMPAIGN_DAY,
         Trigger.INACTIVITY,
         Trigger.SPONSORSHIP_START,
+        # The news of a godchild (reminders/notices.py), left unticked as well.
+        Trigger.NOTICE_RELEASE,
+        Trigger.NOTICE_SENTENCE,
+        Trigger.NOTICE_HEARING,
     }
     assert (sponsor.title, sponsor.phone, sponsor.email) == (
         "Dr.",
