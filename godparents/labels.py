@@ -80,6 +80,7 @@ _PAIRS: list[tuple[StrEnum, LazyString]] = [
     (Trigger.NOTICE_RELEASE, _l("A godchild released or deported")),
     (Trigger.NOTICE_SENTENCE, _l("A godchild sentenced")),
     (Trigger.NOTICE_HEARING, _l("A trial or hearing set")),
+    (Trigger.LETTER_OUTCOMES, _l("Did your letters arrive? (Mondays)")),
     (OutboxStatus.PENDING, _l("Waiting")),
     (OutboxStatus.SENT, _l("Sent")),
     (OutboxStatus.FAILED, _l("Failed")),

@@ -66,6 +66,7 @@ def test_profile_saves_language_time_zone_reminders_and_contact(
         Trigger.NOTICE_RELEASE,
         Trigger.NOTICE_SENTENCE,
         Trigger.NOTICE_HEARING,
+        Trigger.LETTER_OUTCOMES,
     }
     assert (sponsor.title, sponsor.phone, sponsor.email) == (
         "Dr.",

@@ -15,10 +15,22 @@ from godparents.actions import outcomes
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.extensions import db
 from godparents.prisoners.models import Facility, PrisonerAddress
+from godparents.reminders.digest import digest
+from godparents.reminders.events import Event
+from godparents.reminders.messages import Rendered
+from godparents.reminders.models import ReminderRule, Trigger
+from godparents.reminders.planner import Due, Recipient, plan
+from godparents.reminders.writing import render_due
 from godparents.sponsorships.models import Sponsorship
 from godparents.timeutil import campaign_today
 from tests.conftest import Auth, csrf_token
-from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
+from tests.factories import (
+    make_coordinator,
+    make_delegate,
+    make_prisoner,
+    make_sponsor,
+    make_sponsorship,
+)
 
 TODAY = date(2026, 12, 3)
 
@@ -239,3 +251,97 @@ def test_the_dashboard_lists_letters_returned_or_censored(
     assert 'data-outcome="returned"' in card and 'data-outcome="censored"' in card
     assert "Ihar Losik" in card and "Anna Schmidt" in card
     assert 'badge text-bg-warning">2<' in card
+
+
+# The weekly question -----------------------------------------------------------------------
+
+
+def _question_rule() -> ReminderRule:
+    rule = ReminderRule(
+        name="Did your letters arrive?",
+        trigger=Trigger.LETTER_OUTCOMES,
+        template="letter_outcomes",
+        to_sponsor=True,
+        to_delegates=True,
+    )
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def test_letters_without_an_outcome_after_six_weeks_are_asked_about_on_monday(
+    app: Flask,
+) -> None:
+    monday = date(2026, 11, 30)
+    rule = _question_rule()
+    sponsor = make_sponsor()
+    german = make_delegate(sponsor, locale="de")
+    pairing = make_sponsorship(sponsor, make_prisoner(name_latin="Ihar Losik"))
+    asked = letter(pairing, monday - timedelta(days=45))
+    letter(pairing, monday - timedelta(days=20))  # too early to ask
+    letter(pairing, monday - timedelta(days=50), LetterOutcome.DELIVERED)  # answered
+    letter(pairing, monday - timedelta(days=200))  # asked long enough
+    quiet = make_sponsorship(make_sponsor(), make_prisoner())
+    letter(quiet, monday - timedelta(days=10))
+    due = plan([rule], monday, monday + timedelta(days=2))
+    assert sorted(d.recipient.email for d in due) == sorted([sponsor.email, german.email])
+    assert {d.event.subject_ref for d in due} == {f"letters:{sponsor.id}"}
+    written = render_due(due, monday)
+    english = written[next(d.key for d in due if d.recipient.email == sponsor.email)]
+    assert isinstance(english, Rendered), english
+    assert english.subject == "Did your letter arrive?"
+    links = re.findall(
+        r"http://godparents.test/sponsor/actions/(\d+)/outcome\?answer=(\w+)", english.text
+    )
+    assert {int(action) for action, _answer in links} == {asked.id}
+    assert [answer for _action, answer in links] == [a.value for a in outcomes.ANSWERS]
+    assert "Returned" in english.html and "Censored" in english.html
+    deutsch = written[next(d.key for d in due if d.recipient.email == german.email)]
+    assert isinstance(deutsch, Rendered) and "Guten Tag," in deutsch.text
+
+
+def test_the_weekly_question_can_be_switched_off(app: Flask) -> None:
+    monday = date(2026, 11, 30)
+    rule = _question_rule()
+    sponsor = make_sponsor()
+    sponsor.user.reminder_opt_outs = [Trigger.LETTER_OUTCOMES.value]
+    db.session.commit()
+    letter(make_sponsorship(sponsor, make_prisoner()), monday - timedelta(days=45))
+    assert plan([rule], monday, monday) == []
+
+
+def test_the_coordinators_digest_lists_letters_that_came_back(app: Flask) -> None:
+    monday = date(2026, 11, 30)
+    pairing = make_sponsorship(
+        make_sponsor(full_name="Anna Schmidt"), make_prisoner(name_latin="Ihar Losik")
+    )
+    letter(
+        pairing,
+        monday - timedelta(days=50),
+        LetterOutcome.CENSORED,
+        outcome_on=monday - timedelta(days=2),
+    )
+    letter(
+        pairing,
+        monday - timedelta(days=60),
+        LetterOutcome.RETURNED,
+        outcome_on=monday - timedelta(days=30),
+    )
+    weekly = digest(monday, monday)
+    assert weekly.letters_back_count == 1
+    rule = ReminderRule(
+        name="Weekly digest",
+        trigger=Trigger.COORDINATOR_DIGEST,
+        template="coordinator_digest",
+        to_sponsor=False,
+        to_coordinators=True,
+    )
+    db.session.add(rule)
+    db.session.commit()
+    coordinator = make_coordinator()
+    due = Due(rule, Recipient.of(coordinator), Event(monday, "campaign"), monday)
+    written = render_due([due], monday)[due.key]
+    assert isinstance(written, Rendered), written
+    assert "1 letter returned or censored in the last 7 days" in written.text
+    assert "CENSORED · Ihar Losik · Anna Schmidt" in written.text
+    assert "<strong>Censored</strong> · Ihar Losik" in written.html

@@ -66,6 +66,7 @@ SPONSOR_REMINDERS = {
     Trigger.NOTICE_RELEASE: _l("News: a godchild released or deported"),
     Trigger.NOTICE_SENTENCE: _l("News: a godchild sentenced"),
     Trigger.NOTICE_HEARING: _l("News: a trial or hearing set"),
+    Trigger.LETTER_OUTCOMES: _l("On Mondays: did your letters arrive?"),
 }
 COORDINATOR_REMINDERS = {Trigger.COORDINATOR_DIGEST: _l("The weekly digest (Mondays)")}
 

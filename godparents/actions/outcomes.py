@@ -8,7 +8,7 @@ The figures stand beside the coordinators' own word on whether letters get throu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -246,3 +246,19 @@ def came_back(today: date, days: int = 30, limit: int = 20) -> tuple[int, list[C
         .limit(limit)
     )
     return count, [CameBack(*row) for row in rows]
+
+
+def questions(sponsor_id: int, monday: date, url: Callable[..., str]) -> list[dict[str, Any]]:
+    """The weekly question's letters, each with a link per answer (``url`` builds an
+    absolute link): the link opens the confirmation form, which saves only when posted."""
+    return [
+        {
+            "action": action,
+            "prisoner": action.sponsorship.prisoner,
+            "answers": [
+                (answer, url("actions.outcome", action_id=action.id, answer=answer.value))
+                for answer in ANSWERS
+            ],
+        }
+        for action in unanswered([sponsor_id], monday)
+    ]

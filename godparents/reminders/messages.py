@@ -20,7 +20,7 @@ from flask_babel import force_locale
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from godparents.actions import postby, posted
+from godparents.actions import outcomes, postby, posted
 from godparents.actions.models import ActionKind
 from godparents.auth.models import User
 from godparents.prisoners.models import Prisoner
@@ -69,6 +69,9 @@ class Digest:
     failed: list[OutboxMessage] = field(default_factory=list)
     inactive_count: int = 0
     inactive: list[tuple[Any, date | None]] = field(default_factory=list)  # (sponsor, last)
+    # Letters returned or censored in the week before (actions/outcomes.CameBack).
+    letters_back_count: int = 0
+    letters_back: list[Any] = field(default_factory=list)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -170,6 +173,10 @@ def context(
         "suggested_action": suggested,
         # The day to post a card by (actions/postby.py), for a birthday or a campaign day.
         "notice": notices.details(event),  # what changed, for the notices' templates
+        # The letters the weekly question asks about, each with its one-click answers.
+        "letters": outcomes.questions(event.sponsor_id, event.on, external_url)
+        if event.subject_ref.startswith("letters:") and event.sponsor_id
+        else [],
         "post_by": postby.for_day(event.on, today) if occasion in postby.CARD_DATES else None,
         "links": links,
     }

@@ -54,6 +54,8 @@ class Trigger(StrEnum):
     NOTICE_RELEASE = "notice_release"
     NOTICE_SENTENCE = "notice_sentence"
     NOTICE_HEARING = "notice_hearing"
+    # Mondays: letters with no outcome after six weeks are asked about (actions/outcomes.py).
+    LETTER_OUTCOMES = "letter_outcomes"
 
     @property
     def is_notice(self) -> bool:

@@ -346,8 +346,11 @@ def record_import(connection: Connection, changes: Iterable[Any], today: date) -
 
 
 def rebuild(subject_ref: str, on: date) -> Event | None:
-    """The event a notice's outbox message is about (None: not a notice, or gone)."""
+    """The event a notice's (or the weekly question's) outbox message is about (None: not
+    one of those, or gone)."""
     kind, _colon, ident = subject_ref.partition(":")
+    if kind == "letters" and ident.isdigit():  # the weekly question about letters' fate
+        return Event(on, subject_ref, sponsor_id=int(ident))
     if kind != "notice" or not ident.isdigit():
         return None
     notice = db.session.get(ChangeNotice, int(ident))

@@ -1,4 +1,5 @@
-"""letters: transit times for post-by dates; notices of what changed for a godchild
+"""letters: transit times for post-by dates; notices of what changed for a godchild; the
+weekly question about letters' fate
 
 Revision ID: e16a4b2c8d10
 Revises: d7a3c5e9b1f2
@@ -18,7 +19,8 @@ depends_on = None
 _OLD_TRIGGERS = ('birthday', 'detention_anniversary', 'detention_milestone', 'key_date',
                  'campaign_day', 'inactivity', 'sponsorship_start', 'coordinator_digest')
 _NOTICES = ('transfer', 'release', 'sentence', 'hearing')
-_NEW_TRIGGERS = _OLD_TRIGGERS + tuple(f'notice_{kind}' for kind in _NOTICES)
+_NEW_TRIGGERS = _OLD_TRIGGERS + tuple(f'notice_{kind}' for kind in _NOTICES) + (
+    'letter_outcomes',)
 
 _rules = sa.table(
     'reminder_rules',
@@ -71,6 +73,11 @@ def upgrade():
          'to_coordinators': False, 'template': f'notice_{kind}', 'is_active': True,
          'created_at': now}
         for kind in _NOTICES
+    ] + [
+        {'name': 'Did your letters arrive?', 'trigger': 'letter_outcomes', 'offset_days': 0,
+         'key_date_kinds': [], 'to_sponsor': True, 'to_delegates': True,
+         'to_coordinators': False, 'template': 'letter_outcomes', 'is_active': True,
+         'created_at': now},
     ])
 
 
@@ -78,9 +85,11 @@ def downgrade():
     connection = op.get_bind()
     outbox = sa.table('outbox_messages', sa.column('rule_id', sa.Integer))
     ids = sa.table('reminder_rules', sa.column('id', sa.Integer), sa.column('trigger', sa.String))
-    rule_ids = sa.select(ids.c.id).where(ids.c.trigger.like('notice_%'))
+    rule_ids = sa.select(ids.c.id).where(ids.c.trigger.like('notice_%')
+                                          | (ids.c.trigger == 'letter_outcomes'))
     connection.execute(outbox.delete().where(outbox.c.rule_id.in_(rule_ids)))
-    connection.execute(_rules.delete().where(_rules.c.trigger.like('notice_%')))
+    connection.execute(_rules.delete().where(_rules.c.trigger.like('notice_%')
+                                             | (_rules.c.trigger == 'letter_outcomes')))
     with op.batch_alter_table('reminder_rules', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_reminder_rules_trigger'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_reminder_rules_trigger'),
