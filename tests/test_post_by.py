@@ -39,6 +39,12 @@ def _today() -> date:
     return campaign_today("Europe/Berlin")
 
 
+def _birthday_in(days: int) -> date:
+    """A day ``days`` ahead that exists in 1985 too (not 29 February)."""
+    day = _today() + timedelta(days=days)
+    return day + timedelta(days=1) if (day.month, day.day) == (2, 29) else day
+
+
 def _errors(response) -> str:
     return " ".join(re.findall(r'class="invalid-feedback[^"]*">([^<]*)<', response.text))
 
@@ -98,7 +104,7 @@ def test_the_home_shows_the_post_by_day_and_a_posted_link(
     app: Flask, auth: Auth, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
-    birthday = _today() + timedelta(days=30)
+    birthday = _birthday_in(30)
     prisoner = make_prisoner(birth_date=birthday.replace(year=1985))
     make_sponsorship(sponsor, prisoner)
     auth.login(sponsor.email)
@@ -114,7 +120,7 @@ def test_past_the_post_by_day_the_home_offers_what_still_works(
     app: Flask, auth: Auth, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
-    prisoner = make_prisoner(birth_date=(_today() + timedelta(days=7)).replace(year=1985))
+    prisoner = make_prisoner(birth_date=_birthday_in(7).replace(year=1985))
     make_sponsorship(sponsor, prisoner)
     auth.login(sponsor.email)
     page = client.get("/sponsor/").text
@@ -133,7 +139,7 @@ def test_a_new_transit_time_reaches_every_cached_home(
     app: Flask, auth: Auth, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
-    birthday = _today() + timedelta(days=40)
+    birthday = _birthday_in(40)
     make_sponsorship(sponsor, make_prisoner(birth_date=birthday.replace(year=1985)))
     auth.login(sponsor.email)
     assert (
