@@ -49,7 +49,7 @@ _NEW_PRISONER: dict[str, Any] = {
     "articles": [],
     "sentence": None,
     "expected_release_on": None,
-    "can_receive_letters": True,
+    "can_receive_letters": None,  # not known until the coordinators say
     "source_url": None,
     "has_public_consent": False,
     "public_bio": None,

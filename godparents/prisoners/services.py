@@ -274,7 +274,7 @@ class PrisonerData:
     articles: list[str] = field(default_factory=list)
     sentence: str | None = None
     expected_release_on: date | None = None
-    can_receive_letters: bool = True
+    can_receive_letters: bool | None = None
     health_notes: str | None = None
     public_bio: str | None = None
     notes: str | None = None

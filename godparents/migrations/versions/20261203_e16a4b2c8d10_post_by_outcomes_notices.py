@@ -1,5 +1,5 @@
 """letters: transit times for post-by dates; notices of what changed for a godchild; the
-weekly question about letters' fate
+weekly question about letters' fate; "letters get through" may be not known
 
 Revision ID: e16a4b2c8d10
 Revises: d7a3c5e9b1f2
@@ -66,6 +66,11 @@ def upgrade():
         batch_op.drop_constraint(batch_op.f('ck_reminder_rules_trigger'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_reminder_rules_trigger'),
                                          sa.text(_check(_NEW_TRIGGERS)))
+    # The coordinators' word on letters becomes yes, no or not known (NULL); the rows keep
+    # what they say.
+    with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.alter_column('can_receive_letters', existing_type=sa.Boolean(),
+                              nullable=True)
     now = datetime.now(timezone.utc)
     op.bulk_insert(_rules, [
         {'name': f'News: {kind}', 'trigger': f'notice_{kind}', 'offset_days': 0,
@@ -94,6 +99,13 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('ck_reminder_rules_trigger'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_reminder_rules_trigger'),
                                          sa.text(_check(_OLD_TRIGGERS)))
+    prisoners = sa.table('prisoners', sa.column('can_receive_letters', sa.Boolean))
+    # Not known was yes before (the old default).
+    connection.execute(prisoners.update().where(prisoners.c.can_receive_letters.is_(None))
+                       .values(can_receive_letters=True))
+    with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.alter_column('can_receive_letters', existing_type=sa.Boolean(),
+                              nullable=False)
     with op.batch_alter_table('change_notices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_change_notices_prisoner_id'))
     op.drop_table('change_notices')
