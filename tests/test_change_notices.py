@@ -172,3 +172,17 @@ def test_the_import_tells_of_transfers_and_releases(app: Flask) -> None:
     assert "Придвинская" in notice.details["old"]["postal_address"]
     _import(moved, today=_today())  # the same file again: nothing new
     assert len(_messages()) == 1
+
+
+def test_what_people_typed_is_escaped_in_the_notice_emails(app: Flask) -> None:
+    payload = '"><svg onload=alert(1)>'
+    prisoner, sponsor, _german = _team(status=PrisonerStatus.PRETRIAL)
+    prisoner.status = PrisonerStatus.SENTENCED
+    prisoner.sentence = payload
+    db.session.commit()
+    _move(prisoner, postal=f"212013, г. Могилёв,\n{payload}")
+    _written()
+    written = _messages()
+    assert len(written) == 4 and all(m.email_subject for m in written)
+    assert all(payload not in m.body_html for m in written)
+    assert all("&#34;&gt;&lt;svg onload=alert(1)&gt;" in m.body_html for m in written)
