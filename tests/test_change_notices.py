@@ -176,7 +176,7 @@ def test_the_import_tells_of_transfers_and_releases(app: Flask) -> None:
 
 def test_what_people_typed_is_escaped_in_the_notice_emails(app: Flask) -> None:
     payload = '"><svg onload=alert(1)>'
-    prisoner, sponsor, _german = _team(status=PrisonerStatus.PRETRIAL)
+    prisoner, _sponsor, _german = _team(status=PrisonerStatus.PRETRIAL)
     prisoner.status = PrisonerStatus.SENTENCED
     prisoner.sentence = payload
     db.session.commit()
