@@ -155,7 +155,7 @@ def for_prisoner(prisoner_id: int) -> Figures | None:
 
 
 def ask_after_days() -> int:
-    return int(current_app.config.get("LETTER_OUTCOME_ASK_DAYS", 42))
+    return int(current_app.config["LETTER_OUTCOME_ASK_DAYS"])
 
 
 def unanswered(sponsor_ids: list[int], today: date) -> list[Action]:
