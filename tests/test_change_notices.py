@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from godparents.extensions import db
+from godparents.prisoners.merge import merge
 from godparents.prisoners.models import (
     KeyDate,
     KeyDateKind,
@@ -186,3 +187,24 @@ def test_what_people_typed_is_escaped_in_the_notice_emails(app: Flask) -> None:
     assert len(written) == 4 and all(m.email_subject for m in written)
     assert all(payload not in m.body_html for m in written)
     assert all("&#34;&gt;&lt;svg onload=alert(1)&gt;" in m.body_html for m in written)
+
+
+def test_a_merge_that_brings_a_newer_address_tells_the_kept_record_s_team(app: Flask) -> None:
+    kept, sponsor, _german = _team()
+    other = make_prisoner(name_latin="Ihar Losik (2)", address=None)
+    other.addresses.append(
+        PrisonerAddress(facility="Penal colony No. 15", postal_address=NEW, valid_from=_today())
+    )
+    older = make_prisoner(name_latin="Ihar Losik (3)", address=None)
+    older.addresses.append(
+        PrisonerAddress(facility="Old", postal_address="old", valid_from=date(2020, 1, 1))
+    )
+    db.session.commit()
+    assert _messages() == []
+    merge(kept, older, False, _today(), None, None)  # an older address: nothing new
+    db.session.commit()
+    assert _messages() == []
+    merge(kept, other, False, _today(), None, None)
+    db.session.commit()
+    assert [m.recipient_email for m in _messages()].count(sponsor.email) == 1
+    assert db.session.scalar(select(ChangeNotice.details))["new"]["postal_address"] == NEW

@@ -242,7 +242,10 @@ def _previous_address(connection: Connection, prisoner_id: int, newer_than: int)
 
 
 def transfer(connection: Connection, prisoner_id: int, new_id: int, today: date) -> None:
-    """A new address: a transfer, unless it is the prisoner's first."""
+    """A new address: a transfer, unless it is the prisoner's first or not the newest (a
+    merge brings older addresses along)."""
+    if _previous_address(connection, prisoner_id, -1) != new_id:
+        return
     old_id = _previous_address(connection, prisoner_id, new_id)
     old, new = _address_text(connection, old_id), _address_text(connection, new_id)
     if old is None or new is None or old == new:
@@ -312,6 +315,10 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             found.append((TRANSFER, obj))
         elif isinstance(obj, KeyDate) and obj.kind in COURT:
             found.append((HEARING, obj))
+    for obj in session.dirty:
+        # A merge moves the other record's addresses over: its newest may now be the one.
+        if isinstance(obj, PrisonerAddress) and db.inspect(obj).attrs.prisoner_id.history.added:
+            found.append((TRANSFER, obj))
     statuses = session.info.pop("notices_statuses", [])
     if not found and not statuses:
         return
