@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from godparents.extensions import db
@@ -20,11 +21,18 @@ from godparents.prisoners.models import (
     PrisonerStatus,
 )
 from godparents.reminders import notices
-from godparents.reminders.models import OutboxMessage, Trigger
+from godparents.reminders.models import OutboxMessage, ReminderRule, Trigger
 from godparents.reminders.notices import ChangeNotice
 from godparents.reminders.writing import write_pending
 from godparents.timeutil import campaign_today
-from tests.factories import make_delegate, make_prisoner, make_sponsor, make_sponsorship
+from tests.conftest import Auth, csrf_token
+from tests.factories import (
+    make_coordinator,
+    make_delegate,
+    make_prisoner,
+    make_sponsor,
+    make_sponsorship,
+)
 from tests.test_csv import SAMPLE, _by_external_id, _import
 
 NEW = "212013, г. Могилёв,\nИК-15"
@@ -208,3 +216,35 @@ def test_a_merge_that_brings_a_newer_address_tells_the_kept_record_s_team(app: F
     db.session.commit()
     assert [m.recipient_email for m in _messages()].count(sponsor.email) == 1
     assert db.session.scalar(select(ChangeNotice.details))["new"]["postal_address"] == NEW
+
+
+def test_coordinators_see_edit_and_switch_off_the_news_rules(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
+    prisoner, _sponsor, _german = _team()
+    _move(prisoner)  # makes the transfer rule on first use
+    rule = db.session.scalar(
+        select(ReminderRule).where(ReminderRule.trigger == Trigger.NOTICE_TRANSFER)
+    )
+    auth.login(make_coordinator().email)
+    assert "News: transfer" in client.get("/coordinator/reminders/").text
+    path = f"/coordinator/reminders/{rule.id}/edit"
+    assert client.get(path).status_code == 200
+    assert client.get(f"/coordinator/reminders/{rule.id}/preview").status_code == 200
+    token = csrf_token(client, path)
+    response = client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "name": "News: transfer",
+            "trigger": "notice_transfer",
+            "days": "0",
+            "to_sponsor": "y",
+            "template": "notice_transfer",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ReminderRule, rule.id).is_active is False
+    _move(prisoner, postal="another address")
+    assert len(_messages()) == 2  # the rule is off: nothing more

@@ -40,7 +40,8 @@ from godparents.prisoners.models import KeyDateKind, Prisoner
 from godparents.reminders import outbox as outbox_services
 from godparents.reminders import preview as previews
 from godparents.reminders import runner
-from godparents.reminders.defaults import DEFAULT_RULES, PERSONAL_LEAD_TEMPLATES, TEMPLATES
+from godparents.reminders.defaults import ALL_TEMPLATES as TEMPLATES
+from godparents.reminders.defaults import DEFAULT_RULES, PERSONAL_LEAD_TEMPLATES
 from godparents.reminders.forms import DAYS_BEFORE, RuleForm
 from godparents.reminders.messages import read_unsubscribe_token
 from godparents.reminders.models import (
