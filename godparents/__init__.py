@@ -32,6 +32,7 @@ from godparents import (
     sponsorships,
 )
 from godparents import config as configuration
+from godparents.actions import outcomes, postby
 from godparents.audit import retention, tracking
 from godparents.auth import cli as users_cli
 from godparents.auth import passwords, throttling
@@ -41,6 +42,7 @@ from godparents.demo import cli as demo_cli
 from godparents.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from godparents.prisoners import cli as prisoners_cli
 from godparents.reminders import cli as reminders_cli
+from godparents.reminders import notices
 
 # isort: split
 # The modules that hold pages. Importing one attaches its routes to its package's blueprint
@@ -129,6 +131,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     throttling.trust_proxies(app)  # PROXY_HOPS: the client's address from X-Forwarded-For
     limiter.init_app(app)
     throttling.init_app(app)  # the login limits' counters
+
+    # Template helpers the features share with every page.
+    app.add_template_global(postby.for_occurrence, "post_by_of")
+    app.add_template_global(outcomes.for_prisoner, "letter_figures")
+    notices.init_app(app)  # the filters the change notices' emails use
 
     # Pages: one blueprint per feature package, named after it.
     for blueprint in (

@@ -109,6 +109,8 @@ class Defaults:
     # minutes). A message the server turned away for now is tried again after these
     # delays and fails for good after the last.
     REMINDER_GRACE_DAYS = 7
+    # A letter still only "sent" this many days after posting is asked about on Mondays.
+    LETTER_OUTCOME_ASK_DAYS = 42
     REMINDER_BATCH_SIZE = 500
     REMINDER_BATCH_SECONDS = 60
     REMINDER_LEASE_SECONDS = 600

@@ -4,6 +4,7 @@ The models themselves live with their feature (``godparents/<feature>/models.py`
 """
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
+from godparents.actions.postby import TransitTime
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import Role, User
 from godparents.idempotency import FormSubmission
@@ -26,6 +27,7 @@ from godparents.reminders.models import (
     ReminderRun,
     Trigger,
 )
+from godparents.reminders.notices import ChangeNotice
 from godparents.search import SearchWord
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
@@ -35,6 +37,7 @@ __all__ = [
     "ActionKind",
     "AuditEvent",
     "CampaignDay",
+    "ChangeNotice",
     "Delegation",
     "EndReason",
     "FormSubmission",
@@ -57,6 +60,7 @@ __all__ = [
     "Sponsor",
     "Sponsorship",
     "SponsorshipStatus",
+    "TransitTime",
     "Trigger",
     "User",
     "WatchWord",

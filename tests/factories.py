@@ -75,6 +75,8 @@ def make_prisoner(
         "name_latin": f"Prisoner {number}",
         "status": PrisonerStatus.SENTENCED,
         "detained_on": date(2021, 7, 14),
+        # The tests' godchildren get letters, as before the flag could be "not known".
+        "can_receive_letters": True,
         **fields,
     }
     prisoner = Prisoner(**values)

@@ -102,6 +102,11 @@ NOT_TYPED = {
     "ReminderRule.template": "chosen from the app's list of templates",
     "ReminderRule.key_date_kinds": "chosen from the kinds of key date",
     "Sponsor.country": "two capital letters (the form's pattern): no room for a payload",
+    "TransitTime.country": "two letters (the form's pattern): no room for a payload",
+    "ChangeNotice.kind": "one of four words the app chooses",
+    "ChangeNotice.fingerprint": "a SHA-256 the app computes",
+    "ChangeNotice.details": "copies of an address and a sentence as stored, shown only in "
+    "the notice emails, whose escaping tests/test_change_notices.py checks",
     "Sponsor.language": "chosen from en and de",
     "User.password_hash": "a secret hash",
     "FormSubmission.token": "a random token the app puts in its own forms; never shown",
@@ -640,6 +645,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "new prisoner": "/coordinator/prisoners/new",
         "export": "/coordinator/prisoners/export",
         "facilities": "/coordinator/prisoners/facilities/",
+        "transit times": "/coordinator/letters/transit-times",
         "merge": f"/coordinator/prisoners/{world.prisoner.id}/merge?other={world.prisoner.id}",
         "facility": f"/coordinator/prisoners/facilities/{world.prisoner.addresses[0].facility_id}"
         "/edit",

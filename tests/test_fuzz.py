@@ -102,6 +102,7 @@ from godparents.letters.forms import (
     LetterTemplateForm,
     SenderAddressForm,
     TemplateDeleteForm,
+    TransitTimeForm,
     WatchWordDeleteForm,
     WatchWordForm,
 )
@@ -1679,6 +1680,15 @@ ROUTES: tuple[Route, ...] = (
         (COORDINATOR,),
         _prisoner("/photo"),
         _form(PhotoUploadForm),
+        shows_saved=True,
+    ),
+    Route(
+        "letters.transit_times",
+        (COORDINATOR,),
+        fixed("/coordinator/letters/transit-times"),
+        _form(TransitTimeForm),
+        lambda w: {"country": ["BY", "by ", "Беларусь"], "days": ["21", "0", "121", "-3"]},
+        shows_invalid_form=True,
         shows_saved=True,
     ),
     Route(

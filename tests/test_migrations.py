@@ -369,3 +369,57 @@ def test_the_outbox_keeps_its_messages_and_bodies_when_its_key_becomes_columns(
             == f"2026-12-26:{rule}:7:prisoner:42"
         )
         assert connection.scalar(text("SELECT body_text FROM outbox_contents")) == "Dear MP"
+
+
+def test_letters_flag_may_be_not_known_and_notice_rules_come_and_go(empty_app: Flask) -> None:
+    """Issue 16: prisoners keep their word on letters; a not-known one is yes again below;
+    the news and the weekly question have rules, gone again with their messages below."""
+    upgrade(revision="e5b8d2f4a6c1")
+    insert = (
+        "INSERT INTO prisoners (name_latin, aliases, search_text, status, articles, "
+        "former_external_ids, can_receive_letters, has_public_consent, created_at, "
+        "updated_at) VALUES ('{name}', '[]', '', 'sentenced', '[]', '[]', {letters}, false, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    with db.engine.begin() as connection:
+        connection.execute(text(insert.format(name="Ihar", letters="false")))
+    upgrade()
+    with db.engine.begin() as connection:
+        connection.execute(text(insert.format(name="New", letters="NULL")))
+        rows = connection.execute(
+            text("SELECT name_latin, can_receive_letters FROM prisoners ORDER BY id")
+        ).all()
+        assert [(name, None if v is None else bool(v)) for name, v in rows] == [
+            ("Ihar", False),
+            ("New", None),
+        ]
+        triggers = (
+            connection.execute(
+                text(
+                    "SELECT \"trigger\" FROM reminder_rules WHERE template LIKE 'notice_%' "
+                    "OR template = 'letter_outcomes' ORDER BY \"trigger\""
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert triggers == [
+            "letter_outcomes",
+            "notice_hearing",
+            "notice_release",
+            "notice_sentence",
+            "notice_transfer",
+        ]
+    downgrade(revision="e5b8d2f4a6c1")
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT name_latin, can_receive_letters FROM prisoners ORDER BY id")
+        ).all()
+        assert [(name, bool(v)) for name, v in rows] == [("Ihar", False), ("New", True)]
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM reminder_rules WHERE \"trigger\" LIKE 'notice_%'")
+            ).scalar()
+            == 0
+        )
+        assert "change_notices" not in inspect(connection).get_table_names()

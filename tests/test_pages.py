@@ -133,4 +133,5 @@ def test_dashboard_counts(auth: Auth, client: FlaskClient, count_queries) -> Non
     assert count("sponsors-active") == "2"
     assert count("pairings-active") == "2"
     assert "4 in the registry" in page and "3 in the registry" in page
-    assert counter.count <= 22  # a fixed number: tests/test_dashboard.py compares sizes
+    # The letters returned or censored lately (issue 16) add two.
+    assert counter.count <= 24  # a fixed number: tests/test_dashboard.py compares sizes

@@ -61,6 +61,12 @@ SPONSOR_REMINDERS = {
     Trigger.CAMPAIGN_DAY: _l("Campaign days"),
     Trigger.INACTIVITY: _l("A nudge when nothing has been logged for a while"),
     Trigger.SPONSORSHIP_START: _l("Welcome and first steps of a new godparenthood"),
+    # What changed for a godchild (reminders/notices.py); a transfer is always told, since
+    # letters to the old address are lost.
+    Trigger.NOTICE_RELEASE: _l("News: a godchild released or deported"),
+    Trigger.NOTICE_SENTENCE: _l("News: a godchild sentenced"),
+    Trigger.NOTICE_HEARING: _l("News: a trial or hearing set"),
+    Trigger.LETTER_OUTCOMES: _l("On Mondays: did your letters arrive?"),
 }
 COORDINATOR_REMINDERS = {Trigger.COORDINATOR_DIGEST: _l("The weekly digest (Mondays)")}
 

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from godparents.actions.models import ActionKind, LetterOutcome
 from godparents.actions.services import LINK_MAX, SUMMARY_MAX
@@ -28,7 +28,8 @@ class ActionForm(FlaskForm):
     occurred_on = DayField(_l("When"), validators=[InputRequired()])
     summary = TextAreaField(
         _l("In a few words"),
-        validators=[DataRequired(), Length(max=SUMMARY_MAX)],
+        # Letters, cards and parcels may go without words (services._check).
+        validators=[Optional(), Length(max=SUMMARY_MAX)],
         description=_l("For example: Birthday card in Russian, posted from Berlin."),
     )
     link = StringField(

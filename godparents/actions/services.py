@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
+from godparents.actions.posted import mail_summary
 from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.sponsors.services import is_current, pairings_for
@@ -69,7 +70,12 @@ def can_record_outcome(user: User, action: Action) -> bool:
 
 
 def _check(
-    pairing: Sponsorship, occurred_on: date, summary: str, link: str | None, today: date
+    pairing: Sponsorship,
+    kind: ActionKind,
+    occurred_on: date,
+    summary: str,
+    link: str | None,
+    today: date,
 ) -> tuple[str, str | None]:
     if occurred_on > today:
         raise ActionError(_("This date is in the future."), "occurred_on")
@@ -82,6 +88,8 @@ def _check(
             "occurred_on",
         )
     summary = summary.strip()
+    if not summary and kind.is_mail:
+        summary = mail_summary(kind)  # "Card": what it was says enough
     if not summary:
         raise ActionError(_("Please say in a few words what you did."), "summary")
     if len(summary) > SUMMARY_MAX:
@@ -110,7 +118,7 @@ def log_action(
     link: str | None,
     today: date,
 ) -> Action:
-    summary, link = _check(pairing, occurred_on, summary, link, today)
+    summary, link = _check(pairing, kind, occurred_on, summary, link, today)
     action = Action(
         sponsorship=pairing,
         kind=kind,
@@ -136,7 +144,7 @@ def update_action(
     link: str | None,
     today: date,
 ) -> None:
-    summary, link = _check(action.sponsorship, occurred_on, summary, link, today)
+    summary, link = _check(action.sponsorship, kind, occurred_on, summary, link, today)
     action.kind, action.occurred_on, action.summary, action.link = (
         kind,
         occurred_on,

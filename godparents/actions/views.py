@@ -15,7 +15,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from godparents import concurrency, idempotency
-from godparents.actions import bp, services
+from godparents.actions import bp, outcomes, posted, services
 from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.extensions import db
@@ -47,6 +47,8 @@ def create(prisoner_id: int) -> Response | str:
         asked = request.args.get("kind", "")
         known = {kind.value for kind in ActionKind}
         form.kind.data = asked if asked in known else ActionKind.LETTER.value
+    # A link from the home or a reminder may fill the rest ("posted" in one tap).
+    quick = posted.prefill(form, request.args, today) if not form.is_submitted() else None
     if form.validate_on_submit():
         try:
             action = services.log_action(
@@ -69,7 +71,12 @@ def create(prisoner_id: int) -> Response | str:
             flash(_("Saved. Thank you!"), "success")
             return redirect(target)
     return render_template(
-        "actions/form.html", form=form, pairing=pairing, prisoner=pairing.prisoner, action=None
+        "actions/form.html",
+        form=form,
+        pairing=pairing,
+        prisoner=pairing.prisoner,
+        action=None,
+        quick=quick,
     )
 
 
@@ -153,6 +160,11 @@ def outcome(action_id: int) -> Response | str:
     if not form.is_submitted():
         form.letter_outcome.data = (action.letter_outcome or LetterOutcome.SENT).value
         form.outcome_on.data = reader_today()
+        # A one-click answer from the weekly email (?answer=returned) only fills the form:
+        # mail scanners open every link, so nothing changes until the person saves.
+        answer = request.args.get("answer", "")
+        if answer in {outcome.value for outcome in outcomes.ANSWERS}:
+            form.letter_outcome.data = answer
         form.version.data = str(action.version)
     conflict = None
     if form.validate_on_submit() and not (
@@ -175,6 +187,7 @@ def outcome(action_id: int) -> Response | str:
     return render_template(
         "actions/outcome.html",
         form=form,
+        answer=request.args.get("answer") if not form.is_submitted() else None,
         action=action,
         prisoner=action.sponsorship.prisoner,
         conflict=conflict,

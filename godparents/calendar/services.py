@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
@@ -15,12 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from godparents.account.services import token_hash
+from godparents.actions import postby
 from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.prisoners.models import KeyDateKind, Prisoner
 from godparents.reminders.models import CampaignDay
 from godparents.sponsors.services import is_current, pairings_for
 from godparents.sponsorships.models import Sponsorship
+from godparents.timeutil import local_today
 
 DOMAIN = "godparents"
 
@@ -83,6 +86,9 @@ def feed(user: User, now: datetime) -> bytes:
     prisoners = {p.prisoner_id: p.prisoner for p in pairings}.values()
     campaign_days = db.session.scalars(select(CampaignDay).where(CampaignDay.is_active))
 
+    # Post-by days are dated events (not a yearly rule): a 29 February birthday's moves.
+    today = local_today(user.timezone, current_app.config["TIMEZONE"], now)
+    transit = postby.transit().to(postby.DESTINATION)
     calendar = Calendar()
     calendar.add("prodid", "-//godparents//calendar feed//EN")
     calendar.add("version", "2.0")
@@ -99,6 +105,17 @@ def feed(user: User, now: datetime) -> bytes:
                         now,
                     )
                 )
+                for on in postby.coming_occasions(
+                    prisoner.birth_date.month, prisoner.birth_date.day, today
+                ):
+                    calendar.add_component(
+                        _event(
+                            f"post-by-birthday-{prisoner.id}-{on.year}",
+                            _("Post the birthday card by today: %(name)s", name=name),
+                            postby.post_by(on, transit),
+                            now,
+                        )
+                    )
             if prisoner.detained_on:
                 calendar.add_component(
                     _yearly(
@@ -133,6 +150,15 @@ def feed(user: User, now: datetime) -> bytes:
             calendar.add_component(
                 _yearly(f"campaign-day-{day.id}", day.name, date(2020, day.month, day.day), now)
             )
+            for on in postby.coming_occasions(day.month, day.day, today):
+                calendar.add_component(
+                    _event(
+                        f"post-by-campaign-day-{day.id}-{on.year}",
+                        _("Post cards for %(day)s by today", day=day.name),
+                        postby.post_by(on, transit),
+                        now,
+                    )
+                )
     return calendar.to_ical()
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, render_template
 
+from godparents.actions import outcomes
 from godparents.auth.models import Role
 from godparents.dashboard import bp, charts, services
 from godparents.reminders import outbox as reminder_outbox
@@ -37,4 +38,6 @@ def index() -> str:
         # Live, beside the cached numbers: a few queries, whatever the outbox's size.
         reminders=reminder_outbox.health(datetime.now(UTC)),
         bounced=reminder_outbox.undeliverable_addresses(services.WORK_LIST_LENGTH),
+        # Letters returned or censored lately (actions/outcomes.py): two queries, live.
+        letters_back=outcomes.came_back(today, limit=services.WORK_LIST_LENGTH),
     )

@@ -9,8 +9,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from godparents.actions import postby
 from godparents.audit.services import record
 from godparents.auth.models import Role
 from godparents.extensions import db
@@ -22,6 +24,7 @@ from godparents.letters.forms import (
     WORD_LANGUAGES,
     LetterTemplateForm,
     TemplateDeleteForm,
+    TransitTimeForm,
     WatchWordDeleteForm,
     WatchWordForm,
 )
@@ -30,8 +33,6 @@ from godparents.letters.pdf import pdf_response
 from godparents.prisoners.models import PrisonerStatus
 from godparents.prisoners.services import HELD
 from godparents.security import roles_required
-
-PREFIX = "/coordinator/letters"
 
 
 def _template_or_404(template_id: int) -> LetterTemplate:
@@ -55,7 +56,7 @@ def _render_index(word_form: WatchWordForm | None = None, status: int = 200) -> 
     return page, status
 
 
-@bp.get(f"{PREFIX}/")
+@bp.get("/coordinator/letters/")
 @roles_required(Role.COORDINATOR)
 def index() -> tuple[str, int]:
     return _render_index()
@@ -107,19 +108,19 @@ def _template_form(template: LetterTemplate | None) -> Response | tuple[str, int
     return page, status
 
 
-@bp.route(f"{PREFIX}/templates/new", methods=["GET", "POST"])
+@bp.route("/coordinator/letters/templates/new", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def create_template() -> Response | tuple[str, int]:
     return _template_form(None)
 
 
-@bp.route(f"{PREFIX}/templates/<int:template_id>", methods=["GET", "POST"])
+@bp.route("/coordinator/letters/templates/<int:template_id>", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def edit_template(template_id: int) -> Response | tuple[str, int]:
     return _template_form(_template_or_404(template_id))
 
 
-@bp.post(f"{PREFIX}/templates/<int:template_id>/delete")
+@bp.post("/coordinator/letters/templates/<int:template_id>/delete")
 @roles_required(Role.COORDINATOR)
 def delete_template(template_id: int) -> Response:
     template = _template_or_404(template_id)
@@ -131,7 +132,7 @@ def delete_template(template_id: int) -> Response:
     return redirect(url_for("letters.index"))
 
 
-@bp.post(f"{PREFIX}/words")
+@bp.post("/coordinator/letters/words")
 @roles_required(Role.COORDINATOR)
 def add_word() -> Response | tuple[str, int]:
     form = WatchWordForm()
@@ -150,7 +151,7 @@ def add_word() -> Response | tuple[str, int]:
     return _render_index(form, status=422)
 
 
-@bp.post(f"{PREFIX}/words/<int:word_id>/delete")
+@bp.post("/coordinator/letters/words/<int:word_id>/delete")
 @roles_required(Role.COORDINATOR)
 def delete_word(word_id: int) -> Response:
     word = db.session.get(WatchWord, word_id)
@@ -184,7 +185,7 @@ def _render_batch(
     return page, status
 
 
-@bp.get(f"{PREFIX}/batch")
+@bp.get("/coordinator/letters/batch")
 @roles_required(Role.COORDINATOR)
 def batch() -> tuple[str, int]:
     """Choose the prisoners (the list's filters and two more), see who is left out and
@@ -193,7 +194,7 @@ def batch() -> tuple[str, int]:
     return _render_batch(filters, services.batch(filters))
 
 
-@bp.get(f"{PREFIX}/batch/labels.pdf")
+@bp.get("/coordinator/letters/batch/labels.pdf")
 @roles_required(Role.COORDINATOR)
 def batch_labels() -> Response | tuple[str, int]:
     filters = services.BatchFilters.from_args(request.args)
@@ -212,7 +213,7 @@ def batch_labels() -> Response | tuple[str, int]:
     return pdf_response(pdf.labels_pdf(printable), "labels.pdf")
 
 
-@bp.get(f"{PREFIX}/batch/letters.pdf")
+@bp.get("/coordinator/letters/batch/letters.pdf")
 @roles_required(Role.COORDINATOR)
 def batch_letters() -> Response | tuple[str, int]:
     """One letter per prisoner of the batch from one template (also those whose address
@@ -234,3 +235,25 @@ def batch_letters() -> Response | tuple[str, int]:
     )
     db.session.commit()
     return pdf_response(pdf.letters_pdf(services.batch_letters(template, prisoners)), "letters.pdf")
+
+
+@bp.route("/coordinator/letters/transit-times", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def transit_times() -> Response | str:
+    """How long post takes per destination country, behind the godparents' post-by dates."""
+    form = TransitTimeForm()
+    if form.validate_on_submit():
+        country = (form.country.data or "").strip().upper()
+        days = int(form.days.data or 0)
+        found = postby.set_transit_days(country, days)
+        record(current_user, "set_transit_time", None, {"country": country, "days": days})
+        db.session.flush()
+        db.session.commit()
+        flash(
+            _("Post to %(country)s now takes %(days)d days.", country=found.country, days=days),
+            "success",
+        )
+        return redirect(url_for("letters.transit_times"))
+    saved = {row.country: row.days for row in db.session.scalars(select(postby.TransitTime))}
+    rows = sorted({**postby.DEFAULT_TRANSIT_DAYS, **saved}.items())
+    return render_template("letters/admin/transit_times.html", form=form, rows=rows)

@@ -6,8 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from godparents.actions import postby
+from godparents.fields import BoundedIntegerField
 from godparents.letters.models import LetterLanguage, Occasion
 
 TEXT_MAX = 10_000
@@ -115,3 +117,25 @@ class LetterForm(FlaskForm):
     )
     check = SubmitField(_l("Check the text"))
     submit = SubmitField(_l("Print the letter (PDF)"))
+
+
+class TransitTimeForm(FlaskForm):
+    country = StringField(
+        _l("Destination country"),
+        default=postby.DESTINATION,
+        validators=[
+            InputRequired(),
+            Regexp(r"^\s*[A-Za-z]{2}\s*$", message=_l("Two letters, such as BY for Belarus.")),
+        ],
+        description=_l("Two letters, such as BY for Belarus."),
+    )
+    days = BoundedIntegerField(
+        _l("Days in the post"),
+        default=postby.FALLBACK_TRANSIT_DAYS,
+        validators=[
+            InputRequired(),
+            NumberRange(min=0, max=postby.MAX_TRANSIT_DAYS),
+        ],
+        description=_l("Cards are to be posted this many days before the date."),
+    )
+    submit = SubmitField(_l("Save"))

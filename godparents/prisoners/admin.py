@@ -98,7 +98,7 @@ def create() -> BaseResponse | str:
     form = PrisonerCreateForm()
     if not form.is_submitted():
         form.status.data = PrisonerStatus.SENTENCED.value
-        form.can_receive_letters.data = True
+        form.can_receive_letters.data = ""  # not known until someone says
         form.valid_from.data = today
     if form.validate_on_submit():
         try:

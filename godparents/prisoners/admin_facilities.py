@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response as BaseResponse
 
+from godparents.actions import outcomes
 from godparents.auth.models import Role
 from godparents.extensions import db
 from godparents.listing import paginate
@@ -57,7 +58,14 @@ def facilities() -> str:
         if ids
         else {}
     )
-    return render_template("prisoners/facilities.html", page=page, counts=counts, unknown=unknown)
+    return render_template(
+        "prisoners/facilities.html",
+        page=page,
+        counts=counts,
+        unknown=unknown,
+        # What became of letters there in the last twelve months (one more query).
+        letter_figures=outcomes.for_facilities(ids, outcomes.reader_today()),
+    )
 
 
 @bp.route("/coordinator/prisoners/facilities/<int:facility_id>/edit", methods=["GET", "POST"])

@@ -54,6 +54,21 @@ def _optional_text(max_length: int) -> list[object]:
     return [Optional(), Length(max=max_length)]
 
 
+class LettersField(SelectField):
+    """Yes, no or not known: the coordinators' word on whether letters get through."""
+
+    def process_data(self, value: object) -> None:
+        self.data = {True: "yes", False: "no"}.get(value, "")  # type: ignore[call-overload]
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        # A ticked box of the form before ("y") still says yes.
+        super().process_formdata(["yes" if v in ("y", "on", "true") else v for v in valuelist])
+
+    @property
+    def flag(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.data or "")
+
+
 class PrisonerForm(FlaskForm):
     """Every field of a prisoner that coordinators edit."""
 
@@ -84,7 +99,16 @@ class PrisonerForm(FlaskForm):
     )
     sentence = StringField(_l("Sentence"), validators=_optional_text(500))
     expected_release_on = DayField(_l("Expected release"), validators=[Optional()])
-    can_receive_letters = BooleanField(_l("Letters are known to get through"))
+    can_receive_letters = LettersField(
+        _l("Do letters get through?"),
+        choices=[
+            SelectChoice("", _l("Not known")),
+            SelectChoice("yes", _l("Yes: letters are known to get through")),
+            SelectChoice("no", _l("No: letters are not known to get through")),
+        ],
+        validators=[Optional()],
+        description=_l("The figures of the letters logged are shown beside your word."),
+    )
     health_notes = TextAreaField(
         _l("Health and vulnerability (internal)"),
         validators=_optional_text(NOTES_MAX),
@@ -141,7 +165,7 @@ class PrisonerForm(FlaskForm):
             articles=split_list(self.articles.data),
             sentence=self.sentence.data,
             expected_release_on=self.expected_release_on.data,
-            can_receive_letters=self.can_receive_letters.data,
+            can_receive_letters=self.can_receive_letters.flag,
             health_notes=self.health_notes.data,
             public_bio=self.public_bio.data,
             notes=self.notes.data,

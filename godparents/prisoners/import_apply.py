@@ -27,6 +27,7 @@ from godparents.prisoners.import_plan import Change, ImportPlan, chunks
 from godparents.prisoners.import_read import PrisonerRow
 from godparents.prisoners.models import Prisoner, PrisonerAddress, PrisonerStatus
 from godparents.prisoners.spellings import prisoner_search_words
+from godparents.reminders import notices
 from godparents.search import key_text, key_words, remember_words
 from godparents.sponsors import home_cache
 from godparents.sponsorships.models import Sponsorship
@@ -48,7 +49,7 @@ _NEW_PRISONER: dict[str, Any] = {
     "articles": [],
     "sentence": None,
     "expected_release_on": None,
-    "can_receive_letters": True,
+    "can_receive_letters": None,  # not known until the coordinators say
     "source_url": None,
     "has_public_consent": False,
     "public_bio": None,
@@ -226,6 +227,8 @@ def _update(session: Session, changes: list[Change], today: date, writes: _Write
         # Grouped by the set of changed columns, one executemany per group.
         session.execute(update(Prisoner), updates)
     writes.flush(session)
+    # Godparents hear of transfers, releases and sentences (reminders/notices.py).
+    notices.record_import(session.connection(), changes, today)
 
 
 def _end_pairings(session: Session, releases: list[Change], today: date) -> int:

@@ -135,8 +135,8 @@ def _status(cell: str) -> PrisonerStatus:
         ) from None
 
 
-def _boolean(default: bool) -> Callable[[str], bool]:
-    def parse(cell: str) -> bool:
+def _boolean(default: bool | None) -> Callable[[str], bool | None]:
+    def parse(cell: str) -> bool | None:
         word = cell.lower()
         if not word:
             return default
@@ -177,7 +177,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "expected_release_on": _date,
     "facility": _text(300),
     "postal_address": _long_text,
-    "can_receive_letters": _boolean(default=True),
+    "can_receive_letters": _boolean(default=None),  # empty: not known
     "source_url": _url,
     "is_public": _boolean(default=False),
     "bio": _long_text,

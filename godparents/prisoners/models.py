@@ -104,7 +104,10 @@ class Prisoner(Model):
     )
     sentence: Mapped[str | None] = mapped_column(String(500))
     expected_release_on: Mapped[date | None] = mapped_column(index=True)
-    can_receive_letters: Mapped[bool] = mapped_column(default=True)
+    # The coordinators' word on whether letters get through: yes, no, or not known (None,
+    # as for a new prisoner). Beside it the pages show what became of the letters logged
+    # in the last twelve months (actions/outcomes.py).
+    can_receive_letters: Mapped[bool | None] = mapped_column(default=None)
     health_notes: Mapped[str | None] = mapped_column(Text)  # internal
     public_bio: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)  # internal

@@ -135,7 +135,8 @@ def search(filters: Filters) -> Select[Prisoner]:
         query = query.where(paired if filters.has_godparent else ~paired & ~proposed)
     if filters.can_receive_letters is not None:
         letters = Prisoner.can_receive_letters
-        query = query.where(letters if filters.can_receive_letters else ~letters)
+        # "Not known" (NULL) is neither: it shows under no letters filter but "any".
+        query = query.where(letters.is_(filters.can_receive_letters))
     return query
 
 
@@ -274,7 +275,7 @@ class PrisonerData:
     articles: list[str] = field(default_factory=list)
     sentence: str | None = None
     expected_release_on: date | None = None
-    can_receive_letters: bool = True
+    can_receive_letters: bool | None = None
     health_notes: str | None = None
     public_bio: str | None = None
     notes: str | None = None

@@ -8,6 +8,7 @@ from flask import abort, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from godparents.actions import outcomes
 from godparents.actions import services as actions
 from godparents.actions.forms import DeleteForm
 from godparents.prisoners import bp, services
@@ -30,6 +31,7 @@ def godchild(prisoner_id: int) -> str:
         view=view,
         prisoner=view.prisoner,
         today=today,
+        figures=outcomes.for_prisoners([prisoner_id], today),
         can_change=lambda action: actions.can_change(current_user, action),
         can_record_outcome=lambda action: actions.can_record_outcome(current_user, action),
         delete_form=DeleteForm(),

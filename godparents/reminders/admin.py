@@ -35,7 +35,8 @@ from godparents.prisoners.models import KeyDateKind, Prisoner
 from godparents.reminders import bp, runner
 from godparents.reminders import outbox as outbox_services
 from godparents.reminders import preview as previews
-from godparents.reminders.defaults import DEFAULT_RULES, PERSONAL_LEAD_TEMPLATES, TEMPLATES
+from godparents.reminders.defaults import ALL_TEMPLATES as TEMPLATES
+from godparents.reminders.defaults import DEFAULT_RULES, PERSONAL_LEAD_TEMPLATES
 from godparents.reminders.forms import DAYS_BEFORE, RuleForm
 from godparents.reminders.models import (
     OutboxMessage,

@@ -148,6 +148,18 @@ TEMPLATES: dict[str, Any] = {
     "reminder": _l("General reminder of a date"),
 }
 
+# The news of a godchild (notices.py) and the Monday question about letters: templates for
+# rules that are not planned from a date like the others (kept apart from TEMPLATES, whose
+# every entry the message tests write out for a dated event).
+NEWS_TEMPLATES: dict[str, Any] = {
+    "notice_transfer": _l("News: a godchild moved to another prison"),
+    "notice_release": _l("News: a godchild released or deported"),
+    "notice_sentence": _l("News: a godchild sentenced"),
+    "notice_hearing": _l("News: a trial or hearing set"),
+    "letter_outcomes": _l("Did your letters arrive? (Mondays)"),
+}
+ALL_TEMPLATES: dict[str, Any] = {**TEMPLATES, **NEWS_TEMPLATES}
+
 # Which templates fit which trigger (the first is the default for a new rule).
 TEMPLATES_FOR: dict[Trigger, tuple[str, ...]] = {
     Trigger.BIRTHDAY: ("birthday_card", "birthday", "reminder"),
@@ -158,6 +170,11 @@ TEMPLATES_FOR: dict[Trigger, tuple[str, ...]] = {
     Trigger.INACTIVITY: ("inactivity",),
     Trigger.SPONSORSHIP_START: ("welcome", "welcome_followup"),
     Trigger.COORDINATOR_DIGEST: ("coordinator_digest",),
+    Trigger.NOTICE_TRANSFER: ("notice_transfer",),
+    Trigger.NOTICE_RELEASE: ("notice_release",),
+    Trigger.NOTICE_SENTENCE: ("notice_sentence",),
+    Trigger.NOTICE_HEARING: ("notice_hearing",),
+    Trigger.LETTER_OUTCOMES: ("letter_outcomes",),
 }
 
 # The birthday card's lead time is each recipient's own (their settings), not the rule's.

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from godparents.actions import outcomes
 from godparents.dashboard import services as work_lists
 from godparents.extensions import db
 from godparents.prisoners.models import Prisoner
@@ -48,6 +49,10 @@ def digest(today: date, monday: date) -> Digest:
     result.inactive = [
         (row, row.last_on) for row in work_lists.inactive_sponsors(today, DIGEST_LIST, QUIET_DAYS)
     ]
+    # Letters that came back or were censored lately: a facility may have stopped post.
+    result.letters_back_count, result.letters_back = outcomes.came_back(
+        today, days=7, limit=DIGEST_LIST
+    )
     return result
 
 

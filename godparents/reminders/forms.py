@@ -17,7 +17,8 @@ from godparents.concurrency import VersionField
 from godparents.fields import BoundedIntegerField, MultiCheckboxField
 from godparents.labels import label
 from godparents.prisoners.models import KeyDateKind
-from godparents.reminders.defaults import TEMPLATES, TEMPLATES_FOR
+from godparents.reminders.defaults import ALL_TEMPLATES as TEMPLATES
+from godparents.reminders.defaults import TEMPLATES_FOR
 from godparents.reminders.models import ReminderRule, Trigger
 
 # The triggers whose days count before the date; the others count after, or not at all.

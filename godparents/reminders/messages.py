@@ -20,9 +20,11 @@ from flask_babel import force_locale
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from godparents.actions import outcomes, postby, posted
 from godparents.actions.models import ActionKind
 from godparents.auth.models import User
 from godparents.prisoners.models import Prisoner
+from godparents.reminders import notices
 from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus, Trigger
 from godparents.reminders.planner import Due
 from godparents.sponsors.models import Sponsor
@@ -67,6 +69,9 @@ class Digest:
     failed: list[OutboxMessage] = field(default_factory=list)
     inactive_count: int = 0
     inactive: list[tuple[Any, date | None]] = field(default_factory=list)  # (sponsor, last)
+    # Letters returned or censored in the week before (actions/outcomes.CameBack).
+    letters_back_count: int = 0
+    letters_back: list[Any] = field(default_factory=list)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -133,10 +138,15 @@ def context(
         ),
     }
     suggested = SUGGESTED_ACTION.get(rule.template)
+    occasion = posted.OCCASION_OF_TEMPLATE.get(rule.template)
     if prisoner is not None and not user.is_coordinator:
         links["prisoner"] = external_url("prisoners.godchild", prisoner_id=prisoner.id)
         links["log"] = external_url(
-            "actions.create", prisoner_id=prisoner.id, kind=suggested.value if suggested else None
+            "actions.create",
+            prisoner_id=prisoner.id,
+            kind=suggested.value if suggested else None,
+            # "Posted" in one tap: the form opens filled in (actions/posted.py).
+            occasion=occasion.value if occasion else None,
         )
     if user.is_coordinator:
         links["dashboard"] = external_url("dashboard.index")
@@ -161,6 +171,13 @@ def context(
         "campaign_day": campaign_day,
         "digest": digest,
         "suggested_action": suggested,
+        # The day to post a card by (actions/postby.py), for a birthday or a campaign day.
+        "notice": notices.details(event),  # what changed, for the notices' templates
+        # The letters the weekly question asks about, each with its one-click answers.
+        "letters": outcomes.questions(event.sponsor_id, event.on, external_url)
+        if event.subject_ref.startswith("letters:") and event.sponsor_id
+        else [],
+        "post_by": postby.for_day(event.on, today) if occasion in postby.CARD_DATES else None,
         "links": links,
     }
 

@@ -49,6 +49,17 @@ class Trigger(StrEnum):
     INACTIVITY = "inactivity"
     SPONSORSHIP_START = "sponsorship_start"
     COORDINATOR_DIGEST = "coordinator_digest"
+    # Godparents hear what changed (reminders/notices.py): written when the change is saved.
+    NOTICE_TRANSFER = "notice_transfer"
+    NOTICE_RELEASE = "notice_release"
+    NOTICE_SENTENCE = "notice_sentence"
+    NOTICE_HEARING = "notice_hearing"
+    # Mondays: letters with no outcome after six weeks are asked about (actions/outcomes.py).
+    LETTER_OUTCOMES = "letter_outcomes"
+
+    @property
+    def is_notice(self) -> bool:
+        return self.value.startswith("notice_")
 
 
 class ReminderRule(Model):

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Text, bindparam, select, type_coerce
 
+from godparents.actions import outcomes
 from godparents.auth.models import Role, User
 from godparents.reminders import events
 from godparents.reminders.defaults import PERSONAL_LEAD_TEMPLATES
@@ -322,6 +323,16 @@ def _events(
         if monday >= start:
             for rule in wanted:
                 yield rule, Event(monday, "campaign")
+    elif trigger is Trigger.LETTER_OUTCOMES:
+        # Monday's question, good all week, to each team with a letter to ask about.
+        monday = today - timedelta(days=(today.weekday() - DIGEST_WEEKDAY) % 7)
+        if monday >= start:
+            for sponsor_id in outcomes.teams_with_unanswered(monday):
+                event = Event(monday, f"letters:{sponsor_id}", sponsor_id=sponsor_id)
+                for rule in wanted:
+                    yield rule, event
+    elif trigger.is_notice:
+        return  # written when the change is saved (notices.py), never planned
     else:
         raise ValueError(trigger)
 

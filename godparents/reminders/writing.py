@@ -16,7 +16,7 @@ from godparents.auth.models import User
 from godparents.database import begin_write
 from godparents.extensions import db
 from godparents.prisoners.models import KeyDate, Prisoner
-from godparents.reminders import events
+from godparents.reminders import events, notices
 from godparents.reminders.digest import digest, prisoners_by_id
 from godparents.reminders.messages import (
     Digest,
@@ -283,7 +283,9 @@ def due_again(message: OutboxMessage) -> Due | None:
     user = db.session.get(User, message.recipient_user_id)
     if user is None:
         return None
-    event = events.rebuild(message.subject_ref, message.occurs_on, message.rule.trigger.value)
+    event = notices.rebuild(message.subject_ref, message.occurs_on) or events.rebuild(
+        message.subject_ref, message.occurs_on, message.rule.trigger.value
+    )
     if event is None:
         return None
     recipient = Recipient.of(user, message.recipient_email, user.sponsor)

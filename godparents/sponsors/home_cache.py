@@ -10,7 +10,7 @@ change concerns:
   now or before (former godchildren are shown too);
 - an action: the sponsor of its pairing;
 - the sponsor's record, or their office staff (``Delegation``): that sponsor;
-- a campaign day: every sponsor (rare, and it is on every home).
+- a campaign day or a transit time (post-by days): every sponsor (rare, and on every home).
 
 Anything else (another team's action, a reminder sent, someone logging in) leaves the
 cached homes alone, so that a busy campaign does not empty every godparent's cache with
@@ -27,6 +27,7 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from godparents.actions.models import Action
+from godparents.actions.postby import TransitTime
 from godparents.auth.models import User
 from godparents.extensions import db
 from godparents.prisoners.models import KeyDate, Prisoner, PrisonerAddress, PrisonerPhoto
@@ -122,7 +123,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
                     sponsors.add(obj.id)
             elif isinstance(obj, Delegation):
                 sponsors |= _values(obj, "sponsor_id")
-        elif isinstance(obj, CampaignDay):
+        elif isinstance(obj, CampaignDay | TransitTime):
             everyone = True
     if everyone:
         bump(session, None)

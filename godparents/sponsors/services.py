@@ -15,7 +15,10 @@ from sqlalchemy import Row, Select, false, func, select
 from sqlalchemy.orm import joinedload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
+from godparents.actions import outcomes, postby
 from godparents.actions.models import Action
+from godparents.actions.outcomes import Figures
+from godparents.actions.postby import Transit
 from godparents.audit.services import record
 from godparents.auth import sessions
 from godparents.auth.models import Role, User
@@ -120,10 +123,13 @@ class Home:
     current: list[Godchild]
     former: list[Sponsorship]
     coming_up: list[Occurrence]
+    transit: Transit = field(default_factory=lambda: Transit({}))  # for post-by days
+    figures: dict[int, Figures] = field(default_factory=dict)  # letters' fate, per prisoner
 
 
 def home(user: User, today: date) -> Home:
-    """The sponsor home in six queries, whatever the number of godchildren and actions.
+    """The sponsor home in eight queries (the last two: transit times, for post-by days,
+    and what became of letters), whatever the number of godchildren and actions.
 
     The page is what a busy godparent opens from every reminder, so it reads plain rows
     where it can instead of eager-loading whole object graphs (see bench/sponsor_home.py).
@@ -179,7 +185,8 @@ def home(user: User, today: date) -> Home:
             )
         )
     coming_up.sort(key=lambda o: (o.on, o.kind.value))
-    return Home(sponsors, current, former, coming_up)
+    figures = outcomes.for_prisoners(ids, today)
+    return Home(sponsors, current, former, coming_up, postby.transit(), figures)
 
 
 def current_addresses(prisoner_ids: list[int]) -> dict[int, Row[*tuple[Any, ...]]]:
