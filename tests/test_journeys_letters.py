@@ -1,10 +1,11 @@
 """The letter loop in real Chromium: an office assistant who reads the app in German sees
-the day to post a birthday card by, logs "posted" in one tap, later marks the card
-returned from the weekly question's link; the coordinator sees the alert."""
+the day to post a birthday card by, prints the envelope, logs "posted" in one tap, later
+marks the card returned from the weekly question's link; the coordinator sees the alert."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import date, timedelta
 
 import pytest
@@ -25,6 +26,8 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+ADDRESS = "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3"
+
 
 def test_office_posts_a_birthday_card_in_one_tap_and_the_coordinator_hears_it_came_back(
     page, live_server
@@ -39,6 +42,7 @@ def test_office_posts_a_birthday_card_in_one_tap_and_the_coordinator_hears_it_ca
         name_latin="Andrei Vasilenka",
         name_ru="Андрей Василенко",
         birth_date=birthday.replace(year=1979),
+        address=ADDRESS,
         detained_on=date(2021, 7, 14),
     )
     make_sponsorship(sponsor, prisoner, started_on=date(2023, 3, 1))
@@ -55,8 +59,29 @@ def test_office_posts_a_birthday_card_in_one_tap_and_the_coordinator_hears_it_ca
     # strings are in the catalogue: /work/notes/de/issue-16a.po).
     assert "Tagen" in post_by.inner_text()
 
-    # ENVELOPE STEP (issue 16, part B: the print kit): print the envelope here, e.g.
-    # card.get_by_role("link", name=...).click() and check the PDF's response.
+    # The envelope, from the godchild's page: the sender's address saved once, then a DL
+    # envelope whose text is the address exactly as the page shows it.
+    page.goto(f"/sponsor/prisoners/{prisoner.id}")
+    page.locator("[data-print-envelope]").click()
+    page.wait_for_url(re.compile(r".*/envelope$"))
+    page.locator("textarea[name=postal_address]").fill(
+        "Büro Dr. Anna Lindner\nPlatz der Republik 1\n11011 Berlin"
+    )
+    page.locator("form[action$='/sender'] [type=submit]").click()
+    page.wait_for_url(re.compile(r".*/envelope$"))
+    with page.expect_download() as download:
+        page.locator('[data-envelope="dl"]').click()
+    printed = subprocess.run(
+        ["pdftotext", "-layout", download.value.path(), "-"],  # noqa: S607 (poppler)
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    shown = page.locator("[data-recipient]").inner_text()
+    for line in ADDRESS.splitlines():
+        assert line in shown and line in printed, line
+    assert "Андрей Василенко" in printed and "11011 Berlin" in printed
+    page.goto("/sponsor/")
 
     # "Posted" in one tap: the form opens filled in, its save button on the first screen.
     page.set_viewport_size({"width": 390, "height": 844})
