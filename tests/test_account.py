@@ -15,7 +15,7 @@ from godparents.extensions import db
 from godparents.prisoners.models import KeyDate, KeyDateKind
 from godparents.reminders.models import CampaignDay, Trigger
 from godparents.sponsorships.models import SponsorshipStatus
-from tests.conftest import Auth, csrf_token
+from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     PASSWORD,
     make_coordinator,
@@ -46,10 +46,10 @@ def _save_profile(client: FlaskClient, **data):
 
 
 def test_profile_saves_language_time_zone_reminders_and_contact(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     response = _save_profile(client)
     assert response.status_code == 302
     db.session.refresh(sponsor)
@@ -81,10 +81,10 @@ def test_profile_saves_language_time_zone_reminders_and_contact(
     ],
 )
 def test_profile_refuses_bad_input(
-    app: Flask, auth: Auth, client: FlaskClient, data: dict, message: str
+    app: Flask, login_as: LoginAs, client: FlaskClient, data: dict, message: str
 ) -> None:
     sponsor = make_sponsor()
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     response = _save_profile(client, **{"locale": "en", **data})
     assert response.status_code == 200
     assert message in _errors(response)
@@ -93,12 +93,12 @@ def test_profile_refuses_bad_input(
 
 
 def test_password_change_needs_the_current_password(
-    web_app: Flask, auth: Auth, client: FlaskClient
+    web_app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
     other_device = web_app.test_client()
     Auth(other_device).login(sponsor.email)
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     token = csrf_token(client, "/account/")
     wrong = client.post(
         "/account/password",
@@ -135,7 +135,7 @@ def _calendar_url(client: FlaskClient) -> str:
 
 
 def test_calendar_feed_parses_with_the_godchildrens_dates(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
     leap = make_prisoner(
@@ -157,7 +157,7 @@ def test_calendar_feed_parses_with_the_godchildrens_dates(
     ended = make_prisoner(name_latin="Former Godchild", birth_date=date(1970, 5, 5))
     make_sponsorship(sponsor, ended, status=SponsorshipStatus.ENDED)
     db.session.commit()
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     path = _calendar_url(client)
 
     anonymous = Flask.test_client(client.application)  # a calendar app has no session
@@ -191,10 +191,10 @@ def test_calendar_feed_parses_with_the_godchildrens_dates(
 
 
 def test_rotating_the_calendar_link_retires_the_old_one(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     first = _calendar_url(client)
     second = _calendar_url(client)
     assert first != second
@@ -207,30 +207,30 @@ def test_rotating_the_calendar_link_retires_the_old_one(
 
 
 def test_a_delegates_feed_has_their_sponsors_godchildren(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
     make_sponsorship(sponsor, make_prisoner(name_latin="Godchild", birth_date=date(1990, 1, 2)))
     delegate = make_delegate(sponsor)
-    auth.login(delegate.email)
+    login_as(delegate.email)
     data = client.get(_calendar_url(client)).data
     assert b"Birthday: Godchild" in data
 
 
 def test_coordinators_have_settings_without_a_calendar(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     page = client.get("/account/").text
     assert "The weekly digest (Mondays)" in page
     assert "Birthdays (a reminder" not in page and "Your calendar" not in page
 
 
 def test_an_address_mail_servers_cannot_take_is_refused_and_a_domain_kept_as_ascii(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     refused = _save_profile(client, contact_email="jürgen@example.org")
     assert "in Latin letters" in _errors(refused)
     saved = _save_profile(client, contact_email="office@bücher.example")

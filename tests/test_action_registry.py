@@ -16,7 +16,7 @@ from godparents.extensions import db
 from godparents.sponsors.models import Sponsor
 from godparents.sponsors.personal_data import erase
 from godparents.types import utcnow
-from tests.conftest import Auth
+from tests.conftest import LoginAs
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -47,9 +47,9 @@ def _summaries(page: str) -> list[str]:
 
 
 @pytest.fixture
-def coordinator(app: Flask, auth: Auth) -> User:
+def coordinator(app: Flask, login_as: LoginAs) -> User:
     user = make_coordinator()
-    auth.login(user.email)
+    login_as(user.email)
     return user
 
 
@@ -102,10 +102,10 @@ def test_anonymous_users_are_sent_to_login(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("who", ["sponsor", "delegate"])
 def test_sponsors_and_delegates_get_403(
-    app: Flask, auth: Auth, client: FlaskClient, who: str
+    app: Flask, login_as: LoginAs, client: FlaskClient, who: str
 ) -> None:
     sponsor = make_sponsor()
-    auth.login(sponsor.email if who == "sponsor" else make_delegate(sponsor).email)
+    login_as(sponsor.email if who == "sponsor" else make_delegate(sponsor).email)
     assert client.get(INDEX).status_code == 403
 
 

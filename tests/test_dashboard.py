@@ -18,7 +18,7 @@ from godparents.prisoners.models import KeyDate, KeyDateKind, Prisoner, Prisoner
 from godparents.reminders.models import CampaignDay, OutboxStatus
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
-from tests.conftest import Auth
+from tests.conftest import Auth, LoginAs
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -157,9 +157,9 @@ def _page_numbers(page: str) -> dict[str, str]:
 
 
 def test_dashboard_page_and_its_query_count(
-    app: Flask, auth: Auth, client: FlaskClient, count_queries
+    app: Flask, login_as: LoginAs, client: FlaskClient, count_queries
 ) -> None:
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     make_sponsorship(make_sponsor(), make_prisoner())
     with count_queries() as small:
         first = client.get("/coordinator/")
@@ -209,10 +209,12 @@ def test_dashboard_page_and_its_query_count(
     assert large.count == small.count
 
 
-def test_dashboard_is_for_coordinators(app: Flask, auth: Auth, client: FlaskClient) -> None:
+def test_dashboard_is_for_coordinators(
+    login_as: LoginAs, app: Flask, auth: Auth, client: FlaskClient
+) -> None:
     sponsor = make_sponsor()
     for email in (sponsor.email, make_delegate(sponsor).email):
-        auth.login(email)
+        login_as(email)
         assert client.get("/coordinator/").status_code == 403
         assert client.get("/coordinator/audit/").status_code == 403
         auth.logout()
@@ -222,7 +224,7 @@ def test_dashboard_is_for_coordinators(app: Flask, auth: Auth, client: FlaskClie
 def test_audit_page_filters(app: Flask, auth: Auth, client: FlaskClient, count_queries) -> None:
     coordinator = make_coordinator(email="ops@example.org")
     make_sponsor(full_name="Visible Change")
-    auth.login(coordinator.email)
+    auth.login(coordinator.email)  # the page lists the login's event
     page = client.get("/coordinator/audit/").text
     assert "ops@example.org" in page and "login" in page
     only_logins = client.get("/coordinator/audit/?action=login").text
@@ -242,10 +244,10 @@ def test_audit_page_filters(app: Flask, auth: Auth, client: FlaskClient, count_q
 
 @pytest.mark.settings(DASHBOARD_CACHE_SECONDS=600)
 def test_cached_numbers_follow_every_change(
-    app: Flask, auth: Auth, client: FlaskClient, count_queries
+    app: Flask, login_as: LoginAs, client: FlaskClient, count_queries
 ) -> None:
     cache.clear()  # other tests may have run on the same database and version
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     make_prisoner()
     assert _page_numbers(client.get("/coordinator/").text)["prisoners-held"] == "1"
     with count_queries() as repeat:

@@ -21,7 +21,7 @@ from godparents.prisoners.models import (
     PrisonerPhoto,
 )
 from godparents.sponsorships.models import Sponsorship
-from tests.conftest import Auth, csrf_token
+from tests.conftest import LoginAs, csrf_token
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
 
 
@@ -29,7 +29,9 @@ def _count(model: type, *where: object) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_a_prisoner_created_twice_is_flagged_with_a_link(auth: Auth, client: FlaskClient) -> None:
+def test_a_prisoner_created_twice_is_flagged_with_a_link(
+    login_as: LoginAs, client: FlaskClient
+) -> None:
     first = make_prisoner(
         name_latin="Alena Krautsova",
         name_be="Алена Краўцова",
@@ -37,7 +39,7 @@ def test_a_prisoner_created_twice_is_flagged_with_a_link(auth: Auth, client: Fla
         external_id="viasna-1",
     )
     make_prisoner(name_latin="Alena Krautsova", birth_year=1960)  # another Alena
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     token = csrf_token(client, "/coordinator/prisoners/new")
     created = client.post(
         "/coordinator/prisoners/new",
@@ -97,7 +99,7 @@ def _world() -> tuple[Prisoner, Prisoner]:
     return kept, other
 
 
-def test_merging_moves_everything_and_loses_nothing(auth: Auth, client: FlaskClient) -> None:
+def test_merging_moves_everything_and_loses_nothing(login_as: LoginAs, client: FlaskClient) -> None:
     kept, other = _world()
     kept_id, other_id = kept.id, other.id
     before = {
@@ -105,7 +107,7 @@ def test_merging_moves_everything_and_loses_nothing(auth: Auth, client: FlaskCli
         for model in (Sponsorship, Action, PrisonerAddress, KeyDate, PrisonerPhoto)
     }
     coordinator = make_coordinator()
-    auth.login(coordinator.email)
+    login_as(coordinator.email)
     path = f"/coordinator/prisoners/{kept_id}/merge?other={other_id}"
     page = client.get(path)
     assert page.status_code == 200 and "Andrey Vasilenko" in page.text
@@ -151,10 +153,10 @@ def test_merging_moves_everything_and_loses_nothing(auth: Auth, client: FlaskCli
 
 
 def test_merging_a_record_with_itself_or_nothing_is_refused(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     kept, _other = _world()
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     path = f"/coordinator/prisoners/{kept.id}/merge"
     assert client.get(path).status_code == 404  # no other record named
     assert client.get(f"{path}?other=999999").status_code == 404

@@ -66,7 +66,7 @@ from godparents.reminders.models import (
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth, csrf_token
+from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     PASSWORD,
     make_coordinator,
@@ -606,11 +606,11 @@ def _csv_cells(text: str) -> list[str]:
 
 
 def test_stored_payloads_are_escaped_on_every_coordinator_page(
-    world: World, auth: Auth, client: FlaskClient
+    login_as: LoginAs, world: World, auth: Auth, client: FlaskClient
 ) -> None:
     """Every coordinator page (lists, details, edit forms, the audit log, the reminders'
     rules, previews and outbox, and the emails' HTML in their frames), then the downloads."""
-    auth.login(world.coordinator.email)
+    login_as(world.coordinator.email)
     visit = Visitor(client, "coordinator")
     p, s, pair = world.prisoner.id, world.sponsor.id, world.pairing.id
     pages = {
@@ -898,12 +898,12 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
 
 
 def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
-    world: World, auth: Auth, client: FlaskClient, web_app: Flask
+    world: World, login_as: LoginAs, client: FlaskClient, web_app: Flask
 ) -> None:
     """The godparent's home, godchild, team, settings and action pages, the same for office
     staff whose login email is a payload, and the calendar feed."""
     p = world.prisoner.id
-    auth.login(world.sponsor.user.email)
+    login_as(world.sponsor.user.email)
     godparent = Visitor(client, "godparent")
     pages = {
         "home": "/sponsor/",
@@ -1008,7 +1008,7 @@ def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
 
 
 def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
-    app: Flask, auth: Auth, client: FlaskClient, web_app: Flask
+    login_as: LoginAs, app: Flask, auth: Auth, client: FlaskClient, web_app: Flask
 ) -> None:
     """Search boxes, filters, sort links, the language form's return address and the
     public pages that take a token from the address: nothing of the request runs."""
@@ -1030,7 +1030,7 @@ def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
         anonymous.page(f"/auth/invitation/{token}", status=404)
         anonymous.page(f"/reminders/unsubscribe/{token}", status=404)
         anonymous.page(f"/no/such/page/{token}", status=404)
-    auth.login(coordinator.email)
+    login_as(coordinator.email)
     visit = Visitor(client, "coordinator")
     echoed = []
     for payload in (SVG, IMG):  # out of a double-quoted and a single-quoted attribute
@@ -1099,13 +1099,13 @@ class Forms:
 
 
 def test_forms_refuse_script_links_and_show_typed_payloads_escaped(
-    app: Flask, auth: Auth, client: FlaskClient, web_app: Flask
+    app: Flask, login_as: LoginAs, client: FlaskClient, web_app: Flask
 ) -> None:
     today = campaign_today(app.config["TIMEZONE"])
     sponsor = make_sponsor()
     prisoner = make_prisoner()
     make_sponsorship(sponsor, prisoner, started_on=today - timedelta(days=3))
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     coordinator, visit = Forms(client), Visitor(client, "coordinator")
     problems: list[str] = []
 
@@ -1393,7 +1393,7 @@ def _attempt(message: Message) -> str:
 
 
 def test_account_emails_go_to_their_one_recipient_and_nobody_else(
-    app: Flask, smtp_server: Any, auth: Auth, client: FlaskClient, web_app: Flask
+    login_as: LoginAs, app: Flask, smtp_server: Any, auth: Auth, client: FlaskClient, web_app: Flask
 ) -> None:
     """Invitation, password reset and the email-changed notice, to an address with
     "\r\nBcc: ..." stored past the forms (the command line checks nothing) or typed into
@@ -1436,7 +1436,7 @@ def test_account_emails_go_to_their_one_recipient_and_nobody_else(
         response = Forms(web_app.test_client()).post(path, **data)
         if response.status_code >= 500:
             problems.append(f"{path} with {data!r} answered {response.status_code}")
-    auth.login(coordinator.email)
+    login_as(coordinator.email)
     forms = Forms(client)
     other = make_sponsor(with_login=False, email="new@example.org")
     for path, data in [

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from godparents.extensions import db
 from godparents.prisoners.facilities import postal_parts
 from godparents.prisoners.models import Facility, FacilityKind, PrisonerAddress
-from tests.conftest import Auth, csrf_token
+from tests.conftest import LoginAs, csrf_token
 from tests.factories import make_coordinator, make_prisoner
 
 LIST = "/coordinator/prisoners/facilities/"
@@ -24,7 +24,7 @@ def _facility(**fields: object) -> Facility:
 
 
 def test_the_list_shows_names_kind_address_and_who_is_held_there(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     known = _facility(kind=FacilityKind.PENAL_COLONY, postal_address="213410, г. Горки,\nИК-9")
     unknown = _facility(name_en="SIZO No. 8 (Žodzina)", kind=FacilityKind.PRETRIAL)
@@ -33,7 +33,7 @@ def test_the_list_shows_names_kind_address_and_who_is_held_there(
         PrisonerAddress(facility="IK-9", facility_record=known, valid_from=date(2024, 1, 1))
     )
     db.session.commit()
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     page = client.get(LIST).text
     row = page.split(f'data-facility="{known.id}"')[1].split("</tr>")[0]
     assert "Penal colony" in row and "213410, г. Горки" in row and ">1</td>" in row
@@ -43,10 +43,10 @@ def test_the_list_shows_names_kind_address_and_who_is_held_there(
 
 
 def test_the_form_saves_names_and_address_and_refuses_a_facility_without_a_name(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     facility = _facility()
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     path = f"/coordinator/prisoners/facilities/{facility.id}/edit"
     token = csrf_token(client, path)
     refused = client.post(path, data={"csrf_token": token, "kind": "penal_colony", "name_en": " "})
@@ -80,11 +80,11 @@ def test_the_form_saves_names_and_address_and_refuses_a_facility_without_a_name(
 
 
 def test_the_address_form_matches_a_facility_by_any_name_and_allows_no_postal_address(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     facility = _facility(name_ru="ИК-9", postal_address="213410, г. Горки,\nИК-9")
     prisoner = make_prisoner()
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     path = f"/coordinator/prisoners/{prisoner.id}/address"
     form = client.get(path).text
     assert '<option value="ИК-9">' in form  # the names are offered while typing

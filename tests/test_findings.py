@@ -17,7 +17,7 @@ from godparents.auth import services as accounts
 from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.types import utcnow
-from tests.conftest import Auth, csrf_token
+from tests.conftest import LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_prisoner,
@@ -29,10 +29,10 @@ from tests.factories import (
 
 
 def test_an_inactive_godparent_cannot_be_invited(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor(with_login=False, is_active=False)
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     response = client.post(
         f"/coordinator/sponsors/{sponsor.id}/invite",
         data={
@@ -50,7 +50,7 @@ def test_an_inactive_godparent_cannot_be_invited(
 
 
 def test_an_inactive_godparent_whose_account_stayed_on_sees_nothing(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     """As the demo seeded it: the godparent inactive, the account left on."""
     sponsor = make_sponsor()
@@ -58,7 +58,7 @@ def test_an_inactive_godparent_whose_account_stayed_on_sees_nothing(
     make_sponsorship(sponsor, prisoner)
     sponsor.is_active = False
     db.session.commit()
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     assert client.get(f"/sponsor/prisoners/{prisoner.id}").status_code == 404
     assert prisoner.name_latin not in client.get("/sponsor/").text
 
@@ -79,11 +79,11 @@ def _flashes(response) -> list[str]:
 
 
 def test_the_team_form_answers_alike_for_addresses_with_an_account(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
     coordinator = make_coordinator(email="coordinator@example.org")
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     taken = _invite(client, coordinator.email)
     fresh = _invite(client, "colleague@example.org")
     assert taken.status_code == fresh.status_code == 200
@@ -100,9 +100,9 @@ def test_the_team_form_answers_alike_for_addresses_with_an_account(
 
 
 @pytest.mark.settings(TEAM_INVITE_LIMIT="3 per day")
-def test_team_invitations_are_throttled(app: Flask, auth: Auth, client: FlaskClient) -> None:
+def test_team_invitations_are_throttled(app: Flask, login_as: LoginAs, client: FlaskClient) -> None:
     sponsor = make_sponsor()
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     statuses = [_invite(client, f"probe{n}@example.org").status_code for n in range(4)]
     assert statuses == [200, 200, 200, 429]
 
@@ -181,10 +181,10 @@ SMUGGLER = "name?cc=spy%40evil.example&x=@example.org"
 
 
 def test_an_address_with_link_fields_is_refused_at_the_field(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor(with_login=False)
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     path = f"/coordinator/sponsors/{sponsor.id}/edit"
     page = client.get(path).text
     form = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', page))
@@ -199,10 +199,10 @@ def test_an_address_with_link_fields_is_refused_at_the_field(
 
 
 def test_a_stored_address_becomes_a_mailto_link_with_one_recipient(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor(with_login=False, email=SMUGGLER)  # as an old record may hold
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     page = client.get(f"/coordinator/sponsors/{sponsor.id}").text
     href = re.search(r'href="(mailto:[^"]*)"', page).group(1)
     assert href == "mailto:name%3Fcc%3Dspy%2540evil.example%26x%3D@example.org"
@@ -213,10 +213,10 @@ def test_a_stored_address_becomes_a_mailto_link_with_one_recipient(
 
 
 def test_refused_pages_are_recorded_only_so_often(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     before = db.session.scalar(select(func.max(AuditEvent.id)))
     for number in range(60):
         assert client.get(f"/sponsor/prisoners/{900000 + number}").status_code == 404
@@ -248,17 +248,17 @@ HUGE = "9" * 30
     ],
 )
 def test_huge_page_numbers_give_a_page_not_a_500(
-    app: Flask, auth: Auth, client: FlaskClient, path: str
+    app: Flask, login_as: LoginAs, client: FlaskClient, path: str
 ) -> None:
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     for page in (HUGE, str(2**63), str(2**31)):
         assert client.get(f"{path}?page={page}").status_code == 200
 
 
 def test_a_huge_object_id_in_the_audit_filter_finds_nothing(
-    app: Flask, auth: Auth, client: FlaskClient
+    app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     for object_id in (HUGE, str(2**63), "-" + HUGE):
         response = client.get(f"/coordinator/audit/?object_id={object_id}")
         assert response.status_code == 200

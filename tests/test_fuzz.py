@@ -135,7 +135,7 @@ from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 from godparents.sponsorships.views import BulkConfirmForm, BulkUploadForm
 from godparents.timeutil import campaign_today
 from godparents.types import utcnow
-from tests.conftest import CSRF_PATTERN, Auth, csrf_token
+from tests.conftest import CSRF_PATTERN, Auth, LoginAs, csrf_token
 from tests.factories import (
     PASSWORD,
     make_coordinator,
@@ -2218,11 +2218,11 @@ def test_a_contact_email_with_an_umlaut_does_not_crash_the_reminder_run(
 
 
 def test_an_invitation_to_an_address_with_an_umlaut_does_not_crash(
-    auth: Auth, client: FlaskClient, smtp_server: Any
+    login_as: LoginAs, client: FlaskClient, smtp_server: Any
 ) -> None:
     """The same address in the register's invitation form, with a real mail server."""
     sponsor = make_sponsor(with_login=False)
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     page = f"/coordinator/sponsors/{sponsor.id}"
     response = client.post(
         f"{page}/invite", data={"csrf_token": csrf_token(client, page), "email": NON_ASCII_EMAIL}
@@ -2241,12 +2241,12 @@ HUGE = "9" * 30  # beyond any integer column (SQLite: 2**63 - 1; PostgreSQL inte
     ],
 )
 def test_a_number_beyond_a_float_in_a_range_checked_field_is_refused_not_a_crash(
-    auth: Auth, client: FlaskClient, path: str, field: str
+    login_as: LoginAs, client: FlaskClient, path: str, field: str
 ) -> None:
     """Found by the account fuzzing: WTForms' NumberRange calls math.isnan() on the
     integer, which raises OverflowError above about 1.8e308 (310 digits; int() takes up
     to 4,300): the form never gets to say "out of range", the request answers 500."""
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     response = client.post(
         path,
         data={
@@ -2262,7 +2262,7 @@ def test_a_number_beyond_a_float_in_a_range_checked_field_is_refused_not_a_crash
 
 @pytest.mark.parametrize("path", ["/coordinator/sponsorships/new", "handover"])
 def test_an_id_beyond_the_database_integers_in_a_pairing_form_is_refused(
-    auth: Auth, client: FlaskClient, path: str
+    login_as: LoginAs, client: FlaskClient, path: str
 ) -> None:
     """Found by the coordinators' fuzzing: the godparent and prisoner selects of the pairing
     and handover forms do not check their choices (validate_choice=False), and the views
@@ -2272,7 +2272,7 @@ def test_an_id_beyond_the_database_integers_in_a_pairing_form_is_refused(
     prisoner = make_prisoner()
     if path == "handover":
         path = f"/coordinator/sponsorships/{make_sponsorship(sponsor, prisoner).id}/handover"
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     response = client.post(
         path,
         data={
@@ -2297,16 +2297,16 @@ def test_an_id_beyond_the_database_integers_in_a_pairing_form_is_refused(
     ],
 )
 def test_an_id_beyond_the_database_integers_in_the_path_is_a_404(
-    auth: Auth, client: FlaskClient, role: str, path: str
+    login_as: LoginAs, client: FlaskClient, role: str, path: str
 ) -> None:
     """Found by the path fuzzing: ``<int:...>`` takes any number of digits, and the lookup
     of an id the database cannot hold raises (OverflowError on SQLite from 2**63,
     DataError on PostgreSQL from 2**31): a 500 on every route with an id, the public
     photos included, instead of a 404."""
     if role == COORDINATOR:
-        auth.login(make_coordinator().email)
+        login_as(make_coordinator().email)
     elif role == SPONSOR:
-        auth.login(make_sponsor().email)
+        login_as(make_sponsor().email)
     assert client.get(path).status_code in (400, 404)
 
 
@@ -2321,7 +2321,7 @@ def test_an_id_beyond_the_database_integers_in_the_path_is_a_404(
     ],
 )
 def test_a_nul_byte_in_a_text_field_is_refused_not_a_crash(
-    auth: Auth, client: FlaskClient, path: str, data: dict[str, str]
+    login_as: LoginAs, auth: Auth, client: FlaskClient, path: str, data: dict[str, str]
 ) -> None:
     """Found by the fuzzing on PostgreSQL: a NUL character passes the forms (none of them
     refuses control characters), and PostgreSQL cannot hold it in text, not even as a query
@@ -2329,20 +2329,20 @@ def test_a_nul_byte_in_a_text_field_is_refused_not_a_crash(
     login page for a typed address with a NUL in it. (SQLite stores it: there this
     passes.)"""
     if path != "/auth/login":
-        auth.login(make_coordinator().email)
+        login_as(make_coordinator().email)
     response = client.post(path, data={"csrf_token": csrf_token(client, path), **data})
     assert response.status_code in (200, 302, 400)
 
 
 def test_a_prisoner_edit_without_the_list_fields_is_not_a_crash(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     """Found by the coordinators' fuzzing: the edit form is filled from the prisoner
     (``obj=``), so a field missing from the request keeps the stored value; for the
     aliases and articles that is a list, which split_list() (re.split) cannot take:
     TypeError, a 500."""
     prisoner = make_prisoner(aliases=["Ales Bialiacki"], articles=["342"])
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     path = f"/coordinator/prisoners/{prisoner.id}/edit"
     response = client.post(
         path,

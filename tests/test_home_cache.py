@@ -22,7 +22,7 @@ from godparents.reminders.models import CampaignDay
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import CSRF_PATTERN, Auth
+from tests.conftest import CSRF_PATTERN, Auth, LoginAs
 from tests.factories import (
     make_coordinator,
     make_prisoner,
@@ -79,9 +79,9 @@ def _action(pairing_of: Sponsor, summary: str) -> None:
 
 @pytest.mark.settings(PAGE_CACHE_SECONDS=600)
 def test_the_cached_home_stays_through_other_teams_writes(
-    teams: Teams, auth: Auth, client: FlaskClient, count_queries: Callable
+    teams: Teams, login_as: LoginAs, client: FlaskClient, count_queries: Callable
 ) -> None:
-    auth.login(teams.mine.email)
+    login_as(teams.mine.email)
     uncached, _page = _views(client, count_queries)
     cached, page = _views(client, count_queries)
     assert cached < uncached and cached <= 4
@@ -211,9 +211,9 @@ def _(t: Teams) -> str:
 @pytest.mark.settings(PAGE_CACHE_SECONDS=600)
 @pytest.mark.parametrize("what", list(CHANGES))
 def test_a_change_that_concerns_the_team_empties_its_cached_home(
-    teams: Teams, auth: Auth, client: FlaskClient, count_queries: Callable, what: str
+    teams: Teams, login_as: LoginAs, client: FlaskClient, count_queries: Callable, what: str
 ) -> None:
-    auth.login(teams.mine.email)
+    login_as(teams.mine.email)
     uncached, _page = _views(client, count_queries)
     cached, _page = _views(client, count_queries)
     assert cached < uncached
@@ -228,10 +228,10 @@ def test_a_change_that_concerns_the_team_empties_its_cached_home(
 
 
 def test_the_uncached_home_costs_a_fixed_small_number_of_queries(
-    teams: Teams, auth: Auth, client: FlaskClient, count_queries: Callable
+    teams: Teams, login_as: LoginAs, client: FlaskClient, count_queries: Callable
 ) -> None:
     """Runs on PostgreSQL too (GODPARENTS_TEST_DATABASE_URL). The cache is off here."""
-    auth.login(teams.mine.email)
+    login_as(teams.mine.email)
     few, _page = _views(client, count_queries)
     for number in range(12):
         pairing = make_sponsorship(teams.mine, make_prisoner(birth_date=date(1980, 1, 1 + number)))

@@ -37,7 +37,7 @@ from godparents.prisoners.models import (
 )
 from godparents.search import key_words
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
-from tests.conftest import Auth, csrf_token
+from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
 from tests.test_csv import (
     BAD,
@@ -386,9 +386,11 @@ def _confirm(client: FlaskClient, token: str):
     return client.post(CONFIRM, data={"csrf_token": csrf_token(client, IMPORT), "token": token})
 
 
-def test_upload_preview_confirm(app, auth: Auth, client: FlaskClient, tmp_path: Path) -> None:
+def test_upload_preview_confirm(
+    app, login_as: LoginAs, client: FlaskClient, tmp_path: Path
+) -> None:
     coordinator = make_coordinator()
-    auth.login(coordinator.email)
+    login_as(coordinator.email)
     make_prisoner(name_latin="Andrei Vasilenka (old spelling)", external_id="demo-001")
 
     preview = _upload(client, SAMPLE.read_bytes())
@@ -435,9 +437,9 @@ def test_upload_preview_confirm(app, auth: Auth, client: FlaskClient, tmp_path: 
 
 
 def test_upload_of_a_bad_file_lists_the_errors(
-    app, auth: Auth, client: FlaskClient, tmp_path: Path
+    app, login_as: LoginAs, client: FlaskClient, tmp_path: Path
 ) -> None:
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     page = _upload(client, BAD.read_bytes())
     assert page.status_code == 200 and "Nothing was imported." in page.text
     table = page.text.split('id="import-errors"')[1].split("</table>")[0]
@@ -455,8 +457,10 @@ def test_upload_of_a_bad_file_lists_the_errors(
 
 
 @pytest.mark.settings(PRISONER_IMPORT_MAX_BYTES=1000)
-def test_uploads_that_are_not_csv_get_a_clear_message(app, auth: Auth, client: FlaskClient) -> None:
-    auth.login(make_coordinator().email)
+def test_uploads_that_are_not_csv_get_a_clear_message(
+    app, login_as: LoginAs, client: FlaskClient
+) -> None:
+    login_as(make_coordinator().email)
     picture = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"
     page = _upload(client, picture, "photo.png")
     assert "Choose a CSV or XLSX file (its name ends in .csv or .xlsx)." in page.text
@@ -468,9 +472,9 @@ def test_uploads_that_are_not_csv_get_a_clear_message(app, auth: Auth, client: F
 
 
 def test_a_tampered_or_foreign_token_is_refused(
-    app, auth: Auth, client: FlaskClient, tmp_path: Path
+    login_as: LoginAs, app, auth: Auth, client: FlaskClient, tmp_path: Path
 ) -> None:
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     preview = _upload(client, SAMPLE.read_bytes())
     token = TOKEN_FIELD.search(preview.text).group(1)
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
@@ -482,14 +486,14 @@ def test_a_tampered_or_foreign_token_is_refused(
     assert _confirm(client, token).status_code == 400  # the content is not what was shown
 
     auth.logout()
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     kept.write_bytes(SAMPLE.read_bytes())
     assert _confirm(client, token).status_code == 400  # another coordinator's upload
     assert _count(Prisoner) == 0
 
 
 def test_unconfirmed_uploads_are_removed_after_an_hour(
-    app, auth: Auth, client: FlaskClient, tmp_path: Path
+    app, login_as: LoginAs, client: FlaskClient, tmp_path: Path
 ) -> None:
     folder = tmp_path / "imports"
     folder.mkdir()
@@ -497,17 +501,17 @@ def test_unconfirmed_uploads_are_removed_after_an_hour(
     for path, age in ((old, 3700), (recent, 600)):
         path.write_bytes(b"external_id,name_latin\r\n")
         os.utime(path, (time.time() - age, time.time() - age))
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     _upload(client, SAMPLE.read_bytes())
     assert not old.exists() and recent.exists()
     assert len(list(folder.iterdir())) == 2  # the recent one and the new upload
 
 
 def test_nothing_to_confirm_when_nothing_changes(
-    app, auth: Auth, client: FlaskClient, tmp_path: Path
+    app, login_as: LoginAs, client: FlaskClient, tmp_path: Path
 ) -> None:
     _import(SAMPLE.read_bytes())
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     page = _upload(client, SEMICOLON.read_bytes())
     assert "Nothing to import" in page.text and "Confirm import" not in page.text
     assert not (tmp_path / "imports").exists() or not any((tmp_path / "imports").iterdir())
@@ -586,11 +590,11 @@ def test_a_spelling_correction_is_an_ordinary_change(app) -> None:
 
 
 def test_the_preview_lists_identity_changes_apart_and_applies_only_the_ticked(
-    app, auth: Auth, client: FlaskClient
+    app, login_as: LoginAs, client: FlaskClient
 ) -> None:
     _demo()
     coordinator = make_coordinator()
-    auth.login(coordinator.email)
+    login_as(coordinator.email)
     zhuk_godparents = _open_godparents("demo-002")
     preview = _upload(client, SAMPLE.read_bytes())
     section = preview.text.split('id="import-identity"')[1].split("</section>")[0]
@@ -723,7 +727,7 @@ def test_deported_and_pardoned_say_why_the_pairing_ended(app) -> None:
 
 
 def test_a_facility_without_its_postal_address_imports(
-    app, auth: Auth, client: FlaskClient
+    app, login_as: LoginAs, client: FlaskClient
 ) -> None:
     """Real lists name the prison without its address: the prisoner imports, godparents
     read that the address is unknown and whom to ask, the dashboard lists the prisoner."""
@@ -740,7 +744,7 @@ def test_a_facility_without_its_postal_address_imports(
     assert _count(Facility) == 1  # the second row found the first one's facility
     assert address.facility_record.kind is FacilityKind.PENAL_COLONY
     make_sponsorship(sponsor, ales)
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     home = client.get("/sponsor/").text
     assert "Postal address unknown." in home and "mailto:" in home
     assert "Copy address" not in home
@@ -861,9 +865,9 @@ def test_whole_names_are_split_sensibly(whole: str, first: str, surname: str) ->
 
 
 def test_the_mapping_step_is_taken_once_per_set_of_headings(
-    app, auth: Auth, client: FlaskClient
+    app, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     page = _upload(client, CYRILLIC_LIST.encode(), "viasna.csv")
     assert "Which column of viasna.csv is which?" in page.text
     assert '<option selected value="full_name">' in page.text
@@ -896,9 +900,9 @@ def test_the_mapping_step_is_taken_once_per_set_of_headings(
 
 
 def test_a_mapping_without_an_id_or_a_name_is_asked_again(
-    app, auth: Auth, client: FlaskClient
+    app, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     page = _upload(client, CYRILLIC_LIST.encode(), "viasna.csv")
     token = TOKEN_FIELD.search(page.text).group(1)
     again = client.post(
@@ -947,7 +951,7 @@ def test_a_broken_workbook_is_one_clear_error(app) -> None:
 
 
 def test_a_new_row_that_is_a_prisoner_under_another_id_is_flagged(
-    app, auth: Auth, client: FlaskClient
+    app, login_as: LoginAs, client: FlaskClient
 ) -> None:
     known = make_prisoner(
         name_latin="Andrei Vasilenka",
@@ -965,7 +969,7 @@ def test_a_new_row_that_is_a_prisoner_under_another_id_is_flagged(
     assert {key: [c.id for c in found] for key, found in plan.duplicates.items()} == {
         "hrc-3": [known.id]
     }
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     preview = _upload(client, text.encode())
     assert f'data-duplicate="{known.id}"' in preview.text
     assert f'href="/coordinator/prisoners/{known.id}"' in preview.text

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth
+from tests.conftest import LoginAs
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -31,7 +31,7 @@ def _visible(page: str) -> str:
 
 
 def test_sponsor_sees_own_godchildren_with_address_and_days(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor(full_name="Anna Schmidt")
     mine = make_prisoner(
@@ -46,7 +46,7 @@ def test_sponsor_sees_own_godchildren_with_address_and_days(
     other = make_prisoner(name_latin="Someone Else")
     make_sponsorship(make_sponsor(), other)
 
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     page = _text(client.get("/sponsor/"))
     assert "Hello, Anna Schmidt" in page
     assert "Alena Krautsova" in page and "Алена Краўцова" in page and "Елена Кравцова" in page
@@ -58,7 +58,7 @@ def test_sponsor_sees_own_godchildren_with_address_and_days(
     assert "Letters are not known to get through at the moment." in page
 
 
-def test_former_godchildren_are_listed_apart(auth: Auth, client: FlaskClient) -> None:
+def test_former_godchildren_are_listed_apart(login_as: LoginAs, client: FlaskClient) -> None:
     sponsor = make_sponsor()
     released = make_prisoner(
         name_latin="Free Now", status=PrisonerStatus.RELEASED, released_on=date(2025, 6, 21)
@@ -71,7 +71,7 @@ def test_former_godchildren_are_listed_apart(auth: Auth, client: FlaskClient) ->
         end_reason=EndReason.RELEASED,
     )
     make_sponsorship(sponsor, make_prisoner(name_latin="Still Held"))
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     page = _text(client.get("/sponsor/"))
     current, former = page.split("Former godchildren (1)")
     assert "Still Held" in current and "Free Now" not in current
@@ -79,31 +79,31 @@ def test_former_godchildren_are_listed_apart(auth: Auth, client: FlaskClient) ->
 
 
 def test_delegate_sees_the_godchildren_of_their_sponsor_only(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor(full_name="Jan Kowalski")
     make_sponsorship(sponsor, make_prisoner(name_latin="Godchild Of Jan"))
     make_sponsorship(make_sponsor(), make_prisoner(name_latin="Not Jan's"))
     delegate = make_delegate(sponsor)
-    auth.login(delegate.email)
+    login_as(delegate.email)
     page = _text(client.get("/sponsor/"))
     assert "You act for: Jan Kowalski" in page
     assert "Godchild Of Jan" in page and "Not Jan's" not in page
 
 
 def test_sponsor_without_godchildren_is_told_what_happens_next(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(make_sponsor().email)
+    login_as(make_sponsor().email)
     assert "You have no godchild at the moment." in _text(client.get("/sponsor/"))
 
 
 def test_sponsor_home_runs_a_fixed_number_of_queries(
-    auth: Auth, client: FlaskClient, count_queries
+    login_as: LoginAs, client: FlaskClient, count_queries
 ) -> None:
     sponsor = make_sponsor()
     make_sponsorship(sponsor, make_prisoner())
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
     with count_queries() as few:
         assert client.get("/sponsor/").status_code == 200
     for _ in range(12):
@@ -114,7 +114,7 @@ def test_sponsor_home_runs_a_fixed_number_of_queries(
     assert many.count == few.count
 
 
-def test_dashboard_counts(auth: Auth, client: FlaskClient, count_queries) -> None:
+def test_dashboard_counts(login_as: LoginAs, client: FlaskClient, count_queries) -> None:
     held = [make_prisoner() for _ in range(3)]
     make_prisoner(status=PrisonerStatus.RELEASED)
     sponsors = [make_sponsor() for _ in range(2)]
@@ -122,7 +122,7 @@ def test_dashboard_counts(auth: Auth, client: FlaskClient, count_queries) -> Non
     make_sponsorship(sponsors[0], held[0])
     make_sponsorship(sponsors[1], held[1])
     make_sponsorship(sponsors[1], held[2], status=SponsorshipStatus.ENDED)
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     with count_queries() as counter:
         page = client.get("/coordinator/").get_data(as_text=True)
 

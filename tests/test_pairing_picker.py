@@ -15,7 +15,7 @@ from godparents.dashboard import services as dashboard
 from godparents.extensions import db
 from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
-from tests.conftest import Auth, csrf_token
+from tests.conftest import LoginAs, csrf_token
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
 
 NEW = "/coordinator/sponsorships/new"
@@ -24,8 +24,8 @@ TOKEN = re.compile(r'<input[^>]*name="token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture
-def coordinator(app, auth: Auth) -> None:
-    auth.login(make_coordinator().email)
+def coordinator(app, login_as: LoginAs) -> None:
+    login_as(make_coordinator().email)
 
 
 def _ids(page: str, kind: str) -> list[int]:

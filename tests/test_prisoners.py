@@ -32,7 +32,7 @@ from godparents.prisoners.models import (
 from godparents.prisoners.photos import public_bp
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import SAMPLE_DATA, Auth, csrf_token
+from tests.conftest import SAMPLE_DATA, Auth, LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -90,8 +90,8 @@ def _url(web_app: Flask, endpoint: str, **values: int) -> str:
         return url_for(endpoint, **values)
 
 
-def _login_coordinator(auth: Auth) -> None:
-    auth.login(make_coordinator().email)
+def _login_coordinator(login_as: LoginAs) -> None:
+    login_as(make_coordinator())
 
 
 def _post(client: FlaskClient, path: str, form_page: str | None = None, **data):
@@ -151,13 +151,13 @@ def test_anonymous_users_are_sent_to_login(registry: Registry, client: FlaskClie
 
 
 def test_sponsors_and_delegates_get_403_everywhere(
-    registry: Registry, auth: Auth, client: FlaskClient
+    login_as: LoginAs, registry: Registry, auth: Auth, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
     make_sponsorship(sponsor, registry.prisoner)  # even the godparent of this prisoner
     delegate = make_delegate(sponsor)
     for email in (sponsor.email, delegate.email):
-        auth.login(email)
+        login_as(email)
         for method, path in _routes(registry):
             response = _request(client, method, path, "/sponsor/")
             assert response.status_code == 403, (email, method, path)
@@ -165,8 +165,10 @@ def test_sponsors_and_delegates_get_403_everywhere(
     assert _count(KeyDate) == 1 and _count(Prisoner) == 1
 
 
-def test_coordinators_see_every_page(registry: Registry, auth: Auth, client: FlaskClient) -> None:
-    _login_coordinator(auth)
+def test_coordinators_see_every_page(
+    registry: Registry, login_as: LoginAs, client: FlaskClient
+) -> None:
+    _login_coordinator(login_as)
     for method, path in _routes(registry):
         if method == "GET":
             assert client.get(path).status_code == 200, path
@@ -199,10 +201,10 @@ def _search(client: FlaskClient, q: str, **filters) -> list[int]:
 
 
 def test_search_finds_each_sample_prisoner_by_every_spelling(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     sample = _sample_prisoners()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     for prisoner, spellings in sample.values():
         for spelling in spellings:
             assert _search(client, spelling) == [prisoner.id], spelling
@@ -228,7 +230,7 @@ def test_search_finds_each_sample_prisoner_by_every_spelling(
         assert _search(client, spelling) == [lasitski], spelling
 
 
-def test_search_ignores_case_and_diacritics(auth: Auth, client: FlaskClient) -> None:
+def test_search_ignores_case_and_diacritics(login_as: LoginAs, client: FlaskClient) -> None:
     bialiatski = make_prisoner(
         name_latin="Ales Bialiatski",
         name_be="Алесь Бяляцкі",
@@ -239,7 +241,7 @@ def test_search_ignores_case_and_diacritics(auth: Auth, client: FlaskClient) -> 
         name_latin="Alena Krautsova", name_be="Алена Краўцова", name_ru="Елена Кравцова"
     )
     make_prisoner(name_latin="Somebody Else")
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     for q in (
         "bialacki",
         "Bialacki",
@@ -257,17 +259,19 @@ def test_search_ignores_case_and_diacritics(auth: Auth, client: FlaskClient) -> 
 
 @pytest.mark.parametrize("q", ["%", "_", "a%e", "\\"])
 def test_like_wildcards_in_the_search_are_plain_characters(
-    auth: Auth, client: FlaskClient, q: str
+    login_as: LoginAs, client: FlaskClient, q: str
 ) -> None:
     make_prisoner(name_latin="Alena Krautsova")
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = client.get(INDEX, query_string={"q": q})
     assert _rows(response) == []
     assert "No prisoner matches" in response.text
 
 
-def test_empty_registry_says_what_to_do(auth: Auth, client: FlaskClient, web_app: Flask) -> None:
-    _login_coordinator(auth)
+def test_empty_registry_says_what_to_do(
+    login_as: LoginAs, client: FlaskClient, web_app: Flask
+) -> None:
+    _login_coordinator(login_as)
     page = _text(client.get(INDEX))
     assert "No prisoners yet: add one or import a CSV." in page
     assert f'href="{INDEX}new"' in page and "Add a prisoner" in page
@@ -277,10 +281,10 @@ def test_empty_registry_says_what_to_do(auth: Auth, client: FlaskClient, web_app
 
 
 def test_pages_have_no_inline_styles_or_scripts_and_unique_ids(
-    registry: Registry, auth: Auth, client: FlaskClient
+    registry: Registry, login_as: LoginAs, client: FlaskClient
 ) -> None:
     make_sponsorship(make_sponsor(), registry.prisoner)
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     p = registry.prisoner.id
     for path in (INDEX, f"{INDEX}{p}", f"{INDEX}new", f"{INDEX}{p}/edit", f"{INDEX}{p}/address"):
         page = client.get(path).text
@@ -338,8 +342,8 @@ def listed(app: Flask) -> Listed:
     return Listed(paired_twice, formerly, released, pretrial)
 
 
-def test_filters(listed: Listed, auth: Auth, client: FlaskClient) -> None:
-    _login_coordinator(auth)
+def test_filters(listed: Listed, login_as: LoginAs, client: FlaskClient) -> None:
+    _login_coordinator(login_as)
     l = listed  # noqa: E741
 
     def ids(**args) -> set[int]:
@@ -371,9 +375,9 @@ def test_filters(listed: Listed, auth: Auth, client: FlaskClient) -> None:
 
 
 def test_the_list_shows_counts_days_and_letters(
-    listed: Listed, auth: Auth, client: FlaskClient
+    listed: Listed, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     row = _row(client.get(INDEX, query_string={"q": "Boris"}), listed.paired_twice)
     assert re.search(r"data-godparents>2<", row)  # two active pairings; the ended one not
     days = (_today() - date(2021, 1, 1)).days
@@ -399,18 +403,18 @@ def test_the_list_shows_counts_days_and_letters(
     ],
 )
 def test_sorting_both_ways(
-    listed: Listed, auth: Auth, client: FlaskClient, sort: str, expected: list[str]
+    listed: Listed, login_as: LoginAs, client: FlaskClient, sort: str, expected: list[str]
 ) -> None:
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = client.get(INDEX, query_string={"sort": sort})
     names = {p.id: p.name_latin for p in db.session.scalars(select(Prisoner))}
     assert [names[i] for i in _rows(response)] == expected
 
 
 def test_column_headers_toggle_the_sort_and_keep_the_filters(
-    listed: Listed, auth: Auth, client: FlaskClient
+    listed: Listed, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     page = _text(client.get(INDEX, query_string={"q": "a", "sort": "name", "status": "held"}))
     link = re.search(r'href="([^"]*sort=-name[^"]*)"', page).group(1)
     assert "q=a" in link and "status=held" in link
@@ -432,9 +436,9 @@ def _bulk_prisoners(count: int, start: int = 0) -> None:
     db.session.commit()
 
 
-def test_pagination(auth: Auth, client: FlaskClient) -> None:
+def test_pagination(login_as: LoginAs, client: FlaskClient) -> None:
     _bulk_prisoners(120)
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     first = client.get(INDEX)
     assert len(_rows(first)) == 50 and "120 entries" in first.text
     third = client.get(INDEX, query_string={"page": 3})
@@ -446,13 +450,13 @@ def test_pagination(auth: Auth, client: FlaskClient) -> None:
 
 
 def test_the_list_runs_a_fixed_number_of_queries(
-    auth: Auth, client: FlaskClient, count_queries
+    login_as: LoginAs, client: FlaskClient, count_queries
 ) -> None:
     sponsor = make_sponsor()
     for i in range(10):
         prisoner = make_prisoner(name_latin=f"Seed {i}", aliases=[f"Seed alias {i}"])
         make_sponsorship(sponsor, prisoner)
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     variants = [
         {},
         {"q": "seed", "godparent": "yes", "status": "held", "letters": "yes"},
@@ -485,7 +489,7 @@ def test_the_list_runs_a_fixed_number_of_queries(
 # The detail page ------------------------------------------------------------------------------
 
 
-def test_detail_shows_everything_to_coordinators(auth: Auth, client: FlaskClient) -> None:
+def test_detail_shows_everything_to_coordinators(login_as: LoginAs, client: FlaskClient) -> None:
     prisoner = make_prisoner(
         name_latin="Andrei Vasilenka",
         name_be="Андрэй Васіленка",
@@ -526,7 +530,7 @@ def test_detail_shows_everything_to_coordinators(auth: Auth, client: FlaskClient
         ended_on=date(2023, 5, 1),
         end_reason=EndReason.MANDATE_ENDED,
     )
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     page = _text(client.get(f"{INDEX}{prisoner.id}"))
     for expected in (
         "Andrei Vasilenka",
@@ -558,8 +562,8 @@ def test_detail_shows_everything_to_coordinators(auth: Auth, client: FlaskClient
     assert f"{days:,} days in detention" in page
 
 
-def test_detail_of_an_unknown_prisoner_is_404(auth: Auth, client: FlaskClient) -> None:
-    _login_coordinator(auth)
+def test_detail_of_an_unknown_prisoner_is_404(login_as: LoginAs, client: FlaskClient) -> None:
+    _login_coordinator(login_as)
     assert client.get(f"{INDEX}12345").status_code == 404
     assert client.get(f"{INDEX}12345/edit").status_code == 404
     assert client.get(f"{INDEX}12345/address").status_code == 404
@@ -583,11 +587,11 @@ def other_pages(web_app: Flask) -> Iterator[None]:
 
 
 def test_detail_links_to_release_and_pairing_while_held(
-    other_pages: None, auth: Auth, client: FlaskClient, web_app: Flask
+    other_pages: None, login_as: LoginAs, client: FlaskClient, web_app: Flask
 ) -> None:
     held = make_prisoner()
     free = make_prisoner(status=PrisonerStatus.RELEASED)
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     release = _url(web_app, "sponsorships.release", prisoner_id=held.id)
     pair = _url(web_app, "sponsorships.create", prisoner_id=held.id)
     page = _text(client.get(f"{INDEX}{held.id}"))
@@ -598,11 +602,11 @@ def test_detail_links_to_release_and_pairing_while_held(
 
 
 def test_detail_runs_a_fixed_number_of_queries(
-    auth: Auth, client: FlaskClient, count_queries
+    login_as: LoginAs, client: FlaskClient, count_queries
 ) -> None:
     prisoner = make_prisoner()
     make_sponsorship(make_sponsor(), prisoner)
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     with count_queries() as few:
         assert client.get(f"{INDEX}{prisoner.id}").status_code == 200
     for i in range(8):
@@ -669,8 +673,8 @@ def _prisoner_form(**overrides) -> dict[str, str]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def test_create_a_prisoner_with_every_field(auth: Auth, client: FlaskClient) -> None:
-    _login_coordinator(auth)
+def test_create_a_prisoner_with_every_field(login_as: LoginAs, client: FlaskClient) -> None:
+    _login_coordinator(login_as)
     form_page = client.get(f"{INDEX}new").text
     assert f'value="{_today().isoformat()}"' in form_page  # valid_from defaults to today
     response = _post(client, f"{INDEX}new", **_prisoner_form())
@@ -694,8 +698,8 @@ def test_create_a_prisoner_with_every_field(auth: Auth, client: FlaskClient) -> 
     assert _search(client, "rubcova") == [prisoner.id]
 
 
-def test_create_with_year_only_and_no_address(auth: Auth, client: FlaskClient) -> None:
-    _login_coordinator(auth)
+def test_create_with_year_only_and_no_address(login_as: LoginAs, client: FlaskClient) -> None:
+    _login_coordinator(login_as)
     response = _post(
         client,
         f"{INDEX}new",
@@ -748,9 +752,9 @@ def test_create_with_year_only_and_no_address(auth: Auth, client: FlaskClient) -
     ],
 )
 def test_bad_input_is_shown_at_its_field_and_nothing_is_written(
-    auth: Auth, client: FlaskClient, overrides: dict[str, str], field: str, message: str
+    login_as: LoginAs, client: FlaskClient, overrides: dict[str, str], field: str, message: str
 ) -> None:
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = _post(client, f"{INDEX}new", **_prisoner_form(**overrides))
     assert response.status_code == 200
     errors = _errors(response)
@@ -759,10 +763,12 @@ def test_bad_input_is_shown_at_its_field_and_nothing_is_written(
     assert 'value="Maryia Rubtsova-Sidarenka"' in response.text or field == "name_latin"
 
 
-def test_an_external_id_clash_is_an_error_at_the_field(auth: Auth, client: FlaskClient) -> None:
+def test_an_external_id_clash_is_an_error_at_the_field(
+    login_as: LoginAs, client: FlaskClient
+) -> None:
     taken = make_prisoner(external_id="demo-005")
     other = make_prisoner(external_id="demo-006")
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = _post(client, f"{INDEX}new", **_prisoner_form(external_id=" demo-005 "))
     assert response.status_code == 200
     assert _errors(response)["external_id"] == "Another prisoner already has this external id."
@@ -778,7 +784,7 @@ def test_an_external_id_clash_is_an_error_at_the_field(auth: Auth, client: Flask
 
 
 def test_an_external_id_taken_in_a_race_is_still_an_error_at_the_field(
-    auth: Auth, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    login_as: LoginAs, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_prisoner(external_id="demo-005")
     other = make_prisoner(name_latin="Other One")
@@ -786,7 +792,7 @@ def test_an_external_id_taken_in_a_race_is_still_an_error_at_the_field(
     monkeypatch.setattr(
         services, "_check_external_id", lambda external_id, prisoner_id: external_id.strip()
     )
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = _post(client, f"{INDEX}new", **_prisoner_form(external_id="demo-005"))
     assert response.status_code == 200
     assert _errors(response)["external_id"] == "Another prisoner already has this external id."
@@ -797,14 +803,16 @@ def test_an_external_id_taken_in_a_race_is_still_an_error_at_the_field(
     assert other.name_latin == "Other One"
 
 
-def test_edit_shows_the_stored_values_and_saves_changes(auth: Auth, client: FlaskClient) -> None:
+def test_edit_shows_the_stored_values_and_saves_changes(
+    login_as: LoginAs, client: FlaskClient
+) -> None:
     prisoner = make_prisoner(
         name_latin="Ihar Lasitski",
         aliases=["Igor Lositsky", "Ilya Zaytsev"],
         articles=["342", "361-1"],
         birth_year=1970,
     )
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     path = f"{INDEX}{prisoner.id}/edit"
     form_page = _text(client.get(path))
     assert "Igor Lositsky\nIlya Zaytsev</textarea>" in form_page
@@ -831,12 +839,12 @@ def test_edit_shows_the_stored_values_and_saves_changes(auth: Auth, client: Flas
 
 
 def test_edit_to_released_with_godparents_leads_to_ending_the_pairings(
-    auth: Auth, client: FlaskClient, web_app: Flask
+    login_as: LoginAs, client: FlaskClient, web_app: Flask
 ) -> None:
     paired = make_prisoner(name_latin="Paired One")
     make_sponsorship(make_sponsor(), paired)
     unpaired = make_prisoner(name_latin="Unpaired One")
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     form = _prisoner_form(
         name_latin="Paired One", status="released", released_on="2025-06-21", external_id=""
     )
@@ -858,9 +866,9 @@ def test_edit_to_released_with_godparents_leads_to_ending_the_pairings(
 # Addresses ------------------------------------------------------------------------------------
 
 
-def test_a_new_address_keeps_the_history(auth: Auth, client: FlaskClient) -> None:
+def test_a_new_address_keeps_the_history(login_as: LoginAs, client: FlaskClient) -> None:
     prisoner = make_prisoner()  # the factory's address is valid from 2021-07-14
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     path = f"{INDEX}{prisoner.id}/address"
     assert f'value="{_today().isoformat()}"' in client.get(path).text
     response = _post(
@@ -888,10 +896,10 @@ def test_a_new_address_keeps_the_history(auth: Auth, client: FlaskClient) -> Non
     ],
 )
 def test_a_new_address_may_not_predate_the_current_one(
-    auth: Auth, client: FlaskClient, valid_from: str, message: str
+    login_as: LoginAs, client: FlaskClient, valid_from: str, message: str
 ) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     path = f"{INDEX}{prisoner.id}/address"
     response = _post(client, path, postal_address="Somewhere", valid_from=valid_from)
     assert response.status_code == 200
@@ -899,9 +907,9 @@ def test_a_new_address_may_not_predate_the_current_one(
     assert _count(PrisonerAddress) == 1
 
 
-def test_a_new_address_needs_the_address(auth: Auth, client: FlaskClient) -> None:
+def test_a_new_address_needs_the_address(login_as: LoginAs, client: FlaskClient) -> None:
     prisoner = make_prisoner(address=None)
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     path = f"{INDEX}{prisoner.id}/address"
     response = _post(client, path, postal_address="   ", valid_from=_today().isoformat())
     assert "postal_address" in _errors(response)
@@ -913,9 +921,9 @@ def test_a_new_address_needs_the_address(auth: Auth, client: FlaskClient) -> Non
 # Key dates ------------------------------------------------------------------------------------
 
 
-def test_add_and_delete_key_dates(auth: Auth, client: FlaskClient) -> None:
+def test_add_and_delete_key_dates(login_as: LoginAs, client: FlaskClient) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     detail = f"{INDEX}{prisoner.id}"
     response = _post(
         client,
@@ -951,10 +959,10 @@ def test_add_and_delete_key_dates(auth: Auth, client: FlaskClient) -> None:
     ],
 )
 def test_a_bad_key_date_is_shown_at_its_field(
-    auth: Auth, client: FlaskClient, data: dict[str, str], field: str
+    login_as: LoginAs, client: FlaskClient, data: dict[str, str], field: str
 ) -> None:
     prisoner = make_prisoner(name_latin="Keyed Prisoner")
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     detail = f"{INDEX}{prisoner.id}"
     response = _post(client, f"{detail}/key-dates", detail, **data)
     assert response.status_code == 200
@@ -962,12 +970,14 @@ def test_a_bad_key_date_is_shown_at_its_field(
     assert _count(KeyDate) == 0
 
 
-def test_another_prisoners_key_date_cannot_be_deleted(auth: Auth, client: FlaskClient) -> None:
+def test_another_prisoners_key_date_cannot_be_deleted(
+    login_as: LoginAs, client: FlaskClient
+) -> None:
     mine, other = make_prisoner(), make_prisoner()
     key_date = KeyDate(prisoner=other, kind=KeyDateKind.TRIAL, occurs_on=date(2026, 1, 1))
     db.session.add(key_date)
     db.session.commit()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     detail = f"{INDEX}{mine.id}"
     response = _post(client, f"{detail}/key-dates/{key_date.id}/delete", detail)
     assert response.status_code == 404
@@ -1030,9 +1040,9 @@ def _stored_photo(prisoner: Prisoner) -> PrisonerPhoto:
     return db.session.get(PrisonerPhoto, prisoner.id)
 
 
-def test_a_png_is_stored_as_a_smaller_jpeg(auth: Auth, client: FlaskClient) -> None:
+def test_a_png_is_stored_as_a_smaller_jpeg(login_as: LoginAs, client: FlaskClient) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = _upload(client, prisoner, _image("PNG", (2000, 1000)), "portrait.png")
     assert response.status_code == 302
     photo = _stored_photo(prisoner)
@@ -1049,10 +1059,10 @@ def test_a_png_is_stored_as_a_smaller_jpeg(auth: Auth, client: FlaskClient) -> N
 
 
 def test_exif_and_gps_are_stripped_and_a_new_photo_replaces_the_old(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     original = _jpeg_with_gps()
     with Image.open(BytesIO(original)) as check:  # the test file really has them
         assert check.getexif().get_ifd(0x8825) and check.info.get("comment")
@@ -1068,10 +1078,10 @@ def test_exif_and_gps_are_stripped_and_a_new_photo_replaces_the_old(
 
 
 def test_orientation_is_applied_and_transparency_becomes_white(
-    auth: Auth, client: FlaskClient
+    login_as: LoginAs, client: FlaskClient
 ) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: the camera was turned; show rotated by 90 degrees
     out = BytesIO()
@@ -1097,19 +1107,21 @@ def test_orientation_is_applied_and_transparency_becomes_white(
     ],
 )
 def test_a_file_that_is_not_a_picture_is_refused_at_the_field(
-    auth: Auth, client: FlaskClient, content: bytes, filename: str
+    login_as: LoginAs, client: FlaskClient, content: bytes, filename: str
 ) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = _upload(client, prisoner, content, filename)
     assert response.status_code == 200
     assert "photo" in _errors(response)
     assert _count(PrisonerPhoto) == 0
 
 
-def test_truncated_and_unsupported_pictures_are_refused(auth: Auth, client: FlaskClient) -> None:
+def test_truncated_and_unsupported_pictures_are_refused(
+    login_as: LoginAs, client: FlaskClient
+) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     png = _image("PNG", (300, 300))
     jpeg = _image("JPEG", (300, 300))
     for content in (png[: len(png) // 2], jpeg[: len(jpeg) // 2], _image("BMP"), _image("TIFF")):
@@ -1121,10 +1133,10 @@ def test_truncated_and_unsupported_pictures_are_refused(auth: Auth, client: Flas
 
 @pytest.mark.parametrize("size", [(20_000, 20_000), (10_000, 10_000), (9_000, 9_000)])
 def test_a_decompression_bomb_is_refused(
-    auth: Auth, client: FlaskClient, size: tuple[int, int]
+    login_as: LoginAs, client: FlaskClient, size: tuple[int, int]
 ) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = _upload(client, prisoner, _png_claiming_size(*size), "bomb.png")
     assert response.status_code == 200
     assert "photo" in _errors(response)
@@ -1132,9 +1144,9 @@ def test_a_decompression_bomb_is_refused(
 
 
 @pytest.mark.settings(PHOTO_MAX_BYTES=2000)
-def test_an_oversized_photo_is_refused(auth: Auth, client: FlaskClient) -> None:
+def test_an_oversized_photo_is_refused(login_as: LoginAs, client: FlaskClient) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     big = _image("PNG", (400, 400), compress_level=0)
     assert len(big) > 2000
     response = _upload(client, prisoner, big, "big.png")
@@ -1145,22 +1157,24 @@ def test_an_oversized_photo_is_refused(auth: Auth, client: FlaskClient) -> None:
 
 
 @pytest.mark.settings(MAX_CONTENT_LENGTH=50_000)
-def test_a_request_over_the_global_limit_is_refused(auth: Auth, client: FlaskClient) -> None:
+def test_a_request_over_the_global_limit_is_refused(login_as: LoginAs, client: FlaskClient) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = _upload(client, prisoner, b"\0" * 60_000, "huge.png")
     assert response.status_code == 413
     assert _count(PrisonerPhoto) == 0
 
 
-def test_an_upload_without_a_file_is_an_error_at_the_field(auth: Auth, client: FlaskClient) -> None:
+def test_an_upload_without_a_file_is_an_error_at_the_field(
+    login_as: LoginAs, client: FlaskClient
+) -> None:
     prisoner = make_prisoner()
-    _login_coordinator(auth)
+    _login_coordinator(login_as)
     response = _post(client, f"{INDEX}{prisoner.id}/photo", f"{INDEX}{prisoner.id}")
     assert response.status_code == 200 and "photo" in _errors(response)
 
 
-def test_public_photos_only_with_consent(client: FlaskClient, auth: Auth) -> None:
+def test_public_photos_only_with_consent(client: FlaskClient, login_as: LoginAs) -> None:
     consenting = make_prisoner(has_public_consent=True)
     private = make_prisoner(has_public_consent=False)
     consenting_without_photo = make_prisoner(has_public_consent=True)
@@ -1177,7 +1191,7 @@ def test_public_photos_only_with_consent(client: FlaskClient, auth: Auth) -> Non
     for prisoner_id in (private.id, consenting_without_photo.id, 999999):
         assert client.get(f"/photos/{prisoner_id}.jpg").status_code == 404
     # A sponsor who is not the godparent sees no more than anyone else.
-    auth.login(make_sponsor().email)
+    login_as(make_sponsor().email)
     assert client.get(f"/photos/{private.id}.jpg").status_code == 404
     assert client.get(f"{INDEX}{private.id}/photo").status_code == 403
     assert client.get(f"/sponsor/prisoners/{private.id}/photo").status_code == 404

@@ -25,7 +25,7 @@ from godparents.reminders.models import (
     Trigger,
 )
 from godparents.timeutil import local_today
-from tests.conftest import Auth, csrf_token
+from tests.conftest import LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_default_rules,
@@ -55,9 +55,9 @@ FALLBACK_EMAILS = {
 
 
 @pytest.fixture
-def coordinator(app: Flask, auth: Auth) -> User:
+def coordinator(app: Flask, login_as: LoginAs) -> User:
     user = make_coordinator()
-    auth.login(user.email)
+    login_as(user.email)
     return user
 
 
@@ -137,13 +137,13 @@ def test_anonymous_users_are_sent_to_login(app: Flask, client: FlaskClient) -> N
 
 @pytest.mark.parametrize("who", ["sponsor", "delegate"])
 def test_sponsors_and_delegates_get_403_everywhere(
-    app: Flask, auth: Auth, client: FlaskClient, who: str
+    app: Flask, login_as: LoginAs, client: FlaskClient, who: str
 ) -> None:
     sponsor = make_sponsor()
     delegate = make_delegate(sponsor)
     rule = make_default_rules()[0]
     message = make_message(rule, body_html="<p>Hi</p>")
-    auth.login(sponsor.email if who == "sponsor" else delegate.email)
+    login_as(sponsor.email if who == "sponsor" else delegate.email)
     token = csrf_token(client, "/sponsor/")
     for method, path in _routes(rule, message):
         response = client.open(

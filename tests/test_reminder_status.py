@@ -20,7 +20,7 @@ from godparents.reminders.models import (
     RunStatus,
     UndeliverableAddress,
 )
-from tests.conftest import Auth, csrf_token
+from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_default_rules,
@@ -58,17 +58,17 @@ def _get(client: FlaskClient, token: str | None = TOKEN):
 
 @pytest.mark.settings(REMINDER_STATUS_TOKEN=TOKEN)
 def test_the_status_needs_the_token_or_a_coordinator(
-    app: Flask, client: FlaskClient, auth: Auth
+    login_as: LoginAs, app: Flask, client: FlaskClient, auth: Auth
 ) -> None:
     _run(RunStatus.FINISHED, 5, sent=3)
     assert _get(client, token=None).status_code == 401
     assert _get(client, token="wrong").status_code == 401
     assert _get(client).status_code == 200
     sponsor = make_sponsor()
-    auth.login(sponsor.user.email)
+    login_as(sponsor.user.email)
     assert _get(client, token=None).status_code == 401
     auth.logout()
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     assert _get(client, token=None).status_code == 200
 
 
@@ -124,9 +124,11 @@ def test_an_unhealthy_job_answers_503_and_says_why(
     assert problem in [item["code"] for item in response.get_json()["problems"]]
 
 
-def test_the_dashboard_says_what_is_wrong(app: Flask, client: FlaskClient, auth: Auth) -> None:
+def test_the_dashboard_says_what_is_wrong(
+    app: Flask, client: FlaskClient, login_as: LoginAs
+) -> None:
     _run(RunStatus.UNDELIVERED, 5)
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
 
     page = client.get("/coordinator/").text
 
@@ -154,7 +156,7 @@ def test_the_job_exits_non_zero_when_the_mail_server_is_away(
 
 
 def test_every_failed_message_goes_again_at_once(
-    app: Flask, client: FlaskClient, auth: Auth
+    app: Flask, client: FlaskClient, login_as: LoginAs
 ) -> None:
     make_default_rules()
     sponsor = make_sponsor()
@@ -172,7 +174,7 @@ def test_every_failed_message_goes_again_at_once(
     bounced = make_outbox_message(status=OutboxStatus.FAILED, last_error="bounced: 5.1.1")
     db.session.add(UndeliverableAddress(email=bounced.recipient_email))
     db.session.commit()
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
 
     response = client.post(
         "/coordinator/reminders/outbox/retry-failed",
@@ -194,10 +196,10 @@ def test_every_failed_message_goes_again_at_once(
 
 
 def test_a_run_killed_long_ago_no_longer_blocks_the_button(
-    app: Flask, client: FlaskClient, auth: Auth
+    app: Flask, client: FlaskClient, login_as: LoginAs
 ) -> None:
     dead = _run(RunStatus.RUNNING, 30, finished_at=None)  # heartbeat 30 minutes ago
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
 
     response = client.post(
         "/coordinator/reminders/run", data={"csrf_token": csrf_token(client, "/coordinator/")}

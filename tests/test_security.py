@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from godparents.security import is_public_endpoint, safe_next, web_link
-from tests.conftest import Auth, csrf_token
+from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import make_coordinator, make_delegate, make_sponsor
 
 PUBLIC = {
@@ -54,20 +54,20 @@ def test_every_other_page_sends_anonymous_users_to_login(
 
 @pytest.mark.parametrize("path", ["/coordinator/", "/auth/invite"])
 def test_sponsors_and_delegates_get_403_on_coordinator_pages(
-    auth: Auth, client: FlaskClient, path: str
+    login_as: LoginAs, auth: Auth, client: FlaskClient, path: str
 ) -> None:
     sponsor = make_sponsor()
     delegate = make_delegate(sponsor)
     for email in (sponsor.email, delegate.email):
-        auth.login(email)
+        login_as(email)
         response = client.get(path)
         assert response.status_code == 403
         assert "You do not have access to this page." in response.text
         auth.logout()
 
 
-def test_coordinators_get_403_on_the_sponsor_home(auth: Auth, client: FlaskClient) -> None:
-    auth.login(make_coordinator().email)
+def test_coordinators_get_403_on_the_sponsor_home(login_as: LoginAs, client: FlaskClient) -> None:
+    login_as(make_coordinator().email)
     assert client.get("/sponsor/").status_code == 403
 
 
@@ -153,7 +153,7 @@ def test_a_crash_shows_a_500_page_that_leaks_nothing(web_app: Flask, client: Fla
 
 
 def test_every_coordinator_route_refuses_sponsors_and_delegates(
-    web_app: Flask, auth: Auth, client: FlaskClient
+    login_as: LoginAs, web_app: Flask, auth: Auth, client: FlaskClient
 ) -> None:
     """Whatever is added under /coordinator/ later, godparents and their staff get 403."""
     sponsor = make_sponsor()
@@ -161,7 +161,7 @@ def test_every_coordinator_route_refuses_sponsors_and_delegates(
     rules = [rule for rule in web_app.url_map.iter_rules() if rule.rule.startswith("/coordinator/")]
     assert len(rules) > 30
     for email in (sponsor.email, delegate.email):
-        auth.login(email)
+        login_as(email)
         token = csrf_token(client, "/sponsor/")
         for rule in rules:
             path = rule.build({arg: "1" for arg in rule.arguments})[1]

@@ -18,7 +18,7 @@ from godparents.extensions import db, mail
 from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerPhoto
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth, csrf_token
+from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -157,10 +157,10 @@ def test_anonymous_users_are_sent_to_login_everywhere(world: World, client: Flas
 
 @pytest.mark.parametrize("who", ["other_sponsor", "other_delegate"])
 def test_another_team_gets_404_on_the_prisoner_and_its_actions(
-    world: World, auth: Auth, client: FlaskClient, who: str
+    world: World, login_as: LoginAs, client: FlaskClient, who: str
 ) -> None:
     user = getattr(world, who)
-    auth.login(user.email)
+    login_as(user.email)
     before = (_count(Action), world.action.summary)
     for method, path in _routes(world):
         assert _request(client, method, path).status_code == 404, (method, path)
@@ -169,17 +169,17 @@ def test_another_team_gets_404_on_the_prisoner_and_its_actions(
 
 
 def test_coordinators_get_403_on_sponsor_pages(
-    world: World, auth: Auth, client: FlaskClient
+    world: World, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(world.coordinator.email)
+    login_as(world.coordinator.email)
     for method, path in [*_routes(world), ("GET", "/sponsor/team")]:
         assert _request(client, method, path).status_code == 403, (method, path)
 
 
 def test_former_godparent_sees_history_read_only(
-    world: World, auth: Auth, client: FlaskClient
+    world: World, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(world.former_sponsor.email)
+    login_as(world.former_sponsor.email)
     page = client.get(f"/sponsor/prisoners/{world.prisoner.id}")
     assert page.status_code == 200
     assert "Former godchild: read only" in page.text
@@ -197,9 +197,9 @@ def test_former_godparent_sees_history_read_only(
 
 
 def test_the_photo_is_served_to_the_team_only(
-    world: World, auth: Auth, client: FlaskClient
+    world: World, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(world.delegate.email)
+    login_as(world.delegate.email)
     response = client.get(f"/sponsor/prisoners/{world.prisoner.id}/photo")
     assert response.status_code == 200
     assert response.data == b"\xff\xd8jpeg" and response.mimetype == "image/jpeg"
@@ -223,9 +223,9 @@ def _post_action(client: FlaskClient, prisoner_id: int, **data):
 
 
 def test_the_form_opens_with_the_kind_an_email_suggests(
-    world: World, auth: Auth, client: FlaskClient
+    world: World, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(world.delegate.email)
+    login_as(world.delegate.email)
     path = f"/sponsor/prisoners/{world.prisoner.id}/actions/new"
 
     def chosen(query: str) -> list[str]:
@@ -242,8 +242,10 @@ def test_the_form_opens_with_the_kind_an_email_suggests(
         assert chosen(nonsense) == ["letter"]
 
 
-def test_log_a_letter_then_its_outcome(world: World, auth: Auth, client: FlaskClient) -> None:
-    auth.login(world.sponsor.email)
+def test_log_a_letter_then_its_outcome(
+    world: World, login_as: LoginAs, client: FlaskClient
+) -> None:
+    login_as(world.sponsor.email)
     form = client.get(f"/sponsor/prisoners/{world.prisoner.id}/actions/new").text
     assert f'value="{_today().isoformat()}"' in form  # the date defaults to today
     response = _post_action(client, world.prisoner.id, summary="Letter about books")
@@ -270,9 +272,9 @@ def test_log_a_letter_then_its_outcome(world: World, auth: Auth, client: FlaskCl
 
 
 def test_delegate_logs_on_behalf_and_the_entry_says_who(
-    world: World, auth: Auth, client: FlaskClient
+    world: World, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(world.delegate.email)
+    login_as(world.delegate.email)
     assert (
         _post_action(
             client, world.prisoner.id, kind="card", summary="Card from the office"
@@ -300,9 +302,9 @@ def test_delegate_logs_on_behalf_and_the_entry_says_who(
     ],
 )
 def test_bad_input_rerenders_with_the_message_and_writes_nothing(
-    world: World, auth: Auth, client: FlaskClient, field: str, data: dict, message: str
+    world: World, login_as: LoginAs, client: FlaskClient, field: str, data: dict, message: str
 ) -> None:
-    auth.login(world.sponsor.email)
+    login_as(world.sponsor.email)
     before = _count(Action)
     response = _post_action(client, world.prisoner.id, **data)
     assert response.status_code == 200
@@ -314,9 +316,9 @@ def test_bad_input_rerenders_with_the_message_and_writes_nothing(
 
 
 def test_outcome_cannot_predate_the_letter_or_lie_ahead(
-    world: World, auth: Auth, client: FlaskClient
+    world: World, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(world.sponsor.email)
+    login_as(world.sponsor.email)
     path = f"/sponsor/actions/{world.action.id}/outcome"
     token = csrf_token(client, path)
     for outcome_on, message in [
@@ -332,8 +334,8 @@ def test_outcome_cannot_predate_the_letter_or_lie_ahead(
     assert world.action.letter_outcome is LetterOutcome.SENT
 
 
-def test_edit_and_delete_own_entries(world: World, auth: Auth, client: FlaskClient) -> None:
-    auth.login(world.sponsor.email)
+def test_edit_and_delete_own_entries(world: World, login_as: LoginAs, client: FlaskClient) -> None:
+    login_as(world.sponsor.email)
     path = f"/sponsor/actions/{world.action.id}/edit"
     token = csrf_token(client, path)
     response = client.post(
@@ -355,9 +357,9 @@ def test_edit_and_delete_own_entries(world: World, auth: Auth, client: FlaskClie
 
 
 def test_a_delegate_may_not_change_the_sponsors_entries_but_may_record_outcomes(
-    world: World, auth: Auth, client: FlaskClient
+    world: World, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(world.delegate.email)
+    login_as(world.delegate.email)
     assert client.get(f"/sponsor/actions/{world.action.id}/edit").status_code == 403
     assert _request(client, "POST", f"/sponsor/actions/{world.action.id}/delete").status_code == 403
     assert client.get(f"/sponsor/actions/{world.action.id}/outcome").status_code == 200
@@ -367,9 +369,9 @@ def test_a_delegate_may_not_change_the_sponsors_entries_but_may_record_outcomes(
 
 
 def test_sponsor_invites_and_removes_a_delegate(
-    world: World, web_app: Flask, auth: Auth, client: FlaskClient
+    world: World, web_app: Flask, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(world.sponsor.email)
+    login_as(world.sponsor.email)
     token = csrf_token(client, "/sponsor/team")
     with mail.record_messages() as outbox:
         response = client.post(
@@ -391,9 +393,9 @@ def test_sponsor_invites_and_removes_a_delegate(
 
 
 def test_a_sponsor_cannot_remove_another_sponsors_delegate(
-    world: World, auth: Auth, client: FlaskClient
+    world: World, login_as: LoginAs, client: FlaskClient
 ) -> None:
-    auth.login(world.sponsor.email)
+    login_as(world.sponsor.email)
     response = _request(client, "POST", f"/sponsor/team/{world.other_delegate.id}/remove")
     assert response.status_code == 404
     db.session.refresh(world.other_delegate)
@@ -403,7 +405,9 @@ def test_a_sponsor_cannot_remove_another_sponsors_delegate(
 # The home page --------------------------------------------------------------------------------
 
 
-def test_home_shows_the_dates_coming_up(world: World, auth: Auth, client: FlaskClient) -> None:
+def test_home_shows_the_dates_coming_up(
+    world: World, login_as: LoginAs, client: FlaskClient
+) -> None:
     today = _today()
     db.session.add(
         KeyDate(
@@ -414,7 +418,7 @@ def test_home_shows_the_dates_coming_up(world: World, auth: Auth, client: FlaskC
         )
     )
     db.session.commit()
-    auth.login(world.sponsor.email)
+    login_as(world.sponsor.email)
     page = client.get("/sponsor/").text
     assert "Appeal hearing · Regional court" in page
     assert "in 12 days" in page
@@ -422,9 +426,9 @@ def test_home_shows_the_dates_coming_up(world: World, auth: Auth, client: FlaskC
 
 
 def test_home_runs_a_fixed_number_of_queries(
-    world: World, auth: Auth, client: FlaskClient, count_queries
+    world: World, login_as: LoginAs, client: FlaskClient, count_queries
 ) -> None:
-    auth.login(world.sponsor.email)
+    login_as(world.sponsor.email)
     with count_queries() as few:
         assert client.get("/sponsor/").status_code == 200
     for number in range(15):
@@ -447,7 +451,9 @@ def test_home_runs_a_fixed_number_of_queries(
 
 
 @pytest.mark.settings(PAGE_CACHE_SECONDS=600)
-def test_cached_home_escapes_what_people_typed(app: Flask, auth: Auth, client: FlaskClient) -> None:
+def test_cached_home_escapes_what_people_typed(
+    app: Flask, login_as: LoginAs, client: FlaskClient
+) -> None:
     """The home's content is cached as rendered HTML and put into the page as Markup: it
     must have been escaped when it was rendered, on the first view and on the cached one."""
     cache.clear()
@@ -459,7 +465,7 @@ def test_cached_home_escapes_what_people_typed(app: Flask, auth: Auth, client: F
     )
     pairing = make_sponsorship(sponsor, prisoner)
     make_action(pairing, sponsor.user, summary="<iframe src=//evil.example>")
-    auth.login(sponsor.email)
+    login_as(sponsor.email)
 
     for _view in ("rendered", "cached"):
         page = client.get("/sponsor/").text
@@ -471,10 +477,10 @@ def test_cached_home_escapes_what_people_typed(app: Flask, auth: Auth, client: F
 
 @pytest.mark.settings(PAGE_CACHE_SECONDS=600)
 def test_cached_home_follows_every_change_and_is_per_user(
-    world: World, auth: Auth, client: FlaskClient
+    login_as: LoginAs, world: World, auth: Auth, client: FlaskClient
 ) -> None:
     cache.clear()
-    auth.login(world.sponsor.email)
+    login_as(world.sponsor.email)
     assert "A letter in Russian" in client.get("/sponsor/").text
     assert (
         _post_action(
@@ -484,6 +490,6 @@ def test_cached_home_follows_every_change_and_is_per_user(
     )
     assert "Card for the new year" in client.get("/sponsor/").text  # not the cached page
     auth.logout()
-    auth.login(world.other_sponsor.email)
+    login_as(world.other_sponsor.email)
     page = client.get("/sponsor/").text
     assert "Somebody Else" in page and "Alena Krautsova" not in page

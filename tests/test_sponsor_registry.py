@@ -21,7 +21,7 @@ from godparents.reminders.models import OutboxMessage, OutboxStatus
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth, csrf_token
+from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -78,9 +78,9 @@ def _names(page: str) -> list[str]:
 
 
 @pytest.fixture
-def coordinator(app: Flask, auth: Auth) -> User:
+def coordinator(app: Flask, login_as: LoginAs) -> User:
     user = make_coordinator()
-    auth.login(user.email)
+    login_as(user.email)
     return user
 
 
@@ -119,11 +119,11 @@ def test_anonymous_users_are_sent_to_login(app: Flask, client: FlaskClient) -> N
 
 @pytest.mark.parametrize("who", ["sponsor", "delegate"])
 def test_sponsors_and_delegates_get_403_everywhere(
-    app: Flask, auth: Auth, client: FlaskClient, who: str
+    app: Flask, login_as: LoginAs, client: FlaskClient, who: str
 ) -> None:
     sponsor = make_sponsor(full_name="Anna Schmidt")
     delegate = make_delegate(sponsor)
-    auth.login(sponsor.email if who == "sponsor" else delegate.email)
+    login_as(sponsor.email if who == "sponsor" else delegate.email)
     token = csrf_token(client, "/sponsor/")
     for method, path in _routes(sponsor, delegate):
         response = client.open(
@@ -649,12 +649,12 @@ def anna(app: Flask) -> Sponsor:
 
 
 def test_export_holds_everything_but_secrets(
-    anna: Sponsor, coordinator: User, auth: Auth, client: FlaskClient
+    login_as: LoginAs, anna: Sponsor, coordinator: User, auth: Auth, client: FlaskClient
 ) -> None:
     auth.logout()
     auth.login(anna.email)  # a login event whose actor is Anna
     auth.logout()
-    auth.login(coordinator.email)
+    login_as(coordinator.email)
     response = client.get(f"/coordinator/sponsors/{anna.id}/personal-data")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -715,13 +715,13 @@ def test_erase_requires_the_name(anna: Sponsor, coordinator: User, client: Flask
 
 
 def test_erase_leaves_actions_counted_and_no_trace_of_the_person(
-    anna: Sponsor, coordinator: User, auth: Auth, client: FlaskClient
+    login_as: LoginAs, anna: Sponsor, coordinator: User, auth: Auth, client: FlaskClient
 ) -> None:
     sponsor_id, user_id = anna.id, anna.user_id
     auth.logout()
-    auth.login(anna.email)
+    login_as(anna.email)
     auth.logout()
-    auth.login(coordinator.email)
+    login_as(coordinator.email)
     # An edit through the app leaves the old name in the audit log's old values.
     edit = f"/coordinator/sponsors/{sponsor_id}/edit"
     _post(

@@ -16,7 +16,7 @@ from godparents.extensions import db
 from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth, csrf_token
+from tests.conftest import LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -55,9 +55,9 @@ def _post(client: FlaskClient, path: str, **data):
 
 
 @pytest.fixture
-def coordinator(app: Flask, auth: Auth) -> User:
+def coordinator(app: Flask, login_as: LoginAs) -> User:
     user = make_coordinator()
-    auth.login(user.email)
+    login_as(user.email)
     return user
 
 
@@ -92,12 +92,12 @@ def test_anonymous_users_are_sent_to_login(app: Flask, client: FlaskClient) -> N
 
 @pytest.mark.parametrize("who", ["sponsor", "delegate"])
 def test_sponsors_and_delegates_get_403_everywhere(
-    app: Flask, auth: Auth, client: FlaskClient, who: str
+    app: Flask, login_as: LoginAs, client: FlaskClient, who: str
 ) -> None:
     sponsor = make_sponsor()
     delegate = make_delegate(sponsor)
     pairing = make_sponsorship(sponsor, make_prisoner())
-    auth.login(sponsor.email if who == "sponsor" else delegate.email)
+    login_as(sponsor.email if who == "sponsor" else delegate.email)
     token = csrf_token(client, "/sponsor/")
     data = {
         "csrf_token": token,

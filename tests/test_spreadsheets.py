@@ -21,7 +21,7 @@ from godparents.prisoners import csvio
 from godparents.prisoners.import_apply import apply_import
 from godparents.prisoners.import_plan import plan_import
 from godparents.prisoners.import_read import read_prisoners
-from tests.conftest import Auth
+from tests.conftest import LoginAs
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
 
 FORMULA = tuple(spreadsheets.FORMULA_STARTS)
@@ -71,7 +71,7 @@ def test_the_found_payloads() -> None:
 
 
 def test_an_action_summary_splits_into_no_formula_in_a_semicolon_spreadsheet(
-    app, auth: Auth, client: FlaskClient
+    app, login_as: LoginAs, client: FlaskClient
 ) -> None:
     pairing = make_sponsorship(make_sponsor(), make_prisoner(external_id="p-1"))
     db.session.add(
@@ -80,14 +80,16 @@ def test_an_action_summary_splits_into_no_formula_in_a_semicolon_spreadsheet(
         )
     )
     db.session.commit()
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     text = client.get("/coordinator/prisoners/export/actions.csv").get_data(as_text=True)
     for delimiter in ",;":
         assert _runnable(_cells(text, delimiter)) == [], delimiter
     assert "Postcard sent;'=cmd" in text
 
 
-def test_an_imported_formula_is_exported_guarded(app, auth: Auth, client: FlaskClient) -> None:
+def test_an_imported_formula_is_exported_guarded(
+    app, login_as: LoginAs, client: FlaskClient
+) -> None:
     header = ",".join(csvio.COLUMNS)
     row = {column: "" for column in csvio.COLUMNS}
     row.update(
@@ -103,7 +105,7 @@ def test_an_imported_formula_is_exported_guarded(app, auth: Auth, client: FlaskC
     assert result.ok, result.errors
     apply_import(plan_import(result.rows, db.session), db.session, date(2026, 12, 3))
     db.session.commit()
-    auth.login(make_coordinator().email)
+    login_as(make_coordinator().email)
     text = client.get("/coordinator/prisoners/export/prisoners.csv").get_data(as_text=True)
     for delimiter in ",;":
         assert _runnable(_cells(text, delimiter)) == [], delimiter
