@@ -8,8 +8,6 @@ database created on that server for this run and dropped after it.
 from __future__ import annotations
 
 import os
-import re
-import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -17,25 +15,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from flask_login.utils import _create_identifier
 from flask_migrate import stamp
 from limits.storage import MemoryStorage
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from godparents import create_app
-from godparents.auth import sessions, throttling, twofactor
-from godparents.auth.models import User, normalise_email
+from godparents.auth import throttling
+from godparents.auth.models import User
 from godparents.extensions import db
 from godparents.sponsors.models import Sponsor
-from godparents.types import utcnow
+from tests.helpers import (
+    Auth,
+    BrowserlikeClient,
+    LoginAs,
+    QueryCounter,
+    log_in,
+)
 
 pytest_plugins = ["tests.browser", "tests.smtp", "tests.processes"]
+
 
 SERVER_URL = os.environ.get("GODPARENTS_TEST_DATABASE_URL")
 
@@ -46,6 +49,24 @@ SAMPLE_DATA = next(
     for path in (_ROOT.parent / "shared" / "data", _ROOT / "tests" / "data")
     if (path / "prisoners-sample.csv").exists()
 )
+
+
+BROWSER_ON_POSTGRESQL = "a Chromium walk says nothing new on a second database"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, skip what says nothing new on a second database (TESTING.md):
+    the browser journeys and the tests marked ``one_database("why")``. The reason shows in
+    the run's summary of skipped tests."""
+    if not SERVER_URL:
+        return
+    for item in items:
+        marker = item.get_closest_marker("one_database")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"on PostgreSQL: {reason}"))
+        elif item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.skip(reason=f"on PostgreSQL: {BROWSER_ON_POSTGRESQL}"))
 
 
 @event.listens_for(Engine, "connect")
@@ -241,154 +262,19 @@ def runner(web_app: Flask) -> FlaskCliRunner:
     return web_app.test_cli_runner()
 
 
-CSRF_PATTERN = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
-VERSION_PATTERN = re.compile(r'<input[^>]*name="version"[^>]*value="([^"]*)"')
-
-
-class BrowserlikeClient(FlaskClient):
-    """A test client that, like a browser, sends back the hidden ``version`` of the edit
-    form it last read at a path when it posts to that path (tests that want a stale form
-    post a ``version`` themselves; see tests/test_concurrency.py)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.form_versions: dict[str, str] = {}
-
-    def post(self, *args: Any, **kwargs: Any) -> Any:
-        path = args[0] if args else kwargs.get("path", "")
-        data = kwargs.get("data")
-        version = self.form_versions.get(str(path).split("?")[0])
-        if isinstance(data, dict) and version is not None and "version" not in data:
-            kwargs["data"] = {**data, "version": version}
-        return super().post(*args, **kwargs)
-
-
-def csrf_token(client: FlaskClient, path: str) -> str:
-    """The CSRF token of the form on the page at ``path``, as a browser would read it (and,
-    for a ``BrowserlikeClient``, the form's version, sent back when it posts there)."""
-    response = client.get(path, follow_redirects=True)
-    page = response.get_data(as_text=True)
-    match = CSRF_PATTERN.search(page)
-    assert match, f"no CSRF token on {path} ({response.status_code})"
-    version = VERSION_PATTERN.search(page)
-    if isinstance(client, BrowserlikeClient) and version:
-        client.form_versions[path.split("?")[0]] = version.group(1)
-    return match.group(1)
-
-
-class Auth:
-    """Logs the test client in and out through the real forms."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-
-    def login(
-        self,
-        email: str,
-        password: str = "correct horse battery",
-        next: str = "",
-        remember: bool = False,
-    ):
-        """Log in through the form; for an account with two factors, then through the code
-        form with the code its authenticator app would show now."""
-        token = csrf_token(self.client, "/auth/login")
-        data = {"email": email, "password": password, "csrf_token": token, "next": next}
-        if remember:
-            data["remember"] = "y"
-        response = self.client.post("/auth/login", data=data)
-        if response.headers.get("Location") == "/auth/two-factor":
-            return self.second_factor(email)
-        return response
-
-    def second_factor(self, email: str, code: str | None = None):
-        token = csrf_token(self.client, "/auth/two-factor")
-        return self.client.post(
-            "/auth/two-factor", data={"code": code or totp_code(email), "csrf_token": token}
-        )
-
-    def logout(self):
-        token = csrf_token(self.client, "/")
-        return self.client.post("/auth/logout", data={"csrf_token": token})
-
-
-def totp_code(email: str, lasting: float = 2.0) -> str:
-    """The code an authenticator app would show for this account, for a time step the app has
-    not accepted yet (a code works once) and that it will still accept ``lasting`` seconds from
-    now: the server takes the step before, the current and the next one, so a code for the
-    step before expires at the next boundary and is used only when that is far enough away
-    (under load, a request may wait seconds before it is checked)."""
-    with db.engine.connect() as connection:  # a fresh look, whatever the test's session holds
-        secret, last = connection.execute(
-            select(User.totp_secret, User.totp_last_step).where(
-                User.email == normalise_email(email)
-            )
-        ).one()
-    assert secret, f"{email} has no two factors"
-    now = time.time()
-    current = int(now) // twofactor.STEP_SECONDS
-    left = twofactor.STEP_SECONDS - now % twofactor.STEP_SECONDS
-    usable = [
-        step
-        for offset, step in enumerate((current - 1, current, current + 1))
-        if (last is None or step > last) and left + offset * twofactor.STEP_SECONDS >= lasting
-    ]
-    assert usable, "too many two-factor logins for this account in 30 seconds"
-    step = usable[0]
-    return pyotp.TOTP(secret).generate_otp(step)
-
-
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
 
 
-LoginAs = Callable[..., User]
-
-
 @pytest.fixture
-def login_as(client: FlaskClient, web_app: Flask) -> LoginAs:
-    """``login_as(user)`` logs the test client in without the forms: it writes a server-side
-    session as a login would (auth/sessions.py) and puts its token in the client's cookie
-    session where Flask-Login looks for it, so every check the app makes on a request runs
-    as it does after a real login. Takes a ``User``, a ``Sponsor`` (its login) or an email.
-    Tests of logging in itself (passwords, two factors, passkeys, throttling) use ``auth``.
-    """
+def login_as(client: FlaskClient) -> LoginAs:
+    """``login_as(user)`` logs the test client in without the forms (see ``log_in``)."""
 
     def login(who: User | Sponsor | str, remember: bool = False) -> User:
-        if isinstance(who, str):
-            user = db.session.scalar(select(User).where(User.email == normalise_email(who)))
-            assert user is not None, f"no account for {who}"
-        else:
-            user = who.user if isinstance(who, Sponsor) else who
-        remember = remember and not user.is_coordinator
-        token = sessions.start(user, utcnow(), remember=remember)
-        db.session.commit()
-        with web_app.test_request_context(environ_base=client.environ_base):
-            identifier = _create_identifier()
-        with client.session_transaction() as session:
-            locale = session.get("locale")
-            session.clear()
-            if locale:
-                session["locale"] = locale
-            session.update(_user_id=token, _fresh=True, _id=identifier)
-            session.permanent = remember
-        return user
+        return log_in(client, who, remember=remember)
 
     return login
-
-
-class QueryCounter:
-    """Counts the SQL statements the served app runs while it is active."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.statements.append(statement)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
 
 
 @pytest.fixture

@@ -48,7 +48,6 @@ from godparents.reminders.models import (
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.timeutil import campaign_today
 from godparents.types import utcnow
-from tests.conftest import Auth, csrf_token
 from tests.factories import (
     PASSWORD,
     make_coordinator,
@@ -59,6 +58,7 @@ from tests.factories import (
     make_sponsorship,
     make_user,
 )
+from tests.helpers import Auth, csrf_token, log_in
 from tests.test_security import PUBLIC
 
 NEW_PASSWORD = "a completely different passphrase"  # nosec B105
@@ -404,11 +404,10 @@ def sample_forms(world: World) -> dict[str, dict[str, Any]]:
 
 
 def logged_in(web_app: Flask, email: str) -> FlaskClient:
-    """A client of its own, logged in through the real forms (two factors for coordinators)."""
+    """A client of its own, logged in with a session of its own (the login forms have their
+    own tests)."""
     client = web_app.test_client()
-    response = Auth(client).login(email)
-    assert response.status_code == 302, (email, response.status_code)
-    assert not response.headers["Location"].startswith("/auth/"), (email, response.headers)
+    log_in(client, email)
     return client
 
 

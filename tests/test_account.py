@@ -15,7 +15,6 @@ from godparents.extensions import db
 from godparents.prisoners.models import KeyDate, KeyDateKind
 from godparents.reminders.models import CampaignDay, Trigger
 from godparents.sponsorships.models import SponsorshipStatus
-from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     PASSWORD,
     make_coordinator,
@@ -24,10 +23,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
-
-
-def _errors(response) -> str:
-    return " ".join(re.findall(r'class="invalid-feedback[^"]*">([^<]*)<', response.text))
+from tests.helpers import Auth, LoginAs, csrf_token, error_text
 
 
 def _save_profile(client: FlaskClient, **data):
@@ -87,7 +83,7 @@ def test_profile_refuses_bad_input(
     login_as(sponsor.email)
     response = _save_profile(client, **{"locale": "en", **data})
     assert response.status_code == 200
-    assert message in _errors(response)
+    assert message in error_text(response)
     db.session.refresh(sponsor.user)
     assert (sponsor.user.locale, sponsor.user.timezone) == ("en", "Europe/Berlin")
 
@@ -110,7 +106,7 @@ def test_password_change_needs_the_current_password(
         },
     )
     assert wrong.status_code == 200
-    assert "This is not your current password." in _errors(wrong)
+    assert "This is not your current password." in error_text(wrong)
     right = client.post(
         "/account/password",
         data={
@@ -232,7 +228,7 @@ def test_an_address_mail_servers_cannot_take_is_refused_and_a_domain_kept_as_asc
     sponsor = make_sponsor()
     login_as(sponsor.email)
     refused = _save_profile(client, contact_email="jürgen@example.org")
-    assert "in Latin letters" in _errors(refused)
+    assert "in Latin letters" in error_text(refused)
     saved = _save_profile(client, contact_email="office@bücher.example")
     assert saved.status_code == 302
     db.session.expire_all()

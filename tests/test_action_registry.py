@@ -16,7 +16,6 @@ from godparents.extensions import db
 from godparents.sponsors.models import Sponsor
 from godparents.sponsors.personal_data import erase
 from godparents.types import utcnow
-from tests.conftest import LoginAs
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -24,6 +23,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import LoginAs
 
 INDEX = "/coordinator/actions/"
 

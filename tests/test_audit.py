@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from godparents.audit.models import AuditEvent
 from godparents.extensions import db
-from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import PASSWORD, make_prisoner, make_sponsor, make_sponsorship
+from tests.helpers import Auth, LoginAs, csrf_token
 
 
 def _events(object_type: str) -> list[AuditEvent]:

@@ -15,8 +15,8 @@ from godparents.auth import services, tokens
 from godparents.auth.models import Role, User
 from godparents.extensions import db, mail
 from godparents.types import utcnow
-from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, make_coordinator, make_sponsor, make_user
+from tests.helpers import Auth, csrf_token
 
 NOW = datetime(2026, 5, 21, 9, 30, tzinfo=UTC)
 

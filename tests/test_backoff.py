@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from godparents.auth.devices import COOKIE
 from godparents.extensions import db
-from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, make_coordinator, make_sponsor
+from tests.helpers import Auth, csrf_token, error_text
 
 pytestmark = pytest.mark.xdist_group("serial")  # it moves the clock
 
@@ -25,10 +25,6 @@ def _login(client: FlaskClient, email: str, password: str, address: str = "127.0
         data={"email": email, "password": password, "csrf_token": token},
         environ_base={"REMOTE_ADDR": address},
     )
-
-
-def _errors(response) -> str:
-    return " ".join(re.findall(r'class="invalid-feedback[^"]*">([^<]*)<', response.text))
 
 
 def _locked_by_a_stranger(web_app, email: str) -> FlaskClient:
@@ -69,7 +65,7 @@ def test_failures_from_a_known_browser_wait_longer_each_time(
         for attempt in range(4):
             refused = _login(client, sponsor.email, f"again {attempt}")
             assert refused.status_code == 429
-            waits.append(int(re.search(r"Wait (\d+) second", _errors(refused)).group(1)))
+            waits.append(int(re.search(r"Wait (\d+) second", error_text(refused)).group(1)))
             clock.shift(timedelta(seconds=waits[-1]))
             assert _login(client, sponsor.email, f"again {attempt}").status_code == 200
         assert waits == [1, 2, 4, 8]

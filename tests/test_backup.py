@@ -25,8 +25,9 @@ from godparents.actions.models import Action
 from godparents.auth.models import Role
 from godparents.backup import archive, retention
 from godparents.extensions import db
-from tests.conftest import CSRF_PATTERN, FAST_HASHING, Databases
+from tests.conftest import FAST_HASHING, Databases
 from tests.factories import PASSWORD, make_prisoner, make_sponsor, make_sponsorship, make_user
+from tests.helpers import CSRF_PATTERN
 
 ROOT = Path(__file__).resolve().parent.parent
 

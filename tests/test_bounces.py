@@ -27,7 +27,6 @@ from godparents.reminders.models import (
     UndeliverableAddress,
 )
 from godparents.reminders.planner import plan
-from tests.conftest import LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_default_rules,
@@ -36,6 +35,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import LoginAs, csrf_token
 
 REPORTS = Path(__file__).resolve().parent / "data" / "bounces"
 TODAY = date(2026, 11, 26)

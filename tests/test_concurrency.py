@@ -20,7 +20,6 @@ from godparents.extensions import db
 from godparents.idempotency import FormSubmission
 from godparents.prisoners.models import Prisoner, PrisonerStatus
 from godparents.sponsors.models import Sponsor
-from tests.conftest import CSRF_PATTERN, Auth
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -28,6 +27,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import CSRF_PATTERN, log_in
 
 VERSION = re.compile(r'<input[^>]*name="version"[^>]*value="([^"]*)"')
 TOKEN = re.compile(r'<input[^>]*name="form_token"[^>]*value="([^"]*)"')
@@ -51,7 +51,7 @@ def _open(client: FlaskClient, path: str) -> dict[str, str]:
 
 def _client(web_app: Flask, email: str) -> FlaskClient:
     client = web_app.test_client()
-    Auth(client).login(email)
+    log_in(client, email)
     return client
 
 

@@ -23,7 +23,7 @@ from godparents.prisoners.import_read import read_prisoners
 from godparents.prisoners.models import Prisoner, PrisonerAddress, PrisonerStatus
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
-from tests.conftest import SAMPLE_DATA, LoginAs, csrf_token
+from tests.conftest import SAMPLE_DATA
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -31,6 +31,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import LoginAs, count_rows, csrf_token
 
 DATA = SAMPLE_DATA
 SAMPLE = DATA / "prisoners-sample.csv"
@@ -61,10 +62,6 @@ def _export(kind: str = "prisoners") -> str:
     buffer = io.StringIO()
     csvio.EXPORTS[kind](db.session, buffer)
     return buffer.getvalue()
-
-
-def _count(model: Any) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _snapshot() -> list[dict[str, Any]]:
@@ -228,7 +225,7 @@ def test_formulas_are_neutralised_in_the_tables(
 
 def _seed_exports(count: int) -> None:
     """``count`` more prisoners, sponsors, pairings and actions, inserted in bulk."""
-    start = _count(Prisoner)
+    start = count_rows(Prisoner)
     db.session.execute(
         insert(Prisoner),
         [

@@ -18,7 +18,6 @@ from godparents.prisoners.models import KeyDate, KeyDateKind, Prisoner, Prisoner
 from godparents.reminders.models import CampaignDay, OutboxStatus
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
-from tests.conftest import Auth, LoginAs
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -27,6 +26,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import Auth, LoginAs
 
 TODAY = date(2026, 6, 15)
 

@@ -200,6 +200,7 @@ def _flask(
     )
 
 
+@pytest.mark.one_database("settings checked before any database is opened")
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "says"),
@@ -226,6 +227,7 @@ def test_a_configuration_error_is_one_line_not_a_traceback(
     assert len(lines) == 1 and lines[0].startswith("Error: ") and says in lines[0], result.stderr
 
 
+@pytest.mark.one_database("gunicorn stops before any database is opened")
 @pytest.mark.slow
 def test_gunicorn_stops_with_one_line_on_a_configuration_error(tmp_path: Path) -> None:
     port = free_port()

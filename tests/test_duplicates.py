@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from godparents.actions.models import Action, ActionKind
 from godparents.audit.models import AuditEvent
@@ -21,12 +21,8 @@ from godparents.prisoners.models import (
     PrisonerPhoto,
 )
 from godparents.sponsorships.models import Sponsorship
-from tests.conftest import LoginAs, csrf_token
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
-
-
-def _count(model: type, *where: object) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+from tests.helpers import LoginAs, count_rows, csrf_token
 
 
 def test_a_prisoner_created_twice_is_flagged_with_a_link(
@@ -103,7 +99,7 @@ def test_merging_moves_everything_and_loses_nothing(login_as: LoginAs, client: F
     kept, other = _world()
     kept_id, other_id = kept.id, other.id
     before = {
-        model: _count(model)
+        model: count_rows(model)
         for model in (Sponsorship, Action, PrisonerAddress, KeyDate, PrisonerPhoto)
     }
     coordinator = make_coordinator()
@@ -122,13 +118,13 @@ def test_merging_moves_everything_and_loses_nothing(login_as: LoginAs, client: F
     )
 
     db.session.expire_all()
-    after = {model: _count(model) for model in before}
+    after = {model: count_rows(model) for model in before}
     assert after == before  # every pairing, action, address, date and the photo
     assert db.session.get(Prisoner, other_id) is None
     kept = db.session.get(Prisoner, kept_id)
     statuses = sorted((p.sponsor.full_name, p.status.value) for p in kept.sponsorships)
     assert statuses == [("Both", "active"), ("Both", "ended"), ("Only other", "active")]
-    assert _count(Action, Action.sponsorship_id.in_([p.id for p in kept.sponsorships])) == 2
+    assert count_rows(Action, Action.sponsorship_id.in_([p.id for p in kept.sponsorships])) == 2
     assert (kept.birth_date, kept.detained_on, kept.sentence) == (
         date(1979, 3, 14),
         date(2021, 7, 14),
@@ -166,4 +162,4 @@ def test_merging_a_record_with_itself_or_nothing_is_refused(
     )
     assert refused.status_code == 302
     assert "Choose another prisoner" in client.get(refused.headers["Location"]).text
-    assert _count(Prisoner) == 2
+    assert count_rows(Prisoner) == 2

@@ -66,7 +66,6 @@ from godparents.reminders.models import (
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     PASSWORD,
     make_coordinator,
@@ -77,6 +76,7 @@ from tests.factories import (
     make_sponsorship,
     make_user,
 )
+from tests.helpers import Auth, LoginAs, csrf_token
 
 # The payloads of the issue. All in lower case, so that an email address keeps its exact
 # text (the app stores login emails lower-cased).

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from godparents.extensions import db
 from godparents.prisoners.facilities import postal_parts
 from godparents.prisoners.models import Facility, FacilityKind, PrisonerAddress
-from tests.conftest import LoginAs, csrf_token
 from tests.factories import make_coordinator, make_prisoner
+from tests.helpers import LoginAs, csrf_token
 
 LIST = "/coordinator/prisoners/facilities/"
 

@@ -17,13 +17,13 @@ from godparents.auth import services as accounts
 from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.types import utcnow
-from tests.conftest import LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_prisoner,
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import LoginAs, csrf_token
 
 # 6: a deactivated godparent ------------------------------------------------------------------
 
@@ -141,6 +141,7 @@ def _reencoded_in_a_process(width: int, height: int, kind: str) -> tuple[int, st
     return int(grown), outcome
 
 
+@pytest.mark.one_database("decoding a picture does not touch the database")
 @pytest.mark.slow
 def test_a_picture_cannot_take_a_workers_memory() -> None:
     """Finding 8: a 7000 x 7000 PNG (160 KB) took a worker from 175 MB to 706 MB."""

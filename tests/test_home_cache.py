@@ -22,7 +22,6 @@ from godparents.reminders.models import CampaignDay
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import CSRF_PATTERN, Auth, LoginAs
 from tests.factories import (
     make_coordinator,
     make_prisoner,
@@ -30,6 +29,7 @@ from tests.factories import (
     make_sponsorship,
     make_user,
 )
+from tests.helpers import CSRF_PATTERN, Auth, LoginAs
 
 # The uncached home: the user with their session, the sponsors' versions, then the page's
 # own queries (nine in all on SQLite and PostgreSQL). A cached one: the first two only.

@@ -37,8 +37,8 @@ from godparents.prisoners.models import (
 )
 from godparents.search import key_words
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
-from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
+from tests.helpers import Auth, LoginAs, csrf_token
 from tests.test_csv import (
     BAD,
     CONFIRM,

@@ -12,7 +12,7 @@ from godparents.extensions import db
 from godparents.prisoners.models import HELD_STATUSES, Prisoner
 from tests.browser import log_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DEMO_PASSWORD = "demo password for the journeys"
 

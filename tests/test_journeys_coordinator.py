@@ -16,7 +16,7 @@ from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipSt
 from tests.browser import log_in
 from tests.factories import PASSWORD, make_coordinator, make_prisoner
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _counts(page) -> dict[str, int]:

@@ -24,7 +24,7 @@ from tests.factories import (
 )
 from tests.processes import Runners
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _birth_date_in(days: int) -> date:

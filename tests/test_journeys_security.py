@@ -8,7 +8,7 @@ import pytest
 from tests.browser import log_in
 from tests.factories import PASSWORD, make_coordinator
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_a_new_coordinator_sets_up_two_factors_and_logs_in_with_a_code(page, live_server) -> None:

@@ -13,7 +13,7 @@ from godparents.extensions import db
 from tests.browser import log_in
 from tests.factories import PASSWORD, make_delegate, make_prisoner, make_sponsor, make_sponsorship
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ADDRESS = "211300, г. Витебск,\nул. Придвинская, 3,\nИК-3"
 

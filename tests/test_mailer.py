@@ -23,6 +23,7 @@ def test_an_email_arrives_once_for_each_recipient(app: Flask, smtp_server) -> No
     assert [m.subject for m in recorded] == ["Invitation"]
 
 
+@pytest.mark.one_database("a mail server's timeout does not depend on the database")
 @pytest.mark.slow
 @pytest.mark.settings(MAIL_TIMEOUT=1, MAIL_SUPPRESS_SEND=False)
 def test_a_mail_server_that_never_answers_gives_up_within_the_timeout(app: Flask) -> None:

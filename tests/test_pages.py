@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import LoginAs
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -19,6 +18,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import LoginAs
 
 
 def _text(response) -> str:

@@ -15,8 +15,8 @@ from godparents.dashboard import services as dashboard
 from godparents.extensions import db
 from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
-from tests.conftest import LoginAs, csrf_token
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
+from tests.helpers import LoginAs, csrf_token
 
 NEW = "/coordinator/sponsorships/new"
 BULK = "/coordinator/sponsorships/bulk"

@@ -17,8 +17,8 @@ from godparents.audit.models import AuditEvent
 from godparents.auth.models import Passkey
 from godparents.extensions import db
 from tests.concurrency import WebClient, at_once
-from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, make_coordinator, make_sponsor
+from tests.helpers import Auth, csrf_token
 from tests.webauthn_soft import SoftAuthenticator
 
 ORIGIN, RP_ID = "http://godparents.test", "godparents.test"

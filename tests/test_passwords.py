@@ -15,8 +15,8 @@ from godparents.auth import services, tokens
 from godparents.auth.models import Role, User
 from godparents.auth.passwords import COMMON_PASSWORDS_FILE
 from godparents.extensions import db
-from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, make_sponsor, make_user
+from tests.helpers import Auth, csrf_token
 
 # Long enough, yet on the shipped list: the list must refuse them.
 with gzip.open(COMMON_PASSWORDS_FILE, "rt") as _lines:

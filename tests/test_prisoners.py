@@ -17,7 +17,7 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from godparents.extensions import db
 from godparents.prisoners import services
@@ -32,7 +32,7 @@ from godparents.prisoners.models import (
 from godparents.prisoners.photos import public_bp
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import SAMPLE_DATA, Auth, LoginAs, csrf_token
+from tests.conftest import SAMPLE_DATA
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -40,6 +40,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import Auth, LoginAs, count_rows, csrf_token, field_errors, post_form
 
 SAMPLE_CSV = SAMPLE_DATA / "prisoners-sample.csv"
 INDEX = "/coordinator/prisoners/"
@@ -60,15 +61,6 @@ def _text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def _errors(response) -> dict[str, str]:
-    """The error messages shown at the fields, by field name."""
-    found = re.findall(
-        r'id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)<',
-        response.get_data(as_text=True),
-    )
-    return {name: html.unescape(message) for name, message in found}
-
-
 def _rows(response) -> list[int]:
     """The ids of the prisoners listed, in order."""
     return [int(i) for i in re.findall(r'<tr data-prisoner="(\d+)"', response.text)]
@@ -77,10 +69,6 @@ def _rows(response) -> list[int]:
 def _row(response, prisoner: Prisoner) -> str:
     """The table row of this prisoner in the list."""
     return response.text.split(f'data-prisoner="{prisoner.id}"')[1].split("</tr>")[0]
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _url(web_app: Flask, endpoint: str, **values: int) -> str:
@@ -92,11 +80,6 @@ def _url(web_app: Flask, endpoint: str, **values: int) -> str:
 
 def _login_coordinator(login_as: LoginAs) -> None:
     login_as(make_coordinator())
-
-
-def _post(client: FlaskClient, path: str, form_page: str | None = None, **data):
-    token = csrf_token(client, form_page or path)
-    return client.post(path, data={"csrf_token": token, **data})
 
 
 # Access ---------------------------------------------------------------------------------------
@@ -147,7 +130,7 @@ def test_anonymous_users_are_sent_to_login(registry: Registry, client: FlaskClie
         response = _request(client, method, path, "/auth/login")
         assert response.status_code == 302, (method, path)
         assert response.headers["Location"].startswith("/auth/login?next="), (method, path)
-    assert _count(KeyDate) == 1
+    assert count_rows(KeyDate) == 1
 
 
 def test_sponsors_and_delegates_get_403_everywhere(
@@ -162,7 +145,7 @@ def test_sponsors_and_delegates_get_403_everywhere(
             response = _request(client, method, path, "/sponsor/")
             assert response.status_code == 403, (email, method, path)
         auth.logout()
-    assert _count(KeyDate) == 1 and _count(Prisoner) == 1
+    assert count_rows(KeyDate) == 1 and count_rows(Prisoner) == 1
 
 
 def test_coordinators_see_every_page(
@@ -677,7 +660,7 @@ def test_create_a_prisoner_with_every_field(login_as: LoginAs, client: FlaskClie
     _login_coordinator(login_as)
     form_page = client.get(f"{INDEX}new").text
     assert f'value="{_today().isoformat()}"' in form_page  # valid_from defaults to today
-    response = _post(client, f"{INDEX}new", **_prisoner_form())
+    response = post_form(client, f"{INDEX}new", **_prisoner_form())
     assert response.status_code == 302
     prisoner = db.session.scalar(select(Prisoner))
     assert response.headers["Location"] == f"{INDEX}{prisoner.id}"
@@ -700,7 +683,7 @@ def test_create_a_prisoner_with_every_field(login_as: LoginAs, client: FlaskClie
 
 def test_create_with_year_only_and_no_address(login_as: LoginAs, client: FlaskClient) -> None:
     _login_coordinator(login_as)
-    response = _post(
+    response = post_form(
         client,
         f"{INDEX}new",
         **_prisoner_form(
@@ -755,11 +738,11 @@ def test_bad_input_is_shown_at_its_field_and_nothing_is_written(
     login_as: LoginAs, client: FlaskClient, overrides: dict[str, str], field: str, message: str
 ) -> None:
     _login_coordinator(login_as)
-    response = _post(client, f"{INDEX}new", **_prisoner_form(**overrides))
+    response = post_form(client, f"{INDEX}new", **_prisoner_form(**overrides))
     assert response.status_code == 200
-    errors = _errors(response)
+    errors = field_errors(response)
     assert field in errors and message in errors[field], errors
-    assert _count(Prisoner) == 0 and _count(PrisonerAddress) == 0
+    assert count_rows(Prisoner) == 0 and count_rows(PrisonerAddress) == 0
     assert 'value="Maryia Rubtsova-Sidarenka"' in response.text or field == "name_latin"
 
 
@@ -769,17 +752,19 @@ def test_an_external_id_clash_is_an_error_at_the_field(
     taken = make_prisoner(external_id="demo-005")
     other = make_prisoner(external_id="demo-006")
     _login_coordinator(login_as)
-    response = _post(client, f"{INDEX}new", **_prisoner_form(external_id=" demo-005 "))
+    response = post_form(client, f"{INDEX}new", **_prisoner_form(external_id=" demo-005 "))
     assert response.status_code == 200
-    assert _errors(response)["external_id"] == "Another prisoner already has this external id."
-    assert _count(Prisoner) == 2
+    assert field_errors(response)["external_id"] == "Another prisoner already has this external id."
+    assert count_rows(Prisoner) == 2
     path = f"{INDEX}{other.id}/edit"
-    response = _post(client, path, **_prisoner_form(external_id="demo-005"))
-    assert "external_id" in _errors(response)
+    response = post_form(client, path, **_prisoner_form(external_id="demo-005"))
+    assert "external_id" in field_errors(response)
     db.session.refresh(other)
     assert other.external_id == "demo-006" and other.name_latin != "Maryia Rubtsova-Sidarenka"
     # Keeping one's own id is fine.
-    response = _post(client, f"{INDEX}{taken.id}/edit", **_prisoner_form(external_id="demo-005"))
+    response = post_form(
+        client, f"{INDEX}{taken.id}/edit", **_prisoner_form(external_id="demo-005")
+    )
     assert response.status_code == 302
 
 
@@ -793,12 +778,14 @@ def test_an_external_id_taken_in_a_race_is_still_an_error_at_the_field(
         services, "_check_external_id", lambda external_id, prisoner_id: external_id.strip()
     )
     _login_coordinator(login_as)
-    response = _post(client, f"{INDEX}new", **_prisoner_form(external_id="demo-005"))
+    response = post_form(client, f"{INDEX}new", **_prisoner_form(external_id="demo-005"))
     assert response.status_code == 200
-    assert _errors(response)["external_id"] == "Another prisoner already has this external id."
-    response = _post(client, f"{INDEX}{other.id}/edit", **_prisoner_form(external_id="demo-005"))
-    assert response.status_code == 200 and "external_id" in _errors(response)
-    assert _count(Prisoner) == 2
+    assert field_errors(response)["external_id"] == "Another prisoner already has this external id."
+    response = post_form(
+        client, f"{INDEX}{other.id}/edit", **_prisoner_form(external_id="demo-005")
+    )
+    assert response.status_code == 200 and "external_id" in field_errors(response)
+    assert count_rows(Prisoner) == 2
     db.session.refresh(other)
     assert other.name_latin == "Other One"
 
@@ -817,7 +804,7 @@ def test_edit_shows_the_stored_values_and_saves_changes(
     form_page = _text(client.get(path))
     assert "Igor Lositsky\nIlya Zaytsev</textarea>" in form_page
     assert "342; 361-1" in form_page and 'value="1970"' in form_page
-    response = _post(
+    response = post_form(
         client,
         path,
         **_prisoner_form(
@@ -848,7 +835,7 @@ def test_edit_to_released_with_godparents_leads_to_ending_the_pairings(
     form = _prisoner_form(
         name_latin="Paired One", status="released", released_on="2025-06-21", external_id=""
     )
-    response = _post(client, f"{INDEX}{paired.id}/edit", **form)
+    response = post_form(client, f"{INDEX}{paired.id}/edit", **form)
     assert response.status_code == 302
     if "sponsorships.release" in web_app.view_functions:
         release = _url(web_app, "sponsorships.release", prisoner_id=paired.id)
@@ -858,7 +845,9 @@ def test_edit_to_released_with_godparents_leads_to_ending_the_pairings(
     message = "Paired One still has godparents. Please end or hand over their godparenthoods."
     assert message in _text(client.get(f"{INDEX}{paired.id}"))
 
-    response = _post(client, f"{INDEX}{unpaired.id}/edit", **{**form, "name_latin": "Unpaired One"})
+    response = post_form(
+        client, f"{INDEX}{unpaired.id}/edit", **{**form, "name_latin": "Unpaired One"}
+    )
     assert response.headers["Location"] == f"{INDEX}{unpaired.id}"
     assert "still has godparents" not in _text(client.get(f"{INDEX}{unpaired.id}"))
 
@@ -871,7 +860,7 @@ def test_a_new_address_keeps_the_history(login_as: LoginAs, client: FlaskClient)
     _login_coordinator(login_as)
     path = f"{INDEX}{prisoner.id}/address"
     assert f'value="{_today().isoformat()}"' in client.get(path).text
-    response = _post(
+    response = post_form(
         client,
         path,
         facility="Penal colony No. 3",
@@ -901,21 +890,21 @@ def test_a_new_address_may_not_predate_the_current_one(
     prisoner = make_prisoner()
     _login_coordinator(login_as)
     path = f"{INDEX}{prisoner.id}/address"
-    response = _post(client, path, postal_address="Somewhere", valid_from=valid_from)
+    response = post_form(client, path, postal_address="Somewhere", valid_from=valid_from)
     assert response.status_code == 200
-    assert message in _errors(response)["valid_from"]
-    assert _count(PrisonerAddress) == 1
+    assert message in field_errors(response)["valid_from"]
+    assert count_rows(PrisonerAddress) == 1
 
 
 def test_a_new_address_needs_the_address(login_as: LoginAs, client: FlaskClient) -> None:
     prisoner = make_prisoner(address=None)
     _login_coordinator(login_as)
     path = f"{INDEX}{prisoner.id}/address"
-    response = _post(client, path, postal_address="   ", valid_from=_today().isoformat())
-    assert "postal_address" in _errors(response)
-    response = _post(client, path, postal_address="Минск", valid_from="2020-01-01")
+    response = post_form(client, path, postal_address="   ", valid_from=_today().isoformat())
+    assert "postal_address" in field_errors(response)
+    response = post_form(client, path, postal_address="Минск", valid_from="2020-01-01")
     assert response.status_code == 302  # the first address may be from any past day
-    assert _count(PrisonerAddress) == 1
+    assert count_rows(PrisonerAddress) == 1
 
 
 # Key dates ------------------------------------------------------------------------------------
@@ -925,7 +914,7 @@ def test_add_and_delete_key_dates(login_as: LoginAs, client: FlaskClient) -> Non
     prisoner = make_prisoner()
     _login_coordinator(login_as)
     detail = f"{INDEX}{prisoner.id}"
-    response = _post(
+    response = post_form(
         client,
         f"{detail}/key-dates",
         detail,
@@ -944,9 +933,9 @@ def test_add_and_delete_key_dates(login_as: LoginAs, client: FlaskClient) -> Non
     )
     assert "Minsk regional court" in _text(client.get(detail))
 
-    response = _post(client, f"{detail}/key-dates/{key_date.id}/delete", detail)
+    response = post_form(client, f"{detail}/key-dates/{key_date.id}/delete", detail)
     assert response.status_code == 302
-    assert _count(KeyDate) == 0
+    assert count_rows(KeyDate) == 0
 
 
 @pytest.mark.parametrize(
@@ -964,10 +953,10 @@ def test_a_bad_key_date_is_shown_at_its_field(
     prisoner = make_prisoner(name_latin="Keyed Prisoner")
     _login_coordinator(login_as)
     detail = f"{INDEX}{prisoner.id}"
-    response = _post(client, f"{detail}/key-dates", detail, **data)
+    response = post_form(client, f"{detail}/key-dates", detail, **data)
     assert response.status_code == 200
-    assert field in _errors(response) and "Keyed Prisoner" in response.text
-    assert _count(KeyDate) == 0
+    assert field in field_errors(response) and "Keyed Prisoner" in response.text
+    assert count_rows(KeyDate) == 0
 
 
 def test_another_prisoners_key_date_cannot_be_deleted(
@@ -979,11 +968,11 @@ def test_another_prisoners_key_date_cannot_be_deleted(
     db.session.commit()
     _login_coordinator(login_as)
     detail = f"{INDEX}{mine.id}"
-    response = _post(client, f"{detail}/key-dates/{key_date.id}/delete", detail)
+    response = post_form(client, f"{detail}/key-dates/{key_date.id}/delete", detail)
     assert response.status_code == 404
-    response = _post(client, f"{detail}/key-dates/999999/delete", detail)
+    response = post_form(client, f"{detail}/key-dates/999999/delete", detail)
     assert response.status_code == 404
-    assert _count(KeyDate) == 1
+    assert count_rows(KeyDate) == 1
 
 
 # Photos ---------------------------------------------------------------------------------------
@@ -1068,7 +1057,7 @@ def test_exif_and_gps_are_stripped_and_a_new_photo_replaces_the_old(
         assert check.getexif().get_ifd(0x8825) and check.info.get("comment")
     assert _upload(client, prisoner, _image("PNG"), "first.png").status_code == 302
     assert _upload(client, prisoner, original, "gps.jpg").status_code == 302
-    assert _count(PrisonerPhoto) == 1
+    assert count_rows(PrisonerPhoto) == 1
     photo = _stored_photo(prisoner)
     with Image.open(BytesIO(photo.content)) as stored:
         assert stored.size == (800, 600)
@@ -1113,8 +1102,8 @@ def test_a_file_that_is_not_a_picture_is_refused_at_the_field(
     _login_coordinator(login_as)
     response = _upload(client, prisoner, content, filename)
     assert response.status_code == 200
-    assert "photo" in _errors(response)
-    assert _count(PrisonerPhoto) == 0
+    assert "photo" in field_errors(response)
+    assert count_rows(PrisonerPhoto) == 0
 
 
 def test_truncated_and_unsupported_pictures_are_refused(
@@ -1127,8 +1116,8 @@ def test_truncated_and_unsupported_pictures_are_refused(
     for content in (png[: len(png) // 2], jpeg[: len(jpeg) // 2], _image("BMP"), _image("TIFF")):
         response = _upload(client, prisoner, content, "photo.jpg")
         assert response.status_code == 200
-        assert "not a picture we can read" in _errors(response)["photo"]
-    assert _count(PrisonerPhoto) == 0
+        assert "not a picture we can read" in field_errors(response)["photo"]
+    assert count_rows(PrisonerPhoto) == 0
 
 
 @pytest.mark.parametrize("size", [(20_000, 20_000), (10_000, 10_000), (9_000, 9_000)])
@@ -1139,8 +1128,8 @@ def test_a_decompression_bomb_is_refused(
     _login_coordinator(login_as)
     response = _upload(client, prisoner, _png_claiming_size(*size), "bomb.png")
     assert response.status_code == 200
-    assert "photo" in _errors(response)
-    assert _count(PrisonerPhoto) == 0
+    assert "photo" in field_errors(response)
+    assert count_rows(PrisonerPhoto) == 0
 
 
 @pytest.mark.settings(PHOTO_MAX_BYTES=2000)
@@ -1151,8 +1140,8 @@ def test_an_oversized_photo_is_refused(login_as: LoginAs, client: FlaskClient) -
     assert len(big) > 2000
     response = _upload(client, prisoner, big, "big.png")
     assert response.status_code == 200
-    assert "too large" in _errors(response)["photo"]
-    assert _count(PrisonerPhoto) == 0
+    assert "too large" in field_errors(response)["photo"]
+    assert count_rows(PrisonerPhoto) == 0
     assert _upload(client, prisoner, _image("JPEG", (20, 20)), "small.jpg").status_code == 302
 
 
@@ -1162,7 +1151,7 @@ def test_a_request_over_the_global_limit_is_refused(login_as: LoginAs, client: F
     _login_coordinator(login_as)
     response = _upload(client, prisoner, b"\0" * 60_000, "huge.png")
     assert response.status_code == 413
-    assert _count(PrisonerPhoto) == 0
+    assert count_rows(PrisonerPhoto) == 0
 
 
 def test_an_upload_without_a_file_is_an_error_at_the_field(
@@ -1170,8 +1159,8 @@ def test_an_upload_without_a_file_is_an_error_at_the_field(
 ) -> None:
     prisoner = make_prisoner()
     _login_coordinator(login_as)
-    response = _post(client, f"{INDEX}{prisoner.id}/photo", f"{INDEX}{prisoner.id}")
-    assert response.status_code == 200 and "photo" in _errors(response)
+    response = post_form(client, f"{INDEX}{prisoner.id}/photo", f"{INDEX}{prisoner.id}")
+    assert response.status_code == 200 and "photo" in field_errors(response)
 
 
 def test_public_photos_only_with_consent(client: FlaskClient, login_as: LoginAs) -> None:

@@ -147,6 +147,7 @@ def _exec_start(unit: Path) -> list[str]:
     return shlex.split(line.removeprefix("ExecStart="))
 
 
+@pytest.mark.one_database("the unit file and the request ids do not depend on the database")
 @pytest.mark.slow
 def test_gunicorn_as_the_unit_runs_it_answers_with_request_ids(
     migrated: str, smtp_server: SMTPServer, tmp_path: Path

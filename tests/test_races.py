@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from godparents.audit.models import AuditEvent
 from godparents.extensions import db
 from tests.concurrency import WebClient, at_once
-from tests.conftest import totp_code
 from tests.factories import PASSWORD, make_coordinator, make_sponsor
+from tests.helpers import totp_code
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serial")]
 # A password check that takes a few milliseconds, as in production it takes many: the

@@ -25,7 +25,6 @@ from godparents.reminders.models import (
     Trigger,
 )
 from godparents.timeutil import local_today
-from tests.conftest import LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_default_rules,
@@ -35,6 +34,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import LoginAs, count_rows, csrf_token, field_errors, post_form
 
 RULES = "/coordinator/reminders/"
 NEW = "/coordinator/reminders/new"
@@ -67,16 +67,6 @@ def emails(web_app: Flask) -> Iterator[None]:
     yield
 
 
-def _errors(response) -> dict[str, str]:
-    """The error message shown at each field, by field id."""
-    return {
-        field: html.unescape(message)
-        for field, message in re.findall(
-            r'id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)<', response.text
-        )
-    }
-
-
 def _flashes(response) -> list[str]:
     return [
         html.unescape(text)
@@ -86,12 +76,8 @@ def _flashes(response) -> list[str]:
     ]
 
 
-def _count(model: type) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
 def _post(client: FlaskClient, path: str, page: str = RULES, **data: object):
-    return client.post(path, data={"csrf_token": csrf_token(client, page), **data})
+    return post_form(client, path, page, **data)
 
 
 def _today() -> date:
@@ -163,7 +149,7 @@ def test_sponsors_and_delegates_get_403_everywhere(
     assert db.session.get(ReminderRule, rule.id).name == "Birthday card"
     assert db.session.get(ReminderRule, rule.id).is_active
     assert db.session.get(OutboxMessage, message.id).status is OutboxStatus.PENDING
-    assert _count(ReminderRule) == 13
+    assert count_rows(ReminderRule) == 13
 
 
 def test_posts_without_csrf_token_are_refused(coordinator: User, client: FlaskClient) -> None:
@@ -340,15 +326,15 @@ def test_bad_input_is_shown_at_the_field_and_changes_nothing(
     words: str,
 ) -> None:
     rule = make_default_rules()[0]
-    before = _count(ReminderRule)
+    before = count_rows(ReminderRule)
     data = {key: value for key, value in {**VALID, **fields}.items() if value != ""}
     created = _post(client, NEW, NEW, **data)
     assert created.status_code == 200
-    assert words in _errors(created).get(field, ""), _errors(created)
+    assert words in field_errors(created).get(field, ""), field_errors(created)
     edited = _post(client, f"{RULES}{rule.id}/edit", NEW, **data)
     assert edited.status_code == 200
-    assert words in _errors(edited).get(field, "")
-    assert _count(ReminderRule) == before
+    assert words in field_errors(edited).get(field, "")
+    assert count_rows(ReminderRule) == before
     db.session.expire_all()
     unchanged = db.session.get(ReminderRule, rule.id)
     assert (unchanged.name, unchanged.trigger, unchanged.offset_days, unchanged.template) == (
@@ -389,7 +375,7 @@ def test_edit_a_rule(app: Flask, coordinator: User, client: FlaskClient) -> None
     assert "after 30 days without an action, then every 30 days" in html.unescape(
         client.get(RULES).text
     )
-    assert _count(ReminderRule) == 13
+    assert count_rows(ReminderRule) == 13
 
 
 def test_switch_a_rule_off_and_on(app: Flask, coordinator: User, client: FlaskClient) -> None:
@@ -437,7 +423,7 @@ def test_preview_lists_what_the_rule_would_send(
     assert "Maria Kalesnikava" in sample.text
     assert sample.headers["Content-Security-Policy"] == SANDBOX_CSP
     assert sample.headers["X-Frame-Options"] == "SAMEORIGIN"
-    assert _count(OutboxMessage) == 0  # a preview writes nothing
+    assert count_rows(OutboxMessage) == 0  # a preview writes nothing
 
 
 def test_preview_with_nothing_due(app: Flask, coordinator: User, client: FlaskClient) -> None:

@@ -20,7 +20,6 @@ from godparents.reminders.models import (
     RunStatus,
     UndeliverableAddress,
 )
-from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_default_rules,
@@ -29,6 +28,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import Auth, LoginAs, csrf_token
 from tests.smtp import free_port
 
 TOKEN = "monitoring-token-0123456789"

@@ -15,7 +15,6 @@ from godparents.extensions import db
 from godparents.sponsors.registry_services import deactivate, reactivate
 from godparents.sponsors.services import remove_delegate
 from godparents.types import utcnow
-from tests.conftest import Auth, csrf_token
 from tests.factories import (
     PASSWORD,
     make_coordinator,
@@ -24,6 +23,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import Auth, csrf_token
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from godparents.security import is_public_endpoint, safe_next, web_link
-from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import make_coordinator, make_delegate, make_sponsor
+from tests.helpers import Auth, LoginAs, csrf_token
 
 PUBLIC = {
     "static",

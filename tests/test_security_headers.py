@@ -11,8 +11,8 @@ from sqlalchemy import select
 from godparents.audit.models import AuditEvent
 from godparents.auth.models import UserSession
 from godparents.extensions import db
-from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, make_coordinator, make_delegate, make_sponsor
+from tests.helpers import Auth, csrf_token
 
 STRICT = ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'")
 

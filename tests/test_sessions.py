@@ -14,8 +14,9 @@ from godparents import create_app
 from godparents.auth.models import UserSession
 from godparents.extensions import db
 from godparents.types import utcnow
-from tests.conftest import FAST_HASHING, Auth, csrf_token
+from tests.conftest import FAST_HASHING
 from tests.factories import PASSWORD, make_coordinator, make_sponsor
+from tests.helpers import Auth, csrf_token
 
 COOKIE = "godparents_session"
 

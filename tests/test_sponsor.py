@@ -18,7 +18,6 @@ from godparents.extensions import db, mail
 from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerPhoto
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -26,18 +25,11 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import Auth, LoginAs, count_rows, csrf_token, error_text
 
 
 def _today() -> date:
     return campaign_today("Europe/Berlin")
-
-
-def _errors(response) -> str:
-    return " ".join(re.findall(r'class="invalid-feedback[^"]*">([^<]*)<', response.text))
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def make_action(pairing, by: User | None, **fields) -> Action:
@@ -161,11 +153,11 @@ def test_another_team_gets_404_on_the_prisoner_and_its_actions(
 ) -> None:
     user = getattr(world, who)
     login_as(user.email)
-    before = (_count(Action), world.action.summary)
+    before = (count_rows(Action), world.action.summary)
     for method, path in _routes(world):
         assert _request(client, method, path).status_code == 404, (method, path)
     db.session.refresh(world.action)
-    assert (_count(Action), world.action.summary) == before
+    assert (count_rows(Action), world.action.summary) == before
 
 
 def test_coordinators_get_403_on_sponsor_pages(
@@ -305,12 +297,12 @@ def test_bad_input_rerenders_with_the_message_and_writes_nothing(
     world: World, login_as: LoginAs, client: FlaskClient, field: str, data: dict, message: str
 ) -> None:
     login_as(world.sponsor.email)
-    before = _count(Action)
+    before = count_rows(Action)
     response = _post_action(client, world.prisoner.id, **data)
     assert response.status_code == 200
-    assert message in _errors(response)
+    assert message in error_text(response)
     assert f'id="{field}-error"' in response.text or field == "kind"
-    assert _count(Action) == before
+    assert count_rows(Action) == before
     if field == "summary" and len(data["summary"]) > 100:
         assert "x" * 2001 in response.text  # nothing typed is lost
 
@@ -329,7 +321,7 @@ def test_outcome_cannot_predate_the_letter_or_lie_ahead(
             path,
             data={"csrf_token": token, "letter_outcome": "delivered", "outcome_on": outcome_on},
         )
-        assert response.status_code == 200 and message in _errors(response)
+        assert response.status_code == 200 and message in error_text(response)
     db.session.refresh(world.action)
     assert world.action.letter_outcome is LetterOutcome.SENT
 

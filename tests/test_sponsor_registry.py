@@ -3,7 +3,6 @@ deactivation, and the personal-data tools (export, erase)."""
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from datetime import date, timedelta
@@ -21,7 +20,6 @@ from godparents.reminders.models import OutboxMessage, OutboxStatus
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import Auth, LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -31,26 +29,13 @@ from tests.factories import (
     make_sponsorship,
     make_user,
 )
+from tests.helpers import Auth, LoginAs, count_rows, csrf_token, field_errors, post_form
 
 INDEX = "/coordinator/sponsors/"
 
 
 def _today() -> date:
     return campaign_today("Europe/Berlin")
-
-
-def _errors(response) -> dict[str, str]:
-    """The error message shown at each field, by field id."""
-    return {
-        field: html.unescape(message)
-        for field, message in re.findall(
-            r'id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)<', response.text
-        )
-    }
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def make_action(pairing, by: User | None, **fields) -> Action:
@@ -65,11 +50,6 @@ def make_action(pairing, by: User | None, **fields) -> Action:
     db.session.add(action)
     db.session.commit()
     return action
-
-
-def _post(client: FlaskClient, path: str, form_page: str | None = None, **data):
-    token = csrf_token(client, form_page or path)
-    return client.post(path, data={"csrf_token": token, **data})
 
 
 def _names(page: str) -> list[str]:
@@ -429,7 +409,7 @@ VALID = {
 
 
 def test_create_a_godparent(coordinator: User, client: FlaskClient) -> None:
-    response = _post(client, f"{INDEX}new", **VALID)
+    response = post_form(client, f"{INDEX}new", **VALID)
     assert response.status_code == 302
     sponsor = db.session.scalar(select(Sponsor).where(Sponsor.full_name == "Petra Novak"))
     assert response.headers["Location"] == f"/coordinator/sponsors/{sponsor.id}"
@@ -458,11 +438,11 @@ def test_create_a_godparent(coordinator: User, client: FlaskClient) -> None:
 def test_create_refuses_bad_input_at_the_field(
     coordinator: User, client: FlaskClient, field: str, value: str, message: str
 ) -> None:
-    before = _count(Sponsor)
-    response = _post(client, f"{INDEX}new", **{**VALID, field: value})
+    before = count_rows(Sponsor)
+    response = post_form(client, f"{INDEX}new", **{**VALID, field: value})
     assert response.status_code == 200
-    assert message in _errors(response)[field]
-    assert _count(Sponsor) == before
+    assert message in field_errors(response)[field]
+    assert count_rows(Sponsor) == before
     assert "Met at the embassy" in response.text  # nothing typed is lost
 
 
@@ -470,7 +450,7 @@ def test_edit_a_godparent(coordinator: User, client: FlaskClient) -> None:
     sponsor = make_sponsor(full_name="Anna Schmidt", party="SPD")
     path = f"/coordinator/sponsors/{sponsor.id}/edit"
     assert 'value="Anna Schmidt"' in client.get(path).text
-    response = _post(
+    response = post_form(
         client, path, **{**VALID, "full_name": "Anna Schmidt-Berg", "has_public_consent": "y"}
     )
     assert response.status_code == 302
@@ -481,13 +461,13 @@ def test_edit_a_godparent(coordinator: User, client: FlaskClient) -> None:
 
 def test_edit_refuses_bad_input_and_changes_nothing(coordinator: User, client: FlaskClient) -> None:
     sponsor = make_sponsor(full_name="Anna Schmidt", country="DE")
-    response = _post(
+    response = post_form(
         client,
         f"/coordinator/sponsors/{sponsor.id}/edit",
         **{**VALID, "full_name": "Renamed", "country": "XYZ"},
     )
     assert response.status_code == 200
-    assert "two-letter" in _errors(response)["country"]
+    assert "two-letter" in field_errors(response)["country"]
     db.session.refresh(sponsor)
     assert (sponsor.full_name, sponsor.country) == ("Anna Schmidt", "DE")
 
@@ -500,7 +480,7 @@ def test_invite_a_godparent_to_log_in(coordinator: User, client: FlaskClient) ->
     path = f"/coordinator/sponsors/{sponsor.id}"
     assert "Invite to log in" in client.get(path).text
     with mail.record_messages() as outbox:
-        response = _post(client, f"{path}/invite", form_page=path, email="")
+        response = post_form(client, f"{path}/invite", form_page=path, email="")
     assert response.status_code == 302
     assert outbox[0].recipients == ["petra@parl.example"]
     assert "http://godparents.test/auth/invitation/" in outbox[0].body
@@ -516,9 +496,9 @@ def test_an_invitation_to_a_used_address_is_refused_at_the_field(
     sponsor = make_sponsor(with_login=False)
     path = f"/coordinator/sponsors/{sponsor.id}"
     with mail.record_messages() as outbox:
-        response = _post(client, f"{path}/invite", form_page=path, email=coordinator.email)
+        response = post_form(client, f"{path}/invite", form_page=path, email=coordinator.email)
     assert response.status_code == 200
-    assert "already exists" in _errors(response)["email"]
+    assert "already exists" in field_errors(response)["email"]
     assert outbox == []
     db.session.refresh(sponsor)
     assert sponsor.user_id is None
@@ -527,10 +507,10 @@ def test_an_invitation_to_a_used_address_is_refused_at_the_field(
 def test_a_godparent_without_email_needs_one_typed(coordinator: User, client: FlaskClient) -> None:
     sponsor = make_sponsor(with_login=False, email=None)
     path = f"/coordinator/sponsors/{sponsor.id}"
-    response = _post(client, f"{path}/invite", form_page=path, email="")
+    response = post_form(client, f"{path}/invite", form_page=path, email="")
     assert response.status_code == 200
-    assert "no email address" in _errors(response)["email"]
-    assert _count(User) == 1  # the coordinator
+    assert "no email address" in field_errors(response)["email"]
+    assert count_rows(User) == 1  # the coordinator
 
 
 def test_invite_and_remove_office_staff(
@@ -541,7 +521,7 @@ def test_invite_and_remove_office_staff(
     path = f"/coordinator/sponsors/{sponsor.id}/delegates"
     assert "old@office.example" in client.get(path).text
     with mail.record_messages() as outbox:
-        response = _post(client, path, email="new@office.example")
+        response = post_form(client, path, email="new@office.example")
     assert response.status_code == 302
     assert outbox[0].recipients == ["new@office.example"]
     new = db.session.scalar(select(User).where(User.email == "new@office.example"))
@@ -551,7 +531,7 @@ def test_invite_and_remove_office_staff(
     browser = web_app.test_client()
     Auth(browser).login(old.email)
     assert browser.get("/sponsor/").status_code == 200
-    response = _post(client, f"{path}/{old.id}/remove", form_page=path)
+    response = post_form(client, f"{path}/{old.id}/remove", form_page=path)
     assert response.status_code == 302
     assert db.session.get(Delegation, (sponsor.id, old.id)) is None
     assert browser.get("/sponsor/").status_code == 302  # logged out: works for nobody now
@@ -561,9 +541,9 @@ def test_a_bad_delegate_address_is_refused_at_the_field(
     coordinator: User, client: FlaskClient
 ) -> None:
     sponsor = make_sponsor()
-    response = _post(client, f"/coordinator/sponsors/{sponsor.id}/delegates", email="nope")
+    response = post_form(client, f"/coordinator/sponsors/{sponsor.id}/delegates", email="nope")
     assert response.status_code == 200
-    assert "such as name@example.org, in Latin letters." in _errors(response)["email"]
+    assert "such as name@example.org, in Latin letters." in field_errors(response)["email"]
 
 
 # Deactivation ---------------------------------------------------------------------------------
@@ -579,7 +559,7 @@ def test_deactivation_logs_the_godparent_out_and_offers_handovers(
     assert browser.get("/sponsor/").status_code == 200
 
     path = f"/coordinator/sponsors/{sponsor.id}"
-    response = _post(client, f"{path}/deactivate", form_page=path)
+    response = post_form(client, f"{path}/deactivate", form_page=path)
     assert response.status_code == 302
     assert browser.get("/sponsor/").status_code == 302  # their session is over
     db.session.refresh(sponsor)
@@ -591,7 +571,7 @@ def test_deactivation_logs_the_godparent_out_and_offers_handovers(
     assert f"/coordinator/sponsorships/{pairing.id}/handover" in page
     assert Auth(browser).login(sponsor.email).status_code == 200  # cannot log in again
 
-    response = _post(client, f"{path}/reactivate", form_page=path)
+    response = post_form(client, f"{path}/reactivate", form_page=path)
     assert response.status_code == 302
     db.session.refresh(sponsor)
     assert sponsor.is_active and sponsor.user.is_active
@@ -606,7 +586,9 @@ def test_unchecking_active_in_the_form_deactivates_too(
     Auth(browser).login(sponsor.email)
     values = {**VALID}
     del values["is_active"]
-    assert _post(client, f"/coordinator/sponsors/{sponsor.id}/edit", **values).status_code == 302
+    assert (
+        post_form(client, f"/coordinator/sponsors/{sponsor.id}/edit", **values).status_code == 302
+    )
     assert browser.get("/sponsor/").status_code == 302
 
 
@@ -707,9 +689,9 @@ def _email(recipient: str, body: str, user: User | None = None) -> OutboxMessage
 def test_erase_requires_the_name(anna: Sponsor, coordinator: User, client: FlaskClient) -> None:
     path = f"/coordinator/sponsors/{anna.id}/erase"
     assert "Erase the personal data of Anna Schmidt" in client.get(path).text
-    response = _post(client, path, confirm_name="Anna")
+    response = post_form(client, path, confirm_name="Anna")
     assert response.status_code == 200
-    assert "not the godparent's name" in _errors(response)["confirm_name"]
+    assert "not the godparent's name" in field_errors(response)["confirm_name"]
     db.session.refresh(anna)
     assert anna.full_name == "Anna Schmidt" and anna.erased_at is None
 
@@ -724,15 +706,15 @@ def test_erase_leaves_actions_counted_and_no_trace_of_the_person(
     login_as(coordinator.email)
     # An edit through the app leaves the old name in the audit log's old values.
     edit = f"/coordinator/sponsors/{sponsor_id}/edit"
-    _post(
+    post_form(
         client,
         edit,
         **{**VALID, "full_name": "Anna Schmidt-Berg", "email": "anna.schmidt@bundestag.example"},
     )
     assert _traces("Anna Schmidt", "anna.schmidt@bundestag")  # the test can see them
-    actions_before = _count(Action)
+    actions_before = count_rows(Action)
 
-    response = _post(
+    response = post_form(
         client, f"/coordinator/sponsors/{sponsor_id}/erase", confirm_name=" anna  schmidt-berg "
     )
     assert response.status_code == 302
@@ -757,7 +739,7 @@ def test_erase_leaves_actions_counted_and_no_trace_of_the_person(
         "Jan Kowalski"
     ]
 
-    assert _count(Action) == actions_before  # still counted
+    assert count_rows(Action) == actions_before  # still counted
     summaries = db.session.execute(
         select(Action.summary, Action.logged_by_id)
         .join(Action.sponsorship)
@@ -797,7 +779,7 @@ def test_erase_leaves_actions_counted_and_no_trace_of_the_person(
 
 def test_erasing_a_godparent_without_login_or_staff(coordinator: User, client: FlaskClient) -> None:
     sponsor = make_sponsor(full_name="Ola Nordmann", with_login=False)
-    response = _post(
+    response = post_form(
         client, f"/coordinator/sponsors/{sponsor.id}/erase", confirm_name="Ola Nordmann"
     )
     assert response.status_code == 302

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, timedelta
 
@@ -16,7 +15,6 @@ from godparents.extensions import db
 from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from godparents.timeutil import campaign_today
-from tests.conftest import LoginAs, csrf_token
 from tests.factories import (
     make_coordinator,
     make_delegate,
@@ -24,6 +22,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
+from tests.helpers import LoginAs, csrf_token, field_errors, post_form
 
 BASE = "/coordinator/sponsorships"
 
@@ -32,26 +31,11 @@ def _today() -> date:
     return campaign_today("Europe/Berlin")
 
 
-def _errors(response) -> dict[str, str]:
-    """The error message shown at each field, by field id."""
-    return {
-        field: html.unescape(message)
-        for field, message in re.findall(
-            r'id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)<', response.text
-        )
-    }
-
-
 def _pairings(**where) -> list[Sponsorship]:
     query = select(Sponsorship).order_by(Sponsorship.id)
     for key, value in where.items():
         query = query.where(getattr(Sponsorship, key) == value)
     return list(db.session.scalars(query.execution_options(populate_existing=True)))
-
-
-def _post(client: FlaskClient, path: str, **data):
-    token = csrf_token(client, path)
-    return client.post(path, data={"csrf_token": token, **data})
 
 
 @pytest.fixture
@@ -144,7 +128,7 @@ def test_the_form_is_prefilled_from_the_link(coordinator: User, client: FlaskCli
 
 def test_pair_a_godparent_with_a_prisoner(coordinator: User, client: FlaskClient) -> None:
     sponsor, prisoner = make_sponsor(), make_prisoner()
-    response = _post(
+    response = post_form(
         client,
         f"{BASE}/new",
         sponsor_id=sponsor.id,
@@ -167,7 +151,7 @@ def test_pair_a_godparent_with_a_prisoner(coordinator: User, client: FlaskClient
 
 def test_a_proposed_pairing_can_be_activated_later(coordinator: User, client: FlaskClient) -> None:
     sponsor, prisoner = make_sponsor(), make_prisoner()
-    _post(
+    post_form(
         client,
         f"{BASE}/new",
         sponsor_id=sponsor.id,
@@ -179,7 +163,7 @@ def test_a_proposed_pairing_can_be_activated_later(coordinator: User, client: Fl
     assert pairing.status is SponsorshipStatus.PROPOSED
     page = client.get(f"{BASE}/", query_string={"status": "proposed"}).text
     assert f"{BASE}/{pairing.id}/activate" in page
-    response = _post(client, f"{BASE}/{pairing.id}/activate", next=f"{BASE}/")
+    response = post_form(client, f"{BASE}/{pairing.id}/activate", next=f"{BASE}/")
     assert response.headers["Location"] == f"{BASE}/"
     assert _pairings()[0].status is SponsorshipStatus.ACTIVE
 
@@ -191,7 +175,7 @@ def test_a_proposal_for_a_freed_prisoner_is_not_activated(
     pairing = make_sponsorship(make_sponsor(), prisoner, status=SponsorshipStatus.PROPOSED)
     prisoner.status = PrisonerStatus.RELEASED
     db.session.commit()
-    response = _post(client, f"{BASE}/{pairing.id}/activate", next="//evil.example")
+    response = post_form(client, f"{BASE}/{pairing.id}/activate", next="//evil.example")
     assert response.headers["Location"] == f"{BASE}/"  # never off the site
     assert "Free Now is no longer held." in client.get(f"{BASE}/").text
     assert _pairings()[0].status is SponsorshipStatus.PROPOSED
@@ -233,9 +217,9 @@ def test_pairing_refusals_are_shown_at_the_field(
         data["sponsor_id"] = 999
     if case == "garbage":
         data["sponsor_id"] = "abc"
-    response = _post(client, f"{BASE}/new", **data)
+    response = post_form(client, f"{BASE}/new", **data)
     assert response.status_code == 200
-    assert message in _errors(response)[field]
+    assert message in field_errors(response)[field]
     assert len(_pairings()) == before
 
 
@@ -250,7 +234,7 @@ def test_an_ended_pairing_does_not_prevent_a_new_one(
         ended_on=date(2023, 1, 1),
         end_reason=EndReason.WITHDREW,
     )
-    response = _post(
+    response = post_form(
         client,
         f"{BASE}/new",
         sponsor_id=sponsor.id,
@@ -277,9 +261,11 @@ def test_end_refuses_impossible_dates(
     coordinator: User, client: FlaskClient, ended_on: str, message: str
 ) -> None:
     pairing = make_sponsorship(make_sponsor(), make_prisoner(), started_on=date(2024, 1, 10))
-    response = _post(client, f"{BASE}/{pairing.id}/end", ended_on=ended_on, end_reason="withdrew")
+    response = post_form(
+        client, f"{BASE}/{pairing.id}/end", ended_on=ended_on, end_reason="withdrew"
+    )
     assert response.status_code == 200
-    assert message in _errors(response)["ended_on"]
+    assert message in field_errors(response)["ended_on"]
     assert _pairings()[0].status is SponsorshipStatus.ACTIVE
 
 
@@ -287,7 +273,7 @@ def test_end_a_pairing(coordinator: User, client: FlaskClient) -> None:
     pairing = make_sponsorship(make_sponsor(), make_prisoner(), started_on=date(2024, 1, 10))
     path = f"{BASE}/{pairing.id}/end"
     assert f'value="{_today().isoformat()}"' in client.get(path).text
-    response = _post(client, path, ended_on="2024-01-10", end_reason="withdrew")
+    response = post_form(client, path, ended_on="2024-01-10", end_reason="withdrew")
     assert response.status_code == 302
     [ended] = _pairings()
     assert (ended.status, ended.ended_on, ended.end_reason) == (
@@ -310,7 +296,7 @@ def test_hand_over_keeps_the_history(coordinator: User, client: FlaskClient) -> 
     path = f"{BASE}/{pairing.id}/handover"
     form = client.get(path).text
     assert "New Member" in form and not re.search(r"<option[^>]*>Leaving Member", form)
-    response = _post(
+    response = post_form(
         client, path, sponsor_id=arriving.id, on=_today().isoformat(), end_reason="mandate_ended"
     )
     assert response.status_code == 302
@@ -348,7 +334,7 @@ def test_hand_over_refusals_change_nothing(
     if case == "already":
         make_sponsorship(arriving, prisoner)
     before = [(p.id, p.status) for p in _pairings()]
-    response = _post(
+    response = post_form(
         client,
         f"{BASE}/{pairing.id}/handover",
         sponsor_id=leaving.id if case == "same" else arriving.id,
@@ -356,7 +342,7 @@ def test_hand_over_refusals_change_nothing(
         end_reason="mandate_ended",
     )
     assert response.status_code == 200
-    assert message in _errors(response)[field]
+    assert message in field_errors(response)[field]
     assert [(p.id, p.status) for p in _pairings()] == before
 
 
@@ -387,7 +373,7 @@ def test_the_release_form_checks_every_pairing(
 def test_record_a_release(freed: dict, coordinator: User, client: FlaskClient) -> None:
     prisoner = freed["prisoner"]
     day = _today() - timedelta(days=2)
-    response = _post(
+    response = post_form(
         client,
         f"{BASE}/release/{prisoner.id}",
         status="pardoned",
@@ -416,7 +402,7 @@ def test_a_death_ends_the_pairings_with_its_own_reason(
     freed: dict, coordinator: User, client: FlaskClient
 ) -> None:
     prisoner = freed["prisoner"]
-    response = _post(
+    response = post_form(
         client,
         f"{BASE}/release/{prisoner.id}",
         status="died",
@@ -447,9 +433,9 @@ def test_release_refusals_change_nothing(
         "pairing_ids": [freed["first"].id],
         **data,
     }
-    response = _post(client, f"{BASE}/release/{prisoner.id}", **values)
+    response = post_form(client, f"{BASE}/release/{prisoner.id}", **values)
     assert response.status_code == 200
-    assert message in _errors(response)[field]
+    assert message in field_errors(response)[field]
     db.session.refresh(prisoner)
     assert prisoner.status is PrisonerStatus.SENTENCED and prisoner.released_on is None
     assert {p.status for p in _pairings()} == {SponsorshipStatus.ACTIVE}

@@ -21,8 +21,8 @@ from godparents.prisoners import csvio
 from godparents.prisoners.import_apply import apply_import
 from godparents.prisoners.import_plan import plan_import
 from godparents.prisoners.import_read import read_prisoners
-from tests.conftest import LoginAs
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
+from tests.helpers import LoginAs
 
 FORMULA = tuple(spreadsheets.FORMULA_STARTS)
 CALC = "Postcard sent;=cmd|' /C calc'!A0"

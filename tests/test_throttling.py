@@ -14,8 +14,8 @@ from sqlalchemy import select
 from godparents import create_app
 from godparents.audit.models import AuditEvent
 from godparents.extensions import db
-from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, make_coordinator, make_sponsor
+from tests.helpers import Auth, csrf_token
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CSRF_VALUE = re.compile(r'name="csrf_token"[^>]*value="[^"]*"')

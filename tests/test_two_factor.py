@@ -14,8 +14,8 @@ from godparents.audit.models import AuditEvent
 from godparents.auth import twofactor
 from godparents.auth.models import RecoveryCode, User, UserSession
 from godparents.extensions import db
-from tests.conftest import Auth, csrf_token, totp_code
 from tests.factories import PASSWORD, make_coordinator, make_sponsor
+from tests.helpers import Auth, csrf_token, totp_code
 
 KEY_PATTERN = re.compile(r'<pre class="address" id="totp-key">([A-Z2-7 ]+)</pre>')
 CODE_PATTERN = re.compile(r"<li><code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code></li>")

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.conftest import ENCRYPTION_KEY, SERVER_URL
+from tests.conftest import ENCRYPTION_KEY
 from tests.smtp import SMTPServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ UV = Path(sys.prefix) / "bin" / "uv"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(bool(SERVER_URL), reason="the install says nothing new on PostgreSQL"),
+    pytest.mark.one_database("the installed wheel says nothing new on a second database"),
     pytest.mark.skipif(not UV.exists(), reason="uv is not installed in this environment"),
 ]
 
