@@ -27,7 +27,7 @@ VERSION_PATTERN = re.compile(r'<input[^>]*name="version"[^>]*value="([^"]*)"')
 class BrowserlikeClient(FlaskClient):
     """A test client that, like a browser, sends back the hidden ``version`` of the edit
     form it last read at a path when it posts to that path (tests that want a stale form
-    post a ``version`` themselves; see tests/test_concurrency.py)."""
+    post a ``version`` themselves; see tests/app/test_concurrency.py)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import force_locale, gettext
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "godparents" / "translations" / "de" / "LC_MESSAGES" / "messages.po"
 METHODS = [
     ("godparents/**.py", "python"),

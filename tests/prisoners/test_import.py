@@ -38,8 +38,8 @@ from godparents.prisoners.models import (
 from godparents.search import key_words
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
-from tests.helpers import Auth, LoginAs, csrf_token
-from tests.test_csv import (
+from tests.helpers import Auth, LoginAs, count_rows, csrf_token
+from tests.prisoners.test_csv import (
     BAD,
     CONFIRM,
     IMPORT,
@@ -48,7 +48,6 @@ from tests.test_csv import (
     TODAY,
     TOKEN_FIELD,
     _by_external_id,
-    _count,
     _events,
     _export,
     _import,
@@ -137,7 +136,7 @@ def test_bad_file_reports_every_problem_and_writes_nothing(app) -> None:
     assert "maybe" in messages[(4, "can_receive_letters")]
     assert "line 2" in messages[(6, "external_id")]
     assert [row.external_id for row in result.rows] == ["bad-001"]  # valid, but not written:
-    assert _count(Prisoner) == 0
+    assert count_rows(Prisoner) == 0
 
 
 def _header(*columns: str) -> str:
@@ -227,10 +226,10 @@ def test_bad_cells_are_reported_at_their_column(app, column: str, cell: str) -> 
 
 def test_reimporting_the_same_file_changes_nothing(app) -> None:
     _import(SAMPLE.read_bytes())
-    before = (_snapshot(), _count(PrisonerAddress), _count(AuditEvent))
+    before = (_snapshot(), count_rows(PrisonerAddress), count_rows(AuditEvent))
     plan = _import(SAMPLE.read_bytes(), today=date(2026, 3, 1))
     assert (len(plan.created), len(plan.changed), len(plan.unchanged)) == (0, 0, 5)
-    assert (_snapshot(), _count(PrisonerAddress), _count(AuditEvent)) == before
+    assert (_snapshot(), count_rows(PrisonerAddress), count_rows(AuditEvent)) == before
 
 
 def test_a_changed_address_starts_a_new_history_entry(app) -> None:
@@ -327,12 +326,12 @@ def test_cli_import_export_and_dry_run(app, runner: FlaskCliRunner, tmp_path: Pa
     assert dry.exit_code == 0, dry.output
     assert "create demo-001: Andrei Vasilenka" in dry.output
     assert "Dry run: 5 created, 0 changed, 0 unchanged. Nothing was written." in dry.output
-    assert _count(Prisoner) == 0 and _count(AuditEvent) == 0
+    assert count_rows(Prisoner) == 0 and count_rows(AuditEvent) == 0
 
     done = runner.invoke(args=["prisoners", "import", str(SAMPLE)])
     assert done.exit_code == 0, done.output
     assert "Imported: 5 created, 0 changed, 0 unchanged." in done.output
-    assert _count(Prisoner) == 5
+    assert count_rows(Prisoner) == 5
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
     assert event.changes["created"] == 5 and len(event.changes["file_sha256"]) == 64
 
@@ -367,7 +366,7 @@ def test_cli_lists_every_bad_row_and_exits_1(app, runner: FlaskCliRunner) -> Non
     ]:
         assert f"line {line}, column {column}: " in result.output
     assert "6 problem(s) in 4 row(s); nothing was imported." in result.output
-    assert _count(Prisoner) == 0 and _count(AuditEvent) == 0
+    assert count_rows(Prisoner) == 0 and count_rows(AuditEvent) == 0
 
 
 # Pages ----------------------------------------------------------------------------------------
@@ -397,7 +396,7 @@ def test_upload_preview_confirm(
     assert preview.status_code == 200
     assert "4 new prisoners" in preview.text and "1 changed" in preview.text
     assert "Andrei Vasilenka (old spelling)" in preview.text and "Confirm import" in preview.text
-    assert _count(Prisoner) == 1
+    assert count_rows(Prisoner) == 1
     [kept] = (tmp_path / "imports").iterdir()
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert kept.name not in preview.text  # only inside the signed token
@@ -409,7 +408,7 @@ def test_upload_preview_confirm(
         "Import done: 4 created, 1 changed, 0 unchanged."
         in client.get(done.headers["Location"]).text
     )
-    assert _count(Prisoner) == 5
+    assert count_rows(Prisoner) == 5
     assert _by_external_id("demo-001").name_latin == "Andrei Vasilenka"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
     assert event.actor_id == coordinator.id
@@ -453,7 +452,7 @@ def test_upload_of_a_bad_file_lists_the_errors(
         ("6", "external_id"),
     ]
     assert "Confirm import" not in page.text
-    assert _count(Prisoner) == 0 and not (tmp_path / "imports").exists()
+    assert count_rows(Prisoner) == 0 and not (tmp_path / "imports").exists()
 
 
 @pytest.mark.settings(PRISONER_IMPORT_MAX_BYTES=1000)
@@ -468,7 +467,7 @@ def test_uploads_that_are_not_csv_get_a_clear_message(
     assert "This is not a CSV text file: it contains binary data." in page.text
     page = _upload(client, SAMPLE.read_bytes())  # 2 kB, over this test's limit
     assert "The file is larger than" in page.text
-    assert _count(Prisoner) == 0
+    assert count_rows(Prisoner) == 0
 
 
 def test_a_tampered_or_foreign_token_is_refused(
@@ -489,7 +488,7 @@ def test_a_tampered_or_foreign_token_is_refused(
     login_as(make_coordinator().email)
     kept.write_bytes(SAMPLE.read_bytes())
     assert _confirm(client, token).status_code == 400  # another coordinator's upload
-    assert _count(Prisoner) == 0
+    assert count_rows(Prisoner) == 0
 
 
 def test_unconfirmed_uploads_are_removed_after_an_hour(
@@ -741,7 +740,7 @@ def test_a_facility_without_its_postal_address_imports(
     ales = _by_external_id("h-1")
     [address] = ales.addresses
     assert address.postal_address is None and address.envelope_address is None
-    assert _count(Facility) == 1  # the second row found the first one's facility
+    assert count_rows(Facility) == 1  # the second row found the first one's facility
     assert address.facility_record.kind is FacilityKind.PENAL_COLONY
     make_sponsorship(sponsor, ales)
     login_as(sponsor.email)
@@ -886,7 +885,7 @@ def test_the_mapping_step_is_taken_once_per_set_of_headings(
     assert "The columns were read as you mapped them" in preview.text
     confirm = TOKEN_FIELD.search(preview.text).group(1)
     done = client.post(CONFIRM, data={"csrf_token": csrf_token(client, IMPORT), "token": confirm})
-    assert done.status_code == 302 and _count(Prisoner) == 2
+    assert done.status_code == 302 and count_rows(Prisoner) == 2
     assert _by_external_id("v-1").name_latin == "Andrei Vasilenka"
     # The same headings again, in another order and case: straight to the preview.
     again = _upload(
@@ -919,7 +918,7 @@ def test_a_mapping_without_an_id_or_a_name_is_asked_again(
     )
     assert again.status_code == 200 and 'id="mapping-errors"' in again.text
     assert "Say which column holds the name." in again.text
-    assert _count(ImportMapping) == 0 and _count(Prisoner) == 0
+    assert count_rows(ImportMapping) == 0 and count_rows(Prisoner) == 0
 
 
 # Hostile files ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from godparents.extensions import db
 from tests.conftest import Databases
 from tests.smtp import SMTPServer, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 README = (ROOT / "README.md").read_text()
 PRODUCTION = README[README.index("## Production") : README.index("## Command line")]

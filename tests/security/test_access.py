@@ -59,7 +59,7 @@ from tests.factories import (
     make_user,
 )
 from tests.helpers import Auth, csrf_token, log_in
-from tests.test_security import PUBLIC
+from tests.security.test_security import PUBLIC
 
 NEW_PASSWORD = "a completely different passphrase"  # nosec B105
 # The only POST route that takes no CSRF token: mail programs unsubscribe with a bare POST

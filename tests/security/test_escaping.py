@@ -1060,7 +1060,7 @@ def test_what_a_request_carries_is_escaped_where_a_page_repeats_it(
         if f'name="next" value="/coordinator/?{escape(payload)}"' not in page:
             echoed.append(f"the query {payload!r} is not in the language form, escaped")
     # Elsewhere: the code form, the invitation; the job's status is JSON, never HTML
-    # (tests/test_reminder_faults.py checks it tells nothing without the token).
+    # (tests/reminders/test_reminder_faults.py checks it tells nothing without the token).
     unvisited = anonymous.unvisited(
         ("/auth/", "/reminders/"),
         besides=["auth.two_factor", "auth.invite", "reminders_public.status"],

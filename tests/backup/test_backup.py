@@ -29,7 +29,7 @@ from tests.conftest import FAST_HASHING, Databases
 from tests.factories import PASSWORD, make_prisoner, make_sponsor, make_sponsorship, make_user
 from tests.helpers import CSRF_PATTERN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # The file format -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from godparents.types import utcnow
 from tests.conftest import ENCRYPTION_KEY
 from tests.factories import make_sponsor
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_create_coordinator_with_password_from_stdin(app: Flask, runner: FlaskCliRunner) -> None:

@@ -23,7 +23,7 @@ from tests.conftest import FAST_HASHING, SERVER_URL, Databases
 from tests.factories import make_coordinator
 from tests.smtp import SMTPServer, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "k" * 64
 REDIS = "redis://127.0.0.1:6379/15"
 

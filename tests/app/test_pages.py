@@ -133,4 +133,4 @@ def test_dashboard_counts(login_as: LoginAs, client: FlaskClient, count_queries)
     assert count("sponsors-active") == "2"
     assert count("pairings-active") == "2"
     assert "4 in the registry" in page and "3 in the registry" in page
-    assert counter.count <= 22  # a fixed number: tests/test_dashboard.py compares sizes
+    assert counter.count <= 22  # a fixed number: tests/dashboard/test_dashboard.py compares sizes

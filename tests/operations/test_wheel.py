@@ -25,7 +25,7 @@ from babel.messages.pofile import read_po
 from tests.conftest import ENCRYPTION_KEY
 from tests.smtp import SMTPServer, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UV = Path(sys.prefix) / "bin" / "uv"
 
 pytestmark = [

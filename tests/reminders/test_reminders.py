@@ -363,7 +363,7 @@ def test_the_worker_runs_on_a_loop_until_told_to_stop(rules, smtp_server, databa
     born = today.replace(year=1980, day=28 if (today.month, today.day) == (2, 29) else today.day)
     sponsor, _prisoner, _pairing = _pair(birth_date=born)
     email = sponsor.email
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = {
         "GODPARENTS_SECRET_KEY": "x" * 40,
         "GODPARENTS_ENCRYPTION_KEY": ENCRYPTION_KEY,

@@ -37,7 +37,7 @@ from tests.factories import (
 )
 from tests.helpers import LoginAs, csrf_token
 
-REPORTS = Path(__file__).resolve().parent / "data" / "bounces"
+REPORTS = Path(__file__).resolve().parents[1] / "data" / "bounces"
 TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 BOUNCES = "bounces@campaign.example"
