@@ -547,10 +547,10 @@ def test_detail_shows_everything_to_coordinators(login_as: LoginAs, client: Flas
 
 def test_detail_of_an_unknown_prisoner_is_404(login_as: LoginAs, client: FlaskClient) -> None:
     _login_coordinator(login_as)
-    assert client.get(f"{INDEX}12345").status_code == 404
-    assert client.get(f"{INDEX}12345/edit").status_code == 404
-    assert client.get(f"{INDEX}12345/address").status_code == 404
-    assert client.get(f"{INDEX}12345/photo").status_code == 404
+    assert client.get(f"{INDEX}2147483647").status_code == 404
+    assert client.get(f"{INDEX}2147483647/edit").status_code == 404
+    assert client.get(f"{INDEX}2147483647/address").status_code == 404
+    assert client.get(f"{INDEX}2147483647/photo").status_code == 404
 
 
 @pytest.fixture

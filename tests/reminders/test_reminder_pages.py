@@ -165,18 +165,18 @@ def test_posts_without_csrf_token_are_refused(coordinator: User, client: FlaskCl
 
 def test_unknown_ids_give_404(coordinator: User, client: FlaskClient) -> None:
     for path in (
-        f"{RULES}999/edit",
-        f"{RULES}999/preview",
-        f"{RULES}999/preview.html",
-        f"{OUTBOX}/999",
-        f"{OUTBOX}/999.html",
+        f"{RULES}2147483647/edit",
+        f"{RULES}2147483647/preview",
+        f"{RULES}2147483647/preview.html",
+        f"{OUTBOX}/2147483647",
+        f"{OUTBOX}/2147483647.html",
     ):
         assert client.get(path).status_code == 404, path
     for path in (
-        f"{RULES}999/edit",
-        f"{RULES}999/toggle",
-        f"{OUTBOX}/999/retry",
-        f"{OUTBOX}/999/cancel",
+        f"{RULES}2147483647/edit",
+        f"{RULES}2147483647/toggle",
+        f"{OUTBOX}/2147483647/retry",
+        f"{OUTBOX}/2147483647/cancel",
     ):
         assert _post(client, path).status_code == 404, path
 

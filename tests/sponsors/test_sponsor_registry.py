@@ -116,10 +116,10 @@ def test_sponsors_and_delegates_get_403_everywhere(
 
 def test_unknown_ids_give_404(coordinator: User, client: FlaskClient) -> None:
     for path in (
-        "/coordinator/sponsors/999",
-        "/coordinator/sponsors/999/edit",
-        "/coordinator/sponsors/999/personal-data",
-        "/coordinator/sponsors/999/erase",
+        "/coordinator/sponsors/2147483647",
+        "/coordinator/sponsors/2147483647/edit",
+        "/coordinator/sponsors/2147483647/personal-data",
+        "/coordinator/sponsors/2147483647/erase",
     ):
         assert client.get(path).status_code == 404, path
 

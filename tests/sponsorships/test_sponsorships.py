@@ -97,10 +97,10 @@ def test_sponsors_and_delegates_get_403_everywhere(
 
 def test_unknown_ids_give_404(coordinator: User, client: FlaskClient) -> None:
     for path in (
-        f"{BASE}/999/end",
-        f"{BASE}/999/handover",
-        f"{BASE}/release/999",
-        f"{BASE}/release/999/done",
+        f"{BASE}/2147483647/end",
+        f"{BASE}/2147483647/handover",
+        f"{BASE}/release/2147483647",
+        f"{BASE}/release/2147483647/done",
     ):
         assert client.get(path).status_code == 404, path
 
