@@ -198,6 +198,10 @@ class AppCache:
 
     def get(self, config: dict[str, Any]) -> AppPair:
         key = repr(sorted((name, repr(value)) for name, value in config.items()))
+        if self.pairs and next(reversed(self.pairs)) != key:
+            # The last pair's connections are closed while it waits (PostgreSQL's
+            # connections are few, and other test runs may share the server).
+            self.pairs[next(reversed(self.pairs))].dispose()
         pair = self.pairs.get(key)
         if pair is None:
             pair = self.pairs[key] = AppPair(config)
