@@ -26,7 +26,7 @@ run: $(INSTALLED) translations $(DEMO_PASSWORD) $(DEMO_TOTP_KEY)
 	$(FLASK) --debug run --host 127.0.0.1 --port $(PORT) --no-debugger
 
 # The suite on both cores (pytest-xdist); tests that race or time things run in one serial
-# group (xdist_group). `make test JOBS=0` runs in one process; `make test PYTEST_ARGS=--lf`
+# group (xdist_group). `make test JOBS=0` runs in one process; `PYTEST_ARGS="--lf --lfnf=none"`
 # runs again only what failed last time (tests/ is laid out like godparents/, so
 # `PYTEST_ARGS=tests/reminders` runs one package's tests).
 JOBS ?= 2
