@@ -26,7 +26,9 @@ run: $(INSTALLED) translations $(DEMO_PASSWORD) $(DEMO_TOTP_KEY)
 	$(FLASK) --debug run --host 127.0.0.1 --port $(PORT) --no-debugger
 
 # The suite on both cores (pytest-xdist); tests that race or time things run in one serial
-# group (xdist_group). `make test JOBS=0` runs in one process (then --lf works).
+# group (xdist_group). `make test JOBS=0` runs in one process; `PYTEST_ARGS="--lf --lfnf=none"`
+# runs again only what failed last time (tests/ is laid out like godparents/, so
+# `PYTEST_ARGS=tests/reminders` runs one package's tests).
 JOBS ?= 2
 test: $(INSTALLED) translations
 	@scripts/ensure-chromium
@@ -41,7 +43,7 @@ test: $(INSTALLED) translations
 # The README's screenshots, made by Chromium from the demo data (commit the result).
 screenshots: $(INSTALLED) translations
 	@scripts/ensure-chromium
-	GODPARENTS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_screenshots.py
+	GODPARENTS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/journeys/test_screenshots.py
 
 # mypy checks godparents/ as configured in pyproject.toml: about 15 s of CPU from a cold
 # cache (.mypy_cache), a second or two after that.

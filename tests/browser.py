@@ -105,7 +105,7 @@ def page(browser: object, live_server: LiveServer) -> Iterator[object]:
 
 def log_in(page: Any, email: str, password: str) -> None:
     """Log in through the form as a person would, typing the app's code when asked."""
-    from tests.conftest import totp_code
+    from tests.helpers import totp_code
 
     page.goto("/auth/login")
     page.get_by_label("Email").fill(email)
