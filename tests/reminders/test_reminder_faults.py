@@ -132,11 +132,13 @@ def test_the_worker_stops_on_sigterm_within_one_message(runners: Runners) -> Non
     with faulty_server(FaultyInbox(delay=0.3)) as server:
         worker = runners.start(server.port, "reminders", "worker", "--interval", "600")
         wait_for(lambda: server.inbox.count() >= 2, what="two messages")
-        asked = time.monotonic()
+        received = server.inbox.count()
         worker.send_signal(signal.SIGTERM)
         code, output = finish(worker, seconds=30)
         assert code == 0, output
-        assert time.monotonic() - asked < 5
+        # It finished the message in flight and took no other (a count, not a duration: a
+        # loaded machine may take seconds to get there).
+        assert server.inbox.count() <= received + 1 < len(expected)
         code, output = finish(runners.start(server.port))
         assert code == 0, output
         assert_exactly_once(server, expected)
