@@ -135,7 +135,9 @@ def context(
         "settings": external_url("account.profile", _anchor="reminders"),
         "unsubscribe": external_url(
             "reminders.unsubscribe", token=unsubscribe_token(user.id, rule.trigger)
-        ),
+        )
+        if rule.trigger.can_be_stopped
+        else None,
     }
     suggested = SUGGESTED_ACTION.get(rule.template)
     occasion = posted.OCCASION_OF_TEMPLATE.get(rule.template)
@@ -228,7 +230,11 @@ def compose(
 ) -> bytes:
     """The email as it goes over the wire, through Flask-Mail (addresses, encodings, the
     Message-ID); delivery adds only the date. Header injection fails here, for good."""
-    headers = list_unsubscribe_headers(user_id, trigger) if user_id and trigger else {}
+    headers = (
+        list_unsubscribe_headers(user_id, trigger)
+        if user_id and trigger and trigger.can_be_stopped
+        else {}
+    )
     message = Message(
         subject=subject, recipients=[email], body=text, html=html, extra_headers=headers
     )

@@ -61,6 +61,12 @@ class Trigger(StrEnum):
     def is_notice(self) -> bool:
         return self.value.startswith("notice_")
 
+    @property
+    def can_be_stopped(self) -> bool:
+        """A person may stop this kind, except a transfer: letters to the old address are
+        lost (reminders/notices.py ALWAYS_TOLD)."""
+        return self is not Trigger.NOTICE_TRANSFER
+
 
 class ReminderRule(Model):
     """When to write to whom about what.

@@ -85,6 +85,9 @@ def test_a_transfer_tells_the_team_once_each_in_their_language(app: Flask) -> No
     assert "ул. Володарского, 2, (no longer valid)" in english.body_text
     assert "<del>220030, г. Минск," in english.body_html
     assert deutsch.locale == "de" and "Guten Tag," in deutsch.body_text
+    # A transfer cannot be switched off, so its email offers no way to stop it.
+    assert "Stop reminders" not in english.body_text
+    assert "/reminders/unsubscribe/" not in (english.body_html or "")
     # The same change saved again is not news.
     notices.record(
         db.session.connection(),
@@ -130,6 +133,7 @@ def test_a_release_says_what_happens_next(app: Flask) -> None:
     written = _written()[sponsor.email]
     assert written.email_subject == "Ihar Losik was deported"
     assert "please send no more letters to the prison" in " ".join(written.body_text.split())
+    assert "Stop reminders about" in written.body_text  # this news can be switched off
     assert db.session.scalar(select(ChangeNotice.details)) == {"status": "deported"}
 
 
