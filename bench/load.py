@@ -206,7 +206,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
             run_flask(["db", "upgrade"], env)
             progress(f"seeding --scale {args.scale} into {make_url(url).database} ...")
             began = time.monotonic()
-            output = run_flask(["demo", "seed", "--scale", str(args.scale)], env)
+            output = run_flask(["demo", "seed", "--public-demo", "--scale", str(args.scale)], env)
             progress(
                 f"seeded in {time.monotonic() - began:.0f} s: {output.strip().splitlines()[-1]}"
             )

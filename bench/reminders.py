@@ -248,7 +248,7 @@ def main() -> int:
         database = f"sqlite:///{Path(folder) / 'bench.db'}"
         started = time.perf_counter()
         flask(database, "db", "upgrade")
-        flask(database, "demo", "seed", "--scale", str(options.scale))
+        flask(database, "demo", "seed", "--public-demo", "--scale", str(options.scale))
         print(f"seed --scale {options.scale}: {time.perf_counter() - started:.1f} s")
 
         port = free_port()

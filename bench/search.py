@@ -128,7 +128,7 @@ def measure(url: str, scale: int, rounds: int, budget: float) -> int:
     }
     flask(env, "db", "upgrade")
     started = time.perf_counter()
-    output = flask(env, "demo", "seed", "--scale", str(scale))
+    output = flask(env, "demo", "seed", "--public-demo", "--scale", str(scale))
     print(
         f"{make_url(url).get_backend_name()}: seeded scale {scale} in "
         f"{time.perf_counter() - started:.0f} s",

@@ -88,7 +88,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
     progress(f"database: {database}")
     run_flask(["db", "upgrade"], env)
     began = time.monotonic()
-    seed_output = run_flask(["demo", "seed", "--scale", str(args.scale)], env)
+    seed_output = run_flask(["demo", "seed", "--public-demo", "--scale", str(args.scale)], env)
     progress(
         f"seeded --scale {args.scale} in {time.monotonic() - began:.1f} s: "
         f"{seed_output.strip().splitlines()[-1]}"
