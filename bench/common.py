@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -63,6 +64,12 @@ def run_flask(args: list[str], env: Mapping[str, str], stdin: str | None = None)
             f"{' '.join(command[1:])} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
         )
     return result.stdout
+
+
+def require_wrk() -> None:
+    """Stop before any seeding when the load generator is missing."""
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: install Debian's package (apt-get install wrk)")
 
 
 def base_env(database_url: str, password: str) -> dict[str, str]:

@@ -41,6 +41,7 @@ from common import (
     free_port,
     log_in,
     progress,
+    require_wrk,
     run_flask,
     run_wrk,
     server_env,
@@ -278,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds-no-pause", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=10.0)
     args = parser.parse_args(argv)
+    require_wrk()
     with tempfile.TemporaryDirectory(prefix="godparents-load-") as directory:
         return benchmark(args, Path(directory))
 

@@ -35,6 +35,7 @@ from common import (
     free_port,
     log_in,
     progress,
+    require_wrk,
     run_flask,
     run_wrk,
     server_env,
@@ -190,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per path")
     args = parser.parse_args(argv)
+    require_wrk()
     with tempfile.TemporaryDirectory(prefix="godparents-bench-") as directory:
         return benchmark(args, Path(directory))
 
