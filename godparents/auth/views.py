@@ -380,15 +380,20 @@ def invite() -> Response | str:
             add_error(form[error.field], str(error))
         else:
             db.session.commit()
-            if send_email(services.invitation_email(invitation)):
-                flash(_("Invitation sent to %(email)s.", email=invitation.user.email), "success")
-            else:
-                flash(
-                    _(
-                        "The account was created but the email could not be sent. "
-                        "Check the mail settings and send the invitation again."
-                    ),
-                    "danger",
-                )
+            send_invitation(invitation)
             return redirect(url_for("dashboard.index"))
     return render_template("auth/invite.html", form=form)
+
+
+def send_invitation(invitation: services.Invitation) -> None:
+    """Email an invitation that is committed, and say whether it went."""
+    if send_email(services.invitation_email(invitation)):
+        flash(_("Invitation sent to %(email)s.", email=invitation.user.email), "success")
+    else:
+        flash(
+            _(
+                "The account was created but the email could not be sent. "
+                "Check the mail settings and send the invitation again."
+            ),
+            "danger",
+        )

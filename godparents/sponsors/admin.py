@@ -22,10 +22,10 @@ from godparents import concurrency
 from godparents.audit.services import record
 from godparents.auth import services as accounts
 from godparents.auth.models import Role, User
+from godparents.auth.views import send_invitation
 from godparents.extensions import db
 from godparents.fields import EmailError, add_error, checked_email
 from godparents.listing import paginate, sort_from_request
-from godparents.mailer import send_email
 from godparents.security import or_404, roles_required
 from godparents.sponsors import bp, personal_data
 from godparents.sponsors import registry_services as services
@@ -151,19 +151,6 @@ def _invitation_address(form: SponsorInviteForm, sponsor: Sponsor) -> str | None
         return None
 
 
-def _send_invitation(invitation: accounts.Invitation) -> None:
-    if send_email(accounts.invitation_email(invitation)):
-        flash(_("Invitation sent to %(email)s.", email=invitation.user.email), "success")
-    else:
-        flash(
-            _(
-                "The account was created but the email could not be sent. "
-                "Check the mail settings and send the invitation again."
-            ),
-            "danger",
-        )
-
-
 @bp.post("/coordinator/sponsors/<int:sponsor_id>/invite")
 @roles_required(Role.COORDINATOR)
 def invite(sponsor_id: int) -> BaseResponse | str:
@@ -178,7 +165,7 @@ def invite(sponsor_id: int) -> BaseResponse | str:
             add_error(form.email, str(error))
         else:
             db.session.commit()
-            _send_invitation(invitation)
+            send_invitation(invitation)
             return redirect(url_for("sponsors.detail", sponsor_id=sponsor.id))
     db.session.rollback()
     return _render_detail(sponsor_id, invite_form=form)
@@ -203,7 +190,7 @@ def delegates(sponsor_id: int) -> BaseResponse | str:
             add_error(form.email, str(error))
         else:
             db.session.commit()
-            _send_invitation(invitation)
+            send_invitation(invitation)
             return redirect(url_for("sponsors.delegates", sponsor_id=sponsor.id))
     return render_template(
         "sponsors/delegates.html",
