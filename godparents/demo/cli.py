@@ -103,8 +103,10 @@ def seed(scale: int, public_demo: bool) -> None:
         # One hash for every new account (argon2 is slow on purpose); unused if none is new.
         result = seed_demo(today, hash_password(password), scale, totp_key)
         db.session.commit()
-        if result.scale_units_added and db.engine.dialect.name == "sqlite":
-            # Bulk rows change the tables' shape: give SQLite's query planner fresh figures.
+        if result.scale_units_added:
+            # Bulk rows change the tables' shape: give the query planner fresh figures now.
+            # (PostgreSQL's autovacuum would, minutes later; until then it took the godchild
+            # card's letter figures for a scan of a year's letters: 180 ms instead of 0.2.)
             db.session.execute(text("ANALYZE"))
             db.session.commit()
     except Exception:
