@@ -6,7 +6,6 @@ The PDFs themselves (text, sizes, fonts, pictures) are in test_letters_pdf.py.""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -15,22 +14,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from godparents.auth.models import User
 from godparents.extensions import db
 from godparents.letters import services
 from godparents.letters.check import Word, check, matches
 from godparents.letters.models import LetterLanguage, LetterTemplate, Occasion, WatchWord
-from godparents.prisoners.models import Prisoner, PrisonerStatus
+from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import SponsorshipStatus
-from tests.factories import (
-    make_coordinator,
-    make_delegate,
-    make_prisoner,
-    make_sponsor,
-    make_sponsorship,
-)
+from tests.factories import make_prisoner
 from tests.helpers import Auth, csrf_token
+from tests.world import TeamSpec, World, build_world
 
 ADDRESS = "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1"
 SENDER = "Dr. Anna Lindner MdB\nPlatz der Republik 1\n11011 Berlin\nGERMANY"
@@ -44,27 +37,25 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-@dataclass
-class World:
-    sponsor: Sponsor
-    delegate: User
-    prisoner: Prisoner
-    other: Sponsor
-    coordinator: User
-
-
 @pytest.fixture
 def world(app: Flask) -> World:
-    sponsor = make_sponsor(full_name="Anna Lindner", body="Bundestag", postal_address=SENDER)
-    delegate = make_delegate(sponsor, email="office@example.org")
-    prisoner = make_prisoner(
-        address=ADDRESS, name_latin="Ales Bialiatski", name_be="Алесь Бяляцкі", birth_year=1962
+    return build_world(
+        TeamSpec(
+            sponsor={"full_name": "Anna Lindner", "body": "Bundestag", "postal_address": SENDER},
+            delegate={"email": "office@example.org"},
+            prisoner={
+                "address": ADDRESS,
+                "name_latin": "Ales Bialiatski",
+                "name_be": "Алесь Бяляцкі",
+                "birth_year": 1962,
+            },
+        ),
+        TeamSpec(
+            sponsor={"full_name": "Other Godparent", "body": "Nationalrat"},
+            prisoner={"name_latin": "Someone Else"},
+        ),
+        coordinator={"email": "coordinator@example.org"},
     )
-    make_sponsorship(sponsor, prisoner)
-    other = make_sponsor(full_name="Other Godparent", body="Nationalrat")
-    make_sponsorship(other, make_prisoner(name_latin="Someone Else"))
-    coordinator = make_coordinator(email="coordinator@example.org")
-    return World(sponsor, delegate, prisoner, other, coordinator)
 
 
 # --- Placeholders and the letter check, as plain functions ---------------------------------
@@ -208,7 +199,7 @@ def test_without_a_sender_address_the_page_asks_for_one_and_saves_it(
 def test_another_team_and_coordinators_cannot_reach_an_envelope(
     world: World, client: FlaskClient, auth: Auth
 ) -> None:
-    auth.login(world.other.email or "")
+    auth.login(world.other_sponsor.email or "")
     base = f"/sponsor/letters/prisoners/{world.prisoner.id}"
     for path in (f"{base}/envelope", f"{base}/envelope.pdf", f"{base}/letter"):
         assert client.get(path).status_code == 404, path
