@@ -17,8 +17,9 @@ delete rows or run requests in another app context.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.auth.models import Role, User
@@ -39,6 +40,7 @@ from tests.factories import (
 Fields = dict[str, Any]
 PHOTO = b"\xff\xd8jpeg"  # enough of a JPEG for the photo routes, which send it as stored
 LETTER_KINDS = (ActionKind.LETTER, ActionKind.CARD, ActionKind.PARCEL)
+W = TypeVar("W", bound="World")
 
 
 def world_today() -> date:
@@ -236,3 +238,9 @@ def build_world(
     if free_prisoner is not None:
         world.free_prisoner = make_prisoner(**free_prisoner)
     return world
+
+
+def extend(world: World, cls: type[W], **extra: Any) -> W:
+    """``world`` as a test file's subclass of World, with that file's own objects added."""
+    shared = {item.name: getattr(world, item.name) for item in dataclass_fields(World)}
+    return cls(**shared, **extra)
