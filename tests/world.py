@@ -5,7 +5,7 @@ sponsor" for every check of who may see what.
 Each test file asks for what it needs more (its own names and dates, a former godparent, a
 prisoner nobody sponsors, no second team) through the specs below, and adds what only it needs
 (payloads, passkeys, reminder rules) to the objects the builder returns. The builder commits,
-so that the app's own requests see the rows; ``World.ids`` gives plain ids for tests that
+so that the app's own requests see the rows; ``Team.ids`` gives plain ids for tests that
 delete rows or run requests in another app context.
 
     world = build_world(team=TeamSpec(sponsor={"full_name": "Anna Schmidt"}))
