@@ -5,66 +5,48 @@ The PDFs themselves (text, sizes, fonts, pictures) are in test_letters_pdf.py.""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from godparents.auth.models import User
 from godparents.extensions import db
 from godparents.letters import services
 from godparents.letters.check import Word, check, matches
 from godparents.letters.models import LetterLanguage, LetterTemplate, Occasion, WatchWord
-from godparents.prisoners.models import Prisoner, PrisonerStatus
+from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import SponsorshipStatus
-from tests.factories import (
-    make_coordinator,
-    make_delegate,
-    make_prisoner,
-    make_sponsor,
-    make_sponsorship,
-)
-from tests.helpers import Auth, csrf_token
+from tests.factories import make_prisoner
+from tests.helpers import Auth, count_rows, csrf_token, error_text
+from tests.world import TeamSpec, World, build_world
 
 ADDRESS = "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1"
 SENDER = "Dr. Anna Lindner MdB\nPlatz der Republik 1\n11011 Berlin\nGERMANY"
 
 
-def _errors(response) -> str:
-    return " ".join(re.findall(r'class="invalid-feedback[^"]*">([^<]*)<', response.text))
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-@dataclass
-class World:
-    sponsor: Sponsor
-    delegate: User
-    prisoner: Prisoner
-    other: Sponsor
-    coordinator: User
-
-
 @pytest.fixture
 def world(app: Flask) -> World:
-    sponsor = make_sponsor(full_name="Anna Lindner", body="Bundestag", postal_address=SENDER)
-    delegate = make_delegate(sponsor, email="office@example.org")
-    prisoner = make_prisoner(
-        address=ADDRESS, name_latin="Ales Bialiatski", name_be="Алесь Бяляцкі", birth_year=1962
+    return build_world(
+        TeamSpec(
+            sponsor={"full_name": "Anna Lindner", "body": "Bundestag", "postal_address": SENDER},
+            delegate={"email": "office@example.org"},
+            prisoner={
+                "address": ADDRESS,
+                "name_latin": "Ales Bialiatski",
+                "name_be": "Алесь Бяляцкі",
+                "birth_year": 1962,
+            },
+        ),
+        TeamSpec(
+            sponsor={"full_name": "Other Godparent", "body": "Nationalrat"},
+            prisoner={"name_latin": "Someone Else"},
+        ),
+        coordinator={"email": "coordinator@example.org"},
     )
-    make_sponsorship(sponsor, prisoner)
-    other = make_sponsor(full_name="Other Godparent", body="Nationalrat")
-    make_sponsorship(other, make_prisoner(name_latin="Someone Else"))
-    coordinator = make_coordinator(email="coordinator@example.org")
-    return World(sponsor, delegate, prisoner, other, coordinator)
 
 
 # --- Placeholders and the letter check, as plain functions ---------------------------------
@@ -192,7 +174,7 @@ def test_without_a_sender_address_the_page_asks_for_one_and_saves_it(
         data={"csrf_token": token, "postal_address": too_many},
     )
     assert response.status_code == 422
-    assert "At most 6 lines" in _errors(response)
+    assert "At most 6 lines" in error_text(response)
     db.session.expire_all()
     assert db.session.get(Sponsor, world.sponsor.id).postal_address is None
 
@@ -208,7 +190,7 @@ def test_without_a_sender_address_the_page_asks_for_one_and_saves_it(
 def test_another_team_and_coordinators_cannot_reach_an_envelope(
     world: World, client: FlaskClient, auth: Auth
 ) -> None:
-    auth.login(world.other.email or "")
+    auth.login(world.other_sponsor.email or "")
     base = f"/sponsor/letters/prisoners/{world.prisoner.id}"
     for path in (f"{base}/envelope", f"{base}/envelope.pdf", f"{base}/letter"):
         assert client.get(path).status_code == 404, path
@@ -303,9 +285,9 @@ def test_a_template_with_an_unknown_placeholder_is_refused_at_the_field(
     }
     response = client.post(path, data=data)
     assert response.status_code == 422
-    assert "Unknown placeholder: {имя}" in _errors(response)
+    assert "Unknown placeholder: {имя}" in error_text(response)
     assert "Дорогой {имя}!" in response.text  # nothing typed is lost
-    assert _count(LetterTemplate) == 0
+    assert count_rows(LetterTemplate) == 0
 
     response = client.post(path, data={**data, "body": "Дорогой {first_name}!"})
     assert response.status_code == 302
@@ -334,7 +316,7 @@ def test_the_template_form_highlights_words_on_check_without_saving(
     )
     assert response.status_code == 200
     assert '<mark title="“Struggle”">борьбе</mark>' in response.text
-    assert _count(LetterTemplate) == 0
+    assert count_rows(LetterTemplate) == 0
 
 
 def test_coordinators_keep_the_word_list(world: World, client: FlaskClient, auth: Auth) -> None:
@@ -343,7 +325,7 @@ def test_coordinators_keep_the_word_list(world: World, client: FlaskClient, auth
     data = {"csrf_token": token, "phrase": "  Krieg ", "language": "de", "reason": "Der Krieg"}
     assert client.post("/coordinator/letters/words", data=data).status_code == 302
     again = client.post("/coordinator/letters/words", data={**data, "phrase": "KRIEG"})
-    assert again.status_code == 422 and "on the list already" in _errors(again)
+    assert again.status_code == 422 and "on the list already" in error_text(again)
     empty = client.post("/coordinator/letters/words", data={**data, "reason": ""})
     assert empty.status_code == 422
     word = db.session.scalars(select(WatchWord)).one()
@@ -351,7 +333,7 @@ def test_coordinators_keep_the_word_list(world: World, client: FlaskClient, auth
     response = client.post(
         f"/coordinator/letters/words/{word.id}/delete", data={"csrf_token": token}
     )
-    assert response.status_code == 302 and _count(WatchWord) == 0
+    assert response.status_code == 302 and count_rows(WatchWord) == 0
 
 
 def test_godparents_cannot_reach_the_coordinators_pages(

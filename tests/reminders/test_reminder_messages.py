@@ -29,17 +29,15 @@ from godparents.reminders.models import (
 )
 from godparents.reminders.planner import Due, Recipient, plan
 from godparents.reminders.writing import render_due
-from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship
 from tests.factories import (
-    make_coordinator,
     make_default_rules,
-    make_delegate,
     make_outbox_message,
     make_prisoner,
-    make_sponsor,
     make_sponsorship,
 )
+from tests.world import TeamSpec, build_world, extend
+from tests.world import World as SharedWorld
 
 BASE = "http://godparents.test"
 TODAY = date(2026, 8, 26)  # a Wednesday
@@ -50,16 +48,12 @@ UNDATED = ("inactivity", "welcome", "coordinator_digest")  # about now, not abou
 
 
 @dataclass
-class World:
-    """A godparent with an office and a godchild with every kind of date, and a coordinator."""
+class World(SharedWorld):
+    """A godparent with an office and a godchild with every kind of date, and a coordinator;
+    the reminder rules and a campaign day."""
 
-    rules: dict[str, ReminderRule]
-    sponsor: Sponsor
-    delegate: User
-    coordinator: User
-    prisoner: Prisoner
-    pairing: Sponsorship
-    campaign_day: CampaignDay
+    rules: dict[str, ReminderRule] = field(default_factory=dict)
+    campaign_day: CampaignDay | None = None
     key_dates: dict[str, KeyDate] = field(default_factory=dict)
 
     def recipient(self, who: str = "sponsor") -> Recipient:
@@ -78,6 +72,7 @@ class World:
         ids = {"sponsor_id": pair.sponsor_id, "prisoner_id": held.id, "sponsorship_id": pair.id}
         trial, release = self.key_dates["trial"], self.key_dates["release"]
         day = self.campaign_day
+        assert day is not None
         return {
             "birthday_card": Event(date(2026, 9, 25), f"prisoner:{held.id}", number=46, **ids),
             "birthday": Event(TODAY, f"prisoner:{held.id}", number=46, **ids),
@@ -113,6 +108,22 @@ class World:
 
 @pytest.fixture
 def world(app: Flask) -> World:
+    shared = build_world(
+        TeamSpec(
+            sponsor={"full_name": "Anna Beispiel", "title": "Dr."},
+            prisoner={
+                "name_latin": "Ihar Kavalenka",
+                "name_ru": "Игорь Коваленко",
+                "name_be": "Ігар Каваленка",
+                "birth_date": date(1980, 9, 25),
+                "birth_year": 1980,
+                "detained_on": date(2021, 9, 2),
+                "has_public_consent": True,
+            },
+            pairing={"started_on": date(2026, 8, 12)},
+        ),
+        with_other=False,
+    )
     rules: dict[str, ReminderRule] = {}
     for rule in make_default_rules():
         rules.setdefault(rule.template, rule)
@@ -123,17 +134,7 @@ def world(app: Flask) -> World:
         template="reminder",
         to_delegates=True,
     )
-    db.session.add(rules["reminder"])
-    sponsor = make_sponsor(full_name="Anna Beispiel", title="Dr.")
-    prisoner = make_prisoner(
-        name_latin="Ihar Kavalenka",
-        name_ru="Игорь Коваленко",
-        name_be="Ігар Каваленка",
-        birth_date=date(1980, 9, 25),
-        birth_year=1980,
-        detained_on=date(2021, 9, 2),
-        has_public_consent=True,
-    )
+    prisoner = shared.prisoner
     key_dates = {
         "trial": KeyDate(
             prisoner=prisoner,
@@ -155,18 +156,9 @@ def world(app: Flask) -> World:
     campaign_day = CampaignDay(
         name="Day of Solidarity with Belarusian Political Prisoners", month=9, day=2
     )
-    db.session.add_all([*key_dates.values(), campaign_day])
+    db.session.add_all([rules["reminder"], *key_dates.values(), campaign_day])
     db.session.commit()
-    return World(
-        rules,
-        sponsor,
-        make_delegate(sponsor),
-        make_coordinator(),
-        prisoner,
-        make_sponsorship(sponsor, prisoner, started_on=date(2026, 8, 12)),
-        campaign_day,
-        key_dates,
-    )
+    return extend(shared, World, rules=rules, campaign_day=campaign_day, key_dates=key_dates)
 
 
 def _render(*items: Due, locale: str = "en") -> list[Rendered | str]:

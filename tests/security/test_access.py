@@ -25,19 +25,13 @@ from werkzeug.routing import Rule
 from werkzeug.routing.exceptions import RoutingException
 
 from godparents.account.services import token_hash
-from godparents.actions.models import Action, ActionKind, LetterOutcome
+from godparents.actions.models import Action
 from godparents.auth import tokens
 from godparents.auth.models import Passkey, Role, User
 from godparents.auth.passwords import verify_password
 from godparents.extensions import db
 from godparents.letters.models import LetterLanguage, LetterTemplate, Occasion, WatchWord
-from godparents.prisoners.models import (
-    Facility,
-    FacilityKind,
-    KeyDate,
-    KeyDateKind,
-    PrisonerPhoto,
-)
+from godparents.prisoners.models import Facility, FacilityKind
 from godparents.reminders.messages import unsubscribe_token
 from godparents.reminders.models import (
     OutboxMessage,
@@ -53,14 +47,13 @@ from tests.factories import (
     PASSWORD,
     make_coordinator,
     make_default_rules,
-    make_delegate,
-    make_prisoner,
     make_sponsor,
-    make_sponsorship,
     make_user,
 )
 from tests.helpers import Auth, csrf_token, log_in
 from tests.security.test_security import PUBLIC
+from tests.world import Team as SharedTeam
+from tests.world import TeamIds, TeamSpec, build_world
 
 NEW_PASSWORD = "a completely different passphrase"  # nosec B105
 # The only POST route that takes no CSRF token: mail programs unsubscribe with a bare POST
@@ -81,20 +74,11 @@ def _today() -> date:
 
 
 @dataclass(frozen=True)
-class Team:
-    """A sponsor with a delegate and a godchild, as plain values (rows may be deleted)."""
+class Team(TeamIds):
+    """A sponsor with a delegate and a godchild, as plain values (rows may be deleted); the
+    action is a letter logged by the delegate."""
 
-    sponsor_id: int
-    sponsor_name: str
-    sponsor_email: str
-    sponsor_user_id: int
-    delegate_id: int
-    delegate_email: str
-    prisoner_id: int
-    pairing_id: int
-    action_id: int  # a letter, logged by the delegate
-    key_date_id: int
-    passkey_id: int  # the sponsor's
+    passkey_id: int = 0  # the sponsor's
 
 
 @dataclass(frozen=True)
@@ -114,67 +98,43 @@ class World:
     watch_word_id: int = 0
 
 
-def _team(name: str) -> Team:
-    sponsor = make_sponsor(full_name=f"Godparent {name}")
-    sponsor_user_id = sponsor.user_id
-    delegate = make_delegate(sponsor, email=f"office-{name.lower()}@example.org")
-    prisoner = make_prisoner(name_latin=f"Prisoner {name}")
-    pairing = make_sponsorship(sponsor, prisoner)
+def _team_spec(name: str) -> TeamSpec:
     written = _today() - timedelta(days=3)
-    action = Action(
-        sponsorship=pairing,
-        logged_by=delegate,
-        kind=ActionKind.LETTER,
-        occurred_on=written,
-        summary=f"A letter from team {name}",
-        letter_outcome=LetterOutcome.SENT,
-        outcome_on=written,
+    return TeamSpec(
+        sponsor={"full_name": f"Godparent {name}"},
+        delegate={"email": f"office-{name.lower()}@example.org"},
+        prisoner={"name_latin": f"Prisoner {name}"},
+        action={
+            "occurred_on": written,
+            "summary": f"A letter from team {name}",
+            "outcome_on": written,
+        },
+        action_by="delegate",
+        key_date={"note": "Appeal"},
+        photo=b"\xff\xd8photo of " + name.encode(),
     )
-    key_date = KeyDate(
-        prisoner=prisoner,
-        kind=KeyDateKind.APPEAL,
-        occurs_on=_today() + timedelta(days=20),
-        note="Appeal",
-    )
+
+
+def _team(team: SharedTeam, name: str) -> Team:
+    ids = team.ids
     passkey = Passkey(
-        user_id=sponsor_user_id,
+        user_id=ids.sponsor_user_id,
         credential_id=f"credential-{name}",
         public_key=b"public key",
         name=f"Key of {name}",
     )
-    db.session.add_all(
-        [
-            action,
-            key_date,
-            passkey,
-            PrisonerPhoto(
-                prisoner=prisoner,
-                content=b"\xff\xd8photo of " + name.encode(),
-                mimetype="image/jpeg",
-            ),
-        ]
-    )
+    db.session.add(passkey)
     db.session.commit()
-    assert sponsor.user_id is not None
-    return Team(
-        sponsor.id,
-        sponsor.full_name,
-        sponsor.email or "",
-        sponsor.user_id,
-        delegate.id,
-        delegate.email,
-        prisoner.id,
-        pairing.id,
-        action.id,
-        key_date.id,
-        passkey.id,
-    )
+    return Team(**vars(ids), passkey_id=passkey.id)
 
 
 @pytest.fixture
 def world(app: Flask) -> World:
-    coordinator = make_coordinator(email="coordinator@example.org")
-    a, b = _team("A"), _team("B")
+    built = build_world(
+        _team_spec("A"), _team_spec("B"), coordinator={"email": "coordinator@example.org"}
+    )
+    coordinator = built.coordinator
+    a, b = _team(built.team, "A"), _team(built.other_team, "B")
     newcomer = make_sponsor(
         with_login=False, full_name="Godparent Newcomer", email="newcomer@example.org"
     )

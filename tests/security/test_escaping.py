@@ -35,7 +35,7 @@ from sqlalchemy import JSON, Enum, String, func, select
 from werkzeug.exceptions import HTTPException
 
 from godparents.account import services as account_services
-from godparents.actions.models import Action, ActionKind, LetterOutcome
+from godparents.actions.models import Action
 from godparents.audit.models import AuditEvent
 from godparents.auth import services as accounts
 from godparents.auth.models import Passkey, Role, User, UserSession
@@ -64,8 +64,6 @@ from godparents.reminders.models import (
     Trigger,
     UndeliverableAddress,
 )
-from godparents.sponsors.models import Sponsor
-from godparents.sponsorships.models import Sponsorship
 from godparents.timeutil import campaign_today
 from tests.factories import (
     PASSWORD,
@@ -78,6 +76,8 @@ from tests.factories import (
     make_user,
 )
 from tests.helpers import Auth, LoginAs, csrf_token
+from tests.world import TeamSpec, build_world, extend
+from tests.world import World as SharedWorld
 
 # The payloads of the issue. All in lower case, so that an email address keeps its exact
 # text (the app stores login emails lower-cased).
@@ -161,21 +161,16 @@ class Texts:
 
 
 @dataclass
-class World:
-    """The stored objects, and the payloads by key: ``world["Prisoner.name_latin"]``."""
+class World(SharedWorld):
+    """The shared world's one team (no other), the objects only this file makes, and the
+    payloads by key: ``world["Prisoner.name_latin"]``."""
 
-    today: date
-    texts: Texts
-    coordinator: User
-    sponsor: Sponsor
-    delegate: User
-    prisoner: Prisoner
-    pairing: Sponsorship
-    action: Action
-    rule: ReminderRule
-    campaign_day: CampaignDay
-    failed: OutboxMessage
-    run: ReminderRun
+    today: date = date.min
+    texts: Texts = field(default_factory=Texts)
+    rule: ReminderRule | None = None
+    campaign_day: CampaignDay | None = None
+    failed: OutboxMessage | None = None
+    run: ReminderRun | None = None
     letter_template: LetterTemplate | None = None
 
     def __getitem__(self, key: str) -> str:
@@ -192,33 +187,31 @@ def world(app: Flask) -> World:
     now = datetime.now(UTC)
     today = campaign_today(app.config["TIMEZONE"], now)
     text = Texts()
-    coordinator = make_coordinator(email="coordinator@example.org")
 
     card_day = today + timedelta(days=30)  # the birthday card is due today
-    prisoner = make_prisoner(
-        address=None,
-        name_latin=text("Prisoner.name_latin"),
-        name_be=text("Prisoner.name_be", before="Алесь "),
-        name_ru=text("Prisoner.name_ru", before="Алесь "),
-        aliases=[text("Prisoner.aliases")],
-        articles=[text("Prisoner.articles")],
-        sentence=text("Prisoner.sentence"),
-        health_notes=text("Prisoner.health_notes", before="Asthma.\n"),
-        public_bio=text("Prisoner.public_bio", before="Human rights defender.\n"),
-        notes=text("Prisoner.notes", before="Internal.\n"),
-        source_url=text("Prisoner.source_url", before="https://example.org/"),
-        external_id=text("Prisoner.external_id"),
-        former_external_ids=[text("Prisoner.former_external_ids")],
-        birth_date=date(1980, card_day.month, card_day.day),
-        birth_year=1980,
-        detained_on=date(2021, 7, 14),
-    )
-    prisoner.addresses.append(
-        PrisonerAddress(
-            facility=text("PrisonerAddress.facility#old"),
-            postal_address=text("PrisonerAddress.postal_address#old", before="210000, Витебск\n"),
-            valid_from=date(2021, 7, 14),
-        )
+    # The payloads are numbered in the order they are asked for: first the prisoner's ...
+    prisoner_fields = {
+        "address": None,
+        "name_latin": text("Prisoner.name_latin"),
+        "name_be": text("Prisoner.name_be", before="Алесь "),
+        "name_ru": text("Prisoner.name_ru", before="Алесь "),
+        "aliases": [text("Prisoner.aliases")],
+        "articles": [text("Prisoner.articles")],
+        "sentence": text("Prisoner.sentence"),
+        "health_notes": text("Prisoner.health_notes", before="Asthma.\n"),
+        "public_bio": text("Prisoner.public_bio", before="Human rights defender.\n"),
+        "notes": text("Prisoner.notes", before="Internal.\n"),
+        "source_url": text("Prisoner.source_url", before="https://example.org/"),
+        "external_id": text("Prisoner.external_id"),
+        "former_external_ids": [text("Prisoner.former_external_ids")],
+        "birth_date": date(1980, card_day.month, card_day.day),
+        "birth_year": 1980,
+        "detained_on": date(2021, 7, 14),
+    }
+    old_address = PrisonerAddress(
+        facility=text("PrisonerAddress.facility#old"),
+        postal_address=text("PrisonerAddress.postal_address#old", before="210000, Витебск\n"),
+        valid_from=date(2021, 7, 14),
     )
     facility = Facility(
         name_en=text("Facility.name_en"),
@@ -232,55 +225,58 @@ def world(app: Flask) -> World:
         institution=text("Facility.institution"),
         postal_address=text("Facility.postal_address", before="211300, Витебск\n"),
     )
-    prisoner.addresses.append(
-        PrisonerAddress(
-            facility=text("PrisonerAddress.facility"),
-            facility_record=facility,
-            postal_address=text("PrisonerAddress.postal_address", before="220030, г. Минск,\n"),
-            valid_from=date(2023, 3, 1),
-        )
+    new_address = PrisonerAddress(
+        facility=text("PrisonerAddress.facility"),
+        facility_record=facility,
+        postal_address=text("PrisonerAddress.postal_address", before="220030, г. Минск,\n"),
+        valid_from=date(2023, 3, 1),
     )
+    prisoner_fields["addresses"] = [old_address, new_address]
     db.session.add(
         ImportMapping(headings_key="0" * 64, columns={"фио": text("ImportMapping.columns")})
     )
-    prisoner.key_dates.append(
+    prisoner_fields["key_dates"] = [
         KeyDate(
             kind=KeyDateKind.TRIAL, occurs_on=today + timedelta(days=7), note=text("KeyDate.note")
         )
-    )
+    ]
     day = _not_leap_day(today + timedelta(days=7))
     campaign_day = CampaignDay(name=text("CampaignDay.name"), month=day.month, day=day.day)
     db.session.add(campaign_day)
-    db.session.commit()
-
-    sponsor = make_sponsor(
-        with_login=False,
-        full_name=text("Sponsor.full_name"),
-        title=text("Sponsor.title"),
-        body=text("Sponsor.body"),
-        party=text("Sponsor.party"),
-        email=text("Sponsor.email", after="@example.org"),
-        phone=text("Sponsor.phone"),
-        public_quote=text("Sponsor.public_quote", before="Free them all.\n"),
-        notes=text("Sponsor.notes", before="Met in Vilnius.\n"),
-        postal_address=text("Sponsor.postal_address", before="Büro\n"),
-        mandate_ends_on=today + timedelta(days=20),  # on the dashboard's list of mandates
+    # ... then the godparent's, the office's and the action's.
+    sponsor_fields = {
+        "full_name": text("Sponsor.full_name"),
+        "title": text("Sponsor.title"),
+        "body": text("Sponsor.body"),
+        "party": text("Sponsor.party"),
+        "email": text("Sponsor.email", after="@example.org"),
+        "phone": text("Sponsor.phone"),
+        "public_quote": text("Sponsor.public_quote", before="Free them all.\n"),
+        "notes": text("Sponsor.notes", before="Met in Vilnius.\n"),
+        "postal_address": text("Sponsor.postal_address", before="Büro\n"),
+        "mandate_ends_on": today + timedelta(days=20),  # on the dashboard's list of mandates
+    }
+    delegate_email = text("User.email", after="@example.org")
+    action_fields = {
+        "occurred_on": today,
+        "summary": text("Action.summary", before="Card posted.\n"),
+        "link": text("Action.link", before="https://example.org/"),
+        "outcome_on": today,
+    }
+    shared = build_world(
+        TeamSpec(
+            sponsor=sponsor_fields,
+            login_email="godparent@example.org",
+            delegate={"email": delegate_email},
+            prisoner=prisoner_fields,
+            pairing={"started_on": today},
+            action=action_fields,
+            action_by="delegate",
+        ),
+        with_other=False,
+        coordinator={"email": "coordinator@example.org"},
     )
-    sponsor.user = make_user(Role.SPONSOR, email="godparent@example.org")
-    db.session.commit()
-    delegate = make_delegate(sponsor, email=text("User.email", after="@example.org"))
-    pairing = make_sponsorship(sponsor, prisoner, started_on=today)
-    action = Action(
-        sponsorship=pairing,
-        kind=ActionKind.LETTER,
-        occurred_on=today,
-        summary=text("Action.summary", before="Card posted.\n"),
-        link=text("Action.link", before="https://example.org/"),
-        logged_by=delegate,
-        letter_outcome=LetterOutcome.SENT,
-        outcome_on=today,
-    )
-    db.session.add(action)
+    coordinator, sponsor = shared.coordinator, shared.sponsor
 
     make_default_rules()
     rule = ReminderRule(
@@ -370,20 +366,16 @@ def world(app: Flask) -> World:
     )
     db.session.add_all([letter_template, watch_word])
     db.session.commit()
-    return World(
-        today,
-        text,
-        coordinator,
-        sponsor,
-        delegate,
-        prisoner,
-        pairing,
-        action,
-        rule,
-        campaign_day,
-        failed,
-        run,
-        letter_template,
+    return extend(
+        shared,
+        World,
+        today=today,
+        texts=text,
+        rule=rule,
+        campaign_day=campaign_day,
+        failed=failed,
+        run=run,
+        letter_template=letter_template,
     )
 
 

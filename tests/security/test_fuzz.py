@@ -157,7 +157,6 @@ from tests.factories import (
     PASSWORD,
     make_coordinator,
     make_default_rules,
-    make_delegate,
     make_outbox_message,
     make_prisoner,
     make_sponsor,
@@ -165,6 +164,7 @@ from tests.factories import (
     make_user,
 )
 from tests.helpers import CSRF_PATTERN, Auth, LoginAs, csrf_token, log_in
+from tests.world import build_world as build_shared_world
 
 # Hypothesis keeps caches (constants, Unicode tables) in ./.hypothesis unless told
 # otherwise: keep them out of the project tree.
@@ -640,28 +640,26 @@ class World:
 
 
 def build_world() -> World:
-    coordinator = make_coordinator()
-    sponsor = make_sponsor()
-    other = make_sponsor()
+    """The shared world (its other team is the wrong sponsor a pairing may move to), with a
+    godparent without a login to edit, a prisoner nobody sponsors and the reminder rules."""
+    shared = build_shared_world(free_prisoner={})
+    team, coordinator = shared.team.ids, shared.coordinator
     edited = make_sponsor(with_login=False)
-    delegate = make_delegate(sponsor)
-    prisoner = make_prisoner()
-    free = make_prisoner()
-    pairing = make_sponsorship(sponsor, prisoner)
     rules = make_default_rules()
+    assert shared.free_prisoner is not None
     return World(
         coordinator_id=coordinator.id,
         coordinator_email=coordinator.email,
-        sponsor_id=sponsor.id,
-        sponsor_user_id=sponsor.user.id,
-        sponsor_email=sponsor.email,
-        other_sponsor_id=other.id,
+        sponsor_id=team.sponsor_id,
+        sponsor_user_id=team.sponsor_user_id,
+        sponsor_email=team.sponsor_email,
+        other_sponsor_id=shared.other_sponsor.id,
         edited_sponsor_id=edited.id,
-        delegate_id=delegate.id,
-        delegate_email=delegate.email,
-        prisoner_id=prisoner.id,
-        free_prisoner_id=free.id,
-        pairing_id=pairing.id,
+        delegate_id=team.delegate_id,
+        delegate_email=team.delegate_email,
+        prisoner_id=team.prisoner_id,
+        free_prisoner_id=shared.free_prisoner.id,
+        pairing_id=team.pairing_id,
         rule_ids=[rule.id for rule in rules],
     )
 

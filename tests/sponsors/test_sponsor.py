@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -12,95 +11,43 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
-from godparents.auth.models import User
 from godparents.caching import cache
 from godparents.extensions import db, mail
 from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerPhoto
-from godparents.sponsorships.models import EndReason, SponsorshipStatus
 from godparents.timeutil import campaign_today
 from tests.factories import (
-    make_coordinator,
-    make_delegate,
     make_prisoner,
     make_sponsor,
     make_sponsorship,
 )
 from tests.helpers import Auth, LoginAs, count_rows, csrf_token, error_text
+from tests.world import PHOTO, TeamSpec, World, build_world, make_action
 
 
 def _today() -> date:
     return campaign_today("Europe/Berlin")
 
 
-def make_action(pairing, by: User | None, **fields) -> Action:
-    values = {
-        "kind": ActionKind.LETTER,
-        "occurred_on": _today() - timedelta(days=3),
-        "summary": "A letter in Russian",
-        **fields,
-    }
-    if values["kind"] in (ActionKind.LETTER, ActionKind.CARD, ActionKind.PARCEL):
-        values.setdefault("letter_outcome", LetterOutcome.SENT)
-    action = Action(sponsorship=pairing, logged_by=by, **values)
-    db.session.add(action)
-    db.session.commit()
-    return action
-
-
-@dataclass
-class World:
-    """Two teams, each a sponsor with a delegate and a godchild; and a former godparent."""
-
-    sponsor: object
-    delegate: User
-    prisoner: object
-    pairing: object
-    action: object
-    other_sponsor: object
-    other_delegate: User
-    former_sponsor: object
-    coordinator: User
-
-
 @pytest.fixture
 def world(app: Flask) -> World:
-    sponsor = make_sponsor(full_name="Anna Schmidt")
-    delegate = make_delegate(sponsor, email="office@example.org")
-    prisoner = make_prisoner(
-        name_latin="Alena Krautsova",
-        name_ru="Елена Кравцова",
-        birth_date=date(1988, 2, 29),
-        birth_year=1988,
-    )
-    pairing = make_sponsorship(sponsor, prisoner, started_on=date(2024, 1, 10))
-    db.session.add(PrisonerPhoto(prisoner=prisoner, content=b"\xff\xd8jpeg", mimetype="image/jpeg"))
-    db.session.commit()
-    action = make_action(pairing, sponsor.user)
-    other_sponsor = make_sponsor(full_name="Jan Kowalski")
-    other_delegate = make_delegate(other_sponsor)
-    make_sponsorship(other_sponsor, make_prisoner(name_latin="Somebody Else"))
-    former_sponsor = make_sponsor(full_name="Former Godparent")
-    former_pairing = make_sponsorship(
-        former_sponsor,
-        prisoner,
-        status=SponsorshipStatus.ENDED,
-        started_on=date(2022, 1, 1),
-        ended_on=date(2023, 12, 31),
-        end_reason=EndReason.MANDATE_ENDED,
-    )
-    make_action(
-        former_pairing, former_sponsor.user, occurred_on=date(2023, 5, 1), summary="An old letter"
-    )
-    return World(
-        sponsor,
-        delegate,
-        prisoner,
-        pairing,
-        action,
-        other_sponsor,
-        other_delegate,
-        former_sponsor,
-        make_coordinator(),
+    """Two teams, each a sponsor with a delegate and a godchild; and a former godparent."""
+    return build_world(
+        TeamSpec(
+            sponsor={"full_name": "Anna Schmidt"},
+            delegate={"email": "office@example.org"},
+            prisoner={
+                "name_latin": "Alena Krautsova",
+                "name_ru": "Елена Кравцова",
+                "birth_date": date(1988, 2, 29),
+                "birth_year": 1988,
+            },
+            pairing={"started_on": date(2024, 1, 10)},
+            photo=PHOTO,
+            action={"summary": "A letter in Russian"},
+        ),
+        TeamSpec(sponsor={"full_name": "Jan Kowalski"}, prisoner={"name_latin": "Somebody Else"}),
+        former_sponsor={"full_name": "Former Godparent"},
+        former_action={"occurred_on": date(2023, 5, 1), "summary": "An old letter"},
     )
 
 
