@@ -227,7 +227,9 @@ class BatchFilters:
             "q": self.registry.q,
             "status": self.registry.status,
             "godparent": yes_no[self.registry.has_godparent],
-            "letters": yes_no[self.registry.can_receive_letters],
+            "letters": "unknown"
+            if self.registry.letters_unknown
+            else yes_no[self.registry.can_receive_letters],
             "month": str(self.birth_month or ""),
             "parliament": self.parliament,
         }

@@ -70,6 +70,8 @@ class Filters:
     status: str = ""
     has_godparent: bool | None = None
     can_receive_letters: bool | None = None
+    # "Not known" (nobody has said whether letters get through): the coordinators' to-do.
+    letters_unknown: bool = False
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Filters:
@@ -81,6 +83,7 @@ class Filters:
             status=status,
             has_godparent=_yes_no(args.get("godparent")),
             can_receive_letters=_yes_no(args.get("letters")),
+            letters_unknown=args.get("letters") == "unknown",
         )
 
     @property
@@ -90,6 +93,7 @@ class Filters:
             or self.status
             or self.has_godparent is not None
             or self.can_receive_letters is not None
+            or self.letters_unknown
         )
 
 
@@ -137,6 +141,8 @@ def search(filters: Filters) -> Select[Prisoner]:
         letters = Prisoner.can_receive_letters
         # "Not known" (NULL) is neither: it shows under no letters filter but "any".
         query = query.where(letters.is_(filters.can_receive_letters))
+    elif filters.letters_unknown:
+        query = query.where(Prisoner.can_receive_letters.is_(None))
     return query
 
 

@@ -345,6 +345,13 @@ def test_filters(listed: Listed, login_as: LoginAs, client: FlaskClient) -> None
         ids(status="bogus", godparent="maybe", letters="1", sort="drop table", page="x") == everyone
     )
     assert ids(page="-3", sort="-") == everyone
+    # Nobody has said whether letters reach her: "not known", the coordinators' to-do.
+    unknown = make_prisoner(name_latin="Eva Unknown", can_receive_letters=None)
+    assert ids(letters="unknown") == {unknown.id}
+    assert unknown.id not in ids(letters="yes") | ids(letters="no")
+    assert unknown.id in ids()
+    page = client.get(INDEX, query_string={"letters": "unknown"}).get_data(as_text=True)
+    assert '<option value="unknown" selected>' in page
     response = client.get(INDEX, query_string={"status": "died"})
     assert "No prisoner matches" in response.text
 
