@@ -40,32 +40,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from godparents.prisoners.csvio import COLUMNS  # the import format itself
+
 # The key for the two-factor keys in the database: one for the bench's processes.
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin: flask lives next to python
-COLUMNS = (
-    "external_id",
-    "name_latin",
-    "name_be",
-    "name_ru",
-    "aliases",
-    "gender",
-    "birth_date",
-    "status",
-    "detained_on",
-    "released_on",
-    "articles",
-    "sentence",
-    "expected_release_on",
-    "facility",
-    "postal_address",
-    "can_receive_letters",
-    "source_url",
-    "is_public",
-    "bio",
-)
 FIRST_NAMES = [
     ("Andrei", "Андрэй", "Андрей"),
     ("Alena", "Алена", "Елена"),

@@ -63,8 +63,8 @@ class Trigger(StrEnum):
 
     @property
     def can_be_stopped(self) -> bool:
-        """A person may stop this kind, except a transfer: letters to the old address are
-        lost (reminders/notices.py ALWAYS_TOLD)."""
+        """A person may stop this kind, except news of a transfer: letters to the old
+        address are lost."""
         return self is not Trigger.NOTICE_TRANSFER
 
 

@@ -52,7 +52,6 @@ TRIGGERS = {
     SENTENCE: Trigger.NOTICE_SENTENCE,
     HEARING: Trigger.NOTICE_HEARING,
 }
-ALWAYS_TOLD = frozenset({TRANSFER})
 ENDS_DETENTION = frozenset(
     {PrisonerStatus.RELEASED, PrisonerStatus.PARDONED, PrisonerStatus.DEPORTED}
 )
@@ -145,11 +144,11 @@ def _recipients(connection: Connection, prisoner_id: int, kind: str, today: date
             users.c.id.in_(team), users.c.is_active.is_(True)
         )
     ).all()
-    trigger = TRIGGERS[kind].value
+    trigger = TRIGGERS[kind]
     return [
         row
         for row in rows
-        if kind in ALWAYS_TOLD or trigger not in _opt_outs(row.reminder_opt_outs)
+        if not trigger.can_be_stopped or trigger.value not in _opt_outs(row.reminder_opt_outs)
     ]
 
 
