@@ -13,9 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Response
-from fpdf import FPDF
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
@@ -90,6 +93,10 @@ def _font_file() -> Path:
 
 def _document(width: float, height: float) -> FPDF:
     """A document of that page size with the shipped font; metadata names no person."""
+    # Imported here: fpdf2 is a fifth of the app's import time, which every process (the
+    # reminder job, each command, each server worker) would pay for pages few open.
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="P", unit="mm", format=(width, height))
     # Parsing a TrueType font is most of an envelope's time: only the regular face.
     pdf.add_font(FONT, "", str(_font_file()))
