@@ -233,11 +233,15 @@ def test_pairing_and_facility_change_read_as_the_screens_say_them(
     with force_locale("en"):
         lines = describe(events)
     update = next(
-        l for l in lines if l.event.action == "update" and l.event.object_type == "Prisoner"
+        line
+        for line in lines
+        if line.event.action == "update" and line.event.object_type == "Prisoner"
     )
     assert [c.label for c in update.changes] == ["Sentence", "Internal notes"]
     assert all(
-        c.key not in ("updated_at", "version", "search_text") for l in lines for c in l.changes
+        c.key not in ("updated_at", "version", "search_text")
+        for line in lines
+        for c in line.changes
     )
 
 
