@@ -75,5 +75,5 @@ def index() -> str:
         page=page,
         lines=describe(page.items),
         actions=[(action, action_name(action)) for action in actions],
-        objects=[(kind, object_name(kind)) for kind in objects],
+        objects=[(kind, object_name(kind or "")) for kind in objects],
     )

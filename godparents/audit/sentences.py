@@ -224,8 +224,8 @@ class Names:
         model = model_class(kind)
         if model is None or not hasattr(model, "id"):
             return
-        query = select(model.id, *(getattr(model, c) for c in columns)).where(  # type: ignore[attr-defined]
-            model.id.in_(sorted(ids))  # type: ignore[attr-defined]
+        query = select(model.id, *(getattr(model, c) for c in columns)).where(
+            model.id.in_(sorted(ids))
         )
         for row in db.session.execute(query).mappings():
             values = dict(row)
