@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 import godparents
 from godparents.audit import sentences
+from godparents.audit.deeds import ACTION_SENTENCES
 from godparents.audit.models import AuditEvent
-from godparents.audit.sentences import ACTION_NAMES, ACTION_SENTENCES, OBJECT_SENTENCES, describe
+from godparents.audit.sentences import ACTION_NAMES, OBJECT_SENTENCES, describe
 from godparents.audit.tracking import UNTRACKED, set_actor
 from godparents.extensions import Model, db
 from godparents.prisoners.models import Facility, FacilityKind, PrisonerAddress
