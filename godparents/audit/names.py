@@ -33,7 +33,6 @@ from godparents.labels import label
 
 # Never shown, whatever an older event holds: bookkeeping a reader did not change.
 NOISE = HIDDEN | frozenset({"session_generation", "erased_at", "id"})
-ERASED = {"erased": True}  # what personal-data erasure leaves of an event's values
 EMPTY = "–"
 
 # Columns that hold another object's id, and the kind of that object.

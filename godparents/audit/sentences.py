@@ -22,7 +22,6 @@ from markupsafe import Markup, escape
 from godparents.audit.deeds import ACTION_SENTENCES
 from godparents.audit.models import AuditEvent
 from godparents.audit.names import (
-    ERASED,
     NOISE,
     Change,
     Context,
@@ -35,6 +34,7 @@ from godparents.audit.names import (
     object_of,
     shown,
 )
+from godparents.sponsors.personal_data import ERASED_CHANGES as ERASED
 
 SHORT = 60  # values longer than this (or of several lines) stay out of the sentence
 # Kinds of object named by their own name: "Darya Tsvirko's status", not "the status of ...".
