@@ -104,7 +104,7 @@ OWN_LABELS: dict[tuple[str | None, str], Any] = {
     (None, "offset_days"): _l("Days before"),
     (None, "days"): _l("Days"),
     (None, "country"): _l("Country"),
-    (None, "details"): _l("Details"),
+    (None, "details"): _l("What the news says"),
     (None, "occurred_on"): _l("Date"),
     ("Action", "kind"): _l("What was done"),
     ("User", "locale"): _l("Language"),
