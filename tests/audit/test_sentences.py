@@ -365,3 +365,10 @@ def test_the_page_shows_sentences_raw_values_and_filters(
     german = client.get("/coordinator/audit/", headers={"Accept-Language": "de"}).text
     assert "Darya Tsvirko" in german
     assert client.get("/coordinator/audit/?actor_id=99999999999999").status_code == 200
+    # The prisoner's and the godparent's pages link to their entries.
+    prisoner_page = client.get(f"/coordinator/prisoners/{prisoner.id}").text
+    assert f"/coordinator/audit/?object=Prisoner&amp;object_id={prisoner.id}" in prisoner_page
+    sponsor = make_sponsor()
+    sponsor_page = client.get(f"/coordinator/sponsors/{sponsor.id}").text
+    assert f"/coordinator/audit/?object=Sponsor&amp;object_id={sponsor.id}" in sponsor_page
+    assert f"/coordinator/audit/?actor_id={sponsor.user_id}" in sponsor_page
