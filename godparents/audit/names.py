@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from flask_babel import format_date, format_datetime, get_locale, gettext
@@ -111,6 +112,7 @@ OWN_LABELS: dict[tuple[str | None, str], Any] = {
 }
 
 
+@cache
 def _forms() -> dict[str, list[type]]:
     """The forms that edit each kind of object: their labels name its fields."""
     from godparents.account.forms import ProfileForm
