@@ -466,7 +466,14 @@ def sentence_for(names: Names, event: AuditEvent, changes: list[Change]) -> Mark
             **escaped(
                 actor=context["actor"],
                 action=event.action,
-                object=f"{object_name(kind)} #{event.object_id}" if kind else "",
+                object=" ".join(
+                    part
+                    for part in (
+                        object_name(kind),
+                        f"#{event.object_id}" if event.object_id else "",
+                    )
+                    if part
+                ),
             ),
         ).strip()
     )

@@ -372,3 +372,10 @@ def test_the_page_shows_sentences_raw_values_and_filters(
     sponsor_page = client.get(f"/coordinator/sponsors/{sponsor.id}").text
     assert f"/coordinator/audit/?object=Sponsor&amp;object_id={sponsor.id}" in sponsor_page
     assert f"/coordinator/audit/?actor_id={sponsor.user_id}" in sponsor_page
+
+
+def test_an_unknown_kind_of_event_is_said_plainly_not_hidden(app: Flask, reading: None) -> None:
+    [line] = describe([_event("teleport", object_type="Spaceship", object_id=None)])
+    assert str(line.sentence) == "The system: teleport Spaceship"
+    [line] = describe([_event("teleport", object_type="<i>x</i>", object_id=7, ip="10.0.0.1")])
+    assert str(line.sentence) == "Someone not logged in: teleport &lt;i&gt;x&lt;/i&gt; #7"
