@@ -4,6 +4,7 @@ bounded number of queries, noise is left out, and erased people do not come back
 from __future__ import annotations
 
 import ast
+from functools import cache
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -37,7 +38,8 @@ def _literal_strings(node: ast.AST) -> set[str]:
     }
 
 
-def recorded_actions() -> set[str]:
+@cache
+def recorded_actions() -> frozenset[str]:
     """Every action the code records: the second argument of ``record(...)`` (from
     ``godparents.audit.services``) and the action ``twofactor.turn_off`` is given."""
     found: set[str] = set()
@@ -57,7 +59,7 @@ def recorded_actions() -> set[str]:
                 found |= _literal_strings(node.args[1])
             elif name == "turn_off" and len(node.args) >= 3:
                 found |= _literal_strings(node.args[2])
-    return found
+    return frozenset(found)
 
 
 def tracked_kinds() -> set[str]:
