@@ -4,9 +4,9 @@ bounded number of queries, noise is left out, and erased people do not come back
 from __future__ import annotations
 
 import ast
-from functools import cache
 from collections.abc import Iterator
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
