@@ -43,6 +43,7 @@ from godparents.auth import passkeys, sessions, twofactor
 from godparents.auth.models import Passkey, Role
 from godparents.auth.services import AccountError
 from godparents.auth.views import start_session
+from godparents.calendar.subscribe import subscription
 from godparents.extensions import db
 from godparents.fields import add_error
 from godparents.mailer import send_email
@@ -83,7 +84,7 @@ def _render(**forms: object) -> str:
     }
     context = {name: forms.get(name) or make() for name, make in defaults.items()}
     return render_template(
-        "account/profile.html", calendar_url=forms.get("calendar_url"), **context
+        "account/profile.html", subscription=forms.get("subscription"), **context
     )
 
 
@@ -327,7 +328,7 @@ def rotate_calendar() -> str:
     token = services.new_calendar_token(current_user)
     db.session.commit()
     url = current_app.config["BASE_URL"].rstrip("/") + url_for("calendar.feed", token=token)
-    return _render(calendar_url=url)
+    return _render(subscription=subscription(url))
 
 
 @bp.post("/account/calendar/off")

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import false, select
-from sqlalchemy.orm import joinedload
 
 from godparents.audit import bp
 from godparents.audit.models import AuditEvent
+from godparents.audit.sentences import action_name, describe, object_name
 from godparents.auth.models import Role, User, normalise_email
 from godparents.extensions import db
 from godparents.fields import MAX_ID
@@ -33,13 +33,17 @@ def _start_of(day: date, zone: str) -> datetime:
 @bp.get("/coordinator/audit/")
 @roles_required(Role.COORDINATOR)
 def index() -> str:
-    """Newest first; filter by actor email, action, kind of object and days (reader's zone)."""
-    query = select(AuditEvent).options(joinedload(AuditEvent.actor))
+    """Newest first, each event in a sentence with its raw values one click away; filter
+    by actor (email or id), kind of event, object (kind and id) and days (reader's zone)."""
+    query = select(AuditEvent)
     actor = request.args.get("actor", "").strip()
     if actor:
         query = query.join(AuditEvent.actor).where(
             User.email.contains(normalise_email(actor), autoescape=True)
         )
+    actor_id = request.args.get("actor_id", type=int)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id if 0 < actor_id <= MAX_ID else false())
     action = request.args.get("action", "")
     if action:
         query = query.where(AuditEvent.action == action)
@@ -67,5 +71,9 @@ def index() -> str:
         .order_by(AuditEvent.object_type)
     )
     return render_template(
-        "audit/index.html", page=page, actions=list(actions), objects=list(objects)
+        "audit/index.html",
+        page=page,
+        lines=describe(page.items),
+        actions=[(action, action_name(action)) for action in actions],
+        objects=[(kind, object_name(kind or "")) for kind in objects],
     )
