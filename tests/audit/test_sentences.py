@@ -176,7 +176,9 @@ def test_each_kind_of_object_reads_in_both_languages(app: Flask, reading: None) 
     for locale in ("en", "de"):
         for event, text in zip(events, _say(events, locale), strict=True):
             assert "%(" not in text and text.strip(), (event.object_type, event.action, text)
-            assert event.object_type not in text.split(), (event.object_type, text)
+            # The class name is not shown as such ("Passkey" is also the German word).
+            if (locale, event.object_type) != ("de", "Passkey"):
+                assert event.object_type not in text.split(), (event.object_type, text)
 
 
 def test_pairing_and_facility_change_read_as_the_screens_say_them(
