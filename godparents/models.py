@@ -29,7 +29,7 @@ from godparents.reminders.models import (
 )
 from godparents.reminders.notices import ChangeNotice
 from godparents.search import SearchWord
-from godparents.sponsors.models import Delegation, Sponsor
+from godparents.sponsors.models import Delegation, Parliament, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "Prisoner",
     "PrisonerAddress",
     "PrisonerPhoto",
+    "Parliament",
     "PrisonerStatus",
     "ReminderRule",
     "ReminderRun",
