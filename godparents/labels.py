@@ -16,6 +16,7 @@ from godparents.auth.models import Role
 from godparents.prisoners.models import FacilityKind, KeyDateKind, PrisonerStatus
 from godparents.extensions import db
 from godparents.reminders.models import CampaignDay, OutboxStatus, RunStatus, Trigger
+from godparents import salutations
 from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.sponsors.models import Parliament
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
@@ -159,3 +160,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(parliament, "parliament")
     app.add_template_filter(campaign_day, "campaign_day")
+    app.add_template_global(parliament, "parliament_name")
+    app.add_template_filter(lambda person: salutations.salutation(person, _language()), "salutation")
+    app.add_template_filter(
+        lambda person: salutations.display_name(person, _language()), "display_name"
+    )
