@@ -161,7 +161,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(parliament, "parliament")
     app.add_template_filter(campaign_day, "campaign_day")
     app.add_template_global(parliament, "parliament_name")
-    app.add_template_filter(lambda person: salutations.salutation(person, _language()), "salutation")
+    app.add_template_filter(
+        lambda person: salutations.salutation(person, _language()), "salutation"
+    )
     app.add_template_filter(
         lambda person: salutations.display_name(person, _language()), "display_name"
     )

@@ -64,7 +64,9 @@ def matching(name: str) -> Parliament | None:
         return None
     return db.session.scalars(
         select(Parliament)
-        .where(or_(func.lower(Parliament.name_en) == folded, func.lower(Parliament.name_de) == folded))
+        .where(
+            or_(func.lower(Parliament.name_en) == folded, func.lower(Parliament.name_de) == folded)
+        )
         .order_by(Parliament.id)
         .limit(1)
     ).first()

@@ -132,7 +132,9 @@ class SponsorForm(AddressFields, FlaskForm):
 
     def validate_body(self, field: StringField) -> None:
         if not self.parliament_id.data and not field.data:
-            raise ValidationError(_l("Choose the parliament, or type its name if it is not on the list."))
+            raise ValidationError(
+                _l("Choose the parliament, or type its name if it is not on the list.")
+            )
 
 
 class SponsorInviteForm(FlaskForm):

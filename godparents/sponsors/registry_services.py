@@ -248,12 +248,10 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
         text = (cleaned[key] or "").strip()
         cleaned[key] = text or (None if key in OPTIONAL_TEXT else text)
     cleaned["country"] = (cleaned["country"] or "").strip().upper()
-    cleaned["form_of_address"] = FormOfAddress(
-        cleaned["form_of_address"] or FormOfAddress.NEUTRAL
+    cleaned["form_of_address"] = FormOfAddress(cleaned["form_of_address"] or FormOfAddress.NEUTRAL)
+    cleaned["academic_title"] = (
+        AcademicTitle(cleaned["academic_title"]) if cleaned["academic_title"] else None
     )
-    cleaned["academic_title"] = AcademicTitle(cleaned["academic_title"]) if cleaned[
-        "academic_title"
-    ] else None
     return cleaned
 
 
