@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from enum import StrEnum
-
-from sqlalchemy import Select, select
+from typing import Any
 
 from flask import Flask, g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from sqlalchemy import select
 
+from godparents import salutations
 from godparents.actions.models import ActionKind, LetterOutcome
 from godparents.auth.models import Role
-from godparents.prisoners.models import FacilityKind, KeyDateKind, PrisonerStatus
 from godparents.extensions import db
+from godparents.prisoners.models import FacilityKind, KeyDateKind, PrisonerStatus
 from godparents.reminders.models import CampaignDay, OutboxStatus, RunStatus, Trigger
-from godparents import salutations
 from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.sponsors.models import Parliament
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
@@ -121,7 +121,7 @@ def _language() -> str:
     return locale.language if locale is not None else "en"
 
 
-def _names(key: str, query: Select[tuple[str, str | None]]) -> dict[str, str]:
+def _names(key: str, query: Any) -> dict[str, str]:
     """English name -> German name, read once per application context (a request, or a
     reminder run): the lists are short and change seldom."""
     cached = g.get(key)

@@ -44,8 +44,8 @@ from godparents.auth.forms import (
 )
 from godparents.auth.models import Role, User
 from godparents.extensions import db
-from godparents.labels import parliament
 from godparents.fields import add_error
+from godparents.labels import parliament
 from godparents.mailer import send_email
 from godparents.security import clear_session, public, roles_required, safe_next
 from godparents.sponsors.models import Sponsor

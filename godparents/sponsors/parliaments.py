@@ -37,7 +37,8 @@ KNOWN: tuple[tuple[str, str, str], ...] = (
     ("Parliament of Finland", "Finnisches Parlament", "FI"),
     ("Danish Folketing", "Dänisches Folketing", "DK"),
     ("Dáil Éireann", "Irisches Unterhaus (Dáil Éireann)", "IE"),
-    ("Parliamentary Assembly of the Council of Europe", "Parlamentarische Versammlung des Europarates", "EU"),
+    ("Parliamentary Assembly of the Council of Europe",
+     "Parlamentarische Versammlung des Europarates", "EU"),
 )  # fmt: skip
 
 

@@ -64,8 +64,8 @@ class AddressFields:
     )
 
     def set_address_choices(self) -> None:
-        self.form_of_address.choices = form_of_address_choices()  # type: ignore[attr-defined]
-        self.academic_title.choices = academic_title_choices()  # type: ignore[attr-defined]
+        self.form_of_address.choices = form_of_address_choices()
+        self.academic_title.choices = academic_title_choices()
 
 
 class SponsorForm(AddressFields, FlaskForm):

@@ -28,8 +28,8 @@ from godparents.reminders.models import (
     Trigger,
 )
 from godparents.reminders.planner import Due, Recipient, plan
-from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.reminders.writing import render_due
+from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.sponsorships.models import Sponsorship
 from tests.factories import (
     make_default_rules,

@@ -98,7 +98,7 @@ def upgrade():
     # Godparents whose parliament, as typed, is on the list (in either language) are
     # linked to it, and their body becomes the list's English name.
     listed = connection.execute(sa.text('SELECT id, name_en, name_de FROM parliaments')).all()
-    by_name = {}
+    by_name: dict[str, tuple[int, str]] = {}
     for ident, name_en, name_de in listed:
         by_name.setdefault(name_en.lower(), (ident, name_en))
         by_name.setdefault(name_de.lower(), (ident, name_en))
