@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from flask import Flask
 from sqlalchemy import select
 
 from godparents.extensions import db
@@ -29,13 +30,13 @@ from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.sponsors.parliaments import ensure_parliaments
 from godparents.timeutil import campaign_today
 from tests.app.test_translations import _source_messages, _translated
-from tests.reminders.test_reminder_messages import (  # noqa: F401 (world is a fixture)
+from tests.reminders.test_reminder_messages import (
     TODAY,
     World,
     _flat,
     _render,
     _rendered,
-    world,
+    make_world,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +45,13 @@ CATALOG = ROOT / "godparents" / "translations" / "de" / "LC_MESSAGES" / "message
 SPLIT = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}|[.,:;!?()“”„\"·–]")
 URL = re.compile(r"https?://\S+")
 LANGUAGES = ("en", "de")
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """The message tests' world: a godparent with an office, a godchild with every kind of
+    date, the rules and a campaign day."""
+    return make_world()
 
 
 def _pieces(text: str) -> set[str]:

@@ -109,6 +109,11 @@ class World(SharedWorld):
 
 @pytest.fixture
 def world(app: Flask) -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """The world these tests write emails for (the language tests use it too)."""
     shared = build_world(
         TeamSpec(
             sponsor={
