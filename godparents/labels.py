@@ -156,11 +156,23 @@ def campaign_day(day: CampaignDay | str | None) -> str:
     )
 
 
+def facility_name(address: Any) -> str:
+    """Where an address is, in the reader's language: the facility registry's name when the
+    address is linked to it and the registry has that language (``facility_en`` and
+    ``facility_de`` as a query gives them, or the linked record), else the text as typed."""
+    record = getattr(address, "facility_record", None)
+    english = getattr(address, "facility_en", None) or (record.name_en if record else None)
+    german = getattr(address, "facility_de", None) or (record.name_de if record else None)
+    preferred = german if _language() == "de" else english
+    return preferred or getattr(address, "facility", None) or ""
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(parliament, "parliament")
     app.add_template_filter(campaign_day, "campaign_day")
     app.add_template_global(parliament, "parliament_name")
+    app.add_template_filter(facility_name, "facility_name")
     app.add_template_filter(
         lambda person: salutations.salutation(person, _language()), "salutation"
     )

@@ -196,6 +196,20 @@ WOMEN_FACILITIES: tuple[Facility, ...] = (
     Facility("Penal colony No. 4 (Homiel)", "246035, г. Гомель,\nул. Антошкина, 3,\nИК-4"),
 )
 
+
+def german_facility_name(name: str) -> str:
+    """The German name of a facility above ("SIZO No. 1 (Minsk)" is
+    "Untersuchungsgefängnis Nr. 1 (Minsk)")."""
+    for english, german in (
+        ("SIZO No. ", "Untersuchungsgefängnis Nr. "),
+        ("Penal colony No. ", "Strafkolonie Nr. "),
+        ("Prison No. ", "Gefängnis Nr. "),
+    ):
+        if name.startswith(english):
+            return german + name.removeprefix(english)
+    return name
+
+
 # Where troublesome prisoners are moved to: a later transfer from a colony.
 PRISONS: tuple[Facility, ...] = (
     Facility("Prison No. 1 (Hrodna)", "230023, г. Гродно,\nул. Кирова, 1,\nТюрьма № 1"),

@@ -460,7 +460,9 @@ class _DemoBuilder:
 
     def _facility(self, place: data.Facility) -> Facility:
         if place.name not in self.facilities:
-            self.facilities[place.name] = self._add(new_facility(place.name, place.postal_address))
+            facility = new_facility(place.name, place.postal_address)
+            facility.name_de = data.german_facility_name(place.name)
+            self.facilities[place.name] = self._add(facility)
         return self.facilities[place.name]
 
     def _key_dates(self, prisoner: Prisoner) -> None:

@@ -10,10 +10,17 @@ from sqlalchemy import select
 
 from godparents.auth.models import User
 from godparents.extensions import db
+from godparents.prisoners.models import Facility
 from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.sponsors.models import Parliament, Sponsor
 from godparents.sponsors.parliaments import ensure_parliaments
-from tests.factories import make_coordinator, make_delegate, make_sponsor
+from tests.factories import (
+    make_coordinator,
+    make_delegate,
+    make_prisoner,
+    make_sponsor,
+    make_sponsorship,
+)
 from tests.helpers import LoginAs, field_errors, post_form
 
 INDEX = "/coordinator/sponsors/"
@@ -153,3 +160,27 @@ def test_a_godparent_sets_their_salutation_on_their_record(
     assert sponsor.full_name == "Anna Schmidt"
     assert (sponsor.form_of_address, sponsor.academic_title) == (FormOfAddress.FEMALE, None)
     assert sponsor.user.full_name is None
+
+
+def test_the_home_names_the_facility_in_the_readers_language(
+    app: Flask, client: FlaskClient, login_as: LoginAs
+) -> None:
+    sponsor = make_sponsor()
+    held, typed = make_prisoner(), make_prisoner()
+    held.addresses[0].facility_record = Facility(
+        name_en="SIZO No. 1 (Minsk)", name_de="Untersuchungsgefängnis Nr. 1 (Minsk)"
+    )
+    typed.addresses[0].facility = "СИЗО-1 Минск"  # not in the registry: as typed
+    db.session.commit()
+    make_sponsorship(sponsor, held)
+    make_sponsorship(sponsor, typed)
+    assert sponsor.user is not None
+    sponsor.user.locale = "de"
+    db.session.commit()
+    login_as(sponsor.user.email)
+    german = client.get("/sponsor/").get_data(as_text=True)
+    assert "Untersuchungsgefängnis Nr. 1 (Minsk)" in german and "SIZO No. 1" not in german
+    assert "СИЗО-1 Минск" in german
+    sponsor.user.locale = "en"
+    db.session.commit()
+    assert "SIZO No. 1 (Minsk)" in client.get("/sponsor/").get_data(as_text=True)
