@@ -16,13 +16,15 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 
+from godparents.auth import services as auth_services
 from godparents.extensions import db
 from godparents.prisoners.models import KeyDate, KeyDateKind, PrisonerAddress, PrisonerStatus
 from godparents.reminders.defaults import NEWS_TEMPLATES, TEMPLATES
 from godparents.reminders.events import Event
-from godparents.reminders.messages import Rendered
+from godparents.reminders.messages import Rendered, url_context
 from godparents.reminders.models import OutboxMessage, OutboxStatus, ReminderRule, Trigger
 from godparents.reminders.planner import Due
 from godparents.reminders.writing import due_again
@@ -31,6 +33,7 @@ from godparents.sponsors.parliaments import ensure_parliaments
 from godparents.timeutil import campaign_today
 from tests.app.test_translations import _source_messages, _translated
 from tests.reminders.test_reminder_messages import (
+    BASE,
     TODAY,
     World,
     _flat,
@@ -292,3 +295,20 @@ def test_the_digest_names_parliaments_in_the_readers_language(world: World) -> N
     assert "Österreichischer Nationalrat" in german.text
     assert "Austrian National Council" not in german.text
     assert "Austrian National Council" in english.text
+
+
+@pytest.mark.parametrize("template", ["invitation", "password_reset"])
+def test_invitations_and_resets_address_the_person_in_one_language(
+    world: World, template: str
+) -> None:
+    """The emails about logging in: addressed as the record says, in the reader's language
+    alone."""
+    user = world.sponsor.user
+    assert user is not None
+    for locale, opening in (("en", "Dear Dr Beispiel,"), ("de", "Sehr geehrte Frau Dr. Beispiel,")):
+        user.locale = locale
+        db.session.commit()
+        with url_context():
+            message = auth_services._email(user, lazy_gettext("Subject"), template, link=BASE)
+        assert message.body.startswith(opening + "\n\n")
+        assert _foreign(Rendered(message.subject, message.body, ""), locale) == []
