@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from flask import Flask
+from flask import Flask, g
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from sqlalchemy import select
 
+from godparents import salutations
 from godparents.actions.models import ActionKind, LetterOutcome
 from godparents.auth.models import Role
+from godparents.extensions import db
 from godparents.prisoners.models import FacilityKind, KeyDateKind, PrisonerStatus
-from godparents.reminders.models import OutboxStatus, RunStatus, Trigger
+from godparents.reminders.models import CampaignDay, OutboxStatus, RunStatus, Trigger
+from godparents.salutations import AcademicTitle, FormOfAddress
+from godparents.sponsors.models import Parliament
 from godparents.sponsorships.models import EndReason, SponsorshipStatus
 
 # Pairs, not a dict keyed by member: StrEnum members equal their values, so the prisoner
@@ -91,6 +98,12 @@ _PAIRS: list[tuple[StrEnum, LazyString]] = [
     (RunStatus.UNDELIVERED, _l("Could not deliver everything")),
     (RunStatus.STOPPED, _l("Stopped before the end")),
     (RunStatus.CRASHED, _l("Ended by an error")),
+    (FormOfAddress.NEUTRAL, _l("By name (neutral)")),
+    (FormOfAddress.FEMALE, _l("Ms")),
+    (FormOfAddress.MALE, _l("Mr")),
+    (AcademicTitle.DR, _l("Dr.")),
+    (AcademicTitle.PROF, _l("Prof.")),
+    (AcademicTitle.PROF_DR, _l("Prof. Dr.")),
 ]
 LABELS: dict[tuple[type, str], LazyString] = {
     (type(member), member.value): text for member, text in _PAIRS
@@ -103,5 +116,66 @@ def label(value: StrEnum | None) -> str:
     return str(LABELS.get((type(value), value.value), value.value))
 
 
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+def _names(key: str, query: Any) -> dict[str, str]:
+    """English name -> German name, read once per application context (a request, or a
+    reminder run): the lists are short and change seldom."""
+    cached = g.get(key)
+    if cached is None:
+        cached = {english: german for english, german in db.session.execute(query) if german}
+        setattr(g, key, cached)
+    return cached
+
+
+def parliament(name: str | None) -> str:
+    """A parliament's name (as ``Sponsor.body`` holds it) in the reader's language. A name
+    typed as "other" stays as typed."""
+    if not name:
+        return ""
+    if _language() != "de":
+        return name
+    return _names("_parliament_names", select(Parliament.name_en, Parliament.name_de)).get(
+        name, name
+    )
+
+
+def campaign_day(day: CampaignDay | str | None) -> str:
+    """A campaign day's name in the reader's language; given a day or its English name."""
+    if day is None:
+        return ""
+    if isinstance(day, CampaignDay):
+        return day.name_in(_language())
+    if _language() != "de":
+        return day
+    return _names("_campaign_day_names", select(CampaignDay.name, CampaignDay.name_de)).get(
+        day, day
+    )
+
+
+def facility_name(address: Any) -> str:
+    """Where an address is, in the reader's language: the facility registry's name when the
+    address is linked to it and the registry has that language (``facility_en`` and
+    ``facility_de`` as a query gives them, or the linked record), else the text as typed."""
+    record = getattr(address, "facility_record", None)
+    english = getattr(address, "facility_en", None) or (record.name_en if record else None)
+    german = getattr(address, "facility_de", None) or (record.name_de if record else None)
+    preferred = german if _language() == "de" else english
+    return preferred or getattr(address, "facility", None) or ""
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
+    app.add_template_filter(parliament, "parliament")
+    app.add_template_filter(campaign_day, "campaign_day")
+    app.add_template_global(parliament, "parliament_name")
+    app.add_template_filter(facility_name, "facility_name")
+    app.add_template_filter(
+        lambda person: salutations.salutation(person, _language()), "salutation"
+    )
+    app.add_template_filter(
+        lambda person: salutations.display_name(person, _language()), "display_name"
+    )

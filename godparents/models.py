@@ -29,7 +29,7 @@ from godparents.reminders.models import (
 )
 from godparents.reminders.notices import ChangeNotice
 from godparents.search import SearchWord
-from godparents.sponsors.models import Delegation, Sponsor
+from godparents.sponsors.models import Delegation, Parliament, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "OutboxContent",
     "OutboxMessage",
     "OutboxStatus",
+    "Parliament",
     "Prisoner",
     "PrisonerAddress",
     "PrisonerPhoto",

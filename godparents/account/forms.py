@@ -27,6 +27,7 @@ from wtforms.validators import (
 from godparents.auth.forms import PasswordSetForm
 from godparents.fields import BoundedIntegerField, EmailAddress, MultiCheckboxField
 from godparents.reminders.models import Trigger
+from godparents.sponsors.registry_forms import AddressFields
 
 # Offered first; any other IANA zone is accepted too.
 COMMON_TIMEZONES = (
@@ -80,8 +81,17 @@ def _timezones() -> tuple[tuple[str, str], ...]:
     return tuple((zone, zone.replace("_", " ")) for zone in zones)
 
 
-class ProfileForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=100)])
+class ProfileForm(AddressFields, FlaskForm):
+    full_name = StringField(
+        _l("Your name"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("As emails should address you. Leave it empty for “Hello,” alone."),
+    )
+    title = StringField(
+        _l("Parliamentary title"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("For example: MdB, MEP, Abg.z.NR. Shown on lists, not in salutations."),
+    )
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
     contact_email = EmailField(
         _l("Contact email"),
@@ -104,6 +114,7 @@ class ProfileForm(FlaskForm):
         self, *args: object, reminder_kinds: dict[Trigger, object], **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.set_address_choices()
         self.timezone.choices = [SelectChoice(zone, text) for zone, text in _timezones()]
         self.reminders.choices = [
             SelectChoice(kind.value, str(text)) for kind, text in reminder_kinds.items()

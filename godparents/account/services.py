@@ -17,6 +17,8 @@ from godparents.auth.models import Passkey, User, normalise_email
 from godparents.auth.passwords import verify_password
 from godparents.auth.services import AccountError, find_user, set_password
 from godparents.reminders.models import Trigger
+from godparents.salutations import AcademicTitle, FormOfAddress
+from godparents.sponsors.models import Sponsor
 
 
 def update_profile(
@@ -38,6 +40,24 @@ def update_profile(
     if contact and user.sponsor is not None:
         for key, value in contact.items():
             setattr(user.sponsor, key, value)
+
+
+def set_address(
+    user: User, *, form_of_address: str | None, academic_title: str | None, full_name: str | None
+) -> None:
+    """How emails address this user (godparents/salutations.py). A godparent's are on
+    their godparent record, whose name the coordinators keep; anyone else gives a name."""
+    form = FormOfAddress(form_of_address or FormOfAddress.NEUTRAL)
+    title = AcademicTitle(academic_title) if academic_title else None
+    person: User | Sponsor = user.sponsor if user.sponsor is not None else user
+    if person.form_of_address != form:
+        person.form_of_address = form
+    if person.academic_title != title:
+        person.academic_title = title
+    if user.sponsor is None:
+        name = " ".join((full_name or "").split()) or None
+        if user.full_name != name:
+            user.full_name = name
 
 
 def wants(user: User, kind: Trigger) -> bool:

@@ -47,6 +47,7 @@ from godparents.calendar.subscribe import subscription
 from godparents.extensions import db
 from godparents.fields import add_error
 from godparents.mailer import send_email
+from godparents.salutations import FormOfAddress
 from godparents.security import or_404
 from godparents.types import utcnow
 
@@ -65,6 +66,10 @@ def _profile_form() -> ProfileForm:
         form.reminders.data = [
             kind.value for kind in _reminder_kinds() if services.wants(user, kind)
         ]
+        person = user.sponsor if user.sponsor is not None else user
+        form.form_of_address.data = (person.form_of_address or FormOfAddress.NEUTRAL).value
+        form.academic_title.data = person.academic_title.value if person.academic_title else ""
+        form.full_name.data = user.full_name
         if user.sponsor is not None:
             form.title.data = user.sponsor.title
             form.phone.data = user.sponsor.phone
@@ -127,6 +132,12 @@ def profile() -> Response | str:
             offered={kind.value for kind in _reminder_kinds()},
             birthday_card_days=form.birthday_card_days.data,
             contact=contact,
+        )
+        services.set_address(
+            current_user,
+            form_of_address=form.form_of_address.data,
+            academic_title=form.academic_title.data,
+            full_name=form.full_name.data,
         )
         db.session.commit()
         flash(_("Your settings are saved."), "success")

@@ -45,6 +45,7 @@ from godparents.auth.forms import (
 from godparents.auth.models import Role, User
 from godparents.extensions import db
 from godparents.fields import add_error
+from godparents.labels import parliament
 from godparents.mailer import send_email
 from godparents.security import clear_session, public, roles_required, safe_next
 from godparents.sponsors.models import Sponsor
@@ -361,7 +362,7 @@ def invite() -> Response | str:
         select(Sponsor).where(Sponsor.is_active).order_by(Sponsor.full_name)
     ).all()
     form.sponsor_id.choices = [
-        SelectChoice(str(s.id), f"{s.full_name} ({s.body})") for s in sponsors
+        SelectChoice(str(s.id), f"{s.full_name} ({parliament(s.body)})") for s in sponsors
     ]
     if form.validate_on_submit():
         sponsor = db.session.get(Sponsor, form.sponsor_id.data)

@@ -148,13 +148,18 @@ def feed(user: User, now: datetime) -> bytes:
                 )
         for day in campaign_days:
             calendar.add_component(
-                _yearly(f"campaign-day-{day.id}", day.name, date(2020, day.month, day.day), now)
+                _yearly(
+                    f"campaign-day-{day.id}",
+                    day.name_in(user.locale),
+                    date(2020, day.month, day.day),
+                    now,
+                )
             )
             for on in postby.coming_occasions(day.month, day.day, today):
                 calendar.add_component(
                     _event(
                         f"post-by-campaign-day-{day.id}-{on.year}",
-                        _("Post cards for %(day)s by today", day=day.name),
+                        _("Post cards for %(day)s by today", day=day.name_in(user.locale)),
                         postby.post_by(on, transit),
                         now,
                     )

@@ -20,10 +20,16 @@ COORDINATORS: tuple[tuple[str, str], ...] = (
     (f"koordination@{DOMAIN}", "de"),
 )
 
-CAMPAIGN_DAYS: tuple[tuple[str, int, int], ...] = (
-    ("Day of Solidarity with Belarusian Political Prisoners", 5, 21),
-    ("Freedom Day (Belarus)", 3, 25),
-    ("Human Rights Day", 12, 10),
+# (English name, German name, month, day)
+CAMPAIGN_DAYS: tuple[tuple[str, str, int, int], ...] = (
+    (
+        "Day of Solidarity with Belarusian Political Prisoners",
+        "Tag der Solidarität mit den politischen Gefangenen in Belarus",
+        5,
+        21,
+    ),
+    ("Freedom Day (Belarus)", "Tag der Freiheit (Belarus)", 3, 25),
+    ("Human Rights Day", "Tag der Menschenrechte", 12, 10),
 )
 
 
@@ -190,6 +196,20 @@ WOMEN_FACILITIES: tuple[Facility, ...] = (
     Facility("Penal colony No. 4 (Homiel)", "246035, г. Гомель,\nул. Антошкина, 3,\nИК-4"),
 )
 
+
+def german_facility_name(name: str) -> str:
+    """The German name of a facility above ("SIZO No. 1 (Minsk)" is
+    "Untersuchungsgefängnis Nr. 1 (Minsk)")."""
+    for english, german in (
+        ("SIZO No. ", "Untersuchungsgefängnis Nr. "),
+        ("Penal colony No. ", "Strafkolonie Nr. "),
+        ("Prison No. ", "Gefängnis Nr. "),
+    ):
+        if name.startswith(english):
+            return german + name.removeprefix(english)
+    return name
+
+
 # Where troublesome prisoners are moved to: a later transfer from a colony.
 PRISONS: tuple[Facility, ...] = (
     Facility("Prison No. 1 (Hrodna)", "230023, г. Гродно,\nул. Кирова, 1,\nТюрьма № 1"),
@@ -352,7 +372,7 @@ SPONSORS: tuple[SponsorSeed, ...] = (
     ),
     SponsorSeed(
         "Thomas Becker",
-        "Dr.",
+        "MdB",
         "Bundestag",
         "DE",
         "CDU/CSU",
@@ -455,7 +475,7 @@ SPONSORS: tuple[SponsorSeed, ...] = (
     ),
     SponsorSeed(
         "Margarete Lindner",
-        "Dr.",
+        "MdEP",
         "European Parliament",
         "DE",
         "Greens/EFA",
@@ -491,6 +511,34 @@ TIMEZONES: dict[str, str] = {
     "SE": "Europe/Stockholm",
     "CZ": "Europe/Prague",
 }
+
+# How the godparents above are addressed (godparents/salutations.py): (form, academic
+# title). Those not named here keep the neutral default ("Dear Claire Dubois,").
+ADDRESSED_AS: dict[str, tuple[str, str | None]] = {
+    "Helen Whitfield": ("female", None),
+    "Anna Schmidt": ("female", None),
+    "Thomas Becker": ("male", "dr"),
+    "Katharina Vogel": ("female", None),
+    "Markus Hoffmann": ("male", None),
+    "Sabine Keller": ("female", None),
+    "Lukas Brunner": ("male", None),
+    "Elisabeth Gruber": ("female", "prof_dr"),
+    "Florian Mayr": ("male", None),
+    "Magdalena Nowakowska": ("female", None),
+    "Piotr Zieliński": ("male", None),
+    "Tomas Petrauskas": ("male", None),
+    "James Harrington": ("male", None),
+    "Fiona MacLeod": ("female", None),
+    "Pieter de Vries": ("male", None),
+    "Julien Moreau": ("male", None),
+    "Margarete Lindner": ("female", "dr"),
+    "Krzysztof Wiśniewski": ("male", None),
+    "Isabelle Fontaine": ("female", None),
+    "Eva Novotná": ("female", "dr"),
+}
+# The names of the office staff, in the order of the godparents who have them: neutral, as
+# office staff are when they have not said otherwise.
+DELEGATE_NAMES: tuple[str, ...] = ("Jamie Collins", "Alex Weber", "Kim Schulz", "Sascha Brandt")
 
 # Parliaments of the bulk sponsors: (body, country, language).
 PARLIAMENTS: tuple[tuple[str, str, str], ...] = (

@@ -38,7 +38,7 @@ from godparents.prisoners.models import (
 )
 from godparents.prisoners.spellings import prisoner_search_words, words_of
 from godparents.search import key_text, key_words, remember_words
-from godparents.sponsors.models import Sponsor
+from godparents.sponsors.models import Parliament, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
 PRISONERS_PER_UNIT = 1_500
@@ -256,6 +256,10 @@ class _ScaleUnit:
     def _sponsors(self) -> list[Row]:
         rng, today = self.rng, self.today
         rows: list[Row] = []
+        listed = {
+            name: ident
+            for name, ident in db.session.execute(select(Parliament.name_en, Parliament.id))
+        }
         for index in range(SPONSORS_PER_UNIT):
             body, country, language = rng.choice(data.PARLIAMENTS)
             number = self.unit * SPONSORS_PER_UNIT + index + 1
@@ -269,6 +273,7 @@ class _ScaleUnit:
                     "search_text": key_text(words_of(full_name)),
                     "title": None,
                     "body": body,
+                    "parliament_id": listed.get(body),
                     "country": country,
                     "email": f"sponsor.{number:06d}@scale.{data.DOMAIN}",
                     "language": language,

@@ -45,7 +45,9 @@ from godparents.prisoners.models import (
 )
 from godparents.prisoners.names import fold
 from godparents.reminders.models import CampaignDay
+from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.sponsors.models import Delegation, Sponsor
+from godparents.sponsors.parliaments import ensure_parliaments, matching
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
 MARKER_EMAIL = data.COORDINATORS[0][0]  # its account exists once the demo data is loaded
@@ -84,6 +86,7 @@ def seed_demo(
     """
     created: Counter[str] = Counter()
     created["campaign_days"] += ensure_campaign_days()
+    created["parliaments"] += ensure_parliaments()
     demo_created = not demo_data_exists()
     if demo_created:
         created.update(_DemoBuilder(today, password_hash, totp_secret).build())
@@ -99,7 +102,10 @@ def ensure_campaign_days() -> int:
     """Create the default campaign days that are missing (by name); return how many."""
     existing = set(db.session.scalars(select(CampaignDay.name)))
     missing = [day for day in data.CAMPAIGN_DAYS if day[0] not in existing]
-    db.session.add_all(CampaignDay(name=name, month=month, day=day) for name, month, day in missing)
+    db.session.add_all(
+        CampaignDay(name=name, name_de=name_de, month=month, day=day)
+        for name, name_de, month, day in missing
+    )
     return len(missing)
 
 
@@ -193,10 +199,14 @@ class _DemoBuilder:
             email = email_address(seed.full_name)
             timezone = data.TIMEZONES.get(seed.country, "Europe/Berlin")
             user = self._user(email, Role.SPONSOR, seed.language, timezone)
+            form, academic = data.ADDRESSED_AS.get(seed.full_name, ("neutral", None))
             sponsor = self._add(
                 Sponsor(
                     full_name=seed.full_name,
                     title=seed.title,
+                    form_of_address=FormOfAddress(form),
+                    academic_title=AcademicTitle(academic) if academic else None,
+                    parliament=matching(seed.body),
                     body=seed.body,
                     country=seed.country,
                     party=seed.party,
@@ -218,6 +228,7 @@ class _DemoBuilder:
                 office = self._user(
                     email_address(f"office {surname}"), Role.DELEGATE, seed.language, timezone
                 )
+                office.full_name = data.DELEGATE_NAMES[len(self.delegates)]
                 self._add(Delegation(sponsor=sponsor, user=office))
                 self.delegates[sponsor] = [office]
             sponsors.append(sponsor)
@@ -449,7 +460,9 @@ class _DemoBuilder:
 
     def _facility(self, place: data.Facility) -> Facility:
         if place.name not in self.facilities:
-            self.facilities[place.name] = self._add(new_facility(place.name, place.postal_address))
+            facility = new_facility(place.name, place.postal_address)
+            facility.name_de = data.german_facility_name(place.name)
+            self.facilities[place.name] = self._add(facility)
         return self.facilities[place.name]
 
     def _key_dates(self, prisoner: Prisoner) -> None:

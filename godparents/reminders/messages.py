@@ -22,11 +22,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from godparents.actions import outcomes, postby, posted
 from godparents.actions.models import ActionKind
-from godparents.auth.models import User
+from godparents.auth.models import Role, User
 from godparents.prisoners.models import Prisoner
 from godparents.reminders import notices
 from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus, Trigger
 from godparents.reminders.planner import Due
+from godparents.salutations import display_name, salutation
 from godparents.sponsors.models import Sponsor
 
 UNSUBSCRIBE_SALT = "reminders-unsubscribe"
@@ -156,13 +157,16 @@ def context(
         if prisoner is not None:
             links["prisoner"] = external_url("prisoners.detail", prisoner_id=prisoner.id)
     sponsor = user.sponsor if due.recipient.sponsor_id is not None else None
+    godparent = godparent or sponsor or _only_godparent_of(user)
     return {
         "recipient": user,
         "sponsor": sponsor,
-        "godparent": godparent or sponsor,
-        "greeting_name": " ".join(filter(None, [sponsor.title, sponsor.full_name]))
-        if sponsor
-        else None,
+        "godparent": godparent,
+        # "Sehr geehrte Frau Dr. Lindner," / "Dear Dr Lindner,": a godparent as their
+        # record says, anyone else as their settings say (godparents/salutations.py).
+        "greeting": salutation(sponsor or user, user.locale),
+        # Whom office staff work for, named: "Dr Margarete Lindner".
+        "godparent_name": display_name(godparent, user.locale),
         "rule": rule,
         "event": event,
         "on": event.on,
@@ -182,6 +186,15 @@ def context(
         "post_by": postby.for_day(event.on, today) if occasion in postby.CARD_DATES else None,
         "links": links,
     }
+
+
+def _only_godparent_of(user: User) -> Sponsor | None:
+    """The godparent office staff work for, when they work for one only (a reminder about
+    no godparent in particular, such as a campaign day, still names them)."""
+    if user.role is not Role.DELEGATE:
+        return None
+    sponsors = [delegation.sponsor for delegation in user.delegations]
+    return sponsors[0] if len(sponsors) == 1 else None
 
 
 def render(template: str, locale: str, values: dict[str, Any]) -> Rendered:

@@ -31,10 +31,14 @@ class CampaignDay(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # in English
+    name_de: Mapped[str | None] = mapped_column(String(200))  # None: the English name
     month: Mapped[int] = mapped_column(SmallInteger)
     day: Mapped[int] = mapped_column(SmallInteger)
     is_active: Mapped[bool] = mapped_column(default=True)
+
+    def name_in(self, locale: str | None) -> str:
+        return (self.name_de or self.name) if (locale or "").startswith("de") else self.name
 
     def __repr__(self) -> str:
         return f"<CampaignDay {self.month:02}-{self.day:02}>"

@@ -10,12 +10,34 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from godparents.extensions import Model
 from godparents.prisoners.spellings import words_of
+from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.search import key_text, trigram_index
-from godparents.types import UTCDateTime, utcnow
+from godparents.types import UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
     from godparents.auth.models import User
     from godparents.sponsorships.models import Sponsorship
+
+
+class Parliament(Model):
+    """A parliament on the maintained list the godparent form picks from, named in each
+    language the app speaks. A godparent in a parliament not on it has "other" and the
+    name as typed (``Sponsor.body``)."""
+
+    __tablename__ = "parliaments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The English name is also what ``Sponsor.body`` holds for a godparent in it, so that
+    # lists, filters and exports that read ``body`` keep working (labels.parliament).
+    name_en: Mapped[str] = mapped_column(String(200), unique=True)
+    name_de: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2; "EU" for the EU's
+
+    def __repr__(self) -> str:
+        return f"<Parliament {self.id}>"
+
+    def name_in(self, locale: str | None) -> str:
+        return self.name_de if (locale or "").startswith("de") else self.name_en
 
 
 class Sponsor(Model):
@@ -28,8 +50,24 @@ class Sponsor(Model):
     version: Mapped[int] = mapped_column(server_default="1")
     __mapper_args__ = {"version_id_col": version}
     full_name: Mapped[str] = mapped_column(String(200))
+    # The parliamentary title or post-nominal ("MdB", "Abg.z.NR", "MP"): shown on lists,
+    # never in a salutation. The academic title a salutation uses is apart from it.
     title: Mapped[str | None] = mapped_column(String(100))
-    body: Mapped[str] = mapped_column(String(200))  # parliament, e.g. "Bundestag"
+    # How to address them (godparents/salutations.py): neutral unless they said otherwise.
+    form_of_address: Mapped[FormOfAddress] = mapped_column(
+        enum_type(FormOfAddress, "form_of_address"),
+        default=FormOfAddress.NEUTRAL,
+        server_default=FormOfAddress.NEUTRAL.value,
+    )
+    academic_title: Mapped[AcademicTitle | None] = mapped_column(
+        enum_type(AcademicTitle, "academic_title")
+    )
+    # The parliament from the list; None for "other", whose name is in ``body`` as typed.
+    parliament_id: Mapped[int | None] = mapped_column(
+        ForeignKey("parliaments.id", ondelete="SET NULL"), index=True
+    )
+    # The parliament's name: the list's English name, or the name as typed for "other".
+    body: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     party: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -55,6 +93,7 @@ class Sponsor(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     user: Mapped[User | None] = relationship(back_populates="sponsor")
+    parliament: Mapped[Parliament | None] = relationship()
     delegations: Mapped[list[Delegation]] = relationship(
         back_populates="sponsor", cascade="all, delete-orphan"
     )

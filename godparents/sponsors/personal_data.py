@@ -20,6 +20,7 @@ from godparents.audit.services import record
 from godparents.auth.models import User
 from godparents.extensions import db
 from godparents.reminders.models import OutboxContent, OutboxMessage
+from godparents.salutations import FormOfAddress
 from godparents.sponsors.models import Delegation, Sponsor
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 
@@ -253,6 +254,7 @@ def erase(sponsor: Sponsor, actor: User, today: date, now: datetime, ip: str | N
             pairing.end_reason = EndReason.OTHER
     sponsor.full_name = ERASED_NAME % {"id": sponsor.id}
     sponsor.title = sponsor.party = sponsor.email = sponsor.phone = None
+    sponsor.academic_title, sponsor.form_of_address = None, FormOfAddress.NEUTRAL
     sponsor.postal_address = None
     sponsor.public_quote = sponsor.notes = None
     sponsor.has_public_consent = False

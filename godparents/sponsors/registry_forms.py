@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from godparents.concurrency import VersionField
 from godparents.fields import DayField, EmailAddress
+from godparents.labels import label
+from godparents.salutations import AcademicTitle, FormOfAddress
+from godparents.sponsors.parliaments import all_parliaments
 
 
 def _strip(value: str | None) -> str | None:
@@ -20,21 +24,66 @@ def _upper(value: str | None) -> str | None:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-class SponsorForm(FlaskForm):
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+def _choice(value: object) -> str:
+    """A stored value as a select's option value: None is the empty option."""
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
+
+
+def form_of_address_choices() -> list[SelectChoice]:
+    return [SelectChoice(form.value, label(form)) for form in FormOfAddress]
+
+
+def academic_title_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("None")), *(SelectChoice(t.value, label(t)) for t in AcademicTitle)]
+
+
+class AddressFields:
+    """How emails address the person (godparents/salutations.py): on the godparent form
+    and on one's own settings."""
+
+    form_of_address = SelectField(
+        _l("Address as"),
+        coerce=_choice,
+        default=FormOfAddress.NEUTRAL.value,
+        description=_l(
+            "How emails open: “Dear Ms Lindner”, “Dear Mr Hoffmann”, or by the whole name."
+        ),
+    )
+    academic_title = SelectField(
+        _l("Academic title"),
+        coerce=_choice,
+        validators=[Optional()],
+        description=_l("Used in salutations, for example “Dear Dr Lindner”."),
+    )
+
+    def set_address_choices(self) -> None:
+        self.form_of_address.choices = form_of_address_choices()
+        self.academic_title.choices = academic_title_choices()
+
+
+class SponsorForm(AddressFields, FlaskForm):
     full_name = StringField(
         _l("Full name"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
     )
     title = StringField(
-        _l("Title"),
+        _l("Parliamentary title"),
         filters=[_strip],
         validators=[Optional(), Length(max=100)],
-        description=_l("For example: Dr., MEP, Member of the Bundestag."),
+        description=_l("For example: MdB, MEP, Abg.z.NR. Shown on lists, not in salutations."),
     )
+    parliament_id = SelectField(_l("Parliament"), coerce=_choice, validators=[Optional()])
     body = StringField(
-        _l("Parliament"),
+        _l("Other parliament"),
         filters=[_strip],
-        validators=[DataRequired(), Length(max=200)],
-        description=_l("For example: European Parliament, Bundestag."),
+        validators=[Length(max=200)],
+        description=_l("Only if the parliament is not on the list: its name."),
     )
     country = StringField(
         _l("Country"),
@@ -70,6 +119,22 @@ class SponsorForm(FlaskForm):
     is_active = BooleanField(_l("Active"), default=True)
     version = VersionField()  # the record's version when the form was read (concurrency.py)
     submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_address_choices()
+        self.parliament_id.choices = [
+            SelectChoice("", _l("Other: not on the list")),
+            *(SelectChoice(str(p.id), p.name_in(_language())) for p in all_parliaments()),
+        ]
+        if not self.is_submitted() and self.parliament_id.data:
+            self.body.data = ""  # the list's name is the parliament's; the box is for others
+
+    def validate_body(self, field: StringField) -> None:
+        if not self.parliament_id.data and not field.data:
+            raise ValidationError(
+                _l("Choose the parliament, or type its name if it is not on the list.")
+            )
 
 
 class SponsorInviteForm(FlaskForm):

@@ -22,7 +22,9 @@ from godparents.auth.models import User
 from godparents.extensions import db
 from godparents.listing import Sort
 from godparents.prisoners.names import fold
-from godparents.sponsors.models import Delegation, Sponsor
+from godparents.salutations import AcademicTitle, FormOfAddress
+from godparents.sponsors import parliaments
+from godparents.sponsors.models import Delegation, Parliament, Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
 
 SORT_KEYS = ("name", "body", "country", "pairings", "last_action", "mandate")
@@ -34,7 +36,8 @@ OPTIONAL_TEXT = ("title", "party", "email", "phone", "public_quote", "notes")
 EDITABLE = (
     "full_name",
     "title",
-    "body",
+    "form_of_address",
+    "academic_title",
     "country",
     "party",
     "email",
@@ -240,17 +243,30 @@ def delegates_of(sponsor: Sponsor) -> list[User]:
 
 
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
-    cleaned = {key: values[key] for key in EDITABLE}
-    for key in ("full_name", "body", *OPTIONAL_TEXT):
+    cleaned = {key: values.get(key) for key in EDITABLE}
+    for key in ("full_name", *OPTIONAL_TEXT):
         text = (cleaned[key] or "").strip()
         cleaned[key] = text or (None if key in OPTIONAL_TEXT else text)
     cleaned["country"] = (cleaned["country"] or "").strip().upper()
+    cleaned["form_of_address"] = FormOfAddress(cleaned["form_of_address"] or FormOfAddress.NEUTRAL)
+    cleaned["academic_title"] = (
+        AcademicTitle(cleaned["academic_title"]) if cleaned["academic_title"] else None
+    )
     return cleaned
 
 
+def _parliament_of(values: Mapping[str, Any]) -> tuple[Parliament | None, str]:
+    """The listed parliament chosen (None: "other") and the name typed for "other"."""
+    chosen = str(values.get("parliament_id") or "")
+    parliament = db.session.get(Parliament, int(chosen)) if chosen.isdigit() else None
+    return parliament, (values.get("body") or "").strip()
+
+
 def create_sponsor(values: Mapping[str, Any]) -> Sponsor:
-    """A new godparent from the form's values (``EDITABLE`` and ``is_active``)."""
+    """A new godparent from the form's values (``EDITABLE``, the parliament chosen or
+    typed, and ``is_active``)."""
     sponsor = Sponsor(**_clean(values), is_active=bool(values.get("is_active", True)))
+    parliaments.place(sponsor, *_parliament_of(values))
     db.session.add(sponsor)
     db.session.flush()
     return sponsor
@@ -260,6 +276,7 @@ def update_sponsor(sponsor: Sponsor, values: Mapping[str, Any]) -> None:
     """Change the record; switching ``is_active`` does what (de)activation does."""
     for key, value in _clean(values).items():
         setattr(sponsor, key, value)
+    parliaments.place(sponsor, *_parliament_of(values))
     if "is_active" in values and bool(values["is_active"]) != sponsor.is_active:
         if values["is_active"]:
             reactivate(sponsor)

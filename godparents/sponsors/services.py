@@ -198,6 +198,9 @@ def current_addresses(prisoner_ids: list[int]) -> dict[int, Row[*tuple[Any, ...]
         select(
             PrisonerAddress.prisoner_id,
             PrisonerAddress.facility,
+            # The registry's names of the facility, for the reader's language (labels.py).
+            Facility.name_en.label("facility_en"),
+            Facility.name_de.label("facility_de"),
             # The entry's own postal address, else its facility's (None: unknown).
             func.coalesce(PrisonerAddress.postal_address, Facility.postal_address).label(
                 "postal_address"

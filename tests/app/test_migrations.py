@@ -423,3 +423,52 @@ def test_letters_flag_may_be_not_known_and_notice_rules_come_and_go(empty_app: F
             == 0
         )
         assert "change_notices" not in inspect(connection).get_table_names()
+
+
+def test_parliaments_as_typed_are_linked_and_academic_titles_moved(empty_app: Flask) -> None:
+    """Issue 17: godparents whose parliament, as typed, is on the new list (in English or
+    German) are linked to it; a lone academic title moves to where salutations read it; the
+    campaign days get their German names. Downgrading puts the title back."""
+    upgrade(revision="e16a4b2c8d10")
+    rows = [
+        ("Anna", "Bundestag", "MdB"),
+        ("Bernd", "Österreichischer  Nationalrat", "Dr."),
+        ("Clara", "Landtag Brandenburg", "Prof. Dr."),
+    ]
+    with db.engine.begin() as connection:
+        for name, body, title in rows:
+            connection.execute(
+                text(
+                    "INSERT INTO sponsors (full_name, title, body, country, language, is_active, "
+                    "has_public_consent, search_text, created_at, updated_at) VALUES (:name, "
+                    ":title, :body, 'DE', 'de', :on, :off, '', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"name": name, "title": title, "body": body, "on": True, "off": False},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO campaign_days (name, month, day, is_active) "
+                "VALUES ('Human Rights Day', 12, 10, :on)"
+            ),
+            {"on": True},
+        )
+    upgrade()
+    query = (
+        "SELECT s.full_name, s.body, p.name_de, s.title, s.academic_title, s.form_of_address "
+        "FROM sponsors s LEFT JOIN parliaments p ON p.id = s.parliament_id ORDER BY s.full_name"
+    )
+    with db.engine.connect() as connection:
+        assert [tuple(row) for row in connection.execute(text(query))] == [
+            ("Anna", "Bundestag", "Bundestag", "MdB", None, "neutral"),
+            ("Bernd", "Austrian National Council", "Österreichischer Nationalrat", None, "dr",
+             "neutral"),
+            ("Clara", "Landtag Brandenburg", None, None, "prof_dr", "neutral"),
+        ]  # fmt: skip
+        assert connection.scalar(text("SELECT name_de FROM campaign_days")) == (
+            "Tag der Menschenrechte"
+        )
+    downgrade(revision="e16a4b2c8d10")
+    with db.engine.connect() as connection:
+        titles = connection.execute(text("SELECT title FROM sponsors ORDER BY full_name"))
+        assert [title for (title,) in titles] == ["MdB", "Dr.", "Prof. Dr."]

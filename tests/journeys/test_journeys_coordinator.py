@@ -12,6 +12,7 @@ from sqlalchemy import select
 from godparents.extensions import db
 from godparents.prisoners.models import Prisoner, PrisonerStatus
 from godparents.sponsors.models import Sponsor
+from godparents.sponsors.parliaments import ensure_parliaments
 from godparents.sponsorships.models import EndReason, Sponsorship, SponsorshipStatus
 from tests.browser import log_in
 from tests.factories import PASSWORD, make_coordinator, make_prisoner
@@ -45,15 +46,20 @@ def test_pair_then_release_and_re_pair(page, live_server) -> None:
     prisoner = db.session.scalar(select(Prisoner).where(Prisoner.name_latin == "Ales Navumau"))
     assert prisoner.status is PrisonerStatus.SENTENCED
 
+    ensure_parliaments()
+    db.session.commit()
     page.goto("/coordinator/")
     page.get_by_role("link", name="Add a godparent").click()
     page.get_by_label("Full name").fill("Marta Nowicka")
-    page.get_by_label("Parliament").fill("Sejm")
+    page.get_by_label("Address as").select_option(label="Ms")
+    page.get_by_label("Parliament", exact=True).select_option(label="Sejm")
     page.get_by_label("Country").fill("pl")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(r".*/coordinator/sponsors/\d+$"))
     sponsor = db.session.scalar(select(Sponsor).where(Sponsor.full_name == "Marta Nowicka"))
     assert sponsor.country == "PL"
+    assert sponsor.body == "Sejm" and sponsor.parliament is not None
+    assert page.get_by_text("Dear Ms Nowicka,").is_visible()
 
     page.goto(f"/coordinator/prisoners/{prisoner.id}")
     page.get_by_role("link", name="Pair a godparent").first.click()

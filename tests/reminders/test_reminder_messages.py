@@ -29,6 +29,7 @@ from godparents.reminders.models import (
 )
 from godparents.reminders.planner import Due, Recipient, plan
 from godparents.reminders.writing import render_due
+from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.sponsorships.models import Sponsorship
 from tests.factories import (
     make_default_rules,
@@ -108,9 +109,19 @@ class World(SharedWorld):
 
 @pytest.fixture
 def world(app: Flask) -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """The world these tests write emails for (the language tests use it too)."""
     shared = build_world(
         TeamSpec(
-            sponsor={"full_name": "Anna Beispiel", "title": "Dr."},
+            sponsor={
+                "full_name": "Anna Beispiel",
+                "title": "MdB",
+                "academic_title": AcademicTitle.DR,
+                "form_of_address": FormOfAddress.FEMALE,
+            },
             prisoner={
                 "name_latin": "Ihar Kavalenka",
                 "name_ru": "Игорь Коваленко",
@@ -236,7 +247,7 @@ def test_the_date_is_said_as_people_say_it(world):
     greeting = _rendered(world.due("birthday"))
 
     assert card.subject == "Birthday card for Ihar Kavalenka: turns 46 on 25 September"
-    assert card.text.startswith("Hello Dr. Anna Beispiel,\n\n")
+    assert card.text.startswith("Dear Dr Beispiel,\n\n")
     assert (
         "Ihar Kavalenka (Игорь Коваленко) turns 46 in 30 days, on Friday 25 September 2026."
         in _flat(card.text)
@@ -309,7 +320,7 @@ def test_line_breaks_in_the_data_stay_out_of_the_subject_line(world):
     message = _rendered(item)
 
     assert message.subject == "Ales Bcc: spy@example.org: nothing logged for 60 days"
-    assert message.text.startswith("Hello Dr. Anna Beispiel,\n\n")
+    assert message.text.startswith("Dear Dr Beispiel,\n\n")
 
 
 def test_a_coordinator_gets_the_registry_page_and_no_log_link(world):
@@ -325,8 +336,8 @@ def test_office_staff_are_told_why_they_get_it(world):
     message = _rendered(world.due("welcome", who="delegate"))
 
     assert message.text.startswith("Hello,\n\n")
-    assert "A godparent you work for is now the godparent of" in _flat(message.text)
-    assert "because you are office staff of a godparent" in message.html
+    assert "You work for Dr Anna Beispiel, who is now the godparent of" in _flat(message.text)
+    assert "because you are office staff for Dr Anna Beispiel in" in message.html
     assert f"{BASE}/sponsor/prisoners/{world.prisoner.id}/actions/new?kind=letter" in message.text
 
 

@@ -423,7 +423,7 @@ def test_create_a_godparent(coordinator: User, client: FlaskClient) -> None:
     ("field", "value", "message"),
     [
         ("full_name", "  ", "This field is required."),
-        ("body", "", "This field is required."),
+        ("body", "", "Choose the parliament, or type its name"),
         ("country", "Deutschland", "Enter the two-letter country code"),
         ("country", "D1", "Enter the two-letter country code"),
         (
