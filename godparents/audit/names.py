@@ -66,6 +66,7 @@ STAGES: list[dict[str, tuple[str, ...]]] = [
         "Sponsor": ("full_name",),
         "Facility": ("name_en", "name_de", "name_ru", "name_be"),
         "CampaignDay": ("name",),
+        "Parliament": ("name_en",),
         "ReminderRule": ("name",),
         "LetterTemplate": ("title",),
         "WatchWord": ("phrase",),
@@ -228,12 +229,14 @@ class Names:
         from godparents.sponsors.models import Sponsor
 
         query = (
-            select(User.id, User.email, Sponsor.full_name)
+            select(User.id, User.email, User.full_name, Sponsor.full_name)
             .outerjoin(Sponsor, Sponsor.user_id == User.id)
             .where(User.id.in_(sorted(ids)))
         )
-        for user_id, email, full_name in db.session.execute(query):
-            self.users[user_id] = full_name or email
+        # A godparent's name as the registry has it, else the name the person gave in
+        # their settings, else their login.
+        for user_id, email, own_name, sponsor_name in db.session.execute(query):
+            self.users[user_id] = sponsor_name or own_name or email
 
     def _load_previous_addresses(self, events: list[AuditEvent]) -> None:
         """For "changed Darya's facility from A to B": the addresses of the prisoners whose

@@ -331,6 +331,10 @@ OBJECT_SENTENCES: dict[str, tuple[Sentence, Sentence]] = {
         _l("%(actor)s added a passkey: %(object)s"),
         _l("%(actor)s removed a passkey: %(object)s"),
     ),
+    "Parliament": _simple(
+        _l("%(actor)s added the parliament %(object)s to the list"),
+        _l("%(actor)s removed the parliament %(object)s from the list"),
+    ),
     "CampaignDay": _simple(
         _l("%(actor)s added the campaign day %(object)s"),
         _l("%(actor)s deleted the campaign day %(object)s"),
@@ -428,6 +432,7 @@ OBJECT_NAMES: dict[str, Any] = {
     "ChangeNotice": _l("News for godparents"),
     "User": _l("Account"),
     "Passkey": _l("Passkey"),
+    "Parliament": _l("Parliament"),
     "CampaignDay": _l("Campaign day"),
     "ReminderRule": _l("Reminder"),
     "LetterTemplate": _l("Letter template"),

@@ -15,9 +15,10 @@ from godparents.prisoners.models import KeyDateKind, PrisonerStatus
 SEED = 20200809  # the random generator's seed: the same demo data on every machine
 DOMAIN = "demo.example"  # reserved (RFC 2606): no demo email can reach anyone
 
-COORDINATORS: tuple[tuple[str, str], ...] = (
-    (f"coordinator@{DOMAIN}", "en"),
-    (f"koordination@{DOMAIN}", "de"),
+# (email, language, name, form of address): the names are invented, like every demo person.
+COORDINATORS: tuple[tuple[str, str, str, str], ...] = (
+    (f"coordinator@{DOMAIN}", "en", "Anna Schmidt", "female"),
+    (f"koordination@{DOMAIN}", "de", "Jonas Becker", "male"),
 )
 
 # (English name, German name, month, day)

@@ -183,10 +183,11 @@ class _DemoBuilder:
     # --- people --------------------------------------------------------------------------
 
     def _coordinators(self) -> None:
-        for email, locale in data.COORDINATORS:
-            self._user(
-                email, Role.COORDINATOR, locale, "Europe/Berlin"
-            ).totp_secret = self.totp_secret
+        for email, locale, name, form_of_address in data.COORDINATORS:
+            coordinator = self._user(email, Role.COORDINATOR, locale, "Europe/Berlin")
+            coordinator.totp_secret = self.totp_secret
+            coordinator.full_name = name
+            coordinator.form_of_address = form_of_address
 
     def _sponsors(self) -> list[Sponsor]:
         sponsors: list[Sponsor] = []
