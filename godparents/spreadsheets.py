@@ -203,7 +203,7 @@ def workbook(
         used.add(name.lower())
         sheet = book.create_sheet(name)
 
-        def text(value: str, font: Font | None = None, sheet: Any = sheet) -> WriteOnlyCell:
+        def text(value: str, font: Font | None = None, sheet: Any = sheet) -> Any:
             made = WriteOnlyCell(sheet, value=_text_cell(value if guarded else safe_cell(value)))
             made.data_type = "s"
             if font is not None:

@@ -9,7 +9,6 @@ changes are written only when ticked.
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -21,9 +20,9 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
+from godparents import spreadsheets
 from godparents.audit.services import record
 from godparents.auth.models import Role
-from godparents import spreadsheets
 from godparents.exports import EXPORTS, export_file
 from godparents.extensions import db
 from godparents.fields import add_error
