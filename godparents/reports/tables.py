@@ -52,7 +52,7 @@ def tables(report: Report) -> list[Table]:
     summary = Table(
         "summary",
         _("The period in figures"),
-        _("Summary"),
+        _("Overview"),
         [_("Figure"), _("Number")],
         [
             [_("Actions"), actions],
