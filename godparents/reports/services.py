@@ -88,26 +88,46 @@ def _most_first(counts: dict[Any, int]) -> dict[Any, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
 
 
-def _actions(session: Session, start: date, end: date) -> dict[tuple[Any, str, str], int]:
-    query = (
-        select(Action.kind, Sponsor.body, Sponsor.country, func.count(Action.id))
-        .join(Sponsorship, Action.sponsorship_id == Sponsorship.id)
-        .join(Sponsor, Sponsorship.sponsor_id == Sponsor.id)
-        .where(Action.occurred_on.between(start, end))
-        .group_by(Action.kind, Sponsor.body, Sponsor.country)
-    )
-    return {(kind, body, country): count for kind, body, country, count in session.execute(query)}
+def _in_period(start: date, end: date) -> Any:
+    return Action.occurred_on.between(start, end)
 
 
-def _letters(session: Session, start: date, end: date) -> dict[LetterOutcome | None, int]:
-    query = (
-        select(Action.letter_outcome, func.count(Action.id))
-        .where(Action.occurred_on.between(start, end), Action.kind.in_(MAIL_KINDS))
-        .group_by(Action.letter_outcome)
+def _actions(
+    session: Session, start: date, end: date
+) -> dict[tuple[ActionKind, LetterOutcome | None, str, str], int]:
+    """The period's actions counted by kind, outcome, parliament and country.
+
+    Counted per godparenthood first (an index range scan of the actions), so that only
+    those counts, not every action, are joined to the godparenthoods and godparents: a
+    year at ten times the campaign's size is 110,000 actions but 20,000 godparenthoods.
+    """
+    per_pairing = (
+        select(
+            Action.sponsorship_id,
+            Action.kind,
+            Action.letter_outcome,
+            func.count(Action.id).label("actions"),
+        )
+        .where(_in_period(start, end))
+        .group_by(Action.sponsorship_id, Action.kind, Action.letter_outcome)
+        .subquery()
     )
-    counts = {outcome: count for outcome, count in session.execute(query)}
-    order: list[LetterOutcome | None] = [*LetterOutcome, None]
-    return {outcome: counts[outcome] for outcome in order if counts.get(outcome)}
+    query = (
+        select(
+            per_pairing.c.kind,
+            per_pairing.c.letter_outcome,
+            Sponsor.body,
+            Sponsor.country,
+            func.sum(per_pairing.c.actions),
+        )
+        .join(Sponsorship, Sponsorship.id == per_pairing.c.sponsorship_id)
+        .join(Sponsor, Sponsor.id == Sponsorship.sponsor_id)
+        .group_by(per_pairing.c.kind, per_pairing.c.letter_outcome, Sponsor.body, Sponsor.country)
+    )
+    return {
+        (ActionKind(kind), LetterOutcome(outcome) if outcome else None, body, country): int(n)
+        for kind, outcome, body, country, n in session.execute(query)
+    }
 
 
 def _pairings(session: Session, start: date, end: date) -> tuple[int, dict[EndReason | None, int]]:
@@ -153,12 +173,11 @@ def _waiting(session: Session, start: date, end: date, campaign_start: date) -> 
         )
         .where(Sponsorship.started_on.is_not(None))
         .group_by(Sponsorship.prisoner_id)
+        .having(func.min(Sponsorship.started_on).between(start, end))
         .subquery()
     )
-    query = (
-        select(Prisoner.detained_on, first.c.started_on)
-        .join(first, first.c.prisoner_id == Prisoner.id)
-        .where(first.c.started_on.between(start, end))
+    query = select(Prisoner.detained_on, first.c.started_on).join(
+        first, first.c.prisoner_id == Prisoner.id
     )
     days, unknown = [], 0
     for detained_on, started_on in session.execute(query):
@@ -173,11 +192,11 @@ def _waiting(session: Session, start: date, end: date, campaign_start: date) -> 
 def _godparents_active(
     session: Session, start: date, end: date
 ) -> dict[Parliament, tuple[int, int]]:
+    pairings = select(Action.sponsorship_id).where(_in_period(start, end)).distinct().subquery()
     acted = (
         select(Sponsor.body, Sponsor.country, func.count(func.distinct(Sponsor.id)))
         .join(Sponsorship, Sponsorship.sponsor_id == Sponsor.id)
-        .join(Action, Action.sponsorship_id == Sponsorship.id)
-        .where(Action.occurred_on.between(start, end))
+        .join(pairings, pairings.c.sponsorship_id == Sponsorship.id)
         .group_by(Sponsor.body, Sponsor.country)
     )
     paired = (
@@ -196,13 +215,16 @@ def _godparents_active(
 
 
 def impact_report(session: Session, start: date, end: date, campaign_started_on: date) -> Report:
-    """The figures of ``start`` to ``end`` (both included): eight queries, whatever the size."""
+    """The figures of ``start`` to ``end`` (both included): seven queries, whatever the size."""
     actions = _actions(session, start, end)
     by_kind: dict[ActionKind, int] = {}
     by_parliament: dict[Parliament, int] = {}
     by_country: dict[str, int] = {}
-    for (kind, body, country), count in actions.items():
+    letters: dict[LetterOutcome | None, int] = {}
+    for (kind, outcome, body, country), count in actions.items():
         by_kind[kind] = by_kind.get(kind, 0) + count
+        if kind in MAIL_KINDS:
+            letters[outcome] = letters.get(outcome, 0) + count
         parliament = Parliament(body, country)
         by_parliament[parliament] = by_parliament.get(parliament, 0) + count
         by_country[country] = by_country.get(country, 0) + count
@@ -216,7 +238,7 @@ def impact_report(session: Session, start: date, end: date, campaign_started_on:
             sorted(by_parliament.items(), key=lambda item: (-item[1], item[0].body))
         ),
         actions_by_country=_most_first(by_country),
-        letters=_letters(session, start, end),
+        letters={o: letters[o] for o in [*LetterOutcome, None] if letters.get(o)},
         pairings_started=started,
         pairings_ended=ended,
         released_with_godparent=_released_with_godparent(session, start, end),

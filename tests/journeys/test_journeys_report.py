@@ -19,7 +19,7 @@ def test_a_coordinator_reads_the_year_and_downloads_it(page, live_server) -> Non
     _world()
     coordinator = make_coordinator()
     log_in(page, coordinator.email, PASSWORD)
-    page.get_by_role("link", name="Report").click()
+    page.get_by_role("link", name="Impact report").click()  # on the dashboard
     page.wait_for_url("**/coordinator/reports/")
     page.get_by_label("Calendar year").check()
     page.get_by_label("Year (in which it begins)").fill("2025")

@@ -167,7 +167,7 @@ def test_a_fixed_number_of_queries_whatever_the_size(app) -> None:
         pairing = make_sponsorship(sponsor, make_prisoner(detained_on=date(2025, 1, 1)))
         _act(pairing, ActionKind.LETTER, date(2025, 7, 1), LetterOutcome.SENT)
     db.session.commit()
-    assert queries() == small == 8
+    assert queries() == small == 7
 
 
 def test_the_periods() -> None:
@@ -234,7 +234,7 @@ def test_the_page_the_pdf_and_the_workbook(app, login_as: LoginAs, client: Flask
     assert 'filename="impact-report-campaign-2024.xlsx"' in xlsx.headers["Content-Disposition"]
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
     assert book.sheetnames == [
-        "Summary",
+        "Overview",
         "By kind",
         "By parliament",
         "By country",
