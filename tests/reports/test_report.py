@@ -10,6 +10,8 @@ from datetime import date
 import openpyxl
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 
 from godparents.actions.models import Action, ActionKind, LetterOutcome
@@ -199,6 +201,24 @@ def test_the_periods() -> None:
     ):
         period, error = periods.parse(wrong, today, CAMPAIGN)
         assert period is None and error, wrong
+
+
+QUERY_VALUES = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["year", "campaign", "dates", "2025", "0", "-1", "2025-02-29", "9999-12-31"]),
+    st.dates().map(date.isoformat),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.dictionaries(st.sampled_from(["period", "year", "from", "to"]), QUERY_VALUES))
+def test_any_query_string_gives_a_period_or_says_what_is_wrong(args: dict[str, str]) -> None:
+    period, error = periods.parse(args, date(2026, 3, 1), CAMPAIGN)
+    if period is None:
+        assert error
+    else:
+        assert error is None and period.start <= period.end
+        assert periods.FIRST_YEAR <= period.start.year <= period.end.year <= periods.LAST_YEAR + 1
 
 
 def test_the_page_the_pdf_and_the_workbook(app, login_as: LoginAs, client: FlaskClient) -> None:
