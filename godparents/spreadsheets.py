@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from typing import Any, TextIO
@@ -178,10 +179,22 @@ def sheet_title(title: str) -> str:
     return title.translate(_SHEET_TITLE_FORBIDDEN).strip()[:31] or "Sheet"
 
 
-def workbook(
-    sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]], guarded: bool = False
-) -> bytes:
-    """An .xlsx with one sheet per (title, header, rows), the header row in bold.
+@dataclass(frozen=True)
+class Sheet:
+    """A table for ``workbook``: its title, the header row, the rows, and the number formats
+    of some columns (by index; ``PERCENT`` for shares from 0 to 1)."""
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    formats: Mapping[int, str] = field(default_factory=dict)
+
+
+PERCENT = "0.0%"
+
+
+def workbook(sheets: Iterable[Sheet], guarded: bool = False) -> bytes:
+    """An .xlsx with a sheet for each of ``sheets``, the header row in bold.
 
     Text is guarded like every export's cells (``safe_cell``; ``guarded`` says it is so
     already) and stored as text, never as a formula: openpyxl takes any string starting
@@ -195,10 +208,10 @@ def workbook(
     book = openpyxl.Workbook(write_only=True)
     bold = Font(bold=True)
     used: set[str] = set()
-    for title, header, rows in sheets:
-        name, suffix = sheet_title(title), 2
+    for table in sheets:
+        name, suffix = sheet_title(table.title), 2
         while name.lower() in used:
-            name = f"{sheet_title(title)[:27]} ({suffix})"
+            name = f"{sheet_title(table.title)[:27]} ({suffix})"
             suffix += 1
         used.add(name.lower())
         sheet = book.create_sheet(name)
@@ -210,14 +223,18 @@ def workbook(
                 made.font = font
             return made
 
-        def value_cell(value: Any, text: Any = text) -> Any:
+        def value_cell(value: Any, column: int, sheet: Any = sheet, table: Sheet = table) -> Any:
             if isinstance(value, int | float) and not isinstance(value, bool):
-                return value
+                if column not in table.formats:
+                    return value
+                made = WriteOnlyCell(sheet, value=value)
+                made.number_format = table.formats[column]
+                return made
             return text(cell(value))
 
-        sheet.append([text(str(heading), bold) for heading in header])
-        for row in rows:
-            sheet.append([value_cell(value) for value in row])
+        sheet.append([text(str(heading), bold) for heading in table.header])
+        for row in table.rows:
+            sheet.append([value_cell(value, column) for column, value in enumerate(row)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -226,4 +243,4 @@ def workbook(
 def workbook_from_csv(text: str, title: str) -> bytes:
     """A CSV written with commas as a one-sheet workbook: every cell text, as guarded."""
     header, *rows = rows_of(text) or [[]]
-    return workbook([(title, header, rows)], guarded=True)
+    return workbook([Sheet(title, header, rows)], guarded=True)

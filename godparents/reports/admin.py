@@ -110,7 +110,15 @@ def report_as_xlsx() -> Response | tuple[str, int]:
     period = _wanted_period()
     if not isinstance(period, periods.Period):
         return period
-    sheets = [(table.sheet, table.columns, table.rows) for table in _tables(period)]
+    sheets = [
+        spreadsheets.Sheet(
+            table.sheet,
+            table.columns,
+            table.rows,
+            dict.fromkeys(table.shares, spreadsheets.PERCENT),
+        )
+        for table in _tables(period)
+    ]
     response = Response(spreadsheets.workbook(sheets), mimetype=spreadsheets.XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="impact-report-{period.slug()}.xlsx"'

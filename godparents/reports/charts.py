@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from godparents.dashboard.charts import nice_max
 
 WIDTH = 640
-LABEL_WIDTH = 220  # the labels' column, left of the bars
+LABEL_WIDTH = 250  # the labels' column, left of the bars
 ROW = 22  # each bar's height with its gap
 TOP, BOTTOM = 6, 22  # room above the first bar, and for the axis labels below the last
-LABEL_CHARACTERS = 34  # a longer label is cut with "…" (the table has it whole)
+LABEL_CHARACTERS = 32  # a longer label is cut with "…" (the table has it whole)
 MAX_BARS = 25  # a longer table is charted for its first rows (the table has them all)
 
 

@@ -270,6 +270,8 @@ def test_the_page_the_pdf_and_the_workbook(app, login_as: LoginAs, client: Flask
         "Speech": 2,
         "Card": 1,
     }
+    share = book["By kind"]["C2"]
+    assert (share.value, share.number_format) == (5 / 8, "0.0%")
     assert all(cell.data_type != "f" for sheet in book for row in sheet.iter_rows() for cell in row)
 
 
