@@ -17,6 +17,8 @@ from godparents import spreadsheets
 from godparents.actions.models import Action, ActionKind
 from godparents.exports import EXPORTS
 from godparents.extensions import db
+from godparents.prisoners.import_plan import plan_import
+from godparents.prisoners.import_read import read_prisoners
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
 from tests.helpers import LoginAs
 
@@ -163,3 +165,19 @@ def test_only_coordinators_and_only_known_flavours(
     for kind in EXPORTS:
         for link in (f"{kind}.csv", f"{kind}.csv?separator=semicolon", f"{kind}.xlsx"):
             assert f'href="/coordinator/prisoners/export/{link}"' in page
+
+
+def test_the_prisoners_workbook_imports_again_unchanged(
+    app, login_as: LoginAs, client: FlaskClient
+) -> None:
+    make_prisoner(external_id="r-1", name_latin="Ales Bialiatski", sentence="=1+1")
+    make_prisoner(external_id="r-2", name_ru="Мария Колесникова", public_bio="-; @SUM(1+1)")
+    login_as(make_coordinator().email)
+    for path, name in (
+        ("/coordinator/prisoners/export/prisoners.xlsx", "prisoners.xlsx"),
+        ("/coordinator/prisoners/export/prisoners.csv?separator=semicolon", "prisoners.csv"),
+    ):
+        result = read_prisoners(client.get(path).data, name)
+        assert result.ok, (name, result.errors)
+        plan = plan_import(result.rows, db.session)
+        assert plan.unchanged == ["r-1", "r-2"] and not plan.writes, name
