@@ -5,7 +5,8 @@ Every figure counts what happened between ``start`` and ``end``, both included:
 - **Actions** by the day they happened (``occurred_on``), by kind, by the godparent's
   parliament and by the godparent's country; one grouped query gives all three.
 - **Letters**: the letters, cards and parcels of the period (the kinds whose outcome is
-  asked, ``outcomes.MAIL_KINDS``) by what became of them, with each outcome's share.
+  asked, ``outcomes.MAIL_KINDS``) by what became of them, with each outcome's share; from
+  the same query as the actions.
 - **Godparenthoods started** (``started_on`` in the period) **and ended** (``ended_on`` in
   it), the ended ones by their reason. A proposal that never started is not counted.
 - **Prisoners released while they had a godparent**: released (``released_on``) in the
