@@ -27,6 +27,7 @@ from godparents import (
     main,
     prisoners,
     reminders,
+    reports,
     security,
     sponsors,
     sponsorships,
@@ -65,6 +66,7 @@ from godparents.prisoners import admin_transfer as _prisoners_transfer  # noqa: 
 from godparents.prisoners import views as _prisoners_views  # noqa: F401
 from godparents.reminders import admin as _reminders_admin  # noqa: F401
 from godparents.reminders import views as _reminders_views  # noqa: F401
+from godparents.reports import admin as _reports_admin  # noqa: F401
 from godparents.sponsors import admin as _sponsors_admin  # noqa: F401
 from godparents.sponsors import views as _sponsors_views  # noqa: F401
 from godparents.sponsorships import admin as _sponsorships_admin  # noqa: F401
@@ -152,6 +154,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         audit.bp,  # /coordinator/audit/
         calendar.bp,  # /calendar/
         letters.bp,  # /sponsor/letters/, /coordinator/letters/
+        reports.bp,  # /coordinator/reports/
     ):
         app.register_blueprint(blueprint)
 

@@ -7,7 +7,7 @@ variables, then the mapping passed to ``create_app`` (tests).
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -90,6 +90,9 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "de")
     TIMEZONE = "Europe/Berlin"  # the campaign's: decides what "today" is for reminders
+    # The day the campaign began (ISO date): the impact report's campaign years run from
+    # its anniversaries, and a prisoner's wait for a godparent counts from it at the earliest.
+    CAMPAIGN_STARTED_ON = "2020-10-01"
     BASE_URL = "http://127.0.0.1:5000"
 
     MAIL_SERVER = "localhost"
@@ -199,6 +202,14 @@ def _check_values(app: Flask) -> None:
             f"GODPARENTS_BASE_URL {base!r} is not an http(s) address "
             "(for example https://godparents.example.org)."
         )
+    started = app.config.get("CAMPAIGN_STARTED_ON")
+    if not isinstance(started, date):
+        try:
+            app.config["CAMPAIGN_STARTED_ON"] = date.fromisoformat(str(started))
+        except ValueError as error:
+            raise ConfigurationError(
+                f"GODPARENTS_CAMPAIGN_STARTED_ON {started!r} is not a date (e.g. 2020-10-01)."
+            ) from error
     port = app.config.get("MAIL_PORT")
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
         raise ConfigurationError(f"GODPARENTS_MAIL_PORT {port!r} is not a port number.")

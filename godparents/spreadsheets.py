@@ -21,7 +21,9 @@ another way (a library that writes .xlsx takes a leading ``=`` as a formula as w
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from typing import Any, TextIO
@@ -138,3 +140,107 @@ def write_table(stream: TextIO, header: Sequence[str], rows: Iterable[Sequence[A
         writer.writerow(safe_row(cell(value) for value in row))
         count += 1
     return count
+
+
+# The flavours every export comes in (the exports page offers each): a comma-separated CSV,
+# a semicolon-separated one for German Excel (both with the BOM), and a workbook.
+COMMA, SEMICOLON, WORKBOOK = "comma", "semicolon", "xlsx"
+FLAVOURS = (COMMA, SEMICOLON, WORKBOOK)
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A sheet's title: at most 31 characters, none of these.
+_SHEET_TITLE_FORBIDDEN = str.maketrans({character: " " for character in "[]:*?/\\"})
+
+
+def rows_of(text: str) -> list[list[str]]:
+    """The cells of a CSV written by ``csv_writer`` with commas, as written (still guarded)."""
+    return list(csv.reader(io.StringIO(text.removeprefix(BOM), newline="")))
+
+
+def with_separator(text: str, delimiter: str) -> str:
+    """A CSV written with commas, written again with ``delimiter``: the same guarded cells,
+    the BOM, every cell quoted. The guard already holds for either separator."""
+    buffer = io.StringIO()
+    writer = csv_writer(buffer, delimiter)
+    writer.writerows(rows_of(text))
+    return buffer.getvalue()
+
+
+def _text_cell(text: str) -> str:
+    # Control characters other than tab and line breaks are not allowed in the XML of a
+    # workbook (openpyxl refuses them): they become the replacement character. A carriage
+    # return would come back as a line feed (XML reads it so): it is one from the start.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+
+
+def sheet_title(title: str) -> str:
+    return title.translate(_SHEET_TITLE_FORBIDDEN).strip()[:31] or "Sheet"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A table for ``workbook``: its title, the header row, the rows, and the number formats
+    of some columns (by index; ``PERCENT`` for shares from 0 to 1)."""
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    formats: Mapping[int, str] = field(default_factory=dict)
+
+
+PERCENT = "0.0%"
+
+
+def workbook(sheets: Iterable[Sheet], guarded: bool = False) -> bytes:
+    """An .xlsx with a sheet for each of ``sheets``, the header row in bold.
+
+    Text is guarded like every export's cells (``safe_cell``; ``guarded`` says it is so
+    already) and stored as text, never as a formula: openpyxl takes any string starting
+    with ``=`` for a formula, so each text cell's type is set to text after its value.
+    Numbers stay numbers; other values are written as ``cell`` writes them.
+    """
+    import openpyxl  # only for workbooks: a few hundred milliseconds to import
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook(write_only=True)
+    bold = Font(bold=True)
+    used: set[str] = set()
+    for table in sheets:
+        name, suffix = sheet_title(table.title), 2
+        while name.lower() in used:
+            name = f"{sheet_title(table.title)[:27]} ({suffix})"
+            suffix += 1
+        used.add(name.lower())
+        sheet = book.create_sheet(name)
+
+        def text(value: str, font: Font | None = None, sheet: Any = sheet) -> Any:
+            made = WriteOnlyCell(sheet, value=_text_cell(value if guarded else safe_cell(value)))
+            made.data_type = "s"
+            if font is not None:
+                made.font = font
+            return made
+
+        def value_cell(value: Any, column: int, sheet: Any = sheet, table: Sheet = table) -> Any:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if column not in table.formats:
+                    return value
+                made = WriteOnlyCell(sheet, value=value)
+                made.number_format = table.formats[column]
+                return made
+            return text(cell(value))
+
+        sheet.append([text(str(heading), bold) for heading in table.header])
+        for row in table.rows:
+            sheet.append([value_cell(value, column) for column, value in enumerate(row)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def workbook_from_csv(text: str, title: str) -> bytes:
+    """A CSV written with commas as a one-sheet workbook: every cell text, as guarded."""
+    header, *rows = rows_of(text) or [[]]
+    return workbook([Sheet(title, header, rows)], guarded=True)

@@ -56,6 +56,14 @@ class Action(Model):
         Index("ix_actions_occurred_on_kind", "occurred_on", "kind"),
         # The reminders' nudge: which pairings logged something on given days.
         Index("ix_actions_occurred_on_sponsorship_id", "occurred_on", "sponsorship_id"),
+        # The impact report counts a period's actions from the index alone (reports/services).
+        Index(
+            "ix_actions_occurred_on_counted",
+            "occurred_on",
+            "sponsorship_id",
+            "kind",
+            "letter_outcome",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,6 @@ changes are written only when ticked.
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -21,9 +20,10 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
+from godparents import spreadsheets
 from godparents.audit.services import record
 from godparents.auth.models import Role
-from godparents.exports import EXPORTS
+from godparents.exports import EXPORTS, export_file
 from godparents.extensions import db
 from godparents.fields import add_error
 from godparents.prisoners import bp, csvio, import_mapping, import_store
@@ -292,23 +292,44 @@ def import_confirm() -> BaseResponse | str:
 @bp.get("/coordinator/prisoners/export")
 @roles_required(Role.COORDINATOR)
 def export() -> str:
-    """The CSV downloads: prisoners in the import format, and the other tables."""
+    """The downloads: prisoners in the import format, and the other tables, each as CSV
+    with commas or semicolons and as a workbook."""
     return render_template("prisoners/export.html", kinds=list(EXPORTS))
 
 
 @bp.get("/coordinator/prisoners/export/<kind>.csv")
 @roles_required(Role.COORDINATOR)
 def export_csv(kind: str) -> Response:
-    """One export as a dated CSV download; the export is written to the audit log."""
-    write = EXPORTS.get(kind)
-    if write is None:
+    """One export as a dated CSV download, with commas or, with ``?separator=semicolon``,
+    semicolons (German Excel); the export is written to the audit log."""
+    separator = request.args.get("separator", spreadsheets.COMMA)
+    if separator not in (spreadsheets.COMMA, spreadsheets.SEMICOLON):
         abort(404)
-    buffer = io.StringIO()
-    count = write(db.session(), buffer)
-    record(current_user, "export", None, {"kind": kind, "rows": count}, ip=request.remote_addr)
+    return _export_download(kind, separator)
+
+
+@bp.get("/coordinator/prisoners/export/<kind>.xlsx")
+@roles_required(Role.COORDINATOR)
+def export_xlsx(kind: str) -> Response:
+    """One export as a dated workbook, every cell text; written to the audit log."""
+    return _export_download(kind, spreadsheets.WORKBOOK)
+
+
+def _export_download(kind: str, flavour: str) -> Response:
+    if kind not in EXPORTS:
+        abort(404)
+    made = export_file(db.session(), kind, flavour)
+    record(
+        current_user,
+        "export",
+        None,
+        {"kind": kind, "rows": made.rows, "format": flavour},
+        ip=request.remote_addr,
+    )
     db.session.commit()
-    response = Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv")
+    response = Response(made.content, mimetype=made.mimetype)
+    suffix = "-semicolon" if flavour == spreadsheets.SEMICOLON else ""
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{kind}-{_today().isoformat()}.csv"'
+        f'attachment; filename="{kind}-{_today().isoformat()}{suffix}.{made.extension}"'
     )
     return response

@@ -168,7 +168,7 @@ def test_each_export_downloads_as_dated_csv(
     rows = _rows(response.get_data(as_text=True))
     assert rows[0][0] in ("id", "external_id") and len(rows) == 2
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
-    assert event.changes == {"kind": kind, "rows": 1}
+    assert event.changes == {"kind": kind, "rows": 1, "format": "comma"}
 
 
 def test_export_page_and_unknown_export(app, login_as: LoginAs, client: FlaskClient) -> None:

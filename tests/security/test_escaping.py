@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -580,7 +581,8 @@ class Visitor:
             self.problem(path, text)
         return body if response.status_code == 200 else ""
 
-    def download(self, path: str, mimetype: str, disposition: str) -> str:
+    def download(self, path: str, mimetype: str, disposition: str, binary: bool = False) -> Any:
+        """The file's text (its bytes when ``binary``), its headers checked."""
         response = self.client.get(path)
         self._seen(path)
         if response.status_code != 200:
@@ -597,7 +599,7 @@ class Visitor:
             )
         if response.headers.get("X-Content-Type-Options") != "nosniff":
             self.problem(path, "no X-Content-Type-Options: nosniff")
-        return response.get_data(as_text=True)
+        return response.get_data(as_text=not binary)
 
 
 def _missing(
@@ -618,6 +620,9 @@ def _missing(
 def _report(*lists: list[str]) -> str:
     lines = [line for found in lists for line in found]
     return f"{len(lines)} problems:\n" + "\n".join(lines)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _csv_cells(text: str) -> list[str]:
@@ -675,6 +680,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "letter template": f"/coordinator/letters/templates/{world.letter_template.id}",
         "new letter template": "/coordinator/letters/templates/new",
         "letter batch": "/coordinator/letters/batch",
+        "report": "/coordinator/reports/?period=dates&from=2000-01-01&to=2199-12-31",
     }
     for path in pages.values():
         visit.page(path)
@@ -810,6 +816,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "User.full_name": [message_pages, message_frames, audit],  # office staff's salutation
         "Sponsor.title": [pages["godparents"], godparent, godparent_edit, audit],
         "Sponsor.body": [
+            pages["report"],
             pages["godparents"],
             godparent,
             godparent_edit,
@@ -907,12 +914,29 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         ],
         "actions": ["Action.summary", "Action.link", "Sponsor.full_name", "Prisoner.name_latin"],
     }
+    # The same as workbooks: every cell text, the payloads as in the CSV files.
+    workbooks = {}
+    for kind in CSV_KINDS:
+        path = f"/coordinator/prisoners/export/{kind}.xlsx"
+        book = openpyxl.load_workbook(io.BytesIO(visit.download(path, XLSX, "attachment", True)))
+        cells = [cell for row in book.active.iter_rows() for cell in row]
+        if any(cell.data_type == "f" for cell in cells):
+            visit.problem(path, "a cell is a formula")
+        workbooks[kind] = [str(cell.value) for cell in cells if cell.value is not None]
     not_exported = [
-        f"{key} not in {kind}.csv"
+        f"{key} not in {kind}.{suffix}"
         for kind, keys in in_csv.items()
         for key in keys
-        if not any(world[key] in cell for cell in exports[kind])
+        for suffix, files in (("csv", exports), ("xlsx", workbooks))
+        if not any(world[key].replace("\r", "\n") in cell for cell in files[kind])
+        and not any(world[key] in cell for cell in files[kind])
     ]
+    # The report's downloads (their text is tested in tests/reports).
+    report = "period=dates&from=2000-01-01&to=2199-12-31"
+    visit.download(
+        f"/coordinator/reports/report.pdf?{report}", "application/pdf", "attachment", True
+    )
+    visit.download(f"/coordinator/reports/report.xlsx?{report}", XLSX, "attachment", True)
     personal = visit.download(
         f"/coordinator/sponsors/{s}/personal-data", "application/json", "attachment"
     )
