@@ -187,7 +187,7 @@ class _DemoBuilder:
             coordinator = self._user(email, Role.COORDINATOR, locale, "Europe/Berlin")
             coordinator.totp_secret = self.totp_secret
             coordinator.full_name = name
-            coordinator.form_of_address = form_of_address
+            coordinator.form_of_address = FormOfAddress(form_of_address)
 
     def _sponsors(self) -> list[Sponsor]:
         sponsors: list[Sponsor] = []

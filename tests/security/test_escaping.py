@@ -1024,7 +1024,9 @@ def test_stored_payloads_are_escaped_on_the_godparent_and_office_pages(
         "Prisoner.articles": [godchild],
         "Prisoner.sentence": [godchild],
         "Prisoner.public_bio": [godchild],
-        "PrisonerAddress.facility": [home, godchild],
+        # The current address is linked to the facility registry, whose name is shown.
+        "PrisonerAddress.facility": [],
+        "Facility.name_en": [home, godchild],
         "PrisonerAddress.postal_address": [home, godchild],
         "PrisonerAddress.facility#old": [godchild],
         "PrisonerAddress.postal_address#old": [godchild],
