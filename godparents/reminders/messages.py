@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from godparents import formats
 from godparents.actions import outcomes, postby, posted
 from godparents.actions.models import ActionKind
 from godparents.auth.models import User
@@ -187,7 +187,7 @@ def context(
 def render(template: str, locale: str, values: dict[str, Any]) -> Rendered:
     """Both bodies in ``locale``; any error in the template becomes a TemplateProblem."""
     try:
-        with force_locale(locale):
+        with formats.in_language(locale):
             text = render_template(f"reminders/email/{template}.txt", **values)
             subject, _newline, body = text.lstrip().partition("\n")
             subject = single_line(subject)

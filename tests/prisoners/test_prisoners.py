@@ -719,7 +719,7 @@ def test_create_with_year_only_and_no_address(login_as: LoginAs, client: FlaskCl
             "This does not match the birth date (1995).",
         ),
         ({"birth_date": "2999-01-01"}, "birth_date", "This date is in the future."),
-        ({"birth_date": "31.12.1995"}, "birth_date", "Enter the date as shown"),
+        ({"birth_date": "31.12.1995"}, "birth_date", "Enter a date such as"),
         (
             {"detained_on": "2021-07-14", "released_on": "2021-07-13"},
             "released_on",

@@ -232,7 +232,7 @@ def test_delegate_logs_on_behalf_and_the_entry_says_who(
     [
         ("occurred_on", {"occurred_on": "2999-01-01"}, "This date is in the future."),
         ("occurred_on", {"occurred_on": "2023-12-31"}, "The godparenthood began on 2024-01-10"),
-        ("occurred_on", {"occurred_on": "31.12.2025"}, "Enter the date as shown"),
+        ("occurred_on", {"occurred_on": "31.12.2025"}, "Enter a date such as"),
         ("link", {"link": "javascript:alert(1)"}, "Enter a web address starting with https://"),
         ("link", {"link": "ftp://example.org/x"}, "Enter a web address starting with https://"),
         ("summary", {"summary": "x" * 2001}, "Field cannot be longer than 2000 characters."),
