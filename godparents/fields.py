@@ -35,6 +35,15 @@ def add_error(field: Field, message: str) -> None:
     field.errors = (*field.errors, message)
 
 
+def add_errors(form: Form, problems: list[tuple[str, str]]) -> None:
+    """``add_error`` for each ``(field name, message)`` a service found, except at a field
+    that already shows an error of its own (one message per mistake)."""
+    for name, message in problems:
+        field = form[name]
+        if not field.errors:
+            add_error(field, message)
+
+
 class BoundedIntegerField(IntegerField):
     """An integer of at most nine digits: WTForms' NumberRange cannot compare a number with
     hundreds of digits (it raises OverflowError instead of saying "out of range")."""
