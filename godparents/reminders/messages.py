@@ -24,7 +24,7 @@ from godparents.actions import outcomes, postby, posted
 from godparents.actions.models import ActionKind
 from godparents.auth.models import User
 from godparents.prisoners.models import Prisoner
-from godparents.reminders import notices
+from godparents.reminders import notices, nudges
 from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus, Trigger
 from godparents.reminders.planner import Due
 from godparents.sponsors.models import Sponsor
@@ -72,6 +72,9 @@ class Digest:
     # Letters returned or censored in the week before (actions/outcomes.CameBack).
     letters_back_count: int = 0
     letters_back: list[Any] = field(default_factory=list)
+    # Pairings whose last inactivity nudge went out in the week before (nudges.LastNudge).
+    last_nudged_count: int = 0
+    last_nudged: list[Any] = field(default_factory=list)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -173,6 +176,7 @@ def context(
         "campaign_day": campaign_day,
         "digest": digest,
         "suggested_action": suggested,
+        "nudge": nudges.nudge_for(rule, event) if rule.trigger is Trigger.INACTIVITY else None,
         # The day to post a card by (actions/postby.py), for a birthday or a campaign day.
         "notice": notices.details(event),  # what changed, for the notices' templates
         # The letters the weekly question asks about, each with its one-click answers.

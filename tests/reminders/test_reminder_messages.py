@@ -308,7 +308,7 @@ def test_line_breaks_in_the_data_stay_out_of_the_subject_line(world):
 
     message = _rendered(item)
 
-    assert message.subject == "Ales Bcc: spy@example.org: nothing logged for 60 days"
+    assert message.subject == "Ales Bcc: spy@example.org: nothing logged for 2 months"
     assert message.text.startswith("Hello Dr. Anna Beispiel,\n\n")
 
 
