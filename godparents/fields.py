@@ -136,9 +136,10 @@ class DayField(DateField):
         return super().__call__(**kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
+        if not valuelist:
             return
+        # A blank date is an error here too: Optional() clears it where blank is allowed,
+        # and InputRequired() lets spaces through.
         try:
             self.data = parse_day(str(valuelist[0]))
         except ValueError as error:

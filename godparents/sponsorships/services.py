@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -181,7 +182,7 @@ def _check_end(pairing: Sponsorship, ended_on: date, today: date, date_field: st
         raise SponsorshipError(
             _(
                 "The godparenthood began on %(date)s; choose that day or later.",
-                date=pairing.started_on.isoformat(),
+                date=format_date(pairing.started_on),
             ),
             date_field,
         )
@@ -246,7 +247,7 @@ def record_release(
         raise SponsorshipError(
             _(
                 "The detention began on %(date)s; choose that day or later.",
-                date=prisoner.detained_on.isoformat(),
+                date=format_date(prisoner.detained_on),
             ),
             "released_on",
         )
@@ -258,7 +259,7 @@ def record_release(
                 _(
                     "The godparenthood of %(name)s began on %(date)s, after this date.",
                     name=pairing.sponsor.full_name,
-                    date=pairing.started_on.isoformat(),
+                    date=format_date(pairing.started_on),
                 ),
                 "released_on",
             )

@@ -534,7 +534,7 @@ def test_detail_shows_everything_to_coordinators(login_as: LoginAs, client: Flas
         "Anna Schmidt",
         "Jan Kowalski",
         "Mandate ended",
-        "March 14, 1979",
+        "14 March 1979",
     ):
         assert expected in page, expected
     history = page.split("data-address-history")[1]
@@ -909,7 +909,7 @@ def test_a_new_address_keeps_the_history(login_as: LoginAs, client: FlaskClient)
     ("valid_from", "message"),
     [
         ("2999-01-01", "This date is in the future."),
-        ("2021-07-13", "The current address is valid from 2021-07-14; choose that day or later."),
+        ("2021-07-13", "The current address is valid from 14 Jul 2021; choose that day or later."),
         ("", "This field is required."),
     ],
 )

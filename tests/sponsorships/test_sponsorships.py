@@ -252,7 +252,7 @@ def test_an_ended_pairing_does_not_prevent_a_new_one(
 @pytest.mark.parametrize(
     ("ended_on", "message"),
     [
-        ("2023-12-31", "The godparenthood began on 2024-01-10; choose that day or later."),
+        ("2023-12-31", "The godparenthood began on 10 Jan 2024; choose that day or later."),
         ("2999-01-01", "This date is in the future."),
         ("yesterday", "Enter a date such as"),
     ],
@@ -321,7 +321,7 @@ def test_hand_over_keeps_the_history(coordinator: User, client: FlaskClient) -> 
     [
         ("same", "sponsor_id", "Choose another godparent."),
         ("already", "sponsor_id", "is already godparent of"),
-        ("early", "on", "The godparenthood began on 2024-01-10"),
+        ("early", "on", "The godparenthood began on 10 Jan 2024"),
         ("inactive", "sponsor_id", "is inactive"),
     ],
 )
@@ -417,7 +417,7 @@ def test_a_death_ends_the_pairings_with_its_own_reason(
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"released_on": "2020-06-24"}, "released_on", "The detention began on 2020-06-25"),
+        ({"released_on": "2020-06-24"}, "released_on", "The detention began on 25 Jun 2020"),
         ({"released_on": "2999-01-01"}, "released_on", "This date is in the future."),
         ({"status": "sentenced"}, "status", "Not a valid choice."),
         ({"pairing_ids": "999"}, "pairing_ids", "not a valid choice"),
