@@ -127,13 +127,10 @@ def parse_day(text: str) -> date:
 
 
 class DayField(DateField):
-    """A date: the browser's date picker sends it as ISO; where there is no picker, the
-    reader may type it as their language writes it. The example (the placeholder a
-    browser without a picker shows) and the error both show the reader's way."""
-
-    def __call__(self, **kwargs: Any) -> Any:
-        kwargs.setdefault("placeholder", formats.example_date(EXAMPLE_DAY))
-        return super().__call__(**kwargs)
+    """A date: the browser's date picker shows it in the browser's way and sends it as
+    ISO; where there is no picker (or a script posts), the reader may type it as their
+    language writes it, and the error's example is written that way ("21/05/2026",
+    "21.05.2026"). No placeholder: HTML allows none on a date input."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:

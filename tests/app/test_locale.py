@@ -3,6 +3,7 @@ quality) and dates, times and numbers written the way that language writes them.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,8 +14,8 @@ from godparents import formats
 from godparents.extensions import db
 from godparents.fields import date_error, parse_day
 from godparents.i18n import browser_language
-from tests.factories import make_sponsor
-from tests.helpers import LoginAs
+from tests.factories import make_coordinator, make_sponsor
+from tests.helpers import LoginAs, csrf_token, field_errors
 
 LANGUAGES = ("en", "de")
 
@@ -128,13 +129,17 @@ def test_a_date_field_reads_the_picker_and_the_readers_way(
                 parse_day(wrong)
 
 
-def test_a_date_fields_example_and_error_on_the_page(
+def test_a_date_fields_error_quotes_the_readers_format_and_that_format_is_read(
     client: FlaskClient, login_as: LoginAs
 ) -> None:
     sponsor = make_sponsor()
-    from tests.factories import make_coordinator
-
     login_as(make_coordinator())
-    page = client.get(f"/coordinator/sponsors/{sponsor.id}/edit").get_data(as_text=True)
-    assert 'type="date"' in page
-    assert 'placeholder="21/05/2026"' in page
+    path = f"/coordinator/sponsors/{sponsor.id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert (
+        'type="date"' in page and "placeholder" not in page.split('id="mandate_ends_on"')[1][:200]
+    )
+    form = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page))
+    form.update(mandate_ends_on="2027-13-01", csrf_token=csrf_token(client, path))
+    errors = field_errors(client.post(path, data=form))
+    assert errors.get("mandate_ends_on") == "Enter a date such as 21/05/2026.", errors
