@@ -223,6 +223,30 @@ def test_pairing_refusals_are_shown_at_the_field(
     assert len(_pairings()) == before
 
 
+def test_every_refusal_of_a_pairing_is_shown_at_once(
+    coordinator: User, client: FlaskClient
+) -> None:
+    """An inactive godparent, a released prisoner and a day ahead: three mistakes, three
+    errors and three links at the top, in one answer."""
+    sponsor = make_sponsor(is_active=False)
+    prisoner = make_prisoner(status=PrisonerStatus.RELEASED)
+    data = {
+        "sponsor_id": sponsor.id,
+        "prisoner_id": prisoner.id,
+        "status": "active",
+        "started_on": (_today() + timedelta(days=1)).isoformat(),
+    }
+    response = post_form(client, f"{BASE}/new", **data)
+    errors = field_errors(response)
+    assert "is inactive" in errors["sponsor_id"]
+    assert "is no longer held" in errors["prisoner_id"]
+    assert errors["started_on"] == "This date is in the future."
+    summary = response.text.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert "There are 3 problems" in summary
+    assert summary.count('<a href="#') == 3
+    assert _pairings() == []
+
+
 def test_an_ended_pairing_does_not_prevent_a_new_one(
     coordinator: User, client: FlaskClient
 ) -> None:
