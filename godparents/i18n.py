@@ -1,4 +1,6 @@
-"""Languages and time zones: the user's own, else the browser's choice."""
+"""Languages and time zones: the user's own, else this browser's choice, else what the
+browser's Accept-Language asks for first (by quality). How dates and numbers are written
+in the language chosen is in ``formats``."""
 
 from __future__ import annotations
 
@@ -15,10 +17,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import (
-    format_decimal,
-    get_locale,
-)
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
