@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+from babel import Locale, UnknownLocaleError
 from flask import Flask
 
 
@@ -89,6 +90,9 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "de")
+    # How English dates, times and numbers are written: "en_GB" is "3 Dec 2026, 08:36";
+    # "en_US" would be "Dec 3, 2026, 8:36 AM". Any English Babel locale (en_IE, en_AU, ...).
+    ENGLISH_LOCALE = "en_GB"
     TIMEZONE = "Europe/Berlin"  # the campaign's: decides what "today" is for reminders
     # The day the campaign began (ISO date): the impact report's campaign years run from
     # its anniversaries, and a prisoner's wait for a godparent counts from it at the earliest.
@@ -194,6 +198,15 @@ def _check_values(app: Flask) -> None:
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ConfigurationError(
             f"GODPARENTS_TIMEZONE {zone!r} is not a time zone (for example Europe/Berlin)."
+        ) from error
+    english = str(app.config.get("ENGLISH_LOCALE") or "")
+    try:
+        if Locale.parse(english).language != "en":
+            raise ValueError(english)
+    except (ValueError, TypeError, UnknownLocaleError) as error:
+        raise ConfigurationError(
+            f"GODPARENTS_ENGLISH_LOCALE {english!r} is not an English locale "
+            "(for example en_GB or en_US)."
         ) from error
     base = str(app.config.get("BASE_URL") or "")
     parts = urlsplit(base)

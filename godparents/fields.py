@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -11,6 +12,8 @@ from flask_babel import gettext as _
 from wtforms import DateField, Field, Form, IntegerField, SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from godparents import formats
 
 # The largest id any of our databases holds (PostgreSQL's integer); beyond it nothing exists.
 MAX_ID = 2**31 - 1
@@ -30,6 +33,15 @@ def add_error(field: Field, message: str) -> None:
     form's own validation (a service's rule, a taken address). Works before validation too,
     when WTForms' ``errors`` is still its class-level empty tuple."""
     field.errors = (*field.errors, message)
+
+
+def add_errors(form: Form, problems: list[tuple[str, str]]) -> None:
+    """``add_error`` for each ``(field name, message)`` a service found, except at a field
+    that already shows an error of its own (one message per mistake)."""
+    for name, message in problems:
+        field = form[name]
+        if not field.errors:
+            add_error(field, message)
 
 
 class BoundedIntegerField(IntegerField):
@@ -91,14 +103,51 @@ class EmailAddress:
             raise ValidationError(self.message or str(error)) from error
 
 
+# The day a date field's example shows: day and month both above 12, so the order reads.
+EXAMPLE_DAY = date(2026, 5, 21)
+
+
+def parse_day(text: str) -> date:
+    """A date as a picker sends it (ISO, 2026-05-21) or as the reader writes it in their
+    language's digits (21/05/2026, 21.05.2026, 5/21/2026); ValueError otherwise."""
+    text = text.strip()
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+        year, month, day = (int(part) for part in text.split("-"))
+        return date(year, month, day)
+    # The reader's pattern ("dd/MM/y", "dd.MM.y", "M/d/y") gives the order and separator.
+    pattern = formats.numeric_date_pattern()
+    separator = re.escape((re.findall(r"[^A-Za-z]", pattern) or ["/"])[0])
+    parts = re.fullmatch(rf"(\d{{1,2}}){separator}(\d{{1,2}}){separator}(\d{{4}})", text)
+    if not parts:
+        raise ValueError(text)
+    day_first = pattern.find("d") < pattern.find("M")
+    first, second, year = (int(part) for part in parts.groups())
+    day, month = (first, second) if day_first else (second, first)
+    return date(year, month, day)
+
+
 class DayField(DateField):
-    """A date (a browser date picker; ISO when typed) with an error that shows the format."""
+    """A date: the browser's date picker shows it in the browser's way and sends it as
+    ISO; where there is no picker (or a script posts), the reader may type it as their
+    language writes it, and the error's example is written that way ("21/05/2026",
+    "21.05.2026"). No placeholder: HTML allows none on a date input."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        # A blank date is an error here too: Optional() clears it where blank is allowed,
+        # and InputRequired() lets spaces through.
         try:
-            super().process_formdata(valuelist)
+            self.data = parse_day(str(valuelist[0]))
         except ValueError as error:
-            raise ValueError(_("Enter the date as shown, for example 2026-05-21.")) from error
+            self.data = None
+            raise ValueError(date_error()) from error
+
+
+def date_error() -> str:
+    """What a date field says about a date it cannot read, with an example in the form the
+    field shows."""
+    return _("Enter a date such as %(example)s.", example=formats.example_date(EXAMPLE_DAY))
 
 
 class MultiCheckboxField(SelectMultipleField):

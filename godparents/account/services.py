@@ -7,10 +7,10 @@ import secrets
 from datetime import datetime
 
 from flask import current_app, render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message
 
+from godparents import formats
 from godparents.audit.services import record
 from godparents.auth import passkeys, sessions, throttling, twofactor
 from godparents.auth.models import Passkey, User, normalise_email
@@ -179,7 +179,7 @@ def remove_calendar_token(user: User) -> None:
 
 def email_changed_notice(user: User, old_email: str) -> Message:
     """Told to the old address: if someone else changed it, the owner learns at once."""
-    with force_locale(user.locale):
+    with formats.in_language(user.locale):
         return Message(
             subject=_("Your godparents login email was changed"),
             recipients=[old_email],

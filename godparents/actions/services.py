@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlsplit
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -24,11 +25,13 @@ LINK_MAX = 500
 
 
 class ActionError(ValueError):
-    """Input that cannot be saved; ``field`` is the form field the message belongs to."""
+    """Input that cannot be saved: every ``(field, message)`` found, ``field`` being the form
+    field the message belongs to; ``field`` and the text are the first's."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, more: list[tuple[str, str]] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.problems = [(field, message), *(more or [])]
 
 
 def current_pairing(user: User, prisoner_id: int) -> Sponsorship | None:
@@ -69,6 +72,48 @@ def can_record_outcome(user: User, action: Action) -> bool:
     return action.kind.is_mail and is_current(action.sponsorship)
 
 
+def action_problems(
+    pairing: Sponsorship,
+    kind: ActionKind | None,
+    occurred_on: date | None,
+    summary: str,
+    link: str | None,
+    today: date,
+) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops an action being saved, all at once. Works on
+    a refused form's partial data: a date or kind the form could not read is None and
+    not judged again."""
+    problems: list[tuple[str, str]] = []
+    if occurred_on is not None and occurred_on > today:
+        problems.append(("occurred_on", _("This date is in the future.")))
+    elif (
+        occurred_on is not None
+        and pairing.started_on is not None
+        and occurred_on < pairing.started_on
+    ):
+        problems.append(
+            (
+                "occurred_on",
+                _(
+                    "The godparenthood began on %(date)s; choose that day or later.",
+                    date=format_date(pairing.started_on),
+                ),
+            )
+        )
+    summary = summary.strip()
+    if not summary and not (kind is not None and kind.is_mail):
+        problems.append(("summary", _("Please say in a few words what you did.")))
+    if len(summary) > SUMMARY_MAX:
+        problems.append(
+            ("summary", _("Please keep it under %(count)d characters.", count=SUMMARY_MAX))
+        )
+    try:
+        check_link(link)
+    except ActionError as error:
+        problems.append(("link", str(error)))
+    return problems
+
+
 def _check(
     pairing: Sponsorship,
     kind: ActionKind,
@@ -77,25 +122,13 @@ def _check(
     link: str | None,
     today: date,
 ) -> tuple[str, str | None]:
-    if occurred_on > today:
-        raise ActionError(_("This date is in the future."), "occurred_on")
-    if pairing.started_on is not None and occurred_on < pairing.started_on:
-        raise ActionError(
-            _(
-                "The godparenthood began on %(date)s; choose that day or later.",
-                date=pairing.started_on.isoformat(),
-            ),
-            "occurred_on",
-        )
+    problems = action_problems(pairing, kind, occurred_on, summary, link, today)
+    if problems:
+        (field, message), *more = problems
+        raise ActionError(message, field, more)
     summary = summary.strip()
     if not summary and kind.is_mail:
         summary = mail_summary(kind)  # "Card": what it was says enough
-    if not summary:
-        raise ActionError(_("Please say in a few words what you did."), "summary")
-    if len(summary) > SUMMARY_MAX:
-        raise ActionError(
-            _("Please keep it under %(count)d characters.", count=SUMMARY_MAX), "summary"
-        )
     return summary, check_link(link)
 
 
@@ -166,7 +199,7 @@ def set_outcome(
         raise ActionError(
             _(
                 "This is before the letter was sent (%(date)s).",
-                date=action.occurred_on.isoformat(),
+                date=format_date(action.occurred_on),
             ),
             "outcome_on",
         )

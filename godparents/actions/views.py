@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     abort,
     flash,
@@ -19,9 +21,10 @@ from godparents.actions import bp, outcomes, posted, services
 from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.extensions import db
-from godparents.fields import add_error
+from godparents.fields import add_error, add_errors
 from godparents.labels import label
 from godparents.security import TEAM, roles_required
+from godparents.sponsorships.models import Sponsorship
 from godparents.timeutil import reader_today
 
 
@@ -61,7 +64,7 @@ def create(prisoner_id: int) -> Response | str:
                 today,
             )
         except services.ActionError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             target = _prisoner_page(action)
             # Where a repeat of this form, or a failure after the commit, is sent; known
@@ -70,6 +73,8 @@ def create(prisoner_id: int) -> Response | str:
             db.session.commit()
             flash(_("Saved. Thank you!"), "success")
             return redirect(target)
+    elif form.is_submitted():
+        _add_rule_errors(form, pairing, today)
     return render_template(
         "actions/form.html",
         form=form,
@@ -111,11 +116,13 @@ def edit(action_id: int) -> Response | str:
                 reader_today(),
             )
         except services.ActionError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             db.session.commit()
             flash(_("Your changes are saved."), "success")
             return redirect(_prisoner_page(action))
+    elif form.is_submitted() and not conflict:
+        _add_rule_errors(form, action.sponsorship, reader_today())
     return render_template(
         "actions/form.html",
         form=form,
@@ -124,6 +131,21 @@ def edit(action_id: int) -> Response | str:
         action=action,
         delete_form=DeleteForm(),
         conflict=conflict,
+    )
+
+
+def _add_rule_errors(form: ActionForm, pairing: Sponsorship, today: date) -> None:
+    """A form its own validation refused: the rules of an entry too (a date before the
+    godparenthood, no summary, a link that is not one), so one submit shows every mistake."""
+    try:
+        kind: ActionKind | None = ActionKind(form.kind.data)
+    except ValueError:
+        kind = None
+    add_errors(
+        form,
+        services.action_problems(
+            pairing, kind, form.occurred_on.data, form.summary.data or "", form.link.data, today
+        ),
     )
 
 

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_mail import Message
 from sqlalchemy import select
 
+from godparents import formats
 from godparents.audit.services import record
 from godparents.auth import sessions, tokens, twofactor
 from godparents.auth.models import Role, User, normalise_email
@@ -212,7 +212,7 @@ def reset_password(user: User, password: str, ip: str | None = None) -> None:
 
 
 def _email(user: User, subject: LazyString, template: str, **context: object) -> Message:
-    with force_locale(user.locale):
+    with formats.in_language(user.locale):
         return Message(
             subject=str(subject),
             recipients=[user.email],

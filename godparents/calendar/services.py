@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from godparents import formats
 from godparents.account.services import token_hash
 from godparents.actions import postby
 from godparents.auth.models import Role, User
@@ -92,7 +92,7 @@ def feed(user: User, now: datetime) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//godparents//calendar feed//EN")
     calendar.add("version", "2.0")
-    with force_locale(user.locale):
+    with formats.in_language(user.locale):
         calendar.add("x-wr-calname", _("Godchildren's dates"))
         for prisoner in sorted(prisoners, key=lambda p: p.id):
             name = prisoner.name_latin

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from godparents import concurrency
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.fields import add_error
+from godparents.fields import add_error, add_errors
 from godparents.listing import paginate, paginate_in_one_scan, sort_from_request
 from godparents.prisoners import bp, photos, services
 from godparents.prisoners.forms import (
@@ -105,7 +107,7 @@ def create() -> BaseResponse | str:
             prisoner = services.create_prisoner(form.to_data(), form.first_address(today), today)
             db.session.commit()
         except services.PrisonerError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         except IntegrityError:
             # The external id was free when checked; an import or a colleague took it since.
             db.session.rollback()
@@ -113,6 +115,8 @@ def create() -> BaseResponse | str:
         else:
             flash(_("%(name)s is in the registry.", name=prisoner.name_latin), "success")
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
+    elif form.is_submitted():
+        _add_rule_errors(form, None, today)
     return render_template("prisoners/form.html", form=form, prisoner=None)
 
 
@@ -133,7 +137,7 @@ def edit(prisoner_id: int) -> BaseResponse | str:
             release_due = services.needs_release(previous_status, prisoner)
             db.session.commit()
         except services.PrisonerError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         except IntegrityError:
             # The external id was free when checked; an import or a colleague took it since.
             db.session.rollback()
@@ -143,7 +147,20 @@ def edit(prisoner_id: int) -> BaseResponse | str:
             if release_due:
                 return _after_release(prisoner)
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
+    elif form.is_submitted() and not conflict:
+        _add_rule_errors(form, prisoner.id, reader_today())
     return render_template("prisoners/form.html", form=form, prisoner=prisoner, conflict=conflict)
+
+
+def _add_rule_errors(form: PrisonerForm, prisoner_id: int | None, today: date) -> None:
+    """A form its own validation refused: the registry's rules too (a release before the
+    detention, a taken external id), so that one submit shows every mistake. Values the
+    form could not read are not judged; a choice it refused leaves nothing to judge."""
+    try:
+        data = form.to_data()
+    except ValueError:  # a status or gender that is not one of the choices
+        return
+    add_errors(form, services.prisoner_problems(data, prisoner_id, today))
 
 
 def _saved_form(prisoner: Prisoner) -> PrisonerForm:

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import Select, SQLColumnExpression, Subquery, case, func, select
 from sqlalchemy.orm import selectinload
@@ -48,11 +49,20 @@ _LIST_SEPARATORS = re.compile(r"[;\n]")
 
 
 class PrisonerError(ValueError):
-    """Input that cannot be saved; ``field`` is the form field the message belongs to."""
+    """Input that cannot be saved: every ``(field, message)`` found, ``field`` being the form
+    field the message belongs to; ``field`` and the text are the first's."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, more: list[tuple[str, str]] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.problems = [(field, message), *(more or [])]
+
+
+def _raise_all(problems: list[tuple[str, str]]) -> None:
+    """One PrisonerError with every problem found, if there is any."""
+    if problems:
+        (field, message), *more = problems
+        raise PrisonerError(message, field, more)
 
 
 # --- The list -------------------------------------------------------------------------------
@@ -298,25 +308,30 @@ class AddressData:
     facility: str | None = None
 
 
-def _birth_year(data: PrisonerData, today: date) -> int | None:
-    """The year of birth: the birth date's, when there is one."""
+def _birth_year(data: PrisonerData, today: date, problems: list[tuple[str, str]]) -> int | None:
+    """The year of birth: the birth date's, when there is one; what is wrong with them is
+    added to ``problems``."""
     if data.birth_date is not None:
         if data.birth_date > today:
-            raise PrisonerError(_("This date is in the future."), "birth_date")
+            problems.append(("birth_date", _("This date is in the future.")))
         if data.birth_year is not None and data.birth_year != data.birth_date.year:
-            raise PrisonerError(
-                _("This does not match the birth date (%(year)d).", year=data.birth_date.year),
-                "birth_year",
+            problems.append(
+                (
+                    "birth_year",
+                    _("This does not match the birth date (%(year)d).", year=data.birth_date.year),
+                )
             )
         return data.birth_date.year
     if data.birth_year is not None and not EARLIEST_BIRTH_YEAR <= data.birth_year <= today.year:
-        raise PrisonerError(
-            _(
-                "Enter a year from %(first)d to %(last)d.",
-                first=EARLIEST_BIRTH_YEAR,
-                last=today.year,
-            ),
-            "birth_year",
+        problems.append(
+            (
+                "birth_year",
+                _(
+                    "Enter a year from %(first)d to %(last)d.",
+                    first=EARLIEST_BIRTH_YEAR,
+                    last=today.year,
+                ),
+            )
         )
     return data.birth_year
 
@@ -349,17 +364,40 @@ def _check_external_id(external_id: str | None, prisoner_id: int | None) -> str 
     return external_id
 
 
-def _cleaned(data: PrisonerData, prisoner_id: int | None, today: date) -> dict[str, Any]:
-    """The values to store, or a ``PrisonerError`` for the first field that is wrong."""
-    name_latin = data.name_latin.strip()
-    if not name_latin:
-        raise PrisonerError(_("Enter the name in Latin letters."), "name_latin")
-    birth_year = _birth_year(data, today)
+def prisoner_problems(
+    data: PrisonerData, prisoner_id: int | None, today: date
+) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops ``data`` being saved, all at once (a form
+    shows each at its field). Works on a form's partial data: a field its own validation
+    refused is None and not judged again."""
+    problems: list[tuple[str, str]] = []
+    if not data.name_latin.strip():
+        problems.append(("name_latin", _("Enter the name in Latin letters.")))
+    _birth_year(data, today, problems)
     if data.detained_on and data.released_on and data.released_on < data.detained_on:
-        raise PrisonerError(
-            _("This is before the detention (%(date)s).", date=data.detained_on.isoformat()),
-            "released_on",
+        problems.append(
+            (
+                "released_on",
+                _("This is before the detention (%(date)s).", date=format_date(data.detained_on)),
+            )
         )
+    for field_name, check in (
+        ("source_url", lambda: _check_url(data.source_url)),
+        ("external_id", lambda: _check_external_id(data.external_id, prisoner_id)),
+    ):
+        try:
+            check()
+        except PrisonerError as error:
+            problems.append((field_name, str(error)))
+    return problems
+
+
+def _cleaned(data: PrisonerData, prisoner_id: int | None, today: date) -> dict[str, Any]:
+    """The values to store, or a ``PrisonerError`` with every field that is wrong."""
+    problems = prisoner_problems(data, prisoner_id, today)
+    _raise_all(problems)
+    name_latin = data.name_latin.strip()
+    birth_year = _birth_year(data, today, [])
     return {
         "name_latin": name_latin,
         "name_be": _blank_to_none(data.name_be),
@@ -378,8 +416,8 @@ def _cleaned(data: PrisonerData, prisoner_id: int | None, today: date) -> dict[s
         "health_notes": _blank_to_none(_multiline(data.health_notes)),
         "public_bio": _blank_to_none(_multiline(data.public_bio)),
         "notes": _blank_to_none(_multiline(data.notes)),
-        "source_url": _check_url(data.source_url),
-        "external_id": _check_external_id(data.external_id, prisoner_id),
+        "source_url": _blank_to_none(data.source_url),
+        "external_id": _blank_to_none(data.external_id),
         "has_public_consent": data.has_public_consent,
         "last_verified_on": data.last_verified_on,
     }
@@ -403,7 +441,7 @@ def _check_address(
         raise PrisonerError(
             _(
                 "The current address is valid from %(date)s; choose that day or later.",
-                date=current.valid_from.isoformat(),
+                date=format_date(current.valid_from),
             ),
             "valid_from",
         )

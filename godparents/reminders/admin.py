@@ -32,7 +32,7 @@ from godparents.extensions import db
 from godparents.labels import label
 from godparents.listing import paginate
 from godparents.prisoners.models import KeyDateKind, Prisoner
-from godparents.reminders import bp, runner
+from godparents.reminders import bp, failures, runner
 from godparents.reminders import outbox as outbox_services
 from godparents.reminders import preview as previews
 from godparents.reminders.defaults import ALL_TEMPLATES as TEMPLATES
@@ -73,6 +73,23 @@ def rule_name(rule: ReminderRule | None) -> str:
     if rule is None:
         return _("(rule deleted)")
     return _(rule.name) if rule.name in _DEFAULT_NAMES else rule.name
+
+
+@bp.app_template_filter("failure")
+def failure(message: OutboxMessage) -> str:
+    """Why a message did not go and what happens next, in plain words (failures.py)."""
+    return failures.explain(message)
+
+
+@bp.app_template_filter("failure_cause")
+def failure_cause(raw: str | None) -> str:
+    """What failed, for a run's error: the server could not be reached, the login..."""
+    return failures.what_failed(raw)
+
+
+@bp.app_template_filter("raw_error")
+def raw_error(raw: str | None) -> str:
+    return failures.raw_error(raw)
 
 
 @bp.app_template_filter("rule_when")

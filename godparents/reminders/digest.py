@@ -12,7 +12,7 @@ from godparents.actions import outcomes
 from godparents.dashboard import services as work_lists
 from godparents.extensions import db
 from godparents.prisoners.models import Prisoner
-from godparents.reminders import events
+from godparents.reminders import events, nudges
 from godparents.reminders.messages import Digest
 
 DIGEST_LIST = 20  # rows of each list in the digest; the counts are complete
@@ -53,6 +53,8 @@ def digest(today: date, monday: date) -> Digest:
     result.letters_back_count, result.letters_back = outcomes.came_back(
         today, days=7, limit=DIGEST_LIST
     )
+    # Godparents told for the last time last week that nothing was logged: a person's turn.
+    result.last_nudged_count, result.last_nudged = nudges.last_nudges(monday, DIGEST_LIST)
     return result
 
 

@@ -16,15 +16,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from godparents import formats
 from godparents.actions import outcomes, postby, posted
 from godparents.actions.models import ActionKind
 from godparents.auth.models import Role, User
 from godparents.prisoners.models import Prisoner
-from godparents.reminders import notices
+from godparents.reminders import notices, nudges
 from godparents.reminders.models import CampaignDay, OutboxMessage, OutboxStatus, Trigger
 from godparents.reminders.planner import Due
 from godparents.salutations import display_name, salutation
@@ -73,6 +73,9 @@ class Digest:
     # Letters returned or censored in the week before (actions/outcomes.CameBack).
     letters_back_count: int = 0
     letters_back: list[Any] = field(default_factory=list)
+    # Pairings whose last inactivity nudge went out in the week before (nudges.LastNudge).
+    last_nudged_count: int = 0
+    last_nudged: list[Any] = field(default_factory=list)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -177,6 +180,7 @@ def context(
         "campaign_day": campaign_day,
         "digest": digest,
         "suggested_action": suggested,
+        "nudge": nudges.nudge_for(rule, event) if rule.trigger is Trigger.INACTIVITY else None,
         # The day to post a card by (actions/postby.py), for a birthday or a campaign day.
         "notice": notices.details(event),  # what changed, for the notices' templates
         # The letters the weekly question asks about, each with its one-click answers.
@@ -200,7 +204,7 @@ def _only_godparent_of(user: User) -> Sponsor | None:
 def render(template: str, locale: str, values: dict[str, Any]) -> Rendered:
     """Both bodies in ``locale``; any error in the template becomes a TemplateProblem."""
     try:
-        with force_locale(locale):
+        with formats.in_language(locale):
             text = render_template(f"reminders/email/{template}.txt", **values)
             subject, _newline, body = text.lstrip().partition("\n")
             subject = single_line(subject)

@@ -47,9 +47,11 @@ STATUS_VALUES = frozenset(status.value for status in SponsorshipStatus)
 
 
 def _show_error(form: FlaskForm, error: services.SponsorshipError, fallback: str) -> None:
-    """Put the message at its field, or at ``fallback`` when this form has no such field."""
-    field = form[error.field] if error.field in form else form[fallback]
-    add_error(field, str(error))
+    """Put each message at its field, or at ``fallback`` when this form has no such field."""
+    for name, message in error.problems:
+        field = form[name] if name in form else form[fallback]
+        if message not in field.errors:
+            add_error(field, message)
 
 
 def _date_arg(name: str) -> date | None:

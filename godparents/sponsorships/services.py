@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -40,11 +41,13 @@ RELEASE_REASONS = {
 
 
 class SponsorshipError(ValueError):
-    """Input that cannot be saved; ``field`` is the form field the message belongs to."""
+    """Input that cannot be saved: every ``(field, message)`` found, ``field`` being the form
+    field the message belongs to; ``field`` and the text are the first's."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, more: list[tuple[str, str]] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.problems = [(field, message), *(more or [])]
 
 
 def get_pairing(sponsorship_id: int) -> Sponsorship | None:
@@ -83,38 +86,48 @@ def _check_new(
     today: date,
     date_field: str,
 ) -> tuple[Sponsor, Prisoner]:
-    """Refuse a pairing that cannot start; the error names the field to correct."""
+    """Refuse a pairing that cannot start; the error names every field to correct (the
+    godparent, the prisoner and the date are judged each on their own)."""
+    problems: list[tuple[str, str]] = []
     if sponsor is None:
-        raise SponsorshipError(_("Choose a godparent."), "sponsor_id")
+        problems.append(("sponsor_id", _("Choose a godparent.")))
+    elif not sponsor.is_active:
+        problems.append(
+            (
+                "sponsor_id",
+                _(
+                    "%(name)s is inactive: reactivate them first, or choose another godparent.",
+                    name=sponsor.full_name,
+                ),
+            )
+        )
     if prisoner is None:
-        raise SponsorshipError(_("Choose a prisoner."), "prisoner_id")
-    if not sponsor.is_active:
-        raise SponsorshipError(
-            _(
-                "%(name)s is inactive: reactivate them first, or choose another godparent.",
-                name=sponsor.full_name,
-            ),
-            "sponsor_id",
+        problems.append(("prisoner_id", _("Choose a prisoner.")))
+    elif not prisoner.is_held:
+        problems.append(
+            (
+                "prisoner_id",
+                _(
+                    "%(name)s is no longer held (%(status)s).",
+                    name=prisoner.name_latin,
+                    status=label(prisoner.status),
+                ),
+            )
         )
-    if not prisoner.is_held:
-        raise SponsorshipError(
-            _(
-                "%(name)s is no longer held (%(status)s).",
-                name=prisoner.name_latin,
-                status=label(prisoner.status),
-            ),
-            "prisoner_id",
-        )
-    existing = open_pairing(sponsor.id, prisoner.id)
-    if existing is not None:
-        message = (
-            already_paired_message(sponsor, prisoner)
-            if existing.is_active
-            else _("This pairing is already proposed: activate it from the list of pairings.")
-        )
-        raise SponsorshipError(message, "prisoner_id")
+    elif sponsor is not None and sponsor.is_active:
+        existing = open_pairing(sponsor.id, prisoner.id)
+        if existing is not None:
+            message = (
+                already_paired_message(sponsor, prisoner)
+                if existing.is_active
+                else _("This pairing is already proposed: activate it from the list of pairings.")
+            )
+            problems.append(("prisoner_id", message))
     if started_on > today:
-        raise SponsorshipError(_("This date is in the future."), date_field)
+        problems.append((date_field, _("This date is in the future.")))
+    if problems or sponsor is None or prisoner is None:
+        (field, message), *more = problems
+        raise SponsorshipError(message, field, more)
     return sponsor, prisoner
 
 
@@ -181,7 +194,7 @@ def _check_end(pairing: Sponsorship, ended_on: date, today: date, date_field: st
         raise SponsorshipError(
             _(
                 "The godparenthood began on %(date)s; choose that day or later.",
-                date=pairing.started_on.isoformat(),
+                date=format_date(pairing.started_on),
             ),
             date_field,
         )
@@ -246,7 +259,7 @@ def record_release(
         raise SponsorshipError(
             _(
                 "The detention began on %(date)s; choose that day or later.",
-                date=prisoner.detained_on.isoformat(),
+                date=format_date(prisoner.detained_on),
             ),
             "released_on",
         )
@@ -258,7 +271,7 @@ def record_release(
                 _(
                     "The godparenthood of %(name)s began on %(date)s, after this date.",
                     name=pairing.sponsor.full_name,
-                    date=pairing.started_on.isoformat(),
+                    date=format_date(pairing.started_on),
                 ),
                 "released_on",
             )

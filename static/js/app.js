@@ -43,3 +43,18 @@ document.querySelectorAll("[data-picker]").forEach((input) => {
     }, 250);
   });
 });
+
+// A form sent back with mistakes: its error summary is read first, and a link in it puts
+// the cursor in the field it names (the browser only scrolls to it).
+const errorSummary = document.querySelector("[data-error-summary]");
+if (errorSummary) {
+  errorSummary.focus();
+  errorSummary.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href^='#']");
+    const field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
+}

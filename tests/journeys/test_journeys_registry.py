@@ -93,3 +93,22 @@ def test_import_review_confirm_and_pair(page, live_server, tmp_path) -> None:
         )
     )
     assert pairing.prisoner_id == waiting.id
+
+
+def test_a_form_with_mistakes_opens_on_its_error_summary(page, live_server) -> None:
+    """Every mistake at once, the summary read first (focused), and a link in it puts the
+    cursor in its field."""
+    coordinator = make_coordinator()
+    log_in(page, coordinator.email, PASSWORD)
+    page.goto("/coordinator/prisoners/new")
+    page.get_by_label("Name in Latin letters").fill(" ")
+    page.get_by_label("Year of birth").fill("1899")
+    page.get_by_label("Source (web address)").fill("ftp://example.org/x")
+    page.get_by_role("button", name="Save").click()
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    assert summary.get_attribute("role") == "alert"
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    assert summary.locator("a").count() == 3
+    summary.get_by_role("link", name=re.compile("^Year of birth")).click()
+    assert page.evaluate("document.activeElement.id") == "birth_year"

@@ -534,7 +534,7 @@ def test_detail_shows_everything_to_coordinators(login_as: LoginAs, client: Flas
         "Anna Schmidt",
         "Jan Kowalski",
         "Mandate ended",
-        "March 14, 1979",
+        "14 March 1979",
     ):
         assert expected in page, expected
     history = page.split("data-address-history")[1]
@@ -719,11 +719,11 @@ def test_create_with_year_only_and_no_address(login_as: LoginAs, client: FlaskCl
             "This does not match the birth date (1995).",
         ),
         ({"birth_date": "2999-01-01"}, "birth_date", "This date is in the future."),
-        ({"birth_date": "31.12.1995"}, "birth_date", "Enter the date as shown"),
+        ({"birth_date": "31.12.1995"}, "birth_date", "Enter a date such as"),
         (
             {"detained_on": "2021-07-14", "released_on": "2021-07-13"},
             "released_on",
-            "This is before the detention (2021-07-14).",
+            "This is before the detention (14 Jul 2021).",
         ),
         ({"source_url": "javascript:alert(1)"}, "source_url", "starting with https://"),
         ({"source_url": "ftp://example.org/x"}, "source_url", "starting with https://"),
@@ -743,6 +743,36 @@ def test_bad_input_is_shown_at_its_field_and_nothing_is_written(
     assert field in errors and message in errors[field], errors
     assert count_rows(Prisoner) == 0 and count_rows(PrisonerAddress) == 0
     assert 'value="Maryia Rubtsova-Sidarenka"' in response.text or field == "name_latin"
+
+
+def test_every_mistake_of_a_submit_is_shown_at_once_with_a_summary(
+    login_as: LoginAs, client: FlaskClient
+) -> None:
+    """A form's own checks and the registry's rules in one answer: three round trips
+    would be one per mistake otherwise."""
+    make_prisoner(external_id="demo-005")
+    _login_coordinator(login_as)
+    response = post_form(
+        client,
+        f"{INDEX}new",
+        **_prisoner_form(
+            name_latin=" ",  # the form's own check
+            birth_date="31.02.1995",  # a date it cannot read
+            birth_year="1899",  # the registry's rules, checked although the form failed
+            detained_on="2021-07-14",
+            released_on="2021-07-13",
+            external_id="demo-005",
+        ),
+    )
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == {"name_latin", "birth_date", "birth_year", "released_on", "external_id"}
+    assert "This is before the detention (14 Jul 2021)." in errors["released_on"]
+    summary = response.text.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert "There are 5 problems" in summary
+    links = re.findall(r'<a href="#([\w-]+)"', summary)
+    assert sorted(links) == sorted(errors)
+    assert count_rows(Prisoner) == 1
 
 
 def test_an_external_id_clash_is_an_error_at_the_field(
@@ -879,7 +909,7 @@ def test_a_new_address_keeps_the_history(login_as: LoginAs, client: FlaskClient)
     ("valid_from", "message"),
     [
         ("2999-01-01", "This date is in the future."),
-        ("2021-07-13", "The current address is valid from 2021-07-14; choose that day or later."),
+        ("2021-07-13", "The current address is valid from 14 Jul 2021; choose that day or later."),
         ("", "This field is required."),
     ],
 )

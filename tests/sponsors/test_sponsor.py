@@ -231,8 +231,8 @@ def test_delegate_logs_on_behalf_and_the_entry_says_who(
     ("field", "data", "message"),
     [
         ("occurred_on", {"occurred_on": "2999-01-01"}, "This date is in the future."),
-        ("occurred_on", {"occurred_on": "2023-12-31"}, "The godparenthood began on 2024-01-10"),
-        ("occurred_on", {"occurred_on": "31.12.2025"}, "Enter the date as shown"),
+        ("occurred_on", {"occurred_on": "2023-12-31"}, "The godparenthood began on 10 Jan 2024"),
+        ("occurred_on", {"occurred_on": "31.12.2025"}, "Enter a date such as"),
         ("link", {"link": "javascript:alert(1)"}, "Enter a web address starting with https://"),
         ("link", {"link": "ftp://example.org/x"}, "Enter a web address starting with https://"),
         ("summary", {"summary": "x" * 2001}, "Field cannot be longer than 2000 characters."),
@@ -254,6 +254,34 @@ def test_bad_input_rerenders_with_the_message_and_writes_nothing(
     assert count_rows(Action) == before
     if field == "summary" and len(data["summary"]) > 100:
         assert "x" * 2001 in response.text  # nothing typed is lost
+
+
+@pytest.mark.parametrize("edit", [False, True])
+def test_three_mistakes_show_three_errors_and_three_summary_links_at_once(
+    world: World, login_as: LoginAs, client: FlaskClient, edit: bool
+) -> None:
+    """The form's own check (a date it cannot read) and the entry's rules (no summary, a
+    link that is not one) in one answer, each at its field and linked from the top."""
+    login_as(world.sponsor.email)
+    data = {"kind": "speech", "occurred_on": "31.12.2025", "summary": " ", "link": "ftp://x"}
+    if edit:
+        action = make_action(world.pairing, world.sponsor.user)
+        path = f"/sponsor/actions/{action.id}/edit"
+        token = csrf_token(client, path)
+        version = re.search(r'name="version"[^>]*value="(\d+)"', client.get(path).text)
+        extra = {"version": version.group(1)} if version else {}
+        response = client.post(path, data={"csrf_token": token, **data, **extra})
+    else:
+        response = _post_action(client, world.prisoner.id, **data)
+    assert response.status_code == 200
+    errors = dict(
+        re.findall(r'id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)<', response.text)
+    )
+    assert set(errors) == {"occurred_on", "summary", "link"}, errors
+    summary = response.text.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert 'role="alert"' in response.text.split("data-error-summary", 1)[0][-300:]
+    assert "There are 3 problems" in summary
+    assert sorted(re.findall(r'<a href="#([\w-]+)"', summary)) == ["link", "occurred_on", "summary"]
 
 
 def test_outcome_cannot_predate_the_letter_or_lie_ahead(

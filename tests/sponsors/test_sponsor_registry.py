@@ -431,7 +431,7 @@ def test_create_a_godparent(coordinator: User, client: FlaskClient) -> None:
             "not-an-email",
             "Enter an email address such as name@example.org, in Latin letters.",
         ),
-        ("mandate_ends_on", "1.12.2027", "Enter the date as shown"),
+        ("mandate_ends_on", "1.12.2027", "Enter a date such as"),
         ("language", "fr", "Not a valid choice."),
     ],
 )

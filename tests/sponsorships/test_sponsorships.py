@@ -223,6 +223,30 @@ def test_pairing_refusals_are_shown_at_the_field(
     assert len(_pairings()) == before
 
 
+def test_every_refusal_of_a_pairing_is_shown_at_once(
+    coordinator: User, client: FlaskClient
+) -> None:
+    """An inactive godparent, a released prisoner and a day ahead: three mistakes, three
+    errors and three links at the top, in one answer."""
+    sponsor = make_sponsor(is_active=False)
+    prisoner = make_prisoner(status=PrisonerStatus.RELEASED)
+    data = {
+        "sponsor_id": sponsor.id,
+        "prisoner_id": prisoner.id,
+        "status": "active",
+        "started_on": (_today() + timedelta(days=1)).isoformat(),
+    }
+    response = post_form(client, f"{BASE}/new", **data)
+    errors = field_errors(response)
+    assert "is inactive" in errors["sponsor_id"]
+    assert "is no longer held" in errors["prisoner_id"]
+    assert errors["started_on"] == "This date is in the future."
+    summary = response.text.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert "There are 3 problems" in summary
+    assert summary.count('<a href="#') == 3
+    assert _pairings() == []
+
+
 def test_an_ended_pairing_does_not_prevent_a_new_one(
     coordinator: User, client: FlaskClient
 ) -> None:
@@ -252,9 +276,9 @@ def test_an_ended_pairing_does_not_prevent_a_new_one(
 @pytest.mark.parametrize(
     ("ended_on", "message"),
     [
-        ("2023-12-31", "The godparenthood began on 2024-01-10; choose that day or later."),
+        ("2023-12-31", "The godparenthood began on 10 Jan 2024; choose that day or later."),
         ("2999-01-01", "This date is in the future."),
-        ("yesterday", "Enter the date as shown"),
+        ("yesterday", "Enter a date such as"),
     ],
 )
 def test_end_refuses_impossible_dates(
@@ -321,7 +345,7 @@ def test_hand_over_keeps_the_history(coordinator: User, client: FlaskClient) -> 
     [
         ("same", "sponsor_id", "Choose another godparent."),
         ("already", "sponsor_id", "is already godparent of"),
-        ("early", "on", "The godparenthood began on 2024-01-10"),
+        ("early", "on", "The godparenthood began on 10 Jan 2024"),
         ("inactive", "sponsor_id", "is inactive"),
     ],
 )
@@ -417,7 +441,7 @@ def test_a_death_ends_the_pairings_with_its_own_reason(
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"released_on": "2020-06-24"}, "released_on", "The detention began on 2020-06-25"),
+        ({"released_on": "2020-06-24"}, "released_on", "The detention began on 25 Jun 2020"),
         ({"released_on": "2999-01-01"}, "released_on", "This date is in the future."),
         ({"status": "sentenced"}, "status", "Not a valid choice."),
         ({"pairing_ids": "999"}, "pairing_ids", "not a valid choice"),
