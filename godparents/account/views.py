@@ -44,7 +44,7 @@ from godparents.auth.models import Passkey, Role
 from godparents.auth.services import AccountError
 from godparents.auth.views import start_session
 from godparents.extensions import db
-from godparents.fields import add_error
+from godparents.fields import add_error, own_ids
 from godparents.mailer import send_email
 from godparents.security import or_404
 from godparents.types import utcnow
@@ -82,6 +82,7 @@ def _render(**forms: object) -> str:
         "sign_out_form": SignOutEverywhereForm,
     }
     context = {name: forms.get(name) or make() for name, make in defaults.items()}
+    own_ids(context["email_form"], "login-email")  # its password field is the password form's too
     return render_template(
         "account/profile.html", calendar_url=forms.get("calendar_url"), **context
     )
@@ -194,9 +195,10 @@ def _two_factor_page(enable_form: TwoFactorEnableForm | None = None) -> str:
     if user.has_two_factors:
         return render_template(
             "account/two_factor.html",
-            codes_form=RecoveryCodesForm(),
-            disable_form=TwoFactorDisableForm(),
-            replace_form=TwoFactorReplaceForm(),
+            # Three forms, each with a "current password": ids of their own.
+            codes_form=own_ids(RecoveryCodesForm(), "codes"),
+            disable_form=own_ids(TwoFactorDisableForm(), "off"),
+            replace_form=own_ids(TwoFactorReplaceForm(), "replace"),
             codes_left=twofactor.recovery_codes_left(user),
         )
     row = sessions.find(user.session_token)
