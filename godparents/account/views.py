@@ -82,7 +82,9 @@ def _render(**forms: object) -> str:
         "sign_out_form": SignOutEverywhereForm,
     }
     context = {name: forms.get(name) or make() for name, make in defaults.items()}
-    own_ids(context["email_form"], "login-email")  # its password field is the password form's too
+    email_form = context["email_form"]
+    if isinstance(email_form, FlaskForm):  # its "current password" is the password form's too
+        own_ids(email_form, "login-email")
     return render_template(
         "account/profile.html", calendar_url=forms.get("calendar_url"), **context
     )
