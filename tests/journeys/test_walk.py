@@ -38,7 +38,8 @@ import pytest
 from flask import Flask
 
 from tests.browser import LiveServer
-from tests.helpers import log_in
+from tests.factories import PASSWORD
+from tests.helpers import csrf_token, log_in
 from tests.security.test_access import (
     World,
     genuine_tokens,
@@ -60,7 +61,8 @@ WIDTHS = (1366, 1024, 768, 390)
 AXE_WIDTH = 1366
 HEIGHT = 800
 LANGUAGES = ("en", "de")
-ROLES = ("coordinator", "sponsor", "delegate", "anonymous")
+# "halfway": a coordinator who gave the right password and is asked for the code.
+ROLES = ("coordinator", "sponsor", "delegate", "anonymous", "halfway")
 BROWSER_LOCALE = {"en": "en-GB", "de": "de-DE"}
 
 # GET routes the walk does not visit as a page, and why.
@@ -79,14 +81,15 @@ SKIPPED = {
     "letters.envelope_pdf": "a PDF, not a page",
     "reminders.preview_html": "an email's HTML body shown in a sandboxed frame, not a page",
     "reminders.message_html": "an email's HTML body shown in a sandboxed frame, not a page",
-    "auth.two_factor": "the second step of logging in; tests/journeys walk it through the form",
-    "reminders.unsubscribe": "answers a mail program's link; checked in tests/reminders",
     "main.index": "sends each role on to its home page, which is walked as itself",
 }
 # Pages that need a query to show anything: what a link to them carries.
 QUERIES = {"prisoners.merge_records": lambda world: f"?other={world.b.prisoner_id}"}
-# Pages for some of the roles that the path alone would give them to.
-ONLY_FOR = {"sponsors.team": ("sponsor",)}  # the godparent manages their office staff
+# Pages that fewer roles see than their path says.
+ONLY_FOR = {
+    "sponsors.team": ("sponsor",),  # the godparent manages their office staff
+    "auth.two_factor": ("halfway",),  # the second step of logging in
+}
 
 
 # Which roles see a page: the coordinators' pages, the godparents' (and their office's), the
@@ -135,6 +138,23 @@ OVERFLOW_JS = """() => {
 }"""
 
 
+# A page made too wide on purpose: what OVERFLOW_JS says of it, and the page put back.
+PROBE_JS = (
+    """() => {
+  const probe = document.createElement('div');
+  probe.id = 'walk-probe';
+  probe.textContent = 'x';
+  probe.style.width = '5000px';
+  document.querySelector('main').append(probe);
+  const found = ("""
+    + OVERFLOW_JS
+    + """)();
+  probe.remove();
+  return found;
+}"""
+)
+
+
 @dataclass
 class Page:
     role: str
@@ -151,6 +171,7 @@ class Findings:
     axed: set[str] = field(default_factory=set)  # endpoints axe has checked
     seconds: dict[str, float] = field(default_factory=dict)  # time per step
     base: str = ""  # the live server's address
+    probed: bool = False  # OVERFLOW_JS was shown to catch a page made too wide
 
     def took(self, step: str, since: float) -> float:
         now = time.monotonic()
@@ -176,19 +197,11 @@ def pages_to_walk(web_app: Flask, world: World) -> tuple[list[Page], list[str]]:
         for role in roles_for(rule.endpoint, is_coordinator_route(rule), path):
             pages.append(Page(role, path + query, rule.endpoint))
     # The error pages are pages too.
-    for role in ROLES:
+    for role in ROLES[:4]:
         pages.append(Page(role, "/no-such-page", "404"))
     for role in ("sponsor", "delegate"):
         pages.append(Page(role, "/coordinator/", "403"))
     return pages, unplaced
-
-
-def session_cookie(web_app: Flask, email: str) -> str:
-    client = web_app.test_client()
-    log_in(client, email)
-    cookie = client.get_cookie(web_app.config.get("SESSION_COOKIE_NAME", "session"))
-    assert cookie is not None, f"no session cookie for {email}"
-    return cookie.value
 
 
 def contexts(
@@ -206,10 +219,16 @@ def contexts(
             viewport={"width": WIDTHS[0], "height": HEIGHT},
         )
         context.set_default_timeout(10_000)
+        client = web_app.test_client()
         if role in emails:
-            name = web_app.config.get("SESSION_COOKIE_NAME", "session")
-            value = session_cookie(web_app, emails[role])
-            context.add_cookies([{"name": name, "value": value, "url": server.url}])
+            log_in(client, emails[role])
+        elif role == "halfway":
+            first_step = {"email": world.coordinator_email, "password": PASSWORD}
+            first_step["csrf_token"] = csrf_token(client, "/auth/login")
+            assert client.post("/auth/login", data=first_step).location == "/auth/two-factor"
+        cookie = client.get_cookie(web_app.config["SESSION_COOKIE_NAME"])
+        if cookie is not None:
+            context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server.url}])
         try:
             yield role, context
         finally:
@@ -250,6 +269,11 @@ def walk_one(tab: Any, page: Page, language: str, findings: Findings, folder: Pa
     name = f"{len(findings.html):03d}-{language}.html"
     (folder / name).write_text(response.text(), encoding="utf-8")
     findings.html[name] = where
+
+    if not findings.probed:  # the check itself works: a page made too wide is caught
+        findings.probed = True
+        found = tab.evaluate(PROBE_JS)
+        assert found and "div#walk-probe" in found["element"], found
 
     widths = WIDTHS if tab.viewport_size["width"] == WIDTHS[0] else WIDTHS[::-1]
     for width in widths:
