@@ -283,8 +283,11 @@ def walk_one(window: Window, page: Page, language: str, findings: Findings, fold
     if not content_type.startswith("text/html"):
         findings.errors.append(f"{where}: {content_type}, not a page (list it in SKIPPED)")
         return
+    html = response.text()
+    if f'<html lang="{language}">' not in html:
+        findings.errors.append(f"{where}: not in the reader's language")
     name = f"{len(findings.html):03d}-{language}.html"
-    (folder / name).write_text(response.text(), encoding="utf-8")
+    (folder / name).write_text(html, encoding="utf-8")
     findings.html[name] = where
 
     if not findings.probed:  # the check itself works: a page made too wide is caught
