@@ -20,6 +20,7 @@ from godparents import (
     doctor,
     encryption,
     errors,
+    fields,
     i18n,
     idempotency,
     letters,
@@ -120,6 +121,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     tracking.init_app(app)  # the audit log's actor for each request
     csrf.init_app(app)
+    fields.install()  # no repeated ids on pages with several forms
     mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)  # catalogs compiled, template helpers

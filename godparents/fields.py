@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from wtforms import DateField, Field, Form, IntegerField, SelectMultipleField
+from wtforms import DateField, Field, Form, IntegerField, SelectField, SelectMultipleField
+from wtforms.meta import DefaultMeta
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -154,3 +155,41 @@ class MultiCheckboxField(SelectMultipleField):
     # WTForms has no types: mypy takes the widgets' types from the base class's defaults.
     widget = ListWidget(prefix_label=False)  # type: ignore[assignment]
     option_widget = CheckboxInput()  # type: ignore[assignment]
+
+
+def _render_without_shared_ids(self: Any, field: Field, render_kw: dict[str, Any]) -> Any:
+    """Draw ``field`` as WTForms does, but valid HTML on every page:
+
+    - no ``id`` on the CSRF token and the submit button: a page with several forms would
+      repeat ``id="csrf_token"`` and ``id="submit"``, which HTML forbids (no label points at
+      either); a template may still pass ``id=``;
+    - no ``required`` on a select whose first option is a real choice (HTML allows
+      ``required`` only with an empty placeholder first; such a select always has a value,
+      and the server checks it anyway)."""
+    if field.type in ("CSRFTokenField", "SubmitField") and "id" not in render_kw:
+        render_kw = {**render_kw, "id": False}
+    if isinstance(field, SelectField) and "required" not in render_kw:
+        first = next(iter(field.iter_choices()), None)
+        if first is not None and first[0] not in ("", None):
+            render_kw = {**render_kw, "required": False}
+    return _wtforms_render_field(self, field, render_kw)
+
+
+def own_ids(form: Form, prefix: str) -> Form:
+    """Give ``form``'s fields ids of their own (``prefix-name``), for a page that shows two
+    forms with a field of the same name (two "current password" fields); the names that are
+    posted stay as they are."""
+    for item in form:
+        item.id = f"{prefix}-{item.id}"
+        item.label.field_id = item.id
+    return form
+
+
+def install() -> None:
+    """Draw every form's fields with ``_render_without_shared_ids`` (called by create_app)."""
+    from flask_wtf import FlaskForm
+
+    FlaskForm.Meta.render_field = _render_without_shared_ids  # type: ignore[method-assign]
+
+
+_wtforms_render_field = DefaultMeta.render_field

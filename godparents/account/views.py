@@ -45,7 +45,7 @@ from godparents.auth.services import AccountError
 from godparents.auth.views import start_session
 from godparents.calendar.subscribe import subscription
 from godparents.extensions import db
-from godparents.fields import add_error
+from godparents.fields import add_error, own_ids
 from godparents.mailer import send_email
 from godparents.salutations import FormOfAddress
 from godparents.security import or_404
@@ -88,6 +88,9 @@ def _render(**forms: object) -> str:
         "sign_out_form": SignOutEverywhereForm,
     }
     context = {name: forms.get(name) or make() for name, make in defaults.items()}
+    email_form = context["email_form"]
+    if isinstance(email_form, FlaskForm):  # its "current password" is the password form's too
+        own_ids(email_form, "login-email")
     return render_template(
         "account/profile.html", subscription=forms.get("subscription"), **context
     )
@@ -206,9 +209,10 @@ def _two_factor_page(enable_form: TwoFactorEnableForm | None = None) -> str:
     if user.has_two_factors:
         return render_template(
             "account/two_factor.html",
-            codes_form=RecoveryCodesForm(),
-            disable_form=TwoFactorDisableForm(),
-            replace_form=TwoFactorReplaceForm(),
+            # Three forms, each with a "current password": ids of their own.
+            codes_form=own_ids(RecoveryCodesForm(), "codes"),
+            disable_form=own_ids(TwoFactorDisableForm(), "off"),
+            replace_form=own_ids(TwoFactorReplaceForm(), "replace"),
             codes_left=twofactor.recovery_codes_left(user),
         )
     row = sessions.find(user.session_token)

@@ -130,6 +130,11 @@ def _team(team: SharedTeam, name: str) -> Team:
 
 @pytest.fixture
 def world(app: Flask) -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """The world of these walks (tests/journeys/test_walk.py walks its pages too)."""
     built = build_world(
         _team_spec("A"), _team_spec("B"), coordinator={"email": "coordinator@example.org"}
     )
