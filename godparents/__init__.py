@@ -26,6 +26,7 @@ from godparents import (
     logs,
     main,
     prisoners,
+    public,
     reminders,
     security,
     sponsors,
@@ -63,6 +64,8 @@ from godparents.prisoners import admin_facilities as _prisoners_facilities  # no
 from godparents.prisoners import admin_merge as _prisoners_merge  # noqa: F401
 from godparents.prisoners import admin_transfer as _prisoners_transfer  # noqa: F401
 from godparents.prisoners import views as _prisoners_views  # noqa: F401
+from godparents.public import admin as _public_admin  # noqa: F401
+from godparents.public import views as _public_views  # noqa: F401
 from godparents.reminders import admin as _reminders_admin  # noqa: F401
 from godparents.reminders import views as _reminders_views  # noqa: F401
 from godparents.sponsors import admin as _sponsors_admin  # noqa: F401
@@ -152,6 +155,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         audit.bp,  # /coordinator/audit/
         calendar.bp,  # /calendar/
         letters.bp,  # /sponsor/letters/, /coordinator/letters/
+        public.bp,  # /public/, /coordinator/public/
     ):
         app.register_blueprint(blueprint)
 

@@ -1,0 +1,237 @@
+"""The campaign's public pages and the open data feed: no login, only consented records.
+
+Every answer is made from the public snapshot (``services``) and kept in a cache keyed by
+the data version (``audit.services.data_version``): any change, a consent withdrawn
+included, makes the next request build it anew. While the coordinators have not switched
+the pages on, every address here answers 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from flask import abort, current_app, render_template, request
+from flask_babel import force_locale, format_date, get_locale
+from flask_limiter.util import get_remote_address
+from werkzeug.wrappers import Response
+
+from godparents import caching
+from godparents.audit.services import data_version
+from godparents.extensions import limiter
+from godparents.labels import label
+from godparents.prisoners.models import PrisonerStatus
+from godparents.public import bp
+from godparents.public import consent as _consent  # noqa: F401  (the consent hook)
+from godparents.public import services
+from godparents.security import public
+from godparents.timeutil import campaign_today
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+cache = caching.LocalCache(max_entries=4096)
+
+
+def _throttled(view: F) -> F:
+    return limiter.limit(  # type: ignore[no-any-return]
+        lambda: current_app.config["PUBLIC_LIMIT_PER_ADDRESS"],
+        key_func=get_remote_address,
+        scope="PUBLIC_LIMIT_PER_ADDRESS",
+    )(view)
+
+
+def _language() -> str:
+    """``?lang=`` if given, else the browser's choice."""
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang", "")
+    if asked in languages:
+        return asked
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def _country_name(code: str) -> str:
+    return str(get_locale().territories.get(code.upper()) or code)
+
+
+def _status_label(value: str) -> str:
+    return label(PrisonerStatus(value))
+
+
+def _format_day(value: str) -> str:
+    return format_date(date.fromisoformat(value), "long")
+
+
+def _snapshot() -> tuple[tuple[Any, ...], services.Snapshot]:
+    """The snapshot and its cache key; 404 while the public pages are off."""
+    today = campaign_today(current_app.config["TIMEZONE"])
+    key = (data_version(), today.isoformat())
+    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
+    snapshot = cache.get(("snapshot", *key), max_age, lambda: services.build_snapshot(today))
+    if not snapshot.is_enabled:
+        abort(404)
+    return key, snapshot
+
+
+def _base_url() -> str:
+    return str(current_app.config["BASE_URL"] or request.host_url).rstrip("/")
+
+
+def _page(name: str, template: str, **extra: Any) -> Response:
+    key, snapshot = _snapshot()
+    language = _language()
+    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
+    args = tuple(sorted(extra.items(), key=lambda item: item[0]))
+
+    def render() -> str:
+        with force_locale(language):
+            return render_template(
+                template,
+                snapshot=snapshot,
+                services=services,
+                language=language,
+                country_name=_country_name,
+                status_label=_status_label,
+                format_day=_format_day,
+                **extra,
+            )
+
+    body = cache.get(("page", *key, language, name, args, _base_url()), max_age, render)
+    response = Response(body, mimetype="text/html")
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _conditional(body: bytes, mimetype: str, last_modified: datetime) -> Response:
+    """An answer with ETag and Last-Modified, 304 when the reader's copy is current."""
+    response = Response(body, mimetype=mimetype)
+    response.set_etag(services.etag_of(body))
+    response.last_modified = last_modified
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
+
+
+def _open(response: Response) -> Response:
+    """Let any website read the feed from a browser (these GETs only)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    return response
+
+
+@bp.get("/public/")
+@public
+@_throttled
+def index() -> Response:
+    """The campaign's figures and the way in."""
+    return _page("index", "public/index.html")
+
+
+@bp.get("/public/godparents")
+@public
+@_throttled
+def godparents() -> Response:
+    """The godparents, by country and parliament, each with their public godchildren."""
+    return _page("godparents", "public/godparents.html")
+
+
+@bp.get("/public/prisoners/<int:prisoner_id>")
+@public
+@_throttled
+def prisoner(prisoner_id: int) -> Response:
+    """A prisoner's public profile: only with their consent, else 404."""
+    _, snapshot = _snapshot()
+    if prisoner_id not in snapshot.prisoners_by_id:
+        abort(404)
+    return _page("prisoner", "public/prisoner.html", prisoner_id=prisoner_id)
+
+
+@bp.get("/public/news")
+@public
+@_throttled
+def news() -> Response:
+    """New godparenthoods and releases."""
+    return _page("news", "public/news.html")
+
+
+@bp.get("/public/join")
+@public
+@_throttled
+def join() -> Response:
+    """Become a godparent: who to write to."""
+    return _page("join", "public/join.html")
+
+
+@bp.get("/public/news.atom")
+@public
+@_throttled
+def news_feed() -> Response:
+    key, snapshot = _snapshot()
+    language = _language()
+    base_url = _base_url()
+
+    def render() -> bytes:
+        with force_locale(language):
+            return render_template(
+                "public/news_atom.xml",
+                items=services.news(snapshot),
+                snapshot=snapshot,
+                base_url=base_url,
+                language=language,
+            ).encode()
+
+    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
+    body = cache.get(("atom", *key, language, base_url), max_age, render)
+    return _conditional(body, "application/atom+xml", snapshot.last_modified)
+
+
+@bp.get("/public/sitemap.xml")
+@public
+@_throttled
+def sitemap() -> Response:
+    key, snapshot = _snapshot()
+    base_url = _base_url()
+
+    def render() -> bytes:
+        return render_template("public/sitemap.xml", snapshot=snapshot, base_url=base_url).encode()
+
+    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
+    body = cache.get(("sitemap", *key, base_url), max_age, render)
+    return _conditional(body, "application/xml", snapshot.last_modified)
+
+
+@bp.get("/public/data.json")
+@public
+@_throttled
+def data_json() -> Response:
+    """The open data feed (docs/open-data.md)."""
+    key, snapshot = _snapshot()
+    base_url = _base_url()
+    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
+    body = cache.get(
+        ("json", *key, base_url), max_age, lambda: services.feed_json(snapshot, base_url)
+    )
+    return _open(_conditional(body, "application/json", snapshot.last_modified))
+
+
+@bp.get("/public/data.csv")
+@public
+@_throttled
+def data_csv() -> Response:
+    """One table of the open data feed as CSV: ``?table=`` godparenthoods (the default),
+    prisoners, godparents or deleted."""
+    key, snapshot = _snapshot()
+    table = request.args.get("table", "godparenthoods")
+    if table not in services.CSV_TABLES:
+        abort(404)
+    base_url = _base_url()
+    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
+    body = cache.get(
+        ("csv", *key, base_url, table),
+        max_age,
+        lambda: services.feed_csv(snapshot, base_url, table),
+    )
+    response = _open(_conditional(body, "text/csv", snapshot.last_modified))
+    response.headers["Content-Disposition"] = f"inline; filename=godparents-{table}.csv"
+    return response
+
