@@ -13,9 +13,9 @@ from godparents.extensions import db
 from godparents.prisoners.models import Prisoner
 from godparents.public import bp, services
 from godparents.public.forms import PublicSettingsForm
+from godparents.security import roles_required
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship
-from godparents.security import roles_required
 
 
 def _consent_counts() -> dict[str, int]:
@@ -27,7 +27,11 @@ def _consent_counts() -> dict[str, int]:
             or 0
         )
 
-    return {"prisoners": count(Prisoner), "sponsors": count(Sponsor), "pairings": count(Sponsorship)}
+    return {
+        "prisoners": count(Prisoner),
+        "sponsors": count(Sponsor),
+        "pairings": count(Sponsorship),
+    }
 
 
 @bp.route("/coordinator/public/", methods=["GET", "POST"])

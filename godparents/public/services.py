@@ -26,9 +26,9 @@ from godparents.audit.models import AuditEvent
 from godparents.extensions import db
 from godparents.prisoners.models import HELD_STATUSES, Prisoner, PrisonerPhoto
 from godparents.public.models import ConsentEvent, ConsentRecord, PublicSettings
-from godparents.spreadsheets import write_table
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import Sponsorship, SponsorshipStatus
+from godparents.spreadsheets import write_table
 
 SCHEMA_VERSION = 1
 DELETION_DAYS = 90  # how long a withdrawn record is listed as deleted in the feed
@@ -316,9 +316,9 @@ def build_snapshot(today: date) -> Snapshot:
     return Snapshot(
         is_enabled=bool(found and found.is_enabled),
         contact_email=(found.contact_email if found else None) or None,
-        last_modified=max(
-            _last_change(), datetime.combine(today, time(), tzinfo=UTC)
-        ).replace(microsecond=0),
+        last_modified=max(_last_change(), datetime.combine(today, time(), tzinfo=UTC)).replace(
+            microsecond=0
+        ),
         figures=_figures(),
         godparents=godparent_rows,
         prisoners=prisoner_rows,

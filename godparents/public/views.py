@@ -22,9 +22,8 @@ from godparents.audit.services import data_version
 from godparents.extensions import limiter
 from godparents.labels import label
 from godparents.prisoners.models import PrisonerStatus
-from godparents.public import bp
+from godparents.public import bp, services
 from godparents.public import consent as _consent  # noqa: F401  (the consent hook)
-from godparents.public import services
 from godparents.security import public
 from godparents.timeutil import campaign_today
 
@@ -34,7 +33,7 @@ cache = caching.LocalCache(max_entries=4096)
 
 
 def _throttled(view: F) -> F:
-    return limiter.limit(  # type: ignore[no-any-return]
+    return limiter.limit(  # type: ignore[return-value]
         lambda: current_app.config["PUBLIC_LIMIT_PER_ADDRESS"],
         key_func=get_remote_address,
         scope="PUBLIC_LIMIT_PER_ADDRESS",
@@ -234,4 +233,3 @@ def data_csv() -> Response:
     response = _open(_conditional(body, "text/csv", snapshot.last_modified))
     response.headers["Content-Disposition"] = f"inline; filename=godparents-{table}.csv"
     return response
-

@@ -10,13 +10,25 @@ the app) is searched for any secret.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Enum, LargeBinary, String, Table, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    LargeBinary,
+    String,
+    Table,
+    select,
+)
 from sqlalchemy.types import TypeDecorator
 
 from godparents.extensions import db
@@ -72,10 +84,8 @@ def _plain_value(table: Table, column: Column[Any]) -> Any:
     if isinstance(kind, Boolean):
         return False
     python_type = None
-    try:
+    with contextlib.suppress(NotImplementedError):
         python_type = kind.python_type
-    except NotImplementedError:
-        pass
     if python_type is int:
         return 1
     if python_type is date or isinstance(kind, Date):
@@ -179,9 +189,7 @@ def test_no_answer_without_a_login_carries_a_secret(
     paths += [f"/photos/{i}.jpg" for i in prisoner_ids]
     paths = [f"{p}?lang={lang}" for p, lang in itertools.product(paths, ("en", "de"))]
     paths += ["/public/news.atom", "/public/sitemap.xml", "/public/data.json"]
-    paths += [
-        f"/public/data.csv?table={t}" for t in ("godparenthoods", "prisoners", "godparents")
-    ]
+    paths += [f"/public/data.csv?table={t}" for t in ("godparenthoods", "prisoners", "godparents")]
     paths += ["/public/data.csv?table=deleted"]
     # Every other page the app serves without a login (those without arguments).
     for rule in web_app.url_map.iter_rules():

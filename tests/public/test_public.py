@@ -97,9 +97,7 @@ def test_a_record_appears_only_where_every_consent_holds(
         assert ("Marta Lindqvist" in texts[f"/public/prisoners/{prisoner.id}"]) is shown
 
 
-def test_the_profile_shows_what_is_public_and_nothing_else(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_the_profile_shows_what_is_public_and_nothing_else(app: Flask, client: FlaskClient) -> None:
     prisoner = make_prisoner(
         name_latin="Ihar Losik",
         name_ru="Игорь Лосик",
@@ -154,9 +152,10 @@ def test_the_settings_form_refuses_a_bad_address(app: Flask, client: FlaskClient
     log_in(client, make_coordinator())
     response = post_form(client, "/coordinator/public/", is_enabled="y", contact_email="nope")
     assert response.status_code == 200
-    assert db.session.get(PublicSettings, 1) is None or not db.session.get(
-        PublicSettings, 1
-    ).is_enabled  # type: ignore[union-attr]
+    assert (
+        db.session.get(PublicSettings, 1) is None
+        or not db.session.get(PublicSettings, 1).is_enabled
+    )  # type: ignore[union-attr]
 
 
 def test_the_settings_page_is_for_coordinators(app: Flask, client: FlaskClient) -> None:
@@ -243,9 +242,9 @@ def test_cors_only_on_the_feeds(app: Flask, client: FlaskClient) -> None:
         assert client.get(path).headers.get("Access-Control-Allow-Origin") == "*", path
     for path in (*PAGES, "/public/news.atom", "/public/sitemap.xml", "/healthz", "/auth/login"):
         assert "Access-Control-Allow-Origin" not in client.get(path).headers, path
-    assert "Access-Control-Allow-Origin" not in client.get(
-        f"/public/prisoners/{prisoner.id}"
-    ).headers
+    assert (
+        "Access-Control-Allow-Origin" not in client.get(f"/public/prisoners/{prisoner.id}").headers
+    )
 
 
 def test_pages_keep_the_strict_headers_and_load_nothing_from_elsewhere(
@@ -270,9 +269,7 @@ def test_the_feed_lists_exactly_the_public_fields(app: Flask, client: FlaskClien
         has_public_consent=True,
     )
     sponsor = make_sponsor(full_name="Eva Berg", has_public_consent=True)
-    make_sponsorship(
-        sponsor, prisoner, has_public_consent=True, status=SponsorshipStatus.ACTIVE
-    )
+    make_sponsorship(sponsor, prisoner, has_public_consent=True, status=SponsorshipStatus.ACTIVE)
     switch_on()
     feed: dict[str, Any] = client.get("/public/data.json").get_json()
     assert feed["schema_version"] == 1
