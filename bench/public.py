@@ -23,6 +23,8 @@ Run from the project root (wrk from Debian's package, Redis running):
 from __future__ import annotations
 
 import argparse
+import gzip
+import http.client
 import secrets
 import shutil
 import sqlite3
@@ -77,6 +79,19 @@ def switch_on(database: Path) -> int:
     if not ids:
         sys.exit("no prisoner consents to being shown: nothing public to measure")
     return int(ids[len(ids) // 2])
+
+
+def fetch_gzip(port: int, path: str) -> tuple[int, bytes]:
+    """GET as a browser asks (gzip accepted): the status and the body, decoded."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+    try:
+        connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        response = connection.getresponse()
+        raw = response.read()
+        encoded = response.headers.get("Content-Encoding") == "gzip"
+        return response.status, gzip.decompress(raw) if encoded else raw
+    finally:
+        connection.close()
 
 
 def describe(path: str, run: WrkRun) -> str:
@@ -148,6 +163,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
                     "WRK_SESSIONS": str(sessions),
                     "WRK_PATH": path,
                     "WRK_EXPECT": markers[path],
+                    **({"WRK_ACCEPT_ENCODING": "gzip"} if args.gzip else {}),
                 },
             )
 
@@ -191,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per path, interleaved")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--no-gzip",
+        dest="gzip",
+        action="store_false",
+        help="ask without Accept-Encoding (browsers always send gzip; wrk does not)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per path")

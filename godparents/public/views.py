@@ -8,7 +8,9 @@ the pages on, every address here answers 404.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -30,6 +32,7 @@ from godparents.timeutil import campaign_today
 F = TypeVar("F", bound=Callable[..., Any])
 
 cache = caching.LocalCache(max_entries=4096)
+GZIP_FROM = 1024  # bytes: smaller answers are sent as they are
 
 
 def _throttled(view: F) -> F:
@@ -76,13 +79,48 @@ def _base_url() -> str:
     return str(current_app.config["BASE_URL"] or request.host_url).rstrip("/")
 
 
-def _page(name: str, template: str, **extra: Any) -> Response:
-    key, snapshot = _snapshot()
+@dataclass(frozen=True)
+class _Answer:
+    """A body as sent: as is and gzipped (made once per data version), and its tag."""
+
+    body: bytes
+    gzipped: bytes | None
+    etag: str
+
+
+def _answer(key: tuple[Any, ...], build: Callable[[], bytes]) -> _Answer:
+    def make() -> _Answer:
+        body = build()
+        gzipped = gzip.compress(body, 6) if len(body) > GZIP_FROM else None
+        return _Answer(body, gzipped, services.etag_of(body))
+
+    return cache.get(key, current_app.config["PUBLIC_CACHE_SECONDS"], make)
+
+
+def _respond(answer: _Answer, mimetype: str) -> Response:
+    """The answer, gzipped for readers that take it (every browser does)."""
+    if answer.gzipped is not None and request.accept_encodings["gzip"]:
+        response = Response(answer.gzipped, mimetype=mimetype)
+        response.headers["Content-Encoding"] = "gzip"
+        response.set_etag(answer.etag + "-gzip")
+    else:
+        response = Response(answer.body, mimetype=mimetype)
+        response.set_etag(answer.etag)
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def _page(
+    name: str,
+    template: str,
+    found: tuple[tuple[Any, ...], services.Snapshot] | None = None,
+    **extra: Any,
+) -> Response:
+    key, snapshot = found or _snapshot()
     language = _language()
-    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
     args = tuple(sorted(extra.items(), key=lambda item: item[0]))
 
-    def render() -> str:
+    def render() -> bytes:
         with force_locale(language):
             return render_template(
                 template,
@@ -93,19 +131,18 @@ def _page(name: str, template: str, **extra: Any) -> Response:
                 status_label=_status_label,
                 format_day=_format_day,
                 **extra,
-            )
+            ).encode()
 
-    body = cache.get(("page", *key, language, name, args, _base_url()), max_age, render)
-    response = Response(body, mimetype="text/html")
+    answer = _answer(("page", *key, language, name, args), render)
+    response = _respond(answer, "text/html; charset=utf-8")
     response.headers["Content-Language"] = language
     response.vary.add("Accept-Language")
     return response
 
 
-def _conditional(body: bytes, mimetype: str, last_modified: datetime) -> Response:
+def _conditional(answer: _Answer, mimetype: str, last_modified: datetime) -> Response:
     """An answer with ETag and Last-Modified, 304 when the reader's copy is current."""
-    response = Response(body, mimetype=mimetype)
-    response.set_etag(services.etag_of(body))
+    response = _respond(answer, mimetype)
     response.last_modified = last_modified
     response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)
@@ -139,10 +176,10 @@ def godparents() -> Response:
 @_throttled
 def prisoner(prisoner_id: int) -> Response:
     """A prisoner's public profile: only with their consent, else 404."""
-    _, snapshot = _snapshot()
-    if prisoner_id not in snapshot.prisoners_by_id:
+    found = _snapshot()
+    if prisoner_id not in found[1].prisoners_by_id:
         abort(404)
-    return _page("prisoner", "public/prisoner.html", prisoner_id=prisoner_id)
+    return _page("prisoner", "public/prisoner.html", found, prisoner_id=prisoner_id)
 
 
 @bp.get("/public/news")
@@ -179,9 +216,8 @@ def news_feed() -> Response:
                 language=language,
             ).encode()
 
-    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
-    body = cache.get(("atom", *key, language, base_url), max_age, render)
-    return _conditional(body, "application/atom+xml", snapshot.last_modified)
+    answer = _answer(("atom", *key, language, base_url), render)
+    return _conditional(answer, "application/atom+xml", snapshot.last_modified)
 
 
 @bp.get("/public/sitemap.xml")
@@ -194,9 +230,8 @@ def sitemap() -> Response:
     def render() -> bytes:
         return render_template("public/sitemap.xml", snapshot=snapshot, base_url=base_url).encode()
 
-    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
-    body = cache.get(("sitemap", *key, base_url), max_age, render)
-    return _conditional(body, "application/xml", snapshot.last_modified)
+    answer = _answer(("sitemap", *key, base_url), render)
+    return _conditional(answer, "application/xml", snapshot.last_modified)
 
 
 @bp.get("/public/data.json")
@@ -206,11 +241,8 @@ def data_json() -> Response:
     """The open data feed (docs/open-data.md)."""
     key, snapshot = _snapshot()
     base_url = _base_url()
-    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
-    body = cache.get(
-        ("json", *key, base_url), max_age, lambda: services.feed_json(snapshot, base_url)
-    )
-    return _open(_conditional(body, "application/json", snapshot.last_modified))
+    answer = _answer(("json", *key, base_url), lambda: services.feed_json(snapshot, base_url))
+    return _open(_conditional(answer, "application/json", snapshot.last_modified))
 
 
 @bp.get("/public/data.csv")
@@ -224,12 +256,9 @@ def data_csv() -> Response:
     if table not in services.CSV_TABLES:
         abort(404)
     base_url = _base_url()
-    max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
-    body = cache.get(
-        ("csv", *key, base_url, table),
-        max_age,
-        lambda: services.feed_csv(snapshot, base_url, table),
+    answer = _answer(
+        ("csv", *key, base_url, table), lambda: services.feed_csv(snapshot, base_url, table)
     )
-    response = _open(_conditional(body, "text/csv", snapshot.last_modified))
+    response = _open(_conditional(answer, "text/csv; charset=utf-8", snapshot.last_modified))
     response.headers["Content-Disposition"] = f"inline; filename=godparents-{table}.csv"
     return response

@@ -5,6 +5,7 @@ the cache emptied by a withdrawn consent."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import itertools
 import json
@@ -313,3 +314,20 @@ def test_a_bad_csv_table_is_a_404(app: Flask, client: FlaskClient) -> None:
     switch_on()
     assert client.get("/public/data.csv?table=users").status_code == 404
     assert client.get("/public/prisoners/99999").status_code == 404
+
+
+def test_browsers_get_the_same_answer_gzipped(app: Flask, client: FlaskClient) -> None:
+    for number in range(30):
+        make_prisoner(name_latin=f"Prisoner Number {number}", has_public_consent=True)
+    switch_on()
+    for path in ("/public/data.json", "/public/sitemap.xml"):
+        plain = client.get(path)
+        packed = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        assert gzip.decompress(packed.get_data()) == plain.get_data()
+        assert packed.headers["ETag"] != plain.headers["ETag"]
+        again = client.get(
+            path, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+        )
+        assert again.status_code == 304
