@@ -148,6 +148,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
             status, _headers, body = fetch(port, "GET", path)
             if status != 200 or marker not in body:
                 sys.exit(f"GET {path}: status {status}, marker {marker!r} missing")
+            status, packed = fetch_gzip(port, path)
+            if status != 200 or marker not in packed.decode():
+                sys.exit(f"GET {path} (gzip): status {status}, marker {marker!r} missing")
             progress(f"GET {path}: 200, {len(body.encode()):,} bytes")
         sessions = workdir / "sessions.tsv"
         write_sessions([Session("bench=1", 0, "")], sessions)  # no login: any cookie

@@ -1,27 +1,30 @@
 """The campaign's public pages and the open data feed: no login, only consented records.
 
 Every answer is made from the public snapshot (``services``) and kept in a cache keyed by
-the data version (``audit.services.data_version``): any change, a consent withdrawn
-included, makes the next request build it anew. While the coordinators have not switched
-the pages on, every address here answers 404.
+the data version (``audit.services.data_version``, the newest audit event's id): any
+change, a consent withdrawn included, makes the next request build it anew. While the
+coordinators have not switched the pages on, every address here answers 404.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import abort, current_app, render_template, request
 from flask_babel import force_locale, format_date, get_locale
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from godparents import caching
-from godparents.audit.services import data_version
-from godparents.extensions import limiter
+from godparents.audit.models import AuditEvent
+from godparents.extensions import db, limiter
 from godparents.labels import label
 from godparents.prisoners.models import PrisonerStatus
 from godparents.public import bp, services
@@ -29,18 +32,42 @@ from godparents.public import consent as _consent  # noqa: F401  (the consent ho
 from godparents.security import public
 from godparents.timeutil import campaign_today
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 cache = caching.LocalCache(max_entries=4096)
 GZIP_FROM = 1024  # bytes: smaller answers are sent as they are
+# audit.services.data_version, built once: it is asked on every public request.
+_DATA_VERSION = select(func.max(AuditEvent.id))
+PUBLIC_ENDPOINTS = frozenset(
+    f"public.{name}"
+    for name in (
+        "index",
+        "godparents",
+        "prisoner",
+        "news",
+        "join",
+        "news_feed",
+        "sitemap",
+        "data_json",
+        "data_csv",
+    )
+)
 
 
-def _throttled(view: F) -> F:
-    return limiter.limit(  # type: ignore[return-value]
-        lambda: current_app.config["PUBLIC_LIMIT_PER_ADDRESS"],
-        key_func=get_remote_address,
-        scope="PUBLIC_LIMIT_PER_ADDRESS",
-    )(view)
+@functools.lru_cache(maxsize=8)
+def _limit(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+@bp.before_request
+def _throttle() -> None:
+    """Every public answer counts against the reader's address (``PUBLIC_LIMIT_PER_ADDRESS``),
+    in Flask-Limiter's storage and strategy. Checked here rather than with ``limiter.limit``
+    on each view: Flask-Limiter's per-view machinery cost more CPU than serving the cached
+    page itself (bench/README.md). The coordinators' settings page is not counted."""
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        return
+    item = _limit(current_app.config["PUBLIC_LIMIT_PER_ADDRESS"])
+    if not limiter.limiter.hit(item, "public", get_remote_address()):
+        abort(429)
 
 
 def _language() -> str:
@@ -67,7 +94,7 @@ def _format_day(value: str) -> str:
 def _snapshot() -> tuple[tuple[Any, ...], services.Snapshot]:
     """The snapshot and its cache key; 404 while the public pages are off."""
     today = campaign_today(current_app.config["TIMEZONE"])
-    key = (data_version(), today.isoformat())
+    key = (db.session.scalar(_DATA_VERSION) or 0, today.isoformat())
     max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
     snapshot = cache.get(("snapshot", *key), max_age, lambda: services.build_snapshot(today))
     if not snapshot.is_enabled:
@@ -157,7 +184,6 @@ def _open(response: Response) -> Response:
 
 @bp.get("/public/")
 @public
-@_throttled
 def index() -> Response:
     """The campaign's figures and the way in."""
     return _page("index", "public/index.html")
@@ -165,7 +191,6 @@ def index() -> Response:
 
 @bp.get("/public/godparents")
 @public
-@_throttled
 def godparents() -> Response:
     """The godparents, by country and parliament, each with their public godchildren."""
     return _page("godparents", "public/godparents.html")
@@ -173,7 +198,6 @@ def godparents() -> Response:
 
 @bp.get("/public/prisoners/<int:prisoner_id>")
 @public
-@_throttled
 def prisoner(prisoner_id: int) -> Response:
     """A prisoner's public profile: only with their consent, else 404."""
     found = _snapshot()
@@ -184,7 +208,6 @@ def prisoner(prisoner_id: int) -> Response:
 
 @bp.get("/public/news")
 @public
-@_throttled
 def news() -> Response:
     """New godparenthoods and releases."""
     return _page("news", "public/news.html")
@@ -192,7 +215,6 @@ def news() -> Response:
 
 @bp.get("/public/join")
 @public
-@_throttled
 def join() -> Response:
     """Become a godparent: who to write to."""
     return _page("join", "public/join.html")
@@ -200,7 +222,6 @@ def join() -> Response:
 
 @bp.get("/public/news.atom")
 @public
-@_throttled
 def news_feed() -> Response:
     key, snapshot = _snapshot()
     language = _language()
@@ -222,7 +243,6 @@ def news_feed() -> Response:
 
 @bp.get("/public/sitemap.xml")
 @public
-@_throttled
 def sitemap() -> Response:
     key, snapshot = _snapshot()
     base_url = _base_url()
@@ -236,7 +256,6 @@ def sitemap() -> Response:
 
 @bp.get("/public/data.json")
 @public
-@_throttled
 def data_json() -> Response:
     """The open data feed (docs/open-data.md)."""
     key, snapshot = _snapshot()
@@ -247,7 +266,6 @@ def data_json() -> Response:
 
 @bp.get("/public/data.csv")
 @public
-@_throttled
 def data_csv() -> Response:
     """One table of the open data feed as CSV: ``?table=`` godparenthoods (the default),
     prisoners, godparents or deleted."""

@@ -331,3 +331,48 @@ def test_browsers_get_the_same_answer_gzipped(app: Flask, client: FlaskClient) -
             path, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
         )
         assert again.status_code == 304
+
+
+def test_a_coordinator_withdraws_a_godparenthoods_consent(app: Flask, client: FlaskClient) -> None:
+    coordinator = make_coordinator()
+    prisoner = make_prisoner(name_latin="Viktar Babaryka", has_public_consent=True)
+    sponsor = make_sponsor(full_name="Ines Moreau", has_public_consent=True)
+    pairing = make_sponsorship(sponsor, prisoner, has_public_consent=True)
+    switch_on()
+    log_in(client, coordinator)
+    page = client.get(f"/coordinator/sponsors/{sponsor.id}").get_data(as_text=True)
+    assert f"/coordinator/sponsorships/{pairing.id}/consent/withdraw" in page
+    response = post_form(
+        client,
+        f"/coordinator/sponsorships/{pairing.id}/consent/withdraw",
+        form_page=f"/coordinator/sponsors/{sponsor.id}",
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert not pairing.has_public_consent
+    event = db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id.desc())).first()
+    assert event is not None
+    assert (event.record_type.value, event.record_id, event.is_given) == (
+        "sponsorship",
+        pairing.id,
+        False,
+    )
+    assert event.given_by_id == coordinator.id
+    anonymous = client.application.test_client()
+    assert "Viktar Babaryka" not in anonymous.get("/public/godparents").get_data(as_text=True)
+    feed = anonymous.get("/public/data.json").get_json()
+    assert feed["godparenthoods"] == []
+    assert {"type": "sponsorship", "id": pairing.id} in [
+        {"type": d["type"], "id": d["id"]} for d in feed["deleted"]
+    ]
+    page = client.get(f"/coordinator/sponsors/{sponsor.id}").get_data(as_text=True)
+    assert f'/coordinator/sponsorships/{pairing.id}/consent"' in page
+
+
+@pytest.mark.settings(PUBLIC_LIMIT_PER_ADDRESS="3 per minute")
+def test_public_answers_are_throttled_per_address(app: Flask, client: FlaskClient) -> None:
+    switch_on()
+    assert [client.get("/public/data.json").status_code for _ in range(4)] == [200, 200, 200, 429]
+    other = client.application.test_client()
+    other.environ_base = {"REMOTE_ADDR": "192.0.2.7"}
+    assert other.get("/public/").status_code == 200

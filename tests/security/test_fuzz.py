@@ -1858,6 +1858,20 @@ ROUTES: tuple[Route, ...] = (
         shows_saved=True,
     ),
     Route(
+        "sponsorships.make_public",
+        (COORDINATOR,),
+        _pairing("/consent"),
+        _form(PairingConfirmForm),
+        extra_fields={"next": NEXT_TARGETS},
+    ),
+    Route(
+        "sponsorships.make_private",
+        (COORDINATOR,),
+        _pairing("/consent/withdraw"),
+        _form(PairingConfirmForm),
+        extra_fields={"next": NEXT_TARGETS},
+    ),
+    Route(
         "sponsorships.activate",
         (COORDINATOR,),
         _pairing("/activate", SponsorshipStatus.PROPOSED),
