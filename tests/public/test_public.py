@@ -376,3 +376,32 @@ def test_public_answers_are_throttled_per_address(app: Flask, client: FlaskClien
     other = client.application.test_client()
     other.environ_base = {"REMOTE_ADDR": "192.0.2.7"}
     assert other.get("/public/").status_code == 200
+
+
+def test_payloads_are_escaped_on_every_public_page_and_feed(
+    app: Flask, client: FlaskClient
+) -> None:
+    payload = '<script>alert(1)</script>"&'
+    prisoner = make_prisoner(
+        name_latin=f"Ales {payload}",
+        public_bio=f"Bio {payload}",
+        has_public_consent=True,
+        released_on=None,
+    )
+    sponsor = make_sponsor(
+        full_name=f"Anna {payload}",
+        body=f"Parliament {payload}",
+        public_quote=f"Quote {payload}",
+        has_public_consent=True,
+    )
+    make_sponsorship(sponsor, prisoner, has_public_consent=True)
+    switch_on()
+    for path, text in public_text(client, prisoner.id).items():
+        if path.startswith("/public/data.") or path == "/public/data.csv":
+            continue  # data, not markup: JSON and CSV carry the text as it is
+        assert "<script>" not in text, path
+    news = client.get("/public/news").get_data(as_text=True)
+    assert "&lt;script&gt;" in news and f"/public/prisoners/{prisoner.id}?lang=" in news
+    assert (
+        client.get("/public/data.json").get_json()["prisoners"][0]["name_latin"].endswith(payload)
+    )

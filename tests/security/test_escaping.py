@@ -657,6 +657,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "released": f"/coordinator/sponsorships/release/{p}/done",
         "actions": "/coordinator/actions/",
         "rules": "/coordinator/reminders/",
+        "public pages": "/coordinator/public/",
         "rule edit": f"/coordinator/reminders/{world.rule.id}/edit",
         "new rule": "/coordinator/reminders/new",
         "outbox": "/coordinator/reminders/outbox",
