@@ -21,6 +21,9 @@ class PublicSettings(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     is_enabled: Mapped[bool] = mapped_column(default=False)
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # Moved on by every change to what the public pages show (public/versioning.py): their
+    # cache key, so that other writes (an action logged, a login) leave the cache alone.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,8 +1,8 @@
 """The campaign's public pages and the open data feed: no login, only consented records.
 
 Every answer is made from the public snapshot (``services``) and kept in a cache keyed by
-the data version (``audit.services.data_version``, the newest audit event's id): any
-change, a consent withdrawn included, makes the next request build it anew. While the
+the public data's version (``versioning``): any change to what they show, a consent
+withdrawn included, makes the next request on any server build it anew. While the
 coordinators have not switched the pages on, every address here answers 404.
 """
 
@@ -19,23 +19,24 @@ from flask import abort, current_app, render_template, request
 from flask_babel import force_locale, format_date, get_locale
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from godparents import caching
-from godparents.audit.models import AuditEvent
 from godparents.extensions import db, limiter
 from godparents.labels import label
 from godparents.prisoners.models import PrisonerStatus
 from godparents.public import bp, services
 from godparents.public import consent as _consent  # noqa: F401  (the consent hook)
+from godparents.public import versioning as _versioning  # noqa: F401  (the cache's version)
+from godparents.public.models import PublicSettings
 from godparents.security import public
 from godparents.timeutil import campaign_today
 
 cache = caching.LocalCache(max_entries=4096)
 GZIP_FROM = 1024  # bytes: smaller answers are sent as they are
-# audit.services.data_version, built once: it is asked on every public request.
-_DATA_VERSION = select(func.max(AuditEvent.id))
+# Asked on every public request: one primary-key read.
+_STATE = select(PublicSettings.is_enabled, PublicSettings.version).where(PublicSettings.id == 1)
 PUBLIC_ENDPOINTS = frozenset(
     f"public.{name}"
     for name in (
@@ -93,11 +94,14 @@ def _format_day(value: str) -> str:
 
 def _snapshot() -> tuple[tuple[Any, ...], services.Snapshot]:
     """The snapshot and its cache key; 404 while the public pages are off."""
+    state = db.session.execute(_STATE).first()
+    if state is None or not state.is_enabled:
+        abort(404)
     today = campaign_today(current_app.config["TIMEZONE"])
-    key = (db.session.scalar(_DATA_VERSION) or 0, today.isoformat())
+    key = (state.version, today.isoformat())
     max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
     snapshot = cache.get(("snapshot", *key), max_age, lambda: services.build_snapshot(today))
-    if not snapshot.is_enabled:
+    if not snapshot.is_enabled:  # switched off between the two reads
         abort(404)
     return key, snapshot
 

@@ -21,6 +21,7 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('is_enabled', sa.Boolean(), nullable=False),
         sa.Column('contact_email', sa.String(length=254), nullable=True),
+        sa.Column('version', sa.Integer(), server_default='0', nullable=False),
         sa.Column('updated_by_id', sa.Integer(), nullable=True),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'],
