@@ -25,6 +25,7 @@ from godparents.sponsorships.models import SponsorshipStatus
 from godparents.types import utcnow
 from tests.factories import make_coordinator, make_prisoner, make_sponsor, make_sponsorship
 from tests.helpers import log_in, post_form
+from tests.world import make_action
 
 PAGES = ("/public/", "/public/godparents", "/public/news", "/public/join")
 FEEDS = ("/public/news.atom", "/public/sitemap.xml", "/public/data.json", "/public/data.csv")
@@ -405,3 +406,22 @@ def test_payloads_are_escaped_on_every_public_page_and_feed(
     assert (
         client.get("/public/data.json").get_json()["prisoners"][0]["name_latin"].endswith(payload)
     )
+
+
+def test_only_changes_to_what_is_shown_move_the_public_version(
+    app: Flask, client: FlaskClient
+) -> None:
+    prisoner = make_prisoner(has_public_consent=True)
+    pairing = make_sponsorship(make_sponsor(), prisoner)
+    switch_on()
+
+    def version() -> int:
+        db.session.expire_all()
+        return db.session.get(PublicSettings, 1).version  # type: ignore[union-attr]
+
+    before = version()
+    make_action(pairing, None)
+    assert version() == before  # an action logged: the cached pages stay
+    prisoner.public_bio = "Changed."
+    db.session.commit()
+    assert version() > before
