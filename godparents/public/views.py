@@ -26,7 +26,7 @@ from godparents import caching
 from godparents.extensions import db, limiter
 from godparents.labels import label
 from godparents.prisoners.models import PrisonerStatus
-from godparents.public import bp, services
+from godparents.public import bp, feed, services
 from godparents.public import consent as _consent  # noqa: F401  (the consent hook)
 from godparents.public import versioning as _versioning  # noqa: F401  (the cache's version)
 from godparents.public.models import PublicSettings
@@ -123,7 +123,7 @@ def _answer(key: tuple[Any, ...], build: Callable[[], bytes]) -> _Answer:
     def make() -> _Answer:
         body = build()
         gzipped = gzip.compress(body, 6) if len(body) > GZIP_FROM else None
-        return _Answer(body, gzipped, services.etag_of(body))
+        return _Answer(body, gzipped, feed.etag_of(body))
 
     return cache.get(key, current_app.config["PUBLIC_CACHE_SECONDS"], make)
 
@@ -264,7 +264,7 @@ def data_json() -> Response:
     """The open data feed (docs/open-data.md)."""
     key, snapshot = _snapshot()
     base_url = _base_url()
-    answer = _answer(("json", *key, base_url), lambda: services.feed_json(snapshot, base_url))
+    answer = _answer(("json", *key, base_url), lambda: feed.feed_json(snapshot, base_url))
     return _open(_conditional(answer, "application/json", snapshot.last_modified))
 
 
@@ -275,11 +275,11 @@ def data_csv() -> Response:
     prisoners, godparents or deleted."""
     key, snapshot = _snapshot()
     table = request.args.get("table", "godparenthoods")
-    if table not in services.CSV_TABLES:
+    if table not in feed.CSV_TABLES:
         abort(404)
     base_url = _base_url()
     answer = _answer(
-        ("csv", *key, base_url, table), lambda: services.feed_csv(snapshot, base_url, table)
+        ("csv", *key, base_url, table), lambda: feed.feed_csv(snapshot, base_url, table)
     )
     response = _open(_conditional(answer, "text/csv; charset=utf-8", snapshot.last_modified))
     response.headers["Content-Disposition"] = f"inline; filename=godparents-{table}.csv"
