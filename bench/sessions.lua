@@ -5,6 +5,9 @@
 --                 urlencoded "log an action" form (bench/common.py writes it)
 --   WRK_PATH      if set: every request is GET WRK_PATH with the first session's cookie,
 --                 and a response counts only if it is 200 and contains WRK_EXPECT
+--   WRK_ACCEPT_ENCODING  if set (with WRK_PATH): sent as Accept-Encoding, as browsers do; a
+--                 200 answered with that Content-Encoding counts without the marker (which
+--                 the caller checks once in the decoded body beforehand)
 --   WRK_PAUSE_MS  otherwise (the godparents' loop): pause between a thread's requests
 --   WRK_ACTION_EVERY  log an action after every n-th home view (default 5)
 --
@@ -47,6 +50,7 @@ function init(args)
   local sessions = read_sessions(os.getenv("WRK_SESSIONS"))
   session = sessions[((thread_id - 1) % #sessions) + 1]
   fixed_path = os.getenv("WRK_PATH")
+  accept_encoding = os.getenv("WRK_ACCEPT_ENCODING")
   expect = os.getenv("WRK_EXPECT") or ""
   pause = tonumber(os.getenv("WRK_PAUSE_MS") or "0")
   action_every = tonumber(os.getenv("WRK_ACTION_EVERY") or "5")
@@ -66,7 +70,9 @@ function request()
   started = now_ms()
   if fixed_path then
     kind = "home"
-    return wrk.format("GET", fixed_path, {Cookie = session.cookie})
+    local sent = {Cookie = session.cookie}
+    if accept_encoding then sent["Accept-Encoding"] = accept_encoding end
+    return wrk.format("GET", fixed_path, sent)
   end
   if action_due then
     action_due, kind = false, "action"
@@ -92,7 +98,8 @@ function response(status, headers, body)
   local elapsed = now_ms() - started
   if kind == "home" then
     local marker = fixed_path and expect or 'class="card'
-    if status == 200 and body:find(marker, 1, true) then
+    local encoded = accept_encoding and headers["Content-Encoding"] == accept_encoding
+    if status == 200 and (encoded or body:find(marker, 1, true)) then
       table.insert(home_ms, elapsed)
     else
       failed(kind .. ": status " .. status)

@@ -27,6 +27,7 @@ from godparents import (
     logs,
     main,
     prisoners,
+    public,
     reminders,
     reports,
     security,
@@ -65,6 +66,8 @@ from godparents.prisoners import admin_facilities as _prisoners_facilities  # no
 from godparents.prisoners import admin_merge as _prisoners_merge  # noqa: F401
 from godparents.prisoners import admin_transfer as _prisoners_transfer  # noqa: F401
 from godparents.prisoners import views as _prisoners_views  # noqa: F401
+from godparents.public import admin as _public_admin  # noqa: F401
+from godparents.public import views as _public_views  # noqa: F401
 from godparents.reminders import admin as _reminders_admin  # noqa: F401
 from godparents.reminders import views as _reminders_views  # noqa: F401
 from godparents.reports import admin as _reports_admin  # noqa: F401
@@ -157,6 +160,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         calendar.bp,  # /calendar/
         letters.bp,  # /sponsor/letters/, /coordinator/letters/
         reports.bp,  # /coordinator/reports/
+        public.bp,  # /public/, /coordinator/public/
     ):
         app.register_blueprint(blueprint)
 

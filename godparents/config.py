@@ -158,6 +158,11 @@ class Defaults:
 
     DASHBOARD_CACHE_SECONDS = 600  # see godparents/dashboard/services.py
     PAGE_CACHE_SECONDS = 600  # the sponsor home's content; see godparents/caching.py
+    # The public pages and the open data feed (godparents/public/): how long a page may be
+    # served from the cache at most (any change to the data empties it sooner), and how
+    # many requests an address may make.
+    PUBLIC_CACHE_SECONDS = 600
+    PUBLIC_LIMIT_PER_ADDRESS = "300 per minute"
 
     INVITATION_MAX_AGE = timedelta(days=7)
     PASSWORD_RESET_MAX_AGE = timedelta(hours=1)

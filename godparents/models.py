@@ -18,6 +18,7 @@ from godparents.prisoners.models import (
     PrisonerPhoto,
     PrisonerStatus,
 )
+from godparents.public.models import ConsentEvent, PublicSettings
 from godparents.reminders.models import (
     CampaignDay,
     OutboxContent,
@@ -38,6 +39,7 @@ __all__ = [
     "AuditEvent",
     "CampaignDay",
     "ChangeNotice",
+    "ConsentEvent",
     "Delegation",
     "EndReason",
     "FormSubmission",
@@ -54,6 +56,7 @@ __all__ = [
     "PrisonerAddress",
     "PrisonerPhoto",
     "PrisonerStatus",
+    "PublicSettings",
     "ReminderRule",
     "ReminderRun",
     "Role",

@@ -149,6 +149,7 @@ def config(request: pytest.FixtureRequest, database_url: str) -> dict[str, Any]:
         "ENCRYPTION_KEY": ENCRYPTION_KEY,
         "DASHBOARD_CACHE_SECONDS": 0,
         "PAGE_CACHE_SECONDS": 0,
+        "PUBLIC_CACHE_SECONDS": 0,
         **FAST_HASHING,
     }
     if "smtp_server" in request.fixturenames:

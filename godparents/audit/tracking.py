@@ -67,6 +67,11 @@ def set_actor(user_id: int | None, ip: str | None) -> None:
     _actor.set((user_id, ip))
 
 
+def current_actor_id() -> int | None:
+    """The account whose request is writing (None on the command line)."""
+    return _actor.get()[0]
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value

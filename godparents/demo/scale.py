@@ -359,6 +359,9 @@ class _ScaleUnit:
                     "started_on": started_on,
                     "ended_on": ended_on,
                     "end_reason": end_reason,
+                    # Every other pairing may be shown in public (where its godparent and
+                    # prisoner consent too); not drawn, so the rest of the data stays the same.
+                    "has_public_consent": number % 2 == 0,
                 }
             )
             windows.append((started_on, ended_on or today, prisoner.first_name))

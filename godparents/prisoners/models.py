@@ -117,7 +117,9 @@ class Prisoner(Model):
     former_external_ids: Mapped[list[str]] = mapped_column(
         MutableList.as_mutable(JSON()), default=_string_list
     )
-    has_public_consent: Mapped[bool] = mapped_column(default=False)
+    # active_history: the consent record (public/consent.py) needs the value before a change
+    # even when the row was not loaded since the last commit.
+    has_public_consent: Mapped[bool] = mapped_column(default=False, active_history=True)
     last_verified_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

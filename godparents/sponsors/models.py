@@ -76,7 +76,9 @@ class Sponsor(Model):
     postal_address: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="en")
     mandate_ends_on: Mapped[date | None]
-    has_public_consent: Mapped[bool] = mapped_column(default=False)
+    # active_history: the consent record (public/consent.py) needs the value before a change
+    # even when the row was not loaded since the last commit.
+    has_public_consent: Mapped[bool] = mapped_column(default=False, active_history=True)
     public_quote: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(default=True)

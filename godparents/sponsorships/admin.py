@@ -299,6 +299,34 @@ def activate(sponsorship_id: int) -> Response:
     return redirect(safe_next(request.form.get("next")) or url_for("sponsorships.index"))
 
 
+def _set_public_consent(sponsorship_id: int, given: bool) -> Response:
+    """The godparenthood's own consent to being shown in public, given or withdrawn (the
+    consent record says who and when: godparents/public/consent.py). It shows only where
+    its godparent and prisoner consent too."""
+    pairing = _pairing_or_404(sponsorship_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    pairing.has_public_consent = given
+    db.session.commit()
+    if given:
+        flash(_("The godparenthood may be shown in public."), "success")
+    else:
+        flash(_("The godparenthood is no longer shown in public."), "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("sponsorships.index"))
+
+
+@bp.post("/coordinator/sponsorships/<int:sponsorship_id>/consent")
+@roles_required(Role.COORDINATOR)
+def make_public(sponsorship_id: int) -> Response:
+    return _set_public_consent(sponsorship_id, True)
+
+
+@bp.post("/coordinator/sponsorships/<int:sponsorship_id>/consent/withdraw")
+@roles_required(Role.COORDINATOR)
+def make_private(sponsorship_id: int) -> Response:
+    return _set_public_consent(sponsorship_id, False)
+
+
 @bp.route("/coordinator/sponsorships/release/<int:prisoner_id>", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def release(prisoner_id: int) -> Response | str:

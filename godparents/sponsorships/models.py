@@ -64,7 +64,9 @@ class Sponsorship(Model):
     started_on: Mapped[date | None]
     ended_on: Mapped[date | None]
     end_reason: Mapped[EndReason | None] = mapped_column(enum_type(EndReason, "end_reason"))
-    has_public_consent: Mapped[bool] = mapped_column(default=False)
+    # active_history: the consent record (public/consent.py) needs the value before a change
+    # even when the row was not loaded since the last commit.
+    has_public_consent: Mapped[bool] = mapped_column(default=False, active_history=True)
     announced_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -109,6 +109,9 @@ NOT_TYPED = {
     "ChangeNotice.details": "copies of an address and a sentence as stored, shown only in "
     "the notice emails, whose escaping tests/reminders/test_change_notices.py checks",
     "Sponsor.language": "chosen from en and de",
+    "PublicSettings.contact_email": "an address the form checks (fields.checked_email: letters, "
+    "digits and . _ + ' - before the @); shown autoescaped, its link percent-encoded "
+    "(tests/public/test_public.py)",
     "User.password_hash": "a secret hash",
     "FormSubmission.token": "a random token the app puts in its own forms; never shown",
     "FormSubmission.location": "a path on this site taken from the app's own redirect; "
@@ -666,6 +669,7 @@ def test_stored_payloads_are_escaped_on_every_coordinator_page(
         "released": f"/coordinator/sponsorships/release/{p}/done",
         "actions": "/coordinator/actions/",
         "rules": "/coordinator/reminders/",
+        "public pages": "/coordinator/public/",
         "rule edit": f"/coordinator/reminders/{world.rule.id}/edit",
         "new rule": "/coordinator/reminders/new",
         "outbox": "/coordinator/reminders/outbox",

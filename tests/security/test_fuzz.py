@@ -122,6 +122,7 @@ from godparents.prisoners.forms import (
     PrisonerForm,
 )
 from godparents.prisoners.models import Facility, KeyDate, KeyDateKind, PrisonerStatus
+from godparents.public.forms import PublicSettingsForm
 from godparents.reminders.defaults import TEMPLATES_FOR
 from godparents.reminders.forms import RuleForm
 from godparents.reminders.messages import unsubscribe_token
@@ -1857,11 +1858,34 @@ ROUTES: tuple[Route, ...] = (
         shows_saved=True,
     ),
     Route(
+        "sponsorships.make_public",
+        (COORDINATOR,),
+        _pairing("/consent"),
+        _form(PairingConfirmForm),
+        extra_fields={"next": NEXT_TARGETS},
+    ),
+    Route(
+        "sponsorships.make_private",
+        (COORDINATOR,),
+        _pairing("/consent/withdraw"),
+        _form(PairingConfirmForm),
+        extra_fields={"next": NEXT_TARGETS},
+    ),
+    Route(
         "sponsorships.activate",
         (COORDINATOR,),
         _pairing("/activate", SponsorshipStatus.PROPOSED),
         _form(PairingConfirmForm),
         extra_fields={"next": NEXT_TARGETS},
+    ),
+    # The public pages' switch and contact address.
+    Route(
+        "public.settings",
+        (COORDINATOR,),
+        fixed("/coordinator/public/"),
+        _form(PublicSettingsForm),
+        lambda w: {"contact_email": w.emails, "is_enabled": ["y", MISSING]},
+        shows_invalid_form=True,
     ),
     # Reminders and the outbox (last: a run plans from everything fuzzed before).
     Route(

@@ -24,6 +24,16 @@ PUBLIC = {
     "prisoners.public_photo",
     "reminders.unsubscribe",  # from the emails; a signed token decides (RFC 8058)
     "reminders.status",  # monitoring: a coordinator's login or the status token
+    # The campaign's public pages and open data (404 until the coordinators switch them on).
+    "public.index",
+    "public.godparents",
+    "public.prisoner",
+    "public.news",
+    "public.join",
+    "public.news_feed",
+    "public.sitemap",
+    "public.data_json",
+    "public.data_csv",
 }
 
 
