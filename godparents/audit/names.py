@@ -125,6 +125,7 @@ def _forms() -> dict[str, list[type]]:
         KeyDateAddForm,
         PrisonerCreateForm,
     )
+    from godparents.public.forms import PublicSettingsForm
     from godparents.reminders.forms import RuleForm
     from godparents.sponsors.registry_forms import SponsorForm
 
@@ -140,6 +141,7 @@ def _forms() -> dict[str, list[type]]:
         "WatchWord": [WatchWordForm],
         "TransitTime": [TransitTimeForm],
         "User": [ProfileForm],
+        "PublicSettings": [PublicSettingsForm],
     }
 
 

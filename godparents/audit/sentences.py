@@ -331,6 +331,12 @@ OBJECT_SENTENCES: dict[str, tuple[Sentence, Sentence]] = {
         _l("%(actor)s added a passkey: %(object)s"),
         _l("%(actor)s removed a passkey: %(object)s"),
     ),
+    "PublicSettings": (
+        lambda names, event, c: fill(_l("%(actor)s set up the public pages"), actor=c["actor"]),
+        lambda names, event, c: fill(
+            _l("%(actor)s removed the public pages' settings"), actor=c["actor"]
+        ),
+    ),
     "Parliament": _simple(
         _l("%(actor)s added the parliament %(object)s to the list"),
         _l("%(actor)s removed the parliament %(object)s from the list"),
@@ -433,6 +439,7 @@ OBJECT_NAMES: dict[str, Any] = {
     "User": _l("Account"),
     "Passkey": _l("Passkey"),
     "Parliament": _l("Parliament"),
+    "PublicSettings": _l("Public pages"),
     "CampaignDay": _l("Campaign day"),
     "ReminderRule": _l("Reminder"),
     "LetterTemplate": _l("Letter template"),

@@ -57,6 +57,9 @@ UNTRACKED = frozenset(
         "UserSession",
         "RecoveryCode",
         "FormSubmission",
+        # Itself a record of who gave or withdrew a consent and when (public/consent.py);
+        # the consent's change is audited on its prisoner, godparent or pairing.
+        "ConsentEvent",
     }
 )
 

@@ -77,6 +77,13 @@ SKIPPED = {
     "prisoners.public_photo": "a photo, not a page",
     "prisoners.godchild_photo": "a photo, not a page",
     "prisoners.export_csv": "a CSV download, not a page",
+    "prisoners.export_xlsx": "a workbook download, not a page",
+    "reports.report_as_pdf": "a PDF, not a page",
+    "reports.report_as_xlsx": "a workbook download, not a page",
+    "public.news_feed": "an Atom feed, not a page",
+    "public.sitemap": "a sitemap (XML), not a page",
+    "public.data_json": "the open data feed (JSON), not a page",
+    "public.data_csv": "the open data feed (CSV), not a page",
     "sponsors.export_personal_data": "a download (the godparent's data), not a page",
     "letters.batch_labels": "a PDF, not a page",
     "letters.batch_letters": "a PDF, not a page",
@@ -379,7 +386,26 @@ def run_vnu(folder: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def world(app: Flask) -> World:
-    return make_world()
+    """The access tests' world, with the public pages switched on and team A's pairing
+    public (every consent given), so that the public pages show a record."""
+    from godparents.extensions import db
+    from godparents.prisoners.models import Prisoner
+    from godparents.public import views as public_views
+    from godparents.public.models import PublicSettings
+    from godparents.sponsors.models import Sponsor
+    from godparents.sponsorships.models import Sponsorship
+
+    world = make_world()
+    db.session.add(PublicSettings(id=1, is_enabled=True, contact_email="join@campaign.example"))
+    for model, record_id in (
+        (Prisoner, world.a.prisoner_id),
+        (Sponsor, world.a.sponsor_id),
+        (Sponsorship, world.a.pairing_id),
+    ):
+        db.session.get_one(model, record_id).has_public_consent = True
+    db.session.commit()
+    public_views.cache.clear()
+    return world
 
 
 def test_every_page_of_every_role_fits_is_accessible_and_valid(
