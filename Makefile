@@ -25,6 +25,10 @@ run: $(INSTALLED) translations $(DEMO_PASSWORD) $(DEMO_TOTP_KEY)
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
 	$(FLASK) --debug run --host 127.0.0.1 --port $(PORT) --no-debugger
 
+# Python keeps its compiled modules: the dependencies are compiled when installed
+# (--compile-bytecode), the project's and the tests' on first import, even where the shell
+# says PYTHONDONTWRITEBYTECODE (this machine does, and CI): else each worker and each
+# process a test starts compiles SQLAlchemy, Hypothesis, the app... from source again.
 # The suite on both cores (pytest-xdist); tests that race or time things run in one serial
 # group (xdist_group). `make test JOBS=0` runs in one process; `PYTEST_ARGS="--lf --lfnf=none"`
 # runs again only what failed last time (tests/ is laid out like godparents/, so
@@ -37,7 +41,7 @@ test: $(INSTALLED) translations
 	$(BIN)/bandit --quiet --recursive godparents
 	$(BIN)/mypy
 	@started=$$(date +%s); \
-	$(BIN)/pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadgroup) $(PYTEST_ARGS); status=$$?; \
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadgroup) $(PYTEST_ARGS); status=$$?; \
 	echo "pytest took $$(( $$(date +%s) - started )) s"; exit $$status
 
 # The README's screenshots, made by Chromium from the demo data (commit the result).
@@ -56,7 +60,7 @@ lint: $(INSTALLED)
 $(INSTALLED): pyproject.toml uv.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
-	$(UV) sync --frozen --extra dev --python $(BIN)/python
+	$(UV) sync --frozen --extra dev --compile-bytecode --python $(BIN)/python
 	touch $@
 
 # Update uv.lock to the newest releases that pyproject.toml allows (commit the result).

@@ -55,9 +55,15 @@ BROWSER_ON_POSTGRESQL = "a Chromium walk says nothing new on a second database"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On the PostgreSQL run, skip what says nothing new on a second database (TESTING.md):
-    the browser journeys and the tests marked ``one_database("why")``. The reason shows in
-    the run's summary of skipped tests."""
+    """The slow tests first; on the PostgreSQL run, skip what says nothing new on a second
+    database (TESTING.md): the browser journeys and the tests marked ``one_database("why")``.
+    The reason shows in the run's summary of skipped tests.
+
+    Order: pytest-xdist hands the workers one test (or one serial group) at a time, in this
+    order; a long test handed out last (the Chromium walk takes most of a minute) leaves
+    the other worker idle while it runs. Longest first, the short ones fill in at the end.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
     if not SERVER_URL:
         return
     for item in items:

@@ -81,6 +81,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "pip",
             "install",
             "--quiet",
+            "--compile-bytecode",  # as a deployment would: no process compiles at start
             "--python",
             str(venv / "bin" / "python"),
             "-r",
