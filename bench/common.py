@@ -254,6 +254,17 @@ class WrkRun:
         return f"{100 * cpu / self.seconds:.0f}% of one core"
 
 
+def describe(path: str, run: WrkRun) -> str:
+    """One round of wrk on one path: its rate, latencies, errors, and whose CPU it took."""
+    home = run.result["home"]
+    rate = home["count"] / run.result["seconds"]
+    return (
+        f"{path}: {rate:.1f} req/s, median {home['p50']:.1f} ms, p95 {home['p95']:.1f} ms, "
+        f"errors {run.result['errors']:.0f}; wrk {run.share(run.client_cpu)}, "
+        f"gunicorn {run.share(run.server_cpu)}"
+    )
+
+
 def run_wrk(
     url: str,
     *,

@@ -39,6 +39,7 @@ from common import (
     Session,
     WrkRun,
     base_env,
+    describe,
     fetch,
     free_port,
     progress,
@@ -92,16 +93,6 @@ def fetch_gzip(port: int, path: str) -> tuple[int, bytes]:
         return response.status, gzip.decompress(raw) if encoded else raw
     finally:
         connection.close()
-
-
-def describe(path: str, run: WrkRun) -> str:
-    home = run.result["home"]
-    rate = home["count"] / run.result["seconds"]
-    return (
-        f"{path}: {rate:.1f} req/s, median {home['p50']:.1f} ms, p95 {home['p95']:.1f} ms, "
-        f"errors {run.result['errors']:.0f}; wrk {run.share(run.client_cpu)}, "
-        f"gunicorn {run.share(run.server_cpu)}"
-    )
 
 
 def benchmark(args: argparse.Namespace, workdir: Path) -> int:

@@ -31,6 +31,7 @@ from common import (
     Session,
     WrkRun,
     base_env,
+    describe,
     fetch,
     free_port,
     log_in,
@@ -70,16 +71,6 @@ def busiest_sponsor(database: Path, seed_output: str) -> tuple[str, int]:
     if row is None:
         sys.exit("none of the demo sponsor logins has a sponsor record")
     return str(row[0]), int(row[1])
-
-
-def describe(path: str, run: WrkRun) -> str:
-    home = run.result["home"]
-    rate = home["count"] / run.result["seconds"]
-    return (
-        f"{path}: {rate:.1f} req/s, median {home['p50']:.1f} ms, p95 {home['p95']:.1f} ms, "
-        f"errors {run.result['errors']:.0f}; wrk {run.share(run.client_cpu)}, "
-        f"gunicorn {run.share(run.server_cpu)}"
-    )
 
 
 def benchmark(args: argparse.Namespace, workdir: Path) -> int:
