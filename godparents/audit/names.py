@@ -108,6 +108,12 @@ OWN_LABELS: dict[tuple[str | None, str], Any] = {
     (None, "country"): _l("Country"),
     (None, "details"): _l("What the news says"),
     (None, "occurred_on"): _l("Date"),
+    (None, "since"): _l("Since"),
+    (None, "method"): _l("Request method"),
+    (None, "path"): _l("Page address"),
+    (None, "is_public"): _l("May be shown in public"),
+    (None, "credential_id"): _l("Passkey id"),
+    (None, "mimetype"): _l("File type"),
     ("Action", "kind"): _l("What was done"),
     ("User", "locale"): _l("Language"),
 }
