@@ -21,7 +21,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import select
@@ -30,11 +30,19 @@ from wtforms.fields.core import UnboundField
 from godparents.audit.models import AuditEvent
 from godparents.audit.tracking import HIDDEN
 from godparents.extensions import Model, db
+from godparents.formats import format_moment
 from godparents.labels import label
 
 # Never shown, whatever an older event holds: bookkeeping a reader did not change.
 NOISE = HIDDEN | frozenset({"session_generation", "erased_at", "id"})
 EMPTY = "–"
+# A language setting (a user's locale, a godparent's or a letter's language) by its name.
+LANGUAGE_NAMES = {
+    "en": _l("English"),
+    "de": _l("German"),
+    "ru": _l("Russian"),
+    "be": _l("Belarusian"),
+}
 
 # Columns that hold another object's id, and the kind of that object.
 REFERENCES = {
@@ -108,6 +116,12 @@ OWN_LABELS: dict[tuple[str | None, str], Any] = {
     (None, "country"): _l("Country"),
     (None, "details"): _l("What the news says"),
     (None, "occurred_on"): _l("Date"),
+    (None, "since"): _l("Since"),
+    (None, "method"): _l("Request method"),
+    (None, "path"): _l("Page address"),
+    (None, "is_public"): _l("May be shown in public"),
+    (None, "credential_id"): _l("Passkey id"),
+    (None, "mimetype"): _l("File type"),
     ("Action", "kind"): _l("What was done"),
     ("User", "locale"): _l("Language"),
 }
@@ -408,6 +422,8 @@ def shown(names: Names, object_type: str | None, key: str, value: Any) -> str:
         return gettext("yes") if value else gettext("no")
     if key == "country" and isinstance(value, str) and len(value) == 2:
         return country_name(value)
+    if key in ("locale", "language") and value in LANGUAGE_NAMES:
+        return str(LANGUAGE_NAMES[value])
     if isinstance(value, str):
         enum_text = shown_enum(object_type, key, value)
         if enum_text != value:
@@ -416,10 +432,10 @@ def shown(names: Names, object_type: str | None, key: str, value: Any) -> str:
             try:
                 return format_date(date.fromisoformat(value), "medium")
             except ValueError:
-                return value
-        if key.endswith("_at"):
+                pass  # a moment, not a day (an undeliverable address's "since")
+        if key.endswith("_at") or key == "since":
             try:
-                return format_datetime(datetime.fromisoformat(value), "short")
+                return format_moment(datetime.fromisoformat(value), "short")
             except ValueError:
                 return value
         return value

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from godparents.labels import label
@@ -67,7 +67,7 @@ def tables(report: Report) -> list[Table]:
             "Days waited: from the detention, or from the campaign's start on %(started)s "
             "if the detention was earlier, to the first godparenthood's start. Prisoners "
             "without a detention date are left out (%(count)d).",
-            started=report.campaign_started_on.isoformat(),
+            started=format_date(report.campaign_started_on, "long"),
             count=waiting.without_detention_date,
         ),
     )

@@ -272,6 +272,29 @@ def test_noise_is_left_out_and_a_single_change_is_said_with_its_values(
     assert [(c.key, c.old, c.new) for c in line.changes] == [("status", "Sentenced", "Released")]
 
 
+def test_languages_moments_and_request_fields_read_as_words(app: Flask, reading: None) -> None:
+    """A language is named, not coded; an address's "since" is a moment, shown as one; the
+    fields of a refused request are labelled, in German too."""
+    user = make_coordinator()
+    refused = _event(
+        "access_refused", object_type=None, changes={"method": "GET", "path": "/coordinator/"}
+    )
+    changed = _event("update", user, {"locale": ["en", "de"]})
+    since = _event(
+        "create",
+        object_type="UndeliverableAddress",
+        object_id=1,
+        changes={"since": "2026-12-03T17:14:28.173405+00:00"},
+    )
+    with force_locale("de"):
+        lines = describe([refused, changed, since])
+        shown = [[(str(c.label), c.old, c.new) for c in line.changes] for line in lines]
+    assert shown[0] == [("Anfragemethode", None, "GET"), ("Seitenadresse", None, "/coordinator/")]
+    assert shown[1] == [("Sprache", "Englisch", "Deutsch")]
+    [(label, _old, new)] = shown[2]
+    assert label == "Seit" and new.startswith("03.12.2026, ") and "T17" not in new
+
+
 def test_names_are_escaped(app: Flask, reading: None) -> None:
     prisoner = make_prisoner(name_latin="<b>Darya</b>")
     [line] = describe([_event("create", prisoner, {"name_latin": "<b>Darya</b>"})])
