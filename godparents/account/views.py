@@ -19,6 +19,7 @@ from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from godparents.account import bp, services
 from godparents.account.forms import (
@@ -45,7 +46,7 @@ from godparents.auth.services import AccountError
 from godparents.auth.views import start_session
 from godparents.calendar.subscribe import subscription
 from godparents.extensions import db
-from godparents.fields import add_error, own_ids
+from godparents.fields import add_error, add_errors, own_ids
 from godparents.mailer import send_email
 from godparents.salutations import FormOfAddress
 from godparents.security import or_404
@@ -158,11 +159,19 @@ def change_password() -> Response | str:
                 current_user, form.current_password.data or "", form.password.data or ""
             )
         except AccountError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             _renew_session(had_calendar)
             flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("account.profile"))
+    elif form.is_submitted():
+        # The form refused a field: the rules too, so that one submit shows every mistake.
+        add_errors(
+            form,
+            services.password_change_problems(
+                current_user, _unrefused(form.current_password), _unrefused(form.password)
+            ),
+        )
     return _render(password_form=form)
 
 
@@ -176,7 +185,7 @@ def change_email() -> Response | str:
                 current_user, form.current_password.data or "", form.email.data or ""
             )
         except AccountError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             _renew_session(had_calendar)
             send_email(services.email_changed_notice(current_user, old))
@@ -188,7 +197,22 @@ def change_email() -> Response | str:
                 "success",
             )
             return redirect(url_for("account.profile"))
+    elif form.is_submitted():
+        add_errors(
+            form,
+            services.email_change_problems(
+                current_user, _unrefused(form.current_password), _unrefused(form.email)
+            ),
+        )
     return _render(email_form=form)
+
+
+def _unrefused(field: Field) -> str | None:
+    """The field's text for the service's rules; None if the form refused it already
+    (empty, too long, not an address): that mistake is shown, not judged twice."""
+    if field.errors or not isinstance(field.data, str):
+        return None
+    return field.data
 
 
 @bp.post("/account/sign-out-everywhere")

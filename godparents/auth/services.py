@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,9 +27,28 @@ from godparents.sponsors.models import Delegation, Sponsor
 class AccountError(ValueError):
     """A request about accounts that cannot be carried out; the message is for the user."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, more: list[tuple[str, str]] | None = None) -> None:
         super().__init__(message)
         self.field = field  # the form field the message belongs to
+        # Every (field, message) found, the first being ``field`` and this message: a form
+        # shows each at its field (``fields.add_errors``).
+        self.problems = [(field, message), *(more or [])]
+
+
+def raise_all(problems: list[tuple[str, str]]) -> None:
+    """One AccountError with every problem found, if there is any."""
+    if problems:
+        (field, message), *more = problems
+        raise AccountError(message, field, more)
+
+
+def problems_of(check: Callable[[], object]) -> list[tuple[str, str]]:
+    """The ``(field, message)`` pairs ``check()`` refuses with, or none."""
+    try:
+        check()
+    except AccountError as error:
+        return error.problems
+    return []
 
 
 class AccountExists(AccountError):

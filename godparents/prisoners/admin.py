@@ -194,13 +194,16 @@ def change_address(prisoner_id: int) -> BaseResponse | str:
         try:
             services.change_address(prisoner, form.to_data(), today)
         except services.PrisonerError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             db.session.commit()
             flash(_("The new address is saved; the old one stays in the history."), "success")
             return redirect(
                 url_for("prisoners.detail", prisoner_id=prisoner.id, _anchor="addresses")
             )
+    elif form.is_submitted():
+        # The form refused a field: the address rules too, so one submit shows every mistake.
+        add_errors(form, services.address_problems(form.to_data(), prisoner.current_address, today))
     return render_template(
         "prisoners/address.html",
         form=form,
