@@ -140,21 +140,34 @@ def change_email(user: User, current: str, new: str) -> str:
     return old
 
 
+def two_factor_problems(
+    user: User, current: str | None, secret: str, code: str | None, now: datetime
+) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops two factors being turned on, all at once; a
+    value the form refused itself is None and not judged again."""
+    problems: list[tuple[str, str]] = []
+    if current is not None:
+        problems += problems_of(lambda: check_current_password(user, current))
+    if code is not None and twofactor.matching_step(secret, code, now) is None:
+        problems.append(("code", _wrong_code()))
+    return problems
+
+
+def _wrong_code() -> str:
+    return _(
+        "This code is not right. Check the time on your phone and type the code the app shows now."
+    )
+
+
 def enable_two_factors(
     user: User, current: str, secret: str, code: str, now: datetime
 ) -> list[str]:
     """Confirm the key with a code from the app; returns the recovery codes to show once.
     Every session ends (the caller starts a new one for this device)."""
-    check_current_password(user, current)
+    raise_all(two_factor_problems(user, current, secret, code, now))
     step = twofactor.matching_step(secret, code, now)
-    if step is None:
-        raise AccountError(
-            _(
-                "This code is not right. Check the time on your phone and "
-                "type the code the app shows now."
-            ),
-            "code",
-        )
+    if step is None:  # refused above; a code cannot match and then not
+        raise AccountError(_wrong_code(), "code")
     codes = twofactor.enable(user, secret, step)
     sessions.end_all(user)
     record(user, "two_factor_enabled", user)

@@ -277,7 +277,7 @@ def enable_two_factor() -> Response | str:
                 utcnow(),
             )
         except AccountError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             _renew_session(had_calendar)
             flash(
@@ -288,6 +288,16 @@ def enable_two_factor() -> Response | str:
                 "success",
             )
             return _recovery_codes_page(codes)
+    elif form.is_submitted():
+        # The form refused a field: the other's rules too, so one submit shows every mistake.
+        problems = services.two_factor_problems(
+            current_user,
+            _unrefused(form.current_password),
+            row.pending_totp_secret,
+            _unrefused(form.code),
+            utcnow(),
+        )
+        add_errors(form, problems)
     return _two_factor_page(enable_form=form)
 
 
