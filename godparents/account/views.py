@@ -42,7 +42,7 @@ from godparents.account.forms import (
 )
 from godparents.auth import passkeys, sessions, twofactor
 from godparents.auth.models import Passkey, Role
-from godparents.auth.services import AccountError
+from godparents.auth.services import AccountError, problems_of
 from godparents.auth.views import start_session
 from godparents.calendar.subscribe import subscription
 from godparents.extensions import db
@@ -448,6 +448,10 @@ def add_passkey() -> Response | str:
                 "success",
             )
             return redirect(url_for("account.passkey_list"))
+    elif form.is_submitted() and (current := _unrefused(form.current_password)) is not None:
+        # The form refused the name: the password is judged too, every mistake at once.
+        check = partial(services.check_current_password, current_user, current)
+        add_errors(form, problems_of(check))
     return _passkey_page(add_form=form)
 
 
