@@ -117,6 +117,8 @@ def create() -> BaseResponse | str:
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
     elif form.is_submitted():
         _add_rule_errors(form, None, today)
+        if (address := form.first_address(today)) is not None:
+            add_errors(form, services.address_problems(address, None, today))
     return render_template("prisoners/form.html", form=form, prisoner=None)
 
 

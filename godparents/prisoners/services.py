@@ -486,6 +486,9 @@ def facility_names() -> list[str]:
 
 def create_prisoner(data: PrisonerData, address: AddressData | None, today: date) -> Prisoner:
     """A new prisoner, with a first address if one is given."""
+    if address is not None:  # the prisoner's mistakes and the address's, all at once
+        problems = prisoner_problems(data, None, today)
+        _raise_all(problems + address_problems(address, None, today))
     prisoner = Prisoner(**_cleaned(data, None, today))
     if address is not None:
         prisoner.addresses.append(_check_address(address, None, today))

@@ -783,6 +783,28 @@ def test_every_mistake_of_a_submit_is_shown_at_once_with_a_summary(
     assert count_rows(Prisoner) == 1
 
 
+@pytest.mark.parametrize(
+    ("mistake", "field"),
+    [
+        ({"released_on": "2020-09-16"}, "released_on"),  # a rule: both found by the service
+        ({"name_latin": " "}, "name_latin"),  # the form's own check
+    ],
+)
+def test_a_new_prisoners_first_address_is_judged_with_the_rest(
+    login_as: LoginAs, client: FlaskClient, mistake: dict, field: str
+) -> None:
+    _login_coordinator(login_as)
+    response = post_form(
+        client, f"{INDEX}new", **_prisoner_form(valid_from="2999-01-01", **mistake)
+    )
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == {field, "valid_from"}
+    assert errors["valid_from"] == "This date is in the future."
+    assert summary_links(response) == [field, "valid_from"]
+    assert count_rows(Prisoner) == 0 and count_rows(PrisonerAddress) == 0
+
+
 def test_an_external_id_clash_is_an_error_at_the_field(
     login_as: LoginAs, client: FlaskClient
 ) -> None:
