@@ -19,7 +19,6 @@ from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from werkzeug.wrappers import Response
-from wtforms import Field
 
 from godparents.account import bp, services
 from godparents.account.forms import (
@@ -46,7 +45,7 @@ from godparents.auth.services import AccountError, problems_of
 from godparents.auth.views import start_session
 from godparents.calendar.subscribe import subscription
 from godparents.extensions import db
-from godparents.fields import add_error, add_errors, own_ids
+from godparents.fields import add_error, add_errors, own_ids, unrefused
 from godparents.mailer import send_email
 from godparents.salutations import FormOfAddress
 from godparents.security import or_404
@@ -169,7 +168,7 @@ def change_password() -> Response | str:
         add_errors(
             form,
             services.password_change_problems(
-                current_user, _unrefused(form.current_password), _unrefused(form.password)
+                current_user, unrefused(form.current_password), unrefused(form.password)
             ),
         )
     return _render(password_form=form)
@@ -201,18 +200,10 @@ def change_email() -> Response | str:
         add_errors(
             form,
             services.email_change_problems(
-                current_user, _unrefused(form.current_password), _unrefused(form.email)
+                current_user, unrefused(form.current_password), unrefused(form.email)
             ),
         )
     return _render(email_form=form)
-
-
-def _unrefused(field: Field) -> str | None:
-    """The field's text for the service's rules; None if the form refused it already
-    (empty, too long, not an address): that mistake is shown, not judged twice."""
-    if field.errors or not isinstance(field.data, str):
-        return None
-    return field.data
 
 
 @bp.post("/account/sign-out-everywhere")
@@ -292,9 +283,9 @@ def enable_two_factor() -> Response | str:
         # The form refused a field: the other's rules too, so one submit shows every mistake.
         problems = services.two_factor_problems(
             current_user,
-            _unrefused(form.current_password),
+            unrefused(form.current_password),
             row.pending_totp_secret,
-            _unrefused(form.code),
+            unrefused(form.code),
             utcnow(),
         )
         add_errors(form, problems)
@@ -448,7 +439,7 @@ def add_passkey() -> Response | str:
                 "success",
             )
             return redirect(url_for("account.passkey_list"))
-    elif form.is_submitted() and (current := _unrefused(form.current_password)) is not None:
+    elif form.is_submitted() and (current := unrefused(form.current_password)) is not None:
         # The form refused the name: the password is judged too, every mistake at once.
         check = partial(services.check_current_password, current_user, current)
         add_errors(form, problems_of(check))

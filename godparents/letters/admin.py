@@ -11,13 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import Field
 
 from godparents.actions import postby
 from godparents.audit.services import record
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.fields import add_errors
+from godparents.fields import add_errors, unrefused
 from godparents.letters import bp, pdf, services
 from godparents.letters.check import check, matches
 from godparents.letters.forms import (
@@ -93,7 +92,7 @@ def _template_form(template: LetterTemplate | None) -> Response | tuple[str, int
     elif request.method == "POST" and form.errors:
         status = 422
         if form.submit.data:  # saving: the template's rules too, every mistake at once
-            add_errors(form, services.template_problems(_unrefused(form.body)))
+            add_errors(form, services.template_problems(unrefused(form.body)))
     words = services.check_words()
     form.body.render_kw = {
         **(form.body.render_kw or {}),
@@ -156,14 +155,9 @@ def add_word() -> Response | tuple[str, int]:
         # The form refused a field: the list's rules too, so one submit shows every mistake.
         add_errors(
             form,
-            services.watch_word_problems(_unrefused(form.phrase), _unrefused(form.language)),
+            services.watch_word_problems(unrefused(form.phrase), unrefused(form.language)),
         )
     return _render_index(form, status=422)
-
-
-def _unrefused(field: Field) -> str | None:
-    """The field's text for the rules; None if the form refused it already."""
-    return None if field.errors or not isinstance(field.data, str) else field.data
 
 
 @bp.post("/coordinator/letters/words/<int:word_id>/delete")
