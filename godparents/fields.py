@@ -45,6 +45,12 @@ def add_errors(form: Form, problems: list[tuple[str, str]]) -> None:
             add_error(field, message)
 
 
+def unrefused(field: Field) -> str | None:
+    """The field's text for a service's rules; None if the form refused it already (empty,
+    too long, not an address): that mistake is shown, not judged twice."""
+    return None if field.errors or not isinstance(field.data, str) else field.data
+
+
 class BoundedIntegerField(IntegerField):
     """An integer of at most nine digits: WTForms' NumberRange cannot compare a number with
     hundreds of digits (it raises OverflowError instead of saying "out of range")."""

@@ -157,6 +157,17 @@ def field_errors(response: Any) -> dict[str, str]:
     }
 
 
+def summary_links(response: Any, prefix: str = "") -> list[str]:
+    """The field ids the error summary at the top of a form links to, in order (the
+    summary of the form whose prefix is ``prefix`` where a page has several)."""
+    text = response.get_data(as_text=True)
+    marker = f'id="{prefix}error-summary-title"'
+    if marker not in text:
+        return []
+    summary = text.split(marker, 1)[1].split("</div>", 1)[0]
+    return re.findall(r'<a href="#([\w-]+)"', summary)
+
+
 def error_text(response: Any) -> str:
     """Every error message shown at a field, in one string."""
     return " ".join(re.findall(r'class="invalid-feedback[^"]*">([^<]*)<', response.text))

@@ -15,7 +15,14 @@ from godparents.audit.services import record
 from godparents.auth import passkeys, sessions, throttling, twofactor
 from godparents.auth.models import Passkey, User, normalise_email
 from godparents.auth.passwords import verify_password
-from godparents.auth.services import AccountError, find_user, set_password
+from godparents.auth.services import (
+    AccountError,
+    check_password_policy,
+    find_user,
+    problems_of,
+    raise_all,
+    set_password,
+)
 from godparents.reminders.models import Trigger
 from godparents.salutations import AcademicTitle, FormOfAddress
 from godparents.sponsors.models import Sponsor
@@ -85,21 +92,47 @@ def check_current_password(user: User, current: str) -> None:
         raise AccountError(_("This is not your current password."), "current_password")
 
 
+def password_change_problems(
+    user: User, current: str | None, new: str | None
+) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops the change, all at once; a value the form
+    refused itself is None and not judged again."""
+    problems: list[tuple[str, str]] = []
+    if current is not None:
+        problems += problems_of(lambda: check_current_password(user, current))
+    if new is not None:
+        problems += problems_of(lambda: check_password_policy(new, user.email))
+    return problems
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Every session of the user ends (the caller starts a new one for this device)."""
-    check_current_password(user, current)
+    raise_all(password_change_problems(user, current, new))
     set_password(user, new)
     record(user, "change_password", user)
 
 
+def email_change_problems(
+    user: User, current: str | None, new: str | None
+) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops the change, all at once; a value the form
+    refused itself is None and not judged again."""
+    problems: list[tuple[str, str]] = []
+    if current is not None:
+        problems += problems_of(lambda: check_current_password(user, current))
+    if new is not None:
+        address = normalise_email(new)
+        if address == user.email:
+            problems.append(("email", _("This is already your login email.")))
+        elif find_user(address) is not None:
+            problems.append(("email", _("An account with this email address already exists.")))
+    return problems
+
+
 def change_email(user: User, current: str, new: str) -> str:
     """The new login address; every session ends. Returns the old address (to tell it)."""
-    check_current_password(user, current)
+    raise_all(email_change_problems(user, current, new))
     new = normalise_email(new)
-    if new == user.email:
-        raise AccountError(_("This is already your login email."), "email")
-    if find_user(new) is not None:
-        raise AccountError(_("An account with this email address already exists."), "email")
     old = user.email
     user.email = new
     sessions.end_all(user)
@@ -107,21 +140,34 @@ def change_email(user: User, current: str, new: str) -> str:
     return old
 
 
+def two_factor_problems(
+    user: User, current: str | None, secret: str, code: str | None, now: datetime
+) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops two factors being turned on, all at once; a
+    value the form refused itself is None and not judged again."""
+    problems: list[tuple[str, str]] = []
+    if current is not None:
+        problems += problems_of(lambda: check_current_password(user, current))
+    if code is not None and twofactor.matching_step(secret, code, now) is None:
+        problems.append(("code", _wrong_code()))
+    return problems
+
+
+def _wrong_code() -> str:
+    return _(
+        "This code is not right. Check the time on your phone and type the code the app shows now."
+    )
+
+
 def enable_two_factors(
     user: User, current: str, secret: str, code: str, now: datetime
 ) -> list[str]:
     """Confirm the key with a code from the app; returns the recovery codes to show once.
     Every session ends (the caller starts a new one for this device)."""
-    check_current_password(user, current)
+    raise_all(two_factor_problems(user, current, secret, code, now))
     step = twofactor.matching_step(secret, code, now)
-    if step is None:
-        raise AccountError(
-            _(
-                "This code is not right. Check the time on your phone and "
-                "type the code the app shows now."
-            ),
-            "code",
-        )
+    if step is None:  # refused above; a code cannot match and then not
+        raise AccountError(_wrong_code(), "code")
     codes = twofactor.enable(user, secret, step)
     sessions.end_all(user)
     record(user, "two_factor_enabled", user)

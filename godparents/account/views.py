@@ -41,11 +41,11 @@ from godparents.account.forms import (
 )
 from godparents.auth import passkeys, sessions, twofactor
 from godparents.auth.models import Passkey, Role
-from godparents.auth.services import AccountError
+from godparents.auth.services import AccountError, problems_of
 from godparents.auth.views import start_session
 from godparents.calendar.subscribe import subscription
 from godparents.extensions import db
-from godparents.fields import add_error, own_ids
+from godparents.fields import add_error, add_errors, own_ids, unrefused
 from godparents.mailer import send_email
 from godparents.salutations import FormOfAddress
 from godparents.security import or_404
@@ -158,11 +158,19 @@ def change_password() -> Response | str:
                 current_user, form.current_password.data or "", form.password.data or ""
             )
         except AccountError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             _renew_session(had_calendar)
             flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("account.profile"))
+    elif form.is_submitted():
+        # The form refused a field: the rules too, so that one submit shows every mistake.
+        add_errors(
+            form,
+            services.password_change_problems(
+                current_user, unrefused(form.current_password), unrefused(form.password)
+            ),
+        )
     return _render(password_form=form)
 
 
@@ -176,7 +184,7 @@ def change_email() -> Response | str:
                 current_user, form.current_password.data or "", form.email.data or ""
             )
         except AccountError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             _renew_session(had_calendar)
             send_email(services.email_changed_notice(current_user, old))
@@ -188,6 +196,13 @@ def change_email() -> Response | str:
                 "success",
             )
             return redirect(url_for("account.profile"))
+    elif form.is_submitted():
+        add_errors(
+            form,
+            services.email_change_problems(
+                current_user, unrefused(form.current_password), unrefused(form.email)
+            ),
+        )
     return _render(email_form=form)
 
 
@@ -253,7 +268,7 @@ def enable_two_factor() -> Response | str:
                 utcnow(),
             )
         except AccountError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             _renew_session(had_calendar)
             flash(
@@ -264,6 +279,16 @@ def enable_two_factor() -> Response | str:
                 "success",
             )
             return _recovery_codes_page(codes)
+    elif form.is_submitted():
+        # The form refused a field: the other's rules too, so one submit shows every mistake.
+        problems = services.two_factor_problems(
+            current_user,
+            unrefused(form.current_password),
+            row.pending_totp_secret,
+            unrefused(form.code),
+            utcnow(),
+        )
+        add_errors(form, problems)
     return _two_factor_page(enable_form=form)
 
 
@@ -414,6 +439,10 @@ def add_passkey() -> Response | str:
                 "success",
             )
             return redirect(url_for("account.passkey_list"))
+    elif form.is_submitted() and (current := unrefused(form.current_password)) is not None:
+        # The form refused the name: the password is judged too, every mistake at once.
+        check = partial(services.check_current_password, current_user, current)
+        add_errors(form, problems_of(check))
     return _passkey_page(add_form=form)
 
 

@@ -190,19 +190,27 @@ def update_action(
         action.letter_outcome, action.outcome_on = None, None
 
 
+def outcome_problems(action: Action, outcome_on: date | None, today: date) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops the outcome being saved; a date the form could
+    not read is None and not judged again."""
+    if outcome_on is None:
+        return []
+    if outcome_on > today:
+        return [("outcome_on", _("This date is in the future."))]
+    if outcome_on < action.occurred_on:
+        message = _(
+            "This is before the letter was sent (%(date)s).", date=format_date(action.occurred_on)
+        )
+        return [("outcome_on", message)]
+    return []
+
+
 def set_outcome(
     action: Action, user: User, outcome: LetterOutcome, outcome_on: date, today: date
 ) -> None:
-    if outcome_on > today:
-        raise ActionError(_("This date is in the future."), "outcome_on")
-    if outcome_on < action.occurred_on:
-        raise ActionError(
-            _(
-                "This is before the letter was sent (%(date)s).",
-                date=format_date(action.occurred_on),
-            ),
-            "outcome_on",
-        )
+    if problems := outcome_problems(action, outcome_on, today):
+        (field, message), *more = problems
+        raise ActionError(message, field, more)
     action.letter_outcome, action.outcome_on = outcome, outcome_on
 
 

@@ -21,7 +21,7 @@ from godparents.actions import bp, outcomes, posted, services
 from godparents.actions.forms import ActionForm, DeleteForm, OutcomeForm
 from godparents.actions.models import Action, ActionKind, LetterOutcome
 from godparents.extensions import db
-from godparents.fields import add_error, add_errors
+from godparents.fields import add_errors
 from godparents.labels import label
 from godparents.security import TEAM, roles_required
 from godparents.sponsorships.models import Sponsorship
@@ -201,11 +201,14 @@ def outcome(action_id: int) -> Response | str:
                 reader_today(),
             )
         except services.ActionError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             db.session.commit()
             flash(_("Updated: %(outcome)s.", outcome=label(action.letter_outcome)), "success")
             return redirect(_prisoner_page(action))
+    elif form.is_submitted() and not conflict:
+        # The form refused a field: the date's rules too, so one submit shows every mistake.
+        add_errors(form, services.outcome_problems(action, form.outcome_on.data, reader_today()))
     return render_template(
         "actions/outcome.html",
         form=form,

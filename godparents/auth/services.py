@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,16 +27,35 @@ from godparents.sponsors.models import Delegation, Sponsor
 class AccountError(ValueError):
     """A request about accounts that cannot be carried out; the message is for the user."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, more: list[tuple[str, str]] | None = None) -> None:
         super().__init__(message)
         self.field = field  # the form field the message belongs to
+        # Every (field, message) found, the first being ``field`` and this message: a form
+        # shows each at its field (``fields.add_errors``).
+        self.problems = [(field, message), *(more or [])]
+
+
+def raise_all(problems: list[tuple[str, str]]) -> None:
+    """One AccountError with every problem found, if there is any."""
+    if problems:
+        (field, message), *more = problems
+        raise AccountError(message, field, more)
+
+
+def problems_of(check: Callable[[], object]) -> list[tuple[str, str]]:
+    """The ``(field, message)`` pairs ``check()`` refuses with, or none."""
+    try:
+        check()
+    except AccountError as error:
+        return error.problems
+    return []
 
 
 class AccountExists(AccountError):
     """The address belongs to an account already: only those who may know it are told."""
 
-    def __init__(self) -> None:
-        super().__init__(_("An account with this email address already exists."), "email")
+    def __init__(self, more: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(_("An account with this email address already exists."), "email", more)
 
 
 def find_user(email: str) -> User | None:
@@ -136,34 +156,15 @@ def invite(
     start afresh, as a new account would (the address may belong to someone else now):
     the old password, second factor, passkeys and calendar link are void.
     """
-    if role not in (Role.SPONSOR, Role.DELEGATE):
-        raise AccountError(_("Only godparents and their office staff are invited here."), "role")
-    if not sponsor.is_active:
-        # An inactive godparent and their team log in no more: an invitation must not
-        # make (or wake) an account that would.
-        raise AccountError(
-            _("This godparent is inactive. Make them active again first."), "sponsor_id"
-        )
-    user = find_user(email)
-    if (
-        user is not None
-        and role is Role.DELEGATE
-        and user.role is Role.DELEGATE
-        and not user.is_active
-        and not user.delegations
-    ):
+    problems, user, exists = _invitation_check(email, role, sponsor)
+    if exists:
+        raise AccountExists([problem for problem in problems if problem[0] != "email"])
+    raise_all(problems)
+    if user is not None and _returning_delegate(user, role):
         user.is_active = True
         user.password_hash = None
         twofactor.forget(user)
         sessions.end_all(user)
-    if user is not None and (user.has_password or user.role is not role):
-        raise AccountExists
-    if (
-        role is Role.SPONSOR
-        and sponsor.user_id is not None
-        and (user is None or sponsor.user_id != user.id)
-    ):
-        raise AccountError(_("This godparent already has an account."), "sponsor_id")
     if user is None:
         user = create_user(email, role)
     user.locale = sponsor.language if sponsor.language in ("en", "de") else "en"
@@ -174,6 +175,58 @@ def invite(
     db.session.flush()
     record(inviter, "invite", user, {"role": role.value, "sponsor_id": sponsor.id}, ip=ip)
     return Invitation(user, tokens.make_token(user, tokens.INVITATION, now))
+
+
+def _returning_delegate(user: User, role: Role) -> bool:
+    """Office staff removed from every team (account switched off), invited back."""
+    return (
+        role is Role.DELEGATE
+        and user.role is Role.DELEGATE
+        and not user.is_active
+        and not user.delegations
+    )
+
+
+def _invitation_check(
+    email: str | None, role: Role | None, sponsor: Sponsor | None
+) -> tuple[list[tuple[str, str]], User | None, bool]:
+    """Every ``(field, message)`` that stops the invitation, the account the address has
+    (if any), and whether that account is one the invitation must not touch. A value the
+    form refused itself is None and not judged again."""
+    problems: list[tuple[str, str]] = []
+    if role is not None and role not in (Role.SPONSOR, Role.DELEGATE):
+        problems.append(("role", _("Only godparents and their office staff are invited here.")))
+    if sponsor is not None and not sponsor.is_active:
+        # An inactive godparent and their team log in no more: an invitation must not
+        # make (or wake) an account that would.
+        problems.append(
+            ("sponsor_id", _("This godparent is inactive. Make them active again first."))
+        )
+    user = find_user(email) if email else None
+    exists = (
+        user is not None
+        and role is not None
+        and not _returning_delegate(user, role)
+        and (user.has_password or user.role is not role)
+    )
+    if exists:
+        problems.append(("email", _("An account with this email address already exists.")))
+    if (
+        role is Role.SPONSOR
+        and sponsor is not None
+        and sponsor.user_id is not None
+        and (user is None or sponsor.user_id != user.id)
+    ):
+        problems.append(("sponsor_id", _("This godparent already has an account.")))
+    return problems, user, exists
+
+
+def invitation_problems(
+    email: str | None, role: Role | None, sponsor: Sponsor | None
+) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops the invitation, all at once (for the
+    coordinators' form, which may name any account)."""
+    return _invitation_check(email, role, sponsor)[0]
 
 
 def read_invitation(token: str, now: datetime) -> User | None:

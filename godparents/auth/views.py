@@ -44,7 +44,7 @@ from godparents.auth.forms import (
 )
 from godparents.auth.models import Role, User
 from godparents.extensions import db
-from godparents.fields import add_error
+from godparents.fields import add_error, add_errors
 from godparents.labels import parliament
 from godparents.mailer import send_email
 from godparents.security import clear_session, public, roles_required, safe_next
@@ -323,12 +323,14 @@ def reset_password(token: str) -> Response | str:
         try:
             services.reset_password(user, form.password.data or "", request.remote_addr)
         except services.AccountError as error:
-            add_error(form.password, str(error))
+            add_errors(form, error.problems)
         else:
             db.session.commit()
             logout_user()
             flash(_("Your password has been changed. Please log in."), "success")
             return redirect(url_for("auth.login"))
+    elif form.is_submitted():
+        _add_policy_errors(form, user)
     return render_template("auth/reset_password.html", form=form)
 
 
@@ -345,13 +347,25 @@ def accept_invitation(token: str) -> Response | str:
                 user, form.password.data or "", utcnow(), request.remote_addr
             )
         except services.AccountError as error:
-            add_error(form.password, str(error))
+            add_errors(form, error.problems)
         else:
             db.session.commit()
             start_session(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("main.index"))
+    elif form.is_submitted():
+        _add_policy_errors(form, user)
     return render_template("auth/accept_invitation.html", form=form, user=user)
+
+
+def _add_policy_errors(form: PasswordSetForm, user: User) -> None:
+    """The form refused a field (the repeat differs): the password rules too, so that one
+    submit shows every mistake. A password the form refused itself is not judged again."""
+    password = form.password.data
+    if not form.password.errors and isinstance(password, str):
+        add_errors(
+            form, services.problems_of(lambda: services.check_password_policy(password, user.email))
+        )
 
 
 @bp.route("/auth/invite", methods=["GET", "POST"])
@@ -378,12 +392,24 @@ def invite() -> Response | str:
                 request.remote_addr,
             )
         except services.AccountError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             db.session.commit()
             send_invitation(invitation)
             return redirect(url_for("dashboard.index"))
+    elif form.is_submitted():
+        # The form refused a field: the invitation's rules too, so one submit shows every
+        # mistake (an address in use and a godparent with an account, say).
+        add_errors(form, _invitation_problems(form))
     return render_template("auth/invite.html", form=form)
+
+
+def _invitation_problems(form: InvitationCreateForm) -> list[tuple[str, str]]:
+    """The invitation rules for what the form could read (a field it refused is None)."""
+    email = None if form.email.errors else form.email.data
+    role = None if form.role.errors else Role(form.role.data)
+    sponsor = None if form.sponsor_id.errors else db.session.get(Sponsor, form.sponsor_id.data)
+    return services.invitation_problems(email, role, sponsor)
 
 
 def send_invitation(invitation: services.Invitation) -> None:

@@ -16,6 +16,7 @@ from godparents.actions import postby
 from godparents.audit.services import record
 from godparents.auth.models import Role
 from godparents.extensions import db
+from godparents.fields import add_errors, unrefused
 from godparents.letters import bp, pdf, services
 from godparents.letters.check import check, matches
 from godparents.letters.forms import (
@@ -90,6 +91,8 @@ def _template_form(template: LetterTemplate | None) -> Response | tuple[str, int
             return redirect(url_for("letters.edit_template", template_id=saved.id))
     elif request.method == "POST" and form.errors:
         status = 422
+        if form.submit.data:  # saving: the template's rules too, every mistake at once
+            add_errors(form, services.template_problems(unrefused(form.body)))
     words = services.check_words()
     form.body.render_kw = {
         **(form.body.render_kw or {}),
@@ -148,6 +151,12 @@ def add_word() -> Response | tuple[str, int]:
             db.session.commit()
             flash(_("The word is on the list."), "success")
             return redirect(url_for("letters.index") + "#words")
+    elif form.is_submitted():
+        # The form refused a field: the list's rules too, so one submit shows every mistake.
+        add_errors(
+            form,
+            services.watch_word_problems(unrefused(form.phrase), unrefused(form.language)),
+        )
     return _render_index(form, status=422)
 
 

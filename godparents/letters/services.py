@@ -87,18 +87,23 @@ class TemplateData:
     is_active: bool
 
 
+def template_problems(body: str | None) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` of the template's own rules; a body the form refused
+    itself is None and not judged again."""
+    unknown = unknown_placeholders(body) if body is not None else []
+    if not unknown:
+        return []
+    message = _(
+        "Unknown placeholder: %(names)s. Use {name} or {first_name}.",
+        names=", ".join("{" + n + "}" for n in unknown),
+    )
+    return [("body", message)]
+
+
 def save_template(template: LetterTemplate | None, data: TemplateData) -> LetterTemplate:
     """Create or change a template; an unknown placeholder is refused at its field."""
-    for name, text in (("body", data.body),):
-        unknown = unknown_placeholders(text)
-        if unknown:
-            raise LetterError(
-                _(
-                    "Unknown placeholder: %(names)s. Use {name} or {first_name}.",
-                    names=", ".join("{" + n + "}" for n in unknown),
-                ),
-                name,
-            )
+    for name, message in template_problems(data.body):
+        raise LetterError(message, name)
     if template is None:
         template = LetterTemplate()
         db.session.add(template)
@@ -132,13 +137,24 @@ def words_json(words: list[Word]) -> str:
     return json.dumps([[word.phrase, word.reason] for word in words], ensure_ascii=False)
 
 
-def add_watch_word(phrase: str, language: str, reason: str) -> WatchWord:
+def watch_word_problems(phrase: str | None, language: str | None) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` of the list's own rules; a value the form refused itself
+    is None and not judged again."""
+    if phrase is None or language is None:
+        return []
     phrase = " ".join(phrase.split())
     # Compared in Python: SQLite's lower() folds ASCII only, and the list is short.
     if any(
         w.phrase.casefold() == phrase.casefold() and w.language == language for w in watch_words()
     ):
-        raise LetterError(_("This word is on the list already."), "phrase")
+        return [("phrase", _("This word is on the list already."))]
+    return []
+
+
+def add_watch_word(phrase: str, language: str, reason: str) -> WatchWord:
+    for name, message in watch_word_problems(phrase, language):
+        raise LetterError(message, name)
+    phrase = " ".join(phrase.split())
     word = WatchWord(phrase=phrase, language=language, reason=reason.strip())
     db.session.add(word)
     db.session.flush()

@@ -117,6 +117,8 @@ def create() -> BaseResponse | str:
             return redirect(url_for("prisoners.detail", prisoner_id=prisoner.id))
     elif form.is_submitted():
         _add_rule_errors(form, None, today)
+        if (address := form.first_address(today)) is not None:
+            add_errors(form, services.address_problems(address, None, today))
     return render_template("prisoners/form.html", form=form, prisoner=None)
 
 
@@ -194,13 +196,16 @@ def change_address(prisoner_id: int) -> BaseResponse | str:
         try:
             services.change_address(prisoner, form.to_data(), today)
         except services.PrisonerError as error:
-            add_error(form[error.field], str(error))
+            add_errors(form, error.problems)
         else:
             db.session.commit()
             flash(_("The new address is saved; the old one stays in the history."), "success")
             return redirect(
                 url_for("prisoners.detail", prisoner_id=prisoner.id, _anchor="addresses")
             )
+    elif form.is_submitted():
+        # The form refused a field: the address rules too, so one submit shows every mistake.
+        add_errors(form, services.address_problems(form.to_data(), prisoner.current_address, today))
     return render_template(
         "prisoners/address.html",
         form=form,

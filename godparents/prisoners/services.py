@@ -423,28 +423,48 @@ def _cleaned(data: PrisonerData, prisoner_id: int | None, today: date) -> dict[s
     }
 
 
+def address_problems(
+    address: AddressData, current: PrisonerAddress | None, today: date
+) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops ``address`` being saved, all at once. A
+    ``valid_from`` the form could not read is None and not judged again."""
+    problems: list[tuple[str, str]] = []
+    if not (_multiline(address.postal_address) or None) and not _blank_to_none(address.facility):
+        problems.append(
+            (
+                "postal_address",
+                _(
+                    "Enter the facility, the postal address (in Cyrillic as on the envelope), "
+                    "or both."
+                ),
+            )
+        )
+    valid_from: date | None = address.valid_from  # None from a form that could not read it
+    if valid_from is None:
+        return problems
+    if valid_from > today:
+        problems.append(("valid_from", _("This date is in the future.")))
+    elif current is not None and valid_from < current.valid_from:
+        problems.append(
+            (
+                "valid_from",
+                _(
+                    "The current address is valid from %(date)s; choose that day or later.",
+                    date=format_date(current.valid_from),
+                ),
+            )
+        )
+    return problems
+
+
 def _check_address(
     address: AddressData, current: PrisonerAddress | None, today: date
 ) -> PrisonerAddress:
     """The new address entry, its facility matched by name or address (or made): a
     facility may come without a postal address, a postal address without a facility."""
+    _raise_all(address_problems(address, current, today))
     postal_address = _multiline(address.postal_address) or None
     facility = _blank_to_none(address.facility)
-    if not postal_address and not facility:
-        raise PrisonerError(
-            _("Enter the facility, the postal address (in Cyrillic as on the envelope), or both."),
-            "postal_address",
-        )
-    if address.valid_from > today:
-        raise PrisonerError(_("This date is in the future."), "valid_from")
-    if current is not None and address.valid_from < current.valid_from:
-        raise PrisonerError(
-            _(
-                "The current address is valid from %(date)s; choose that day or later.",
-                date=format_date(current.valid_from),
-            ),
-            "valid_from",
-        )
     record = FacilityIndex(db.session()).resolve(facility, postal_address)
     return PrisonerAddress(
         facility=facility,
@@ -466,6 +486,9 @@ def facility_names() -> list[str]:
 
 def create_prisoner(data: PrisonerData, address: AddressData | None, today: date) -> Prisoner:
     """A new prisoner, with a first address if one is given."""
+    if address is not None:  # the prisoner's mistakes and the address's, all at once
+        problems = prisoner_problems(data, None, today)
+        _raise_all(problems + address_problems(address, None, today))
     prisoner = Prisoner(**_cleaned(data, None, today))
     if address is not None:
         prisoner.addresses.append(_check_address(address, None, today))

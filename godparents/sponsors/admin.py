@@ -162,7 +162,8 @@ def invite(sponsor_id: int) -> BaseResponse | str:
                 email, Role.SPONSOR, sponsor, current_user, utcnow(), request.remote_addr
             )
         except accounts.AccountError as error:
-            add_error(form.email, str(error))
+            for _field, message in error.problems:  # one field: every reason at it
+                add_error(form.email, message)
         else:
             db.session.commit()
             send_invitation(invitation)
@@ -187,7 +188,8 @@ def delegates(sponsor_id: int) -> BaseResponse | str:
                 request.remote_addr,
             )
         except accounts.AccountError as error:
-            add_error(form.email, str(error))
+            for _field, message in error.problems:  # one field: every reason at it
+                add_error(form.email, message)
         else:
             db.session.commit()
             send_invitation(invitation)

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from godparents.auth.models import Role
 from godparents.extensions import db
-from godparents.fields import add_error, database_id
+from godparents.fields import add_error, add_errors, database_id
 from godparents.labels import label
 from godparents.listing import paginate
 from godparents.prisoners.models import Prisoner, PrisonerStatus
@@ -327,6 +327,17 @@ def make_private(sponsorship_id: int) -> Response:
     return _set_public_consent(sponsorship_id, False)
 
 
+def _add_release_errors(
+    form: ReleaseForm, prisoner: Prisoner, open_pairings: list[Sponsorship], today: date
+) -> None:
+    """The release rules for what the form could read (a field it refused is None)."""
+    status = None if form.status.errors else PrisonerStatus(form.status.data)
+    released_on = None if form.released_on.errors else form.released_on.data
+    chosen = set() if form.pairing_ids.errors else set(form.pairing_ids.data or [])
+    pairings = [p for p in open_pairings if p.id in chosen]
+    add_errors(form, services.release_problems(prisoner, status, released_on, pairings, today))
+
+
 @bp.route("/coordinator/sponsorships/release/<int:prisoner_id>", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def release(prisoner_id: int) -> Response | str:
@@ -366,6 +377,9 @@ def release(prisoner_id: int) -> Response | str:
                 "success",
             )
             return redirect(url_for("sponsorships.released", prisoner_id=prisoner.id))
+    elif form.is_submitted():
+        # The form refused a field: the release rules too, so one submit shows every mistake.
+        _add_release_errors(form, prisoner, open_pairings, today)
     return render_template(
         "sponsorships/release.html",
         form=form,

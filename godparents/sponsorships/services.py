@@ -251,35 +251,58 @@ def record_release(
     today: date,
 ) -> None:
     """The prisoner is free (or died): set the status and end the chosen pairings that day."""
-    if status not in RELEASE_STATUSES:
-        raise SponsorshipError(_("Choose how the detention ended."), "status")
-    if released_on > today:
-        raise SponsorshipError(_("This date is in the future."), "released_on")
-    if prisoner.detained_on is not None and released_on < prisoner.detained_on:
-        raise SponsorshipError(
-            _(
-                "The detention began on %(date)s; choose that day or later.",
-                date=format_date(prisoner.detained_on),
-            ),
-            "released_on",
-        )
-    for pairing in pairings:
-        if pairing.prisoner_id != prisoner.id or pairing.status is SponsorshipStatus.ENDED:
-            raise SponsorshipError(_("Choose among the godparenthoods listed."), "pairing_ids")
-        if pairing.started_on is not None and released_on < pairing.started_on:
-            raise SponsorshipError(
-                _(
-                    "The godparenthood of %(name)s began on %(date)s, after this date.",
-                    name=pairing.sponsor.full_name,
-                    date=format_date(pairing.started_on),
-                ),
-                "released_on",
-            )
+    if problems := release_problems(prisoner, status, released_on, pairings, today):
+        (field, message), *more = problems
+        raise SponsorshipError(message, field, more)
     prisoner.status = status
     prisoner.released_on = released_on
     reason = RELEASE_REASONS.get(status, EndReason.RELEASED)
     for pairing in pairings:
         _close(pairing, released_on, reason)
+
+
+def release_problems(
+    prisoner: Prisoner,
+    status: PrisonerStatus | None,
+    released_on: date | None,
+    pairings: list[Sponsorship],
+    today: date,
+) -> list[tuple[str, str]]:
+    """Every ``(field, message)`` that stops a release being recorded, all at once; a value
+    the form refused itself is None and not judged again."""
+    problems: list[tuple[str, str]] = []
+    if status is not None and status not in RELEASE_STATUSES:
+        problems.append(("status", _("Choose how the detention ended.")))
+    if any(
+        pairing.prisoner_id != prisoner.id or pairing.status is SponsorshipStatus.ENDED
+        for pairing in pairings
+    ):
+        problems.append(("pairing_ids", _("Choose among the godparenthoods listed.")))
+    if released_on is None:
+        return problems
+    if released_on > today:
+        problems.append(("released_on", _("This date is in the future.")))
+    elif prisoner.detained_on is not None and released_on < prisoner.detained_on:
+        problems.append(
+            (
+                "released_on",
+                _(
+                    "The detention began on %(date)s; choose that day or later.",
+                    date=format_date(prisoner.detained_on),
+                ),
+            )
+        )
+    else:
+        for pairing in pairings:
+            if pairing.started_on is not None and released_on < pairing.started_on:
+                message = _(
+                    "The godparenthood of %(name)s began on %(date)s, after this date.",
+                    name=pairing.sponsor.full_name,
+                    date=format_date(pairing.started_on),
+                )
+                problems.append(("released_on", message))
+                break
+    return problems
 
 
 def close_for_release(

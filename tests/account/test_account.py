@@ -23,7 +23,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
-from tests.helpers import Auth, LoginAs, csrf_token, error_text
+from tests.helpers import Auth, LoginAs, csrf_token, error_text, field_errors, summary_links
 
 
 def _save_profile(client: FlaskClient, **data):
@@ -126,6 +126,67 @@ def test_password_change_needs_the_current_password(
     assert other_device.get("/account/").status_code == 302  # the other one ended
     fresh = Auth(web_app.test_client())
     assert fresh.login(sponsor.email, "a new long password").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("confirm", "expected"),
+    [
+        ("short", {"current_password", "password"}),  # the rules' mistakes only
+        ("different", {"current_password", "password", "confirm"}),  # and the form's
+    ],
+)
+def test_every_mistake_of_a_password_change_is_shown_at_once(
+    login_as: LoginAs, client: FlaskClient, confirm: str, expected: set[str]
+) -> None:
+    sponsor = make_sponsor()
+    login_as(sponsor.email)
+    before = sponsor.user.password_hash
+    token = csrf_token(client, "/account/")
+    response = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": "not it",
+            "password": "short",
+            "confirm": confirm,
+        },
+    )
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == expected
+    assert errors["current_password"] == "This is not your current password."
+    assert errors["password"].startswith("Use at least")
+    assert sorted(summary_links(response)) == sorted(expected)
+    db.session.refresh(sponsor.user)
+    assert sponsor.user.password_hash == before
+
+
+@pytest.mark.parametrize(
+    ("email", "email_message"),
+    [
+        ("taken@example.org", "An account with this email address already exists."),  # a rule
+        ("not an address", ""),  # the form's own check: the password is judged all the same
+    ],
+)
+def test_every_mistake_of_an_email_change_is_shown_at_once(
+    login_as: LoginAs, client: FlaskClient, email: str, email_message: str
+) -> None:
+    sponsor = make_sponsor(email="old@example.org")
+    make_sponsor(email="taken@example.org")
+    login_as(sponsor.email)
+    token = csrf_token(client, "/account/")
+    response = client.post(
+        "/account/email",
+        data={"csrf_token": token, "email": email, "current_password": "not it"},
+    )
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == {"login-email-email", "login-email-current_password"}
+    assert email_message in errors["login-email-email"]
+    assert errors["login-email-current_password"] == "This is not your current password."
+    assert summary_links(response) == ["login-email-email", "login-email-current_password"]
+    db.session.refresh(sponsor.user)
+    assert sponsor.user.email == "old@example.org"
 
 
 def _calendar_url(client: FlaskClient) -> str:

@@ -16,7 +16,7 @@ from godparents.auth.models import Role, User
 from godparents.extensions import db, mail
 from godparents.types import utcnow
 from tests.factories import PASSWORD, make_coordinator, make_sponsor, make_user
-from tests.helpers import Auth, csrf_token
+from tests.helpers import Auth, csrf_token, field_errors, summary_links
 
 NOW = datetime(2026, 5, 21, 9, 30, tzinfo=UTC)
 
@@ -183,6 +183,34 @@ def test_invitation_errors_show_at_the_field_and_change_nothing(
         assert response.status_code == 200
     assert outbox == []
     assert db.session.scalar(select(func.count()).select_from(User)) == users_before
+
+
+@pytest.mark.parametrize(
+    ("email", "email_message"),
+    [
+        ("coordinator", "An account with this email address already exists."),  # a rule
+        ("not an email", "such as name@example.org"),  # the form's own check
+    ],
+)
+def test_every_mistake_of_an_invitation_is_shown_at_once(
+    auth: Auth, client: FlaskClient, email: str, email_message: str
+) -> None:
+    sponsor = make_sponsor()  # already has an account
+    coordinator = make_coordinator()
+    auth.login(coordinator.email)
+    users_before = db.session.scalar(select(func.count()).select_from(User))
+    address = coordinator.email if email == "coordinator" else email
+    with mail.record_messages() as outbox:
+        response = _invite(client, email=address, role="sponsor", sponsor_id=sponsor.id)
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == {"email", "sponsor_id"}
+    assert email_message in errors["email"]
+    assert errors["sponsor_id"] == "This godparent already has an account."
+    assert summary_links(response) == ["email", "sponsor_id"]
+    assert outbox == []
+    assert db.session.scalar(select(func.count()).select_from(User)) == users_before
+    assert sponsor.user.email != address
 
 
 def test_invitation_token_expires(app: Flask) -> None:

@@ -18,7 +18,7 @@ from godparents.auth.models import Passkey
 from godparents.extensions import db
 from tests.concurrency import WebClient, at_once
 from tests.factories import PASSWORD, make_coordinator, make_sponsor
-from tests.helpers import Auth, csrf_token
+from tests.helpers import Auth, csrf_token, field_errors, summary_links
 from tests.webauthn_soft import SoftAuthenticator
 
 ORIGIN, RP_ID = "http://godparents.test", "godparents.test"
@@ -108,6 +108,20 @@ def test_a_passkey_is_added_with_the_password_and_logs_in_once(
     assert replay.headers["Location"] == "/auth/two-factor"
     failures = db.session.scalar(select(func.count()).where(AuditEvent.action == "passkey_failed"))
     assert failures == 2
+
+
+def test_every_mistake_of_adding_a_passkey_is_shown_at_once(
+    app: Flask, auth: Auth, client: FlaskClient
+) -> None:
+    """No name (the form's check) and a wrong password (the rules') together."""
+    auth.login(make_coordinator().email)
+    response = _add(client, SoftAuthenticator(ORIGIN, RP_ID), name=" ", password="wrong!")
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == {"name", "current_password"}, errors
+    assert errors["current_password"] == "This is not your current password."
+    assert summary_links(response) == ["name", "current_password"]
+    assert _count() == 0
 
 
 def test_passkeys_need_two_factors_and_go_with_them(

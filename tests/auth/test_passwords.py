@@ -16,7 +16,7 @@ from godparents.auth.models import Role, User
 from godparents.auth.passwords import COMMON_PASSWORDS_FILE
 from godparents.extensions import db
 from tests.factories import PASSWORD, make_sponsor, make_user
-from tests.helpers import Auth, csrf_token
+from tests.helpers import Auth, csrf_token, field_errors, summary_links
 
 # Long enough, yet on the shipped list: the list must refuse them.
 with gzip.open(COMMON_PASSWORDS_FILE, "rt") as _lines:
@@ -80,6 +80,31 @@ def test_the_reset_and_invitation_pages_follow_the_same_rules(
         )
         assert response.status_code == 200 and message in response.text, (path, case)
     assert _user(invited.email).password_hash is None
+
+
+def test_the_reset_and_invitation_pages_show_every_mistake_at_once(app, web_app: Flask) -> None:
+    """A repeat that differs (the form's check) and a short password (the rules') together."""
+    now = datetime.now(UTC)
+    invited = make_user(Role.SPONSOR, email="anna.novak@example.org", password=None)
+    reset = make_user(Role.SPONSOR, email="anna.novak@example.net")
+    before = _user(reset.email).password_hash
+    for user, path in ((invited, "/auth/invitation/{}"), (reset, "/auth/reset/{}")):
+        purpose = tokens.INVITATION if "invitation" in path else tokens.PASSWORD_RESET
+        with web_app.app_context():
+            url = path.format(tokens.make_token(db.session.merge(user), purpose, now))
+        client = web_app.test_client()
+        token = csrf_token(client, url)
+        response = client.post(
+            url, data={"csrf_token": token, "password": "short", "confirm": "shorter"}
+        )
+        assert response.status_code == 200, path
+        errors = field_errors(response)
+        assert set(errors) == {"password", "confirm"}, path
+        assert errors["password"].startswith("Use at least"), path
+        assert errors["confirm"] == "The passwords differ.", path
+        assert summary_links(response) == ["password", "confirm"], path
+    assert _user(invited.email).password_hash is None
+    assert _user(reset.email).password_hash == before
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

@@ -15,7 +15,7 @@ from godparents.auth import twofactor
 from godparents.auth.models import RecoveryCode, User, UserSession
 from godparents.extensions import db
 from tests.factories import PASSWORD, make_coordinator, make_sponsor
-from tests.helpers import Auth, csrf_token, totp_code
+from tests.helpers import Auth, csrf_token, field_errors, summary_links, totp_code
 
 KEY_PATTERN = re.compile(r'<pre class="address" id="totp-key">([A-Z2-7 ]+)</pre>')
 CODE_PATTERN = re.compile(r"<li><code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code></li>")
@@ -319,3 +319,29 @@ def test_auth_helper_code_is_for_an_unused_step(app) -> None:
         )
         is not None
     )
+
+
+def test_every_mistake_of_turning_two_factors_on_is_shown_at_once(
+    auth: Auth, client: FlaskClient
+) -> None:
+    sponsor = make_sponsor()
+    auth.login(sponsor.email)
+    page = client.get("/account/two-factor").text
+    key = KEY_PATTERN.search(page).group(1).replace(" ", "")
+    token = csrf_token(client, "/account/two-factor")
+    wrong = "000000" if pyotp.TOTP(key).now() != "000000" else "111111"
+    for code, code_message in [
+        (wrong, "This code is not right."),  # both the rules' mistakes
+        ("1" * 11, "Field cannot be longer than 10 characters."),  # the form's and a rule's
+    ]:
+        response = client.post(
+            "/account/two-factor/enable",
+            data={"csrf_token": token, "code": code, "current_password": "not it at all!"},
+        )
+        assert response.status_code == 200
+        errors = field_errors(response)
+        assert set(errors) == {"code", "current_password"}, code
+        assert errors["code"].startswith(code_message), code
+        assert errors["current_password"] == "This is not your current password."
+        assert summary_links(response) == ["code", "current_password"]
+    assert _user(sponsor.email).totp_secret is None

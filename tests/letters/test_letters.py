@@ -21,7 +21,7 @@ from godparents.prisoners.models import PrisonerStatus
 from godparents.sponsors.models import Sponsor
 from godparents.sponsorships.models import SponsorshipStatus
 from tests.factories import make_prisoner
-from tests.helpers import Auth, count_rows, csrf_token, error_text
+from tests.helpers import Auth, count_rows, csrf_token, error_text, field_errors, summary_links
 from tests.world import TeamSpec, World, build_world
 
 ADDRESS = "220030, г. Минск,\nул. Володарского, 2,\nСИЗО-1"
@@ -295,6 +295,30 @@ def test_a_template_with_an_unknown_placeholder_is_refused_at_the_field(
     assert saved.body == "Дорогой {first_name}!" and saved.language is LetterLanguage.RUSSIAN
 
 
+def test_every_mistake_of_a_template_is_shown_at_once(
+    world: World, client: FlaskClient, auth: Auth
+) -> None:
+    """No title (the form's check) and an unknown placeholder (the rules') together."""
+    auth.login(world.coordinator.email)
+    path = "/coordinator/letters/templates/new"
+    token = csrf_token(client, path)
+    data = {
+        "csrf_token": token,
+        "occasion": "birthday",
+        "language": "ru",
+        "title": " ",
+        "body": "Дорогой {имя}!",
+        "submit": "1",
+    }
+    response = client.post(path, data=data)
+    assert response.status_code == 422
+    errors = field_errors(response)
+    assert set(errors) == {"title", "body"}
+    assert errors["body"].startswith("Unknown placeholder: {имя}")
+    assert summary_links(response) == ["title", "body"]
+    assert count_rows(LetterTemplate) == 0
+
+
 def test_the_template_form_highlights_words_on_check_without_saving(
     world: World, client: FlaskClient, auth: Auth
 ) -> None:
@@ -334,6 +358,23 @@ def test_coordinators_keep_the_word_list(world: World, client: FlaskClient, auth
         f"/coordinator/letters/words/{word.id}/delete", data={"csrf_token": token}
     )
     assert response.status_code == 302 and count_rows(WatchWord) == 0
+
+
+def test_every_mistake_of_a_watch_word_is_shown_at_once(
+    world: World, client: FlaskClient, auth: Auth
+) -> None:
+    db.session.add(WatchWord(phrase="Krieg", language="de", reason="Der Krieg"))
+    db.session.commit()
+    auth.login(world.coordinator.email)
+    token = csrf_token(client, "/coordinator/letters/")
+    data = {"csrf_token": token, "phrase": "KRIEG", "language": "de", "reason": ""}
+    response = client.post("/coordinator/letters/words", data=data)
+    assert response.status_code == 422
+    errors = field_errors(response)
+    assert set(errors) == {"phrase", "reason"}
+    assert errors["phrase"] == "This word is on the list already."
+    assert summary_links(response) == ["phrase", "reason"]
+    assert count_rows(WatchWord) == 1
 
 
 def test_godparents_cannot_reach_the_coordinators_pages(

@@ -39,7 +39,15 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
-from tests.helpers import Auth, LoginAs, count_rows, csrf_token, field_errors, post_form
+from tests.helpers import (
+    Auth,
+    LoginAs,
+    count_rows,
+    csrf_token,
+    field_errors,
+    post_form,
+    summary_links,
+)
 
 SAMPLE_CSV = SAMPLE_DATA / "prisoners-sample.csv"
 INDEX = "/coordinator/prisoners/"
@@ -775,6 +783,28 @@ def test_every_mistake_of_a_submit_is_shown_at_once_with_a_summary(
     assert count_rows(Prisoner) == 1
 
 
+@pytest.mark.parametrize(
+    ("mistake", "field"),
+    [
+        ({"released_on": "2020-09-16"}, "released_on"),  # a rule: both found by the service
+        ({"name_latin": " "}, "name_latin"),  # the form's own check
+    ],
+)
+def test_a_new_prisoners_first_address_is_judged_with_the_rest(
+    login_as: LoginAs, client: FlaskClient, mistake: dict, field: str
+) -> None:
+    _login_coordinator(login_as)
+    response = post_form(
+        client, f"{INDEX}new", **_prisoner_form(valid_from="2999-01-01", **mistake)
+    )
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == {field, "valid_from"}
+    assert errors["valid_from"] == "This date is in the future."
+    assert summary_links(response) == [field, "valid_from"]
+    assert count_rows(Prisoner) == 0 and count_rows(PrisonerAddress) == 0
+
+
 def test_an_external_id_clash_is_an_error_at_the_field(
     login_as: LoginAs, client: FlaskClient
 ) -> None:
@@ -933,6 +963,29 @@ def test_a_new_address_needs_the_address(login_as: LoginAs, client: FlaskClient)
     assert "postal_address" in field_errors(response)
     response = post_form(client, path, postal_address="Минск", valid_from="2020-01-01")
     assert response.status_code == 302  # the first address may be from any past day
+    assert count_rows(PrisonerAddress) == 1
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "date_message"),
+    [
+        ("2999-01-01", "This date is in the future."),  # the rules' own
+        ("31.02.2024", "Enter a date such as"),  # the form's: the rules still judge the rest
+    ],
+)
+def test_every_mistake_of_a_new_address_is_shown_at_once(
+    login_as: LoginAs, client: FlaskClient, valid_from: str, date_message: str
+) -> None:
+    prisoner = make_prisoner()
+    _login_coordinator(login_as)
+    path = f"{INDEX}{prisoner.id}/address"
+    response = post_form(client, path, facility=" ", postal_address=" ", valid_from=valid_from)
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == {"postal_address", "valid_from"}
+    assert errors["postal_address"].startswith("Enter the facility, the postal address")
+    assert date_message in errors["valid_from"]
+    assert summary_links(response) == ["postal_address", "valid_from"]
     assert count_rows(PrisonerAddress) == 1
 
 

@@ -20,7 +20,15 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
-from tests.helpers import Auth, LoginAs, count_rows, csrf_token, error_text
+from tests.helpers import (
+    Auth,
+    LoginAs,
+    count_rows,
+    csrf_token,
+    error_text,
+    field_errors,
+    summary_links,
+)
 from tests.world import PHOTO, TeamSpec, World, build_world, make_action
 
 
@@ -301,6 +309,26 @@ def test_outcome_cannot_predate_the_letter_or_lie_ahead(
         assert response.status_code == 200 and message in error_text(response)
     db.session.refresh(world.action)
     assert world.action.letter_outcome is LetterOutcome.SENT
+
+
+def test_every_mistake_of_an_outcome_is_shown_at_once(
+    world: World, login_as: LoginAs, client: FlaskClient
+) -> None:
+    """The form refuses the outcome it does not know; the date's rules are judged too."""
+    login_as(world.sponsor.email)
+    path = f"/sponsor/actions/{world.action.id}/outcome"
+    token = csrf_token(client, path)
+    response = client.post(
+        path,
+        data={"csrf_token": token, "letter_outcome": "lost-at-sea", "outcome_on": "2999-01-01"},
+    )
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == {"letter_outcome", "outcome_on"}
+    assert errors["outcome_on"] == "This date is in the future."
+    assert summary_links(response) == ["letter_outcome", "outcome_on"]
+    db.session.refresh(world.action)
+    assert world.action.letter_outcome is LetterOutcome.SENT and world.action.outcome_on is None
 
 
 def test_edit_and_delete_own_entries(world: World, login_as: LoginAs, client: FlaskClient) -> None:

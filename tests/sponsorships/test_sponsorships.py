@@ -22,7 +22,7 @@ from tests.factories import (
     make_sponsor,
     make_sponsorship,
 )
-from tests.helpers import LoginAs, csrf_token, field_errors, post_form
+from tests.helpers import LoginAs, csrf_token, field_errors, post_form, summary_links
 
 BASE = "/coordinator/sponsorships"
 
@@ -460,6 +460,31 @@ def test_release_refusals_change_nothing(
     response = post_form(client, f"{BASE}/release/{prisoner.id}", **values)
     assert response.status_code == 200
     assert message in field_errors(response)[field]
+    db.session.refresh(prisoner)
+    assert prisoner.status is PrisonerStatus.SENTENCED and prisoner.released_on is None
+    assert {p.status for p in _pairings()} == {SponsorshipStatus.ACTIVE}
+
+
+def test_every_mistake_of_a_release_is_shown_at_once(
+    freed: dict, coordinator: User, client: FlaskClient
+) -> None:
+    """The form refuses a status and a pairing it does not offer; the date's rules are
+    judged all the same."""
+    prisoner = freed["prisoner"]
+    response = post_form(
+        client,
+        f"{BASE}/release/{prisoner.id}",
+        status="sentenced",
+        released_on="2020-06-24",
+        pairing_ids=[freed["elsewhere"].id],
+    )
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert set(errors) == {"status", "released_on", "pairing_ids"}
+    assert "Not a valid choice." in errors["status"]
+    assert "The detention began on 25 Jun 2020" in errors["released_on"]
+    links = summary_links(response)
+    assert links == ["status", "released_on", "pairing_ids"]
     db.session.refresh(prisoner)
     assert prisoner.status is PrisonerStatus.SENTENCED and prisoner.released_on is None
     assert {p.status for p in _pairings()} == {SponsorshipStatus.ACTIVE}
