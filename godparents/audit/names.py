@@ -128,6 +128,13 @@ OWN_LABELS: dict[tuple[str | None, str], Any] = {
 
 
 @cache
+def _default_rule_names() -> frozenset[str]:
+    from godparents.reminders.defaults import DEFAULT_RULES
+
+    return frozenset(str(fields["name"]) for fields in DEFAULT_RULES)
+
+
+@cache
 def _forms() -> dict[str, list[type]]:
     """The forms that edit each kind of object: their labels name its fields."""
     from godparents.account.forms import ProfileForm
@@ -334,6 +341,8 @@ class Names:
             return str(values.get("name_latin") or gettext("a deleted prisoner record"))
         if kind == "Sponsor":
             return str(values.get("full_name") or gettext("a deleted godparent"))
+        if kind == "ReminderRule" and values.get("name") in _default_rule_names():
+            return gettext(values["name"])  # a default rule, in the reader's language
         if kind == "Sponsorship":
             return gettext(
                 "the godparenthood of %(prisoner)s with %(sponsor)s",
