@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from godparents.audit.models import AuditEvent
@@ -16,9 +15,14 @@ from godparents.audit.names import (
     Sentence,
     count_of,
     country_name,
-    escaped,
     fill,
     object_of,
+)
+from godparents.audit.names import (
+    markup_gettext as gettext,
+)
+from godparents.audit.names import (
+    markup_ngettext as ngettext,
 )
 
 
@@ -28,7 +32,7 @@ def _plain(text: Any) -> Sentence:
 
 
 def _login(names: Names, event: AuditEvent, c: Context) -> str:
-    values = escaped(actor=c["actor"])
+    values = dict(actor=c["actor"])
     method = (event.changes or {}).get("second_factor")
     if method == "passkey":
         return gettext("%(actor)s logged in with a passkey", **values)
@@ -44,7 +48,7 @@ def _login_failed(names: Names, event: AuditEvent, c: Context) -> str:
         return gettext("A login with an email address that has no account failed")
     return gettext(
         "A login as %(object)s failed: wrong password",
-        **escaped(object=object_of(names, event)),
+        object=object_of(names, event),
     )
 
 
@@ -64,7 +68,7 @@ def _by_whom(own: Any, other: Any, command_line: Any) -> Sentence:
 
 def _invite(names: Names, event: AuditEvent, c: Context) -> str:
     changes = event.changes or {}
-    values = escaped(
+    values = dict(
         actor=c["actor"],
         object=object_of(names, event),
         sponsor=names.name("Sponsor", changes.get("sponsor_id")),
@@ -87,9 +91,8 @@ def _access_refused(names: Names, event: AuditEvent, c: Context) -> str:
     changes = event.changes or {}
     return gettext(
         "%(actor)s was refused %(path)s",
-        **escaped(
-            actor=c["actor"], path=f"{changes.get('method', '')} {changes.get('path', '')}".strip()
-        ),
+        actor=c["actor"],
+        path=f"{changes.get('method', '')} {changes.get('path', '')}".strip(),
     )
 
 
@@ -98,9 +101,11 @@ def _change_email(names: Names, event: AuditEvent, c: Context) -> str:
     if isinstance(emails, list) and len(emails) == 2:
         return gettext(
             "%(actor)s changed their email address from %(old)s to %(new)s",
-            **escaped(actor=c["actor"], old=emails[0], new=emails[1]),
+            actor=c["actor"],
+            old=emails[0],
+            new=emails[1],
         )
-    return gettext("%(actor)s changed their email address", **escaped(actor=c["actor"]))
+    return gettext("%(actor)s changed their email address", actor=c["actor"])
 
 
 def _passkey(text: Any) -> Sentence:
@@ -118,7 +123,7 @@ def _print_labels(names: Names, event: AuditEvent, c: Context) -> str:
         "%(actor)s printed %(num)d envelope label",
         "%(actor)s printed %(num)d envelope labels",
         count,
-        **escaped(actor=c["actor"]),
+        actor=c["actor"],
     )
 
 
@@ -128,7 +133,8 @@ def _print_letters(names: Names, event: AuditEvent, c: Context) -> str:
         "%(actor)s printed %(num)d letter from the template %(object)s",
         "%(actor)s printed %(num)d letters from the template %(object)s",
         count,
-        **escaped(actor=c["actor"], object=object_of(names, event)),
+        actor=c["actor"],
+        object=object_of(names, event),
     )
 
 
@@ -139,7 +145,8 @@ def _transit(names: Names, event: AuditEvent, c: Context) -> str:
         "%(actor)s set how long post takes to %(country)s: %(num)d day",
         "%(actor)s set how long post takes to %(country)s: %(num)d days",
         days,
-        **escaped(actor=c["actor"], country=country_name(changes.get("country"))),
+        actor=c["actor"],
+        country=country_name(changes.get("country")),
     )
 
 
@@ -162,7 +169,7 @@ def _retention(names: Names, event: AuditEvent, c: Context) -> str:
         return gettext("The retention job ran: nothing was old enough to delete")
     return gettext(
         "The retention job deleted what was past its time (%(counts)s)",
-        **escaped(counts=", ".join(counts)),
+        counts=", ".join(counts),
     )
 
 
@@ -179,11 +186,9 @@ def _import(names: Names, event: AuditEvent, c: Context) -> str:
     changes = event.changes or {}
     return gettext(
         "%(actor)s imported prisoners: %(created)s new, %(changed)s changed",
-        **escaped(
-            actor=c["actor"],
-            created=count_of(changes.get("created")),
-            changed=count_of(changes.get("changed")),
-        ),
+        actor=c["actor"],
+        created=count_of(changes.get("created")),
+        changed=count_of(changes.get("changed")),
     )
 
 
@@ -194,7 +199,8 @@ def _export(names: Names, event: AuditEvent, c: Context) -> str:
         "%(actor)s exported “%(kind)s”: %(num)d row",
         "%(actor)s exported “%(kind)s”: %(num)d rows",
         rows,
-        **escaped(actor=c["actor"], kind=changes.get("kind") or EMPTY),
+        actor=c["actor"],
+        kind=changes.get("kind") or EMPTY,
     )
 
 
@@ -203,7 +209,9 @@ def _merge(names: Names, event: AuditEvent, c: Context) -> str:
     other = merged.get("name_latin") if isinstance(merged, dict) else None
     return gettext(
         "%(actor)s merged the duplicate record %(other)s into %(object)s",
-        **escaped(actor=c["actor"], object=object_of(names, event), other=other or EMPTY),
+        actor=c["actor"],
+        object=object_of(names, event),
+        other=other or EMPTY,
     )
 
 
@@ -214,7 +222,7 @@ ACTION_SENTENCES: dict[str, Sentence] = {
     "logout": _plain(_l("%(actor)s logged out")),
     "two_factor_failed": _plain(_l("A wrong login code was entered for %(object)s")),
     "passkey_failed": lambda names, event, c: (
-        gettext("A passkey login for %(object)s failed", **escaped(object=object_of(names, event)))
+        gettext("A passkey login for %(object)s failed", object=object_of(names, event))
         if event.object_id is not None
         else gettext("A passkey login failed")
     ),

@@ -21,9 +21,9 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import format_date, get_domain, get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from markupsafe import escape
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.fields.core import UnboundField
 
@@ -125,13 +125,6 @@ OWN_LABELS: dict[tuple[str | None, str], Any] = {
     ("Action", "kind"): _l("What was done"),
     ("User", "locale"): _l("Language"),
 }
-
-
-@cache
-def _default_rule_names() -> frozenset[str]:
-    from godparents.reminders.defaults import DEFAULT_RULES
-
-    return frozenset(str(fields["name"]) for fields in DEFAULT_RULES)
 
 
 @cache
@@ -341,8 +334,10 @@ class Names:
             return str(values.get("name_latin") or gettext("a deleted prisoner record"))
         if kind == "Sponsor":
             return str(values.get("full_name") or gettext("a deleted godparent"))
-        if kind == "ReminderRule" and values.get("name") in _default_rule_names():
-            return gettext(values["name"])  # a default rule, in the reader's language
+        if kind == "ReminderRule" and values.get("name"):
+            from godparents.reminders.defaults import shown_name
+
+            return shown_name(str(values["name"]))
         if kind == "Sponsorship":
             return gettext(
                 "the godparenthood of %(prisoner)s with %(sponsor)s",
@@ -455,14 +450,27 @@ def shown(names: Names, object_type: str | None, key: str, value: Any) -> str:
     return str(value)
 
 
-def escaped(**values: Any) -> dict[str, Any]:
-    return {key: escape(str(value)) for key, value in values.items()}
+# Sentences are Markup built one way: the translation is trusted, and every value (a name,
+# a facility, an email address, anything a person typed) is escaped by Markup's ``%``. No
+# sentence has to remember to escape; sentences.py and deeds.py import these as ``gettext``
+# and ``ngettext`` (the names the catalog's extraction looks for).
 
 
-def fill(template: Any, **values: Any) -> str:
+def markup_gettext(string: str, **values: Any) -> Markup:
+    # A translation, trusted; the values are escaped by the ``%`` below.
+    text = Markup(gettext(string))  # noqa: S704  # nosec B704
+    return text % values if values else text
+
+
+def markup_ngettext(singular: str, plural: str, num: int, **values: Any) -> Markup:
+    translated = get_domain().get_translations().ungettext(singular, plural, num)
+    return Markup(translated) % {"num": num, **values}  # noqa: S704  # nosec B704
+
+
+def fill(template: Any, **values: Any) -> Markup:
     """A sentence marked with ``_l`` where it is written, in the reader's language, with
     its values escaped."""
-    return str(template) % escaped(**values)
+    return Markup(str(template)) % values  # noqa: S704  # nosec B704
 
 
 Context = dict[str, Any]

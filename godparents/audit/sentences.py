@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from babel.lists import format_list
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -27,12 +27,14 @@ from godparents.audit.names import (
     Context,
     Names,
     Sentence,
-    escaped,
     field_label,
     fill,
     language,
     object_of,
     shown,
+)
+from godparents.audit.names import (
+    markup_gettext as gettext,
 )
 from godparents.sponsors.personal_data import ERASED_CHANGES as ERASED
 
@@ -68,8 +70,9 @@ def _changes(names: Names, event: AuditEvent) -> list[Change]:
 
 
 def _say(text: str) -> Markup:
-    """A translated sentence whose values were escaped as they went in (``escaped``)."""
-    return Markup(text)  # noqa: S704  # nosec B704
+    """A sentence: Markup as ``gettext`` and ``fill`` made it, its values escaped; a plain
+    string (no sentence should give one) is escaped whole rather than trusted."""
+    return escape(text)
 
 
 def _actor(names: Names, event: AuditEvent) -> str:
@@ -96,17 +99,18 @@ def _update(names: Names, event: AuditEvent, c: Context) -> str:
     if (event.changes or {}) == ERASED:
         return gettext(
             "%(actor)s changed %(object)s (the details were erased with the personal data)",
-            **escaped(actor=c["actor"], object=target),
+            actor=c["actor"],
+            object=target,
         )
     if kind == "Sponsorship":
         sentence = _sponsorship_update(names, event, c, target)
         if sentence:
             return sentence
     if not changes:
-        return gettext("%(actor)s changed %(object)s", **escaped(actor=c["actor"], object=target))
+        return gettext("%(actor)s changed %(object)s", actor=c["actor"], object=target)
     if len(changes) == 1 and _short(changes[0]):
         change = changes[0]
-        values = escaped(
+        values = dict(
             actor=c["actor"],
             object=target,
             field=_lower(change.label),
@@ -121,7 +125,7 @@ def _update(names: Names, event: AuditEvent, c: Context) -> str:
             "%(actor)s changed the %(field)s of %(object)s from %(old)s to %(new)s", **values
         )
     fields = format_list([_lower(change.label) for change in changes], locale=get_locale())
-    values = escaped(actor=c["actor"], object=target, fields=fields)
+    values = dict(actor=c["actor"], object=target, fields=fields)
     if kind in NAMED:
         return gettext("%(actor)s changed %(object)s's %(fields)s", **values)
     return gettext("%(actor)s changed the %(fields)s of %(object)s", **values)
@@ -136,7 +140,7 @@ def _sponsorship_update(names: Names, event: AuditEvent, c: Context, target: str
     if not (isinstance(status, list) and len(status) == 2):
         return None
     row = names.row("Sponsorship", event.object_id) or {}
-    values = escaped(
+    values = dict(
         actor=c["actor"],
         prisoner=names.name("Prisoner", row.get("prisoner_id")),
         sponsor=names.name("Sponsor", row.get("sponsor_id")),
@@ -182,7 +186,7 @@ def _prisoner_of(names: Names, event: AuditEvent) -> str:
 
 def _sponsorship_create(names: Names, event: AuditEvent, c: Context) -> str:
     changes = event.changes or {}
-    values = escaped(
+    values = dict(
         actor=c["actor"],
         prisoner=names.name("Prisoner", changes.get("prisoner_id")),
         sponsor=names.name("Sponsor", changes.get("sponsor_id")),
@@ -196,11 +200,9 @@ def _sponsorship_delete(names: Names, event: AuditEvent, c: Context) -> str:
     changes = event.changes or {}
     return gettext(
         "%(actor)s deleted the godparenthood of %(sponsor)s for %(prisoner)s",
-        **escaped(
-            actor=c["actor"],
-            prisoner=names.name("Prisoner", changes.get("prisoner_id")),
-            sponsor=names.name("Sponsor", changes.get("sponsor_id")),
-        ),
+        actor=c["actor"],
+        prisoner=names.name("Prisoner", changes.get("prisoner_id")),
+        sponsor=names.name("Sponsor", changes.get("sponsor_id")),
     )
 
 
@@ -272,11 +274,9 @@ def _delegation(text: Any) -> Sentence:
 def _user_create(names: Names, event: AuditEvent, c: Context) -> str:
     return gettext(
         "%(actor)s created the account %(object)s (%(role)s)",
-        **escaped(
-            actor=c["actor"],
-            object=object_of(names, event),
-            role=shown(names, "User", "role", (event.changes or {}).get("role")),
-        ),
+        actor=c["actor"],
+        object=object_of(names, event),
+        role=shown(names, "User", "role", (event.changes or {}).get("role")),
     )
 
 
@@ -475,17 +475,15 @@ def sentence_for(names: Names, event: AuditEvent, changes: list[Change]) -> Mark
     return _say(
         gettext(
             "%(actor)s: %(action)s %(object)s",
-            **escaped(
-                actor=context["actor"],
-                action=event.action,
-                object=" ".join(
-                    part
-                    for part in (
-                        object_name(kind),
-                        f"#{event.object_id}" if event.object_id else "",
-                    )
-                    if part
-                ),
+            actor=context["actor"],
+            action=event.action,
+            object=" ".join(
+                part
+                for part in (
+                    object_name(kind),
+                    f"#{event.object_id}" if event.object_id else "",
+                )
+                if part
             ),
         ).strip()
     )

@@ -36,7 +36,7 @@ from godparents.reminders import bp, failures, runner
 from godparents.reminders import outbox as outbox_services
 from godparents.reminders import preview as previews
 from godparents.reminders.defaults import ALL_TEMPLATES as TEMPLATES
-from godparents.reminders.defaults import DEFAULT_RULES, PERSONAL_LEAD_TEMPLATES
+from godparents.reminders.defaults import PERSONAL_LEAD_TEMPLATES, shown_name
 from godparents.reminders.forms import DAYS_BEFORE, RuleForm
 from godparents.reminders.models import (
     OutboxMessage,
@@ -57,7 +57,6 @@ SANDBOX_HEADERS = {
     "sandbox; frame-ancestors 'self'",
     "X-Frame-Options": "SAMEORIGIN",
 }
-_DEFAULT_NAMES = frozenset(fields["name"] for fields in DEFAULT_RULES)
 
 
 def _now() -> datetime:
@@ -72,7 +71,7 @@ def rule_name(rule: ReminderRule | None) -> str:
     """A rule still called by its default name is shown in the reader's language."""
     if rule is None:
         return _("(rule deleted)")
-    return _(rule.name) if rule.name in _DEFAULT_NAMES else rule.name
+    return shown_name(rule.name)
 
 
 @bp.app_template_filter("failure")

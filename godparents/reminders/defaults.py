@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from godparents.prisoners.models import KeyDateKind
@@ -131,6 +132,14 @@ DEFAULT_NAMES = (
     _l("First steps, two weeks later"),
     _l("Weekly digest"),
 )
+_DEFAULT_NAME_SET = frozenset(str(fields["name"]) for fields in DEFAULT_RULES)
+
+
+def shown_name(name: str) -> str:
+    """A rule's name as the reader reads it: a default one in their language, any name a
+    coordinator gave as typed (the rules pages, the outbox and the audit log)."""
+    return gettext(name) if name in _DEFAULT_NAME_SET else name
+
 
 # Each email template (templates/reminders/email/NAME.txt and .html) and what it is for.
 TEMPLATES: dict[str, Any] = {

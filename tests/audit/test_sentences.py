@@ -406,3 +406,21 @@ def test_an_unknown_kind_of_event_is_said_plainly_not_hidden(app: Flask, reading
     assert str(line.sentence) == "The system: teleport Spaceship"
     [line] = describe([_event("teleport", object_type="<i>x</i>", object_id=7, ip="10.0.0.1")])
     assert str(line.sentence) == "Someone not logged in: teleport &lt;i&gt;x&lt;/i&gt; #7"
+
+
+def test_a_sentence_escapes_its_values_whoever_builds_it(app: Flask) -> None:
+    """Sentences are made as Markup one way: the translation trusted, every value escaped,
+    so a sentence that forgets to escape cannot put a typed name on the page as HTML."""
+    from godparents.audit.names import fill, markup_gettext, markup_ngettext
+
+    typed = '<svg onload="x">'
+    with force_locale("en"):
+        assert markup_gettext("%(actor)s logged in", actor=typed) == (
+            "&lt;svg onload=&#34;x&#34;&gt; logged in"
+        )
+        assert "<svg" not in markup_ngettext(
+            "%(actor)s printed %(num)d label", "%(actor)s printed %(num)d labels", 2, actor=typed
+        )
+        assert "<svg" not in fill("%(actor)s deleted %(object)s", actor=typed, object=typed)
+    # A plain string (no sentence should give one) is escaped whole, not trusted.
+    assert sentences._say(typed) == "&lt;svg onload=&#34;x&#34;&gt;"
