@@ -121,6 +121,10 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
         "/public/news": "<li",
         "/public/data.json": '"schema_version"',
     }
+    if args.only:
+        markers = {
+            p: m for p, m in markers.items() if p == HEALTHZ or any(o in p for o in args.only)
+        }
 
     port = free_port()
     log = workdir / "gunicorn.log"
@@ -217,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument(
+        "--only", action="append", help="measure only the paths containing this (and healthz)"
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per path")
     args = parser.parse_args(argv)
     require_wrk()
