@@ -15,7 +15,6 @@ from godparents.auth.models import Role
 from godparents.extensions import db
 from godparents.letters.pdf import pdf_response
 from godparents.reports import bp, charts, periods
-from godparents.reports.pdf import report_pdf
 from godparents.reports.services import impact_report
 from godparents.reports.tables import Table, tables
 from godparents.security import roles_required
@@ -88,6 +87,10 @@ def report_as_pdf() -> Response | tuple[str, int]:
     period = _wanted_period()
     if not isinstance(period, periods.Period):
         return period
+    # Imported here: fpdf2 is a fifth of the app's import time, paid by every process
+    # (the reminder job, each CLI command), few of which ever make a PDF.
+    from godparents.reports.pdf import report_pdf
+
     content = report_pdf(
         f"{_title()}: {period.label()}",
         _(
