@@ -140,8 +140,13 @@ def _empty_tables() -> None:
     """DELETE every row, children before parents: on PostgreSQL ten times faster than
     ``TRUNCATE … CASCADE`` for tables this small (ids are not restarted: no test may count
     on them)."""
-    for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
+    tables = reversed(db.metadata.sorted_tables)
+    if db.engine.dialect.name == "postgresql":
+        # One round trip for all of them: 2 ms against 9 ms a test, one statement each.
+        db.session.execute(text("; ".join(f'DELETE FROM "{table.name}"' for table in tables)))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
     db.session.commit()
 
 
