@@ -54,6 +54,7 @@ SAMPLE_DATA = next(
 BROWSER_ON_POSTGRESQL = "a Chromium walk says nothing new on a second database"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The slow tests first; on the PostgreSQL run, skip what says nothing new on a second
     database (TESTING.md): the browser journeys and the tests marked ``one_database("why")``.
@@ -65,6 +66,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
     if not SERVER_URL:
+        # The browser journeys on one worker: one Chromium for the run, not one per worker.
+        for item in items:
+            browser = item.get_closest_marker("browser") is not None
+            if browser and item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group("browser"))
         return
     for item in items:
         marker = item.get_closest_marker("one_database")
