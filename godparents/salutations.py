@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from sqlalchemy.orm import Mapped, mapped_column
+
+from godparents.types import enum_type
+
 
 class FormOfAddress(StrEnum):
     NEUTRAL = "neutral"  # the whole name, no gender: the default
@@ -79,6 +83,20 @@ PARTICLES = frozenset(
     {"von", "van", "vom", "zu", "zum", "zur", "der", "den", "de", "di", "da", "du", "del",
      "della", "la", "le", "ten", "ter", "af", "av"}
 )  # fmt: skip
+
+
+class Addressed:
+    """The columns a salutation reads, for the models of people who get mail (``Sponsor``,
+    ``User``): neutral unless they said otherwise, no academic title unless given."""
+
+    form_of_address: Mapped[FormOfAddress] = mapped_column(
+        enum_type(FormOfAddress, "form_of_address"),
+        default=FormOfAddress.NEUTRAL,
+        server_default=FormOfAddress.NEUTRAL.value,
+    )
+    academic_title: Mapped[AcademicTitle | None] = mapped_column(
+        enum_type(AcademicTitle, "academic_title")
+    )
 
 
 class Addressee(Protocol):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from godparents.encryption import Encrypted
 from godparents.extensions import Model
-from godparents.salutations import AcademicTitle, FormOfAddress
+from godparents.salutations import Addressed
 from godparents.types import UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class Role(StrEnum):
     DELEGATE = "delegate"
 
 
-class User(UserMixin, Model):
+class User(UserMixin, Addressed, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,17 +37,10 @@ class User(UserMixin, Model):
     role: Mapped[Role] = mapped_column(enum_type(Role, "role"))
     is_active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(8), default="en")
-    # How emails address office staff and coordinators (godparents/salutations.py); a
-    # godparent's own are on their Sponsor record. No name: "Hello," alone.
+    # How emails address office staff and coordinators (``Addressed`` adds the form of
+    # address and the academic title); a godparent's own are on their Sponsor record. No
+    # name: "Hello," alone.
     full_name: Mapped[str | None] = mapped_column(String(200))
-    form_of_address: Mapped[FormOfAddress] = mapped_column(
-        enum_type(FormOfAddress, "form_of_address"),
-        default=FormOfAddress.NEUTRAL,
-        server_default=FormOfAddress.NEUTRAL.value,
-    )
-    academic_title: Mapped[AcademicTitle | None] = mapped_column(
-        enum_type(AcademicTitle, "academic_title")
-    )
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     # Two factors (auth/twofactor.py): the TOTP key once enrolment is confirmed, and the
     # newest time step a code was accepted for: a code is good once, never replayed.

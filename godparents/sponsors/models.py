@@ -10,9 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from godparents.extensions import Model
 from godparents.prisoners.spellings import words_of
-from godparents.salutations import AcademicTitle, FormOfAddress
+from godparents.salutations import Addressed
 from godparents.search import key_text, trigram_index
-from godparents.types import UTCDateTime, enum_type, utcnow
+from godparents.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from godparents.auth.models import User
@@ -40,7 +40,7 @@ class Parliament(Model):
         return self.name_de if (locale or "").startswith("de") else self.name_en
 
 
-class Sponsor(Model):
+class Sponsor(Addressed, Model):
     __tablename__ = "sponsors"
     __table_args__ = (trigram_index("ix_sponsors_search_text_trigrams", "search_text"),)
 
@@ -53,15 +53,6 @@ class Sponsor(Model):
     # The parliamentary title or post-nominal ("MdB", "Abg.z.NR", "MP"): shown on lists,
     # never in a salutation. The academic title a salutation uses is apart from it.
     title: Mapped[str | None] = mapped_column(String(100))
-    # How to address them (godparents/salutations.py): neutral unless they said otherwise.
-    form_of_address: Mapped[FormOfAddress] = mapped_column(
-        enum_type(FormOfAddress, "form_of_address"),
-        default=FormOfAddress.NEUTRAL,
-        server_default=FormOfAddress.NEUTRAL.value,
-    )
-    academic_title: Mapped[AcademicTitle | None] = mapped_column(
-        enum_type(AcademicTitle, "academic_title")
-    )
     # The parliament from the list; None for "other", whose name is in ``body`` as typed.
     parliament_id: Mapped[int | None] = mapped_column(
         ForeignKey("parliaments.id", ondelete="SET NULL"), index=True
