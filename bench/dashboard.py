@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pyotp
 from cryptography.fernet import Fernet
+from flask.testing import FlaskClient
 
 from godparents import create_app
 
@@ -92,6 +93,37 @@ def timed(client: object, path: str, requests: int) -> tuple[float, list[float]]
     return times[0], times[1:]
 
 
+def logged_in_coordinator(folder: Path, scale: int) -> FlaskClient:
+    """A test client of an app on a new database in ``folder`` (seeded at ``scale``),
+    logged in as the demo coordinator through the real forms: password, then the code."""
+    database = folder / "bench.db"
+    password = secrets.token_urlsafe(12)
+    email = seed(database, scale, password)
+    app = create_app(
+        {
+            "SECRET_KEY": secrets.token_hex(32),
+            "SESSION_COOKIE_SECURE": False,
+            "ENCRYPTION_KEY": ENCRYPTION_KEY,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        }
+    )
+    client = app.test_client()
+    token = CSRF.search(client.get("/auth/login").get_data(as_text=True)).group(1)
+    login = client.post(
+        "/auth/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+    if login.status_code != 302:
+        raise SystemExit("could not log in as the demo coordinator")
+    # Coordinators log in with a second factor: the code an authenticator app shows now.
+    token = CSRF.search(client.get("/auth/two-factor").get_data(as_text=True)).group(1)
+    second = client.post(
+        "/auth/two-factor", data={"code": pyotp.TOTP(TOTP_KEY).now(), "csrf_token": token}
+    )
+    if second.status_code != 302 or "/two-factor" in second.headers.get("Location", ""):
+        raise SystemExit("the demo coordinator's second factor was refused")
+    return client
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=10)
@@ -99,32 +131,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="godparents-bench-") as tmp:
-        database = Path(tmp) / "bench.db"
-        password = secrets.token_urlsafe(12)
-        email = seed(database, args.scale, password)
-
-        app = create_app(
-            {
-                "SECRET_KEY": secrets.token_hex(32),
-                "SESSION_COOKIE_SECURE": False,
-                "ENCRYPTION_KEY": ENCRYPTION_KEY,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            }
-        )
-        client = app.test_client()
-        token = CSRF.search(client.get("/auth/login").get_data(as_text=True)).group(1)
-        login = client.post(
-            "/auth/login", data={"email": email, "password": password, "csrf_token": token}
-        )
-        if login.status_code != 302:
-            raise SystemExit("could not log in as the demo coordinator")
-        # Coordinators log in with a second factor: the code an authenticator app shows now.
-        token = CSRF.search(client.get("/auth/two-factor").get_data(as_text=True)).group(1)
-        second = client.post(
-            "/auth/two-factor", data={"code": pyotp.TOTP(TOTP_KEY).now(), "csrf_token": token}
-        )
-        if second.status_code != 302 or "/two-factor" in second.headers.get("Location", ""):
-            raise SystemExit("the demo coordinator's second factor was refused")
+        client = logged_in_coordinator(Path(tmp), args.scale)
 
         checks = [
             ("dashboard", "/coordinator/", DASHBOARD_BUDGET_MS),

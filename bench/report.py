@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -30,10 +29,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-import pyotp
-from dashboard import CSRF, ENCRYPTION_KEY, TOTP_KEY, seed
-
-from godparents import create_app
+from dashboard import logged_in_coordinator
 
 BUDGET_MS = 2000.0
 
@@ -45,27 +41,8 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="godparents-bench-") as tmp:
-        database = Path(tmp) / "bench.db"
-        password = secrets.token_urlsafe(12)
-        email = seed(database, args.scale, password)
-        app = create_app(
-            {
-                "SECRET_KEY": secrets.token_hex(32),
-                "SESSION_COOKIE_SECURE": False,
-                "ENCRYPTION_KEY": ENCRYPTION_KEY,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            }
-        )
+        client = logged_in_coordinator(Path(tmp), args.scale)
         logging.getLogger("godparents.requests").setLevel(logging.WARNING)  # a line each
-        client = app.test_client()
-        token = CSRF.search(client.get("/auth/login").get_data(as_text=True)).group(1)
-        client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
-        token = CSRF.search(client.get("/auth/two-factor").get_data(as_text=True)).group(1)
-        second = client.post(
-            "/auth/two-factor", data={"code": pyotp.TOTP(TOTP_KEY).now(), "csrf_token": token}
-        )
-        if second.status_code != 302 or "/two-factor" in second.headers.get("Location", ""):
-            raise SystemExit("could not log in as the demo coordinator")
 
         last_year = date.today().year - 1
         ok = True
